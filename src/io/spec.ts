@@ -1,0 +1,187 @@
+/**
+ * The neutral scenario description that every importer (SUMO XML, native JSON) produces and that
+ * `sim/` compiles into its typed-array network and demand. Plain data, no behaviour: importers only
+ * parse and check references; all modelling decisions live in `sim/`.
+ *
+ * Units: metres, seconds, metres per second, metres per second squared.
+ */
+
+/** Flat polyline: [x0, y0, x1, y1, ...] in metres. */
+export type Shape = number[];
+
+export interface LaneSpec {
+  /** e.g. "A0A1_0" */
+  id: string;
+  /** 0 = rightmost */
+  index: number;
+  length: number;
+  /** speed limit, m/s */
+  speed: number;
+  shape: Shape;
+  /** vehicle classes allowed; undefined = all */
+  allow?: string[];
+  /** vehicle classes disallowed; undefined = none */
+  disallow?: string[];
+}
+
+export interface EdgeSpec {
+  id: string;
+  /** junction ids */
+  from: string;
+  to: string;
+  priority: number;
+  lanes: LaneSpec[];
+}
+
+/** Driving direction of a link, as SUMO's `dir`: straight, left, right, turn (U), partly left/right. */
+export type LinkDirection = 's' | 'l' | 'r' | 't' | 'L' | 'R' | 'invalid';
+
+/**
+ * A movement through a junction from the end of one normal lane to the start of another, with the
+ * internal path between them flattened into one piece (SUMO's chain of internal lanes).
+ */
+export interface LinkSpec {
+  junction: string;
+  /** index into the junction's request matrices (SUMO: position of the first via lane in intLanes) */
+  index: number;
+  fromLane: string;
+  toLane: string;
+  /** total length of the internal path (0 if the lanes join directly) */
+  viaLength: number;
+  /** speed limit on the internal path */
+  viaSpeed: number;
+  viaShape: Shape;
+  dir: LinkDirection;
+  /** the traffic light controlling the link and the index into its phase states */
+  tl?: { id: string; linkIndex: number };
+  /** SUMO's `cont`: the path has an internal junction where a left-turner may wait */
+  cont: boolean;
+}
+
+export interface JunctionSpec {
+  id: string;
+  /** SUMO junction type: priority, traffic_light, right_before_left, dead_end, ... */
+  type: string;
+  x: number;
+  y: number;
+  shape: Shape;
+  /** yieldsTo[i] = request indices link i must give way to (SUMO `response`) */
+  yieldsTo: number[][];
+  /** foes[i] = request indices whose paths conflict with link i (SUMO `foes`) */
+  foes: number[][];
+}
+
+export interface TlPhaseSpec {
+  duration: number;
+  /** one character per link index: G g y r s u o O */
+  state: string;
+}
+
+export interface TlLogicSpec {
+  id: string;
+  programID: string;
+  offset: number;
+  phases: TlPhaseSpec[];
+}
+
+export interface NetSpec {
+  /** file or name it came from, for messages */
+  source: string;
+  edges: EdgeSpec[];
+  junctions: JunctionSpec[];
+  links: LinkSpec[];
+  tlLogics: TlLogicSpec[];
+}
+
+/** SUMO vType, with SUMO's names and defaults filled in by the importer. */
+export interface VTypeSpec {
+  id: string;
+  vClass: string;
+  /** m/s² */
+  accel: number;
+  /** comfortable deceleration, m/s² */
+  decel: number;
+  /** physically possible deceleration, m/s² */
+  emergencyDecel: number;
+  /** desired time headway, s */
+  tau: number;
+  /** standstill gap to the leader, m */
+  minGap: number;
+  length: number;
+  maxSpeed: number;
+  speedFactor: number;
+  /** driver imperfection; IDM ignores it as SUMO does */
+  sigma: number;
+  /** IDM acceleration exponent */
+  delta: number;
+  /** IDM internal integration step, s (SUMO's stepping) */
+  idmStepping: number;
+  /** SUMO LC2013 eagerness parameters */
+  lcStrategic: number;
+  lcCooperative: number;
+  lcSpeedGain: number;
+  lcKeepRight: number;
+}
+
+export type DepartLane = { kind: 'index'; index: number } | { kind: 'first' | 'best' | 'free' | 'random' | 'allowed' };
+export type DepartSpeed = { kind: 'value'; speed: number } | { kind: 'max' | 'desired' | 'random' | 'speedLimit' };
+export type DepartPos = { kind: 'value'; pos: number } | { kind: 'base' | 'free' | 'random' | 'last' };
+export type ArrivalPos = { kind: 'value'; pos: number } | { kind: 'max' | 'random' };
+
+export interface DepartSpec {
+  departLane: DepartLane;
+  departSpeed: DepartSpeed;
+  departPos: DepartPos;
+  arrivalPos: ArrivalPos;
+}
+
+/** A vehicle with a fixed route, or a trip (from/to) that `sim/` routes on the shortest path. */
+export interface VehicleSpec extends DepartSpec {
+  id: string;
+  type: string;
+  /** seconds */
+  depart: number;
+  /** edge ids; undefined for a trip */
+  route?: string[];
+  from?: string;
+  to?: string;
+  via?: string[];
+}
+
+/** A flow: vehicles `${id}.${n}` departing between begin and end. Exactly one rate field is set. */
+export interface FlowSpec extends DepartSpec {
+  id: string;
+  type: string;
+  begin: number;
+  end: number;
+  period?: number;
+  vehsPerHour?: number;
+  probability?: number;
+  number?: number;
+  route?: string[];
+  from?: string;
+  to?: string;
+  via?: string[];
+}
+
+export interface DemandSpec {
+  source: string;
+  vTypes: VTypeSpec[];
+  /** in file order */
+  vehicles: VehicleSpec[];
+  flows: FlowSpec[];
+  /** warnings the importer met and chose to skip (e.g. a route through an unknown edge) */
+  warnings: string[];
+}
+
+export interface ScenarioSpec {
+  net: NetSpec;
+  demand: DemandSpec;
+  /** seconds */
+  begin: number;
+  end?: number;
+  stepLength: number;
+  seed: number;
+  /** seconds a vehicle may stand still before it is teleported; <= 0 disables */
+  timeToTeleport: number;
+}

@@ -1,0 +1,195 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../../errors.js';
+import { parseSumoNet } from './net.js';
+import { loadSumoRoutes, parseSumoRoutes, SUMO_PASSENGER_DEFAULTS } from './routes.js';
+import { SMALL_NET } from './testing.js';
+
+const net = parseSumoNet(SMALL_NET, 'small.net.xml');
+
+function inputError(fn: () => unknown, message: RegExp): InputError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof InputError, `expected InputError, got ${String(caught)}`);
+  assert.match(caught.message, message);
+  assert.ok(!caught.message.includes('\n'));
+  return caught;
+}
+
+const routes = (body: string): string => `<?xml version="1.0"?>\n<routes>\n${body}\n</routes>\n`;
+
+test('vTypes: SUMO names, passenger defaults, speedFactor distributions', () => {
+  const d = parseSumoRoutes(
+    routes(`
+    <vType id="car" accel="3" decel="5" emergencyDecel="8" tau="1.2" minGap="2" length="4.5" maxSpeed="30"
+           speedFactor="normc(1.1,0.1,0.2,2)" sigma="0" vClass="taxi" delta="3" stepping="0.1"
+           lcStrategic="0.5" lcCooperative="0.9" lcSpeedGain="2" lcKeepRight="0" carFollowModel="IDM"/>
+    <vType id="plain"/>
+    <vType id="krauss" carFollowModel="Krauss" speedFactor="0.9"/>`),
+    'types.rou.xml',
+    net,
+  );
+  assert.deepEqual(d.vTypes[0], {
+    id: 'car',
+    vClass: 'taxi',
+    accel: 3,
+    decel: 5,
+    emergencyDecel: 8,
+    tau: 1.2,
+    minGap: 2,
+    length: 4.5,
+    maxSpeed: 30,
+    speedFactor: 1.1,
+    sigma: 0,
+    delta: 3,
+    idmStepping: 0.1,
+    lcStrategic: 0.5,
+    lcCooperative: 0.9,
+    lcSpeedGain: 2,
+    lcKeepRight: 0,
+  });
+  assert.deepEqual(d.vTypes[1], { id: 'plain', ...SUMO_PASSENGER_DEFAULTS });
+  assert.equal(SUMO_PASSENGER_DEFAULTS.accel, 2.6);
+  assert.equal(SUMO_PASSENGER_DEFAULTS.sigma, 0.5);
+  assert.equal(d.vTypes[2]!.speedFactor, 0.9);
+  // no vehicle uses the implicit default, so it is not added
+  assert.equal(d.vTypes.length, 3);
+  assert.equal(d.warnings.length, 1);
+  assert.match(d.warnings[0]!, /types\.rou\.xml:\d+: vType "krauss": carFollowModel "Krauss" is not supported/);
+});
+
+test('vehicles with inline routes and route refs, trips, flows, depart attributes, defaults', () => {
+  const d = parseSumoRoutes(
+    routes(`
+    <vType id="car" accel="3"/>
+    <route id="r_left" edges="WC CN"/>
+    <vehicle id="v0" depart="0.00"><route edges="WC CE"/></vehicle>
+    <vehicle id="v1" type="car" depart="1.5" route="r_left" departLane="best" departSpeed="max" departPos="10" arrivalPos="-5"/>
+    <trip id="t0" depart="2" from="SC" to="CN" departLane="0" departSpeed="3.5" departPos="free" arrivalPos="random"/>
+    <trip id="t1" depart="3" from="WC" to="CN" via="CE"/>
+    <flow id="f0" type="car" begin="0" end="100" period="2.5" route="r_left"/>
+    <flow id="f1" begin="10" end="20" vehsPerHour="360" from="SC" to="CN" departSpeed="desired"/>
+    <flow id="f2" end="50" probability="0.1"><route edges="WC CE"/></flow>
+    <flow id="f3" begin="5" number="7" departPos="last"><route edges="SC CN"/></flow>
+    <flow id="f4" begin="5" period="2" number="10" route="r_left"/>`),
+    'demand.rou.xml',
+    net,
+  );
+  assert.deepEqual(d.warnings, []);
+  const dflt = { departLane: { kind: 'first' }, departSpeed: { kind: 'value', speed: 0 }, departPos: { kind: 'base' }, arrivalPos: { kind: 'max' } };
+  assert.deepEqual(d.vehicles, [
+    { id: 'v0', type: 'DEFAULT_VEHTYPE', depart: 0, ...dflt, route: ['WC', 'CE'] },
+    {
+      id: 'v1',
+      type: 'car',
+      depart: 1.5,
+      departLane: { kind: 'best' },
+      departSpeed: { kind: 'max' },
+      departPos: { kind: 'value', pos: 10 },
+      arrivalPos: { kind: 'value', pos: -5 },
+      route: ['WC', 'CN'],
+    },
+    {
+      id: 't0',
+      type: 'DEFAULT_VEHTYPE',
+      depart: 2,
+      departLane: { kind: 'index', index: 0 },
+      departSpeed: { kind: 'value', speed: 3.5 },
+      departPos: { kind: 'free' },
+      arrivalPos: { kind: 'random' },
+      from: 'SC',
+      to: 'CN',
+    },
+    { id: 't1', type: 'DEFAULT_VEHTYPE', depart: 3, ...dflt, from: 'WC', to: 'CN', via: ['CE'] },
+  ]);
+  assert.deepEqual(d.flows, [
+    { id: 'f0', type: 'car', begin: 0, end: 100, period: 2.5, ...dflt, route: ['WC', 'CN'] },
+    { id: 'f1', type: 'DEFAULT_VEHTYPE', begin: 10, end: 20, vehsPerHour: 360, ...dflt, departSpeed: { kind: 'desired' }, from: 'SC', to: 'CN' },
+    { id: 'f2', type: 'DEFAULT_VEHTYPE', begin: 0, end: 50, probability: 0.1, ...dflt, route: ['WC', 'CE'] },
+    { id: 'f3', type: 'DEFAULT_VEHTYPE', begin: 5, end: 86400, number: 7, ...dflt, departPos: { kind: 'last' }, route: ['SC', 'CN'] },
+    // number with a rate and no end: the flow ends after 10 departures
+    { id: 'f4', type: 'DEFAULT_VEHTYPE', begin: 5, end: 25, period: 2, ...dflt, route: ['WC', 'CN'] },
+  ]);
+  // the implicit default type is added because vehicles name no type
+  assert.deepEqual(
+    d.vTypes.map((t) => t.id),
+    ['car', 'DEFAULT_VEHTYPE'],
+  );
+  assert.deepEqual(d.vTypes[1], { id: 'DEFAULT_VEHTYPE', ...SUMO_PASSENGER_DEFAULTS });
+});
+
+test('a file may define DEFAULT_VEHTYPE itself', () => {
+  const d = parseSumoRoutes(routes(`<vType id="DEFAULT_VEHTYPE" sigma="0"/><vehicle id="a" depart="0"><route edges="WC"/></vehicle>`), 'r.xml', net);
+  assert.equal(d.vTypes.length, 1);
+  assert.equal(d.vTypes[0]!.sigma, 0);
+});
+
+test('routes through unknown or unconnected edges: vehicle skipped with a warning', () => {
+  const d = parseSumoRoutes(
+    routes(`
+    <route id="bad" edges="WC nowhere"/>
+    <vehicle id="ok" depart="0"><route edges="WC CE"/></vehicle>
+    <vehicle id="ghost" depart="1"><route edges="WC XY CE"/></vehicle>
+    <vehicle id="jump" depart="2"><route edges="SC CE"/></vehicle>
+    <flow id="fl" begin="0" end="10" period="1" route="bad"/>
+    <trip id="tr" depart="3" from="WC" to="QQ"/>
+    <vehicle id="ok2" depart="4"><route edges="SC CN"/></vehicle>`),
+    'skip.rou.xml',
+    net,
+  );
+  assert.deepEqual(
+    d.vehicles.map((v) => v.id),
+    ['ok', 'ok2'],
+  );
+  assert.equal(d.flows.length, 0);
+  assert.equal(d.warnings.length, 4);
+  assert.match(d.warnings[0]!, /^skip\.rou\.xml:\d+: vehicle "ghost" skipped: edge "XY" is not in the net$/);
+  assert.match(d.warnings[1]!, /vehicle "jump" skipped: edges "SC" and "CE" are not connected/);
+  assert.match(d.warnings[2]!, /flow "fl" skipped: edge "nowhere" is not in the net/);
+  assert.match(d.warnings[3]!, /trip "tr" skipped: edge "QQ" is not in the net/);
+});
+
+test('several route files: definitions are shared, vehicles keep file order', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-rou-'));
+  const a = join(dir, 'a.rou.xml');
+  const b = join(dir, 'b.rou.xml');
+  writeFileSync(a, routes(`<vType id="car"/><route id="r" edges="WC CE"/><vehicle id="a1" depart="5" route="r"/>`));
+  writeFileSync(b, routes(`<vehicle id="b1" type="car" depart="1" route="r"/><vehicle id="b2" depart="2"><route edges="SC CN"/></vehicle>`));
+  const d = loadSumoRoutes([a, b], net);
+  assert.deepEqual(
+    d.vehicles.map((v) => v.id),
+    ['a1', 'b1', 'b2'],
+  );
+  assert.equal(d.source, `${a},${b}`);
+  inputError(() => loadSumoRoutes([a, a], net), /a\.rou\.xml:\d+: <vType id="car">: duplicate vType id/);
+});
+
+test('bad demand input is an error naming file, line, element and attribute', () => {
+  const f = 'bad.rou.xml';
+  inputError(() => parseSumoRoutes(routes(`<vType id="car" accel="abc"/>`), f, net), /^bad\.rou\.xml:3: <vType id="car">: attribute accel="abc" is not a number$/);
+  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="uniform(1,2)"/>`), f, net), /<vType id="car">: attribute speedFactor="uniform\(1,2\)" is not a number or norm/);
+  inputError(() => parseSumoRoutes(routes(`<vType id="car" decel="0"/>`), f, net), /decel must be > 0/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="triggered"><route edges="WC"/></vehicle>`), f, net), /<vehicle id="v">: depart="triggered" is not supported/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v"><route edges="WC"/></vehicle>`), f, net), /<vehicle id="v">: missing attribute depart/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" departSpeed="fast"><route edges="WC"/></vehicle>`), f, net), /departSpeed="fast" is not a number or one of max, desired, random, speedLimit/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" departLane="1.5"><route edges="WC"/></vehicle>`), f, net), /departLane must be a lane index/);
+  inputError(() => parseSumoRoutes(routes(`<trip id="v" depart="0" from="SC" to="CN" departLane="1"/>`), f, net), /<trip id="v">: departLane 1 does not exist on edge "SC" \(1 lanes\)/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" type="bus"><route edges="WC"/></vehicle>`), f, net), /unknown vType "bus"/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" route="nope"/>`), f, net), /<vehicle id="v">: unknown route "nope"/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0"/>`), f, net), /needs a route/);
+  inputError(() => parseSumoRoutes(routes(`<trip id="v" depart="0" from="WC" to="CE"/><trip id="v" depart="1" from="WC" to="CE"/>`), f, net), /duplicate trip id/);
+  inputError(() => parseSumoRoutes(routes(`<flow id="f" begin="0" end="9"><route edges="WC"/></flow>`), f, net), /needs one of period, vehsPerHour, probability, number/);
+  inputError(() => parseSumoRoutes(routes(`<flow id="f" period="1" vehsPerHour="3"><route edges="WC"/></flow>`), f, net), /only one of period, vehsPerHour, probability/);
+  inputError(() => parseSumoRoutes(routes(`<flow id="f" begin="9" end="1" period="1"><route edges="WC"/></flow>`), f, net), /end \(1\) is before begin \(9\)/);
+  inputError(() => parseSumoRoutes(routes(`<flow id="f" probability="1.5"><route edges="WC"/></flow>`), f, net), /probability must be in \(0, 1\]/);
+  inputError(() => parseSumoRoutes('<net/>', f, net), /^bad\.rou\.xml:1: expected SUMO routes/);
+  inputError(() => parseSumoRoutes('<routes>\n<vehicle id="v" depart="0">\n<route edges="WC"/>\n', f, net), /^bad\.rou\.xml:\d+: unexpected end of file/);
+  inputError(() => loadSumoRoutes(['/nonexistent/x.rou.xml'], net), /^\/nonexistent\/x\.rou\.xml: file not found$/);
+});

@@ -1,0 +1,265 @@
+/**
+ * The simulation engine: one step is a list of named phases (CityFlow style), each reading the state
+ * the previous phases committed and writing into per-step buffers that are committed at the end of
+ * the phase. Nothing depends on the order in which vehicles are visited beyond the canonical orders
+ * of DESIGN.md (lanes by index, vehicles on a lane front to back, ties by demand index).
+ *
+ *   signals → lane changes → junction requests → car following → movement → teleports → insertion
+ */
+import type { ScenarioSpec } from '../io/spec.js';
+import { UsageError } from '../errors.js';
+import { Demand } from './demand.js';
+import { Network } from './network.js';
+import { TripRecords } from './trips.js';
+import { Vehicles, NO_LINK, ROUTE_END } from './vehicles.js';
+import { laneChangePhase } from './lanechange.js';
+import { junctionPhase } from './junction.js';
+import { followPhase } from './follow.js';
+import { movePhase, teleportPhase } from './move.js';
+import { insertionPhase } from './insertion.js';
+
+export interface EngineConfig {
+  /** s, > 0 */
+  stepLength: number;
+  /** simulation time of step 0, s */
+  begin: number;
+  /** s; undefined: until every vehicle has arrived */
+  end?: number;
+  seed: number;
+  /** s a vehicle may stand still at the front of a lane before it is teleported; <= 0: never */
+  timeToTeleport: number;
+}
+
+export class Engine {
+  readonly net: Network;
+  readonly demand: Demand;
+  readonly cfg: EngineConfig;
+  readonly v = new Vehicles();
+  readonly trips: TripRecords;
+
+  /** steps completed; the next step moves from time(step) to time(step + 1) */
+  step = 0;
+
+  /** per lane: front vehicle, back vehicle, vehicle count */
+  readonly laneFront: Int32Array;
+  readonly laneBack: Int32Array;
+  readonly laneVehicles: Int32Array;
+
+  /** per traffic light: the phase in force during the current step */
+  readonly tlPhase: Int32Array;
+
+  /** per link, this step's approaching front vehicle (SUMO's approach information) */
+  readonly apprStamp: Int32Array;
+  readonly apprArrive: Float64Array;
+  readonly apprLeave: Float64Array;
+  readonly apprWill: Uint8Array;
+
+  /** demand indices whose depart step has come and that are not yet inserted, in departure order */
+  pending: Int32Array;
+  pendingCount = 0;
+  /** first demand index not yet moved to `pending` */
+  nextDeparture = 0;
+  /** per edge: the step in which an insertion on it last failed (later vehicles wait, as in SUMO) */
+  readonly edgeBlocked: Int32Array;
+
+  /** scratch: vehicles leaving their lane in this step */
+  transfer = new Int32Array(1024);
+
+  inserted = 0;
+  arrived = 0;
+  teleports = 0;
+  running = 0;
+  /** sum over steps of vehicles moved (SUMO's vehicle updates) */
+  vehicleUpdates = 0;
+
+  constructor(spec: ScenarioSpec, net?: Network) {
+    if (!(spec.stepLength > 0) || !Number.isFinite(spec.stepLength)) {
+      throw new UsageError(`step length must be a positive number of seconds, got ${spec.stepLength}`);
+    }
+    this.cfg = {
+      stepLength: spec.stepLength,
+      begin: spec.begin,
+      end: spec.end,
+      seed: spec.seed,
+      timeToTeleport: spec.timeToTeleport,
+    };
+    this.net = net ?? new Network(spec.net);
+    this.demand = new Demand(spec.demand, this.net, this.cfg);
+    this.trips = new TripRecords(this.demand.count);
+    const L = this.net.laneCount;
+    this.laneFront = new Int32Array(L).fill(-1);
+    this.laneBack = new Int32Array(L).fill(-1);
+    this.laneVehicles = new Int32Array(L);
+    this.tlPhase = new Int32Array(this.net.trafficLights.length);
+    const nl = this.net.linkCount;
+    this.apprStamp = new Int32Array(nl);
+    this.apprArrive = new Float64Array(nl);
+    this.apprLeave = new Float64Array(nl);
+    this.apprWill = new Uint8Array(nl);
+    this.pending = new Int32Array(Math.max(16, Math.min(this.demand.count, 4096)));
+    this.edgeBlocked = new Int32Array(this.net.edgeCount).fill(-1);
+  }
+
+  /** Simulation time at the start of step `k`, s. */
+  time(k = this.step): number {
+    return this.cfg.begin + k * this.cfg.stepLength;
+  }
+
+  /** Number of steps a run to `cfg.end` takes, or undefined without an end. */
+  get endStep(): number | undefined {
+    const { end, begin, stepLength } = this.cfg;
+    return end === undefined ? undefined : Math.max(0, Math.ceil((end - begin) / stepLength - 1e-9));
+  }
+
+  /** True when there is nothing left to simulate (all vehicles departed and arrived). */
+  get finished(): boolean {
+    return this.running === 0 && this.pendingCount === 0 && this.nextDeparture >= this.demand.count;
+  }
+
+  /** Advances the simulation by one step. */
+  doStep(): void {
+    this.updateSignals();
+    laneChangePhase(this);
+    junctionPhase(this);
+    followPhase(this);
+    movePhase(this);
+    teleportPhase(this);
+    insertionPhase(this);
+    this.step++;
+  }
+
+  /** Runs until `endStep` (or until finished when there is no end); calls `onStep` after each step. */
+  run(onStep?: (e: Engine) => void): void {
+    const endStep = this.endStep;
+    while (endStep !== undefined ? this.step < endStep : !this.finished || this.step === 0) {
+      this.doStep();
+      onStep?.(this);
+    }
+  }
+
+  private updateSignals(): void {
+    const t = this.time();
+    for (let i = 0; i < this.tlPhase.length; i++) this.tlPhase[i] = this.net.tlPhaseAt(i, t);
+  }
+
+  /** Signal state (char code) of a link during the current step. */
+  linkState(link: number): number {
+    const net = this.net;
+    const tl = net.linkTl[link]!;
+    if (tl < 0) return net.linkStaticState[link]!;
+    return net.trafficLights[tl]!.states[this.tlPhase[tl]!]![net.linkTlIndex[link]!]!;
+  }
+
+  // ---- lane lists ----
+
+  /** Links `s` into `lane` at its position, keeping front-to-back order (ties: lower demand index first). */
+  insertSorted(s: number, lane: number): void {
+    const v = this.v;
+    const p = v.pos[s]!;
+    const id = v.vid[s]!;
+    // walk from the back: most insertions happen at the back of a lane
+    let b = this.laneBack[lane]!;
+    while (b >= 0 && (v.pos[b]! < p || (v.pos[b] === p && v.vid[b]! > id))) b = v.ahead[b]!;
+    // s goes right behind b (b = -1: s becomes the front)
+    const after = b >= 0 ? v.behind[b]! : this.laneFront[lane]!;
+    v.ahead[s] = b;
+    v.behind[s] = after;
+    if (b >= 0) v.behind[b] = s;
+    else this.laneFront[lane] = s;
+    if (after >= 0) v.ahead[after] = s;
+    else this.laneBack[lane] = s;
+    v.lane[s] = lane;
+    this.laneVehicles[lane]!++;
+  }
+
+  unlink(s: number): void {
+    const v = this.v;
+    const lane = v.lane[s]!;
+    const a = v.ahead[s]!;
+    const b = v.behind[s]!;
+    if (a >= 0) v.behind[a] = b;
+    else this.laneFront[lane] = b;
+    if (b >= 0) v.ahead[b] = a;
+    else this.laneBack[lane] = a;
+    v.ahead[s] = -1;
+    v.behind[s] = -1;
+    this.laneVehicles[lane]!--;
+  }
+
+  /** Scratch results of `neighbours`. */
+  nbLeader = -1;
+  nbFollower = -1;
+
+  /** Finds the vehicles on `lane` just ahead of and just behind position `p` (excluding `self`). */
+  neighbours(lane: number, p: number, self: number): void {
+    const v = this.v;
+    let follower = -1;
+    let x = this.laneBack[lane]!;
+    while (x >= 0 && (v.pos[x]! <= p || x === self)) {
+      if (x !== self) follower = x;
+      x = v.ahead[x]!;
+    }
+    this.nbLeader = x;
+    this.nbFollower = follower;
+  }
+
+  // ---- routes ----
+
+  /** The link vehicle `s` will take at the end of normal lane `lane` (or NO_LINK / ROUTE_END). */
+  computeLink(s: number, lane: number): number {
+    const d = this.demand;
+    const r = d.route[this.v.vid[s]!]!;
+    const start = d.routeStart[r]!;
+    const len = d.routeStart[r + 1]! - start;
+    const ri = this.v.routeIdx[s]!;
+    if (ri >= len - 1) return ROUTE_END;
+    const next = d.routeEdges[start + ri + 1]!;
+    const after = ri + 2 < len ? d.routeEdges[start + ri + 2]! : -1;
+    const lk = this.net.linkToward(lane, next, after);
+    return lk >= 0 ? lk : NO_LINK;
+  }
+
+  /** Edge at route position `ri + offset` of vehicle `s`, or -1 beyond the route's end. */
+  routeEdge(s: number, offset: number): number {
+    const d = this.demand;
+    const r = d.route[this.v.vid[s]!]!;
+    const i = d.routeStart[r]! + this.v.routeIdx[s]! + offset;
+    return i < d.routeStart[r + 1]! ? d.routeEdges[i]! : -1;
+  }
+
+  /** Highest speed vehicle `s` may drive on `lane`, m/s. */
+  maxSpeedOn(s: number, lane: number): number {
+    const t = this.demand.types[this.demand.type[this.v.vid[s]!]!]!;
+    const limit = this.net.laneSpeed[lane]! * t.speedFactor;
+    return limit < t.maxSpeed ? limit : t.maxSpeed;
+  }
+
+  /** Arrival position of vehicle `s` on its last lane. */
+  arrivalPosition(s: number, lane: number): number {
+    const ap = this.demand.arrivalPos[this.v.vid[s]!]!;
+    const L = this.net.laneLength[lane]!;
+    if (ap <= -1e9) return L; // max (random is treated as max: SUMO draws it once, we keep it simple)
+    const p = ap < 0 ? L + ap : ap;
+    return p < L ? p : L;
+  }
+
+  /** Removes vehicle `s` from the network and records its trip as arrived at the end of this step. */
+  arrive(s: number, arrivalPos: number, overshoot: number): void {
+    const v = this.v;
+    const id = v.vid[s]!;
+    const t = this.trips;
+    t.arrivalStep[id] = this.step + 1;
+    t.arrivalLane[id] = v.lane[s]!;
+    t.arrivalPos[id] = arrivalPos;
+    t.arrivalSpeed[id] = v.speed[s]!;
+    t.routeLength[id] = v.odometer[s]! - overshoot;
+    t.waitSteps[id] = v.waitTotal[s]!;
+    t.waitCount[id] = v.waitCount[s]!;
+    t.timeLoss[id] = v.timeLoss[s]!;
+    v.release(s);
+    this.arrived++;
+    this.running--;
+  }
+}
+
+export { NO_LINK, ROUTE_END };

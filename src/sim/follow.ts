@@ -1,0 +1,128 @@
+/**
+ * Car-following phase: each vehicle chooses its speed for the end of the step from the committed
+ * state only (positions and speeds of the previous step, link decisions of this step):
+ *   - the IDM behind its leader on the same lane, or, for the front vehicle of a lane, behind the
+ *     last vehicle on the lanes ahead along its route (through the junction);
+ *   - a stop at the end of its lane when its link is closed or it is on a lane that does not continue;
+ *   - slowing down ahead of a lane with a lower speed limit (turns);
+ *   - leaving room for a vehicle that asked to change into its lane (cooperation).
+ * Writes only `nextSpeed`.
+ */
+import type { Engine } from './engine.js';
+import { idmSpeed, stopSpeed, secureGap } from './idm.js';
+import type { IdmParams } from './idm.js';
+import { NO_LINK, ROUTE_END } from './vehicles.js';
+
+/** How many lanes ahead the front vehicle of a lane looks at most. */
+const MAX_LOOKAHEAD_LANES = 4;
+
+export function followPhase(e: Engine): void {
+  const { net, v, demand } = e;
+  const dt = e.cfg.stepLength;
+  const types = demand.types;
+  const vType = demand.type;
+  const vid = v.vid;
+  const pos = v.pos;
+  const speed = v.speed;
+  const laneLength = net.laneLength;
+
+  for (let lane = 0; lane < net.laneCount; lane++) {
+    let s = e.laneFront[lane]!;
+    if (s < 0) continue;
+    const internal = lane >= net.normalLaneCount;
+    // front vehicle: look ahead along the route
+    {
+      const t = types[vType[vid[s]!]!]!;
+      const p = t.idm;
+      const sp = speed[s]!;
+      const v0 = e.maxSpeedOn(s, lane);
+      let vNext = idmSpeed(1e6, sp, v0, v0, dt, p, false);
+      let seen = laneLength[lane]! - pos[s]!;
+      let next = -1;
+      if (internal) {
+        next = net.linkTo[net.laneLink[lane]!]!;
+      } else {
+        const link = v.link[s]!;
+        if (link === ROUTE_END) {
+          next = -1;
+        } else if (link === NO_LINK || v.linkOpen[s] === 0) {
+          const vs = stopSpeed(seen, sp, v0, dt, p);
+          if (vs < vNext) vNext = vs;
+          next = -1;
+        } else {
+          next = net.linkLane[link]!;
+        }
+      }
+      // routeIdx of the edge of the lane `next` leads into is tracked by `ri`
+      let ri = v.routeIdx[s]!;
+      const lookahead = 20 + 3 * sp * p.tau + (sp * sp) / p.decel;
+      for (let hop = 0; next >= 0 && hop < MAX_LOOKAHEAD_LANES && seen < lookahead; hop++) {
+        // slower lane ahead: approach its limit (SUMO freeSpeed, decelerating branch)
+        const limit = e.maxSpeedOn(s, next);
+        if (limit < sp) {
+          const vl = approachLimit(seen, sp, limit, v0, dt, p);
+          if (vl < vNext) vNext = vl;
+        }
+        const back = e.laneBack[next]!;
+        if (back >= 0) {
+          const gap = seen + pos[back]! - types[vType[vid[back]!]!]!.length - t.minGap;
+          const vf = idmSpeed(gap, sp, speed[back]!, v0, dt, p, true);
+          if (vf < vNext) vNext = vf;
+          break;
+        }
+        seen += laneLength[next]!;
+        if (next >= net.normalLaneCount) {
+          next = net.linkTo[net.laneLink[next]!]!;
+          ri++;
+        } else {
+          // a normal lane further ahead: its own link decision comes later; stop for red signals
+          const toEdge = e.routeEdge(s, ri - v.routeIdx[s]! + 1);
+          if (toEdge < 0) break;
+          const after = e.routeEdge(s, ri - v.routeIdx[s]! + 2);
+          const lk = net.linkToward(next, toEdge, after);
+          if (lk < 0) break;
+          const st = e.linkState(lk);
+          if (st === 114 /* r */ || st === 117 /* u */ || st === 121 /* y */) {
+            const vs = stopSpeed(seen, sp, v0, dt, p);
+            if (vs < vNext) vNext = vs;
+            break;
+          }
+          next = net.linkLane[lk]!;
+        }
+      }
+      vNext = cooperate(e, s, vNext, sp, v0, dt, t.decel, t.minGap, p);
+      v.nextSpeed[s] = vNext;
+      s = v.behind[s]!;
+    }
+    // followers: the IDM behind the vehicle ahead on the lane
+    for (; s >= 0; s = v.behind[s]!) {
+      const t = types[vType[vid[s]!]!]!;
+      const a = v.ahead[s]!;
+      const sp = speed[s]!;
+      const v0 = e.maxSpeedOn(s, lane);
+      const gap = pos[a]! - types[vType[vid[a]!]!]!.length - pos[s]! - t.minGap;
+      let vNext = idmSpeed(gap, sp, speed[a]!, v0, dt, t.idm, true);
+      vNext = cooperate(e, s, vNext, sp, v0, dt, t.decel, t.minGap, t.idm);
+      v.nextSpeed[s] = vNext;
+    }
+  }
+}
+
+/** SUMO's IDM freeSpeed when the speed limit ahead is lower than the current speed. */
+function approachLimit(seen: number, sp: number, limit: number, v0: number, dt: number, p: IdmParams): number {
+  const sec = secureGap(limit, 0, p);
+  let vs = idmSpeed(seen > sec ? seen : sec, sp, 0, v0, dt, p, false);
+  if (seen < sec && vs > limit) vs = limit;
+  return vs < limit ? limit : vs;
+}
+
+/** Leave room for a vehicle changing into this lane ahead, if that needs no more than comfortable braking. */
+function cooperate(e: Engine, s: number, vNext: number, sp: number, v0: number, dt: number, decel: number, minGap: number, p: IdmParams): number {
+  const x = e.v.yieldTo[s]!;
+  if (x < 0) return vNext;
+  const v = e.v;
+  const gap = v.pos[x]! - e.demand.types[e.demand.type[v.vid[x]!]!]!.length - v.pos[s]! - minGap;
+  const vy = idmSpeed(gap, sp, v.speed[x]!, v0, dt, p, true);
+  if (vy >= sp - decel * dt && vy < vNext) return vy;
+  return vNext;
+}

@@ -1,0 +1,149 @@
+/**
+ * Insertion phase: vehicles whose depart step has come join the insertion queue (in departure
+ * order); each is inserted when its depart lane has room at the depart position, otherwise it waits.
+ * When one vehicle cannot be inserted on an edge, the vehicles behind it in the queue for the same
+ * edge wait too (SUMO's default, non-eager insertion).
+ */
+import type { Engine } from './engine.js';
+import { DepartLaneCode, DepartPosCode, DepartSpeedCode, POS_KEYWORD } from './demand.js';
+import { secureGap } from './idm.js';
+import { Purpose, uniform } from './rng.js';
+
+const POSITION_EPS = 0.1;
+
+export function insertionPhase(e: Engine): void {
+  const d = e.demand;
+  // queue everything departing up to and including this step
+  while (e.nextDeparture < d.count && d.departStep[e.nextDeparture]! <= e.step) {
+    if (e.pendingCount === e.pending.length) {
+      const bigger = new Int32Array(e.pending.length * 2);
+      bigger.set(e.pending);
+      e.pending = bigger;
+    }
+    e.pending[e.pendingCount++] = e.nextDeparture++;
+  }
+  // try them in order, compacting the queue in place
+  let keep = 0;
+  for (let k = 0; k < e.pendingCount; k++) {
+    const id = e.pending[k]!;
+    const edge = d.routeEdges[d.routeStart[d.route[id]!]!]!;
+    if (e.edgeBlocked[edge] === e.step || !tryInsert(e, id, edge)) {
+      e.edgeBlocked[edge] = e.step;
+      e.pending[keep++] = id;
+    }
+  }
+  e.pendingCount = keep;
+}
+
+function tryInsert(e: Engine, id: number, edge: number): boolean {
+  const { net, demand: d } = e;
+  const t = d.types[d.type[id]!]!;
+  const first = net.edgeFirstLane[edge]!;
+  const n = net.edgeLaneCount[edge]!;
+  const code = d.departLane[id]!;
+  const step = e.step;
+  const seed = e.cfg.seed;
+  let lane: number;
+  if (code >= 0) {
+    if (code >= n) return false;
+    lane = first + code;
+  } else if (code === DepartLaneCode.random) {
+    lane = first + Math.floor(uniform(seed, id, step, Purpose.departLane) * n);
+  } else if (code === DepartLaneCode.free || code === DepartLaneCode.best) {
+    // the lane with most room at its start; for "best" among those that continue the route
+    const next = routeEdgeOf(e, id, 1);
+    const after = routeEdgeOf(e, id, 2);
+    lane = -1;
+    let bestScore = -Infinity;
+    for (let l = first; l < first + n; l++) {
+      let score = roomAtStart(e, l);
+      if (code === DepartLaneCode.best && next >= 0) {
+        const lk = net.linkToward(l, next, after);
+        score += lk < 0 ? -1e7 : after >= 0 && !net.hasLinkToEdge(net.linkTo[lk]!, after) ? -1e6 : 0;
+      }
+      if (score > bestScore) {
+        bestScore = score;
+        lane = l;
+      }
+    }
+  } else {
+    lane = first; // first / allowed: the rightmost lane
+  }
+  const L = net.laneLength[lane]!;
+  const pc = d.departPos[id]!;
+  let pos: number;
+  if (pc > POS_KEYWORD) pos = pc < 0 ? L + pc : pc;
+  else if (pc === DepartPosCode.random) pos = t.length + uniform(seed, id, step, Purpose.departPos) * Math.max(0, L - t.length);
+  else if (pc === DepartPosCode.free || pc === DepartPosCode.last) pos = Math.min(L, Math.max(t.length + POSITION_EPS, roomAtStart(e, lane) - t.minGap));
+  else pos = Math.min(t.length + POSITION_EPS, L);
+  if (pos > L) pos = L;
+  if (pos < 0) pos = 0;
+
+  const v0 = Math.min(net.laneSpeed[lane]! * t.speedFactor, t.maxSpeed);
+  const sc = d.departSpeed[id]!;
+  let speed: number;
+  if (sc >= 0) speed = sc;
+  else if (sc === DepartSpeedCode.random) speed = uniform(seed, id, step, Purpose.departSpeed) * v0;
+  else speed = v0; // max, desired, speedLimit: reduced below to what is safe
+
+  // room: leader ahead and follower behind on the lane
+  e.neighbours(lane, pos, -1);
+  const leader = e.nbLeader;
+  const follower = e.nbFollower;
+  const v = e.v;
+  if (leader >= 0) {
+    const lt = d.types[d.type[v.vid[leader]!]!]!;
+    const gap = v.pos[leader]! - lt.length - pos - t.minGap;
+    if (gap < 0) return false;
+    if (sc < 0) {
+      // "max": the highest speed that is still safe behind the leader
+      while (speed > 0 && secureGap(speed, v.speed[leader]!, t.idm) > gap) speed = Math.max(0, speed - 1);
+    } else if (secureGap(speed, v.speed[leader]!, t.idm) > gap) {
+      return false;
+    }
+  }
+  if (follower >= 0) {
+    const ft = d.types[d.type[v.vid[follower]!]!]!;
+    const gap = pos - t.length - v.pos[follower]! - ft.minGap;
+    if (gap < 0 || secureGap(v.speed[follower]!, speed, ft.idm) > gap) return false;
+  }
+
+  const s = v.alloc();
+  v.vid[s] = id;
+  v.pos[s] = pos;
+  v.speed[s] = speed;
+  v.routeIdx[s] = 0;
+  v.waitSteps[s] = 0;
+  v.waitTotal[s] = 0;
+  v.waitCount[s] = 0;
+  v.timeLoss[s] = 0;
+  v.odometer[s] = 0;
+  v.lastLaneChange[s] = -1e9;
+  v.willPass[s] = 1;
+  v.ahead[s] = -1;
+  v.behind[s] = -1;
+  e.insertSorted(s, lane);
+  v.link[s] = e.computeLink(s, lane);
+  const tr = e.trips;
+  tr.departStep[id] = step;
+  tr.departLane[id] = lane;
+  tr.departPos[id] = pos;
+  tr.departSpeed[id] = speed;
+  e.inserted++;
+  e.running++;
+  return true;
+}
+
+/** Free length at the start of a lane: back position of its last vehicle, or its length. */
+function roomAtStart(e: Engine, lane: number): number {
+  const b = e.laneBack[lane]!;
+  if (b < 0) return e.net.laneLength[lane]!;
+  return e.v.pos[b]! - e.demand.types[e.demand.type[e.v.vid[b]!]!]!.length;
+}
+
+function routeEdgeOf(e: Engine, id: number, offset: number): number {
+  const d = e.demand;
+  const r = d.route[id]!;
+  const i = d.routeStart[r]! + offset;
+  return i < d.routeStart[r + 1]! ? d.routeEdges[i]! : -1;
+}

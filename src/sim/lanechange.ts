@@ -1,0 +1,187 @@
+/**
+ * Lane-change phase: every vehicle on a normal lane decides from the committed state whether it wants
+ * another lane (strategic: reach a lane that continues the route; speed gain; keep right), then the
+ * changes are committed lane by lane, front to back, each re-checked for safety against what was
+ * already committed in this phase. Blocked strategic changes ask the blocking follower to leave room
+ * (SUMO LC2013's cooperation); two vehicles that want each other's lane swap (SUMO's MSLaneChanger).
+ */
+import type { Engine } from './engine.js';
+import { secureGap } from './idm.js';
+import { NO_LINK, ROUTE_END } from './vehicles.js';
+
+/** A speed-gain change needs this many m/s of anticipated gain (divided by lcSpeedGain). */
+const SPEED_GAIN_THRESHOLD = 2;
+/** No speed-gain or keep-right changes this close to the end of a lane, m. */
+const NO_TACTICAL_ZONE = 30;
+/** Minimum time between two non-strategic changes of one vehicle, s. */
+const TACTICAL_COOLDOWN = 3;
+
+/**
+ * How well `lane` serves a vehicle whose next edges are `next` and `after`:
+ * 3 = last edge of the route (any lane), 2 = continues to `next` onto a lane that continues to `after`,
+ * 1 = continues to `next`, 0 = does not continue (the vehicle must leave this lane).
+ */
+function laneQuality(e: Engine, lane: number, next: number, after: number): number {
+  if (next < 0) return 3;
+  const lk = e.net.linkToward(lane, next, after);
+  if (lk < 0) return 0;
+  if (after < 0) return 2;
+  return e.net.hasLinkToEdge(e.net.linkTo[lk]!, after) ? 2 : 1;
+}
+
+/** Speed vehicle `s` could keep behind `leader` (-1: none), a rough anticipation for speed gain. */
+function anticipatedSpeed(e: Engine, s: number, leader: number, v0: number): number {
+  if (leader < 0) return v0;
+  const v = e.v;
+  const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
+  const gap = v.pos[leader]! - e.demand.types[e.demand.type[v.vid[leader]!]!]!.length - v.pos[s]! - t.minGap;
+  const vl = v.speed[leader]!;
+  const ant = vl + Math.max(0, gap - vl * t.idm.tau) / 3;
+  return ant < v0 ? ant : v0;
+}
+
+export function laneChangePhase(e: Engine): void {
+  const { net, v, demand } = e;
+  const used = v.used;
+  v.lcTarget.fill(-1, 0, used);
+  v.yieldTo.fill(-1, 0, used);
+  const dt = e.cfg.stepLength;
+  const step = e.step;
+
+  // ---- decide ----
+  for (let lane = 0; lane < net.normalLaneCount; lane++) {
+    const edge = net.laneEdge[lane]!;
+    const nLanes = net.edgeLaneCount[edge]!;
+    if (nLanes < 2) continue;
+    const first = net.edgeFirstLane[edge]!;
+    const idx = lane - first;
+    const laneLen = net.laneLength[lane]!;
+    for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
+      const next = e.routeEdge(s, 1);
+      const after = next >= 0 ? e.routeEdge(s, 2) : -1;
+      const link = v.link[s]!;
+      const qCur = link === ROUTE_END ? 3 : link === NO_LINK ? 0 : laneQuality(e, lane, next, after);
+      const qLeft = idx + 1 < nLanes ? laneQuality(e, lane + 1, next, after) : -1;
+      const qRight = idx > 0 ? laneQuality(e, lane - 1, next, after) : -1;
+      const remaining = laneLen - v.pos[s]!;
+      let target = -1;
+      let strategic = false;
+      if (qCur === 0) {
+        strategic = true;
+        if (qRight > 0 && qRight >= qLeft) target = lane - 1;
+        else if (qLeft > 0) target = lane + 1;
+        else {
+          // the good lane is further away: move one lane toward it
+          for (let k = 0; k < nLanes; k++) {
+            if (laneQuality(e, first + k, next, after) > 0) {
+              target = k < idx ? lane - 1 : lane + 1;
+              break;
+            }
+          }
+        }
+      } else if (qLeft > qCur) {
+        target = lane + 1;
+        strategic = true;
+      } else if (qRight > qCur) {
+        target = lane - 1;
+        strategic = true;
+      } else if (remaining > NO_TACTICAL_ZONE && (step - v.lastLaneChange[s]!) * dt >= TACTICAL_COOLDOWN) {
+        const t = demand.types[demand.type[v.vid[s]!]!]!;
+        const v0 = e.maxSpeedOn(s, lane);
+        const here = anticipatedSpeed(e, s, v.ahead[s]!, v0);
+        const threshold = SPEED_GAIN_THRESHOLD / Math.max(t.lcSpeedGain, 0.01);
+        if (qLeft >= qCur && here < v0 - threshold) {
+          e.neighbours(lane + 1, v.pos[s]!, s);
+          if (anticipatedSpeed(e, s, e.nbLeader, e.maxSpeedOn(s, lane + 1)) - here > threshold) target = lane + 1;
+        }
+        if (target < 0 && qRight >= qCur && t.lcKeepRight > 0) {
+          // keep right when the right lane is (nearly) free
+          e.neighbours(lane - 1, v.pos[s]!, s);
+          const vr = anticipatedSpeed(e, s, e.nbLeader, e.maxSpeedOn(s, lane - 1));
+          if (vr >= v0 - 0.1 && vr >= here) target = lane - 1;
+        }
+      }
+      if (target < 0) continue;
+      v.lcTarget[s] = target;
+      if (!strategic) continue;
+      // urgent strategic change: ask for room if it is blocked now
+      const t = demand.types[demand.type[v.vid[s]!]!]!;
+      const sp = v.speed[s]!;
+      const urgentDist = 20 + (sp * sp) / t.decel + 2 * sp * t.idm.tau;
+      if (remaining > urgentDist) continue;
+      e.neighbours(target, v.pos[s]!, s);
+      const f = e.nbFollower;
+      const l = e.nbLeader;
+      if (f >= 0 && !followerSafe(e, s, f)) requestYield(e, f, s);
+      if (l >= 0 && !leaderSafe(e, s, l)) requestYield(e, s, l);
+    }
+  }
+
+  // ---- commit, lanes by index, vehicles front to back ----
+  for (let lane = 0; lane < net.normalLaneCount; lane++) {
+    let s = e.laneFront[lane]!;
+    while (s >= 0) {
+      const nextS = v.behind[s]!;
+      const target = v.lcTarget[s]!;
+      if (target >= 0 && v.lastLaneChange[s] !== step) tryChange(e, s, lane, target);
+      s = nextS;
+    }
+  }
+}
+
+function leaderSafe(e: Engine, s: number, leader: number): boolean {
+  const { v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const lt = demand.types[demand.type[v.vid[leader]!]!]!;
+  const gap = v.pos[leader]! - lt.length - v.pos[s]! - t.minGap;
+  return gap >= 0 && gap >= secureGap(v.speed[s]!, v.speed[leader]!, t.idm);
+}
+
+function followerSafe(e: Engine, s: number, follower: number): boolean {
+  const { v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const ft = demand.types[demand.type[v.vid[follower]!]!]!;
+  const gap = v.pos[s]! - t.length - v.pos[follower]! - ft.minGap;
+  return gap >= 0 && gap >= secureGap(v.speed[follower]!, v.speed[s]!, ft.idm);
+}
+
+/** Asks `who` to leave room behind `forWhom`; of several requests the nearest vehicle ahead wins. */
+function requestYield(e: Engine, who: number, forWhom: number): void {
+  const v = e.v;
+  if (v.pos[forWhom]! <= v.pos[who]!) return;
+  const cur = v.yieldTo[who]!;
+  if (cur < 0 || v.pos[forWhom]! < v.pos[cur]! || (v.pos[forWhom] === v.pos[cur] && v.vid[forWhom]! < v.vid[cur]!)) {
+    v.yieldTo[who] = forWhom;
+  }
+}
+
+function tryChange(e: Engine, s: number, lane: number, target: number): void {
+  const v = e.v;
+  e.neighbours(target, v.pos[s]!, s);
+  const leader = e.nbLeader;
+  const follower = e.nbFollower;
+  const okLeader = leader < 0 || leaderSafe(e, s, leader);
+  const okFollower = follower < 0 || followerSafe(e, s, follower);
+  if (okLeader && okFollower) {
+    move(e, s, target);
+    return;
+  }
+  // swap with a vehicle alongside that wants our lane (SUMO's MSLaneChanger swap)
+  const length = e.demand.types[e.demand.type[v.vid[s]!]!]!.length;
+  const other = !okLeader && wantsSwap(e, leader, s, lane, length) ? leader : !okFollower && wantsSwap(e, follower, s, lane, length) ? follower : -1;
+  if (other < 0) return;
+  move(e, s, target);
+  move(e, other, lane);
+}
+
+function wantsSwap(e: Engine, other: number, s: number, lane: number, length: number): boolean {
+  const v = e.v;
+  return other >= 0 && v.lcTarget[other] === lane && v.lastLaneChange[other] !== e.step && Math.abs(v.pos[other]! - v.pos[s]!) < length;
+}
+
+function move(e: Engine, s: number, target: number): void {
+  e.unlink(s);
+  e.insertSorted(s, target);
+  e.v.lastLaneChange[s] = e.step;
+  e.v.link[s] = e.computeLink(s, target);
+}

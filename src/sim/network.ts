@@ -1,0 +1,306 @@
+/**
+ * The compiled road network: structure of arrays, indices instead of ids. Built once from a NetSpec
+ * when a simulation starts (R4: the graph is built at start, not at load, so a network can be edited
+ * before). Immutable afterwards.
+ *
+ * Lanes are numbered: first every normal lane, edge by edge (so the lanes of edge e are
+ * `edgeFirstLane[e] + index`), then one internal lane per link (its path through the junction,
+ * flattened; at least MIN_INTERNAL_LENGTH long so every movement goes through one).
+ */
+import type { LinkDirection, NetSpec } from '../io/spec.js';
+import { InputError } from '../errors.js';
+
+export const MIN_INTERNAL_LENGTH = 0.1;
+
+/** Signal states of a link, as char codes of SUMO's letters. */
+export const LinkState = {
+  greenMajor: 71, // 'G'
+  greenMinor: 103, // 'g'
+  red: 114, // 'r'
+  redYellow: 117, // 'u'
+  yellowMajor: 121, // 'y'
+  yellowMinor: 89, // 'Y'
+  stop: 115, // 's'
+  offBlinking: 111, // 'o'
+  offMajor: 79, // 'O'
+  major: 77, // 'M' (unsignalised, priority)
+  minor: 109, // 'm' (unsignalised, must yield)
+} as const;
+
+const DIRS: readonly LinkDirection[] = ['s', 'l', 'r', 't', 'L', 'R', 'invalid'];
+
+export interface TrafficLight {
+  id: string;
+  offset: number;
+  /** cumulative phase end times, s */
+  phaseEnds: Float64Array;
+  cycle: number;
+  /** per phase: state char code per tl link index */
+  states: Uint8Array[];
+}
+
+export class Network {
+  readonly laneIds: string[] = [];
+  readonly edgeIds: string[] = [];
+  readonly junctionIds: string[] = [];
+  readonly edgeIndex = new Map<string, number>();
+  readonly laneIndex = new Map<string, number>();
+
+  readonly normalLaneCount: number;
+  readonly laneCount: number;
+  readonly laneLength: Float64Array;
+  readonly laneSpeed: Float64Array;
+  /** edge of a normal lane; -1 for internal lanes */
+  readonly laneEdge: Int32Array;
+  /** link of an internal lane; -1 for normal lanes */
+  readonly laneLink: Int32Array;
+  /** index within the edge (0 = rightmost) */
+  readonly laneIndexInEdge: Int32Array;
+  /** CSR: links leaving a normal lane */
+  readonly laneOutStart: Int32Array;
+  readonly laneOut: Int32Array;
+  readonly laneShape: Float64Array[];
+
+  readonly edgeCount: number;
+  readonly edgeFirstLane: Int32Array;
+  readonly edgeLaneCount: Int32Array;
+  readonly edgeFrom: Int32Array;
+  readonly edgeTo: Int32Array;
+  readonly edgeLength: Float64Array;
+  readonly edgeSpeed: Float64Array;
+
+  readonly linkCount: number;
+  readonly linkFrom: Int32Array;
+  readonly linkTo: Int32Array;
+  readonly linkToEdge: Int32Array;
+  readonly linkLane: Int32Array;
+  readonly linkJunction: Int32Array;
+  readonly linkDir: Uint8Array;
+  /** traffic light index or -1 */
+  readonly linkTl: Int32Array;
+  readonly linkTlIndex: Int32Array;
+  /** state when not signalised: 'M' or 'm' */
+  readonly linkStaticState: Uint8Array;
+  /** CSR: links this link must yield to */
+  readonly linkYieldStart: Int32Array;
+  readonly linkYield: Int32Array;
+  /** CSR: links whose paths conflict with this one */
+  readonly linkFoeStart: Int32Array;
+  readonly linkFoe: Int32Array;
+
+  readonly trafficLights: TrafficLight[] = [];
+
+  constructor(spec: NetSpec) {
+    const src = spec.source;
+    const junctionIndex = new Map<string, number>();
+    spec.junctions.forEach((j, i) => {
+      junctionIndex.set(j.id, i);
+      this.junctionIds.push(j.id);
+    });
+    const junctionOf = (id: string, what: string): number => {
+      const j = junctionIndex.get(id);
+      if (j === undefined) {
+        // a plain network may omit junction definitions for its borders: make them implicit
+        const k = this.junctionIds.length;
+        junctionIndex.set(id, k);
+        this.junctionIds.push(id);
+        void what;
+        return k;
+      }
+      return j;
+    };
+
+    this.edgeCount = spec.edges.length;
+    let nNormal = 0;
+    for (const e of spec.edges) nNormal += e.lanes.length;
+    this.normalLaneCount = nNormal;
+    this.linkCount = spec.links.length;
+    this.laneCount = nNormal + this.linkCount;
+    const L = this.laneCount;
+    this.laneLength = new Float64Array(L);
+    this.laneSpeed = new Float64Array(L);
+    this.laneEdge = new Int32Array(L).fill(-1);
+    this.laneLink = new Int32Array(L).fill(-1);
+    this.laneIndexInEdge = new Int32Array(L);
+    this.laneShape = new Array<Float64Array>(L);
+    this.edgeFirstLane = new Int32Array(this.edgeCount);
+    this.edgeLaneCount = new Int32Array(this.edgeCount);
+    this.edgeFrom = new Int32Array(this.edgeCount);
+    this.edgeTo = new Int32Array(this.edgeCount);
+    this.edgeLength = new Float64Array(this.edgeCount);
+    this.edgeSpeed = new Float64Array(this.edgeCount);
+
+    let lane = 0;
+    spec.edges.forEach((e, ei) => {
+      if (this.edgeIndex.has(e.id)) throw new InputError(src, `duplicate edge id "${e.id}"`);
+      this.edgeIndex.set(e.id, ei);
+      this.edgeIds.push(e.id);
+      this.edgeFirstLane[ei] = lane;
+      this.edgeLaneCount[ei] = e.lanes.length;
+      this.edgeFrom[ei] = junctionOf(e.from, `edge ${e.id}`);
+      this.edgeTo[ei] = junctionOf(e.to, `edge ${e.id}`);
+      const sorted = [...e.lanes].sort((a, b) => a.index - b.index);
+      let maxSpeed = 0;
+      for (const l of sorted) {
+        if (!(l.length > 0)) throw new InputError(src, `lane "${l.id}" has length ${l.length}; it must be positive`);
+        if (!(l.speed > 0)) throw new InputError(src, `lane "${l.id}" has speed ${l.speed}; it must be positive`);
+        this.laneIndex.set(l.id, lane);
+        this.laneIds.push(l.id);
+        this.laneLength[lane] = l.length;
+        this.laneSpeed[lane] = l.speed;
+        this.laneEdge[lane] = ei;
+        this.laneIndexInEdge[lane] = l.index;
+        this.laneShape[lane] = Float64Array.from(l.shape);
+        if (l.speed > maxSpeed) maxSpeed = l.speed;
+        lane++;
+      }
+      this.edgeLength[ei] = sorted[0]?.length ?? 0;
+      this.edgeSpeed[ei] = maxSpeed;
+    });
+
+    const nLinks = this.linkCount;
+    this.linkFrom = new Int32Array(nLinks);
+    this.linkTo = new Int32Array(nLinks);
+    this.linkToEdge = new Int32Array(nLinks);
+    this.linkLane = new Int32Array(nLinks);
+    this.linkJunction = new Int32Array(nLinks);
+    this.linkDir = new Uint8Array(nLinks);
+    this.linkTl = new Int32Array(nLinks).fill(-1);
+    this.linkTlIndex = new Int32Array(nLinks).fill(-1);
+    this.linkStaticState = new Uint8Array(nLinks);
+
+    const tlIndex = new Map<string, number>();
+    for (const tl of spec.tlLogics) {
+      if (tlIndex.has(tl.id)) continue; // several programs: the first one runs
+      if (tl.phases.length === 0) throw new InputError(src, `traffic light "${tl.id}" has no phases`);
+      const phaseEnds = new Float64Array(tl.phases.length);
+      let t = 0;
+      tl.phases.forEach((p, i) => {
+        if (!(p.duration > 0)) throw new InputError(src, `traffic light "${tl.id}" phase ${i} has duration ${p.duration}`);
+        t += p.duration;
+        phaseEnds[i] = t;
+      });
+      tlIndex.set(tl.id, this.trafficLights.length);
+      this.trafficLights.push({
+        id: tl.id,
+        offset: tl.offset,
+        phaseEnds,
+        cycle: t,
+        states: tl.phases.map((p) => Uint8Array.from(p.state, (c) => c.charCodeAt(0))),
+      });
+    }
+
+    // (junction, request index) → global link, to translate the per-junction matrices
+    const byRequest = new Map<number, Map<number, number>>();
+    spec.links.forEach((lk, i) => {
+      const from = this.laneIndex.get(lk.fromLane);
+      const to = this.laneIndex.get(lk.toLane);
+      if (from === undefined) throw new InputError(src, `link ${i} comes from unknown lane "${lk.fromLane}"`);
+      if (to === undefined) throw new InputError(src, `link ${i} leads to unknown lane "${lk.toLane}"`);
+      const j = junctionOf(lk.junction, `link ${i}`);
+      this.linkFrom[i] = from;
+      this.linkTo[i] = to;
+      this.linkToEdge[i] = this.laneEdge[to]!;
+      this.linkJunction[i] = j;
+      this.linkDir[i] = Math.max(0, DIRS.indexOf(lk.dir));
+      const internal = nNormal + i;
+      this.linkLane[i] = internal;
+      this.laneLink[internal] = i;
+      this.laneLength[internal] = Math.max(lk.viaLength, MIN_INTERNAL_LENGTH);
+      this.laneSpeed[internal] = lk.viaSpeed > 0 ? lk.viaSpeed : Math.min(this.laneSpeed[from]!, this.laneSpeed[to]!);
+      this.laneShape[internal] = Float64Array.from(lk.viaShape);
+      this.laneIds[internal] = `:${lk.junction}#${lk.index}`;
+      if (lk.tl) {
+        const t = tlIndex.get(lk.tl.id);
+        if (t === undefined) throw new InputError(src, `link ${lk.fromLane}→${lk.toLane} names unknown traffic light "${lk.tl.id}"`);
+        this.linkTl[i] = t;
+        this.linkTlIndex[i] = lk.tl.linkIndex;
+        for (const st of this.trafficLights[t]!.states) {
+          if (lk.tl.linkIndex >= st.length) {
+            throw new InputError(src, `traffic light "${lk.tl.id}" has ${st.length} link states, but link ${lk.fromLane}→${lk.toLane} uses index ${lk.tl.linkIndex}`);
+          }
+        }
+      }
+      let m = byRequest.get(j);
+      if (!m) byRequest.set(j, (m = new Map()));
+      m.set(lk.index, i);
+    });
+
+    // yield and foe relations, global link ids, CSR
+    const yields: number[][] = spec.links.map(() => []);
+    const foes: number[][] = spec.links.map(() => []);
+    spec.junctions.forEach((jn) => {
+      const j = junctionIndex.get(jn.id)!;
+      const m = byRequest.get(j);
+      if (!m) return;
+      const translate = (lists: number[][], out: number[][]) => {
+        lists.forEach((list, req) => {
+          const li = m.get(req);
+          if (li === undefined) return;
+          for (const r of list) {
+            const lj = m.get(r);
+            if (lj !== undefined && lj !== li) out[li]!.push(lj);
+          }
+        });
+      };
+      translate(jn.yieldsTo, yields);
+      translate(jn.foes, foes);
+    });
+    const csr = (lists: number[][]): [Int32Array, Int32Array] => {
+      const start = new Int32Array(lists.length + 1);
+      lists.forEach((l, i) => (start[i + 1] = start[i]! + l.length));
+      const flat = new Int32Array(start[lists.length]!);
+      lists.forEach((l, i) => flat.set(l.sort((a, b) => a - b), start[i]!));
+      return [start, flat];
+    };
+    [this.linkYieldStart, this.linkYield] = csr(yields);
+    [this.linkFoeStart, this.linkFoe] = csr(foes);
+    for (let i = 0; i < nLinks; i++) {
+      this.linkStaticState[i] = yields[i]!.length > 0 ? LinkState.minor : LinkState.major;
+    }
+
+    const out: number[][] = Array.from({ length: nNormal }, () => []);
+    for (let i = 0; i < nLinks; i++) out[this.linkFrom[i]!]!.push(i);
+    [this.laneOutStart, this.laneOut] = csr(out);
+  }
+
+  /** The link from `lane` onto edge `toEdge` whose target lane continues best to `afterEdge` (-1: none). */
+  linkToward(lane: number, toEdge: number, afterEdge: number): number {
+    let best = -1;
+    let bestScore = -1;
+    for (let k = this.laneOutStart[lane]!, end = this.laneOutStart[lane + 1]!; k < end; k++) {
+      const lk = this.laneOut[k]!;
+      if (this.linkToEdge[lk] !== toEdge) continue;
+      const score = afterEdge < 0 ? 1 : this.hasLinkToEdge(this.linkTo[lk]!, afterEdge) ? 2 : 1;
+      if (score > bestScore) {
+        best = lk;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  hasLinkToEdge(lane: number, toEdge: number): boolean {
+    for (let k = this.laneOutStart[lane]!, end = this.laneOutStart[lane + 1]!; k < end; k++) {
+      if (this.linkToEdge[this.laneOut[k]!] === toEdge) return true;
+    }
+    return false;
+  }
+
+  /** Are edges a and b joined by some link? */
+  edgesConnected(a: number, b: number): boolean {
+    const first = this.edgeFirstLane[a]!;
+    for (let l = first; l < first + this.edgeLaneCount[a]!; l++) if (this.hasLinkToEdge(l, b)) return true;
+    return false;
+  }
+
+  /** Signal state of a traffic light's phase at time t (s). */
+  tlPhaseAt(tl: number, t: number): number {
+    const light = this.trafficLights[tl]!;
+    let x = (t - light.offset) % light.cycle;
+    if (x < 0) x += light.cycle;
+    const ends = light.phaseEnds;
+    for (let p = 0; p < ends.length; p++) if (x < ends[p]!) return p;
+    return ends.length - 1;
+  }
+}

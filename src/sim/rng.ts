@@ -1,0 +1,34 @@
+/**
+ * Counter-based randomness (DESIGN.md): a draw is a pure hash of (seed, entity, step, purpose), never
+ * a stream shared by many entities, so the result does not depend on which process draws it or in
+ * which order. The mixer is SplitMix32-style finalisation applied to each word in turn.
+ */
+
+function mix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** 32-bit hash of four integers. */
+export function hash4(seed: number, entity: number, step: number, purpose: number): number {
+  let h = mix32(seed ^ 0x9e3779b9);
+  h = mix32(h ^ Math.imul(entity | 0, 0x27d4eb2f));
+  h = mix32(h ^ Math.imul(step | 0, 0x165667b1));
+  h = mix32(h ^ Math.imul(purpose | 0, 0x61c88647));
+  return h;
+}
+
+/** Uniform in [0, 1) from (seed, entity, step, purpose). */
+export function uniform(seed: number, entity: number, step: number, purpose: number): number {
+  return hash4(seed, entity, step, purpose) / 4294967296;
+}
+
+/** Purposes: one constant per kind of draw, so draws for different decisions never coincide. */
+export const Purpose = {
+  flowProbability: 1,
+  departLane: 2,
+  departPos: 3,
+  departSpeed: 4,
+  arrivalPos: 5,
+} as const;

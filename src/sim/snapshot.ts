@@ -1,0 +1,185 @@
+/**
+ * Snapshot and restore of the whole engine state, at a step boundary, to and from bytes; and the
+ * canonical state hash. The snapshot lists vehicles lane by lane, front to back, so a restored engine
+ * rebuilds exactly the same lane orders; the hash lists them by demand index, so that any set of
+ * processes holding parts of the state can produce the same hash.
+ */
+import { createHash } from 'node:crypto';
+import type { Engine } from './engine.js';
+import { InputError } from '../errors.js';
+
+const MAGIC = 0x54534453; // "TSDS"
+const VERSION = 1;
+
+class Writer {
+  private buf = Buffer.alloc(1 << 16);
+  private off = 0;
+  private ensure(n: number) {
+    if (this.off + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.off + n) size *= 2;
+    const b = Buffer.alloc(size);
+    this.buf.copy(b, 0, 0, this.off);
+    this.buf = b;
+  }
+  i32(x: number) {
+    this.ensure(4);
+    this.buf.writeInt32LE(x, this.off);
+    this.off += 4;
+  }
+  f64(x: number) {
+    this.ensure(8);
+    this.buf.writeDoubleLE(x, this.off);
+    this.off += 8;
+  }
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.off);
+  }
+}
+
+class Reader {
+  private off = 0;
+  constructor(private readonly buf: Buffer) {}
+  i32(): number {
+    const x = this.buf.readInt32LE(this.off);
+    this.off += 4;
+    return x;
+  }
+  f64(): number {
+    const x = this.buf.readDoubleLE(this.off);
+    this.off += 8;
+    return x;
+  }
+}
+
+/** Identifies the scenario a snapshot belongs to (a snapshot only restores into the same one). */
+function fingerprint(e: Engine): number[] {
+  return [e.demand.count, e.net.laneCount, e.net.linkCount, Math.round(e.cfg.stepLength * 1e6), e.cfg.seed | 0];
+}
+
+/** Per-vehicle fields in a fixed order (lane and lane order are written separately). */
+function writeVehicle(w: Writer, e: Engine, s: number): void {
+  const v = e.v;
+  w.i32(v.vid[s]!);
+  w.f64(v.pos[s]!);
+  w.f64(v.speed[s]!);
+  w.i32(v.routeIdx[s]!);
+  w.i32(v.waitSteps[s]!);
+  w.i32(v.waitTotal[s]!);
+  w.i32(v.waitCount[s]!);
+  w.f64(v.timeLoss[s]!);
+  w.f64(v.odometer[s]!);
+  w.i32(v.lastLaneChange[s]!);
+  w.i32(v.willPass[s]!);
+}
+
+function writeCommon(w: Writer, e: Engine): void {
+  w.i32(e.step);
+  w.i32(e.nextDeparture);
+  w.i32(e.inserted);
+  w.i32(e.arrived);
+  w.i32(e.teleports);
+  w.i32(e.running);
+  w.f64(e.vehicleUpdates);
+  w.i32(e.pendingCount);
+  for (let k = 0; k < e.pendingCount; k++) w.i32(e.pending[k]!);
+  // trip records of every vehicle that has departed so far
+  for (const col of e.trips.columns()) {
+    if (col instanceof Float64Array) for (let i = 0; i < e.nextDeparture; i++) w.f64(col[i]!);
+    else for (let i = 0; i < e.nextDeparture; i++) w.i32(col[i]!);
+  }
+}
+
+export function snapshot(e: Engine): Buffer {
+  const w = new Writer();
+  w.i32(MAGIC);
+  w.i32(VERSION);
+  for (const x of fingerprint(e)) w.i32(x);
+  writeCommon(w, e);
+  for (let lane = 0; lane < e.net.laneCount; lane++) {
+    const n = e.laneVehicles[lane]!;
+    if (n === 0) continue;
+    w.i32(lane);
+    w.i32(n);
+    for (let s = e.laneFront[lane]!; s >= 0; s = e.v.behind[s]!) writeVehicle(w, e, s);
+  }
+  w.i32(-1);
+  return w.bytes();
+}
+
+/** Replaces the state of `e` (built from the same scenario) with the snapshot's. */
+export function restore(e: Engine, bytes: Buffer, source = 'snapshot'): void {
+  const r = new Reader(bytes);
+  if (r.i32() !== MAGIC) throw new InputError(source, 'not a TessDS snapshot');
+  const version = r.i32();
+  if (version !== VERSION) throw new InputError(source, `snapshot version ${version} is not supported (expected ${VERSION})`);
+  for (const x of fingerprint(e)) {
+    if (r.i32() !== x) throw new InputError(source, 'snapshot belongs to another scenario or configuration');
+  }
+  const v = e.v;
+  v.clear();
+  e.laneFront.fill(-1);
+  e.laneBack.fill(-1);
+  e.laneVehicles.fill(0);
+  e.step = r.i32();
+  e.nextDeparture = r.i32();
+  e.inserted = r.i32();
+  e.arrived = r.i32();
+  e.teleports = r.i32();
+  e.running = r.i32();
+  e.vehicleUpdates = r.f64();
+  e.pendingCount = r.i32();
+  if (e.pending.length < e.pendingCount) e.pending = new Int32Array(e.pendingCount * 2);
+  for (let k = 0; k < e.pendingCount; k++) e.pending[k] = r.i32();
+  for (const col of e.trips.columns()) {
+    if (col instanceof Float64Array) for (let i = 0; i < e.nextDeparture; i++) col[i] = r.f64();
+    else for (let i = 0; i < e.nextDeparture; i++) col[i] = r.i32();
+  }
+  e.edgeBlocked.fill(-1);
+  for (let lane = r.i32(); lane >= 0; lane = r.i32()) {
+    const n = r.i32();
+    for (let k = 0; k < n; k++) {
+      const s = v.alloc();
+      v.vid[s] = r.i32();
+      v.pos[s] = r.f64();
+      v.speed[s] = r.f64();
+      v.routeIdx[s] = r.i32();
+      v.waitSteps[s] = r.i32();
+      v.waitTotal[s] = r.i32();
+      v.waitCount[s] = r.i32();
+      v.timeLoss[s] = r.f64();
+      v.odometer[s] = r.f64();
+      v.lastLaneChange[s] = r.i32();
+      v.willPass[s] = r.i32();
+      // append at the back: the snapshot lists each lane front to back
+      const back = e.laneBack[lane]!;
+      v.ahead[s] = back;
+      v.behind[s] = -1;
+      if (back >= 0) v.behind[back] = s;
+      else e.laneFront[lane] = s;
+      e.laneBack[lane] = s;
+      e.laneVehicles[lane]!++;
+      v.lane[s] = lane;
+      v.link[s] = lane < e.net.normalLaneCount ? e.computeLink(s, lane) : -1;
+    }
+  }
+}
+
+/**
+ * The canonical state hash: step, insertion queue, every vehicle by demand index (lane, position in
+ * its lane's order, every field in binary) and every departed vehicle's trip record. Hex SHA-256.
+ */
+export function stateHash(e: Engine): string {
+  const w = new Writer();
+  writeCommon(w, e);
+  const bySlot = new Int32Array(e.demand.count).fill(-1);
+  for (let s = 0; s < e.v.used; s++) if (e.v.vid[s]! >= 0) bySlot[e.v.vid[s]!] = s;
+  for (let id = 0; id < bySlot.length; id++) {
+    const s = bySlot[id]!;
+    if (s < 0) continue;
+    w.i32(e.v.lane[s]!);
+    writeVehicle(w, e, s);
+  }
+  for (let i = 0; i < e.tlPhase.length; i++) w.i32(e.net.tlPhaseAt(i, e.time()));
+  return createHash('sha256').update(w.bytes()).digest('hex');
+}
