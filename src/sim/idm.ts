@@ -102,7 +102,12 @@ export function maximumSafeStopSpeed(gap: number, decel: number, dt: number): nu
 export function stopSpeed(gap: number, v: number, v0: number, dt: number, p: IdmParams): number {
   if (gap < 0.01) return 0;
   const r = idmSpeed(gap, v, 0, v0, dt, p, false);
-  if (v < EPS && r < EPS) return maximumSafeStopSpeed(gap, p.decel, dt);
+  if (v < EPS && r < EPS) {
+    // SUMO caps every speed at v + a·dt (maxNextSpeed); the IDM itself never exceeds it
+    const creep = maximumSafeStopSpeed(gap, p.decel, dt);
+    const cap = v + p.accel * dt;
+    return creep < cap ? creep : cap;
+  }
   return r;
 }
 

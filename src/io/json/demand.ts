@@ -6,7 +6,7 @@
  * file it is a typo the author wants to hear about (so `demand.warnings` stays empty).
  */
 import type { DemandSpec, FlowSpec, VehicleSpec } from '../spec.js';
-import type { FlowDoc, RouteRef, ScenarioDoc, TripDoc, VehicleDoc } from './document.js';
+import type { FlowDoc, RouteRef, ScenarioDoc, TripDoc, VehicleDoc } from './format.js';
 import { childPath } from './json.js';
 import type { BuiltNet } from './network.js';
 import type { Checker } from './validate.js';

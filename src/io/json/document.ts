@@ -1,159 +1,12 @@
 /**
- * Reads and checks the JSON document into typed records (defaults filled in, ids unique, references
- * resolved) before any geometry is derived. Each record keeps its JSON path for later messages.
- * Field lists here must match schema/scenario.schema.json (a test compares them).
+ * Reads and checks the JSON document (network part here, demand part in trips.ts) before any geometry
+ * is derived: types, ranges, unknown fields, unique ids and references.
  */
-import type { ArrivalPos, DepartLane, DepartPos, DepartSpec, DepartSpeed, VTypeSpec } from '../spec.js';
-import type { Pt } from './geometry.js';
+import type { VTypeSpec } from '../spec.js';
+import { DEFAULT_VTYPE, DEFAULTS, FIELDS, NODE_TYPES, type EdgeDoc, type NodeDoc, type RouteRef, type ScenarioDoc, type TrafficLightDoc, type VehicleDoc } from './format.js';
 import { childPath } from './json.js';
-import { checkId, checkNum, checkStr, IdSet, Obj, readObjects, type Checker } from './validate.js';
-
-export const FIELDS = {
-  root: ['$schema', 'name', 'description', 'time', 'seed', 'uturns', 'nodes', 'edges', 'trafficLights', 'vTypes', 'routes', 'vehicles', 'flows'],
-  time: ['begin', 'end', 'stepLength', 'timeToTeleport'],
-  node: ['id', 'x', 'y', 'type', 'radius', 'uturns', 'connections'],
-  connection: ['from', 'to', 'fromLane', 'toLane'],
-  edge: ['id', 'from', 'to', 'lanes', 'speed', 'priority', 'width', 'length', 'shape', 'allow', 'disallow', 'reverse'],
-  trafficLight: ['node', 'programID', 'offset', 'green', 'yellow', 'phases'],
-  phase: ['duration', 'state'],
-  vType: ['id', 'vClass', 'accel', 'decel', 'emergencyDecel', 'tau', 'minGap', 'length', 'maxSpeed', 'speedFactor', 'sigma', 'delta', 'idmStepping', 'lcStrategic', 'lcCooperative', 'lcSpeedGain', 'lcKeepRight'],
-  route: ['id', 'edges'],
-  vehicle: ['id', 'type', 'depart', 'route', 'from', 'to', 'via', 'departLane', 'departSpeed', 'departPos', 'arrivalPos'],
-  flow: ['id', 'type', 'begin', 'end', 'period', 'vehsPerHour', 'probability', 'number', 'route', 'from', 'to', 'via', 'departLane', 'departSpeed', 'departPos', 'arrivalPos'],
-} as const;
-
-export const NODE_TYPES = ['priority', 'traffic_light', 'dead_end'] as const;
-export type NodeType = (typeof NODE_TYPES)[number];
-
-/** SUMO's defaults (1.15, vClass passenger, IDM) for every vType field. */
-export const DEFAULT_VTYPE: Readonly<VTypeSpec> = {
-  id: 'DEFAULT_VEHTYPE',
-  vClass: 'passenger',
-  accel: 2.6,
-  decel: 4.5,
-  emergencyDecel: 9,
-  tau: 1,
-  minGap: 2.5,
-  length: 5,
-  maxSpeed: 55.56,
-  speedFactor: 1,
-  sigma: 0.5,
-  delta: 4,
-  idmStepping: 0.25,
-  lcStrategic: 1,
-  lcCooperative: 1,
-  lcSpeedGain: 1,
-  lcKeepRight: 1,
-};
-
-export const DEFAULTS = {
-  seed: 23423, // SUMO's default --seed
-  stepLength: 1,
-  timeToTeleport: 300,
-  lanes: 1,
-  speed: 13.89,
-  priority: 1,
-  laneWidth: 3.2,
-  green: 31,
-  yellow: 3,
-  flowEnd: 86400, // SUMO's default flow end when the scenario has no end
-};
-
-export interface ConnectionDoc {
-  path: string;
-  from: string;
-  to: string;
-  fromLane: number;
-  toLane: number;
-}
-
-export interface NodeDoc {
-  path: string;
-  id: string;
-  x: number;
-  y: number;
-  type?: NodeType;
-  radius?: number;
-  uturns: boolean;
-  connections?: ConnectionDoc[];
-}
-
-export interface EdgeDoc {
-  path: string;
-  id: string;
-  from: string;
-  to: string;
-  lanes: number;
-  speed: number;
-  priority: number;
-  width: number;
-  length?: number;
-  /** full axis polyline, node positions when absent */
-  shape?: Pt[];
-  allow?: string[];
-  disallow?: string[];
-}
-
-export interface PhaseDoc {
-  path: string;
-  duration: number;
-  state: string;
-}
-
-export interface TrafficLightDoc {
-  path: string;
-  node: string;
-  programID: string;
-  offset: number;
-  green: number;
-  yellow: number;
-  phases?: PhaseDoc[];
-}
-
-/** A route as a list of edge ids, with the path of that list for messages. */
-export interface RouteRef {
-  edges: string[];
-  path: string;
-}
-
-export interface TripDoc extends DepartSpec {
-  path: string;
-  id: string;
-  type: string;
-  route?: RouteRef;
-  from?: string;
-  to?: string;
-  via?: string[];
-}
-
-export interface VehicleDoc extends TripDoc {
-  depart: number;
-}
-
-export interface FlowDoc extends TripDoc {
-  begin: number;
-  end: number;
-  period?: number;
-  vehsPerHour?: number;
-  probability?: number;
-  number?: number;
-}
-
-export interface ScenarioDoc {
-  name?: string;
-  begin: number;
-  end?: number;
-  stepLength: number;
-  timeToTeleport: number;
-  seed: number;
-  nodes: NodeDoc[];
-  edges: EdgeDoc[];
-  trafficLights: TrafficLightDoc[];
-  vTypes: VTypeSpec[];
-  routes: (RouteRef & { id: string })[];
-  vehicles: VehicleDoc[];
-  flows: FlowDoc[];
-}
+import { readEdgeList, readFlow, readTrip, readVType, type TripContext } from './trips.js';
+import { checkNum, IdSet, Obj, readObjects, type Checker } from './validate.js';
 
 export function readDocument(ck: Checker, value: unknown): ScenarioDoc {
   const root = Obj.read(ck, value, '', FIELDS.root);
@@ -162,6 +15,9 @@ export function readDocument(ck: Checker, value: unknown): ScenarioDoc {
   const time = root.optObj('time', FIELDS.time);
   const begin = time?.optNum('begin', { min: 0 }) ?? 0;
   const end = time?.optNum('end', { gt: begin });
+  const stepLength = time?.optNum('stepLength', { gt: 0 }) ?? DEFAULTS.stepLength;
+  const timeToTeleport = time?.optNum('timeToTeleport') ?? DEFAULTS.timeToTeleport;
+  const seed = root.optNum('seed', { int: true, min: 0 }) ?? DEFAULTS.seed;
   const uturns = root.optBool('uturns') ?? false;
 
   const nodes = new IdSet<NodeDoc>(ck, 'node');
@@ -184,7 +40,10 @@ export function readDocument(ck: Checker, value: unknown): ScenarioDoc {
     vTypes.add(t.id, o.at('id'), t);
     return t;
   });
-  if (!vTypes.get(DEFAULT_VTYPE.id)) vTypes.add(DEFAULT_VTYPE.id, '', DEFAULT_VTYPE);
+  if (!vTypes.get(DEFAULT_VTYPE.id)) {
+    vTypeList.push({ ...DEFAULT_VTYPE });
+    vTypes.add(DEFAULT_VTYPE.id, '', DEFAULT_VTYPE);
+  }
 
   const routes = new IdSet<RouteRef>(ck, 'route');
   const routeList = readObjects(root, 'routes', FIELDS.route, (o) => {
@@ -209,13 +68,13 @@ export function readDocument(ck: Checker, value: unknown): ScenarioDoc {
 
   const doc: ScenarioDoc = {
     begin,
-    stepLength: time?.optNum('stepLength', { gt: 0 }) ?? DEFAULTS.stepLength,
-    timeToTeleport: time?.optNum('timeToTeleport') ?? DEFAULTS.timeToTeleport,
-    seed: root.optNum('seed', { int: true, min: 0 }) ?? DEFAULTS.seed,
+    stepLength,
+    timeToTeleport,
+    seed,
     nodes: nodeList,
     edges: edgeList,
     trafficLights: tls,
-    vTypes: vTypeList.concat(vTypeList.some((t) => t.id === DEFAULT_VTYPE.id) ? [] : [{ ...DEFAULT_VTYPE }]),
+    vTypes: vTypeList,
     routes: routeList,
     vehicles,
     flows,
@@ -318,114 +177,4 @@ function readTrafficLight(o: Obj, nodes: IdSet<NodeDoc>): TrafficLightDoc {
     if (t.phases.length === 0) o.fail('phases', 'at least one phase is needed');
   }
   return t;
-}
-
-function readVType(o: Obj): VTypeSpec {
-  const d = DEFAULT_VTYPE;
-  const pos = { gt: 0 };
-  const nonNeg = { min: 0 };
-  return {
-    id: o.id('id'),
-    vClass: o.optStr('vClass') ?? d.vClass,
-    accel: o.optNum('accel', pos) ?? d.accel,
-    decel: o.optNum('decel', pos) ?? d.decel,
-    emergencyDecel: o.optNum('emergencyDecel', pos) ?? d.emergencyDecel,
-    tau: o.optNum('tau', nonNeg) ?? d.tau,
-    minGap: o.optNum('minGap', nonNeg) ?? d.minGap,
-    length: o.optNum('length', pos) ?? d.length,
-    maxSpeed: o.optNum('maxSpeed', pos) ?? d.maxSpeed,
-    speedFactor: o.optNum('speedFactor', pos) ?? d.speedFactor,
-    sigma: o.optNum('sigma', { min: 0, max: 1 }) ?? d.sigma,
-    delta: o.optNum('delta', pos) ?? d.delta,
-    idmStepping: o.optNum('idmStepping', pos) ?? d.idmStepping,
-    lcStrategic: o.optNum('lcStrategic', nonNeg) ?? d.lcStrategic,
-    lcCooperative: o.optNum('lcCooperative', nonNeg) ?? d.lcCooperative,
-    lcSpeedGain: o.optNum('lcSpeedGain', nonNeg) ?? d.lcSpeedGain,
-    lcKeepRight: o.optNum('lcKeepRight', nonNeg) ?? d.lcKeepRight,
-  };
-}
-
-function readEdgeList(o: Obj, key: string, edges: IdSet<EdgeDoc>): RouteRef {
-  const path = o.at(key);
-  const list = o.list(key);
-  if (list.length === 0) o.fail(key, 'a route needs at least one edge');
-  return { path, edges: list.map((v, i) => checkEdgeRef(o.ck, v, childPath(path, i), edges)) };
-}
-
-function checkEdgeRef(ck: Checker, v: unknown, path: string, edges: IdSet<EdgeDoc>): string {
-  const id = checkId(ck, v, path);
-  edges.ref(id, path);
-  return id;
-}
-
-interface TripContext {
-  edges: IdSet<EdgeDoc>;
-  routes: IdSet<RouteRef>;
-  vTypes: IdSet<VTypeSpec>;
-}
-
-/** What vehicles and flows share: id, type, route or from/to/via, depart attributes. */
-function readTrip(o: Obj, ctx: TripContext): TripDoc {
-  const type = o.optId('type') ?? DEFAULT_VTYPE.id;
-  ctx.vTypes.ref(type, o.at('type'));
-  const t: TripDoc = { path: o.path, id: o.id('id'), type, ...readDepart(o) };
-  if (o.has('route')) {
-    for (const k of ['from', 'to', 'via']) if (o.has(k)) o.fail(k, 'give either "route" or "from"/"to", not both');
-    const r = o.get('route');
-    t.route = typeof r === 'string' ? ctx.routes.ref(r, o.at('route')) : readEdgeList(o, 'route', ctx.edges);
-  } else {
-    if (!o.has('from') || !o.has('to')) o.ck.fail(o.path, 'needs a "route" or both "from" and "to"');
-    t.from = checkEdgeRef(o.ck, o.get('from'), o.at('from'), ctx.edges);
-    t.to = checkEdgeRef(o.ck, o.get('to'), o.at('to'), ctx.edges);
-    const via = o.optList('via');
-    if (via) t.via = via.map((v, i) => checkEdgeRef(o.ck, v, childPath(o.at('via'), i), ctx.edges));
-  }
-  return t;
-}
-
-function readFlow(o: Obj, ctx: TripContext, scenarioBegin: number, defaultEnd: number): FlowDoc {
-  const begin = o.optNum('begin', { min: 0 }) ?? scenarioBegin;
-  const f: FlowDoc = { ...readTrip(o, ctx), begin, end: o.optNum('end', { min: begin }) ?? Math.max(defaultEnd, begin) };
-  const rates = (['period', 'vehsPerHour', 'probability', 'number'] as const).filter((k) => o.has(k));
-  if (rates.length !== 1) {
-    o.ck.fail(rates.length ? o.at(rates[1]!) : o.path, 'needs exactly one of "period", "vehsPerHour", "probability", "number"');
-  }
-  const period = o.optNum('period', { gt: 0 });
-  if (period !== undefined) f.period = period;
-  const vph = o.optNum('vehsPerHour', { gt: 0 });
-  if (vph !== undefined) f.vehsPerHour = vph;
-  const prob = o.optNum('probability', { gt: 0, max: 1 });
-  if (prob !== undefined) f.probability = prob;
-  const number = o.optNum('number', { int: true, min: 0 });
-  if (number !== undefined) f.number = number;
-  return f;
-}
-
-const LANE_WORDS = ['first', 'best', 'free', 'random', 'allowed'] as const;
-const SPEED_WORDS = ['max', 'desired', 'random', 'speedLimit'] as const;
-const POS_WORDS = ['base', 'free', 'random', 'last'] as const;
-const ARRIVAL_WORDS = ['max', 'random'] as const;
-
-/** departLane/departSpeed/departPos/arrivalPos: a number or one of SUMO's keywords; SUMO's defaults. */
-function readDepart(o: Obj): DepartSpec {
-  const word = <T extends string>(key: string, words: readonly T[]): T | number | undefined => {
-    const v = o.get(key);
-    if (v === undefined || typeof v === 'number') return v;
-    const s = checkStr(o.ck, v, o.at(key));
-    if (!(words as readonly string[]).includes(s)) {
-      o.fail(key, `must be a number or one of ${words.map((w) => JSON.stringify(w)).join(', ')}, not ${JSON.stringify(s)}`);
-    }
-    return s as T;
-  };
-  const lane = word('departLane', LANE_WORDS);
-  const speed = word('departSpeed', SPEED_WORDS);
-  const pos = word('departPos', POS_WORDS);
-  const arrival = word('arrivalPos', ARRIVAL_WORDS);
-  const departLane: DepartLane =
-    typeof lane === 'number' ? { kind: 'index', index: checkNum(o.ck, lane, o.at('departLane'), { int: true, min: 0 }) } : { kind: lane ?? 'first' };
-  const departSpeed: DepartSpeed =
-    typeof speed === 'number' ? { kind: 'value', speed: checkNum(o.ck, speed, o.at('departSpeed'), { min: 0 }) } : speed ? { kind: speed } : { kind: 'value', speed: 0 };
-  const departPos: DepartPos = typeof pos === 'number' ? { kind: 'value', pos: checkNum(o.ck, pos, o.at('departPos')) } : { kind: pos ?? 'base' };
-  const arrivalPos: ArrivalPos = typeof arrival === 'number' ? { kind: 'value', pos: checkNum(o.ck, arrival, o.at('arrivalPos')) } : { kind: arrival ?? 'max' };
-  return { departLane, departSpeed, departPos, arrivalPos };
 }

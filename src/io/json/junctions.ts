@@ -23,7 +23,7 @@
  *   from the lower lane index. This is a strict total order on the links, so it is never cyclic.
  */
 import type { JunctionSpec, LinkDirection, LinkSpec } from '../spec.js';
-import type { ConnectionDoc, NodeDoc } from './document.js';
+import type { ConnectionDoc, NodeDoc } from './format.js';
 import { add, bearing, convexHull, endDir, flatten, polylineLength, polylinesCross, rightOf, scale, smoothConnection, startDir, turnAngle, type Pt } from './geometry.js';
 import type { BuiltEdge } from './network.js';
 

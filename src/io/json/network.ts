@@ -3,8 +3,8 @@
  * by a junction radius at each real junction, lanes are offset to the right of the edge axis, and every
  * node gets its links (junctions.ts) and, if signalised, its program (trafficlights.ts).
  */
-import type { EdgeSpec, LinkSpec, NetSpec, TlLogicSpec } from '../spec.js';
-import type { EdgeDoc, NodeDoc, ScenarioDoc } from './document.js';
+import type { EdgeSpec, NetSpec } from '../spec.js';
+import type { EdgeDoc, NodeDoc, ScenarioDoc } from './format.js';
 import { cutPolyline, flatten, offsetPolyline, polylineLength, type Pt } from './geometry.js';
 import { buildJunction } from './junctions.js';
 import { buildTrafficLight } from './trafficlights.js';
@@ -91,19 +91,16 @@ export function buildNetwork(ck: Checker, doc: ScenarioDoc, source: string): Bui
   const net: NetSpec = { source, edges: [...edges.values()].map((e) => e.spec), junctions: [], links: [], tlLogics: [] };
   const successors = new Map<string, Set<string>>([...edges.keys()].map((id) => [id, new Set()]));
 
+  const built = [...edges.values()];
   for (const node of doc.nodes) {
-    const incoming = [...edges.values()].filter((e) => e.doc.to === node.id);
-    const outgoing = [...edges.values()].filter((e) => e.doc.from === node.id);
+    const incoming = built.filter((e) => e.doc.to === node.id);
+    const outgoing = built.filter((e) => e.doc.from === node.id);
     const j = buildJunction(node, incoming, outgoing);
-    if (node.type === 'traffic_light') {
-      const tl: TlLogicSpec = buildTrafficLight(ck, node, tlDocs.get(node.id), j);
-      net.tlLogics.push(tl);
-    }
+    // Programs are built after the links: a signal state has one character per link.
+    if (node.type === 'traffic_light') net.tlLogics.push(buildTrafficLight(ck, node, tlDocs.get(node.id), j));
     net.junctions.push(j.junction);
-    j.links.forEach((l: LinkSpec, i) => {
-      net.links.push(l);
-      successors.get(j.info[i]!.from.doc.id)!.add(j.info[i]!.to.doc.id);
-    });
+    net.links.push(...j.links);
+    for (const k of j.info) successors.get(k.from.doc.id)!.add(k.to.doc.id);
   }
   return { net, edges, successors };
 }

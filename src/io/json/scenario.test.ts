@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.js';
 import type { LinkSpec, ScenarioSpec } from '../spec.js';
-import { DEFAULT_VTYPE, FIELDS } from './document.js';
+import { DEFAULT_VTYPE, FIELDS } from './format.js';
 import { loadJsonScenario, parseJsonScenario } from './scenario.js';
 
 // dist/src/io/json/ → project root
@@ -153,8 +153,8 @@ test('T-junction: directions, lanes, foes and right of way', () => {
   // main-road straight movements yield to nobody
   assert.deepEqual(j.yieldsTo[idx('WB_0>BE_0:s')], []);
   // turn speeds
-  assert.equal(s.net.links[sideLeft]!.viaSpeed, 8);
-  assert.equal(s.net.links[idx('WB_0>BE_0:s')]!.viaSpeed, 13.89);
+  assert.equal(linksAt(s, 'B')[sideLeft]!.viaSpeed, 8);
+  assert.equal(linksAt(s, 'B')[idx('WB_0>BE_0:s')]!.viaSpeed, 13.89);
   checkInvariants(s);
 });
 

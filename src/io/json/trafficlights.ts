@@ -8,8 +8,7 @@
  * a single, permanent green phase. Links get `tl = { id: node id, linkIndex: request index }`.
  */
 import type { TlLogicSpec, TlPhaseSpec } from '../spec.js';
-import type { NodeDoc, TrafficLightDoc } from './document.js';
-import { DEFAULTS } from './document.js';
+import { DEFAULTS, type NodeDoc, type TrafficLightDoc } from './format.js';
 import { endDir } from './geometry.js';
 import { childPath } from './json.js';
 import type { BuiltJunction } from './junctions.js';

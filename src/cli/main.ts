@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * The `tessds` command. User errors (bad input, bad flags) print one line and exit with code 2;
+ * anything else is a bug: one line too, the stack only with TESSDS_DEBUG=1.
+ */
+import { Command, CommanderError } from 'commander';
+import { isUserError } from '../errors.js';
+import { numberOption } from './options.js';
+import { formatSummary, runCommand } from './run.js';
+
+const program = new Command();
+program
+  .name('tessds')
+  .description('TessDS: a distributed, fault-tolerant microscopic road-traffic simulator')
+  .version('0.1.0')
+  .exitOverride()
+  .configureOutput({ outputError: () => {} });
+
+program
+  .command('run')
+  .description('simulate a scenario (SUMO .sumocfg or TessDS .json) in this process')
+  .argument('<scenario>', 'a SUMO .sumocfg file or a TessDS JSON scenario')
+  .option('--begin <s>', 'simulation begin time, s (default: from the scenario, else 0)', numberOption())
+  .option('--end <s>', 'simulation end time, s (default: from the scenario, else until every vehicle arrived)', numberOption())
+  .option('--step <dt>', 'step length, s (default: from the scenario, else 1)', numberOption({ positive: true }))
+  .option('--seed <k>', 'random seed, an integer (default: from the scenario, else 42)', numberOption({ integer: true }))
+  .option('--time-to-teleport <s>', 'teleport a vehicle stuck this long at the front of a lane; 0 disables (default 300)', numberOption({ min: 0 }))
+  .option('--summary <file>', "write the summary JSON to FILE ('-': print it instead of the report)")
+  .option('--tripinfo <file>', 'write SUMO-compatible tripinfo XML to FILE')
+  .option('--save-state <file>', 'write the final engine state (a snapshot) to FILE')
+  .option('--load-state <file>', 'start from a snapshot written by --save-state for the same scenario')
+  .option('--no-progress', 'no progress line on the terminal')
+  .option('-q, --quiet', 'print nothing but errors and warnings')
+  .action(async (scenario: string, opts: Record<string, unknown>) => {
+    const summary = await runCommand(scenario, {
+      begin: opts.begin as number | undefined,
+      end: opts.end as number | undefined,
+      step: opts.step as number | undefined,
+      seed: opts.seed as number | undefined,
+      timeToTeleport: opts.timeToTeleport as number | undefined,
+      summary: opts.summary as string | undefined,
+      tripinfo: opts.tripinfo as string | undefined,
+      saveState: opts.saveState as string | undefined,
+      loadState: opts.loadState as string | undefined,
+      progress: opts.progress !== false && !opts.quiet,
+    });
+    if (opts.summary === '-') process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    else if (!opts.quiet) process.stdout.write(formatSummary(scenario, summary) + '\n');
+  });
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      process.stderr.write(`tessds: ${e.message.replace(/^error: /, '')}\n`);
+      return 2;
+    }
+    if (isUserError(e)) {
+      process.stderr.write(`tessds: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`tessds: internal error: ${err?.message ?? String(e)}${process.env.TESSDS_DEBUG ? `\n${err?.stack}` : ' (set TESSDS_DEBUG=1 for details)'}\n`);
+    return 1;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,79 @@
+/**
+ * `tessds run`: simulate a scenario in this process and write the summary and outputs.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadScenario } from '../io/scenario.js';
+import { writeTripinfo } from '../io/tripinfo.js';
+import { InputError } from '../errors.js';
+import { Engine } from '../sim/engine.js';
+import { restore, snapshot } from '../sim/snapshot.js';
+import { summarize, type Summary } from '../sim/summary.js';
+import { Progress } from './progress.js';
+
+export interface RunOptions {
+  begin?: number;
+  end?: number;
+  step?: number;
+  seed?: number;
+  timeToTeleport?: number;
+  summary?: string;
+  tripinfo?: string;
+  saveState?: string;
+  loadState?: string;
+  progress: boolean;
+}
+
+export async function runCommand(scenarioPath: string, o: RunOptions): Promise<Summary> {
+  const t0 = performance.now();
+  const spec = loadScenario(scenarioPath);
+  if (o.begin !== undefined) spec.begin = o.begin;
+  if (o.end !== undefined) spec.end = o.end;
+  if (o.step !== undefined) spec.stepLength = o.step;
+  if (o.seed !== undefined) spec.seed = o.seed;
+  if (o.timeToTeleport !== undefined) spec.timeToTeleport = o.timeToTeleport;
+  if (spec.end !== undefined && spec.end < spec.begin) {
+    throw new InputError(scenarioPath, `end time ${spec.end} is before begin time ${spec.begin}`);
+  }
+  const engine = new Engine(spec);
+  reportWarnings(engine.demand.warnings);
+  if (o.loadState) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(o.loadState);
+    } catch {
+      throw new InputError(o.loadState, 'file not found');
+    }
+    restore(engine, bytes, o.loadState);
+  }
+
+  const progress = new Progress(engine.endStep, o.progress && process.stderr.isTTY === true);
+  const tStep = performance.now();
+  engine.run((e) => progress.update(e.step, e.time(), e.running, e.arrived));
+  const stepSeconds = (performance.now() - tStep) / 1000;
+  progress.done();
+
+  if (o.saveState) writeFileSync(o.saveState, snapshot(engine));
+  if (o.tripinfo) await writeTripinfo(engine, o.tripinfo);
+  const summary = summarize(engine, (performance.now() - t0) / 1000, stepSeconds);
+  if (o.summary && o.summary !== '-') writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
+
+function reportWarnings(warnings: string[]): void {
+  const shown = 20;
+  for (const w of warnings.slice(0, shown)) process.stderr.write(`tessds: warning: ${w}\n`);
+  if (warnings.length > shown) process.stderr.write(`tessds: warning: ... and ${warnings.length - shown} more\n`);
+}
+
+/** The human-readable end-of-run report. */
+export function formatSummary(scenario: string, s: Summary): string {
+  const f1 = (x: number) => x.toFixed(1);
+  const ups = s.ups >= 1e6 ? `${(s.ups / 1e6).toFixed(2)}M` : `${(s.ups / 1e3).toFixed(1)}k`;
+  return [
+    `TessDS run: ${scenario}`,
+    `  simulated ${f1(s.simSeconds)} s in ${s.steps} steps, ${s.wallSeconds.toFixed(2)} s wall (${ups} vehicle updates/s)`,
+    `  vehicles: ${s.loaded} loaded, ${s.inserted} inserted, ${s.arrived} arrived, ${s.running} running, ${s.waiting} waiting, ${s.teleports} teleports`,
+    `  mean over arrived: duration ${f1(s.meanDuration)} s, route length ${f1(s.meanRouteLength)} m, speed ${s.meanSpeed.toFixed(2)} m/s, time loss ${f1(s.meanTimeLoss)} s, waiting ${f1(s.meanWaitingTime)} s`,
+    `  state hash ${s.stateHash}`,
+  ].join('\n');
+}
