@@ -176,9 +176,10 @@ function scale(o: Options, rss: boolean) {
   const spec = SCALE;
   const trips = Math.round(spec.end / spec.period);
   log(`scale scenario: ${spec.size}×${spec.size} grid, a trip every ${spec.period} s for ${spec.end} s (${trips} trips)`);
-  const { cfg, built, seconds } = ensureScenario(spec, (m) =>
-    log(`${m}\nbench: (netgenerate, then randomTrips + duarouter routing ${trips} trips: this takes several minutes, once; it is cached)`),
-  );
+  const { cfg, built, seconds } = ensureScenario(spec, (m) => {
+    log(m);
+    log(`netgenerate, then randomTrips + duarouter routing ${trips} trips: several minutes, once (cached)`);
+  });
   if (built) log(`built in ${seconds.toFixed(1)} s`);
   else log(`using cached ${cfg}`);
   const { sumo, tessds } = runPair(cfg, spec.end, 1, !!o.scaleSumo, rss, `scale ${spec.kind}-${spec.size}`);

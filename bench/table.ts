@@ -46,7 +46,9 @@ export function relErr(ours: number, ref: number): number | undefined {
 
 export function pct(x: number | undefined): string {
   if (x === undefined) return 'n/a';
-  return `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
+  const s = x.toFixed(1);
+  // a tiny negative error rounds to "-0.0"; show it as no error
+  return s === '-0.0' || s === '0.0' ? '0.0%' : `${x > 0 ? '+' : ''}${s}%`;
 }
 
 export function kib(k: number | undefined): string {

@@ -42,7 +42,7 @@ export type LinkDirection = 's' | 'l' | 'r' | 't' | 'L' | 'R' | 'invalid';
  */
 export interface LinkSpec {
   junction: string;
-  /** index into the junction's request matrices (SUMO: position of the first via lane in intLanes) */
+  /** index into the junction's request matrices (SUMO: position in intLanes of a lane of the via chain) */
   index: number;
   fromLane: string;
   toLane: string;
@@ -56,6 +56,11 @@ export interface LinkSpec {
   tl?: { id: string; linkIndex: number };
   /** SUMO's `cont`: the path has an internal junction where a left-turner may wait */
   cont: boolean;
+  /**
+   * For `cont` links: distance along the internal path to the internal junction, where a vehicle
+   * that must yield waits inside the junction (SUMO: the end of the first internal lane).
+   */
+  contPos?: number;
 }
 
 export interface JunctionSpec {

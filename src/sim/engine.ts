@@ -44,6 +44,10 @@ export class Engine {
   readonly laneFront: Int32Array;
   readonly laneBack: Int32Array;
   readonly laneVehicles: Int32Array;
+  /** one bit per lane with vehicles, so that phases visit only active lanes, in index order (SUMO) */
+  readonly activeBits: Uint32Array;
+  /** scratch: the result of `collectActive` */
+  readonly activeList: Int32Array;
 
   /** per traffic light: the phase in force during the current step */
   readonly tlPhase: Int32Array;
@@ -90,6 +94,8 @@ export class Engine {
     this.laneFront = new Int32Array(L).fill(-1);
     this.laneBack = new Int32Array(L).fill(-1);
     this.laneVehicles = new Int32Array(L);
+    this.activeBits = new Uint32Array((L + 31) >>> 5);
+    this.activeList = new Int32Array(L);
     this.tlPhase = new Int32Array(this.net.trafficLights.length);
     const nl = this.net.linkCount;
     this.apprStamp = new Int32Array(nl);
@@ -169,7 +175,48 @@ export class Engine {
     if (after >= 0) v.ahead[after] = s;
     else this.laneBack[lane] = s;
     v.lane[s] = lane;
-    this.laneVehicles[lane]!++;
+    if (this.laneVehicles[lane]!++ === 0) this.activeBits[lane >>> 5]! |= 1 << (lane & 31);
+  }
+
+  /** Appends `s` at the back of `lane` (restore: the snapshot lists lanes front to back). */
+  appendBack(s: number, lane: number): void {
+    const v = this.v;
+    const back = this.laneBack[lane]!;
+    v.ahead[s] = back;
+    v.behind[s] = -1;
+    if (back >= 0) v.behind[back] = s;
+    else this.laneFront[lane] = s;
+    this.laneBack[lane] = s;
+    v.lane[s] = lane;
+    if (this.laneVehicles[lane]!++ === 0) this.activeBits[lane >>> 5]! |= 1 << (lane & 31);
+  }
+
+  /** Empties every lane (restore). */
+  clearLanes(): void {
+    this.laneFront.fill(-1);
+    this.laneBack.fill(-1);
+    this.laneVehicles.fill(0);
+    this.activeBits.fill(0);
+  }
+
+  /**
+   * Lists the lanes in [from, to) that hold vehicles, in index order, into `activeList`; returns how
+   * many. A phase collects once and then visits the list (lanes it empties stay listed, harmlessly).
+   */
+  collectActive(from: number, to: number): number {
+    const bits = this.activeBits;
+    const out = this.activeList;
+    let n = 0;
+    for (let w = from >>> 5, wEnd = (to + 31) >>> 5; w < wEnd; w++) {
+      let word = bits[w]! | 0;
+      while (word !== 0) {
+        const low = word & -word;
+        const lane = (w << 5) + 31 - Math.clz32(low);
+        word ^= low;
+        if (lane >= from && lane < to) out[n++] = lane;
+      }
+    }
+    return n;
   }
 
   unlink(s: number): void {
@@ -183,7 +230,7 @@ export class Engine {
     else this.laneBack[lane] = a;
     v.ahead[s] = -1;
     v.behind[s] = -1;
-    this.laneVehicles[lane]!--;
+    if (--this.laneVehicles[lane]! === 0) this.activeBits[lane >>> 5]! &= ~(1 << (lane & 31));
   }
 
   /** Scratch results of `neighbours`. */

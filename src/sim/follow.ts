@@ -26,7 +26,9 @@ export function followPhase(e: Engine): void {
   const speed = v.speed;
   const laneLength = net.laneLength;
 
-  for (let lane = 0; lane < net.laneCount; lane++) {
+  const nActive = e.collectActive(0, net.laneCount);
+  for (let i = 0; i < nActive; i++) {
+    const lane = e.activeList[i]!;
     let s = e.laneFront[lane]!;
     if (s < 0) continue;
     const internal = lane >= net.normalLaneCount;
@@ -40,7 +42,16 @@ export function followPhase(e: Engine): void {
       let seen = laneLength[lane]! - pos[s]!;
       let next = -1;
       if (internal) {
-        next = net.linkTo[net.laneLink[lane]!]!;
+        const link = net.laneLink[lane]!;
+        const cp = net.linkContPos[link]!;
+        if (cp >= 0 && pos[s]! <= cp + 1e-6 && v.linkOpen[s] === 0) {
+          // waiting inside the junction for a gap in the oncoming traffic (SUMO internal junction)
+          const vs = stopSpeed(cp - pos[s]!, sp, v0, dt, p);
+          if (vs < vNext) vNext = vs;
+          next = -1;
+        } else {
+          next = net.linkTo[link]!;
+        }
       } else {
         const link = v.link[s]!;
         if (link === ROUTE_END) {
@@ -122,6 +133,8 @@ function cooperate(e: Engine, s: number, vNext: number, sp: number, v0: number, 
   if (x < 0) return vNext;
   const v = e.v;
   const gap = v.pos[x]! - e.demand.types[e.demand.type[v.vid[x]!]!]!.length - v.pos[s]! - minGap;
+  // already alongside: waiting would not open a gap, only block both (drive on instead)
+  if (gap < 0) return vNext;
   const vy = idmSpeed(gap, sp, v.speed[x]!, v0, dt, p, true);
   if (vy >= sp - decel * dt && vy < vNext) return vy;
   return vNext;

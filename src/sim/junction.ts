@@ -16,6 +16,11 @@ import { brakeGap, eulerBrakeGap } from './idm.js';
 /** Conflict window margin, s (SUMO's junction lookahead time). */
 const FOE_GAP = 1.0;
 
+/** pathState values: nobody on the path; somebody on it; somebody waiting at its wait point */
+const FREE = 0;
+const BUSY = 1;
+const WAITING = 2;
+
 /** Time to cover `d` m from speed `v` accelerating at `a` up to `vmax`, s. */
 export function timeToCover(d: number, v: number, a: number, vmax: number): number {
   if (d <= 0) return 0;
@@ -30,54 +35,99 @@ export function junctionPhase(e: Engine): void {
   const { net, v, demand } = e;
   v.linkOpen.fill(0, 0, v.used);
   const stamp = e.step + 1;
+  // active lanes: normal ones first (index order), then internal ones
+  const n = e.collectActive(0, net.laneCount);
+  const lanes = e.activeList;
+  let split = 0;
+  while (split < n && lanes[split]! < net.normalLaneCount) split++;
 
-  // ---- announce ----
-  for (let lane = 0; lane < net.normalLaneCount; lane++) {
+  // ---- announce: front vehicles before the stop line ... ----
+  for (let i = 0; i < split; i++) {
+    const lane = lanes[i]!;
     const s = e.laneFront[lane]!;
     if (s < 0) continue;
     const link = v.link[s]!;
     if (link < 0) continue;
-    const t = demand.types[demand.type[v.vid[s]!]!]!;
     const d = net.laneLength[lane]! - v.pos[s]!;
-    const sp = v.speed[s]!;
-    if (d > announceRange(sp, t.decel)) continue;
-    const via = net.linkLane[link]!;
-    const vmax = Math.min(e.maxSpeedOn(s, lane), e.maxSpeedOn(s, via));
-    e.apprStamp[link] = stamp;
-    e.apprArrive[link] = timeToCover(d, sp, t.idm.accel, vmax);
-    e.apprLeave[link] = timeToCover(d + net.laneLength[via]! + t.length, sp, t.idm.accel, vmax);
-    e.apprWill[link] = v.willPass[s]!;
+    if (d > announceRange(v.speed[s]!, demand.types[demand.type[v.vid[s]!]!]!.decel)) continue;
+    const cp = net.linkContPos[link]!;
+    announce(e, s, link, d + (cp > 0 ? cp : 0), cp > 0 ? net.laneLength[net.linkLane[link]!]! - cp : net.laneLength[net.linkLane[link]!]!, stamp);
+  }
+  // ---- ... and vehicles waiting inside at a cont link's wait point (they replace the former) ----
+  for (let i = split; i < n; i++) {
+    const link = net.laneLink[lanes[i]!]!;
+    const s = waitingInside(e, link);
+    if (s < 0) continue;
+    const cp = net.linkContPos[link]!;
+    announce(e, s, link, cp - v.pos[s]!, net.laneLength[net.linkLane[link]!]! - cp, stamp);
   }
 
   // ---- decide ----
-  for (let lane = 0; lane < net.normalLaneCount; lane++) {
+  for (let i = 0; i < split; i++) {
+    const lane = lanes[i]!;
     const s = e.laneFront[lane]!;
     if (s < 0) continue;
     const link = v.link[s]!;
-    if (link < 0) {
-      v.willPass[s] = 0;
-      continue;
-    }
-    v.linkOpen[s] = decide(e, s, lane, link, stamp) ? 1 : 0;
+    if (link >= 0) v.linkOpen[s] = decideAtLine(e, s, lane, link, stamp) ? 1 : 0;
   }
+  for (let i = split; i < n; i++) {
+    const link = net.laneLink[lanes[i]!]!;
+    const s = waitingInside(e, link);
+    if (s >= 0) v.linkOpen[s] = decideInside(e, s, link, stamp) ? 1 : 0;
+  }
+
   // ---- commit the intentions for the next step's announcements ----
-  for (let lane = 0; lane < net.normalLaneCount; lane++) {
-    const s = e.laneFront[lane]!;
-    if (s >= 0 && v.link[s]! >= 0) v.willPass[s] = v.linkOpen[s]!;
+  for (let i = 0; i < split; i++) {
+    const s = e.laneFront[lanes[i]!]!;
+    if (s >= 0) v.willPass[s] = v.link[s]! >= 0 ? v.linkOpen[s]! : 0;
   }
+  for (let i = split; i < n; i++) {
+    const s = waitingInside(e, net.laneLink[lanes[i]!]!);
+    if (s >= 0) v.willPass[s] = v.linkOpen[s]!;
+  }
+}
+
+/** Is a vehicle on the path of `link` inside the junction (FREE, BUSY, or WAITING at its wait point)? */
+function pathState(e: Engine, link: number): number {
+  const f = e.laneFront[e.net.linkLane[link]!]!;
+  if (f < 0) return FREE;
+  const cp = e.net.linkContPos[link]!;
+  return cp < 0 || e.v.pos[f]! > cp + 1e-6 ? BUSY : WAITING;
+}
+
+/** The front vehicle on a cont link's internal lane that has not passed the wait point, or -1. */
+export function waitingInside(e: Engine, link: number): number {
+  const cp = e.net.linkContPos[link]!;
+  if (cp < 0) return -1;
+  const s = e.laneFront[e.net.linkLane[link]!]!;
+  return s >= 0 && e.v.pos[s]! <= cp + 1e-6 ? s : -1;
+}
+
+/** Records when vehicle `s`, `d` m before the conflict area of `link`, arrives there and leaves it. */
+function announce(e: Engine, s: number, link: number, d: number, through: number, stamp: number): void {
+  const { net, v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const sp = v.speed[s]!;
+  const via = net.linkLane[link]!;
+  const vmax = Math.min(e.maxSpeedOn(s, v.lane[s]!), e.maxSpeedOn(s, via));
+  e.apprStamp[link] = stamp;
+  e.apprArrive[link] = timeToCover(d, sp, t.idm.accel, vmax);
+  e.apprLeave[link] = timeToCover(d + through + t.length, sp, t.idm.accel, vmax);
+  e.apprWill[link] = v.willPass[s]!;
 }
 
 function announceRange(speed: number, decel: number): number {
   return 20 + 5 * speed + brakeGap(speed, decel);
 }
 
-function decide(e: Engine, s: number, lane: number, link: number, stamp: number): boolean {
+/** May the front vehicle `s` of normal lane `lane` pass the stop line into `link` in this step? */
+function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: number): boolean {
   const { net, v, demand } = e;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const d = net.laneLength[lane]! - v.pos[s]!;
   const sp = v.speed[s]!;
-  // committed: cannot stop before the line even with emergency braking
   const dt = e.cfg.stepLength;
+  // committed: cannot stop before the line even with emergency braking
   const committed = eulerBrakeGap(sp, t.emergencyDecel, dt) > d + 0.01;
   const state = e.linkState(link);
   let minor = false;
@@ -87,8 +137,7 @@ function decide(e: Engine, s: number, lane: number, link: number, stamp: number)
       return committed;
     case LinkState.yellowMajor:
     case LinkState.yellowMinor:
-      if (eulerBrakeGap(sp, t.decel, dt) <= d) return false;
-      return true;
+      return eulerBrakeGap(sp, t.decel, dt) > d;
     case LinkState.stop:
       // stop sign: come to a halt at the line first
       if (sp > 0.2 || d > 2) return committed;
@@ -104,27 +153,51 @@ function decide(e: Engine, s: number, lane: number, link: number, stamp: number)
   }
   if (committed) return true;
   if (d > announceRange(sp, t.decel)) return true; // far away: only the signal matters yet
+  if (!roomBehind(e, link, t.length + t.minGap)) return false;
+  // a cont link is entered without yielding: the vehicle yields at the wait point inside
+  if (net.linkContPos[link]! >= 0) return true;
+  return conflictsClear(e, link, minor, stamp);
+}
 
-  // a vehicle inside the junction on a conflicting path
-  for (let k = net.linkFoeStart[link]!, end = net.linkFoeStart[link + 1]!; k < end; k++) {
-    if (e.laneVehicles[net.linkLane[net.linkFoe[k]!]!]! > 0) return false;
-  }
+/** May vehicle `s`, waiting inside at the wait point of cont link `link`, go on? */
+function decideInside(e: Engine, s: number, link: number, stamp: number): boolean {
+  const { net, v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const d = net.linkContPos[link]! - v.pos[s]!;
+  if (eulerBrakeGap(v.speed[s]!, t.emergencyDecel, e.cfg.stepLength) > d + 0.01) return true;
+  return conflictsClear(e, link, true, stamp);
+}
 
-  // room on the target lane
+function yieldsTo(net: Engine['net'], link: number, other: number): boolean {
+  for (let k = net.linkYieldStart[link]!, end = net.linkYieldStart[link + 1]!; k < end; k++) if (net.linkYield[k] === other) return true;
+  return false;
+}
+
+/** Is there room on the target lane for `need` m behind its last vehicle and those on the way there? */
+function roomBehind(e: Engine, link: number, need: number): boolean {
+  const { net, v, demand } = e;
   const to = net.linkTo[link]!;
   const back = e.laneBack[to]!;
   let free = back >= 0 ? v.pos[back]! - demand.types[demand.type[v.vid[back]!]!]!.length : net.laneLength[to]!;
-  const via = net.linkLane[link]!;
-  for (let x = e.laneFront[via]!; x >= 0; x = v.behind[x]!) {
+  for (let x = e.laneFront[net.linkLane[link]!]!; x >= 0; x = v.behind[x]!) {
     const xt = demand.types[demand.type[v.vid[x]!]!]!;
     free -= xt.length + xt.minGap;
   }
-  const need = Math.min(t.length + t.minGap, net.laneLength[to]!);
-  if (free < need) return false;
+  return free >= Math.min(need, net.laneLength[to]!);
+}
 
+/** No vehicle on a conflicting path inside the junction, and (minor links) no announced foe to yield to. */
+function conflictsClear(e: Engine, link: number, minor: boolean, stamp: number): boolean {
+  const net = e.net;
+  for (let k = net.linkFoeStart[link]!, end = net.linkFoeStart[link + 1]!; k < end; k++) {
+    const foe = net.linkFoe[k]!;
+    const busy = pathState(e, foe);
+    if (busy === BUSY) return false;
+    // a vehicle waiting inside blocks every foe path but those of the traffic it waits for
+    if (busy === WAITING && !yieldsTo(net, foe, link)) return false;
+  }
   if (!minor || e.apprStamp[link] !== stamp) return true;
-
-  // yield to announced foes with priority
+  const to = net.linkTo[link]!;
   const arrive = e.apprArrive[link]!;
   const leave = e.apprLeave[link]!;
   for (let k = net.linkYieldStart[link]!, end = net.linkYieldStart[link + 1]!; k < end; k++) {

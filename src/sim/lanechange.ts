@@ -15,6 +15,12 @@ const SPEED_GAIN_THRESHOLD = 2;
 const NO_TACTICAL_ZONE = 30;
 /** Minimum time between two non-strategic changes of one vehicle, s. */
 const TACTICAL_COOLDOWN = 3;
+/**
+ * How far below the standstill gap a lane change may still land, m: a queue that opened a gap for a
+ * changing vehicle (cooperation) creeps up to about minGap, not beyond; without a tolerance the last
+ * rounding error would keep the gap closed forever.
+ */
+const GAP_TOLERANCE = 0.2;
 
 /**
  * How well `lane` serves a vehicle whose next edges are `next` and `after`:
@@ -49,7 +55,10 @@ export function laneChangePhase(e: Engine): void {
   const step = e.step;
 
   // ---- decide ----
-  for (let lane = 0; lane < net.normalLaneCount; lane++) {
+  const nActive = e.collectActive(0, net.normalLaneCount);
+  const active = e.activeList;
+  for (let i = 0; i < nActive; i++) {
+    const lane = active[i]!;
     const edge = net.laneEdge[lane]!;
     const nLanes = net.edgeLaneCount[edge]!;
     if (nLanes < 2) continue;
@@ -118,7 +127,8 @@ export function laneChangePhase(e: Engine): void {
   }
 
   // ---- commit, lanes by index, vehicles front to back ----
-  for (let lane = 0; lane < net.normalLaneCount; lane++) {
+  for (let i = 0; i < nActive; i++) {
+    const lane = active[i]!;
     let s = e.laneFront[lane]!;
     while (s >= 0) {
       const nextS = v.behind[s]!;
@@ -134,7 +144,7 @@ function leaderSafe(e: Engine, s: number, leader: number): boolean {
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const lt = demand.types[demand.type[v.vid[leader]!]!]!;
   const gap = v.pos[leader]! - lt.length - v.pos[s]! - t.minGap;
-  return gap >= 0 && gap >= secureGap(v.speed[s]!, v.speed[leader]!, t.idm);
+  return gap >= -GAP_TOLERANCE && gap >= secureGap(v.speed[s]!, v.speed[leader]!, t.idm) - GAP_TOLERANCE;
 }
 
 function followerSafe(e: Engine, s: number, follower: number): boolean {
@@ -142,7 +152,7 @@ function followerSafe(e: Engine, s: number, follower: number): boolean {
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const ft = demand.types[demand.type[v.vid[follower]!]!]!;
   const gap = v.pos[s]! - t.length - v.pos[follower]! - ft.minGap;
-  return gap >= 0 && gap >= secureGap(v.speed[follower]!, v.speed[s]!, ft.idm);
+  return gap >= -GAP_TOLERANCE && gap >= secureGap(v.speed[follower]!, v.speed[s]!, ft.idm) - GAP_TOLERANCE;
 }
 
 /** Asks `who` to leave room behind `forWhom`; of several requests the nearest vehicle ahead wins. */

@@ -35,14 +35,27 @@ export function movePhase(e: Engine): void {
     const vmax = e.maxSpeedOn(s, v.lane[s]!);
     v.timeLoss[s]! += (dt * (vmax - ns)) / vmax;
     v.speed[s] = ns;
-    v.pos[s]! += ns * dt;
-    v.odometer[s]! += ns * dt;
+    const lane = v.lane[s]!;
+    const old = v.pos[s]!;
+    let p = old + ns * dt;
+    if (lane >= net.normalLaneCount) {
+      // no passing the wait point inside a junction without permission
+      const cp = net.linkContPos[net.laneLink[lane]!]!;
+      if (cp >= 0 && old <= cp + 1e-6 && p > cp && v.linkOpen[s] === 0) {
+        p = cp;
+        v.speed[s] = 0;
+      }
+    }
+    v.pos[s] = p;
+    v.odometer[s]! += p - old;
   }
   e.vehicleUpdates += moved;
 
   // ---- take vehicles past their lane's end (or arrival point) off their lanes ----
   let nTransfer = 0;
-  for (let lane = 0; lane < net.laneCount; lane++) {
+  const nActive = e.collectActive(0, net.laneCount);
+  for (let i = 0; i < nActive; i++) {
+    const lane = e.activeList[i]!;
     for (let s = e.laneFront[lane]!; s >= 0; s = e.laneFront[lane]!) {
       const p = v.pos[s]!;
       const end = lane < net.normalLaneCount && v.link[s] === ROUTE_END ? e.arrivalPosition(s, lane) : net.laneLength[lane]!;
@@ -116,7 +129,9 @@ export function teleportPhase(e: Engine): void {
   if (!(ttt > 0)) return;
   const { net, v, demand } = e;
   const limit = ttt / e.cfg.stepLength;
-  for (let lane = 0; lane < net.laneCount; lane++) {
+  const nActive = e.collectActive(0, net.laneCount);
+  for (let i = 0; i < nActive; i++) {
+    const lane = e.activeList[i]!;
     const s = e.laneFront[lane]!;
     if (s < 0 || v.waitSteps[s]! <= limit) continue;
     // jump to the first edge further along the route with room at its start

@@ -79,6 +79,8 @@ export class Network {
   /** traffic light index or -1 */
   readonly linkTl: Int32Array;
   readonly linkTlIndex: Int32Array;
+  /** where a vehicle that must yield waits inside the junction (SUMO cont links), or -1 */
+  readonly linkContPos: Float64Array;
   /** state when not signalised: 'M' or 'm' */
   readonly linkStaticState: Uint8Array;
   /** CSR: links this link must yield to */
@@ -168,6 +170,7 @@ export class Network {
     this.linkTl = new Int32Array(nLinks).fill(-1);
     this.linkTlIndex = new Int32Array(nLinks).fill(-1);
     this.linkStaticState = new Uint8Array(nLinks);
+    this.linkContPos = new Float64Array(nLinks).fill(-1);
 
     const tlIndex = new Map<string, number>();
     for (const tl of spec.tlLogics) {
@@ -209,6 +212,9 @@ export class Network {
       this.laneLength[internal] = Math.max(lk.viaLength, MIN_INTERNAL_LENGTH);
       this.laneSpeed[internal] = lk.viaSpeed > 0 ? lk.viaSpeed : Math.min(this.laneSpeed[from]!, this.laneSpeed[to]!);
       this.laneShape[internal] = Float64Array.from(lk.viaShape);
+      if (lk.cont && lk.contPos !== undefined && lk.contPos > 0 && lk.contPos < this.laneLength[internal]!) {
+        this.linkContPos[i] = lk.contPos;
+      }
       this.laneIds[internal] = `:${lk.junction}#${lk.index}`;
       if (lk.tl) {
         const t = tlIndex.get(lk.tl.id);

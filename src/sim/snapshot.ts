@@ -118,9 +118,7 @@ export function restore(e: Engine, bytes: Buffer, source = 'snapshot'): void {
   }
   const v = e.v;
   v.clear();
-  e.laneFront.fill(-1);
-  e.laneBack.fill(-1);
-  e.laneVehicles.fill(0);
+  e.clearLanes();
   e.step = r.i32();
   e.nextDeparture = r.i32();
   e.inserted = r.i32();
@@ -151,16 +149,8 @@ export function restore(e: Engine, bytes: Buffer, source = 'snapshot'): void {
       v.odometer[s] = r.f64();
       v.lastLaneChange[s] = r.i32();
       v.willPass[s] = r.i32();
-      // append at the back: the snapshot lists each lane front to back
-      const back = e.laneBack[lane]!;
-      v.ahead[s] = back;
-      v.behind[s] = -1;
-      if (back >= 0) v.behind[back] = s;
-      else e.laneFront[lane] = s;
-      e.laneBack[lane] = s;
-      e.laneVehicles[lane]!++;
-      v.lane[s] = lane;
-      v.link[s] = lane < e.net.normalLaneCount ? e.computeLink(s, lane) : -1;
+      e.appendBack(s, lane);
+      v.link[s] = lane < e.net.normalLaneCount ? e.computeLink(s, lane) : e.net.laneLink[lane]!;
     }
   }
 }

@@ -214,6 +214,7 @@ export function sumoNetFromXml(root: XmlElement, file: string): NetSpec {
       link.viaLength = chain.length;
       link.viaSpeed = chain.speed;
       link.viaShape = chain.shape;
+      if (chain.lanes.length > 1) link.contPos = chain.firstLength;
       const pos = chain.lanes.map((l) => junction.intLanePos.get(l)).find((p) => p !== undefined);
       if (pos === undefined) {
         throw connFail(file, el, `none of its internal lanes (${chain.lanes.join(' ')}) is in intLanes of junction "${junctionId}"`);
@@ -242,6 +243,7 @@ export function sumoNetFromXml(root: XmlElement, file: string): NetSpec {
       throw new InputError(file, `link ${link.fromLane} -> ${link.toLane} has request index ${link.index}, but junction "${link.junction}" has ${rows} requests`);
     }
     link.cont = junction.cont[link.index] ?? false;
+    if (!link.cont) delete link.contPos;
   }
 
   return { source: file, edges, junctions, links, tlLogics };
@@ -322,7 +324,7 @@ function followVia(
   toLane: string,
   internalLanes: Map<string, InternalLane>,
   internalNext: Map<string, XmlElement>,
-): { length: number; speed: number; shape: number[]; lanes: string[] } {
+): { length: number; speed: number; shape: number[]; lanes: string[]; firstLength: number } {
   const lanes: string[] = [];
   let length = 0;
   let speed = Infinity;
@@ -345,7 +347,7 @@ function followVia(
     via = nextVia !== undefined && nextVia !== '' ? nextVia : undefined;
   }
   if (end !== toLane) throw connFail(file, conn, `via chain ${lanes.join(' ')} ends on "${end}", not on "${toLane}"`);
-  return { length, speed, shape, lanes };
+  return { length, speed, shape, lanes, firstLength: internalLanes.get(firstVia)!.length };
 }
 
 /** Consecutive internal lanes share their joint point; keep it once. */
