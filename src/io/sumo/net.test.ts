@@ -69,7 +69,8 @@ test('links: request index from intLanes, via chains flattened, tl and cont', ()
     tl: { id: 'C', linkIndex: 0 },
     cont: false,
   });
-  // :C_1_0 (4 m, 8 m/s) then :C_3_0 (6 m, 7 m/s); the shared point 98,101 appears once
+  // :C_1_0 (4 m, 8 m/s) then :C_3_0 (6 m, 7 m/s); the shared point 98,101 appears once; a left-turner
+  // waits at the internal junction, 4 m in (the end of :C_1_0)
   assert.deepEqual(left, {
     junction: 'C',
     index: 1,
@@ -81,6 +82,7 @@ test('links: request index from intLanes, via chains flattened, tl and cont', ()
     dir: 'l',
     tl: { id: 'C', linkIndex: 1 },
     cont: true,
+    contPos: 4,
   });
   assert.equal(south!.index, 2);
   assert.equal(south!.fromLane, 'SC_0');
