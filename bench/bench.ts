@@ -178,7 +178,7 @@ function scale(o: Options, rss: boolean) {
   log(`scale scenario: ${spec.size}×${spec.size} grid, a trip every ${spec.period} s for ${spec.end} s (${trips} trips)`);
   const { cfg, built, seconds } = ensureScenario(spec, (m) => {
     log(m);
-    log(`netgenerate, then randomTrips + duarouter routing ${trips} trips: several minutes, once (cached)`);
+    log(`netgenerate, then randomTrips + duarouter routing ${trips} trips: ~10 min on 2 cores, once (cached)`);
   });
   if (built) log(`built in ${seconds.toFixed(1)} s`);
   else log(`using cached ${cfg}`);

@@ -27,15 +27,14 @@ function checkInvariants(e: Engine): void {
     assert.equal(n, e.laneVehicles[lane], 'lane count');
     listed += n;
   }
-  assert.equal(listed, e.running, 'running = vehicles on lanes');
+  assert.equal(listed + e.transitCount + e.reinsertCount, e.running, 'running = on lanes + leaving junctions + teleporting');
   assert.equal(e.inserted, e.running + e.arrived, 'inserted = running + arrived');
 }
 
 test('a lone vehicle: speed after its first step matches the hand-computed IDM value', () => {
   const e = new Engine(corridor({ vehicles: [vehicle('a', 0, ['in', 'out'])] }));
-  e.doStep(); // step 0: inserted at t = 0
+  e.doStep(); // step 0: inserted at t = 0 (insertion opens the step), then its first move
   assert.equal(e.running, 1);
-  e.doStep(); // step 1: first move
   const s = e.laneFront[e.net.laneIndex.get('in_0')!]!;
   assert.ok(Math.abs(e.v.speed[s]! - 1.29999688) < 1e-6);
   assert.ok(Math.abs(e.v.pos[s]! - (5.1 + 1.29999688 * 0.5)) < 1e-6);

@@ -17,6 +17,7 @@ import { junctionPhase } from './junction.js';
 import { followPhase } from './follow.js';
 import { movePhase, teleportPhase } from './move.js';
 import { insertionPhase } from './insertion.js';
+import { secureGap } from './idm.js';
 
 export interface EngineConfig {
   /** s, > 0 */
@@ -67,7 +68,23 @@ export class Engine {
   readonly edgeBlocked: Int32Array;
 
   /** scratch: vehicles leaving their lane in this step */
-  transfer = new Int32Array(1024);
+  scratch = new Int32Array(1024);
+  /** vehicles that left a junction in the last step, placed on their next lane at the start of this one */
+  transit = new Int32Array(256);
+  transitCount = 0;
+  /** teleported vehicles waiting to be re-inserted on the edge at their routeIdx */
+  reinsert = new Int32Array(64);
+  reinsertCount = 0;
+
+  /**
+   * The view of each normal lane's last vehicle at the start of the step (after transits were
+   * placed): what vehicles behind a junction see of the lanes beyond it. A part of a partitioned run
+   * receives exactly this from its neighbours, so every cross-junction read goes through it.
+   */
+  readonly viewStamp: Int32Array;
+  readonly viewPos: Float64Array;
+  readonly viewSpeed: Float64Array;
+  readonly viewLength: Float64Array;
 
   inserted = 0;
   arrived = 0;
@@ -102,6 +119,11 @@ export class Engine {
     this.apprArrive = new Float64Array(nl);
     this.apprLeave = new Float64Array(nl);
     this.apprWill = new Uint8Array(nl);
+    const nn = this.net.normalLaneCount;
+    this.viewStamp = new Int32Array(nn);
+    this.viewPos = new Float64Array(nn);
+    this.viewSpeed = new Float64Array(nn);
+    this.viewLength = new Float64Array(nn);
     this.pending = new Int32Array(Math.max(16, Math.min(this.demand.count, 4096)));
     this.edgeBlocked = new Int32Array(this.net.edgeCount).fill(-1);
   }
@@ -124,14 +146,68 @@ export class Engine {
 
   /** Advances the simulation by one step. */
   doStep(): void {
-    this.updateSignals();
+    this.placeTransits();
+    this.takeView();
+    insertionPhase(this);
     laneChangePhase(this);
+    this.updateSignals();
     junctionPhase(this);
     followPhase(this);
     movePhase(this);
     teleportPhase(this);
-    insertionPhase(this);
     this.step++;
+  }
+
+  /** Places the vehicles that left a junction in the last step on their lanes. */
+  private placeTransits(): void {
+    for (let k = 0; k < this.transitCount; k++) {
+      const s = this.transit[k]!;
+      const lane = this.v.lane[s]!;
+      this.insertSorted(s, lane);
+      this.v.link[s] = this.computeLink(s, lane);
+    }
+    this.transitCount = 0;
+  }
+
+  /** Records the last vehicle of every occupied normal lane (see `viewStamp`). */
+  private takeView(): void {
+    const stamp = this.step + 1;
+    const n = this.collectActive(0, this.net.normalLaneCount);
+    const v = this.v;
+    for (let i = 0; i < n; i++) {
+      const lane = this.activeList[i]!;
+      const b = this.laneBack[lane]!;
+      this.viewStamp[lane] = stamp;
+      this.viewPos[lane] = v.pos[b]!;
+      this.viewSpeed[lane] = v.speed[b]!;
+      this.viewLength[lane] = this.demand.types[this.demand.type[v.vid[b]!]!]!.length;
+    }
+  }
+
+  /** Does the view of this step show a vehicle on normal lane `lane`? */
+  viewHas(lane: number): boolean {
+    return this.viewStamp[lane] === this.step + 1;
+  }
+
+  /** Vehicle `s` (off its lanes, lane/pos set to where it enters) joins next step's transits. */
+  addTransit(s: number): void {
+    if (this.transitCount === this.transit.length) this.transit = grow(this.transit);
+    this.transit[this.transitCount++] = s;
+  }
+
+  /** Teleported vehicle `s` (off its lanes) is re-inserted on its route's edge `routeIdx` next step. */
+  requestReinsertion(s: number): void {
+    if (this.routeEdge(s, 0) < 0) {
+      // nothing left of its route: the vehicle arrives (SUMO: teleported to its end)
+      this.arrive(s, this.v.pos[s]!, 0);
+      return;
+    }
+    if (this.reinsertCount === this.reinsert.length) this.reinsert = grow(this.reinsert);
+    this.reinsert[this.reinsertCount++] = s;
+  }
+
+  growScratch(): void {
+    this.scratch = grow(this.scratch);
   }
 
   /** Runs until `endStep` (or until finished when there is no end); calls `onStep` after each step. */
@@ -250,6 +326,24 @@ export class Engine {
     this.nbFollower = follower;
   }
 
+  /**
+   * May a vehicle of `length` m at `speed` take position `p` on normal lane `lane` without cutting
+   * off a vehicle about to leave a junction onto that lane? The front vehicle of each internal lane
+   * into `lane` is treated as a follower standing short of the lane's start.
+   */
+  upstreamClear(lane: number, p: number, length: number, speed: number): boolean {
+    const { net, v, demand } = this;
+    for (let k = net.laneInStart[lane]!, end = net.laneInStart[lane + 1]!; k < end; k++) {
+      const via = net.linkLane[net.laneIn[k]!]!;
+      const x = this.laneFront[via]!;
+      if (x < 0) continue;
+      const xt = demand.types[demand.type[v.vid[x]!]!]!;
+      const gap = p - length + (v.pos[x]! - net.laneLength[via]!) - xt.minGap;
+      if (gap < 0 || gap < secureGap(v.speed[x]!, speed, xt.idm)) return false;
+    }
+    return true;
+  }
+
   // ---- routes ----
 
   /** The link vehicle `s` will take at the end of normal lane `lane` (or NO_LINK / ROUTE_END). */
@@ -303,10 +397,17 @@ export class Engine {
     t.waitSteps[id] = v.waitTotal[s]!;
     t.waitCount[id] = v.waitCount[s]!;
     t.timeLoss[id] = v.timeLoss[s]!;
+    t.teleports[id] = v.teleports[s]!;
     v.release(s);
     this.arrived++;
     this.running--;
   }
+}
+
+function grow(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 export { NO_LINK, ROUTE_END };

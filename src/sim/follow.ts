@@ -2,7 +2,8 @@
  * Car-following phase: each vehicle chooses its speed for the end of the step from the committed
  * state only (positions and speeds of the previous step, link decisions of this step):
  *   - the IDM behind its leader on the same lane, or, for the front vehicle of a lane, behind the
- *     last vehicle on the lanes ahead along its route (through the junction);
+ *     last vehicle on the lanes ahead along its route: its junction path, and the normal lane beyond
+ *     as the step's view shows it (never further: that lane may belong to another partition);
  *   - a stop at the end of its lane when its link is closed or it is on a lane that does not continue;
  *   - slowing down ahead of a lane with a lower speed limit (turns);
  *   - leaving room for a vehicle that asked to change into its lane (cooperation).
@@ -12,9 +13,7 @@ import type { Engine } from './engine.js';
 import { idmSpeed, stopSpeed, secureGap } from './idm.js';
 import type { IdmParams } from './idm.js';
 import { NO_LINK, ROUTE_END } from './vehicles.js';
-
-/** How many lanes ahead the front vehicle of a lane looks at most. */
-const MAX_LOOKAHEAD_LANES = 4;
+import { LinkState } from './network.js';
 
 export function followPhase(e: Engine): void {
   const { net, v, demand } = e;
@@ -32,7 +31,7 @@ export function followPhase(e: Engine): void {
     let s = e.laneFront[lane]!;
     if (s < 0) continue;
     const internal = lane >= net.normalLaneCount;
-    // front vehicle: look ahead along the route
+    // front vehicle: look ahead along the route, through the junction to the next normal lane
     {
       const t = types[vType[vid[s]!]!]!;
       const p = t.idm;
@@ -40,7 +39,7 @@ export function followPhase(e: Engine): void {
       const v0 = e.maxSpeedOn(s, lane);
       let vNext = idmSpeed(1e6, sp, v0, v0, dt, p, false);
       let seen = laneLength[lane]! - pos[s]!;
-      let next = -1;
+      let beyond = -1; // the normal lane after the junction, seen through the step's view
       if (internal) {
         const link = net.laneLink[lane]!;
         const cp = net.linkContPos[link]!;
@@ -48,57 +47,45 @@ export function followPhase(e: Engine): void {
           // waiting inside the junction for a gap in the oncoming traffic (SUMO internal junction)
           const vs = stopSpeed(cp - pos[s]!, sp, v0, dt, p);
           if (vs < vNext) vNext = vs;
-          next = -1;
         } else {
-          next = net.linkTo[link]!;
+          beyond = net.linkTo[link]!;
         }
       } else {
         const link = v.link[s]!;
-        if (link === ROUTE_END) {
-          next = -1;
-        } else if (link === NO_LINK || v.linkOpen[s] === 0) {
+        if (link === NO_LINK || (link !== ROUTE_END && v.linkOpen[s] === 0)) {
           const vs = stopSpeed(seen, sp, v0, dt, p);
           if (vs < vNext) vNext = vs;
-          next = -1;
-        } else {
-          next = net.linkLane[link]!;
+        } else if (link !== ROUTE_END) {
+          const via = net.linkLane[link]!;
+          vNext = approachLane(e, s, via, seen, sp, v0, dt, p, vNext);
+          const back = e.laneBack[via]!;
+          if (back >= 0) {
+            const gap = seen + pos[back]! - types[vType[vid[back]!]!]!.length - t.minGap;
+            const vf = idmSpeed(gap, sp, speed[back]!, v0, dt, p, true);
+            if (vf < vNext) vNext = vf;
+          } else {
+            seen += laneLength[via]!;
+            beyond = net.linkTo[link]!;
+          }
         }
       }
-      // routeIdx of the edge of the lane `next` leads into is tracked by `ri`
-      let ri = v.routeIdx[s]!;
-      const lookahead = 20 + 3 * sp * p.tau + (sp * sp) / p.decel;
-      for (let hop = 0; next >= 0 && hop < MAX_LOOKAHEAD_LANES && seen < lookahead; hop++) {
-        // slower lane ahead: approach its limit (SUMO freeSpeed, decelerating branch)
-        const limit = e.maxSpeedOn(s, next);
-        if (limit < sp) {
-          const vl = approachLimit(seen, sp, limit, v0, dt, p);
-          if (vl < vNext) vNext = vl;
-        }
-        const back = e.laneBack[next]!;
-        if (back >= 0) {
-          const gap = seen + pos[back]! - types[vType[vid[back]!]!]!.length - t.minGap;
-          const vf = idmSpeed(gap, sp, speed[back]!, v0, dt, p, true);
+      if (beyond >= 0 && seen < 20 + 3 * sp * p.tau + (sp * sp) / p.decel) {
+        vNext = approachLane(e, s, beyond, seen, sp, v0, dt, p, vNext);
+        if (e.viewHas(beyond)) {
+          const gap = seen + e.viewPos[beyond]! - e.viewLength[beyond]! - t.minGap;
+          const vf = idmSpeed(gap, sp, e.viewSpeed[beyond]!, v0, dt, p, true);
           if (vf < vNext) vNext = vf;
-          break;
-        }
-        seen += laneLength[next]!;
-        if (next >= net.normalLaneCount) {
-          next = net.linkTo[net.laneLink[next]!]!;
-          ri++;
         } else {
-          // a normal lane further ahead: its own link decision comes later; stop for red signals
-          const toEdge = e.routeEdge(s, ri - v.routeIdx[s]! + 1);
-          if (toEdge < 0) break;
-          const after = e.routeEdge(s, ri - v.routeIdx[s]! + 2);
-          const lk = net.linkToward(next, toEdge, after);
-          if (lk < 0) break;
-          const st = e.linkState(lk);
-          if (st === 114 /* r */ || st === 117 /* u */ || st === 121 /* y */) {
-            const vs = stopSpeed(seen, sp, v0, dt, p);
-            if (vs < vNext) vNext = vs;
-            break;
+          // an empty lane: stop for a red light at its end
+          const toEdge = e.routeEdge(s, 2);
+          const lk = toEdge < 0 ? -1 : net.linkToward(beyond, toEdge, e.routeEdge(s, 3));
+          if (lk >= 0) {
+            const st = e.linkState(lk);
+            if (st === LinkState.red || st === LinkState.redYellow || st === LinkState.yellowMajor) {
+              const vs = stopSpeed(seen + laneLength[beyond]!, sp, v0, dt, p);
+              if (vs < vNext) vNext = vs;
+            }
           }
-          next = net.linkLane[lk]!;
         }
       }
       vNext = cooperate(e, s, vNext, sp, v0, dt, t.decel, t.minGap, p);
@@ -117,6 +104,14 @@ export function followPhase(e: Engine): void {
       v.nextSpeed[s] = vNext;
     }
   }
+}
+
+/** Slows vehicle `s` down ahead of lane `next`, `seen` m away, when that lane's limit is lower. */
+function approachLane(e: Engine, s: number, next: number, seen: number, sp: number, v0: number, dt: number, p: IdmParams, vNext: number): number {
+  const limit = e.maxSpeedOn(s, next);
+  if (limit >= sp) return vNext;
+  const vl = approachLimit(seen, sp, limit, v0, dt, p);
+  return vl < vNext ? vl : vNext;
 }
 
 /** SUMO's IDM freeSpeed when the speed limit ahead is lower than the current speed. */

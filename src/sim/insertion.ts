@@ -12,6 +12,7 @@ import { Purpose, uniform } from './rng.js';
 const POSITION_EPS = 0.1;
 
 export function insertionPhase(e: Engine): void {
+  reinsertTeleported(e);
   const d = e.demand;
   // queue everything departing up to and including this step
   while (e.nextDeparture < d.count && d.departStep[e.nextDeparture]! <= e.step) {
@@ -106,6 +107,8 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
     const ft = d.types[d.type[v.vid[follower]!]!]!;
     const gap = pos - t.length - v.pos[follower]! - ft.minGap;
     if (gap < 0 || secureGap(v.speed[follower]!, speed, ft.idm) > gap) return false;
+  } else if (!e.upstreamClear(lane, pos, t.length, speed)) {
+    return false;
   }
 
   const s = v.alloc();
@@ -146,4 +149,64 @@ function routeEdgeOf(e: Engine, id: number, offset: number): number {
   const r = d.route[id]!;
   const i = d.routeStart[r]! + offset;
   return i < d.routeStart[r + 1]! ? d.routeEdges[i]! : -1;
+}
+
+/**
+ * Teleported vehicles re-enter at the start of the edge at their routeIdx, standing, on the first
+ * lane with room (preferring lanes that continue the route). Without room they travel on virtually
+ * to the next edge and try there in the next step; past the end of the route they arrive.
+ */
+function reinsertTeleported(e: Engine): void {
+  const n = e.reinsertCount;
+  if (n === 0) return;
+  const { net, v, demand: d } = e;
+  const queue = e.reinsert.subarray(0, n).sort((a, b) => v.vid[a]! - v.vid[b]!);
+  let keep = 0;
+  for (let k = 0; k < n; k++) {
+    const s = queue[k]!;
+    const edge = e.routeEdge(s, 0);
+    const t = d.types[d.type[v.vid[s]!]!]!;
+    const next = e.routeEdge(s, 1);
+    const first = net.edgeFirstLane[edge]!;
+    const pos = Math.min(t.length + POSITION_EPS, net.edgeLength[edge]!);
+    let placed = -1;
+    for (let pass = 0; pass < 2 && placed < 0; pass++) {
+      for (let lane = first; lane < first + net.edgeLaneCount[edge]!; lane++) {
+        if (pass === 0 && next >= 0 && !net.hasLinkToEdge(lane, next)) continue;
+        if (roomFor(e, lane, Math.min(pos, net.laneLength[lane]!), t.length, t.minGap)) {
+          placed = lane;
+          break;
+        }
+      }
+    }
+    if (placed >= 0) {
+      v.pos[s] = Math.min(pos, net.laneLength[placed]!);
+      v.speed[s] = 0;
+      v.waitSteps[s] = 0;
+      e.insertSorted(s, placed);
+      v.link[s] = e.computeLink(s, placed);
+      continue;
+    }
+    // no room: on to the next edge
+    v.odometer[s]! += net.edgeLength[edge]!;
+    v.routeIdx[s]!++;
+    if (next < 0) e.arrive(s, net.edgeLength[edge]!, 0);
+    else queue[keep++] = s;
+  }
+  e.reinsertCount = keep;
+}
+
+/** Room for a standing vehicle at `pos` on `lane`: no overlap ahead or behind, nobody about to enter. */
+function roomFor(e: Engine, lane: number, pos: number, length: number, minGap: number): boolean {
+  const { v, demand: d } = e;
+  e.neighbours(lane, pos, -1);
+  const leader = e.nbLeader;
+  const follower = e.nbFollower;
+  if (leader >= 0 && v.pos[leader]! - d.types[d.type[v.vid[leader]!]!]!.length - pos - minGap < 0) return false;
+  if (follower >= 0) {
+    const ft = d.types[d.type[v.vid[follower]!]!]!;
+    const gap = pos - length - v.pos[follower]! - ft.minGap;
+    return gap >= 0 && gap >= secureGap(v.speed[follower]!, 0, ft.idm);
+  }
+  return e.upstreamClear(lane, pos, length, 0);
 }

@@ -153,7 +153,7 @@ function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: n
   }
   if (committed) return true;
   if (d > announceRange(sp, t.decel)) return true; // far away: only the signal matters yet
-  if (!roomBehind(e, link, t.length + t.minGap)) return false;
+  if (!roomBehind(e, link, t.length + t.minGap, timeToCover(d + net.laneLength[net.linkLane[link]!]!, sp, t.idm.accel, e.maxSpeedOn(s, lane)))) return false;
   // a cont link is entered without yielding: the vehicle yields at the wait point inside
   if (net.linkContPos[link]! >= 0) return true;
   return conflictsClear(e, link, minor, stamp);
@@ -173,12 +173,17 @@ function yieldsTo(net: Engine['net'], link: number, other: number): boolean {
   return false;
 }
 
-/** Is there room on the target lane for `need` m behind its last vehicle and those on the way there? */
-function roomBehind(e: Engine, link: number, need: number): boolean {
+/**
+ * Will there be room on the target lane for `need` m behind its last vehicle and those on the way
+ * there, when this vehicle gets there in `eta` s? A moving last vehicle makes room as it goes; the
+ * rule only keeps vehicles out of a junction when the queue beyond it stands (SUMO: no junction
+ * blocking).
+ */
+function roomBehind(e: Engine, link: number, need: number, eta: number): boolean {
   const { net, v, demand } = e;
   const to = net.linkTo[link]!;
-  const back = e.laneBack[to]!;
-  let free = back >= 0 ? v.pos[back]! - demand.types[demand.type[v.vid[back]!]!]!.length : net.laneLength[to]!;
+  // the lane beyond the junction as the step's view shows it (it may belong to another partition)
+  let free = e.viewHas(to) ? e.viewPos[to]! - e.viewLength[to]! + e.viewSpeed[to]! * eta : net.laneLength[to]!;
   for (let x = e.laneFront[net.linkLane[link]!]!; x >= 0; x = v.behind[x]!) {
     const xt = demand.types[demand.type[v.vid[x]!]!]!;
     free -= xt.length + xt.minGap;

@@ -155,6 +155,12 @@ function followerSafe(e: Engine, s: number, follower: number): boolean {
   return gap >= -GAP_TOLERANCE && gap >= secureGap(v.speed[follower]!, v.speed[s]!, ft.idm) - GAP_TOLERANCE;
 }
 
+/** With no follower on the target lane: nobody about to leave the junction behind cuts in. */
+function upstreamSafe(e: Engine, s: number, target: number): boolean {
+  const t = e.demand.types[e.demand.type[e.v.vid[s]!]!]!;
+  return e.upstreamClear(target, e.v.pos[s]!, t.length, e.v.speed[s]!);
+}
+
 /** Asks `who` to leave room behind `forWhom`; of several requests the nearest vehicle ahead wins. */
 function requestYield(e: Engine, who: number, forWhom: number): void {
   const v = e.v;
@@ -171,7 +177,7 @@ function tryChange(e: Engine, s: number, lane: number, target: number): void {
   const leader = e.nbLeader;
   const follower = e.nbFollower;
   const okLeader = leader < 0 || leaderSafe(e, s, leader);
-  const okFollower = follower < 0 || followerSafe(e, s, follower);
+  const okFollower = follower >= 0 ? followerSafe(e, s, follower) : upstreamSafe(e, s, target);
   if (okLeader && okFollower) {
     move(e, s, target);
     return;

@@ -59,6 +59,9 @@ export class Network {
   /** CSR: links leaving a normal lane */
   readonly laneOutStart: Int32Array;
   readonly laneOut: Int32Array;
+  /** CSR: links entering a normal lane */
+  readonly laneInStart: Int32Array;
+  readonly laneIn: Int32Array;
   readonly laneShape: Float64Array[];
 
   readonly edgeCount: number;
@@ -266,8 +269,13 @@ export class Network {
     }
 
     const out: number[][] = Array.from({ length: nNormal }, () => []);
-    for (let i = 0; i < nLinks; i++) out[this.linkFrom[i]!]!.push(i);
+    const into: number[][] = Array.from({ length: nNormal }, () => []);
+    for (let i = 0; i < nLinks; i++) {
+      out[this.linkFrom[i]!]!.push(i);
+      into[this.linkTo[i]!]!.push(i);
+    }
     [this.laneOutStart, this.laneOut] = csr(out);
+    [this.laneInStart, this.laneIn] = csr(into);
   }
 
   /** The link from `lane` onto edge `toEdge` whose target lane continues best to `afterEdge` (-1: none). */

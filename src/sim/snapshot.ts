@@ -9,7 +9,7 @@ import type { Engine } from './engine.js';
 import { InputError } from '../errors.js';
 
 const MAGIC = 0x54534453; // "TSDS"
-const VERSION = 1;
+const VERSION = 2;
 
 class Writer {
   private buf = Buffer.alloc(1 << 16);
@@ -71,6 +71,26 @@ function writeVehicle(w: Writer, e: Engine, s: number): void {
   w.f64(v.odometer[s]!);
   w.i32(v.lastLaneChange[s]!);
   w.i32(v.willPass[s]!);
+  w.i32(v.teleports[s]!);
+}
+
+/** Reads what `writeVehicle` wrote into a newly allocated slot. */
+function readVehicle(r: Reader, e: Engine): number {
+  const v = e.v;
+  const s = v.alloc();
+  v.vid[s] = r.i32();
+  v.pos[s] = r.f64();
+  v.speed[s] = r.f64();
+  v.routeIdx[s] = r.i32();
+  v.waitSteps[s] = r.i32();
+  v.waitTotal[s] = r.i32();
+  v.waitCount[s] = r.i32();
+  v.timeLoss[s] = r.f64();
+  v.odometer[s] = r.f64();
+  v.lastLaneChange[s] = r.i32();
+  v.willPass[s] = r.i32();
+  v.teleports[s] = r.i32();
+  return s;
 }
 
 function writeCommon(w: Writer, e: Engine): void {
@@ -104,6 +124,15 @@ export function snapshot(e: Engine): Buffer {
     for (let s = e.laneFront[lane]!; s >= 0; s = e.v.behind[s]!) writeVehicle(w, e, s);
   }
   w.i32(-1);
+  // vehicles between lanes: leaving a junction (with the lane they enter), and teleporting
+  w.i32(e.transitCount);
+  for (let k = 0; k < e.transitCount; k++) {
+    const s = e.transit[k]!;
+    w.i32(e.v.lane[s]!);
+    writeVehicle(w, e, s);
+  }
+  w.i32(e.reinsertCount);
+  for (let k = 0; k < e.reinsertCount; k++) writeVehicle(w, e, e.reinsert[k]!);
   return w.bytes();
 }
 
@@ -137,22 +166,20 @@ export function restore(e: Engine, bytes: Buffer, source = 'snapshot'): void {
   for (let lane = r.i32(); lane >= 0; lane = r.i32()) {
     const n = r.i32();
     for (let k = 0; k < n; k++) {
-      const s = v.alloc();
-      v.vid[s] = r.i32();
-      v.pos[s] = r.f64();
-      v.speed[s] = r.f64();
-      v.routeIdx[s] = r.i32();
-      v.waitSteps[s] = r.i32();
-      v.waitTotal[s] = r.i32();
-      v.waitCount[s] = r.i32();
-      v.timeLoss[s] = r.f64();
-      v.odometer[s] = r.f64();
-      v.lastLaneChange[s] = r.i32();
-      v.willPass[s] = r.i32();
+      const s = readVehicle(r, e);
       e.appendBack(s, lane);
       v.link[s] = lane < e.net.normalLaneCount ? e.computeLink(s, lane) : e.net.laneLink[lane]!;
     }
   }
+  e.transitCount = 0;
+  for (let k = 0, n = r.i32(); k < n; k++) {
+    const lane = r.i32();
+    const s = readVehicle(r, e);
+    v.lane[s] = lane;
+    e.addTransit(s);
+  }
+  e.reinsertCount = 0;
+  for (let k = 0, n = r.i32(); k < n; k++) e.requestReinsertion(readVehicle(r, e));
 }
 
 /**
@@ -164,10 +191,15 @@ export function stateHash(e: Engine): string {
   writeCommon(w, e);
   const bySlot = new Int32Array(e.demand.count).fill(-1);
   for (let s = 0; s < e.v.used; s++) if (e.v.vid[s]! >= 0) bySlot[e.v.vid[s]!] = s;
+  // where each vehicle is: on a lane (its index), leaving a junction (-2 - lane), teleporting (-1)
+  const where = new Int32Array(e.v.used);
+  for (let s = 0; s < e.v.used; s++) where[s] = e.v.lane[s]!;
+  for (let k = 0; k < e.transitCount; k++) where[e.transit[k]!] = -2 - e.v.lane[e.transit[k]!]!;
+  for (let k = 0; k < e.reinsertCount; k++) where[e.reinsert[k]!] = -1;
   for (let id = 0; id < bySlot.length; id++) {
     const s = bySlot[id]!;
     if (s < 0) continue;
-    w.i32(e.v.lane[s]!);
+    w.i32(where[s]!);
     writeVehicle(w, e, s);
   }
   for (let i = 0; i < e.tlPhase.length; i++) w.i32(e.net.tlPhaseAt(i, e.time()));

@@ -34,6 +34,8 @@ export class Vehicles {
   lastLaneChange = new Int32Array(0);
   /** whether the vehicle meant to pass its next link in the last step (junction approach info) */
   willPass = new Uint8Array(0);
+  /** times the vehicle was teleported */
+  teleports = new Int32Array(0);
 
   // -- derived or per-step buffers, not part of the state --
   /** vehicle ahead on the same lane, -1 if front */
@@ -89,6 +91,7 @@ export class Vehicles {
     this.odometer = g(this.odometer);
     this.lastLaneChange = g(this.lastLaneChange);
     this.willPass = g(this.willPass);
+    this.teleports = g(this.teleports);
     this.ahead = g(this.ahead);
     this.behind = g(this.behind);
     this.link = g(this.link);
