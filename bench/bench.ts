@@ -186,7 +186,7 @@ function scale(o: Options, rss: boolean) {
   const t = tessds[0]!;
   out(`== scale: ${spec.kind} ${spec.size}×${spec.size}, period ${spec.period} s, end ${spec.end} s, step ${spec.step} s, seed ${spec.seed}`);
   const rows = [
-    ['TessDS', ''],
+    ['scale run', 'TessDS'],
     ['vehicles loaded / inserted', `${t.loaded} / ${t.inserted}`],
     ['arrived / running / waiting', `${t.arrived} / ${t.running} / ${t.waiting}`],
     ['vehicle updates', num(t.vehicleUpdates as number)],

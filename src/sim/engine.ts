@@ -58,6 +58,9 @@ export class Engine {
   readonly apprArrive: Float64Array;
   readonly apprLeave: Float64Array;
   readonly apprWill: Uint8Array;
+  /** per link, the window spanning every later announcer (see junction.ts `announce`) */
+  readonly apprArrive2: Float64Array;
+  readonly apprLeave2: Float64Array;
 
   /** demand indices whose depart step has come and that are not yet inserted, in departure order */
   pending: Int32Array;
@@ -85,6 +88,11 @@ export class Engine {
   readonly viewPos: Float64Array;
   readonly viewSpeed: Float64Array;
   readonly viewLength: Float64Array;
+  /**
+   * Room on the lane as SUMO's getSpaceTillLastStanding counts it: from the lane's start to its last
+   * standing vehicle (or its end), less the length-with-gap of every moving vehicle before that.
+   */
+  readonly viewSpace: Float64Array;
 
   inserted = 0;
   arrived = 0;
@@ -119,11 +127,14 @@ export class Engine {
     this.apprArrive = new Float64Array(nl);
     this.apprLeave = new Float64Array(nl);
     this.apprWill = new Uint8Array(nl);
+    this.apprArrive2 = new Float64Array(nl);
+    this.apprLeave2 = new Float64Array(nl);
     const nn = this.net.normalLaneCount;
     this.viewStamp = new Int32Array(nn);
     this.viewPos = new Float64Array(nn);
     this.viewSpeed = new Float64Array(nn);
     this.viewLength = new Float64Array(nn);
+    this.viewSpace = new Float64Array(nn);
     this.pending = new Int32Array(Math.max(16, Math.min(this.demand.count, 4096)));
     this.edgeBlocked = new Int32Array(this.net.edgeCount).fill(-1);
   }
@@ -181,6 +192,17 @@ export class Engine {
       this.viewPos[lane] = v.pos[b]!;
       this.viewSpeed[lane] = v.speed[b]!;
       this.viewLength[lane] = this.demand.types[this.demand.type[v.vid[b]!]!]!.length;
+      let lengths = 0;
+      let space = this.net.laneLength[lane]!;
+      for (let x = b; x >= 0; x = v.ahead[x]!) {
+        const t = this.demand.types[this.demand.type[v.vid[x]!]!]!;
+        if (v.speed[x]! < 0.1) {
+          space = v.pos[x]! - t.length - t.minGap;
+          break;
+        }
+        lengths += t.length + t.minGap;
+      }
+      this.viewSpace[lane] = space - lengths;
     }
   }
 

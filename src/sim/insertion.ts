@@ -123,6 +123,9 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   v.odometer[s] = 0;
   v.lastLaneChange[s] = -1e9;
   v.willPass[s] = 1;
+  v.teleports[s] = 0;
+  v.lcGain[s] = 0;
+  v.lcKeepRight[s] = 0;
   v.ahead[s] = -1;
   v.behind[s] = -1;
   e.insertSorted(s, lane);

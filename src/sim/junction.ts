@@ -41,25 +41,29 @@ export function junctionPhase(e: Engine): void {
   let split = 0;
   while (split < n && lanes[split]! < net.normalLaneCount) split++;
 
-  // ---- announce: front vehicles before the stop line ... ----
-  for (let i = 0; i < split; i++) {
-    const lane = lanes[i]!;
-    const s = e.laneFront[lane]!;
-    if (s < 0) continue;
-    const link = v.link[s]!;
-    if (link < 0) continue;
-    const d = net.laneLength[lane]! - v.pos[s]!;
-    if (d > announceRange(v.speed[s]!, demand.types[demand.type[v.vid[s]!]!]!.decel)) continue;
-    const cp = net.linkContPos[link]!;
-    announce(e, s, link, d + (cp > 0 ? cp : 0), cp > 0 ? net.laneLength[net.linkLane[link]!]! - cp : net.laneLength[net.linkLane[link]!]!, stamp);
-  }
-  // ---- ... and vehicles waiting inside at a cont link's wait point (they replace the former) ----
+  // ---- announce: vehicles waiting inside at a cont link's wait point first ... ----
   for (let i = split; i < n; i++) {
     const link = net.laneLink[lanes[i]!]!;
     const s = waitingInside(e, link);
     if (s < 0) continue;
     const cp = net.linkContPos[link]!;
-    announce(e, s, link, cp - v.pos[s]!, net.laneLength[net.linkLane[link]!]! - cp, stamp);
+    announce(e, s, link, cp - v.pos[s]!, net.laneLength[net.linkLane[link]!]! - cp, stamp, v.willPass[s]!);
+  }
+  // ---- ... then every vehicle approaching a stop line, front to back, within reach ----
+  for (let i = 0; i < split; i++) {
+    const lane = lanes[i]!;
+    const L = net.laneLength[lane]!;
+    for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
+      const d = L - v.pos[s]!;
+      if (d > announceRange(v.speed[s]!, demand.types[demand.type[v.vid[s]!]!]!.decel)) break;
+      const link = v.link[s]!;
+      if (link < 0) continue;
+      const cp = net.linkContPos[link]!;
+      const via = net.laneLength[net.linkLane[link]!]!;
+      // the front vehicle says what it decided last step; those behind mean to pass
+      const will = s === e.laneFront[lane] ? v.willPass[s]! : 1;
+      announce(e, s, link, d + (cp > 0 ? cp : 0), cp > 0 ? via - cp : via, stamp, will);
+    }
   }
 
   // ---- decide ----
@@ -103,17 +107,30 @@ export function waitingInside(e: Engine, link: number): number {
   return s >= 0 && e.v.pos[s]! <= cp + 1e-6 ? s : -1;
 }
 
-/** Records when vehicle `s`, `d` m before the conflict area of `link`, arrives there and leaves it. */
-function announce(e: Engine, s: number, link: number, d: number, through: number, stamp: number): void {
+/**
+ * Records when vehicle `s`, `d` m before the conflict area of `link`, arrives there and leaves it.
+ * Per link the first announcer's window is kept, and one window spanning all later ones (SUMO keeps
+ * every approaching vehicle; the span is the conservative summary of a platoon).
+ */
+function announce(e: Engine, s: number, link: number, d: number, through: number, stamp: number, will: number): void {
   const { net, v, demand } = e;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
   const via = net.linkLane[link]!;
   const vmax = Math.min(e.maxSpeedOn(s, v.lane[s]!), e.maxSpeedOn(s, via));
-  e.apprStamp[link] = stamp;
-  e.apprArrive[link] = timeToCover(d, sp, t.idm.accel, vmax);
-  e.apprLeave[link] = timeToCover(d + through + t.length, sp, t.idm.accel, vmax);
-  e.apprWill[link] = v.willPass[s]!;
+  const arrive = timeToCover(d, sp, t.idm.accel, vmax);
+  const leave = timeToCover(d + through + t.length, sp, t.idm.accel, vmax);
+  if (e.apprStamp[link] !== stamp) {
+    e.apprStamp[link] = stamp;
+    e.apprArrive[link] = arrive;
+    e.apprLeave[link] = leave;
+    e.apprWill[link] = will;
+    e.apprArrive2[link] = Infinity;
+    e.apprLeave2[link] = -Infinity;
+  } else if (will) {
+    if (arrive < e.apprArrive2[link]!) e.apprArrive2[link] = arrive;
+    if (leave > e.apprLeave2[link]!) e.apprLeave2[link] = leave;
+  }
 }
 
 function announceRange(speed: number, decel: number): number {
@@ -134,10 +151,12 @@ function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: n
   switch (state) {
     case LinkState.red:
     case LinkState.redYellow:
-      return committed;
+      // never through red: the stop line holds even a vehicle that brakes too late (SUMO)
+      return false;
     case LinkState.yellowMajor:
     case LinkState.yellowMinor:
-      return eulerBrakeGap(sp, t.decel, dt) > d;
+      // SUMO: stop for yellow when able to brake comfortably in time
+      return !(brakeGap(sp, t.decel) < d || sp < t.decel * dt);
     case LinkState.stop:
       // stop sign: come to a halt at the line first
       if (sp > 0.2 || d > 2) return committed;
@@ -153,19 +172,28 @@ function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: n
   }
   if (committed) return true;
   if (d > announceRange(sp, t.decel)) return true; // far away: only the signal matters yet
-  if (!roomBehind(e, link, t.length + t.minGap, timeToCover(d + net.laneLength[net.linkLane[link]!]!, sp, t.idm.accel, e.maxSpeedOn(s, lane)))) return false;
+  if (!roomBehind(e, link, t.length + t.minGap)) return false;
   // a cont link is entered without yielding: the vehicle yields at the wait point inside
   if (net.linkContPos[link]! >= 0) return true;
   return conflictsClear(e, link, minor, stamp);
 }
 
-/** May vehicle `s`, waiting inside at the wait point of cont link `link`, go on? */
+/**
+ * May vehicle `s`, waiting inside at the wait point of cont link `link`, go on? While its signal is
+ * green it yields to the traffic it must let pass; once its signal ended it clears the junction,
+ * held only by vehicles physically crossing (the first in the junction goes first, as in SUMO).
+ */
 function decideInside(e: Engine, s: number, link: number, stamp: number): boolean {
   const { net, v, demand } = e;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const d = net.linkContPos[link]! - v.pos[s]!;
   if (eulerBrakeGap(v.speed[s]!, t.emergencyDecel, e.cfg.stepLength) > d + 0.01) return true;
-  return conflictsClear(e, link, true, stamp);
+  return conflictsClear(e, link, signalGreen(e.linkState(link)), stamp);
+}
+
+/** Green of any kind (or no signal): the states in which a vehicle waiting inside still yields. */
+function signalGreen(state: number): boolean {
+  return state === LinkState.greenMinor || state === LinkState.greenMajor || state === LinkState.minor || state === LinkState.major || state === LinkState.offBlinking || state === LinkState.stop;
 }
 
 function yieldsTo(net: Engine['net'], link: number, other: number): boolean {
@@ -174,16 +202,15 @@ function yieldsTo(net: Engine['net'], link: number, other: number): boolean {
 }
 
 /**
- * Will there be room on the target lane for `need` m behind its last vehicle and those on the way
- * there, when this vehicle gets there in `eta` s? A moving last vehicle makes room as it goes; the
- * rule only keeps vehicles out of a junction when the queue beyond it stands (SUMO: no junction
- * blocking).
+ * Is there room on the target lane for `need` m, counted as SUMO does to keep junctions clear
+ * (MSVehicle::checkRewindLinkLanes): the space till the last standing vehicle beyond the junction,
+ * less what the vehicles already on the way there take?
  */
-function roomBehind(e: Engine, link: number, need: number, eta: number): boolean {
+function roomBehind(e: Engine, link: number, need: number): boolean {
   const { net, v, demand } = e;
   const to = net.linkTo[link]!;
   // the lane beyond the junction as the step's view shows it (it may belong to another partition)
-  let free = e.viewHas(to) ? e.viewPos[to]! - e.viewLength[to]! + e.viewSpeed[to]! * eta : net.laneLength[to]!;
+  let free = e.viewHas(to) ? e.viewSpace[to]! : net.laneLength[to]!;
   for (let x = e.laneFront[net.linkLane[link]!]!; x >= 0; x = v.behind[x]!) {
     const xt = demand.types[demand.type[v.vid[x]!]!]!;
     free -= xt.length + xt.minGap;
@@ -196,10 +223,12 @@ function conflictsClear(e: Engine, link: number, minor: boolean, stamp: number):
   const net = e.net;
   for (let k = net.linkFoeStart[link]!, end = net.linkFoeStart[link + 1]!; k < end; k++) {
     const foe = net.linkFoe[k]!;
+    if (process.env.NOMERGEBUSY && net.linkTo[foe] === net.linkTo[link]) continue;
     const busy = pathState(e, foe);
     if (busy === BUSY) return false;
-    // a vehicle waiting inside blocks every foe path but those of the traffic it waits for
-    if (busy === WAITING && !yieldsTo(net, foe, link)) return false;
+    // a vehicle waiting inside blocks every foe path but those of the traffic it waits for (while
+    // its signal lets it wait; after that it must clear the junction before anyone crosses its path)
+    if (busy === WAITING && !(yieldsTo(net, foe, link) && signalGreen(e.linkState(foe)))) return false;
   }
   if (!minor || e.apprStamp[link] !== stamp) return true;
   const to = net.linkTo[link]!;
@@ -207,17 +236,23 @@ function conflictsClear(e: Engine, link: number, minor: boolean, stamp: number):
   const leave = e.apprLeave[link]!;
   for (let k = net.linkYieldStart[link]!, end = net.linkYieldStart[link + 1]!; k < end; k++) {
     const foe = net.linkYield[k]!;
-    if (e.apprStamp[foe] !== stamp || e.apprWill[foe] === 0) continue;
+    if (e.apprStamp[foe] !== stamp) continue;
     const fs = e.linkState(foe);
     if (fs === LinkState.red || fs === LinkState.redYellow) continue;
-    const foeArrive = e.apprArrive[foe]!;
-    const foeLeave = e.apprLeave[foe]!;
-    if (net.linkTo[foe] === to) {
-      // merging into the same lane: keep FOE_GAP on both sides
-      if (foeLeave + FOE_GAP > arrive && foeArrive < leave + FOE_GAP) return false;
-    } else if (foeLeave >= arrive && foeArrive <= leave + FOE_GAP) {
-      return false;
-    }
+    const merge = net.linkTo[foe] === to;
+    if (e.apprWill[foe] !== 0 && conflicts(e.apprArrive[foe]!, e.apprLeave[foe]!, arrive, leave, merge)) return false;
+    if (conflicts(e.apprArrive2[foe]!, e.apprLeave2[foe]!, arrive, leave, merge)) return false;
   }
   return true;
+}
+
+/**
+ * Does a foe occupying the conflict area from `foeArrive` to `foeLeave` conflict with us there from
+ * `arrive` to `leave`? We need FOE_GAP after we leave before the foe comes (SUMO's lookahead time);
+ * merging into the same lane also FOE_GAP after the foe left before we come.
+ */
+function conflicts(foeArrive: number, foeLeave: number, arrive: number, leave: number, merge: boolean): boolean {
+  if (foeArrive > foeLeave) return false; // empty window
+  if (merge) return foeLeave + FOE_GAP > arrive && foeArrive < leave + FOE_GAP;
+  return foeLeave >= arrive && foeArrive <= leave + FOE_GAP;
 }

@@ -9,12 +9,10 @@ import type { Engine } from './engine.js';
 import { secureGap } from './idm.js';
 import { NO_LINK, ROUTE_END } from './vehicles.js';
 
-/** A speed-gain change needs this many m/s of anticipated gain (divided by lcSpeedGain). */
-const SPEED_GAIN_THRESHOLD = 2;
-/** No speed-gain or keep-right changes this close to the end of a lane, m. */
-const NO_TACTICAL_ZONE = 30;
 /** Minimum time between two non-strategic changes of one vehicle, s. */
 const TACTICAL_COOLDOWN = 3;
+/** Seconds the right lane must have allowed full speed before a vehicle keeps right. */
+const KEEP_RIGHT_TIME = 7;
 /**
  * How far below the standstill gap a lane change may still land, m: a queue that opened a gap for a
  * changing vehicle (cooperation) creeps up to about minGap, not beyond; without a tolerance the last
@@ -35,15 +33,94 @@ function laneQuality(e: Engine, lane: number, next: number, after: number): numb
   return e.net.hasLinkToEdge(e.net.linkTo[lk]!, after) ? 2 : 1;
 }
 
-/** Speed vehicle `s` could keep behind `leader` (-1: none), a rough anticipation for speed gain. */
-function anticipatedSpeed(e: Engine, s: number, leader: number, v0: number): number {
-  if (leader < 0) return v0;
+/**
+ * How far vehicle `s` can drive on `lane` (of its current edge) before it must leave it: the rest of
+ * the lane, plus the next edges while the lane's continuation serves the route (SUMO's neighDist).
+ */
+function usableDistance(e: Engine, lane: number, q: number, remaining: number, next: number, after: number): number {
+  if (q === 3) return remaining;
+  let d = remaining;
+  if (q >= 1) d += e.net.edgeLength[next]!;
+  if (q >= 2 && after >= 0) d += e.net.edgeLength[after]!;
+  return d;
+}
+
+/**
+ * The speed vehicle `s` could reach on a lane (SUMO LC2013 anticipateFollowSpeed): safe behind that
+ * lane's leader `leader` (-1: none), or able to stop within the lane's usable distance.
+ */
+function anticipatedSpeed(e: Engine, s: number, leader: number, usable: number, vMax: number): number {
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
-  const gap = v.pos[leader]! - e.demand.types[e.demand.type[v.vid[leader]!]!]!.length - v.pos[s]! - t.minGap;
-  const vl = v.speed[leader]!;
-  const ant = vl + Math.max(0, gap - vl * t.idm.tau) / 3;
-  return ant < v0 ? ant : v0;
+  let vs: number;
+  if (leader >= 0) {
+    const gap = v.pos[leader]! - e.demand.types[e.demand.type[v.vid[leader]!]!]!.length - v.pos[s]! - t.minGap;
+    vs = safeFollowSpeed(gap, v.speed[leader]!, t.decel, t.idm.tau);
+  } else {
+    vs = safeFollowSpeed(usable, 0, t.decel, t.idm.tau);
+  }
+  return vs < vMax ? vs : vMax;
+}
+
+/** Krauss' safe speed: stop behind a leader braking at `b` within `gap`, reacting after `tau`. */
+function safeFollowSpeed(gap: number, vLeader: number, b: number, tau: number): number {
+  if (gap < 0) return 0;
+  const bt = b * tau;
+  return -bt + Math.sqrt(bt * bt + vLeader * vLeader + 2 * b * gap);
+}
+
+/**
+ * Speed gain and keep right, as SUMO's LC2013: the relative gain of a neighbouring lane is
+ * accumulated over time (and decays when gone); a change needs the sum above 0.2/lcSpeedGain to the
+ * left, 2·lcKeepRight/lcSpeedGain to the right, and 20 s of driving left on the target lane. Keeping
+ * right needs the right lane to have been free for a while (`lcKeepRight` accumulates seconds).
+ * Returns the target lane or -1.
+ */
+function tacticalChoice(
+  e: Engine, s: number, lane: number, idx: number, nLanes: number, qCur: number, qLeft: number, qRight: number,
+  next: number, after: number, remaining: number, dt: number,
+): number {
+  const { v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const sp = v.speed[s]!;
+  const vMax = e.maxSpeedOn(s, lane);
+  const here = anticipatedSpeed(e, s, v.ahead[s]!, usableDistance(e, lane, qCur, remaining, next, after), vMax);
+  const speedGain = Math.max(t.lcSpeedGain, 1e-6);
+  let gain = v.lcGain[s]!;
+  let target = -1;
+  if (qLeft >= qCur && qLeft > 0 && idx + 1 < nLanes) {
+    e.neighbours(lane + 1, v.pos[s]!, s);
+    const dist = usableDistance(e, lane + 1, qLeft, remaining, next, after);
+    const there = anticipatedSpeed(e, s, e.nbLeader, dist, e.maxSpeedOn(s, lane + 1));
+    if (here >= there) {
+      if (gain > 0) gain *= Math.pow(0.5, dt);
+    } else {
+      gain += (dt * (there - here)) / Math.max(there, here, 0.1);
+    }
+    if (gain > 0.2 / speedGain && dist / Math.max(0.1, sp) > 20) target = lane + 1;
+  }
+  let keepRight = v.lcKeepRight[s]!;
+  if (target < 0 && qRight >= qCur && qRight > 0 && idx > 0) {
+    e.neighbours(lane - 1, v.pos[s]!, s);
+    const dist = usableDistance(e, lane - 1, qRight, remaining, next, after);
+    const there = anticipatedSpeed(e, s, e.nbLeader, dist, e.maxSpeedOn(s, lane - 1));
+    if (here - 5 / 3.6 > there) {
+      if (gain < 0) gain *= Math.pow(0.5, dt);
+    } else {
+      gain -= (dt * (there - here)) / Math.max(there, here, 0.1);
+    }
+    // keep right: the right lane allows (nearly) full speed
+    keepRight = there >= 0.9 * vMax ? keepRight + dt * t.lcKeepRight : 0;
+    if ((gain < (-2 * t.lcKeepRight) / speedGain || keepRight > KEEP_RIGHT_TIME) && dist / Math.max(0.1, sp) > 20) {
+      target = lane - 1;
+    }
+  } else {
+    keepRight = 0;
+  }
+  if (target >= 0 && (e.step - v.lastLaneChange[s]!) * dt < TACTICAL_COOLDOWN) target = -1;
+  v.lcGain[s] = gain;
+  v.lcKeepRight[s] = keepRight;
+  return target;
 }
 
 export function laneChangePhase(e: Engine): void {
@@ -94,21 +171,8 @@ export function laneChangePhase(e: Engine): void {
       } else if (qRight > qCur) {
         target = lane - 1;
         strategic = true;
-      } else if (remaining > NO_TACTICAL_ZONE && (step - v.lastLaneChange[s]!) * dt >= TACTICAL_COOLDOWN) {
-        const t = demand.types[demand.type[v.vid[s]!]!]!;
-        const v0 = e.maxSpeedOn(s, lane);
-        const here = anticipatedSpeed(e, s, v.ahead[s]!, v0);
-        const threshold = SPEED_GAIN_THRESHOLD / Math.max(t.lcSpeedGain, 0.01);
-        if (qLeft >= qCur && here < v0 - threshold) {
-          e.neighbours(lane + 1, v.pos[s]!, s);
-          if (anticipatedSpeed(e, s, e.nbLeader, e.maxSpeedOn(s, lane + 1)) - here > threshold) target = lane + 1;
-        }
-        if (target < 0 && qRight >= qCur && t.lcKeepRight > 0) {
-          // keep right when the right lane is (nearly) free
-          e.neighbours(lane - 1, v.pos[s]!, s);
-          const vr = anticipatedSpeed(e, s, e.nbLeader, e.maxSpeedOn(s, lane - 1));
-          if (vr >= v0 - 0.1 && vr >= here) target = lane - 1;
-        }
+      } else {
+        target = tacticalChoice(e, s, lane, idx, nLanes, qCur, qLeft, qRight, next, after, remaining, dt);
       }
       if (target < 0) continue;
       v.lcTarget[s] = target;

@@ -9,7 +9,7 @@ import type { Engine } from './engine.js';
 import { InputError } from '../errors.js';
 
 const MAGIC = 0x54534453; // "TSDS"
-const VERSION = 2;
+const VERSION = 3;
 
 class Writer {
   private buf = Buffer.alloc(1 << 16);
@@ -72,6 +72,8 @@ function writeVehicle(w: Writer, e: Engine, s: number): void {
   w.i32(v.lastLaneChange[s]!);
   w.i32(v.willPass[s]!);
   w.i32(v.teleports[s]!);
+  w.f64(v.lcGain[s]!);
+  w.f64(v.lcKeepRight[s]!);
 }
 
 /** Reads what `writeVehicle` wrote into a newly allocated slot. */
@@ -90,6 +92,8 @@ function readVehicle(r: Reader, e: Engine): number {
   v.lastLaneChange[s] = r.i32();
   v.willPass[s] = r.i32();
   v.teleports[s] = r.i32();
+  v.lcGain[s] = r.f64();
+  v.lcKeepRight[s] = r.f64();
   return s;
 }
 

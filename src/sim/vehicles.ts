@@ -36,6 +36,10 @@ export class Vehicles {
   willPass = new Uint8Array(0);
   /** times the vehicle was teleported */
   teleports = new Int32Array(0);
+  /** LC2013 speed-gain motivation: > 0 toward the left lane, < 0 toward the right */
+  lcGain = new Float64Array(0);
+  /** seconds the right lane has allowed full speed (keep-right motivation) */
+  lcKeepRight = new Float64Array(0);
 
   // -- derived or per-step buffers, not part of the state --
   /** vehicle ahead on the same lane, -1 if front */
@@ -92,6 +96,8 @@ export class Vehicles {
     this.lastLaneChange = g(this.lastLaneChange);
     this.willPass = g(this.willPass);
     this.teleports = g(this.teleports);
+    this.lcGain = g(this.lcGain);
+    this.lcKeepRight = g(this.lcKeepRight);
     this.ahead = g(this.ahead);
     this.behind = g(this.behind);
     this.link = g(this.link);
