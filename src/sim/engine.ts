@@ -18,6 +18,7 @@ import { followPhase } from './follow.js';
 import { movePhase, teleportPhase } from './move.js';
 import { insertionPhase } from './insertion.js';
 import { secureGap } from './idm.js';
+import type { Outgoing, PartLayout } from './partition.js';
 
 export interface EngineConfig {
   /** s, > 0 */
@@ -62,10 +63,24 @@ export class Engine {
   readonly apprArrive2: Float64Array;
   readonly apprLeave2: Float64Array;
 
+  /** the part of a partitioned run this engine simulates (undefined: the whole network) */
+  layout?: PartLayout;
+  /** 1 for lanes this engine simulates; the others are read-only ghost copies of other parts' lanes */
+  ownedLane: Uint8Array;
+  /** demand indices departing on this engine's edges, in departure order */
+  departures: Int32Array;
+  /** vehicles leaving for other parts at the end of this step */
+  outgoing: Outgoing[] = [];
+  /** copies of our own transits onto other parts' lanes, for our ghost lanes next step */
+  ghostCopies: { lane: number; vid: number; pos: number; speed: number }[] = [];
+  /** vehicle records sent in the last border messages (in flight until applied) */
+  inFlightRecords: Buffer[] = [];
+  private ghostSlots: number[] = [];
+
   /** demand indices whose depart step has come and that are not yet inserted, in departure order */
   pending: Int32Array;
   pendingCount = 0;
-  /** first demand index not yet moved to `pending` */
+  /** first index into `departures` not yet moved to `pending` */
   nextDeparture = 0;
   /** per edge: the step in which an insertion on it last failed (later vehicles wait, as in SUMO) */
   readonly edgeBlocked: Int32Array;
@@ -136,6 +151,9 @@ export class Engine {
     this.viewLength = new Float64Array(nn);
     this.viewSpace = new Float64Array(nn);
     this.pending = new Int32Array(Math.max(16, Math.min(this.demand.count, 4096)));
+    this.ownedLane = new Uint8Array(L).fill(1);
+    this.departures = new Int32Array(this.demand.count);
+    for (let i = 0; i < this.demand.count; i++) this.departures[i] = i;
     this.edgeBlocked = new Int32Array(this.net.edgeCount).fill(-1);
   }
 
@@ -150,9 +168,16 @@ export class Engine {
     return end === undefined ? undefined : Math.max(0, Math.ceil((end - begin) / stepLength - 1e-9));
   }
 
-  /** True when there is nothing left to simulate (all vehicles departed and arrived). */
+  /** True when there is nothing left to simulate here (all vehicles departed and arrived). */
   get finished(): boolean {
-    return this.running === 0 && this.pendingCount === 0 && this.nextDeparture >= this.demand.count;
+    return this.running === 0 && this.pendingCount === 0 && this.nextDeparture >= this.departures.length;
+  }
+
+  /** Restricts this engine to one part of a partitioned run (before the first step). */
+  setLayout(layout: PartLayout): void {
+    this.layout = layout;
+    for (let lane = 0; lane < this.net.laneCount; lane++) this.ownedLane[lane] = layout.laneOwner[lane] === layout.part ? 1 : 0;
+    this.departures = layout.departures;
   }
 
   /** Advances the simulation by one step. */
@@ -185,9 +210,13 @@ export class Engine {
     const stamp = this.step + 1;
     const n = this.collectActive(0, this.net.normalLaneCount);
     const v = this.v;
-    for (let i = 0; i < n; i++) {
-      const lane = this.activeList[i]!;
+    const ghosts = this.layout?.ghostLanes;
+    const total = n + (ghosts ? ghosts.length : 0);
+    for (let i = 0; i < total; i++) {
+      const lane = i < n ? this.activeList[i]! : ghosts![i - n]!;
+      if (lane >= this.net.normalLaneCount) continue;
       const b = this.laneBack[lane]!;
+      if (b < 0) continue;
       this.viewStamp[lane] = stamp;
       this.viewPos[lane] = v.pos[b]!;
       this.viewSpeed[lane] = v.speed[b]!;
@@ -213,6 +242,11 @@ export class Engine {
 
   /** Vehicle `s` (off its lanes, lane/pos set to where it enters) joins next step's transits. */
   addTransit(s: number): void {
+    const lane = this.v.lane[s]!;
+    if (!this.ownedLane[lane]) {
+      this.outgoing.push({ slot: s, to: this.layout!.laneOwner[lane]!, where: -2 - lane });
+      return;
+    }
     if (this.transitCount === this.transit.length) this.transit = grow(this.transit);
     this.transit[this.transitCount++] = s;
   }
@@ -224,8 +258,18 @@ export class Engine {
       this.arrive(s, this.v.pos[s]!, 0);
       return;
     }
+    const edge = this.routeEdge(s, 0);
+    if (this.layout && this.layout.edgeOwner[edge] !== this.layout.part) {
+      this.outgoing.push({ slot: s, to: this.layout.edgeOwner[edge]!, where: -1 });
+      return;
+    }
     if (this.reinsertCount === this.reinsert.length) this.reinsert = grow(this.reinsert);
     this.reinsert[this.reinsertCount++] = s;
+  }
+
+  /** Vehicle records sent to other parts and not yet applied there (partitioned runs). */
+  inFlight(): Buffer[] {
+    return this.inFlightRecords;
   }
 
   growScratch(): void {
@@ -273,7 +317,7 @@ export class Engine {
     if (after >= 0) v.ahead[after] = s;
     else this.laneBack[lane] = s;
     v.lane[s] = lane;
-    if (this.laneVehicles[lane]!++ === 0) this.activeBits[lane >>> 5]! |= 1 << (lane & 31);
+    if (this.laneVehicles[lane]!++ === 0 && this.ownedLane[lane]) this.activeBits[lane >>> 5]! |= 1 << (lane & 31);
   }
 
   /** Appends `s` at the back of `lane` (restore: the snapshot lists lanes front to back). */
@@ -286,7 +330,30 @@ export class Engine {
     else this.laneFront[lane] = s;
     this.laneBack[lane] = s;
     v.lane[s] = lane;
-    if (this.laneVehicles[lane]!++ === 0) this.activeBits[lane >>> 5]! |= 1 << (lane & 31);
+    if (this.laneVehicles[lane]!++ === 0 && this.ownedLane[lane]) this.activeBits[lane >>> 5]! |= 1 << (lane & 31);
+  }
+
+  /** Empties the ghost lanes (before this step's halo is copied in). */
+  clearGhosts(lanes: Int32Array): void {
+    for (const s of this.ghostSlots) this.v.release(s);
+    this.ghostSlots.length = 0;
+    for (const lane of lanes) {
+      this.laneFront[lane] = -1;
+      this.laneBack[lane] = -1;
+      this.laneVehicles[lane] = 0;
+    }
+  }
+
+  /** Adds a read-only copy of another part's vehicle to ghost lane `lane`. */
+  addGhost(lane: number, vid: number, pos: number, speed: number, sorted: boolean): void {
+    const v = this.v;
+    const s = v.alloc();
+    this.ghostSlots.push(s);
+    v.vid[s] = vid;
+    v.pos[s] = pos;
+    v.speed[s] = speed;
+    if (sorted) this.insertSorted(s, lane);
+    else this.appendBack(s, lane);
   }
 
   /** Empties every lane (restore). */
@@ -328,7 +395,7 @@ export class Engine {
     else this.laneBack[lane] = a;
     v.ahead[s] = -1;
     v.behind[s] = -1;
-    if (--this.laneVehicles[lane]! === 0) this.activeBits[lane >>> 5]! &= ~(1 << (lane & 31));
+    if (--this.laneVehicles[lane]! === 0 && this.ownedLane[lane]) this.activeBits[lane >>> 5]! &= ~(1 << (lane & 31));
   }
 
   /** Scratch results of `neighbours`. */

@@ -15,13 +15,14 @@ export function insertionPhase(e: Engine): void {
   reinsertTeleported(e);
   const d = e.demand;
   // queue everything departing up to and including this step
-  while (e.nextDeparture < d.count && d.departStep[e.nextDeparture]! <= e.step) {
+  const deps = e.departures;
+  while (e.nextDeparture < deps.length && d.departStep[deps[e.nextDeparture]!]! <= e.step) {
     if (e.pendingCount === e.pending.length) {
       const bigger = new Int32Array(e.pending.length * 2);
       bigger.set(e.pending);
       e.pending = bigger;
     }
-    e.pending[e.pendingCount++] = e.nextDeparture++;
+    e.pending[e.pendingCount++] = deps[e.nextDeparture++]!;
   }
   // try them in order, compacting the queue in place
   let keep = 0;
@@ -190,13 +191,18 @@ function reinsertTeleported(e: Engine): void {
       v.link[s] = e.computeLink(s, placed);
       continue;
     }
-    // no room: on to the next edge
+    // no room: on to the next edge (which may belong to another part)
     v.odometer[s]! += net.edgeLength[edge]!;
     v.routeIdx[s]!++;
-    if (next < 0) e.arrive(s, net.edgeLength[edge]!, 0);
+    if (next < 0) {
+      v.lane[s] = first;
+      e.arrive(s, net.edgeLength[edge]!, 0);
+    }
     else queue[keep++] = s;
   }
-  e.reinsertCount = keep;
+  const moving = Array.from(queue.subarray(0, keep));
+  e.reinsertCount = 0;
+  for (const s of moving) e.requestReinsertion(s);
 }
 
 /** Room for a standing vehicle at `pos` on `lane`: no overlap ahead or behind, nobody about to enter. */

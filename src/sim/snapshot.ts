@@ -4,7 +4,6 @@
  * rebuilds exactly the same lane orders; the hash lists them by demand index, so that any set of
  * processes holding parts of the state can produce the same hash.
  */
-import { createHash } from 'node:crypto';
 import type { Engine } from './engine.js';
 import { InputError } from '../errors.js';
 
@@ -186,26 +185,4 @@ export function restore(e: Engine, bytes: Buffer, source = 'snapshot'): void {
   for (let k = 0, n = r.i32(); k < n; k++) e.requestReinsertion(readVehicle(r, e));
 }
 
-/**
- * The canonical state hash: step, insertion queue, every vehicle by demand index (lane, position in
- * its lane's order, every field in binary) and every departed vehicle's trip record. Hex SHA-256.
- */
-export function stateHash(e: Engine): string {
-  const w = new Writer();
-  writeCommon(w, e);
-  const bySlot = new Int32Array(e.demand.count).fill(-1);
-  for (let s = 0; s < e.v.used; s++) if (e.v.vid[s]! >= 0) bySlot[e.v.vid[s]!] = s;
-  // where each vehicle is: on a lane (its index), leaving a junction (-2 - lane), teleporting (-1)
-  const where = new Int32Array(e.v.used);
-  for (let s = 0; s < e.v.used; s++) where[s] = e.v.lane[s]!;
-  for (let k = 0; k < e.transitCount; k++) where[e.transit[k]!] = -2 - e.v.lane[e.transit[k]!]!;
-  for (let k = 0; k < e.reinsertCount; k++) where[e.reinsert[k]!] = -1;
-  for (let id = 0; id < bySlot.length; id++) {
-    const s = bySlot[id]!;
-    if (s < 0) continue;
-    w.i32(where[s]!);
-    writeVehicle(w, e, s);
-  }
-  for (let i = 0; i < e.tlPhase.length; i++) w.i32(e.net.tlPhaseAt(i, e.time()));
-  return createHash('sha256').update(w.bytes()).digest('hex');
-}
+export { stateHash } from './dump.js';

@@ -1,8 +1,10 @@
 /**
- * The run summary (DESIGN.md contract): means over arrived vehicles, taken in demand order.
+ * The run summary (DESIGN.md contract), computed from a (possibly merged) state dump: means over
+ * arrived vehicles, taken in demand order so they do not depend on where or when vehicles arrived.
  */
+import type { Demand } from './demand.js';
 import type { Engine } from './engine.js';
-import { stateHash } from './snapshot.js';
+import { dumpState, hashDump, type StateDump } from './dump.js';
 
 export interface Summary {
   loaded: number;
@@ -24,9 +26,8 @@ export interface Summary {
   stateHash: string;
 }
 
-export function summarize(e: Engine, wallSeconds: number, stepSeconds: number): Summary {
-  const tr = e.trips;
-  const dt = e.cfg.stepLength;
+export function summarizeDump(d: StateDump, demand: Demand, stepLength: number, wallSeconds: number, stepSeconds: number): Summary {
+  const tr = d.trips;
   let n = 0;
   let duration = 0;
   let routeLength = 0;
@@ -36,36 +37,40 @@ export function summarize(e: Engine, wallSeconds: number, stepSeconds: number): 
   for (let id = 0; id < tr.count; id++) {
     const a = tr.arrivalStep[id]!;
     if (a < 0) continue;
-    const dur = (a - tr.departStep[id]!) * dt;
+    const dur = (a - tr.departStep[id]!) * stepLength;
     n++;
     duration += dur;
     routeLength += tr.routeLength[id]!;
     if (dur > 0) speed += tr.routeLength[id]! / dur;
     timeLoss += tr.timeLoss[id]!;
-    waiting += tr.waitSteps[id]! * dt;
+    waiting += tr.waitSteps[id]! * stepLength;
   }
   const mean = (x: number) => (n > 0 ? x / n : 0);
   // vehicles whose departure time has come (SUMO loads ahead; we count what could have departed)
-  const endStep = e.step;
-  let loaded = e.nextDeparture;
-  while (loaded < e.demand.count && e.demand.departStep[loaded]! <= endStep) loaded++;
+  let loaded = 0;
+  while (loaded < demand.count && demand.departStep[loaded]! < d.step) loaded++;
   return {
     loaded,
-    inserted: e.inserted,
-    running: e.running,
-    waiting: e.pendingCount,
-    arrived: e.arrived,
-    teleports: e.teleports,
+    inserted: d.inserted,
+    running: d.running,
+    waiting: d.pending.length,
+    arrived: d.arrived,
+    teleports: d.teleports,
     meanDuration: mean(duration),
     meanRouteLength: mean(routeLength),
     meanSpeed: mean(speed),
     meanTimeLoss: mean(timeLoss),
     meanWaitingTime: mean(waiting),
-    steps: e.step,
-    simSeconds: e.step * dt,
+    steps: d.step,
+    simSeconds: d.step * stepLength,
     wallSeconds,
-    vehicleUpdates: e.vehicleUpdates,
-    ups: stepSeconds > 0 ? e.vehicleUpdates / stepSeconds : 0,
-    stateHash: stateHash(e),
+    vehicleUpdates: d.vehicleUpdates,
+    ups: stepSeconds > 0 ? d.vehicleUpdates / stepSeconds : 0,
+    stateHash: hashDump(d),
   };
+}
+
+/** The summary of a whole-network engine. */
+export function summarize(e: Engine, wallSeconds: number, stepSeconds: number): Summary {
+  return summarizeDump(dumpState(e), e.demand, e.cfg.stepLength, wallSeconds, stepSeconds);
 }

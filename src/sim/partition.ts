@@ -1,0 +1,193 @@
+/**
+ * A part of a partitioned run: which lanes this engine owns, and the border exchange with its
+ * neighbour parts (DESIGN.md "How a step crosses a partition border").
+ *
+ * After each step a part sends every neighbour one message carrying
+ *   - transits: vehicles that left one of its junctions onto a lane the neighbour owns, and
+ *     teleporting vehicles that re-enter on an edge the neighbour owns (full state);
+ *   - halo: the vehicles on its lanes the neighbour reads in its next step — the normal lanes its
+ *     junctions lead into (lookahead, room behind the junction) and its junction paths leading into
+ *     the neighbour's lanes (nobody cuts in front of a vehicle leaving a junction).
+ * Before the next step the receiver places the transits (they enter at a step start in a whole-
+ * network engine too) and copies the halo into read-only ghost lanes. A part's own transits onto a
+ * neighbour's lane are added to its ghost copy of that lane, so its view equals the whole engine's.
+ *
+ * Pure data transformation: no I/O. The cluster layer moves the buffers.
+ */
+import type { Network } from './network.js';
+import type { Demand } from './demand.js';
+import type { Engine } from './engine.js';
+import { VEHICLE_RECORD_BYTES, readVehicleRecord, writeVehicleRecord } from './dump.js';
+import { InputError } from '../errors.js';
+
+export interface PartLayout {
+  part: number;
+  parts: number;
+  /** owning part of every lane */
+  laneOwner: Int32Array;
+  /** owning part of every edge (the part of the junction it drives into) */
+  edgeOwner: Int32Array;
+  /** parts this one exchanges messages with, ascending */
+  neighbours: number[];
+  /** per neighbour: the lanes whose vehicles it needs from us, ascending */
+  haloOut: Map<number, Int32Array>;
+  /** lanes of other parts we keep read-only copies of */
+  ghostLanes: Int32Array;
+  /** demand indices that depart on an edge we own, in departure order */
+  departures: Int32Array;
+}
+
+/** Lane ownership from a junction → part assignment: a lane belongs to the junction it drives into. */
+export function laneOwnersFromJunctions(net: Network, junctionPart: Int32Array): Int32Array {
+  const owner = new Int32Array(net.laneCount);
+  for (let lane = 0; lane < net.laneCount; lane++) {
+    owner[lane] = lane < net.normalLaneCount ? junctionPart[net.edgeTo[net.laneEdge[lane]!]!]! : junctionPart[net.linkJunction[net.laneLink[lane]!]!]!;
+  }
+  return owner;
+}
+
+export function makeLayout(net: Network, demand: Demand, laneOwner: Int32Array, part: number, parts: number): PartLayout {
+  const edgeOwner = new Int32Array(net.edgeCount);
+  for (let e = 0; e < net.edgeCount; e++) edgeOwner[e] = laneOwner[net.edgeFirstLane[e]!]!;
+  const halo = new Map<number, Set<number>>();
+  const ghosts = new Set<number>();
+  const add = (to: number, lane: number) => {
+    let set = halo.get(to);
+    if (!set) halo.set(to, (set = new Set()));
+    set.add(lane);
+  };
+  for (let lk = 0; lk < net.linkCount; lk++) {
+    const via = net.linkLane[lk]!;
+    const to = net.linkTo[lk]!;
+    const junctionPart = laneOwner[via]!;
+    const toPart = laneOwner[to]!;
+    if (junctionPart === toPart) continue;
+    // the junction's part reads the lane beyond; the lane's part reads the junction path into it
+    if (toPart === part) add(junctionPart, to);
+    if (junctionPart === part) add(toPart, via);
+    if (junctionPart === part) ghosts.add(to);
+    if (toPart === part) ghosts.add(via);
+  }
+  const haloOut = new Map<number, Int32Array>();
+  for (const [q, set] of halo) haloOut.set(q, Int32Array.from(set).sort());
+  const neighbours = new Set<number>(haloOut.keys());
+  for (const g of ghosts) neighbours.add(laneOwner[g]!);
+  const departures: number[] = [];
+  for (let id = 0; id < demand.count; id++) {
+    const first = demand.routeEdges[demand.routeStart[demand.route[id]!]!]!;
+    if (edgeOwner[first] === part) departures.push(id);
+  }
+  return {
+    part,
+    parts,
+    laneOwner,
+    edgeOwner,
+    neighbours: [...neighbours].sort((a, b) => a - b),
+    haloOut,
+    ghostLanes: Int32Array.from(ghosts).sort(),
+    departures: Int32Array.from(departures),
+  };
+}
+
+const MAGIC = 0x54534242; // "TSBB": border message
+const GHOST_BYTES = 4 + 8 + 8;
+
+/** One outgoing vehicle (transit or reinsertion) waiting to be serialised for its receiver. */
+export interface Outgoing {
+  slot: number;
+  /** receiving part */
+  to: number;
+  /** -2 - lane (transit) or -1 (re-insertion) */
+  where: number;
+}
+
+/**
+ * Builds this step's message to every neighbour and releases the slots of the vehicles that left.
+ * Keeps ghost copies of our own transits for our next step's view, and the sent records for dumps.
+ */
+export function collectOutbox(e: Engine, layout: PartLayout, outgoing: Outgoing[]): Map<number, Buffer> {
+  const v = e.v;
+  const out = new Map<number, Buffer>();
+  const inFlight: Buffer[] = [];
+  e.ghostCopies.length = 0;
+  for (const q of layout.neighbours) {
+    const mine = outgoing.filter((o) => o.to === q);
+    const transits = mine.filter((o) => o.where !== -1);
+    const reinserts = mine.filter((o) => o.where === -1);
+    const haloLanes = layout.haloOut.get(q) ?? new Int32Array(0);
+    let haloVehicles = 0;
+    for (const lane of haloLanes) haloVehicles += e.laneVehicles[lane]!;
+    const size = 4 * 7 + mine.length * VEHICLE_RECORD_BYTES + haloLanes.length * 8 + haloVehicles * GHOST_BYTES;
+    const buf = Buffer.alloc(size);
+    let off = 0;
+    off = buf.writeUInt32LE(MAGIC, off);
+    off = buf.writeInt32LE(layout.part, off);
+    off = buf.writeInt32LE(q, off);
+    off = buf.writeInt32LE(e.step, off);
+    off = buf.writeInt32LE(transits.length, off);
+    off = buf.writeInt32LE(reinserts.length, off);
+    off = buf.writeInt32LE(haloLanes.length, off);
+    const recordsStart = off;
+    for (const o of [...transits, ...reinserts]) {
+      off = writeVehicleRecord(buf, off, e, o.slot, o.where);
+      if (o.where !== -1) e.ghostCopies.push({ lane: -2 - o.where, vid: v.vid[o.slot]!, pos: v.pos[o.slot]!, speed: v.speed[o.slot]! });
+    }
+    inFlight.push(buf.subarray(recordsStart, off));
+    for (const lane of haloLanes) {
+      off = buf.writeInt32LE(lane, off);
+      off = buf.writeInt32LE(e.laneVehicles[lane]!, off);
+      for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
+        off = buf.writeInt32LE(v.vid[s]!, off);
+        off = buf.writeDoubleLE(v.pos[s]!, off);
+        off = buf.writeDoubleLE(v.speed[s]!, off);
+      }
+    }
+    out.set(q, buf);
+  }
+  for (const o of outgoing) {
+    v.release(o.slot);
+    e.running--;
+  }
+  e.inFlightRecords = inFlight;
+  return out;
+}
+
+/** Applies the neighbours' messages of the last step before this engine's next step. */
+export function applyInbox(e: Engine, layout: PartLayout, messages: Buffer[], source = 'border message'): void {
+  const v = e.v;
+  e.clearGhosts(layout.ghostLanes);
+  // messages are applied in sender order; placement itself is order-independent (sorted lanes)
+  const sorted = [...messages].sort((a, b) => a.readInt32LE(4) - b.readInt32LE(4));
+  for (const buf of sorted) {
+    let off = 0;
+    if (buf.readUInt32LE(off) !== MAGIC) throw new InputError(source, 'not a TessDS border message');
+    const to = buf.readInt32LE(8);
+    if (to !== layout.part) throw new InputError(source, `message for part ${to} delivered to part ${layout.part}`);
+    const nTransit = buf.readInt32LE(16);
+    const nReinsert = buf.readInt32LE(20);
+    const nHalo = buf.readInt32LE(24);
+    off = 28;
+    for (let k = 0; k < nTransit + nReinsert; k++) {
+      const s = v.alloc();
+      const where = readVehicleRecord(buf, off, e, s);
+      off += VEHICLE_RECORD_BYTES;
+      e.running++;
+      if (where === -1) {
+        e.requestReinsertion(s);
+      } else {
+        v.lane[s] = -2 - where;
+        e.addTransit(s);
+      }
+    }
+    for (let h = 0; h < nHalo; h++) {
+      const lane = buf.readInt32LE(off);
+      const n = buf.readInt32LE(off + 4);
+      off += 8;
+      for (let k = 0; k < n; k++) {
+        e.addGhost(lane, buf.readInt32LE(off), buf.readDoubleLE(off + 4), buf.readDoubleLE(off + 12), false);
+        off += GHOST_BYTES;
+      }
+    }
+  }
+  for (const g of e.ghostCopies) e.addGhost(g.lane, g.vid, g.pos, g.speed, true);
+}
