@@ -127,7 +127,7 @@ export function runTessds(cfg: string, end: number, measureRss: boolean): RunRes
     peakRssKiB = /^\d+$/.test(last) ? Number(last) : undefined;
     rmSync(dirname(rssFile), { recursive: true, force: true });
   }
-  check(r, 'tessds run', tessArgs);
+  check(r, 'node', tessArgs);
   const warnings = r.stderr.trim();
   if (warnings) process.stderr.write(indent(warnings) + '\n');
   return { ...parseJson(r.stdout, 'tessds run'), processSeconds, peakRssKiB };

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
 import { numberOption } from './options.js';
 import { formatSummary, runCommand } from './run.js';
+import { runWorker } from '../cluster/worker.js';
 
 const program = new Command();
 program
@@ -29,6 +30,13 @@ program
   .option('--tripinfo <file>', 'write SUMO-compatible tripinfo XML to FILE')
   .option('--save-state <file>', 'write the final engine state (a snapshot) to FILE')
   .option('--load-state <file>', 'start from a snapshot written by --save-state for the same scenario')
+  .option('--workers <n>', 'worker processes on this machine (an embedded cluster); default 1: this process', numberOption({ integer: true, positive: true }))
+  .option('--parts <n>', 'cut the network into N parts (default: chosen from network size and workers)', numberOption({ integer: true, positive: true }))
+  .option('--min-parts <n>', 'least number of parts for the automatic choice (default 1)', numberOption({ integer: true, positive: true }))
+  .option('--max-parts <n>', 'largest number of parts for the automatic choice (default 8)', numberOption({ integer: true, positive: true }))
+  .option('--partition-map <file>', 'your own junction → part map: JSON {"junction": part} or lines "junction part"')
+  .option('--status-file <file>', 'keep FILE updated (at least every second) with {step, state, workers, leader}')
+  .option('--check', 'debug: after every step assert no vehicle is in two parts and inserted = running + arrived')
   .option('--no-progress', 'no progress line on the terminal')
   .option('-q, --quiet', 'print nothing but errors and warnings')
   .action(async (scenario: string, opts: Record<string, unknown>) => {
@@ -42,10 +50,28 @@ program
       tripinfo: opts.tripinfo as string | undefined,
       saveState: opts.saveState as string | undefined,
       loadState: opts.loadState as string | undefined,
+      workers: opts.workers as number | undefined,
+      parts: opts.parts as number | undefined,
+      minParts: opts.minParts as number | undefined,
+      maxParts: opts.maxParts as number | undefined,
+      partitionMap: opts.partitionMap as string | undefined,
+      statusFile: opts.statusFile as string | undefined,
+      check: opts.check === true,
       progress: opts.progress !== false && !opts.quiet,
     });
     if (opts.summary === '-') process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else if (!opts.quiet) process.stdout.write(formatSummary(scenario, summary) + '\n');
+  });
+
+// internal: a worker of the embedded cluster, started by `run --workers N`
+program
+  .command('worker-embedded', { hidden: true })
+  .requiredOption('--master <host:port>', 'the master to report to')
+  .requiredOption('--id <n>', 'worker id', numberOption({ integer: true, min: 0 }))
+  .action(async (opts: { master: string; id: number }) => {
+    const [host, port] = opts.master.split(':');
+    await runWorker({ masterHost: host!, masterPort: Number(port), workerId: opts.id, listenHost: '127.0.0.1' });
+    await new Promise(() => {}); // the worker exits when the master shuts it down
   });
 
 async function main(argv: string[]): Promise<number> {

@@ -1,13 +1,19 @@
 /**
- * `tessds run`: simulate a scenario in this process and write the summary and outputs.
+ * `tessds run`: simulate a scenario in this process, or split into parts on an embedded cluster of
+ * worker processes (`--workers`, `--parts`); either way the same summary, outputs and state hash.
  */
+import os from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadScenario } from '../io/scenario.js';
 import { writeTripinfo } from '../io/tripinfo.js';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { Engine } from '../sim/engine.js';
+import { dumpState } from '../sim/dump.js';
 import { restore, snapshot } from '../sim/snapshot.js';
-import { summarize, type Summary } from '../sim/summary.js';
+import { summarizeDump, type Summary } from '../sim/summary.js';
+import { runEmbedded } from '../cluster/embedded.js';
+import { StatusWriter } from '../cluster/status.js';
+import { loadPartitionMap } from '../partition/plan.js';
 import { Progress } from './progress.js';
 
 export interface RunOptions {
@@ -20,6 +26,13 @@ export interface RunOptions {
   tripinfo?: string;
   saveState?: string;
   loadState?: string;
+  workers?: number;
+  parts?: number;
+  minParts?: number;
+  maxParts?: number;
+  partitionMap?: string;
+  statusFile?: string;
+  check?: boolean;
   progress: boolean;
 }
 
@@ -34,6 +47,28 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   if (spec.end !== undefined && spec.end < spec.begin) {
     throw new InputError(scenarioPath, `end time ${spec.end} is before begin time ${spec.begin}`);
   }
+  const partitioned = (o.workers ?? 1) > 1 || (o.parts ?? 1) > 1 || o.partitionMap !== undefined || o.minParts !== undefined || o.maxParts !== undefined;
+  if (partitioned) {
+    if (o.saveState || o.loadState) throw new UsageError('--save-state and --load-state work only in one process (no --workers, --parts)');
+    const progress = new Progress(undefined, o.progress && process.stderr.isTTY === true);
+    const r = await runEmbedded(spec, {
+      workers: o.workers ?? 1,
+      parts: o.parts,
+      minParts: o.minParts,
+      maxParts: o.maxParts,
+      map: o.partitionMap ? loadPartitionMap(o.partitionMap) : undefined,
+      statusFile: o.statusFile,
+      check: o.check,
+      onProgress: (step, running, arrived) => progress.update(step, spec.begin + step * spec.stepLength, running, arrived),
+    });
+    progress.done();
+    reportWarnings(r.demand.warnings);
+    if (o.tripinfo) await writeTripinfo({ trips: r.dump.trips, demand: r.demand, net: r.net, begin: spec.begin, stepLength: spec.stepLength }, o.tripinfo);
+    const summary = summarizeDump(r.dump, r.demand, spec.stepLength, (performance.now() - t0) / 1000, r.stepSeconds);
+    if (o.summary && o.summary !== '-') writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
+    return summary;
+  }
+
   const engine = new Engine(spec);
   reportWarnings(engine.demand.warnings);
   if (o.loadState) {
@@ -45,16 +80,28 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
     }
     restore(engine, bytes, o.loadState);
   }
+  const status = new StatusWriter(o.statusFile);
+  const worker = { id: 0, pid: process.pid, host: os.hostname(), parts: [0], step: engine.step, state: 'running' as const };
+  status.update({ state: 'running', step: engine.step, workers: [worker], leader: { pid: process.pid, host: os.hostname(), epoch: 1 } });
 
   const progress = new Progress(engine.endStep, o.progress && process.stderr.isTTY === true);
   const tStep = performance.now();
-  engine.run((e) => progress.update(e.step, e.time(), e.running, e.arrived));
+  engine.run((e) => {
+    progress.update(e.step, e.time(), e.running, e.arrived);
+    if ((e.step & 63) === 0) {
+      worker.step = e.step;
+      status.update({ step: e.step, workers: [worker] });
+    }
+  });
   const stepSeconds = (performance.now() - tStep) / 1000;
   progress.done();
+  status.update({ state: 'finished', step: engine.step, workers: [{ ...worker, step: engine.step, state: 'finished' }] });
+  status.close();
 
   if (o.saveState) writeFileSync(o.saveState, snapshot(engine));
-  if (o.tripinfo) await writeTripinfo(engine, o.tripinfo);
-  const summary = summarize(engine, (performance.now() - t0) / 1000, stepSeconds);
+  const dump = dumpState(engine);
+  if (o.tripinfo) await writeTripinfo({ trips: dump.trips, demand: engine.demand, net: engine.net, begin: spec.begin, stepLength: spec.stepLength }, o.tripinfo);
+  const summary = summarizeDump(dump, engine.demand, spec.stepLength, (performance.now() - t0) / 1000, stepSeconds);
   if (o.summary && o.summary !== '-') writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }

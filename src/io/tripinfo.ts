@@ -3,7 +3,17 @@
  * departure order), so that scripts written for SUMO's --tripinfo-output read ours unchanged.
  */
 import { createWriteStream } from 'node:fs';
-import type { Engine } from '../sim/engine.js';
+import type { Demand } from '../sim/demand.js';
+import type { Network } from '../sim/network.js';
+import type { TripRecords } from '../sim/trips.js';
+
+export interface TripSource {
+  trips: TripRecords;
+  demand: Demand;
+  net: Network;
+  begin: number;
+  stepLength: number;
+}
 
 const f2 = (x: number) => x.toFixed(2);
 
@@ -12,10 +22,10 @@ function escapeAttr(s: string): string {
 }
 
 /** Writes the tripinfo file; resolves when it is flushed to disk. */
-export function writeTripinfo(e: Engine, path: string): Promise<void> {
-  const { trips: t, demand: d, net } = e;
-  const dt = e.cfg.stepLength;
-  const time = (step: number) => e.cfg.begin + step * dt;
+export function writeTripinfo(src: TripSource, path: string): Promise<void> {
+  const { trips: t, demand: d, net } = src;
+  const dt = src.stepLength;
+  const time = (step: number) => src.begin + step * dt;
   const order: number[] = [];
   for (let id = 0; id < t.count; id++) if (t.arrivalStep[id]! >= 0) order.push(id);
   order.sort((a, b) => t.arrivalStep[a]! - t.arrivalStep[b]! || a - b);

@@ -11,10 +11,10 @@ import { permutation, type Rng } from './random.js';
 
 /** Coarsest size for a bisection: small enough that growing from every few seeds is cheap. */
 const BISECT_COARSEN_TO = 20;
-/** Seeds tried when growing the initial bisection; the best (after refinement) is kept. */
-const GROW_TRIALS = 8;
 /** Independent multilevel bisections per split; the best is kept (METIS's ncuts for its initial partition). */
-const BISECT_TRIALS = 4;
+const BISECT_TRIALS = 2;
+/** Seeds tried when growing the initial bisection; the best (after refinement) is kept. */
+const GROW_TRIALS = 6;
 /** FM passes per level; a pass that does not improve ends the refinement early. */
 const FM_PASSES = 10;
 
@@ -31,15 +31,43 @@ export function sidesFor(total: number, frac: number, tol: number): Sides {
 }
 
 /**
+ * Scratch arrays for bisecting graphs of up to `capacity` vertices: a recursive bisection allocates
+ * them once, not once per FM run (allocation was most of the cost on small graphs).
+ */
+export class BisectWorkspace {
+  readonly heaps: readonly [GainHeap, GainHeap];
+  /** edge weight to the vertex's own side / to the other side */
+  readonly internal: Float64Array;
+  readonly external: Float64Array;
+  /** FM: pass stamp of the moment a vertex was moved (locked); GGGP: settled stamp */
+  readonly stamp: Int32Array;
+  readonly moves: Int32Array;
+  private clock = 0;
+
+  constructor(readonly capacity: number) {
+    this.heaps = [new GainHeap(capacity), new GainHeap(capacity)];
+    this.internal = new Float64Array(capacity);
+    this.external = new Float64Array(capacity);
+    this.stamp = new Int32Array(capacity);
+    this.moves = new Int32Array(capacity);
+  }
+
+  /** A value no entry of `stamp` has yet. */
+  tick(): number {
+    return ++this.clock;
+  }
+}
+
+/**
  * Split g into sides 0 and 1, side 0 weighing `frac` of the total, each side within (1 + tol) of its
  * target. Multilevel, run BISECT_TRIALS times from different random matchings; the best is kept.
  */
-export function multilevelBisect(g: JunctionGraph, frac: number, tol: number, next: Rng): Int32Array {
+export function multilevelBisect(g: JunctionGraph, frac: number, tol: number, next: Rng, ws = new BisectWorkspace(g.n)): Int32Array {
   const sides = sidesFor(totalWeight(g), frac, tol);
   let best: Int32Array | undefined;
   let bestScore: Score | undefined;
   for (let t = 0; t < BISECT_TRIALS; t++) {
-    const part = bisectOnce(g, sides, next);
+    const part = bisectOnce(g, sides, next, ws);
     const s = score(g, part, sides);
     if (!bestScore || better(s, bestScore)) {
       best = part;
@@ -49,16 +77,16 @@ export function multilevelBisect(g: JunctionGraph, frac: number, tol: number, ne
   return best!;
 }
 
-function bisectOnce(g: JunctionGraph, sides: Sides, next: Rng): Int32Array {
+function bisectOnce(g: JunctionGraph, sides: Sides, next: Rng, ws: BisectWorkspace): Int32Array {
   const total = sides.target[0] + sides.target[1];
   // no coarse vertex heavier than a few % of the graph, or the sides could not be evened out
   const h = coarsen(g, BISECT_COARSEN_TO, (1.5 * total) / BISECT_COARSEN_TO, next);
   let level = h.graphs.length - 1;
-  let part = growBisection(h.graphs[level]!, sides, next);
+  let part = growBisection(h.graphs[level]!, sides, next, ws);
   while (level > 0) {
     level--;
     part = project(part, h.maps[level]!);
-    refine2way(h.graphs[level]!, part, sides);
+    refine2way(h.graphs[level]!, part, sides, ws);
   }
   return part;
 }
@@ -67,14 +95,17 @@ function bisectOnce(g: JunctionGraph, sides: Sides, next: Rng): Int32Array {
  * Greedy graph growing (GGGP): side 0 grows from a seed, always taking the frontier vertex that adds the
  * least cut, until it reaches its target weight; then FM. Several seeds, keep the best.
  */
-function growBisection(g: JunctionGraph, sides: Sides, next: Rng): Int32Array {
+function growBisection(g: JunctionGraph, sides: Sides, next: Rng, ws: BisectWorkspace): Int32Array {
   const order = permutation(g.n, next);
-  const heap = new GainHeap(g.n);
+  const degree = new Float64Array(g.n);
+  for (let v = 0; v < g.n; v++) {
+    for (let i = g.adjStart[v]!, end = g.adjStart[v + 1]!; i < end; i++) degree[v]! += g.adjWeight[i]!;
+  }
   let best: Int32Array | undefined;
   let bestScore: Score | undefined;
   for (let t = 0; t < Math.min(GROW_TRIALS, g.n); t++) {
-    const part = grow(g, order[t]!, order, sides, heap);
-    refine2way(g, part, sides);
+    const part = grow(g, order[t]!, order, degree, sides, ws);
+    refine2way(g, part, sides, ws);
     const s = score(g, part, sides);
     if (!bestScore || better(s, bestScore)) {
       best = part;
@@ -84,12 +115,13 @@ function growBisection(g: JunctionGraph, sides: Sides, next: Rng): Int32Array {
   return best ?? new Int32Array(g.n);
 }
 
-function grow(g: JunctionGraph, seed: number, order: Int32Array, sides: Sides, heap: GainHeap): Int32Array {
+function grow(g: JunctionGraph, seed: number, order: Int32Array, degree: Float64Array, sides: Sides, ws: BisectWorkspace): Int32Array {
   const { n, adjStart, adj, adjWeight, vertexWeight: vw } = g;
   const part = new Int32Array(n).fill(1);
-  const conn0 = new Float64Array(n); // edge weight from each vertex to side 0
-  const settled = new Uint8Array(n); // in side 0, or rejected as too heavy
-  const degree = weightedDegrees(g);
+  const conn0 = ws.internal.fill(0, 0, n); // edge weight from each vertex to side 0
+  const settled = ws.stamp; // === mark: in side 0, or rejected as too heavy
+  const mark = ws.tick();
+  const heap = ws.heaps[0];
   heap.clear();
   heap.set(seed, 0);
   let pw0 = 0;
@@ -98,30 +130,23 @@ function grow(g: JunctionGraph, seed: number, order: Int32Array, sides: Sides, h
     let v = heap.pop();
     if (v < 0) {
       // the grown region has no frontier left (a disconnected graph): restart from the next vertex
-      while (cursor < n && settled[order[cursor]!]) cursor++;
+      while (cursor < n && settled[order[cursor]!] === mark) cursor++;
       if (cursor >= n) break;
       v = order[cursor]!;
     }
-    settled[v] = 1;
+    settled[v] = mark;
     if (pw0 > 0 && pw0 + vw[v]! > sides.max[0]) continue;
     part[v] = 0;
     pw0 += vw[v]!;
     for (let i = adjStart[v]!, end = adjStart[v + 1]!; i < end; i++) {
       const u = adj[i]!;
-      if (settled[u]) continue;
+      if (settled[u] === mark) continue;
       conn0[u]! += adjWeight[i]!;
       heap.set(u, 2 * conn0[u]! - degree[u]!); // cut change if u joins side 0, negated
     }
   }
+  heap.clear();
   return part;
-}
-
-function weightedDegrees(g: JunctionGraph): Float64Array {
-  const d = new Float64Array(g.n);
-  for (let v = 0; v < g.n; v++) {
-    for (let i = g.adjStart[v]!, end = g.adjStart[v + 1]!; i < end; i++) d[v]! += g.adjWeight[i]!;
-  }
-  return d;
 }
 
 /** How good a bisection is: first the weight over the maxima, then the cut, then the distance from target. */
@@ -161,29 +186,29 @@ function score(g: JunctionGraph, part: Int32Array, sides: Sides): Score {
  * climb out of local minima — then rolls back to the best state seen. A side over its maximum gives up
  * vertices first, so an unbalanced start is repaired on the way.
  */
-export function refine2way(g: JunctionGraph, part: Int32Array, sides: Sides): void {
+export function refine2way(g: JunctionGraph, part: Int32Array, sides: Sides, ws = new BisectWorkspace(g.n)): void {
   const { n, adjStart, adj, adjWeight, vertexWeight: vw } = g;
-  const internal = new Float64Array(n); // edge weight to the vertex's own side
-  const external = new Float64Array(n); // edge weight to the other side
+  const { internal, external, heaps, stamp: lockedIn, moves } = ws;
   const pw = [0, 0];
   let cut = 0;
   for (let v = 0; v < n; v++) {
     pw[part[v]!]! += vw[v]!;
+    let inside = 0;
+    let outside = 0;
     for (let i = adjStart[v]!, end = adjStart[v + 1]!; i < end; i++) {
-      if (part[adj[i]!] === part[v]) internal[v]! += adjWeight[i]!;
-      else external[v]! += adjWeight[i]!;
+      if (part[adj[i]!] === part[v]) inside += adjWeight[i]!;
+      else outside += adjWeight[i]!;
     }
-    cut += external[v]!;
+    internal[v] = inside;
+    external[v] = outside;
+    cut += outside;
   }
   cut /= 2;
-  const heaps = [new GainHeap(n), new GainHeap(n)] as const;
-  const lockedIn = new Int32Array(n).fill(-1); // pass in which the vertex was moved
-  const moves = new Int32Array(n);
   // non-improving moves allowed before a pass gives up (METIS uses 1 % of the vertices, 15..100)
   const patience = Math.min(Math.max(Math.floor(n / 50), 25), 150);
   const isolated = (v: number) => adjStart[v] === adjStart[v + 1];
 
-  const move = (v: number, pass: number, useHeaps: boolean) => {
+  const move = (v: number, pass: number) => {
     const from = part[v]!;
     const to = 1 - from;
     cut -= external[v]! - internal[v]!;
@@ -203,7 +228,7 @@ export function refine2way(g: JunctionGraph, part: Int32Array, sides: Sides): vo
         internal[u]! -= w;
         external[u]! += w;
       }
-      if (!useHeaps || lockedIn[u] === pass) continue;
+      if (pass < 0 || lockedIn[u] === pass) continue; // pass < 0: rolling back, queues are done
       const h = heaps[part[u]!]!;
       if (external[u]! > 0) h.set(u, external[u]! - internal[u]!);
       else h.remove(u);
@@ -228,7 +253,8 @@ export function refine2way(g: JunctionGraph, part: Int32Array, sides: Sides): vo
     return side;
   };
 
-  for (let pass = 0; pass < FM_PASSES; pass++) {
+  for (let p = 0; p < FM_PASSES; p++) {
+    const pass = ws.tick();
     heaps[0].clear();
     heaps[1].clear();
     for (let v = 0; v < n; v++) {
@@ -243,7 +269,7 @@ export function refine2way(g: JunctionGraph, part: Int32Array, sides: Sides): vo
       if (from < 0) break;
       const v = heaps[from]!.pop();
       lockedIn[v] = pass;
-      move(v, pass, true);
+      move(v, pass);
       moves[count++] = v;
       const s = scoreOf(pw[0]!, pw[1]!, cut, sides);
       if (better(s, best)) {
@@ -251,7 +277,9 @@ export function refine2way(g: JunctionGraph, part: Int32Array, sides: Sides): vo
         bestMoves = count;
       }
     }
-    while (count > bestMoves) move(moves[--count]!, pass, false);
+    while (count > bestMoves) move(moves[--count]!, -1);
     if (!better(best, start)) break;
   }
+  heaps[0].clear();
+  heaps[1].clear();
 }

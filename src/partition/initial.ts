@@ -2,12 +2,13 @@
  * The initial k-way partition of the coarsest graph, by recursive bisection as METIS builds it: split
  * into sides for ⌊k/2⌋ and ⌈k/2⌉ parts (weights in that ratio), then split each side's subgraph again.
  */
-import { multilevelBisect } from './bisect.js';
+import { BisectWorkspace, multilevelBisect } from './bisect.js';
 import type { JunctionGraph } from './graph.js';
 import type { Rng } from './random.js';
 
 export function recursiveBisection(g: JunctionGraph, k: number, imbalance: number, next: Rng): Int32Array {
   const part = new Int32Array(g.n);
+  const ws = new BisectWorkspace(g.n); // every subgraph is smaller, one workspace serves them all
   // each part goes through ⌈log2 k⌉ bisections; their tolerances multiply up to the k-way one
   const tol = Math.pow(1 + imbalance, 1 / Math.log(k)) - 1;
   const split = (sub: JunctionGraph, ids: Int32Array, parts: number, first: number): void => {
@@ -16,7 +17,7 @@ export function recursiveBisection(g: JunctionGraph, k: number, imbalance: numbe
       return;
     }
     const k0 = parts >> 1;
-    const side = multilevelBisect(sub, k0 / parts, tol, next);
+    const side = multilevelBisect(sub, k0 / parts, tol, next, ws);
     ensureCounts(sub, side, k0, parts - k0);
     for (let s = 0; s < 2; s++) {
       const { graph, local } = induced(sub, side, s);

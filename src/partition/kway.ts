@@ -2,24 +2,27 @@
  * Multilevel k-way graph partitioning, the METIS scheme (Karypis & Kumar 1998):
  *
  *  1. coarsen: contract heavy-edge matchings until about 20·k vertices remain (coarsen.ts);
- *  2. initial partition of the coarsest graph by recursive multilevel bisection (initial.ts, bisect.ts);
+ *  2. initial partition of the coarsest graph by recursive multilevel bisection (initial.ts, bisect.ts),
+ *     a few times over, keeping the best after refinement — the coarsest graph is small, so this is cheap
+ *     and it is where the shape of the partition is decided;
  *  3. uncoarsen: project the partition back level by level; at each level rebalance if a part is over
- *     the limit and run greedy boundary refinement (refine.ts);
- *  4. finally hand stray fragments of a part to the part around them.
+ *     the limit (refine.ts) and run k-way FM boundary refinement (kwayfm.ts);
+ *  4. finally hand stray fragments of a part to the part around them (refine.ts).
  *
- * The whole scheme runs a few times from different seeds and the best result is kept (it costs
- * milliseconds on road networks). Deterministic: all randomness comes from the seeded generator.
+ * The whole scheme runs a few times from different seeds and the best result is kept (milliseconds on
+ * road networks). Deterministic: all randomness comes from the seeded generator.
  *
- * Balance constraint: every part weighs at most (1 + imbalance) · total / k. It is met whenever no
- * single vertex makes it impossible.
+ * Balance constraint: every part weighs at most (1 + imbalance) · total / k. Refinement never breaks it;
+ * balancing restores it whenever single vertices are not too heavy to fit.
  */
 import { UsageError } from '../errors.js';
 import { coarsen, project } from './coarsen.js';
 import { totalWeight, type JunctionGraph } from './graph.js';
 import { recursiveBisection } from './initial.js';
 import { edgeCut, partWeights } from './metrics.js';
+import { refineKwayFM } from './kwayfm.js';
 import { rng } from './random.js';
-import { balanceKway, mergeFragments, refineKway } from './refine.js';
+import { balanceKway, mergeFragments } from './refine.js';
 
 export { edgeCut, imbalance, partComponents, partWeights } from './metrics.js';
 
@@ -35,6 +38,8 @@ export interface KwayOptions {
 /** Vertices per part at which coarsening stops (METIS's CoarsenTo is of this order). */
 const COARSEN_PER_PART = 20;
 const DEFAULT_TRIALS = 4;
+/** Initial partitions tried on the coarsest graph of each run. */
+const INITIAL_TRIALS = 4;
 
 /** Part index 0..k-1 of every vertex of g. */
 export function partitionKway(g: JunctionGraph, k: number, opts: KwayOptions = {}): Int32Array {
@@ -47,20 +52,9 @@ export function partitionKway(g: JunctionGraph, k: number, opts: KwayOptions = {
   const trials = Math.max(1, opts.trials ?? DEFAULT_TRIALS);
   const maxWeight = ((1 + imb) * totalWeight(g)) / k;
 
-  let best: Int32Array | undefined;
-  let bestOver = Infinity;
-  let bestCut = Infinity;
-  for (let t = 0; t < trials; t++) {
-    const part = multilevel(g, k, imb, maxWeight, (seed + Math.imul(t, 0x9e3779b9)) >>> 0);
-    const over = Math.max(0, Math.max(...partWeights(g, part, k)) - maxWeight);
-    const cut = edgeCut(g, part);
-    if (over < bestOver || (over === bestOver && cut < bestCut)) {
-      best = part;
-      bestOver = over;
-      bestCut = cut;
-    }
-  }
-  return best!;
+  const best = new Pick(g, k, maxWeight);
+  for (let t = 0; t < trials; t++) best.offer(multilevel(g, k, imb, maxWeight, (seed + Math.imul(t, 0x9e3779b9)) >>> 0));
+  return best.part!;
 }
 
 function multilevel(g: JunctionGraph, k: number, imb: number, maxWeight: number, seed: number): Int32Array {
@@ -69,15 +63,47 @@ function multilevel(g: JunctionGraph, k: number, imb: number, maxWeight: number,
   // as METIS: no coarse vertex heavier than 1.5 × the average vertex of a graph of coarsenTo vertices
   const { graphs, maps } = coarsen(g, coarsenTo, (1.5 * totalWeight(g)) / coarsenTo, next);
   let level = graphs.length - 1;
-  let part = recursiveBisection(graphs[level]!, k, imb, next);
-  for (;;) {
-    const graph = graphs[level]!;
-    balanceKway(graph, part, k, maxWeight);
-    refineKway(graph, part, k, maxWeight, next);
-    if (level === 0) break;
+  // the coarsest graph is small: try several initial partitions, each refined, and go on with the best
+  const initial = new Pick(graphs[level]!, k, maxWeight);
+  for (let t = 0; t < INITIAL_TRIALS; t++) {
+    const p = recursiveBisection(graphs[level]!, k, imb, next);
+    improve(graphs[level]!, p, k, maxWeight);
+    initial.offer(p);
+  }
+  let part = initial.part!;
+  while (level > 0) {
     level--;
     part = project(part, maps[level]!);
+    improve(graphs[level]!, part, k, maxWeight);
   }
   mergeFragments(g, part, k, maxWeight);
   return part;
+}
+
+function improve(g: JunctionGraph, part: Int32Array, k: number, maxWeight: number): void {
+  balanceKway(g, part, k, maxWeight);
+  refineKwayFM(g, part, k, maxWeight);
+}
+
+/** Keeps the best partition offered: least weight over the limit first, then least cut. */
+class Pick {
+  part: Int32Array | undefined;
+  private over = Infinity;
+  private cut = Infinity;
+
+  constructor(
+    private readonly g: JunctionGraph,
+    private readonly k: number,
+    private readonly maxWeight: number,
+  ) {}
+
+  offer(part: Int32Array): void {
+    const over = Math.max(0, Math.max(...partWeights(this.g, part, this.k)) - this.maxWeight);
+    const cut = edgeCut(this.g, part);
+    if (over < this.over || (over === this.over && cut < this.cut)) {
+      this.part = part;
+      this.over = over;
+      this.cut = cut;
+    }
+  }
 }

@@ -1,94 +1,12 @@
 /**
- * k-way refinement while uncoarsening (METIS's greedy boundary refinement) and the two repairs that
- * keep a partition usable: a balancing pass when a part is over the limit, and moving stray fragments
- * of a part to the neighbour that surrounds them, so parts stay connected where the limit allows.
+ * The two repairs that keep a k-way partition usable: a balancing pass when a part is over the limit,
+ * and moving stray fragments of a part to the neighbour that surrounds them, so parts stay connected
+ * where the limit allows. (The refinement proper is kwayfm.ts.)
  */
 import type { JunctionGraph } from './graph.js';
+import { PartConnections } from './connections.js';
 import { GainHeap } from './heap.js';
 import { partWeights } from './metrics.js';
-import { permutation, type Rng } from './random.js';
-
-/**
- * Edge weight from one vertex to each part, gathered in O(degree): `weight[p]` for p in `parts`, reset
- * by `clear()`. One instance serves every vertex, so refinement allocates nothing per vertex.
- */
-class PartConnections {
-  readonly weight: Float64Array;
-  readonly parts: Int32Array;
-  count = 0;
-
-  constructor(k: number) {
-    this.weight = new Float64Array(k);
-    this.parts = new Int32Array(k);
-  }
-
-  gather(g: JunctionGraph, part: Int32Array, v: number): void {
-    this.clear();
-    for (let i = g.adjStart[v]!, end = g.adjStart[v + 1]!; i < end; i++) {
-      const p = part[g.adj[i]!]!;
-      if (this.weight[p] === 0) this.parts[this.count++] = p;
-      this.weight[p]! += g.adjWeight[i]!; // weights are >= 1, so 0 means "not seen yet"
-    }
-  }
-
-  clear(): void {
-    for (let i = 0; i < this.count; i++) this.weight[this.parts[i]!] = 0;
-    this.count = 0;
-  }
-
-  /**
-   * The neighbouring part other than `own` that v connects to most and that can take `w` more without
-   * exceeding `maxWeight` (ties: the lighter part, then the smaller index); -1 if none.
-   */
-  bestTarget(own: number, w: number, pw: number[], maxWeight: number): number {
-    let best = -1;
-    for (let i = 0; i < this.count; i++) {
-      const p = this.parts[i]!;
-      if (p === own || pw[p]! + w > maxWeight) continue;
-      if (best < 0) {
-        best = p;
-        continue;
-      }
-      const c = this.weight[p]!;
-      const cb = this.weight[best]!;
-      if (c > cb || (c === cb && (pw[p]! < pw[best]! || (pw[p] === pw[best] && p < best)))) best = p;
-    }
-    return best;
-  }
-}
-
-/**
- * Greedy boundary refinement, in place: visit the vertices in a random order, move a boundary vertex to
- * the neighbouring part it is most connected to when that lowers the cut — or keeps it equal and evens
- * out the weights — and the target stays within `maxWeight`. Never empties a part. Stops after a pass
- * without moves.
- */
-export function refineKway(g: JunctionGraph, part: Int32Array, k: number, maxWeight: number, next: Rng, passes = 8): void {
-  const pw = partWeights(g, part, k);
-  const conn = new PartConnections(k);
-  const vw = g.vertexWeight;
-  for (let pass = 0; pass < passes; pass++) {
-    let moved = 0;
-    for (const v of permutation(g.n, next)) {
-      const a = part[v]!;
-      const w = vw[v]!;
-      if (pw[a]! === w) continue; // the last vertex of its part
-      conn.gather(g, part, v);
-      if (conn.count === 0 || (conn.count === 1 && conn.weight[a]! > 0)) continue; // interior vertex
-      const b = conn.bestTarget(a, w, pw, maxWeight);
-      if (b < 0) continue;
-      const gain = conn.weight[b]! - conn.weight[a]!;
-      if (gain > 0 || (gain === 0 && pw[b]! + w < pw[a]!)) {
-        part[v] = b;
-        pw[a]! -= w;
-        pw[b]! += w;
-        moved++;
-      }
-    }
-    conn.clear();
-    if (moved === 0) break;
-  }
-}
 
 /**
  * Bring every part down to `maxWeight` where possible, in place: boundary vertices of overweight parts

@@ -116,7 +116,8 @@ export class Engine {
   /** sum over steps of vehicles moved (SUMO's vehicle updates) */
   vehicleUpdates = 0;
 
-  constructor(spec: ScenarioSpec, net?: Network) {
+  /** `net` and `demand` may be shared by several engines of the same scenario (parts of a run). */
+  constructor(spec: ScenarioSpec, net?: Network, demand?: Demand) {
     if (!(spec.stepLength > 0) || !Number.isFinite(spec.stepLength)) {
       throw new UsageError(`step length must be a positive number of seconds, got ${spec.stepLength}`);
     }
@@ -128,7 +129,7 @@ export class Engine {
       timeToTeleport: spec.timeToTeleport,
     };
     this.net = net ?? new Network(spec.net);
-    this.demand = new Demand(spec.demand, this.net, this.cfg);
+    this.demand = demand ?? new Demand(spec.demand, this.net, this.cfg);
     this.trips = new TripRecords(this.demand.count);
     const L = this.net.laneCount;
     this.laneFront = new Int32Array(L).fill(-1);

@@ -1,0 +1,200 @@
+/**
+ * The embedded cluster of `tessds run --workers N`: this process is the master; it partitions the
+ * network, starts N worker processes on this machine, hands each its parts and the scenario, watches
+ * their progress (status file, progress line), and merges their final state dumps. The master is off
+ * the data path: workers exchange border messages among themselves.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import type { ScenarioSpec } from '../io/spec.js';
+import { UsageError } from '../errors.js';
+import { Network } from '../sim/network.js';
+import { Demand } from '../sim/demand.js';
+import { mergeDumps, type StateDump } from '../sim/dump.js';
+import { makePartition, type PartitionOptions } from '../partition/plan.js';
+import { FrameKind, listen, type FramedSocket } from './frames.js';
+import { assertNever, decodeDump, type MasterMessage, type WorkerMessage } from './protocol.js';
+import { StatusWriter, type WorkerStatus } from './status.js';
+import { CheckCollector } from './check.js';
+
+export interface EmbeddedOptions extends PartitionOptions {
+  workers: number;
+  statusFile?: string;
+  check?: boolean;
+  /** called about every 250 ms with the slowest part's step */
+  onProgress?: (step: number, running: number, arrived: number) => void;
+}
+
+export interface EmbeddedResult {
+  dump: StateDump;
+  net: Network;
+  demand: Demand;
+  parts: number;
+  /** seconds the busiest worker spent stepping */
+  stepSeconds: number;
+}
+
+export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promise<EmbeddedResult> {
+  if (spec.end === undefined) {
+    throw new UsageError('--workers and --parts need an end time: give --end (or <end> in the scenario)');
+  }
+  if (!Number.isInteger(o.workers) || o.workers < 1) throw new UsageError(`--workers must be a whole number ≥ 1, got ${o.workers}`);
+  const net = new Network(spec.net);
+  const demand = new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
+  const plan = makePartition(net, demand, o);
+  const workers = Math.min(o.workers, plan.parts);
+  const partWorker = Array.from({ length: plan.parts }, (_, p) => p % workers);
+
+  const sockets = new Map<number, FramedSocket>();
+  const hellos = new Map<number, Extract<WorkerMessage, { type: 'hello' }>>();
+  const dumps: StateDump[] = [];
+  const done = new Set<number>();
+  const ready = new Set<number>();
+  const status = new StatusWriter(o.statusFile);
+  const checks = o.check ? new CheckCollector(plan.parts) : undefined;
+  let stepSeconds = 0;
+  const endStep = Math.ceil((spec.end - spec.begin) / spec.stepLength - 1e-9);
+  const children: ChildProcess[] = [];
+  const tStart = performance.now();
+  let tRun = tStart;
+
+  return new Promise<EmbeddedResult>((resolve, reject) => {
+    let settled = false;
+    const fail = (message: string) => {
+      if (settled) return;
+      settled = true;
+      status.update({ state: 'failed' });
+      status.close();
+      for (const c of children) c.kill('SIGKILL');
+      server?.close();
+      reject(new Error(message));
+    };
+
+    let server: import('node:net').Server | undefined;
+    listen('127.0.0.1', 0, (sock) => {
+      let workerId = -1;
+      sock.on('frame', (kind, payload) => {
+        try {
+          if (kind === FrameKind.dump) {
+            dumps.push(decodeDump(payload).dump);
+            return;
+          }
+          if (kind === FrameKind.check) {
+            const err = checks?.add(payload);
+            if (err) fail(`consistency check failed: ${err}`);
+            return;
+          }
+          const m = JSON.parse(payload.toString()) as WorkerMessage;
+          switch (m.type) {
+            case 'hello':
+              workerId = m.workerId;
+              sockets.set(m.workerId, sock);
+              hellos.set(m.workerId, m);
+              if (hellos.size === workers) sendPlans();
+              break;
+            case 'ready':
+              ready.add(m.workerId);
+              if (ready.size === workers) {
+                if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] all ready at ${(performance.now() - tStart).toFixed(0)} ms\n`);
+                tRun = performance.now();
+                status.update({ state: 'running' });
+                for (const s of sockets.values()) s.sendControl({ type: 'start' } satisfies MasterMessage);
+              }
+              break;
+            case 'status':
+              onStatus(m);
+              break;
+            case 'done':
+              done.add(m.workerId);
+              stepSeconds = Math.max(stepSeconds, m.stepSeconds);
+              if (done.size === workers) finish();
+              break;
+            case 'failed':
+              fail(`worker ${m.workerId}: ${m.message}`);
+              break;
+            default:
+              assertNever(m);
+          }
+        } catch (err) {
+          fail(`bad message from worker ${workerId}: ${(err as Error).message}`);
+        }
+      });
+      sock.on('close', () => {
+        if (!settled && !done.has(workerId)) fail(`worker ${workerId} disconnected before the run ended`);
+      });
+    })
+      .then(({ server: s, port }) => {
+        server = s;
+        status.update({
+          state: 'starting',
+          step: 0,
+          workers: [],
+          leader: { pid: process.pid, host: os.hostname(), epoch: 1 },
+        });
+        for (let w = 0; w < workers; w++) {
+          const child = spawn(process.execPath, [process.argv[1]!, 'worker-embedded', '--master', `127.0.0.1:${port}`, '--id', String(w)], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
+          child.on('exit', (code, signal) => {
+            if (!settled && !done.has(w)) fail(`worker ${w} (pid ${child.pid}) exited (${signal ?? `code ${code}`}) before the run ended`);
+          });
+          children.push(child);
+        }
+      })
+      .catch((err: Error) => fail(err.message));
+
+    const workerStatus = new Map<number, WorkerStatus>();
+    function sendPlans() {
+      const peers = [...hellos.values()].map((h) => ({ workerId: h.workerId, host: '127.0.0.1', port: h.port }));
+      for (const [w, sock] of sockets) {
+        const hosted = partWorker.flatMap((ww, p) => (ww === w ? [p] : []));
+        const h = hellos.get(w)!;
+        workerStatus.set(w, { id: w, pid: h.pid, host: h.host, parts: hosted, step: 0, state: 'starting' });
+        sock.sendControl({
+          type: 'plan',
+          spec,
+          parts: plan.parts,
+          junctionPart: Array.from(plan.junctionPart),
+          hosted,
+          partWorker,
+          peers,
+          check: !!o.check,
+        } satisfies MasterMessage);
+      }
+      status.update({ workers: [...workerStatus.values()] });
+    }
+
+    let lastRunning = 0;
+    let lastArrived = 0;
+    const running = new Map<number, number>();
+    const arrived = new Map<number, number>();
+    function onStatus(m: Extract<WorkerMessage, { type: 'status' }>) {
+      const ws = workerStatus.get(m.workerId);
+      if (ws) {
+        ws.step = Math.min(...m.parts.map((p) => p.step));
+        ws.state = ws.step >= endStep ? 'finished' : 'running';
+      }
+      running.set(m.workerId, m.running);
+      arrived.set(m.workerId, m.arrived);
+      const step = Math.min(...[...workerStatus.values()].map((w) => w.step));
+      lastRunning = [...running.values()].reduce((a, b) => a + b, 0);
+      lastArrived = [...arrived.values()].reduce((a, b) => a + b, 0);
+      status.update({ step, workers: [...workerStatus.values()] });
+      o.onProgress?.(step, lastRunning, lastArrived);
+    }
+
+    function finish() {
+      if (settled) return;
+      if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] run ${(performance.now() - tRun).toFixed(0)} ms, busiest stepping ${(stepSeconds * 1000).toFixed(0)} ms\n`);
+      if (dumps.length !== plan.parts) return fail(`expected ${plan.parts} part dumps, got ${dumps.length}`);
+      settled = true;
+      const dump = mergeDumps(dumps, demand.count);
+      for (const ws of workerStatus.values()) ws.state = 'finished';
+      status.update({ state: 'finished', step: dump.step, workers: [...workerStatus.values()] });
+      status.close();
+      for (const s of sockets.values()) s.sendControl({ type: 'shutdown' } satisfies MasterMessage);
+      server?.close();
+      resolve({ dump, net, demand, parts: plan.parts, stepSeconds });
+    }
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * Messages between the master and the workers of a run, as `type`-tagged unions (nats.js style),
+ * and the binary encoding of state dumps.
+ */
+import type { ScenarioSpec } from '../io/spec.js';
+import { TripRecords } from '../sim/trips.js';
+import { VEHICLE_RECORD_BYTES, type StateDump } from '../sim/dump.js';
+
+/** worker → master */
+export type WorkerMessage =
+  | { type: 'hello'; workerId: number; pid: number; host: string; port: number }
+  | { type: 'ready'; workerId: number }
+  | { type: 'status'; workerId: number; parts: { part: number; step: number }[]; running: number; arrived: number }
+  | { type: 'done'; workerId: number; stepSeconds: number }
+  | { type: 'failed'; workerId: number; message: string };
+
+/** master → worker */
+export type MasterMessage =
+  | {
+      type: 'plan';
+      spec: ScenarioSpec;
+      parts: number;
+      /** part of every junction */
+      junctionPart: number[];
+      /** parts this worker hosts */
+      hosted: number[];
+      /** worker hosting each part */
+      partWorker: number[];
+      /** address of each worker */
+      peers: { workerId: number; host: string; port: number }[];
+      check: boolean;
+    }
+  | { type: 'start' }
+  | { type: 'shutdown' };
+
+/** worker ↔ worker, first frame on a peer connection */
+export type PeerMessage = { type: 'peer'; workerId: number };
+
+export function assertNever(x: never): never {
+  throw new Error(`unexpected message ${JSON.stringify(x)}`);
+}
+
+// ---- state dumps: header JSON + binary sections ----
+
+export function encodeDump(part: number, d: StateDump): Buffer {
+  const cols = d.trips.columns();
+  const head = Buffer.from(
+    JSON.stringify({
+      part,
+      step: d.step,
+      inserted: d.inserted,
+      arrived: d.arrived,
+      teleports: d.teleports,
+      running: d.running,
+      vehicleUpdates: d.vehicleUpdates,
+      pending: d.pending.length,
+      vehicles: d.vehicleIds.length,
+      count: d.trips.count,
+    }),
+  );
+  const parts: Buffer[] = [Buffer.alloc(4), head, bytes(d.pending), bytes(d.vehicleIds), d.vehicles, ...cols.map(bytes)];
+  parts[0]!.writeUInt32LE(head.length, 0);
+  return Buffer.concat(parts);
+}
+
+export function decodeDump(buf: Buffer): { part: number; dump: StateDump } {
+  const headLen = buf.readUInt32LE(0);
+  const h = JSON.parse(buf.subarray(4, 4 + headLen).toString()) as {
+    part: number; step: number; inserted: number; arrived: number; teleports: number; running: number;
+    vehicleUpdates: number; pending: number; vehicles: number; count: number;
+  };
+  let off = 4 + headLen;
+  const take = (n: number) => {
+    const b = Buffer.from(buf.subarray(off, off + n)); // copy: aligned for typed arrays
+    off += n;
+    return b;
+  };
+  const i32 = (n: number) => {
+    const b = take(4 * n);
+    return new Int32Array(b.buffer, b.byteOffset, n);
+  };
+  const pending = i32(h.pending);
+  const vehicleIds = i32(h.vehicles);
+  const vehicles = take(h.vehicles * VEHICLE_RECORD_BYTES);
+  const trips = new TripRecords(h.count);
+  for (const col of trips.columns()) {
+    const b = take(col.byteLength);
+    new Uint8Array(col.buffer, col.byteOffset, col.byteLength).set(b);
+  }
+  return {
+    part: h.part,
+    dump: {
+      step: h.step, inserted: h.inserted, arrived: h.arrived, teleports: h.teleports, running: h.running,
+      vehicleUpdates: h.vehicleUpdates, pending, vehicleIds, vehicles, trips,
+    },
+  };
+}
+
+function bytes(a: Int32Array | Float64Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}

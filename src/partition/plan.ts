@@ -1,0 +1,121 @@
+/**
+ * The partition plan of a run: how many parts, which part owns each junction, and which part owns
+ * each lane. Ownership follows DESIGN.md ("How a step crosses a partition border"): a lane belongs to
+ * the part of the junction it drives into, so every conflict at a junction is decided inside one part.
+ *
+ * How many parts, when not given (`parts`) or fixed by a manual map:
+ *   as many as keep at least MIN_JUNCTIONS_PER_PART junctions each (⌊junctions / 50⌋), within
+ *   [minParts, maxParts] (default 1..8) and never more than there are junctions; raised to `workers`
+ *   when the range allows, so every worker gets a part; then rounded to a multiple of `workers` — down
+ *   if that stays in range (parts stay big), else up if that does, else left as it is.
+ * Examples with 8 workers: 100 junctions → 8 parts (raised to one per worker); 1000 → 16 if maxParts
+ * allows (20 rounded down); with the defaults maxParts = 8 caps it at 8.
+ */
+import { UsageError } from '../errors.js';
+import type { Demand } from '../sim/demand.js';
+import type { Network } from '../sim/network.js';
+import { buildJunctionGraph } from './graph.js';
+import { partitionKway } from './kway.js';
+
+export { loadPartitionMap } from './mapfile.js';
+
+/** Below this many junctions a part costs more in messages than it saves in work. */
+export const MIN_JUNCTIONS_PER_PART = 50;
+
+export interface PartitionOptions {
+  /** exact number of parts */
+  parts?: number;
+  /** range for the automatic choice, default 1..8 */
+  minParts?: number;
+  maxParts?: number;
+  /** the part count is made a multiple of this when it can be; default 1 */
+  workers?: number;
+  /** manual assignment junction id → part (every junction, parts 0..N-1) */
+  map?: Map<string, number>;
+  /** allowed excess of the heaviest part over the mean work, default 0.05 */
+  imbalance?: number;
+  seed?: number;
+}
+
+export interface PartitionPlan {
+  parts: number;
+  /** part of each junction, by junction index */
+  junctionPart: Int32Array;
+  /** part of each lane (normal and internal), by lane index */
+  laneOwner: Int32Array;
+}
+
+export function makePartition(net: Network, demand: Demand | undefined, opts: PartitionOptions = {}): PartitionPlan {
+  const n = net.junctionIds.length;
+  let parts: number;
+  let junctionPart: Int32Array;
+  if (opts.map) {
+    ({ parts, junctionPart } = fromMap(net, opts.map));
+    if (opts.parts !== undefined && opts.parts !== parts) {
+      throw new UsageError(`--parts ${opts.parts} contradicts the partition map, which has ${parts} part(s)`);
+    }
+  } else {
+    if (opts.parts !== undefined) {
+      positiveInt('--parts', opts.parts);
+      if (opts.parts > n) throw new UsageError(`--parts ${opts.parts}: the network has only ${n} junction(s), at most one part each`);
+    }
+    parts = opts.parts ?? chooseParts(n, opts);
+    junctionPart = parts === 1 ? new Int32Array(n) : partitionKway(buildJunctionGraph(net, demand), parts, { imbalance: opts.imbalance, seed: opts.seed });
+  }
+  return { parts, junctionPart, laneOwner: laneOwners(net, junctionPart) };
+}
+
+/** The automatic part count for a network of `junctions` junctions (rule in the header comment). */
+export function chooseParts(junctions: number, opts: { minParts?: number; maxParts?: number; workers?: number } = {}): number {
+  const lo = opts.minParts ?? 1;
+  const workers = opts.workers ?? 1;
+  positiveInt('--min-parts', lo);
+  positiveInt('--workers', workers);
+  if (opts.maxParts !== undefined) positiveInt('--max-parts', opts.maxParts);
+  const maxParts = opts.maxParts ?? Math.max(8, lo);
+  if (lo > maxParts) throw new UsageError(`--min-parts ${lo} is greater than --max-parts ${maxParts}`);
+  if (lo > junctions) throw new UsageError(`--min-parts ${lo}: the network has only ${junctions} junction(s), at most one part each`);
+  const hi = Math.min(maxParts, junctions);
+  let p = Math.min(Math.max(Math.floor(junctions / MIN_JUNCTIONS_PER_PART), lo), hi);
+  p = Math.max(p, Math.min(workers, hi));
+  if (p % workers === 0) return p;
+  const down = p - (p % workers);
+  if (down >= lo && down >= 1) return down;
+  const up = down + workers;
+  return up <= hi ? up : p;
+}
+
+/** Lane ownership: a normal lane follows the junction it drives into, an internal lane its junction. */
+export function laneOwners(net: Network, junctionPart: Int32Array): Int32Array {
+  const owner = new Int32Array(net.laneCount);
+  for (let lane = 0; lane < net.laneCount; lane++) {
+    const junction = lane < net.normalLaneCount ? net.edgeTo[net.laneEdge[lane]!]! : net.linkJunction[net.laneLink[lane]!]!;
+    owner[lane] = junctionPart[junction]!;
+  }
+  return owner;
+}
+
+function fromMap(net: Network, map: Map<string, number>): { parts: number; junctionPart: Int32Array } {
+  const known = new Set(net.junctionIds);
+  for (const [id, part] of map) {
+    if (!known.has(id)) throw new UsageError(`partition map: junction "${id}" is not in the network`);
+    if (!Number.isInteger(part) || part < 0) throw new UsageError(`partition map: part of junction "${id}" must be a non-negative integer, got ${part}`);
+  }
+  const missing = net.junctionIds.filter((id) => !map.has(id));
+  if (missing.length > 0) {
+    const more = missing.length > 1 ? ` (and ${missing.length - 1} more junction(s))` : '';
+    throw new UsageError(`partition map: no part given for junction "${missing[0]}"${more}`);
+  }
+  const junctionPart = Int32Array.from(net.junctionIds, (id) => map.get(id)!);
+  let parts = 0;
+  for (const p of junctionPart) parts = Math.max(parts, p + 1);
+  const used = new Uint8Array(parts);
+  for (const p of junctionPart) used[p] = 1;
+  const unused = used.indexOf(0);
+  if (unused >= 0) throw new UsageError(`partition map: parts must be numbered 0..${parts - 1} without gaps, but no junction is in part ${unused}`);
+  return { parts, junctionPart };
+}
+
+function positiveInt(option: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw new UsageError(`${option} must be a positive integer, got ${v}`);
+}
