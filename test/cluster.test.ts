@@ -105,3 +105,10 @@ test('partition options are checked', () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--workers/);
 });
+
+test('--region: a partitioned run of a sub-network ends in the one-process hash', () => {
+  const cfg = join(fixtures, 'rand4', 'scenario.sumocfg');
+  const one = summary(cfg, '--region', '0,0,900,900');
+  assert.ok(Number(one.loaded) > 0);
+  sameResult(one, summary(cfg, '--region', '0,0,900,900', '--workers', '2', '--parts', '3'), 'region, 2 workers');
+});

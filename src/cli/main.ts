@@ -35,6 +35,7 @@ program
   .option('--min-parts <n>', 'least number of parts for the automatic choice (default 1)', numberOption({ integer: true, positive: true }))
   .option('--max-parts <n>', 'largest number of parts for the automatic choice (default 8)', numberOption({ integer: true, positive: true }))
   .option('--partition-map <file>', 'your own junction → part map: JSON {"junction": part} or lines "junction part"')
+  .option('--region <region>', 'simulate only a sub-network: edge ids "e1,e2,...", a file of edge ids, or a box "x1,y1,x2,y2" (m)')
   .option('--status-file <file>', 'keep FILE updated (at least every second) with {step, state, workers, leader}')
   .option('--check', 'debug: after every step assert no vehicle is in two parts and inserted = running + arrived')
   .option('--no-progress', 'no progress line on the terminal')
@@ -55,6 +56,7 @@ program
       minParts: opts.minParts as number | undefined,
       maxParts: opts.maxParts as number | undefined,
       partitionMap: opts.partitionMap as string | undefined,
+      region: opts.region as string | undefined,
       statusFile: opts.statusFile as string | undefined,
       check: opts.check === true,
       progress: opts.progress !== false && !opts.quiet,

@@ -14,6 +14,7 @@ import { summarizeDump, type Summary } from '../sim/summary.js';
 import { runEmbedded } from '../cluster/embedded.js';
 import { StatusWriter } from '../cluster/status.js';
 import { loadPartitionMap } from '../partition/plan.js';
+import { applyRegion, parseRegion } from '../partition/region.js';
 import { Progress } from './progress.js';
 
 export interface RunOptions {
@@ -31,6 +32,7 @@ export interface RunOptions {
   minParts?: number;
   maxParts?: number;
   partitionMap?: string;
+  region?: string;
   statusFile?: string;
   check?: boolean;
   progress: boolean;
@@ -38,7 +40,7 @@ export interface RunOptions {
 
 export async function runCommand(scenarioPath: string, o: RunOptions): Promise<Summary> {
   const t0 = performance.now();
-  const spec = loadScenario(scenarioPath);
+  let spec = loadScenario(scenarioPath);
   if (o.begin !== undefined) spec.begin = o.begin;
   if (o.end !== undefined) spec.end = o.end;
   if (o.step !== undefined) spec.stepLength = o.step;
@@ -47,6 +49,7 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   if (spec.end !== undefined && spec.end < spec.begin) {
     throw new InputError(scenarioPath, `end time ${spec.end} is before begin time ${spec.begin}`);
   }
+  if (o.region !== undefined) spec = applyRegion(spec, parseRegion(o.region));
   const partitioned = (o.workers ?? 1) > 1 || (o.parts ?? 1) > 1 || o.partitionMap !== undefined || o.minParts !== undefined || o.maxParts !== undefined;
   if (partitioned) {
     if (o.saveState || o.loadState) throw new UsageError('--save-state and --load-state work only in one process (no --workers, --parts)');

@@ -19,7 +19,10 @@
 import type { Demand } from '../sim/demand.js';
 import type { Network } from '../sim/network.js';
 
-/** Undirected weighted graph in CSR form: neighbours of v are adj[adjStart[v] .. adjStart[v+1]). */
+/**
+ * Undirected weighted graph in CSR form: neighbours of v are adj[adjStart[v] .. adjStart[v+1]). All
+ * weights are at least 1.
+ */
 export interface JunctionGraph {
   n: number;
   vertexWeight: Int32Array;

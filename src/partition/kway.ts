@@ -6,8 +6,8 @@
  *     a few times over, keeping the best after refinement — the coarsest graph is small, so this is cheap
  *     and it is where the shape of the partition is decided;
  *  3. uncoarsen: project the partition back level by level; at each level rebalance if a part is over
- *     the limit (refine.ts) and run k-way FM boundary refinement (kwayfm.ts);
- *  4. finally hand stray fragments of a part to the part around them (refine.ts).
+ *     the limit (balance.ts) and run k-way FM boundary refinement (kwayfm.ts);
+ *  4. finally hand stray fragments of a part to the part around them (fragments.ts).
  *
  * The whole scheme runs a few times from different seeds and the best result is kept (milliseconds on
  * road networks). Deterministic: all randomness comes from the seeded generator.
@@ -22,7 +22,8 @@ import { recursiveBisection } from './initial.js';
 import { edgeCut, partWeights } from './metrics.js';
 import { refineKwayFM } from './kwayfm.js';
 import { rng } from './random.js';
-import { balanceKway, mergeFragments } from './refine.js';
+import { balanceKway } from './balance.js';
+import { mergeFragments } from './fragments.js';
 
 export { edgeCut, imbalance, partComponents, partWeights } from './metrics.js';
 
@@ -47,6 +48,7 @@ export function partitionKway(g: JunctionGraph, k: number, opts: KwayOptions = {
   if (k > g.n) throw new UsageError(`cannot split ${g.n} junction(s) into ${k} parts: at most one part per junction`);
   const imb = opts.imbalance ?? 0.05;
   if (!(imb >= 0) || !Number.isFinite(imb)) throw new UsageError(`imbalance must be a non-negative number, got ${imb}`);
+  checkWeights(g);
   if (k === 1) return new Int32Array(g.n);
   const seed = opts.seed ?? 1;
   const trials = Math.max(1, opts.trials ?? DEFAULT_TRIALS);
@@ -78,6 +80,15 @@ function multilevel(g: JunctionGraph, k: number, imb: number, maxWeight: number,
   }
   mergeFragments(g, part, k, maxWeight);
   return part;
+}
+
+/** Weights must be positive: a part's weight, and "not connected yet" in the refinement, rely on it. */
+function checkWeights(g: JunctionGraph): void {
+  if (g.adjStart.length !== g.n + 1 || g.vertexWeight.length !== g.n || g.adjWeight.length !== g.adj.length) {
+    throw new Error('malformed graph: array lengths do not match n');
+  }
+  for (const w of g.vertexWeight) if (!(w >= 1)) throw new Error(`vertex weights must be at least 1, found ${w}`);
+  for (const w of g.adjWeight) if (!(w >= 1)) throw new Error(`edge weights must be at least 1, found ${w}`);
 }
 
 function improve(g: JunctionGraph, part: Int32Array, k: number, maxWeight: number): void {

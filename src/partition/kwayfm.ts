@@ -1,5 +1,5 @@
 /**
- * k-way Fiduccia–Mattheyses refinement: like the greedy pass (refine.ts) it moves boundary vertices to
+ * k-way Fiduccia–Mattheyses refinement: like METIS's greedy pass it moves boundary vertices to
  * the neighbouring part they connect to most, but best gain first and also through moves that make the
  * cut worse for a while, each vertex at most once per pass, then rolls back to the best state seen.
  * That climbs out of the local minima greedy refinement stops in (a staircase border on a grid, a
