@@ -39,6 +39,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   let started = false;
   let endStep = 0;
   let stepSeconds = 0;
+  let waitSeconds = 0;
+  let idleSince = 0;
   let pumping = false;
   let finished = false;
   let statusTimer: NodeJS.Timeout | undefined;
@@ -127,6 +129,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const pump = () => {
     pumping = false;
     const t0 = performance.now();
+    if (idleSince > 0) waitSeconds += (t0 - idleSince) / 1000;
+    idleSince = 0;
     let progressed = true;
     while (progressed) {
       progressed = false;
@@ -149,6 +153,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       if (performance.now() - t0 > 50) return schedule();
     }
     if (!finished && [...parts.values()].every((p) => p.engine.step >= endStep)) finish();
+    else idleSince = performance.now();
   };
 
   const schedule = () => {
@@ -187,6 +192,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
 
   const finish = () => {
     finished = true;
+    if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] worker ${o.workerId}: stepping ${(stepSeconds * 1000).toFixed(0)} ms, waiting ${(waitSeconds * 1000).toFixed(0)} ms\n`);
     if (statusTimer) clearInterval(statusTimer);
     sendStatus();
     for (const p of parts.values()) master.send(FrameKind.dump, encodeDump(p.id, dumpState(p.engine)));

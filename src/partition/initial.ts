@@ -9,8 +9,10 @@ import type { Rng } from './random.js';
 export function recursiveBisection(g: JunctionGraph, k: number, imbalance: number, next: Rng): Int32Array {
   const part = new Int32Array(g.n);
   const ws = new BisectWorkspace(g.n); // every subgraph is smaller, one workspace serves them all
-  // each part goes through ⌈log2 k⌉ bisections; their tolerances multiply up to the k-way one
-  const tol = Math.pow(1 + imbalance, 1 / Math.log(k)) - 1;
+  // each part goes through about log2 k bisections whose tolerances multiply; METIS allows each
+  // (1 + imbalance)^(1 / ln k), a little more than an even share, since k-way refinement and balancing
+  // even out the rest; never more than the k-way limit itself (k = 2)
+  const tol = Math.min(imbalance, Math.pow(1 + imbalance, 1 / Math.log(k)) - 1);
   const split = (sub: JunctionGraph, ids: Int32Array, parts: number, first: number): void => {
     if (parts === 1) {
       for (const v of ids) part[v] = first;

@@ -107,7 +107,8 @@ test('metrics: edge cut, part weights and imbalance by hand', () => {
   assert.equal(edgeCut(g, part), 2);
   assert.deepEqual(partWeights(g, part, 2), [2, 2]);
   assert.equal(imbalance(g, Int32Array.from([0, 0, 0, 1]), 2), 0.5);
-  assert.deepEqual(partComponents(g, Int32Array.from([0, 1, 1, 0]), 2), [2, 1]);
+  assert.deepEqual(partComponents(g, Int32Array.from([0, 1, 1, 0]), 2), [2, 2], 'diagonals are not connected');
+  assert.deepEqual(partComponents(g, Int32Array.from([0, 0, 1, 0]), 2), [1, 1]);
 });
 
 test('a 2000-junction graph partitions in well under a second', () => {

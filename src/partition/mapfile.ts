@@ -1,6 +1,6 @@
 /**
  * Reading a manual partition map: which part each junction belongs to. Two formats, told apart by the
- * first non-blank character:
+ * first non-blank character ({ or [ : JSON):
  *
  *   JSON   { "junctionId": 0, "other": 1, ... }
  *   text   one `junctionId part` per line; blank lines and `#` comments are ignored
@@ -21,7 +21,8 @@ export function loadPartitionMap(path: string): Map<string, number> {
     if (code === 'EISDIR') throw new InputError(path, 'is a directory, expected a partition map');
     throw new InputError(path, `cannot read file (${code ?? String(e)})`);
   }
-  const map = text.trimStart().startsWith('{') ? parseJsonMap(text, path) : parseTextMap(text, path);
+  const json = /^\s*[{[]/.test(text); // a text map cannot start with a bracket: no sane junction id does
+  const map = json ? parseJsonMap(text, path) : parseTextMap(text, path);
   if (map.size === 0) throw new InputError(path, 'the partition map lists no junctions');
   return map;
 }

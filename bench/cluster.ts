@@ -1,0 +1,124 @@
+/**
+ * Partitioned runs: how much faster `--workers 2` is than one process on a 16×16 grid (whole
+ * process, as a user sees it), whether both end in the same state hash, and what the border exchange
+ * costs per step (serialising and applying the messages, measured in-process).
+ *
+ *   node dist/bench/cluster.js [--size 16] [--period 0.1] [--end 1800] [--repeat 3] [--workers 2]
+ *
+ * A shared 2-core machine: compare ratios within one invocation, not absolute times.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { loadSumoScenario } from '../src/io/sumo/config.js';
+import { Engine } from '../src/sim/engine.js';
+import { applyInbox, collectOutbox, makeLayout } from '../src/sim/partition.js';
+import { makePartition } from '../src/partition/plan.js';
+import { ROOT, ensureScenario, missingSumoTools, type ScenarioSpec } from './scenarios.js';
+import { median, table } from './table.js';
+
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+interface Run {
+  seconds: number;
+  hash: string;
+  ups: number;
+}
+
+function runCli(cfg: string, end: number, workers: number): Run {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [CLI, 'run', cfg, '--end', String(end), '--workers', String(workers), '--summary', '-', '--no-progress'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`tessds run --workers ${workers} failed: ${r.stderr}`);
+  const s = JSON.parse(r.stdout) as { stateHash: string; ups: number };
+  return { seconds, hash: s.stateHash, ups: s.ups };
+}
+
+/** In-process: two parts stepping in lockstep, timing the exchange apart from the stepping. */
+function exchangeCost(cfg: string, end: number, parts: number) {
+  const spec = loadSumoScenario(cfg);
+  spec.end = end;
+  const probe = new Engine(spec);
+  const plan = makePartition(probe.net, probe.demand, { parts });
+  const engines = Array.from({ length: parts }, () => new Engine(spec, probe.net, probe.demand));
+  const layouts = engines.map((e, p) => makeLayout(e.net, e.demand, plan.laneOwner, p, parts));
+  engines.forEach((e, p) => e.setLayout(layouts[p]!));
+  let inbox: Buffer[][] = engines.map(() => []);
+  let exchange = 0;
+  let stepping = 0;
+  let bytes = 0;
+  let messages = 0;
+  const steps = probe.endStep!;
+  for (let t = 0; t < steps; t++) {
+    const next: Buffer[][] = engines.map(() => []);
+    engines.forEach((e, p) => {
+      const t0 = performance.now();
+      applyInbox(e, layouts[p]!, inbox[p]!);
+      const t1 = performance.now();
+      e.doStep();
+      const t2 = performance.now();
+      const out = collectOutbox(e, layouts[p]!, e.outgoing);
+      e.outgoing = [];
+      exchange += t1 - t0 + (performance.now() - t2);
+      stepping += t2 - t1;
+      for (const [q, b] of out) {
+        next[q]!.push(b);
+        bytes += b.length;
+        messages++;
+      }
+    });
+    inbox = next;
+  }
+  return { perStepUs: (exchange * 1000) / steps / parts, share: exchange / (exchange + stepping), bytesPerStep: bytes / steps, messagesPerStep: messages / steps };
+}
+
+function main(): number {
+  const opts = new Command()
+    .option('--size <n>', 'grid size', '16')
+    .option('--period <s>', 'seconds between trips', '0.1')
+    .option('--end <s>', 'simulated seconds', '1800')
+    .option('--repeat <n>', 'pairs of runs (median reported)', '3')
+    .option('--workers <n>', 'workers of the partitioned run', '2')
+    .parse()
+    .opts<{ size: string; period: string; end: string; repeat: string; workers: string }>();
+  const missing = missingSumoTools();
+  if (missing.length) {
+    process.stderr.write(`bench: missing ${missing.join(', ')}: install with: apt-get install -y sumo sumo-tools\n`);
+    return 2;
+  }
+  const spec: ScenarioSpec = { kind: 'grid', size: Number(opts.size), period: Number(opts.period), end: Number(opts.end), seed: 42, step: 0.5 };
+  const { cfg } = ensureScenario(spec, (m) => process.stderr.write(m + '\n'));
+  const workers = Number(opts.workers);
+  console.log(`partitioned runs: grid ${spec.size}×${spec.size}, a trip every ${spec.period} s, ${spec.end} s (shared 2-core machine: compare ratios, not absolute times)`);
+  const one: Run[] = [];
+  const many: Run[] = [];
+  for (let i = 0; i < Number(opts.repeat); i++) {
+    one.push(runCli(cfg, spec.end, 1));
+    many.push(runCli(cfg, spec.end, workers));
+  }
+  const hashesEqual = [...one, ...many].every((r) => r.hash === one[0]!.hash);
+  const t1 = median(one.map((r) => r.seconds));
+  const tn = median(many.map((r) => r.seconds));
+  console.log(
+    table(
+      [
+        ['workers', 'wall s (median)', 'speed-up', 'state hash'],
+        ['1', t1.toFixed(2), '1.00×', one[0]!.hash.slice(0, 16)],
+        [String(workers), tn.toFixed(2), `${(t1 / tn).toFixed(2)}×`, many[0]!.hash.slice(0, 16)],
+      ],
+      ['r', 'r', 'r', 'l'],
+    ),
+  );
+  console.log(`hashes equal across all ${one.length + many.length} runs: ${hashesEqual ? 'yes' : 'NO'}   (acceptance: speed-up ≥ 1.6× with 2 workers)`);
+  const x = exchangeCost(cfg, spec.end, workers);
+  console.log(
+    `border exchange per part and step: ${x.perStepUs.toFixed(0)} µs (${(100 * x.share).toFixed(1)}% of stepping), ` +
+      `${(x.bytesPerStep / 1024).toFixed(1)} KiB and ${x.messagesPerStep.toFixed(1)} messages per step`,
+  );
+  return hashesEqual ? 0 : 1;
+}
+
+process.exitCode = main();
