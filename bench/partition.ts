@@ -105,7 +105,7 @@ function hasGpmetis(): boolean {
  * The METIS graph format: a header `n m 011` (011 = vertex and edge weights), then one line per vertex:
  * its weight, then (neighbour, edge weight) pairs with 1-based neighbours.
  */
-export function metisGraph(g: JunctionGraph): string {
+function metisGraph(g: JunctionGraph): string {
   const lines = [`${g.n} ${g.adj.length / 2} 011`];
   for (let v = 0; v < g.n; v++) {
     const words = [String(g.vertexWeight[v]!)];

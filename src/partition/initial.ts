@@ -52,7 +52,7 @@ function ensureCounts(g: JunctionGraph, side: Int32Array, need0: number, need1: 
 }
 
 /** The subgraph of the vertices on side `s` (edges to the other side dropped); `local[i]` = its vertex in g. */
-export function induced(g: JunctionGraph, side: Int32Array, s: number): { graph: JunctionGraph; local: Int32Array } {
+function induced(g: JunctionGraph, side: Int32Array, s: number): { graph: JunctionGraph; local: Int32Array } {
   const index = new Int32Array(g.n).fill(-1);
   const members: number[] = [];
   for (let v = 0; v < g.n; v++) {

@@ -111,15 +111,14 @@ test('metrics: edge cut, part weights and imbalance by hand', () => {
   assert.deepEqual(partComponents(g, Int32Array.from([0, 0, 1, 0]), 2), [1, 1]);
 });
 
-test('a 2000-junction graph partitions in well under a second', () => {
+// (its speed is measured by bench/partition.ts, never asserted here: timings belong in the bench)
+test('a 2000-junction graph: 16 balanced, non-empty parts, cut within 10% of a 4×4 block layout', () => {
   const g = grid(45, 45);
-  partitionKway(g, 8); // warm up the JIT
-  const t0 = performance.now();
   const part = partitionKway(g, 16);
-  const ms = performance.now() - t0;
   checkParts(g, part, 16);
   assert.ok(imbalance(g, part, 16) <= 0.05 + 1e-9);
-  assert.ok(ms < 1000, `${ms.toFixed(0)} ms`);
+  // hand-computed reference: a 4×4 block layout of a 45×45 grid cuts 3 lines × 45 edges each way
+  assert.ok(edgeCut(g, part) <= 1.1 * (2 * 3 * 45), `cut ${edgeCut(g, part)}`);
 });
 
 for (const name of ['grid4', 'spider4', 'rand4']) {

@@ -13,17 +13,18 @@
  * road networks). Deterministic: all randomness comes from the seeded generator.
  *
  * Balance constraint: every part weighs at most (1 + imbalance) · total / k. Refinement never breaks it;
- * balancing restores it whenever single vertices are not too heavy to fit.
+ * balancing restores it by moves and swaps. It can still be missed on tiny graphs whose junctions are
+ * heavy compared to a part (then the result is the least overweight one found).
  */
 import { UsageError } from '../errors.js';
+import { balanceKway } from './balance.js';
 import { coarsen, project } from './coarsen.js';
+import { mergeFragments } from './fragments.js';
 import { totalWeight, type JunctionGraph } from './graph.js';
 import { recursiveBisection } from './initial.js';
-import { edgeCut, partWeights } from './metrics.js';
 import { refineKwayFM } from './kwayfm.js';
+import { edgeCut, partWeights } from './metrics.js';
 import { rng } from './random.js';
-import { balanceKway } from './balance.js';
-import { mergeFragments } from './fragments.js';
 
 export { edgeCut, imbalance, partComponents, partWeights } from './metrics.js';
 
