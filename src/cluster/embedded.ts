@@ -16,6 +16,7 @@ import { FrameKind, listen, type FramedSocket } from './frames.js';
 import { assertNever, decodeDump, type MasterMessage, type WorkerMessage } from './protocol.js';
 import { StatusWriter, type WorkerStatus } from './status.js';
 import { CheckCollector } from './check.js';
+import { runWorker } from './worker.js';
 
 export interface EmbeddedOptions extends PartitionOptions {
   workers: number;
@@ -131,8 +132,12 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
           workers: [],
           leader: { pid: process.pid, host: os.hostname(), epoch: 1 },
         });
-        for (let w = 0; w < workers; w++) {
-          const child = spawn(process.execPath, [process.argv[1]!, 'worker-embedded', '--master', `127.0.0.1:${port}`, '--id', String(w)], {
+        // worker 0 runs in this process: the master is idle most of the time, and one process less
+        // leaves the CPUs (and their garbage collector threads) to the simulation
+        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true }).catch((err: Error) => fail(`worker 0: ${err.message}`));
+        for (let w = 1; w < workers; w++) {
+          // a larger young generation: fewer scavenges, and a worker's pause stalls its neighbours too
+          const child = spawn(process.execPath, ['--max-semi-space-size=64', process.argv[1]!, 'worker-embedded', '--master', `127.0.0.1:${port}`, '--id', String(w)], {
             stdio: ['ignore', 'ignore', 'inherit'],
           });
           child.on('exit', (code, signal) => {

@@ -28,6 +28,8 @@ export interface WorkerOptions {
   masterPort: number;
   workerId: number;
   listenHost: string;
+  /** running inside the master's process: never exit the process, report failures by throwing */
+  inProcess?: boolean;
 }
 
 export async function runWorker(o: WorkerOptions): Promise<void> {
@@ -40,6 +42,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   let endStep = 0;
   let stepSeconds = 0;
   let waitSeconds = 0;
+  let doStepSeconds = 0;
   let idleSince = 0;
   let pumping = false;
   let finished = false;
@@ -47,7 +50,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
 
   const fail = (message: string) => {
     master.sendControl({ type: 'failed', workerId: o.workerId, message });
-    setTimeout(() => process.exit(1), 100);
+    if (!o.inProcess) setTimeout(() => process.exit(1), 100);
   };
 
   const onBorder = (buf: Buffer) => {
@@ -141,7 +144,9 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         part.inbox.delete(e.step);
         const s0 = performance.now();
         applyInbox(e, part.layout, msgs ? [...msgs.values()] : []);
+        const s1 = performance.now();
         e.doStep();
+        doStepSeconds += (performance.now() - s1) / 1000;
         const out = collectOutbox(e, part.layout, e.outgoing);
         e.outgoing = [];
         stepSeconds += (performance.now() - s0) / 1000;
@@ -192,7 +197,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
 
   const finish = () => {
     finished = true;
-    if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] worker ${o.workerId}: stepping ${(stepSeconds * 1000).toFixed(0)} ms, waiting ${(waitSeconds * 1000).toFixed(0)} ms\n`);
+    if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] worker ${o.workerId}: stepping ${(stepSeconds * 1000).toFixed(0)} ms (doStep ${(doStepSeconds * 1000).toFixed(0)} ms), waiting ${(waitSeconds * 1000).toFixed(0)} ms\n`);
     if (statusTimer) clearInterval(statusTimer);
     sendStatus();
     for (const p of parts.values()) master.send(FrameKind.dump, encodeDump(p.id, dumpState(p.engine)));
@@ -226,6 +231,6 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     for (const p of peers.values()) p.socket.destroy();
     s.close();
     master.socket.destroy();
-    process.exit(finished ? 0 : 1);
+    if (!o.inProcess) process.exit(finished ? 0 : 1);
   }
 }
