@@ -1,0 +1,122 @@
+/**
+ * The store behind fault tolerance (DESIGN.md "Fault tolerance"): checkpoints, the worker registry, the
+ * leader lease with its fencing epoch, the command log and worker liveness keys. Two implementations
+ * with identical behaviour, checked by one shared test suite (store.test-suite.ts):
+ *   file:DIR              embedded default, one machine, several processes (file-store.ts)
+ *   redis://host:port/db  several machines, Redis with AOF (redis-store.ts)
+ * Everything is namespaced by project and plan (R8), so two runs never see each other's keys.
+ */
+import { UsageError } from '../../errors.js';
+
+export { StoreError } from './store-error.js';
+
+export interface Namespace {
+  project: string;
+  plan: string;
+}
+
+export interface Store {
+  /** Where this store keeps things, for messages: "file:/dir" or "redis://host:port". */
+  readonly url: string;
+
+  /** The value of `key`, or undefined when there is none. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** Sets `key` to `value` (replacing any old value); durable when the promise resolves. */
+  put(key: string, value: Buffer): Promise<void>;
+  /** Removes the keys; missing keys are ignored. */
+  delete(keys: string[]): Promise<void>;
+  /** The keys (of get/put, not TTL keys) starting with `prefix`, sorted by code point (= UTF-8 bytes). */
+  list(prefix: string): Promise<string[]>;
+
+  /**
+   * Takes the leader lease `name` for `owner` for `ttlMs` milliseconds. Succeeds when the lease is free
+   * or expired (a new holder: the epoch becomes one higher than any before, even across expiry and
+   * release) or already held by `owner` (extended, same epoch). Undefined while someone else holds it.
+   */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<{ epoch: number } | undefined>;
+  /**
+   * Extends our lease to `ttlMs` milliseconds from now. False when someone else holds it or the epoch
+   * moved on; true also when it had expired but nobody took it in between (the epoch is unchanged,
+   * so no other leader can have written: taking it back is safe).
+   */
+  renewLease(name: string, owner: string, epoch: number, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up if `owner` still holds it with `epoch`; otherwise does nothing. */
+  releaseLease(name: string, owner: string, epoch: number): Promise<void>;
+  /** The current holder, its epoch and the milliseconds left; undefined when free or expired. */
+  readLease(name: string): Promise<{ owner: string; epoch: number; expiresInMs: number } | undefined>;
+  /**
+   * Writes `entries` and removes `deletes` (deletes first, so a key in both ends up written), all or
+   * nothing, only if `epoch` is still the latest epoch of lease `lease`: fencing, so an old leader woken
+   * from a pause cannot write. False (and nothing changed) when the epoch is stale.
+   */
+  putFenced(lease: string, epoch: number, entries: { key: string; value: Buffer }[], deletes?: string[]): Promise<boolean>;
+
+  /** Appends `entry` to the append-only log `log`; resolves to its index (0, 1, 2, ...). */
+  append(log: string, entry: Buffer): Promise<number>;
+  /** The entries of `log` from index `from` (default 0) on, in order; [] for an unknown log. */
+  readLog(log: string, from?: number): Promise<Buffer[]>;
+
+  /** Sets a short-lived key (worker liveness) that disappears `ttlMs` milliseconds from now. */
+  putTtl(key: string, value: Buffer, ttlMs: number): Promise<void>;
+  /** The value of a TTL key and the milliseconds it has left; undefined once expired. */
+  getTtl(key: string): Promise<{ value: Buffer; expiresInMs: number } | undefined>;
+
+  /** Releases connections and handles; returns promptly even when the server is unreachable. */
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Redis only: how long openStore waits for the first answer before failing (ms, default 10 000). */
+  connectTimeoutMs?: number;
+}
+
+const URL_HELP = 'expected file:DIR or redis://host:port[/db]';
+
+// Project and plan become directory names and parts of Redis keys (`tessds:{project}:plan:...`), so
+// they must not contain separators or hash-tag braces: otherwise two namespaces could overlap.
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+
+/** Opens the store at `url` ("file:DIR" or "redis://host:port[/db]") for one project and plan. */
+export async function openStore(url: string, namespace: Namespace, options: OpenOptions = {}): Promise<Store> {
+  for (const [what, name] of [['project', namespace.project], ['plan', namespace.plan]] as const) {
+    if (!NAME.test(name)) {
+      throw new UsageError(`bad ${what} name "${name}": use letters, digits, "_", "-" and "." (not first), at most 100`);
+    }
+  }
+  if (url.startsWith('file:')) {
+    const { openFileStore } = await import('./file-store.js');
+    return openFileStore(fileDir(url), namespace);
+  }
+  if (url.startsWith('redis:')) {
+    const { openRedisStore } = await import('./redis-store.js');
+    return openRedisStore(checkRedisUrl(url), namespace, options);
+  }
+  throw new UsageError(`bad store URL "${url}": ${URL_HELP}`);
+}
+
+/** The directory of a file: URL: "file:data", "file:/abs/dir" and "file:///abs/dir" are accepted. */
+export function fileDir(url: string): string {
+  let dir = url.slice('file:'.length);
+  if (dir.startsWith('//')) {
+    // file://host/... is not a local directory; file:///abs is.
+    if (!dir.startsWith('///')) throw new UsageError(`bad store URL "${url}": ${URL_HELP}`);
+    dir = decodeURIComponent(dir.slice(2));
+  }
+  if (dir === '') throw new UsageError(`bad store URL "${url}": no directory after "file:"; ${URL_HELP}`);
+  return dir;
+}
+
+/** Checks a redis: URL (host, port, optional numeric db) and returns it unchanged. */
+export function checkRedisUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`bad store URL "${url}": ${URL_HELP}`);
+  }
+  const okPath = parsed.pathname === '' || parsed.pathname === '/' || /^\/\d{1,2}$/.test(parsed.pathname);
+  if (parsed.protocol !== 'redis:' || parsed.hostname === '' || !okPath || parsed.search !== '' || parsed.hash !== '') {
+    throw new UsageError(`bad store URL "${url}": ${URL_HELP}`);
+  }
+  return url;
+}
