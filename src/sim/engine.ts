@@ -357,8 +357,12 @@ export class Engine {
     else this.appendBack(s, lane);
   }
 
-  /** Empties every lane (restore). */
+  /** Empties every lane and forgets vehicles between parts (restore: all slots were freed). */
   clearLanes(): void {
+    this.ghostSlots.length = 0;
+    this.outgoing = [];
+    this.ghostCopies = [];
+    this.inFlightRecords = [];
     this.laneFront.fill(-1);
     this.laneBack.fill(-1);
     this.laneVehicles.fill(0);

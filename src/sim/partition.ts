@@ -19,6 +19,7 @@ import type { Demand } from './demand.js';
 import type { Engine } from './engine.js';
 import { VEHICLE_RECORD_BYTES, readVehicleRecord, writeVehicleRecord } from './dump.js';
 import { InputError } from '../errors.js';
+import { restore, snapshot } from './snapshot.js';
 
 export interface PartLayout {
   part: number;
@@ -190,4 +191,51 @@ export function applyInbox(e: Engine, layout: PartLayout, messages: Buffer[], so
     }
   }
   for (const g of e.ghostCopies) e.addGhost(g.lane, g.vid, g.pos, g.speed, true);
+}
+
+/**
+ * A checkpoint of one part at a step boundary: its engine state and the messages it sent at that
+ * boundary (neighbours may not have them yet; they also yield the part's in-flight vehicles and the
+ * ghost copies of its own transits).
+ */
+export function snapshotPart(e: Engine, outbox: Map<number, Buffer>): Buffer {
+  const state = snapshot(e);
+  const parts: Buffer[] = [Buffer.alloc(8), state];
+  parts[0]!.writeUInt32LE(state.length, 0);
+  parts[0]!.writeUInt32LE(outbox.size, 4);
+  for (const [to, buf] of [...outbox].sort((a, b) => a[0] - b[0])) {
+    const head = Buffer.alloc(8);
+    head.writeInt32LE(to, 0);
+    head.writeUInt32LE(buf.length, 4);
+    parts.push(head, buf);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Restores a part from `snapshotPart`; returns the messages it had sent at that boundary. */
+export function restorePart(e: Engine, bytes: Buffer, source = 'checkpoint'): Map<number, Buffer> {
+  const stateLen = bytes.readUInt32LE(0);
+  const n = bytes.readUInt32LE(4);
+  restore(e, bytes.subarray(8, 8 + stateLen), source);
+  const outbox = new Map<number, Buffer>();
+  let off = 8 + stateLen;
+  for (let k = 0; k < n; k++) {
+    const to = bytes.readInt32LE(off);
+    const len = bytes.readUInt32LE(off + 4);
+    outbox.set(to, Buffer.from(bytes.subarray(off + 8, off + 8 + len)));
+    off += 8 + len;
+  }
+  // what collectOutbox kept besides the messages: in-flight records and ghost copies of our transits
+  const inFlight: Buffer[] = [];
+  for (const buf of outbox.values()) {
+    const count = buf.readInt32LE(16) + buf.readInt32LE(20);
+    inFlight.push(buf.subarray(28, 28 + count * VEHICLE_RECORD_BYTES));
+    for (let k = 0; k < count; k++) {
+      const off = 28 + k * VEHICLE_RECORD_BYTES;
+      const where = buf.readInt32LE(off);
+      if (where !== -1) e.ghostCopies.push({ lane: -2 - where, vid: buf.readInt32LE(off + 4), pos: buf.readDoubleLE(off + 8), speed: buf.readDoubleLE(off + 16) });
+    }
+  }
+  e.inFlightRecords = inFlight;
+  return outbox;
 }

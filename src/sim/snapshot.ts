@@ -8,7 +8,7 @@ import type { Engine } from './engine.js';
 import { InputError } from '../errors.js';
 
 const MAGIC = 0x54534453; // "TSDS"
-const VERSION = 3;
+const VERSION = 4;
 
 class Writer {
   private buf = Buffer.alloc(1 << 16);
@@ -106,10 +106,16 @@ function writeCommon(w: Writer, e: Engine): void {
   w.f64(e.vehicleUpdates);
   w.i32(e.pendingCount);
   for (let k = 0; k < e.pendingCount; k++) w.i32(e.pending[k]!);
-  // trip records of every vehicle that has departed so far
-  for (const col of e.trips.columns()) {
-    if (col instanceof Float64Array) for (let i = 0; i < e.nextDeparture; i++) w.f64(col[i]!);
-    else for (let i = 0; i < e.nextDeparture; i++) w.i32(col[i]!);
+  // trip records of every vehicle that departed or arrived here
+  const ids: number[] = [];
+  for (let id = 0; id < e.trips.count; id++) if (e.trips.departStep[id]! >= 0 || e.trips.arrivalStep[id]! >= 0) ids.push(id);
+  w.i32(ids.length);
+  for (const id of ids) {
+    w.i32(id);
+    for (const col of e.trips.columns()) {
+      if (col instanceof Float64Array) w.f64(col[id]!);
+      else w.i32(col[id]!);
+    }
   }
 }
 
@@ -121,7 +127,7 @@ export function snapshot(e: Engine): Buffer {
   writeCommon(w, e);
   for (let lane = 0; lane < e.net.laneCount; lane++) {
     const n = e.laneVehicles[lane]!;
-    if (n === 0) continue;
+    if (n === 0 || !e.ownedLane[lane]) continue; // ghost lanes are rebuilt from the neighbours
     w.i32(lane);
     w.i32(n);
     for (let s = e.laneFront[lane]!; s >= 0; s = e.v.behind[s]!) writeVehicle(w, e, s);
@@ -161,9 +167,10 @@ export function restore(e: Engine, bytes: Buffer, source = 'snapshot'): void {
   e.pendingCount = r.i32();
   if (e.pending.length < e.pendingCount) e.pending = new Int32Array(e.pendingCount * 2);
   for (let k = 0; k < e.pendingCount; k++) e.pending[k] = r.i32();
-  for (const col of e.trips.columns()) {
-    if (col instanceof Float64Array) for (let i = 0; i < e.nextDeparture; i++) col[i] = r.f64();
-    else for (let i = 0; i < e.nextDeparture; i++) col[i] = r.i32();
+  for (const col of e.trips.columns()) col.fill(col === e.trips.departStep || col === e.trips.departLane || col === e.trips.arrivalStep || col === e.trips.arrivalLane ? -1 : 0);
+  for (let k = 0, n = r.i32(); k < n; k++) {
+    const id = r.i32();
+    for (const col of e.trips.columns()) col[id] = col instanceof Float64Array ? r.f64() : r.i32();
   }
   e.edgeBlocked.fill(-1);
   for (let lane = r.i32(); lane >= 0; lane = r.i32()) {
