@@ -36,6 +36,10 @@ program
   .option('--max-parts <n>', 'largest number of parts for the automatic choice (default 8)', numberOption({ integer: true, positive: true }))
   .option('--partition-map <file>', 'your own junction → part map: JSON {"junction": part} or lines "junction part"')
   .option('--region <region>', 'simulate only a sub-network: edge ids "e1,e2,...", a file of edge ids, or a box "x1,y1,x2,y2" (m)')
+  .option('--checkpoint-every <steps>', 'checkpoint every N steps; a lost worker is then replaced and the run goes on (default 0: off)', numberOption({ integer: true, min: 0 }))
+  .option('--store <url>', 'where checkpoints go: file:DIR or redis://host:port (default: a temporary directory)')
+  .option('--plan <name>', 'name of this run in the store (default: run-<pid>)')
+  .option('--realtime-factor <f>', 'simulate at most F simulated seconds per wall-clock second (default: as fast as possible)', numberOption({ positive: true }))
   .option('--status-file <file>', 'keep FILE updated (at least every second) with {step, state, workers, leader}')
   .option('--check', 'debug: after every step assert no vehicle is in two parts and inserted = running + arrived')
   .option('--no-progress', 'no progress line on the terminal')
@@ -57,6 +61,10 @@ program
       maxParts: opts.maxParts as number | undefined,
       partitionMap: opts.partitionMap as string | undefined,
       region: opts.region as string | undefined,
+      checkpointEvery: opts.checkpointEvery as number | undefined,
+      store: opts.store as string | undefined,
+      plan: opts.plan as string | undefined,
+      realtimeFactor: opts.realtimeFactor as number | undefined,
       statusFile: opts.statusFile as string | undefined,
       check: opts.check === true,
       progress: opts.progress !== false && !opts.quiet,

@@ -33,6 +33,10 @@ export interface RunOptions {
   maxParts?: number;
   partitionMap?: string;
   region?: string;
+  checkpointEvery?: number;
+  store?: string;
+  plan?: string;
+  realtimeFactor?: number;
   statusFile?: string;
   check?: boolean;
   progress: boolean;
@@ -62,6 +66,10 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
       map: o.partitionMap ? loadPartitionMap(o.partitionMap) : undefined,
       statusFile: o.statusFile,
       check: o.check,
+      checkpointEvery: o.checkpointEvery,
+      store: o.store,
+      plan: o.plan,
+      realtimeFactor: o.realtimeFactor,
       onProgress: (step, running, arrived) => progress.update(step, spec.begin + step * spec.stepLength, running, arrived),
     });
     progress.done();
@@ -89,7 +97,14 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
 
   const progress = new Progress(engine.endStep, o.progress && process.stderr.isTTY === true);
   const tStep = performance.now();
+  const paceStart = Date.now();
   engine.run((e) => {
+    if (o.realtimeFactor) {
+      // a busy wait per step would burn a core: sleep in one go until the step is due
+      const due = paceStart + ((e.step * spec.stepLength) / o.realtimeFactor) * 1000;
+      const ms = due - Date.now();
+      if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    }
     progress.update(e.step, e.time(), e.running, e.arrived);
     if ((e.step & 63) === 0) {
       worker.step = e.step;

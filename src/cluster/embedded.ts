@@ -17,9 +17,21 @@ import { assertNever, decodeDump, type MasterMessage, type WorkerMessage } from 
 import { StatusWriter, type WorkerStatus } from './status.js';
 import { CheckCollector } from './check.js';
 import { runWorker } from './worker.js';
+import { openStore } from './store/store.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface EmbeddedOptions extends PartitionOptions {
   workers: number;
+  /** checkpoint every this many steps; 0: never (a lost worker then fails the run) */
+  checkpointEvery?: number;
+  /** where checkpoints go: file:DIR or redis://… (default: a temporary directory) */
+  store?: string;
+  /** namespace of this run in the store */
+  plan?: string;
+  /** simulated seconds per wall second; undefined: as fast as possible */
+  realtimeFactor?: number;
   statusFile?: string;
   check?: boolean;
   /** called about every 250 ms with the slowest part's step */
@@ -33,6 +45,8 @@ export interface EmbeddedResult {
   parts: number;
   /** seconds the busiest worker spent stepping */
   stepSeconds: number;
+  /** lost workers replaced during the run */
+  recoveries: number;
 }
 
 export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promise<EmbeddedResult> {
@@ -56,10 +70,21 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   let stepSeconds = 0;
   const endStep = Math.ceil((spec.end - spec.begin) / spec.stepLength - 1e-9);
   const children: ChildProcess[] = [];
+  const checkpointEvery = o.checkpointEvery ?? 0;
+  const storeUrl = checkpointEvery > 0 ? (o.store ?? `file:${mkdtempSync(join(tmpdir(), 'tessds-store-'))}`) : undefined;
+  const storeNs = { project: 'tessds', plan: o.plan ?? `run-${process.pid}` };
+  const store = storeUrl ? await openStore(storeUrl, storeNs) : undefined;
+  /** checkpoint step → parts that wrote it */
+  const written = new Map<number, Set<number>>();
+  let committed = 0;
+  let recoveries = 0;
+  const recovering = new Set<number>();
+  /** wall-clock origin of --realtime-factor pacing (set when the plan goes out) */
+  let startedAt = 0;
   const tStart = performance.now();
   let tRun = tStart;
 
-  return new Promise<EmbeddedResult>((resolve, reject) => {
+  return await new Promise<EmbeddedResult>((resolve, reject) => {
     let settled = false;
     const fail = (message: string) => {
       if (settled) return;
@@ -91,9 +116,12 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
               workerId = m.workerId;
               sockets.set(m.workerId, sock);
               hellos.set(m.workerId, m);
-              if (hellos.size === workers) sendPlans();
+              if (recovering.has(m.workerId)) replaced(m);
+              else if (hellos.size === workers) sendPlans();
               break;
             case 'ready':
+              // replacements start by themselves: 'start' goes out once, at the beginning
+              if (ready.size === workers) break;
               ready.add(m.workerId);
               if (ready.size === workers) {
                 if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] all ready at ${(performance.now() - tStart).toFixed(0)} ms\n`);
@@ -104,6 +132,9 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
               break;
             case 'status':
               onStatus(m);
+              break;
+            case 'checkpoint':
+              onCheckpoint(m.part, m.step);
               break;
             case 'done':
               done.add(m.workerId);
@@ -121,7 +152,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         }
       });
       sock.on('close', () => {
-        if (!settled && !done.has(workerId)) fail(`worker ${workerId} disconnected before the run ended`);
+        if (settled || done.has(workerId) || sockets.get(workerId) !== sock) return;
+        if (!checkpointEvery) fail(`worker ${workerId} disconnected before the run ended`);
       });
     })
       .then(({ server: s, port }) => {
@@ -135,36 +167,91 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         // worker 0 runs in this process: the master is idle most of the time, and one process less
         // leaves the CPUs (and their garbage collector threads) to the simulation
         runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true }).catch((err: Error) => fail(`worker 0: ${err.message}`));
-        for (let w = 1; w < workers; w++) {
-          // a larger young generation: fewer scavenges, and a worker's pause stalls its neighbours too
-          const child = spawn(process.execPath, ['--max-semi-space-size=64', process.argv[1]!, 'worker-embedded', '--master', `127.0.0.1:${port}`, '--id', String(w)], {
-            stdio: ['ignore', 'ignore', 'inherit'],
-          });
-          child.on('exit', (code, signal) => {
-            if (!settled && !done.has(w)) fail(`worker ${w} (pid ${child.pid}) exited (${signal ?? `code ${code}`}) before the run ended`);
-          });
-          children.push(child);
-        }
+        masterPort = port;
+        for (let w = 1; w < workers; w++) startWorker(w);
       })
       .catch((err: Error) => fail(err.message));
 
+    let masterPort = 0;
+    function startWorker(w: number) {
+      // a larger young generation: fewer scavenges, and a worker's pause stalls its neighbours too
+      const child = spawn(process.execPath, ['--max-semi-space-size=64', process.argv[1]!, 'worker-embedded', '--master', `127.0.0.1:${masterPort}`, '--id', String(w)], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      child.on('exit', (code, signal) => {
+        if (settled || done.has(w)) return;
+        if (!checkpointEvery) return fail(`worker ${w} (pid ${child.pid}) exited (${signal ?? `code ${code}`}) before the run ended`);
+        // replace it: the new process restores its parts from the last committed checkpoint
+        recoveries++;
+        recovering.add(w);
+        hellos.delete(w);
+        const ws = workerStatus.get(w);
+        if (ws) ws.state = 'starting';
+        if (process.env.TESSDS_TIMING) process.stderr.write(`[recovery] worker ${w} (pid ${child.pid}) lost (${signal ?? code}); restarting from step ${committed}\n`);
+        startWorker(w);
+      });
+      children.push(child);
+    }
+
+    function planFor(w: number, recoverFrom?: number): MasterMessage {
+      const peers = [...hellos.values()].map((h) => ({ workerId: h.workerId, host: '127.0.0.1', port: h.port }));
+      return {
+        type: 'plan',
+        spec,
+        parts: plan.parts,
+        junctionPart: Array.from(plan.junctionPart),
+        hosted: partWorker.flatMap((ww, p) => (ww === w ? [p] : [])),
+        partWorker,
+        peers,
+        check: !!o.check,
+        checkpointEvery,
+        store: storeUrl ? { url: storeUrl, ...storeNs } : undefined,
+        recoverFrom,
+        realtimeFactor: o.realtimeFactor,
+        startedAt,
+      };
+    }
+
+    /** A replacement worker said hello: hand it the plan from the last commit, tell the others. */
+    function replaced(h: Extract<WorkerMessage, { type: 'hello' }>) {
+      recovering.delete(h.workerId);
+      const ws = workerStatus.get(h.workerId);
+      if (ws) {
+        ws.pid = h.pid;
+        ws.state = 'running';
+      }
+      sockets.get(h.workerId)!.sendControl(planFor(h.workerId, committed));
+      for (const [w, sock] of sockets) {
+        if (w !== h.workerId) sock.sendControl({ type: 'peer-restart', workerId: h.workerId, host: '127.0.0.1', port: h.port, step: committed } satisfies MasterMessage);
+      }
+    }
+
+    function onCheckpoint(part: number, step: number) {
+      let set = written.get(step);
+      if (!set) written.set(step, (set = new Set()));
+      set.add(part);
+      if (set.size < plan.parts || step <= committed) return;
+      const old = committed;
+      committed = step;
+      for (const k of [...written.keys()]) if (k <= step) written.delete(k);
+      for (const sock of sockets.values()) sock.sendControl({ type: 'committed', step } satisfies MasterMessage);
+      // R11: the master deletes checkpoints older than the committed one
+      if (old > 0 && store) {
+        store
+          .list('checkpoint/')
+          .then((keys) => store.delete(keys.filter((k) => Number(k.split('/')[1]) < step)))
+          .catch(() => {}); // a failed clean-up is retried at the next commit
+      }
+    }
+
     const workerStatus = new Map<number, WorkerStatus>();
     function sendPlans() {
-      const peers = [...hellos.values()].map((h) => ({ workerId: h.workerId, host: '127.0.0.1', port: h.port }));
+      startedAt = Date.now() + 500; // the workers need a moment to build their parts
       for (const [w, sock] of sockets) {
         const hosted = partWorker.flatMap((ww, p) => (ww === w ? [p] : []));
         const h = hellos.get(w)!;
         workerStatus.set(w, { id: w, pid: h.pid, host: h.host, parts: hosted, step: 0, state: 'starting' });
-        sock.sendControl({
-          type: 'plan',
-          spec,
-          parts: plan.parts,
-          junctionPart: Array.from(plan.junctionPart),
-          hosted,
-          partWorker,
-          peers,
-          check: !!o.check,
-        } satisfies MasterMessage);
+        sock.sendControl(planFor(w));
       }
       status.update({ workers: [...workerStatus.values()] });
     }
@@ -199,7 +286,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       status.close();
       for (const s of sockets.values()) s.sendControl({ type: 'shutdown' } satisfies MasterMessage);
       server?.close();
-      resolve({ dump, net, demand, parts: plan.parts, stepSeconds });
+      void store?.close();
+      resolve({ dump, net, demand, parts: plan.parts, stepSeconds, recoveries });
     }
   });
 }

@@ -29,7 +29,10 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('close', () => this.emit('close'));
-    socket.on('error', (err) => this.emit('error', err));
+    // a reset peer (e.g. a killed worker) also closes the socket: 'close' is where that is handled
+    socket.on('error', (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
   }
 
   send(kind: number, payload: Buffer): void {

@@ -11,6 +11,7 @@ export type WorkerMessage =
   | { type: 'hello'; workerId: number; pid: number; host: string; port: number }
   | { type: 'ready'; workerId: number }
   | { type: 'status'; workerId: number; parts: { part: number; step: number }[]; running: number; arrived: number }
+  | { type: 'checkpoint'; workerId: number; part: number; step: number }
   | { type: 'done'; workerId: number; stepSeconds: number }
   | { type: 'failed'; workerId: number; message: string };
 
@@ -29,8 +30,20 @@ export type MasterMessage =
       /** address of each worker */
       peers: { workerId: number; host: string; port: number }[];
       check: boolean;
+      /** checkpoint every this many steps (0: never) into this store */
+      checkpointEvery: number;
+      store?: { url: string; project: string; plan: string };
+      /** a replacement worker: restore the hosted parts from this committed checkpoint and go */
+      recoverFrom?: number;
+      /** simulated seconds per wall second (undefined: as fast as possible), counted from `startedAt` (ms since epoch) */
+      realtimeFactor?: number;
+      startedAt?: number;
     }
   | { type: 'start' }
+  /** checkpoint `step` was written by every part: older logs and checkpoints can go */
+  | { type: 'committed'; step: number }
+  /** worker `workerId` was replaced: reconnect, and send its parts what they need from `step` on */
+  | { type: 'peer-restart'; workerId: number; host: string; port: number; step: number }
   | { type: 'shutdown' };
 
 /** worker ↔ worker, first frame on a peer connection */

@@ -11,7 +11,8 @@ import { Engine } from '../sim/engine.js';
 import { Network } from '../sim/network.js';
 import { Demand } from '../sim/demand.js';
 import { dumpState } from '../sim/dump.js';
-import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, type PartLayout } from '../sim/partition.js';
+import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart, type PartLayout } from '../sim/partition.js';
+import { openStore, type Store } from './store/store.js';
 import { FrameKind, FramedSocket, connect, listen } from './frames.js';
 import { assertNever, encodeDump, type MasterMessage, type PeerMessage } from './protocol.js';
 
@@ -21,6 +22,8 @@ interface Part {
   layout: PartLayout;
   /** step → (from part → message) */
   inbox: Map<number, Map<number, Buffer>>;
+  /** sender-based log: messages sent since the last committed checkpoint, to part → step → message */
+  log: Map<number, Map<number, Buffer>>;
 }
 
 export interface WorkerOptions {
@@ -47,6 +50,11 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   let pumping = false;
   let finished = false;
   let statusTimer: NodeJS.Timeout | undefined;
+  let store: Store | undefined;
+  /** workers replaced while we had no connection to them yet: resend from this step once connected */
+  const pendingResend = new Map<number, number>();
+  /** after a restore: the messages our parts had sent at the checkpoint (neighbours may lack them) */
+  let restoredOutboxes: [number, Buffer][] | undefined;
 
   const fail = (message: string) => {
     master.sendControl({ type: 'failed', workerId: o.workerId, message });
@@ -54,11 +62,16 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   };
 
   const onBorder = (buf: Buffer) => {
+    if (!planned) {
+      early.push(buf); // a replacement: peers resend before our parts are restored
+      return;
+    }
     const to = buf.readInt32LE(8);
     const part = parts.get(to);
     if (!part) return fail(`border message for part ${to}, which this worker does not host`);
     const from = buf.readInt32LE(4);
     const step = buf.readInt32LE(12);
+    if (step < part.engine.step) return; // a re-sent message this part already used
     let m = part.inbox.get(step);
     if (!m) part.inbox.set(step, (m = new Map()));
     if (!m.has(from)) m.set(from, buf); // idempotent receipt
@@ -71,9 +84,36 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       if (kind === FrameKind.border) onBorder(payload);
     });
     sock.on('close', () => {
-      if (!finished) fail(`lost the connection to worker ${workerId}`);
+      if (peers.get(workerId) === sock) peers.delete(workerId);
+      // with checkpoints the master replaces a lost worker and tells us (peer-restart)
+      if (!finished && !plan?.checkpointEvery) fail(`lost the connection to worker ${workerId}`);
     });
+    const resendFrom = pendingResend.get(workerId);
+    if (resendFrom !== undefined) {
+      pendingResend.delete(workerId);
+      resendTo(workerId, resendFrom);
+    }
+    if (planned) sendRestored(workerId);
     maybeReady();
+  };
+
+  /** A restored part's messages of the checkpoint boundary, to the parts worker `w` hosts. */
+  const sendRestored = (w: number) => {
+    const sock = peers.get(w);
+    if (!restoredOutboxes || !sock) return;
+    for (const [to, buf] of restoredOutboxes) if (plan!.partWorker[to] === w) sock.send(FrameKind.border, buf);
+  };
+
+  /** Sends worker `w`'s parts every logged message from `step` on (they restart from a checkpoint). */
+  const resendTo = (w: number, step: number) => {
+    const sock = peers.get(w);
+    if (!sock) return;
+    for (const part of parts.values()) {
+      for (const [to, byStep] of part.log) {
+        if (plan!.partWorker[to] !== w) continue;
+        for (const [h, buf] of [...byStep].sort((a, b) => a[0] - b[0])) if (h >= step) sock.send(FrameKind.border, buf);
+      }
+    }
   };
 
   const { server, port } = await listen(o.listenHost, 0, (sock) => {
@@ -85,9 +125,27 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   });
 
   const maybeReady = () => {
-    if (!plan || started) return;
+    if (!plan || started || !planned) return;
     for (const w of neededPeers) if (!peers.has(w)) return;
     master.sendControl({ type: 'ready', workerId: o.workerId });
+    if (plan.recoverFrom !== undefined) start();
+  };
+  let planned = false;
+  const early: Buffer[] = [];
+  /** latest known address of every worker (replacements listen on new ports) */
+  const addresses = new Map<number, { workerId: number; host: string; port: number }>();
+  const connectTo = async (w: number) => {
+    const a = addresses.get(w)!;
+    const sock = await connect(a.host, a.port);
+    sock.sendControl({ type: 'peer', workerId: o.workerId } satisfies PeerMessage);
+    attachPeer(sock, w);
+  };
+
+  const start = () => {
+    if (started || !planned) return;
+    started = true;
+    statusTimer = setInterval(sendStatus, 250);
+    schedule();
   };
 
   const onPlan = async (p: Extract<MasterMessage, { type: 'plan' }>) => {
@@ -95,11 +153,21 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     const net = new Network(p.spec.net);
     const demand = new Demand(p.spec.demand, net, { stepLength: p.spec.stepLength, begin: p.spec.begin, end: p.spec.end, seed: p.spec.seed });
     const owners = laneOwnersFromJunctions(net, Int32Array.from(p.junctionPart));
+    if (p.store) store = await openStore(p.store.url, { project: p.store.project, plan: p.store.plan });
     for (const id of p.hosted) {
       const engine = new Engine(p.spec, net, demand);
       const layout = makeLayout(net, demand, owners, id, p.parts);
       engine.setLayout(layout);
-      parts.set(id, { id, engine, layout, inbox: new Map() });
+      const part: Part = { id, engine, layout, inbox: new Map(), log: new Map() };
+      parts.set(id, part);
+      if (p.recoverFrom !== undefined && p.recoverFrom > 0) {
+        const key = checkpointKey(p.recoverFrom, id);
+        const bytes = await store!.get(key);
+        if (!bytes) throw new Error(`checkpoint ${key} is missing from ${store!.url}`);
+        const outbox = restorePart(engine, bytes, key);
+        restoredOutboxes = [...(restoredOutboxes ?? []), ...outbox];
+        for (const [to, buf] of outbox) logMessage(part, to, buf);
+      }
       for (const q of layout.neighbours) {
         const w = p.partWorker[q]!;
         if (w !== o.workerId) neededPeers.add(w);
@@ -107,24 +175,51 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       endStep = engine.endStep!;
     }
     // the worker with the lower id opens each peer connection
+    for (const a of p.peers) if (!addresses.has(a.workerId)) addresses.set(a.workerId, a);
+    // the worker with the lower id opens each connection; a peer being replaced too has no address
+    // yet: its peer-restart brings it
+    await Promise.all([...neededPeers].filter((w) => w > o.workerId && addresses.has(w) && !peers.has(w)).map(connectTo));
+    planned = true;
+    for (const w of peers.keys()) sendRestored(w); // peers that connected while we were restoring
+    // addresses that came in while we were restoring
     for (const w of neededPeers) {
-      if (w < o.workerId) continue;
-      const addr = p.peers.find((x) => x.workerId === w)!;
-      const sock = await connect(addr.host, addr.port);
-      sock.sendControl({ type: 'peer', workerId: o.workerId } satisfies PeerMessage);
-      attachPeer(sock, w);
+      if (w > o.workerId && addresses.has(w) && !peers.has(w)) connectTo(w).catch((err: Error) => fail(`connecting to worker ${w}: ${err.message}`));
     }
+    for (const buf of early.splice(0)) onBorder(buf);
+    // local neighbours get the restored boundary messages directly
+    if (restoredOutboxes) for (const [to, buf] of restoredOutboxes) if (parts.has(to)) onBorder(buf);
     maybeReady();
   };
 
-  const deliver = (to: number, buf: Buffer) => {
-    if (parts.has(to)) onBorder(buf);
-    else peers.get(plan!.partWorker[to]!)!.send(FrameKind.border, buf);
+  const logMessage = (part: Part, to: number, buf: Buffer) => {
+    if (!plan!.checkpointEvery) return;
+    let byStep = part.log.get(to);
+    if (!byStep) part.log.set(to, (byStep = new Map()));
+    byStep.set(buf.readInt32LE(12), buf);
   };
+
+  const deliver = (from: Part, to: number, buf: Buffer) => {
+    logMessage(from, to, buf);
+    if (parts.has(to)) onBorder(buf);
+    else peers.get(plan!.partWorker[to]!)?.send(FrameKind.border, buf); // absent: being replaced; resent later
+  };
+
+  /** the last step the wall clock allows (pacing with --realtime-factor), or Infinity */
+  const pacedLimit = () => {
+    const f = plan!.realtimeFactor;
+    if (!f || !plan!.startedAt) return Infinity;
+    return Math.floor(((Date.now() - plan!.startedAt) / 1000) * f / plan!.spec.stepLength);
+  };
+  let paceTimer: NodeJS.Timeout | undefined;
 
   const ready = (part: Part) => {
     const step = part.engine.step;
     if (step >= endStep) return false;
+    if (step >= pacedLimit()) {
+      // ahead of the wall clock: come back when the next step is due
+      if (!paceTimer) paceTimer = setTimeout(() => ((paceTimer = undefined), schedule()), 5);
+      return false;
+    }
     if (step === 0) return true;
     return (part.inbox.get(step)?.size ?? 0) === part.layout.neighbours.length;
   };
@@ -150,7 +245,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         const out = collectOutbox(e, part.layout, e.outgoing);
         e.outgoing = [];
         stepSeconds += (performance.now() - s0) / 1000;
-        for (const [q, buf] of out) deliver(q, buf);
+        for (const [q, buf] of out) deliver(part, q, buf);
+        if (plan!.checkpointEvery && e.step % plan!.checkpointEvery === 0 && e.step < endStep) writeCheckpoint(part, snapshotPart(e, out), e.step);
         if (plan!.check) sendCheck(part);
         progressed = true;
       }
@@ -167,6 +263,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     setImmediate(pump);
   };
 
+  const writeCheckpoint = (part: Part, bytes: Buffer, step: number) => {
+    store!
+      .put(checkpointKey(step, part.id), bytes)
+      .then(() => master.sendControl({ type: 'checkpoint', workerId: o.workerId, part: part.id, step }))
+      .catch((err: Error) => fail(`writing checkpoint ${step} of part ${part.id}: ${err.message}`));
+  };
+
   const sendCheck = (part: Part) => {
     const d = dumpState(part.engine);
     const head = Buffer.alloc(24);
@@ -179,7 +282,19 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     master.send(FrameKind.check, Buffer.concat([head, Buffer.from(d.vehicleIds.buffer, d.vehicleIds.byteOffset, d.vehicleIds.byteLength)]));
   };
 
+  let lastSteps = '';
+  let stalledSince = 0;
   const sendStatus = () => {
+    if (process.env.TESSDS_DEBUG_STALL) {
+      const steps = [...parts.values()].map((p) => p.engine.step).join(',');
+      if (steps !== lastSteps) (lastSteps = steps), (stalledSince = Date.now());
+      else if (Date.now() - stalledSince > 2000) {
+        for (const p of parts.values()) {
+          process.stderr.write(`[stall w${o.workerId}] part ${p.id} step ${p.engine.step} needs ${p.layout.neighbours} inbox ${[...p.inbox].map(([h, m]) => `${h}:[${[...m.keys()]}]`).join(' ')} peers ${[...peers.keys()]} needed ${[...neededPeers]} pending ${[...pendingResend]}\n`);
+        }
+        stalledSince = Date.now();
+      }
+    }
     let running = 0;
     let arrived = 0;
     for (const p of parts.values()) {
@@ -209,13 +324,28 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     const m = JSON.parse(payload.toString()) as MasterMessage;
     switch (m.type) {
       case 'plan':
+        plan = m;
         onPlan(m).catch((err: Error) => fail(err.message));
         break;
       case 'start':
-        started = true;
-        statusTimer = setInterval(sendStatus, 250);
-        schedule();
+        start();
         break;
+      case 'committed':
+        for (const part of parts.values()) for (const byStep of part.log.values()) for (const h of [...byStep.keys()]) if (h < m.step) byStep.delete(h);
+        break;
+      case 'peer-restart': {
+        addresses.set(m.workerId, { workerId: m.workerId, host: m.host, port: m.port });
+        if (peers.has(m.workerId)) {
+          resendTo(m.workerId, m.step); // it already connected to us
+          break;
+        }
+        pendingResend.set(m.workerId, m.step);
+        // before our own plan is in, onPlan connects (with this address)
+        if (planned && o.workerId < m.workerId && neededPeers.has(m.workerId)) {
+          connectTo(m.workerId).catch((err: Error) => fail(`reconnecting to worker ${m.workerId}: ${err.message}`));
+        }
+        break;
+      }
       case 'shutdown':
         shutdown(server);
         break;
@@ -233,4 +363,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     master.socket.destroy();
     if (!o.inProcess) process.exit(finished ? 0 : 1);
   }
+}
+
+export function checkpointKey(step: number, part: number): string {
+  return `checkpoint/${String(step).padStart(9, '0')}/part-${part}`;
 }

@@ -1,0 +1,164 @@
+/**
+ * The shared suite against a real redis-server started by this file (its own port and directory, AOF
+ * on, fsync on every write), plus the fault tests of R12: a server killed and restarted under the
+ * store, and close() while the server is down. Skipped, with a message, where redis-server is missing.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { openStore, StoreError, type Store } from './store.js';
+import { freshNamespace, sleep, storeSuite } from './store.test-suite.js';
+
+const missing = spawnSync('redis-server', ['--version']).error
+  ? 'redis-server is not installed (Debian: apt-get install redis-server); Redis store tests skipped'
+  : undefined;
+
+/** A redis-server on a free port with AOF in its own directory; restartable on the same port and data. */
+class RedisServer {
+  readonly dir = mkdtempSync(join(tmpdir(), 'tessds-redis-'));
+  port = 0;
+  private child: ChildProcess | undefined;
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.port === 0) this.port = await freePort();
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes',
+      '--appendfsync', 'always', '--dir', this.dir];
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    this.child = child;
+    child.on('error', () => undefined); // reported through waitUntilListening
+    await waitUntilListening(this.port, child);
+  }
+
+  /** kill -9: no shutdown, no final fsync; only what AOF already has survives. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async destroy(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const server = new RedisServer();
+storeSuite('redis store', (ns) => openStore(server.url, ns), {
+  skip: missing,
+  before: () => server.start(),
+  after: () => server.destroy(),
+});
+
+describe('redis store faults', { skip: missing ?? false }, () => {
+  const faulty = new RedisServer();
+  const stores: Store[] = [];
+  const open = async (): Promise<Store> => {
+    const s = await openStore(faulty.url, freshNamespace());
+    stores.push(s);
+    return s;
+  };
+  before(() => faulty.start());
+  after(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await faulty.destroy();
+  });
+
+  test('keys live under tessds:{project}:plan:', async () => {
+    const s = await openStore(faulty.url, { project: 'proj', plan: 'plan1' });
+    stores.push(s);
+    await s.put('a/b', Buffer.from('v'));
+    await s.putTtl('w', Buffer.from('v'), 5_000);
+    await s.acquireLease('leader', 'A', 5_000);
+    await s.append('cmd', Buffer.from('c'));
+    const raw = new Redis(faulty.url);
+    try {
+      const keys = (await raw.keys('tessds:{proj}:plan1:*')).sort();
+      assert.deepEqual(keys, ['epoch:leader', 'index', 'kv:a/b', 'lease:leader', 'log:cmd', 'ttl:w'].map((k) => `tessds:{proj}:plan1:${k}`));
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  test('a server killed and restarted: commands issued meanwhile complete, acknowledged data survives', async () => {
+    const s = await open();
+    await s.put('before', Buffer.from('written before the kill'));
+    const lease = await s.acquireLease('leader', 'A', 60_000);
+    assert.ok(lease);
+    await faulty.kill();
+
+    let settled = false;
+    const during = Promise.all([
+      s.get('before'),
+      s.put('during', Buffer.from('written during the outage')),
+      s.putFenced('leader', lease.epoch, [{ key: 'fenced', value: Buffer.from('f') }]),
+      s.append('log', Buffer.from('x')),
+    ]).finally(() => (settled = true));
+    await sleep(500);
+    assert.equal(settled, false, 'commands wait for the server instead of failing');
+
+    await faulty.start(); // same port, same directory: the AOF is replayed
+    const [before, , fenced, index] = await during;
+    assert.deepEqual(before, Buffer.from('written before the kill'));
+    assert.equal(fenced, true, 'the epoch counter survived the restart');
+    assert.equal(index, 0);
+    assert.deepEqual(await s.get('during'), Buffer.from('written during the outage'));
+    assert.deepEqual(await s.list(''), ['before', 'during', 'fenced']);
+    assert.deepEqual((await s.acquireLease('leader', 'B', 1000)), undefined, 'the lease survived too');
+  });
+
+  test('close() returns while the server is down; waiting commands then fail with a StoreError', { timeout: 10_000 }, async () => {
+    const s = await open();
+    await s.put('k', Buffer.from('v'));
+    await faulty.kill();
+    const waiting = s.get('k');
+    await sleep(200);
+    await s.close();
+    await assert.rejects(waiting, (e: unknown) => e instanceof StoreError && e.message.startsWith(faulty.url));
+    await faulty.start();
+  });
+
+  test('an unreachable server is a one-line StoreError naming it', async () => {
+    const port = await freePort(); // nothing listens there
+    await assert.rejects(openStore(`redis://127.0.0.1:${port}`, freshNamespace(), { connectTimeoutMs: 300 }), (e: unknown) => {
+      assert.ok(e instanceof StoreError);
+      assert.equal(e.message, `cannot reach redis://127.0.0.1:${port} within 0.3 s: ECONNREFUSED`);
+      return true;
+    });
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Resolves once `port` accepts connections; rejects if the server process exits first. */
+async function waitUntilListening(port: number, child: ChildProcess): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} (port ${port})`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = createConnection(port, '127.0.0.1');
+      sock.once('connect', () => (sock.destroy(), resolve(true)));
+      sock.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(20);
+  }
+}

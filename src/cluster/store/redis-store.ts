@@ -1,0 +1,214 @@
+/**
+ * The Redis store (`redis://host:port[/db]`, ioredis). Key layout, all on one cluster slot thanks to
+ * the hash tag {project}:
+ *   tessds:{<project>}:<plan>:kv:<key>       values of get/put (strings)
+ *   tessds:{<project>}:<plan>:index          sorted set of the kv keys above, for list() without SCAN
+ *   tessds:{<project>}:<plan>:ttl:<key>      TTL keys (SET PX)
+ *   tessds:{<project>}:<plan>:lease:<name>   "<epoch> <owner>", expires with PX
+ *   tessds:{<project>}:<plan>:epoch:<name>   the lease's epoch counter (INCR, never expires)
+ *   tessds:{<project>}:<plan>:log:<name>     append-only log (list; index = position)
+ * Disconnects are survived (R12): ioredis reconnects with exponential back-off and, with
+ * maxRetriesPerRequest null, commands wait in its offline queue instead of failing; commands in flight
+ * when the connection dropped are resent. So a command the server executed just before dying may run
+ * twice: harmless for everything but append, which can then log an entry twice.
+ */
+import { Redis } from 'ioredis';
+import { StoreError, reason } from './store-error.js';
+import type { Namespace, OpenOptions, Store } from './store.js';
+import * as lua from './redis-scripts.js';
+
+/** Back-off between reconnect attempts: 100 ms, 200 ms, ... capped at 2 s. */
+const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
+/** How long close() waits for a polite QUIT before dropping the connection. */
+const QUIT_WAIT_MS = 1000;
+
+/** The scripts from redis-scripts.ts as ioredis defines them (defineCommand has no static types). */
+interface Scripts {
+  tessPut(index: string, key: string, value: Buffer): Promise<number>;
+  tessDelete(numKeys: number, ...keys: string[]): Promise<number>;
+  tessAcquire(lease: string, counter: string, owner: string, ttlMs: number): Promise<number | null>;
+  tessRenew(lease: string, counter: string, owner: string, epoch: number, ttlMs: number): Promise<number>;
+  tessRelease(lease: string, owner: string, epoch: number): Promise<number>;
+  tessPutFenced(numKeys: number, ...keysThenArgs: (string | number | Buffer)[]): Promise<number>;
+}
+
+export async function openRedisStore(url: string, ns: Namespace, options: OpenOptions): Promise<RedisStore> {
+  const parsed = new URL(url);
+  const shown = `redis://${parsed.hostname}:${parsed.port || '6379'}${parsed.pathname.length > 1 ? parsed.pathname : ''}`;
+  const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy });
+  let lastError: unknown;
+  // Without a listener ioredis prints every failed reconnect; remember the last one for messages instead.
+  redis.on('error', (e) => (lastError = e));
+  const defs: [keyof Scripts, string, number | undefined][] = [
+    ['tessPut', lua.PUT, 2],
+    ['tessDelete', lua.DELETE, undefined],
+    ['tessAcquire', lua.ACQUIRE, 2],
+    ['tessRenew', lua.RENEW, 2],
+    ['tessRelease', lua.RELEASE, 1],
+    ['tessPutFenced', lua.PUT_FENCED, undefined],
+  ];
+  // EVALSHA with the script text kept client-side: after a server restart (empty script cache) ioredis
+  // sees NOSCRIPT and resends the script itself.
+  for (const [name, script, numberOfKeys] of defs) redis.defineCommand(name, { lua: script, numberOfKeys });
+
+  const timeoutMs = options.connectTimeoutMs ?? 10_000;
+  const ok = await within(redis.ping().then(() => true), timeoutMs);
+  if (!ok) {
+    redis.disconnect();
+    throw new StoreError(`cannot reach ${shown} within ${timeoutMs / 1000} s: ${lastError ? reason(lastError) : 'no answer'}`);
+  }
+  return new RedisStore(shown, redis, `tessds:{${ns.project}}:${ns.plan}:`);
+}
+
+export class RedisStore implements Store {
+  private readonly scripts: Scripts;
+  private readonly index: string;
+  /** Rejects when close() is called, failing every call still waiting (see close). */
+  private readonly closed: Promise<never>;
+  private markClosed: () => void = () => undefined;
+
+  constructor(
+    readonly url: string,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
+    this.scripts = redis as unknown as Scripts;
+    this.index = `${prefix}index`;
+    this.closed = new Promise<never>((_, reject) => (this.markClosed = () => reject(new Error('the store was closed'))));
+    this.closed.catch(() => undefined); // only ever observed through guard's race
+  }
+
+  get(key: string): Promise<Buffer | undefined> {
+    return this.guard(`read ${key}`, async () => (await this.redis.getBuffer(this.kv(key))) ?? undefined);
+  }
+
+  async put(key: string, value: Buffer): Promise<void> {
+    await this.guard(`write ${key}`, () => this.scripts.tessPut(this.index, this.kv(key), value));
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.guard('delete keys', () => this.scripts.tessDelete(keys.length + 1, this.index, ...keys.map((k) => this.kv(k))));
+  }
+
+  list(prefix: string): Promise<string[]> {
+    const from = this.kv(prefix);
+    // Lexical range [from, from + 0xFF): every UTF-8 string starting with `from` (no UTF-8 byte is 0xFF).
+    const max = Buffer.concat([Buffer.from(`(${from}`), Buffer.from([0xff])]);
+    return this.guard('list keys', async () =>
+      (await this.redis.zrangebylex(this.index, `[${from}`, max)).map((k) => k.slice(this.kv('').length)),
+    );
+  }
+
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<{ epoch: number } | undefined> {
+    return this.guard(`acquire lease ${name}`, async () => {
+      const epoch = await this.scripts.tessAcquire(this.key('lease', name), this.key('epoch', name), owner, ms(ttlMs));
+      return epoch === null ? undefined : { epoch };
+    });
+  }
+
+  renewLease(name: string, owner: string, epoch: number, ttlMs: number): Promise<boolean> {
+    return this.guard(`renew lease ${name}`, async () =>
+      (await this.scripts.tessRenew(this.key('lease', name), this.key('epoch', name), owner, epoch, ms(ttlMs))) === 1,
+    );
+  }
+
+  async releaseLease(name: string, owner: string, epoch: number): Promise<void> {
+    await this.guard(`release lease ${name}`, () => this.scripts.tessRelease(this.key('lease', name), owner, epoch));
+  }
+
+  readLease(name: string): Promise<{ owner: string; epoch: number; expiresInMs: number } | undefined> {
+    const k = this.key('lease', name);
+    return this.guard(`read lease ${name}`, async () => {
+      // MULTI so the value and its remaining time belong together.
+      const [value, pttl] = replies(await this.redis.multi().get(k).pttl(k).exec());
+      if (typeof value !== 'string' || typeof pttl !== 'number' || pttl <= 0) return undefined;
+      const sp = value.indexOf(' ');
+      return { owner: value.slice(sp + 1), epoch: Number(value.slice(0, sp)), expiresInMs: pttl };
+    });
+  }
+
+  putFenced(lease: string, epoch: number, entries: { key: string; value: Buffer }[], deletes: string[] = []): Promise<boolean> {
+    const keys = [this.key('epoch', lease), this.index, ...entries.map((e) => this.kv(e.key)), ...deletes.map((k) => this.kv(k))];
+    const args = [epoch, entries.length, ...entries.map((e) => e.value)];
+    return this.guard(`write fenced by lease ${lease}`, async () =>
+      (await this.scripts.tessPutFenced(keys.length, ...keys, ...args)) === 1,
+    );
+  }
+
+  append(log: string, entry: Buffer): Promise<number> {
+    // A single RPUSH is atomic already; its reply is the new length.
+    return this.guard(`append to log ${log}`, async () => (await this.redis.rpush(this.key('log', log), entry)) - 1);
+  }
+
+  readLog(log: string, from = 0): Promise<Buffer[]> {
+    // Clamped: a negative LRANGE start would count from the end.
+    return this.guard(`read log ${log}`, () => this.redis.lrangeBuffer(this.key('log', log), Math.max(0, from), -1));
+  }
+
+  async putTtl(key: string, value: Buffer, ttlMs: number): Promise<void> {
+    await this.guard(`write ${key}`, () => this.redis.set(this.key('ttl', key), value, 'PX', ms(ttlMs)));
+  }
+
+  getTtl(key: string): Promise<{ value: Buffer; expiresInMs: number } | undefined> {
+    const k = this.key('ttl', key);
+    return this.guard(`read ${key}`, async () => {
+      const [value, pttl] = replies(await this.redis.multi().getBuffer(k).pttl(k).exec());
+      if (!Buffer.isBuffer(value) || typeof pttl !== 'number' || pttl <= 0) return undefined;
+      return { value, expiresInMs: pttl };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.redis.status === 'end') return;
+    // QUIT lets queued replies arrive; but while the server is down it would wait forever in the
+    // offline queue (maxRetriesPerRequest null), so only try it when connected, and only briefly.
+    if (this.redis.status === 'ready') await within(this.redis.quit(), QUIT_WAIT_MS);
+    // Calls still waiting fail now. ioredis alone would not fail them: disconnect() while it waits to
+    // reconnect cancels the reconnect but leaves its offline queue pending forever.
+    this.markClosed();
+    // Drops the socket and the reconnect timer, so nothing keeps the process alive.
+    if ((this.redis.status as string) !== 'end') this.redis.disconnect(); // (status changes during quit)
+  }
+
+  private kv(key: string): string {
+    return this.key('kv', key);
+  }
+
+  private key(kind: 'kv' | 'ttl' | 'lease' | 'epoch' | 'log', name: string): string {
+    return `${this.prefix}${kind}:${name}`;
+  }
+
+  /** Turns Redis errors, and calls cut short by close(), into one-line StoreErrors. */
+  private async guard<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await Promise.race([work(), this.closed]);
+    } catch (e) {
+      throw new StoreError(`${this.url}: cannot ${what}: ${reason(e)}`, { cause: e });
+    }
+  }
+}
+
+/** The replies of a MULTI, throwing the first error (exec gives null only after a failed WATCH). */
+function replies(results: [error: Error | null, reply: unknown][] | null): unknown[] {
+  return (results ?? []).map(([e, reply]) => {
+    if (e) throw e;
+    return reply;
+  });
+}
+
+/** Redis wants whole milliseconds, at least 1. */
+function ms(t: number): number {
+  return Math.max(1, Math.ceil(t));
+}
+
+/** Whether `work` settles successfully within `timeoutMs`; a late rejection is swallowed. */
+async function within(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  try {
+    return await Promise.race([work.then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

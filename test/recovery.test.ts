@@ -1,0 +1,104 @@
+/**
+ * Fault tolerance of the embedded cluster: worker processes are SIGKILLed mid-run; the master replaces
+ * them, the replacements restore their parts from the last committed checkpoint and replay from their
+ * neighbours' logs, and the run ends in exactly the fault-free state hash.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = join(root, 'dist/src/cli/main.js');
+const cfg = join(root, 'test/fixtures/rand4/scenario.sumocfg');
+const END = '300';
+
+function faultFreeHash(): string {
+  const r = spawnSync(process.execPath, [cli, 'run', cfg, '--end', END, '--summary', '-'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout).stateHash;
+}
+
+interface Status {
+  step: number;
+  state: string;
+  workers: { id: number; pid: number; step: number; state: string }[];
+}
+
+/** Starts a paced 3-worker run with checkpoints; returns helpers to watch and kill it. */
+function startRun() {
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-recovery-'));
+  const statusFile = join(dir, 'status.json');
+  const child = spawn(
+    process.execPath,
+    [cli, 'run', cfg, '--end', END, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '30', '--status-file', statusFile, '--store', `file:${join(dir, 'store')}`, '--summary', '-', '--no-progress'],
+    { cwd: root },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const status = (): Status | undefined => {
+    if (!existsSync(statusFile)) return undefined;
+    try {
+      return JSON.parse(readFileSync(statusFile, 'utf8')) as Status;
+    } catch {
+      return undefined;
+    }
+  };
+  /** waits until the run's slowest part passed `step` */
+  const waitStep = async (step: number) => {
+    for (let i = 0; i < 600; i++) {
+      const s = status();
+      if (s && s.state === 'running' && s.step >= step) return s;
+      await sleep(25);
+    }
+    throw new Error(`run did not reach step ${step}: ${stderr}`);
+  };
+  const pidOf = (s: Status, id: number) => s.workers.find((w) => w.id === id)!.pid;
+  const result = async () => {
+    const code = await exited;
+    assert.equal(code, 0, `run failed: ${stderr}`);
+    return JSON.parse(stdout).stateHash as string;
+  };
+  return { waitStep, pidOf, result, status };
+}
+
+test('SIGKILL one worker mid-run: the run completes with the fault-free hash', async () => {
+  const expected = faultFreeHash();
+  const run = startRun();
+  const s = await run.waitStep(150);
+  process.kill(run.pidOf(s, 1), 'SIGKILL');
+  assert.equal(await run.result(), expected);
+});
+
+test('SIGKILL two workers at once: the run completes with the fault-free hash', async () => {
+  const expected = faultFreeHash();
+  const run = startRun();
+  const s = await run.waitStep(150);
+  process.kill(run.pidOf(s, 1), 'SIGKILL');
+  process.kill(run.pidOf(s, 2), 'SIGKILL');
+  assert.equal(await run.result(), expected);
+});
+
+test('SIGKILL the same worker five times in a row: the run completes with the fault-free hash', async () => {
+  const expected = faultFreeHash();
+  const run = startRun();
+  let s = await run.waitStep(100);
+  for (let k = 0; k < 5; k++) {
+    const pid = run.pidOf(s, 1);
+    process.kill(pid, 'SIGKILL');
+    // wait for its replacement to be running, past the point where we killed it
+    const before = s.step;
+    for (;;) {
+      s = await run.waitStep(before + 20);
+      if (run.pidOf(s, 1) !== pid) break;
+    }
+  }
+  assert.equal(await run.result(), expected);
+});
