@@ -128,6 +128,26 @@ export interface VTypeSpec {
   lcKeepRight: number;
 }
 
+/** SUMO 1.15's defaults for vClass passenger with the IDM and LC2013 models (every vType field). */
+export const PASSENGER_DEFAULTS: Readonly<Omit<VTypeSpec, 'id'>> = {
+  vClass: 'passenger',
+  accel: 2.6,
+  decel: 4.5,
+  emergencyDecel: 9,
+  tau: 1,
+  minGap: 2.5,
+  length: 5,
+  maxSpeed: 55.56,
+  speedFactor: 1,
+  sigma: 0.5,
+  delta: 4,
+  idmStepping: 0.25,
+  lcStrategic: 1,
+  lcCooperative: 1,
+  lcSpeedGain: 1,
+  lcKeepRight: 1,
+};
+
 export type DepartLane = { kind: 'index'; index: number } | { kind: 'first' | 'best' | 'free' | 'random' | 'allowed' };
 export type DepartSpeed = { kind: 'value'; speed: number } | { kind: 'max' | 'desired' | 'random' | 'speedLimit' };
 export type DepartPos = { kind: 'value'; pos: number } | { kind: 'base' | 'free' | 'random' | 'last' };

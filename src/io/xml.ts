@@ -6,7 +6,7 @@
  * The tree keeps document order (SUMO files are order-sensitive: lanes by index, requests, phases) and
  * keeps attribute values as strings; the importers decide what is a number.
  */
-import { readFileSync } from 'node:fs';
+import { readTextFile } from './files.js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { InputError } from '../errors.js';
 
@@ -20,17 +20,7 @@ export interface XmlElement {
 
 /** Reads and parses an XML file; a missing or unreadable file is an InputError naming the path. */
 export function parseXmlFile(path: string): XmlElement {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(path, 'file not found');
-    if (code === 'EISDIR') throw new InputError(path, 'is a directory, expected an XML file');
-    if (code === 'EACCES') throw new InputError(path, 'permission denied');
-    throw new InputError(path, `cannot read file (${code ?? String(e)})`);
-  }
-  return parseXmlString(text, path);
+  return parseXmlString(readTextFile(path, 'an XML file'), path);
 }
 
 // typed as the wrapper `Symbol` in fxp.d.ts; it is a primitive symbol at run time

@@ -8,19 +8,11 @@
  * Parts are non-negative integers. Whether the map fits a network (every junction listed, parts
  * 0..N-1 all used) is checked by makePartition, which knows the network.
  */
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../io/files.js';
 import { InputError } from '../errors.js';
 
 export function loadPartitionMap(path: string): Map<string, number> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(path, 'file not found');
-    if (code === 'EISDIR') throw new InputError(path, 'is a directory, expected a partition map');
-    throw new InputError(path, `cannot read file (${code ?? String(e)})`);
-  }
+  const text = readTextFile(path, 'a partition map');
   const json = /^\s*[{[]/.test(text); // a text map cannot start with a bracket: no sane junction id does
   const map = json ? parseJsonMap(text, path) : parseTextMap(text, path);
   if (map.size === 0) throw new InputError(path, 'the partition map lists no junctions');

@@ -1,27 +1,9 @@
 /**
  * Tiny scenarios built in code for unit tests of the engine (not a test file itself).
  */
-import type { ScenarioSpec, TlPhaseSpec, VTypeSpec, VehicleSpec } from '../io/spec.js';
+import { PASSENGER_DEFAULTS, type ScenarioSpec, type TlPhaseSpec, type VTypeSpec, type VehicleSpec } from '../io/spec.js';
 
-export const PASSENGER: VTypeSpec = {
-  id: 'car',
-  vClass: 'passenger',
-  accel: 2.6,
-  decel: 4.5,
-  emergencyDecel: 9,
-  tau: 1,
-  minGap: 2.5,
-  length: 5,
-  maxSpeed: 55.56,
-  speedFactor: 1,
-  sigma: 0,
-  delta: 4,
-  idmStepping: 0.25,
-  lcStrategic: 1,
-  lcCooperative: 1,
-  lcSpeedGain: 1,
-  lcKeepRight: 1,
-};
+export const PASSENGER: VTypeSpec = { id: 'car', ...PASSENGER_DEFAULTS, sigma: 0 };
 
 export function vehicle(id: string, depart: number, route: string[]): VehicleSpec {
   return {

@@ -3,7 +3,7 @@
  * (defaults filled in, references checked). Each record keeps its JSON path for later messages.
  * Field lists here must match schema/scenario.schema.json (a test compares them).
  */
-import type { DepartSpec, VTypeSpec } from '../spec.js';
+import { PASSENGER_DEFAULTS, type DepartSpec, type VTypeSpec } from '../spec.js';
 import type { Pt } from './geometry.js';
 
 export const FIELDS = {
@@ -24,25 +24,7 @@ export const NODE_TYPES = ['priority', 'traffic_light', 'dead_end'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 /** SUMO's defaults (1.15, vClass passenger, IDM) for every vType field. */
-export const DEFAULT_VTYPE: Readonly<VTypeSpec> = {
-  id: 'DEFAULT_VEHTYPE',
-  vClass: 'passenger',
-  accel: 2.6,
-  decel: 4.5,
-  emergencyDecel: 9,
-  tau: 1,
-  minGap: 2.5,
-  length: 5,
-  maxSpeed: 55.56,
-  speedFactor: 1,
-  sigma: 0.5,
-  delta: 4,
-  idmStepping: 0.25,
-  lcStrategic: 1,
-  lcCooperative: 1,
-  lcSpeedGain: 1,
-  lcKeepRight: 1,
-};
+export const DEFAULT_VTYPE: Readonly<VTypeSpec> = { id: 'DEFAULT_VEHTYPE', ...PASSENGER_DEFAULTS };
 
 export const DEFAULTS = {
   seed: 23423, // SUMO's default --seed

@@ -16,7 +16,7 @@
  *
  * Every mistake is an InputError `file:line:column: json.path: what is wrong`.
  */
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../files.js';
 import { InputError } from '../../errors.js';
 import type { ScenarioSpec } from '../spec.js';
 import { buildDemand } from './demand.js';
@@ -53,12 +53,5 @@ export function parseJsonScenario(text: string, fileName: string): ScenarioSpec 
 
 /** Reads and parses a scenario file; the path is named as given in every message. */
 export function loadJsonScenario(path: string): ScenarioSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(path, code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? String(e)})`, undefined, undefined, { cause: e });
-  }
-  return parseJsonScenario(text, path);
+  return parseJsonScenario(readTextFile(path, 'a JSON scenario'), path);
 }

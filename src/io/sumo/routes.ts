@@ -19,30 +19,14 @@ import type {
   VTypeSpec,
 } from '../spec.js';
 import { parseXmlFile, parseXmlString, type XmlElement } from '../xml.js';
+import { PASSENGER_DEFAULTS } from '../spec.js';
 import { fail, list, num, optNum, parseNumber, reqStr } from './attrs.js';
 
 /** SUMO's implicit type for vehicles that name none. */
 export const DEFAULT_VTYPE_ID = 'DEFAULT_VEHTYPE';
 
 /** SUMO 1.15 defaults for vClass passenger with the IDM / LC2013 models. */
-export const SUMO_PASSENGER_DEFAULTS: Omit<VTypeSpec, 'id'> = {
-  vClass: 'passenger',
-  accel: 2.6,
-  decel: 4.5,
-  emergencyDecel: 9,
-  tau: 1,
-  minGap: 2.5,
-  length: 5,
-  maxSpeed: 55.56,
-  speedFactor: 1,
-  sigma: 0.5,
-  delta: 4,
-  idmStepping: 0.25,
-  lcStrategic: 1,
-  lcCooperative: 1,
-  lcSpeedGain: 1,
-  lcKeepRight: 1,
-};
+export const SUMO_PASSENGER_DEFAULTS = PASSENGER_DEFAULTS;
 
 /** Loads several route files against one net, in the given order (vehicles keep file order). */
 export function loadSumoRoutes(paths: string[], net: NetSpec): DemandSpec {
