@@ -147,7 +147,10 @@ test('a state file of another scenario is refused', () => {
 test('--help documents every run option', () => {
   const r = tessds('run', '--help');
   assert.equal(r.code, 0);
-  for (const o of ['--end', '--step', '--seed', '--begin', '--summary', '--tripinfo', '--save-state', '--load-state', '--time-to-teleport', '--no-progress', '--quiet']) {
+  for (const o of [
+    '--end', '--step', '--seed', '--begin', '--summary', '--tripinfo', '--save-state', '--load-state', '--time-to-teleport', '--no-progress', '--quiet',
+    '--workers', '--parts', '--min-parts', '--max-parts', '--partition-map', '--region', '--checkpoint-every', '--store', '--plan', '--realtime-factor', '--status-file', '--check',
+  ]) {
     assert.match(r.stdout, new RegExp(o));
   }
 });
