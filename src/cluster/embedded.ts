@@ -256,8 +256,6 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       status.update({ workers: [...workerStatus.values()] });
     }
 
-    let lastRunning = 0;
-    let lastArrived = 0;
     const running = new Map<number, number>();
     const arrived = new Map<number, number>();
     function onStatus(m: Extract<WorkerMessage, { type: 'status' }>) {
@@ -269,10 +267,10 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       running.set(m.workerId, m.running);
       arrived.set(m.workerId, m.arrived);
       const step = Math.min(...[...workerStatus.values()].map((w) => w.step));
-      lastRunning = [...running.values()].reduce((a, b) => a + b, 0);
-      lastArrived = [...arrived.values()].reduce((a, b) => a + b, 0);
+      const totalRunning = [...running.values()].reduce((a, b) => a + b, 0);
+      const totalArrived = [...arrived.values()].reduce((a, b) => a + b, 0);
       status.update({ step, workers: [...workerStatus.values()] });
-      o.onProgress?.(step, lastRunning, lastArrived);
+      o.onProgress?.(step, totalRunning, totalArrived);
     }
 
     function finish() {
