@@ -12,9 +12,9 @@ import type { Summary } from '../sim/summary.js';
 import { loadPartitionMap, makePartition } from '../partition/plan.js';
 import { applyRegion, parseRegion } from '../partition/region.js';
 import { StoreError, type Store } from '../cluster/store/store.js';
-import { checkPlanName, json, key, openCluster, readJson, type PlanRecord, type PlanState } from '../cluster/dist/layout.js';
-import { readStatus, runMaster } from '../cluster/dist/master.js';
-import { runAgent } from '../cluster/dist/agent.js';
+import { checkPlanName, json, key, openCluster, readJson, type PlanRecord, type PlanState } from '../cluster/distributed/layout.js';
+import { readStatus, runMaster } from '../cluster/distributed/master.js';
+import { runAgent } from '../cluster/distributed/agent.js';
 import { numberOption } from './options.js';
 import { formatSummary } from './run.js';
 

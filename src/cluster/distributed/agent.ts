@@ -1,0 +1,186 @@
+/**
+ * `tessds worker`: a worker process of distributed mode. It registers in the store (a fresh id from
+ * the `worker-ids` log, a record, and a lease renewed every heartbeat: its liveness), discovers the
+ * leader by reading the leader record (it never chooses one), and hosts one plan session at a time
+ * when the leader assigns it a slot.
+ *
+ * The session is the same worker code as the embedded cluster's (worker.ts), connected to a relay in
+ * this process instead of to a master: the relay forwards its messages to whoever leads now and the
+ * leader's messages to it. So the session keeps stepping while there is no leader (the master is off
+ * the data path); the relay drops messages from an older epoch, writes the session's final part dumps
+ * into the store itself (fenced by this worker's lease, so a finish during a leader gap is not lost),
+ * and puts the scenario, read from the store, into the plan message (R5).
+ *
+ * A worker whose lease renewal fails was declared dead and replaced: it exits at once (fencing).
+ */
+import os from 'node:os';
+import { FrameKind, connect, listen, type FramedSocket } from '../frames.js';
+import { decodeDump, type MasterMessage, type WorkerMessage } from '../protocol.js';
+import { runWorker } from '../worker.js';
+import type { Store } from '../store/store.js';
+import { AGENT_TYPES, LEADER_TYPES, type FromAgent, type SessionInfo, type ToAgent } from './messages.js';
+import { json, key, readJson, type LeaderRecord, type PlanRecord, type WorkerRecord } from './layout.js';
+
+export interface AgentOptions {
+  /** the cluster namespace of the store */
+  cluster: Store;
+  /** address peers reach this worker's border-message port on */
+  listenHost: string;
+  leaseMs: number;
+  heartbeatMs: number;
+  log: (line: string) => void;
+}
+
+interface Session {
+  plan: string;
+  slot: number;
+  /** the session's connection to the relay */
+  local?: FramedSocket;
+  hello?: Extract<WorkerMessage, { type: 'hello' }>;
+  planned: boolean;
+  done: boolean;
+  /** dump writes in flight: 'done' is relayed after them */
+  writes: Promise<unknown>;
+}
+
+export async function runAgent(o: AgentOptions): Promise<void> {
+  const { cluster } = o;
+  const host = os.hostname();
+  const workerId = await cluster.append(key.workerIds, json({ pid: process.pid, host }));
+  const owner = `${host}:${process.pid}`;
+  const lease = await cluster.acquireLease(key.workerLease(workerId), owner, o.leaseMs);
+  if (!lease) throw new Error(`worker id ${workerId} is already taken`);
+  const leaseEpoch = lease.epoch;
+  await cluster.put(key.worker(workerId), json({ id: workerId, pid: process.pid, host, registeredAt: Date.now() } satisfies WorkerRecord));
+  o.log(`worker ${workerId} registered (pid ${process.pid})`);
+
+  const fenced = (reason: string): never => {
+    o.log(`worker ${workerId}: fenced out (${reason}); exiting`);
+    process.exit(3);
+  };
+
+  // ---- liveness: the lease is the heartbeat ----
+  const renew = async () => {
+    const t0 = Date.now();
+    try {
+      const ok = await cluster.renewLease(key.workerLease(workerId), owner, leaseEpoch, o.leaseMs);
+      if (!ok) fenced('its lease was taken: the leader declared it dead');
+    } catch {
+      // the store is unreachable: keep going; the lease decides when it is back
+    }
+    setTimeout(() => void renew(), Math.max(0, o.heartbeatMs - (Date.now() - t0)));
+  };
+  void renew();
+
+  // ---- the leader connection ----
+  let leader: { sock: FramedSocket; epoch: number } | undefined;
+  /** highest leader epoch seen: control from an older one is ignored */
+  let maxEpoch = 0;
+  let connecting = false;
+  let session: Session | undefined;
+  const specs = new Map<string, PlanRecord>();
+
+  const toLeader = (m: FromAgent) => leader?.sock.sendControl(m);
+  const sessionInfo = (): SessionInfo | undefined =>
+    session && { plan: session.plan, slot: session.slot, port: session.hello?.port, hello: session.hello, planned: session.planned, done: session.done };
+
+  const discover = async () => {
+    if (connecting) return;
+    connecting = true;
+    try {
+      const rec = await readJson<LeaderRecord>(cluster, key.leader);
+      if (!rec || rec.epoch < maxEpoch || (leader && leader.epoch >= rec.epoch)) return;
+      const sock = await connect(rec.address.host, rec.address.port, 1000);
+      maxEpoch = Math.max(maxEpoch, rec.epoch);
+      if (rec.epoch < maxEpoch) return sock.close();
+      const old = leader;
+      leader = { sock, epoch: rec.epoch };
+      old?.sock.socket.destroy();
+      sock.on('frame', (kind, payload) => onLeaderFrame(sock, rec.epoch, kind, payload));
+      sock.on('close', () => {
+        if (leader?.sock === sock) leader = undefined;
+      });
+      o.log(`worker ${workerId}: following leader epoch ${rec.epoch} (pid ${rec.pid} on ${rec.host})`);
+      toLeader({ type: 'agent', workerId, pid: process.pid, host, listenHost: o.listenHost, epoch: rec.epoch, session: sessionInfo() });
+    } catch {
+      // no leader yet, or it died: try again at the next heartbeat
+    } finally {
+      connecting = false;
+    }
+  };
+  setInterval(() => void discover(), o.heartbeatMs);
+  void discover();
+
+  const onLeaderFrame = (sock: FramedSocket, epoch: number, kind: number, payload: Buffer) => {
+    if (kind !== FrameKind.control) return;
+    if (epoch < maxEpoch || leader?.sock !== sock) return void sock.socket.destroy(); // an old leader
+    const m = JSON.parse(payload.toString()) as ToAgent;
+    if (LEADER_TYPES.has(m.type)) {
+      if (m.type === 'fenced') fenced(m.reason);
+      else if (m.type === 'assign') void startSession(m.plan, m.slot);
+      return;
+    }
+    const mm = m as MasterMessage;
+    if (!session?.local) return;
+    if (mm.type === 'plan') void sendPlan(session, mm);
+    else session.local.sendControl(mm);
+  };
+
+  const sendPlan = async (s: Session, m: Extract<MasterMessage, { type: 'plan' }>) => {
+    let rec = specs.get(s.plan);
+    if (!rec) {
+      rec = await readJson<PlanRecord>(cluster, key.plan(s.plan));
+      if (!rec) return o.log(`worker ${workerId}: plan ${s.plan} is missing from the store`);
+      specs.set(s.plan, rec);
+    }
+    s.planned = true;
+    s.local?.sendControl({ ...m, spec: rec.spec });
+  };
+
+  // ---- the relay the session connects to, and the session ----
+  const relay = await listen('127.0.0.1', 0, (local) => {
+    const s = session;
+    if (!s || s.local) return local.close();
+    s.local = local;
+    local.on('frame', (kind, payload) => {
+      if (kind === FrameKind.dump) {
+        const part = decodeDump(payload).part;
+        s.writes = s.writes.then(async () => {
+          const ok = await cluster.putFenced(key.workerLease(workerId), leaseEpoch, [{ key: key.dump(s.plan, part), value: payload }]);
+          if (!ok) fenced('writing a final dump: its lease was taken');
+        });
+        return;
+      }
+      if (kind !== FrameKind.control) return; // debug checks are not relayed
+      const m = JSON.parse(payload.toString()) as WorkerMessage;
+      if (m.type === 'hello') s.hello = m;
+      if (m.type === 'done') {
+        void s.writes.then(() => {
+          s.done = true;
+          toLeader(m);
+        }, (err: Error) => toLeader({ type: 'failed', workerId: s.slot, message: `writing final dumps: ${err.message}` }));
+        return;
+      }
+      toLeader(m);
+    });
+    local.on('close', () => {
+      if (session !== s) return;
+      session = undefined;
+      toLeader({ type: 'idle', workerId });
+    });
+  });
+
+  const startSession = async (plan: string, slot: number) => {
+    if (session) {
+      if (session.plan === plan && session.slot === slot) return;
+      return o.log(`worker ${workerId}: assigned ${plan} slot ${slot} while hosting ${session.plan} slot ${session.slot}; ignored`);
+    }
+    const s: Session = { plan, slot, planned: false, done: false, writes: Promise.resolve() };
+    session = s;
+    o.log(`worker ${workerId}: hosting slot ${slot} of plan ${plan}`);
+    runWorker({ masterHost: '127.0.0.1', masterPort: relay.port, workerId: slot, listenHost: o.listenHost, inProcess: true }).catch((err: Error) => {
+      o.log(`worker ${workerId}: session of ${plan} failed: ${err.message}`);
+      toLeader({ type: 'failed', workerId: slot, message: err.message });
+    });
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * `tessds master`: one of several master processes sharing a store. All compete for the leader lease
+ * (leader.ts); the leader opens a control port, publishes it in the leader record, and coordinates
+ * every submitted plan (plan-run.ts) with the workers that connect to it. Leadership lost (a failed
+ * renewal, a pause longer than the lease) ends the term at once: its sockets close and its state is
+ * dropped; a later term rebuilds everything from the store. Any master, leading or not, serves
+ * `GET /api/status?plan=NAME` from the store's status mirror when given --http.
+ */
+import os from 'node:os';
+import http from 'node:http';
+import type { Server } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { FrameKind, listen, type FramedSocket } from '../frames.js';
+import type { WorkerMessage } from '../protocol.js';
+import type { Store } from '../store/store.js';
+import { LeaderElection } from './leader.js';
+import { AGENT_TYPES, type AgentMessage, type FromAgent, type LeaderMessage, type SessionInfo } from './messages.js';
+import { json, key, readJson, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
+import { PlanRun, type Agent, type LeaderContext } from './plan-run.js';
+
+/** owner of a dead worker's lease once a leader took it */
+const FENCED = 'fenced-by-leader-';
+
+export interface MasterOptions {
+  cluster: Store;
+  /** the store URL, handed to workers for checkpoints */
+  storeUrl: string;
+  /** address workers reach the control port on */
+  listenHost: string;
+  httpPort?: number;
+  leaseMs: number;
+  heartbeatMs: number;
+  log: (line: string) => void;
+}
+
+export async function runMaster(o: MasterOptions): Promise<void> {
+  const owner = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const election = new LeaderElection(o.cluster, owner, { leaseMs: o.leaseMs, heartbeatMs: o.heartbeatMs });
+  let term: LeaderTerm | undefined;
+  election.on('elected', (epoch) => {
+    o.log(`master pid ${process.pid}: leading with epoch ${epoch}`);
+    term = new LeaderTerm(o, election, epoch);
+    term.start().catch((err: Error) => o.log(`master pid ${process.pid}: term ${epoch} failed to start: ${err.message}`));
+  });
+  election.on('lost', (epoch, reason) => {
+    o.log(`master pid ${process.pid}: lost leadership of epoch ${epoch}: ${reason}`);
+    term?.stop();
+    term = undefined;
+  });
+  election.start();
+  if (o.httpPort !== undefined) await serveStatus(o.cluster, o.httpPort, o.listenHost);
+  o.log(`master pid ${process.pid} standing for leader`);
+}
+
+/** Everything a leader holds for one epoch; dropped whole when the epoch ends. */
+class LeaderTerm implements LeaderContext {
+  readonly agents = new Map<number, Agent>();
+  /** workers declared dead by this term (their leases taken) */
+  readonly dead = new Set<number>();
+  private readonly runs = new Map<string, PlanRun>();
+  private readonly over = new Set<string>();
+  private server: Server | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly o: MasterOptions,
+    private readonly election: LeaderElection,
+    readonly epoch: number,
+  ) {}
+
+  get cluster(): Store {
+    return this.o.cluster;
+  }
+
+  leaderInfo() {
+    return { pid: process.pid, host: os.hostname(), epoch: this.epoch };
+  }
+
+  /** A fenced write for this term; false once the term is over. */
+  async write(entries: { key: string; value: Buffer }[], deletes: string[] = []): Promise<boolean> {
+    if (this.stopped || this.election.epoch !== this.epoch) return false;
+    return this.election.write(entries, deletes);
+  }
+
+  send(workerId: number, m: LeaderMessage | object): void {
+    if (this.stopped || this.election.epoch !== this.epoch) return;
+    this.agents.get(workerId)?.sock.sendControl({ ...m, epoch: this.epoch });
+  }
+
+  idleAgents(): Agent[] {
+    const busy = new Set<number>();
+    for (const r of this.runs.values()) for (const w of r.workers()) busy.add(w);
+    return [...this.agents.values()].filter((a) => !a.session && !busy.has(a.workerId) && !this.dead.has(a.workerId)).sort((a, b) => a.workerId - b.workerId);
+  }
+
+  async start(): Promise<void> {
+    const { server, port } = await listen(this.o.listenHost, 0, (sock) => this.onConnection(sock));
+    this.server = server;
+    if (this.stopped) return void server.close();
+    const rec: LeaderRecord = { epoch: this.epoch, pid: process.pid, host: os.hostname(), address: { host: this.o.listenHost, port } };
+    if (!(await this.write([{ key: key.leader, value: json(rec) }]))) return;
+    this.loop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.server?.close();
+    for (const a of this.agents.values()) a.sock.socket.destroy();
+    this.agents.clear();
+  }
+
+  private loop(): void {
+    const t0 = Date.now();
+    this.tick()
+      .catch((err: Error) => this.o.log(`leader epoch ${this.epoch}: ${err.message}`))
+      .finally(() => {
+        if (!this.stopped) this.timer = setTimeout(() => this.loop(), Math.max(0, this.o.heartbeatMs - (Date.now() - t0)));
+      });
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    for (const k of await this.cluster.list('plans/')) {
+      const name = k.slice('plans/'.length);
+      if (!this.runs.has(name) && !this.over.has(name)) await this.load(name);
+    }
+    // liveness: a worker whose lease expired is dead; taking its lease fences it out
+    const ids = new Set<number>(this.agents.keys());
+    for (const r of this.runs.values()) for (const w of r.workers()) ids.add(w);
+    for (const id of ids) {
+      if (this.dead.has(id)) continue;
+      const lease = await this.cluster.readLease(key.workerLease(id));
+      if (lease === undefined || lease.owner.startsWith(FENCED)) await this.declareDead(id, lease !== undefined);
+    }
+    for (const [name, r] of this.runs) {
+      if (this.stopped) return;
+      await r.tick();
+      if (r.over) {
+        this.runs.delete(name);
+        this.over.add(name);
+      }
+    }
+  }
+
+  private async load(name: string): Promise<PlanRun | undefined> {
+    const rec = await readJson<PlanRecord>(this.cluster, key.plan(name));
+    if (!rec) return undefined;
+    const st = await readJson<PlanState>(this.cluster, key.state(name));
+    if (st && (st.state === 'finished' || st.state === 'failed')) {
+      this.over.add(name);
+      return undefined;
+    }
+    const r = new PlanRun(this, rec, st);
+    this.runs.set(name, r);
+    await r.takeOver();
+    return r;
+  }
+
+  private async declareDead(id: number, fencedBefore: boolean): Promise<void> {
+    if (!fencedBefore) {
+      // taking the lease bumps its epoch: the worker's next renewal and fenced writes fail
+      const took = await this.cluster.acquireLease(key.workerLease(id), `${FENCED}${this.epoch}`, 24 * 3600_000);
+      if (!took) return; // renewed just now: alive after all
+    }
+    this.dead.add(id);
+    const a = this.agents.get(id);
+    if (a) {
+      a.sock.sendControl({ type: 'fenced', epoch: this.epoch, reason: 'lease expired' } satisfies LeaderMessage);
+      a.sock.socket.destroy();
+      this.agents.delete(id);
+    }
+    this.o.log(`leader epoch ${this.epoch}: worker ${id} is dead (lease expired)`);
+    for (const r of this.runs.values()) r.onWorkerDead(id);
+  }
+
+  private onConnection(sock: FramedSocket): void {
+    let agent: Agent | undefined;
+    sock.on('frame', (kind, payload) => {
+      if (kind !== FrameKind.control || this.stopped) return;
+      let m: FromAgent;
+      try {
+        m = JSON.parse(payload.toString()) as FromAgent;
+      } catch {
+        return void sock.socket.destroy();
+      }
+      if (AGENT_TYPES.has(m.type)) {
+        const am = m as AgentMessage;
+        if (am.type === 'agent') {
+          if (this.dead.has(am.workerId)) {
+            sock.sendControl({ type: 'fenced', epoch: this.epoch, reason: 'declared dead' } satisfies LeaderMessage);
+            return void sock.socket.destroy();
+          }
+          agent = { workerId: am.workerId, pid: am.pid, host: am.host, listenHost: am.listenHost, sock, session: am.session };
+          this.agents.get(am.workerId)?.sock.socket.destroy();
+          this.agents.set(am.workerId, agent);
+          if (am.session) void this.onSession(agent, am.session);
+        } else if (agent) {
+          agent.session = undefined;
+        }
+        return;
+      }
+      if (!agent?.session) return;
+      this.runs.get(agent.session.plan)?.onWorkerMessage(agent, m as WorkerMessage);
+    });
+    sock.on('close', () => {
+      if (agent && this.agents.get(agent.workerId)?.sock === sock) this.agents.delete(agent.workerId);
+    });
+  }
+
+  private async onSession(agent: Agent, s: SessionInfo): Promise<void> {
+    const r = this.runs.get(s.plan) ?? (this.over.has(s.plan) ? undefined : await this.load(s.plan));
+    if (!r) {
+      // its plan is over: let the session go
+      agent.sock.sendControl({ type: 'shutdown', epoch: this.epoch });
+      return;
+    }
+    r.onAgentSession(agent, s);
+  }
+}
+
+/** GET /api/status?plan=NAME: the status mirror from the store (any master serves it). */
+async function serveStatus(cluster: Store, port: number, host: string): Promise<void> {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const reply = (code: number, body: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body) + '\n');
+    };
+    if (url.pathname !== '/api/status') return reply(404, { error: `no such resource ${url.pathname}; try /api/status?plan=NAME` });
+    const plan = url.searchParams.get('plan');
+    if (!plan) return reply(400, { error: 'missing query parameter plan' });
+    readStatus(cluster, plan)
+      .then((s) => (s ? reply(200, s) : reply(404, { error: `no plan ${plan}` })))
+      .catch((err: Error) => reply(503, { error: err.message }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host === '0.0.0.0' ? undefined : host, resolve);
+  });
+}
+
+/** The status of plan `name`: the leader's mirror, with the leader as it is now. */
+export async function readStatus(cluster: Store, name: string): Promise<Record<string, unknown> | undefined> {
+  const rec = await cluster.get(key.plan(name));
+  if (!rec) return undefined;
+  const status = (await readJson<Record<string, unknown>>(cluster, key.status(name))) ?? { step: 0, state: 'submitted', workers: [] };
+  const st = await readJson<PlanState>(cluster, key.state(name));
+  if (st && (st.state === 'finished' || st.state === 'failed' || st.state === 'interrupted')) status.state = st.state;
+  const lease = await cluster.readLease('leader');
+  const leader = await readJson<LeaderRecord>(cluster, key.leader);
+  status.leader = lease && leader && leader.epoch === lease.epoch ? { pid: leader.pid, host: leader.host, epoch: leader.epoch } : null;
+  if (st?.message) status.message = st.message;
+  return status;
+}

@@ -1,0 +1,403 @@
+/**
+ * The leader's side of one submitted plan in distributed mode. Everything a later leader needs is in
+ * the store (layout.ts): the plan record (scenario, partition, slot of each part), the plan state
+ * (which registered worker hosts each slot and where, the committed checkpoint) and the checkpoints
+ * themselves (which parts wrote which step). What lives only here is rebuilt from the workers' hellos.
+ *
+ * Slots: parts are dealt to slots 0..S-1 at submit; each slot is hosted by one registered worker.
+ * The plan sessions on the workers name each other by slot, so a replacement worker takes over a
+ * slot exactly as a restarted process does in the embedded cluster (restore from the committed
+ * checkpoint, replay from the neighbours' logs, neighbours told by `peer-restart`).
+ */
+import type { FramedSocket } from '../frames.js';
+import type { MasterMessage, WorkerMessage } from '../protocol.js';
+import { decodeDump } from '../protocol.js';
+import type { Store } from '../store/store.js';
+import { openStore } from '../store/store.js';
+import { assertNever } from '../../errors.js';
+import { Network } from '../../sim/network.js';
+import { Demand } from '../../sim/demand.js';
+import { mergeDumps, type StateDump } from '../../sim/dump.js';
+import { summarizeDump } from '../../sim/summary.js';
+import type { LeaderMessage, SessionInfo } from './messages.js';
+import { PROJECT, json, key, type PlanRecord, type PlanState } from './layout.js';
+
+export interface Agent {
+  workerId: number;
+  pid: number;
+  host: string;
+  listenHost: string;
+  sock: FramedSocket;
+  /** the plan slot it hosts, as far as this leader knows */
+  session?: SessionInfo;
+}
+
+/** What a plan run needs from the leader's term. */
+export interface LeaderContext {
+  readonly epoch: number;
+  readonly cluster: Store;
+  readonly o: { storeUrl: string; log: (line: string) => void };
+  readonly agents: Map<number, Agent>;
+  readonly dead: Set<number>;
+  write(entries: { key: string; value: Buffer }[], deletes?: string[]): Promise<boolean>;
+  send(workerId: number, m: LeaderMessage | MasterMessage | Omit<Extract<MasterMessage, { type: 'plan' }>, 'spec'>): void;
+  idleAgents(): Agent[];
+  leaderInfo(): { pid: number; host: string; epoch: number };
+}
+
+type Hello = Extract<WorkerMessage, { type: 'hello' }>;
+
+export class PlanRun {
+  /** finished or failed: the leader forgets the run */
+  over = false;
+  private readonly st: PlanState;
+  private readonly name: string;
+  private readonly slots: number;
+  /** this term's knowledge of each slot's session: its hello, with the host peers reach it on */
+  private readonly hello: ((Hello & { reach: string }) | undefined)[];
+  private readonly ready = new Set<number>();
+  private startSent = false;
+  /** checkpoint step → parts that wrote it */
+  private readonly written = new Map<number, Set<number>>();
+  private readonly slotStep: number[];
+  private stepSeconds = 0;
+  private finishing = false;
+  private dirty = true;
+  private waitingLogged = false;
+  private planStore: Store | undefined;
+  private readonly endStep: number;
+
+  constructor(
+    private readonly ctx: LeaderContext,
+    private readonly rec: PlanRecord,
+    st: PlanState | undefined,
+  ) {
+    this.name = rec.name;
+    this.slots = rec.slots;
+    this.st = st ?? {
+      state: 'submitted',
+      committed: 0,
+      slotWorker: Array<number>(rec.slots).fill(-1),
+      slotAddress: Array<null>(rec.slots).fill(null),
+      startedAt: 0,
+      epoch: ctx.epoch,
+    };
+    this.hello = Array(rec.slots).fill(undefined);
+    this.slotStep = Array<number>(rec.slots).fill(this.st.committed);
+    this.endStep = Math.ceil((rec.spec.end! - rec.spec.begin) / rec.spec.stepLength - 1e-9);
+    this.startSent = this.st.startedAt > 0;
+  }
+
+  /** Registry ids of the workers hosting this plan's slots. */
+  workers(): number[] {
+    return this.st.slotWorker.filter((w) => w >= 0);
+  }
+
+  /** A new leader carries on: commits any checkpoint every part wrote meanwhile. */
+  async takeOver(): Promise<void> {
+    this.planStore = await openStore(this.ctx.o.storeUrl, { project: PROJECT, plan: this.name });
+    if (this.st.state === 'running' || this.st.state === 'interrupted') {
+      for (const k of await this.planStore.list('checkpoint/')) {
+        const [, step, part] = /^checkpoint\/(\d+)\/part-(\d+)$/.exec(k) ?? [];
+        if (step !== undefined && part !== undefined) this.noteCheckpoint(Number(part), Number(step));
+      }
+      this.ctx.o.log(`leader epoch ${this.ctx.epoch}: carrying on plan ${this.name} (${this.st.state}, committed step ${this.st.committed})`);
+    }
+  }
+
+  /** An agent told this leader about its session of this plan (after a leader change). */
+  onAgentSession(a: Agent, s: SessionInfo): void {
+    if (this.st.slotWorker[s.slot] !== a.workerId) {
+      this.ctx.send(a.workerId, { type: 'shutdown' }); // a slot it no longer hosts
+      return;
+    }
+    if (!s.hello) return; // still starting: its hello comes through the relay
+    if (s.planned && this.st.startedAt > 0) {
+      this.hello[s.slot] = { ...s.hello, reach: a.listenHost };
+      this.slotStep[s.slot] = Math.max(this.slotStep[s.slot]!, this.st.committed);
+    } else {
+      this.onHello(s.slot, a, s.hello);
+    }
+  }
+
+  onWorkerMessage(a: Agent, m: WorkerMessage): void {
+    const slot = a.session?.slot;
+    if (slot === undefined || this.st.slotWorker[slot] !== a.workerId || this.over) return;
+    switch (m.type) {
+      case 'hello':
+        this.onHello(slot, a, m);
+        break;
+      case 'ready':
+        this.ready.add(slot);
+        if (this.ready.size === this.slots && !this.startSent) {
+          this.startSent = true;
+          this.forSlots((w) => this.ctx.send(w, { type: 'start' }));
+          this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} running on workers ${this.st.slotWorker.join(', ')}`);
+        }
+        break;
+      case 'status':
+        this.slotStep[slot] = Math.min(...m.parts.map((p) => p.step));
+        break;
+      case 'checkpoint':
+        this.noteCheckpoint(m.part, m.step);
+        break;
+      case 'done':
+        this.stepSeconds = Math.max(this.stepSeconds, m.stepSeconds);
+        this.slotStep[slot] = this.endStep;
+        break;
+      case 'failed':
+        void this.fail(`slot ${slot} (worker ${a.workerId}): ${m.message}`);
+        break;
+      default:
+        assertNever(m, 'worker message');
+    }
+  }
+
+  onWorkerDead(id: number): void {
+    for (let s = 0; s < this.slots; s++) {
+      if (this.st.slotWorker[s] !== id) continue;
+      this.hello[s] = undefined;
+      this.ready.delete(s);
+    }
+  }
+
+  async tick(): Promise<void> {
+    if (this.over) return;
+    switch (this.st.state) {
+      case 'submitted':
+        await this.assignAll();
+        break;
+      case 'running':
+      case 'interrupted':
+        await this.recover();
+        if (!this.finishing && (await this.ctx.cluster.list(key.dumps(this.name))).length === this.rec.parts) await this.finish();
+        break;
+      case 'finished':
+      case 'failed':
+        this.over = true;
+        return;
+      default:
+        assertNever(this.st.state, 'plan state');
+    }
+    if (!this.over) await this.writeState();
+  }
+
+  // ---- starting ----
+
+  private async assignAll(): Promise<void> {
+    const idle = this.ctx.idleAgents();
+    if (idle.length < this.slots) {
+      if (!this.waitingLogged) this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} waits for ${this.slots} idle workers (${idle.length} now)`);
+      this.waitingLogged = true;
+      return;
+    }
+    this.st.slotWorker = idle.slice(0, this.slots).map((a) => a.workerId);
+    this.st.state = 'running';
+    this.dirty = true;
+    if (!(await this.writeState())) return;
+    for (let s = 0; s < this.slots; s++) this.assign(s, this.ctx.agents.get(this.st.slotWorker[s]!)!);
+  }
+
+  private assign(slot: number, a: Agent): void {
+    a.session = { plan: this.name, slot, planned: false, done: false };
+    this.ctx.send(a.workerId, { type: 'assign', epoch: this.ctx.epoch, plan: this.name, slot });
+  }
+
+  private onHello(slot: number, a: Agent, h: Hello): void {
+    const known = this.hello[slot];
+    if (known && known.port === h.port && known.pid === h.pid) return; // the same session, told twice
+    this.hello[slot] = { ...h, reach: a.listenHost };
+    this.st.slotAddress[slot] = { host: a.listenHost, port: h.port };
+    this.dirty = true;
+    if (this.st.startedAt === 0) {
+      if (this.hello.every((x) => x)) void this.sendPlans();
+    } else {
+      this.replaced(slot);
+    }
+  }
+
+  private async sendPlans(): Promise<void> {
+    this.st.startedAt = Date.now() + 500; // the workers need a moment to build their parts
+    this.dirty = true;
+    if (!(await this.writeState())) return;
+    for (let s = 0; s < this.slots; s++) this.ctx.send(this.st.slotWorker[s]!, this.planFor(s));
+  }
+
+  private planFor(slot: number, recoverFrom?: number): Omit<Extract<MasterMessage, { type: 'plan' }>, 'spec'> {
+    const r = this.rec;
+    return {
+      type: 'plan',
+      parts: r.parts,
+      junctionPart: r.junctionPart,
+      hosted: r.partSlot.flatMap((s, p) => (s === slot ? [p] : [])),
+      partWorker: r.partSlot,
+      peers: this.hello.flatMap((h, s) => (h && s !== slot ? [{ workerId: s, host: h.reach, port: h.port }] : [])),
+      check: false,
+      checkpointEvery: r.checkpointEvery,
+      store: { url: this.ctx.o.storeUrl, project: PROJECT, plan: this.name },
+      recoverFrom,
+      realtimeFactor: r.realtimeFactor,
+      startedAt: this.st.startedAt,
+    };
+  }
+
+  // ---- recovery ----
+
+  /** A replacement session said hello: its plan from the committed checkpoint; the others reconnect. */
+  private replaced(slot: number): void {
+    const h = this.hello[slot]!;
+    this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} slot ${slot} restarts on worker ${this.st.slotWorker[slot]} from step ${this.st.committed}`);
+    this.ctx.send(this.st.slotWorker[slot]!, this.planFor(slot, this.st.committed));
+    this.forSlots((w, s) => {
+      if (s !== slot && this.hello[s]) this.ctx.send(w, { type: 'peer-restart', workerId: slot, host: h.reach, port: h.port, step: this.st.committed });
+    });
+  }
+
+  private async recover(): Promise<void> {
+    if (this.st.startedAt === 0) return;
+    const lost = [...Array(this.slots).keys()].filter((s) => {
+      const w = this.st.slotWorker[s]!;
+      return w < 0 || this.ctx.dead.has(w);
+    });
+    if (lost.length === 0) {
+      // an assignment this leader never saw acknowledged (a leader change in between): say it again
+      for (let s = 0; s < this.slots; s++) {
+        const a = this.ctx.agents.get(this.st.slotWorker[s]!);
+        if (a && !a.session) this.assign(s, a);
+      }
+      return;
+    }
+    if (lost.length === this.slots && this.st.state === 'running') {
+      this.st.state = 'interrupted';
+      this.dirty = true;
+      this.ctx.o.log(`leader epoch ${this.ctx.epoch}: every worker of plan ${this.name} is gone; run "tessds resume --plan ${this.name}"`);
+      return;
+    }
+    const deletes: string[] = [];
+    if (this.st.state === 'interrupted') {
+      if (!(await this.ctx.cluster.get(key.resume(this.name)))) return;
+      deletes.push(key.resume(this.name));
+    }
+    const idle = this.ctx.idleAgents();
+    if (idle.length < lost.length) {
+      if (!this.waitingLogged) this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} waits for ${lost.length} idle worker(s) to replace lost ones`);
+      this.waitingLogged = true;
+      return;
+    }
+    this.waitingLogged = false;
+    lost.forEach((s, i) => {
+      this.st.slotWorker[s] = idle[i]!.workerId;
+      this.st.slotAddress[s] = null;
+      this.hello[s] = undefined;
+    });
+    this.st.state = 'running';
+    this.dirty = true;
+    if (!(await this.writeState(deletes))) return;
+    lost.forEach((s, i) => this.assign(s, idle[i]!));
+  }
+
+  // ---- checkpoints ----
+
+  private noteCheckpoint(part: number, step: number): void {
+    let set = this.written.get(step);
+    if (!set) this.written.set(step, (set = new Set()));
+    set.add(part);
+    if (set.size < this.rec.parts || step <= this.st.committed) return;
+    const old = this.st.committed;
+    this.st.committed = step;
+    this.dirty = true;
+    for (const k of [...this.written.keys()]) if (k <= step) this.written.delete(k);
+    void this.writeState().then((ok) => {
+      if (!ok) return;
+      this.forSlots((w) => this.ctx.send(w, { type: 'committed', step }));
+      // R11: checkpoints older than the committed one go (only ever below a committed step, so even
+      // a deposed leader's late clean-up cannot remove what a newer leader relies on)
+      if (old > 0 && this.planStore) {
+        const store = this.planStore;
+        store
+          .list('checkpoint/')
+          .then((keys) => store.delete(keys.filter((k) => Number(k.split('/')[1]) < step)))
+          .catch(() => undefined); // retried at the next commit
+      }
+    });
+  }
+
+  // ---- the end ----
+
+  private async finish(): Promise<void> {
+    this.finishing = true;
+    const dumps: StateDump[] = [];
+    for (const k of await this.ctx.cluster.list(key.dumps(this.name))) {
+      const b = await this.ctx.cluster.get(k);
+      if (b) dumps.push(decodeDump(b).dump);
+    }
+    const spec = this.rec.spec;
+    const net = new Network(spec.net);
+    const demand = new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
+    const dump = mergeDumps(dumps, demand.count);
+    const wall = this.st.startedAt > 0 ? (Date.now() - this.st.startedAt) / 1000 : 0;
+    const summary = summarizeDump(dump, demand, spec.stepLength, wall, this.stepSeconds);
+    this.st.state = 'finished';
+    for (let s = 0; s < this.slots; s++) this.slotStep[s] = dump.step;
+    this.dirty = true;
+    if (!(await this.writeState([], [{ key: key.summary(this.name), value: json(summary) }]))) {
+      this.finishing = false;
+      return;
+    }
+    this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} finished, state hash ${summary.stateHash}`);
+    this.end();
+  }
+
+  private async fail(message: string): Promise<void> {
+    this.st.state = 'failed';
+    this.st.message = message;
+    this.dirty = true;
+    this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} failed: ${message}`);
+    if (await this.writeState()) this.end();
+  }
+
+  private end(): void {
+    this.over = true;
+    this.forSlots((w) => this.ctx.send(w, { type: 'shutdown' }));
+    for (const w of this.st.slotWorker) {
+      const a = this.ctx.agents.get(w);
+      if (a?.session?.plan === this.name) a.session = undefined;
+    }
+    void this.planStore?.close();
+  }
+
+  // ---- the store ----
+
+  /** Writes the status mirror, and the plan state when it changed; false when fenced. */
+  private async writeState(deletes: string[] = [], extra: { key: string; value: Buffer }[] = []): Promise<boolean> {
+    const entries = [{ key: key.status(this.name), value: json(this.status()) }, ...extra];
+    const dirty = this.dirty;
+    if (dirty) entries.push({ key: key.state(this.name), value: json({ ...this.st, epoch: this.ctx.epoch }) });
+    const ok = await this.ctx.write(entries, deletes);
+    if (ok && dirty) this.dirty = false;
+    return ok;
+  }
+
+  private status() {
+    const workers = this.st.slotWorker.map((w, s) => {
+      const a = this.ctx.agents.get(w);
+      const h = this.hello[s];
+      const step = this.slotStep[s]!;
+      const state = this.st.state === 'finished' ? 'finished' : !h ? 'starting' : step >= this.endStep ? 'finished' : 'running';
+      return { id: w, slot: s, pid: h?.pid ?? a?.pid ?? 0, host: a?.host ?? h?.host ?? '', parts: this.rec.partSlot.flatMap((x, p) => (x === s ? [p] : [])), step, state };
+    });
+    return {
+      step: Math.min(...this.slotStep),
+      state: this.st.state,
+      committed: this.st.committed,
+      workers,
+      leader: this.ctx.leaderInfo(),
+    };
+  }
+
+  private forSlots(f: (workerId: number, slot: number) => void): void {
+    this.st.slotWorker.forEach((w, s) => {
+      if (w >= 0) f(w, s);
+    });
+  }
+}
