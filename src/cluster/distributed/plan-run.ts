@@ -36,7 +36,7 @@ export interface Agent {
 export interface LeaderContext {
   readonly epoch: number;
   readonly cluster: Store;
-  readonly o: { storeUrl: string; log: (line: string) => void };
+  readonly o: { storeUrl: string; heartbeatMs: number; log: (line: string) => void };
   readonly agents: Map<number, Agent>;
   readonly dead: Set<number>;
   write(entries: { key: string; value: Buffer }[], deletes?: string[]): Promise<boolean>;
@@ -238,6 +238,7 @@ export class PlanRun {
       recoverFrom,
       realtimeFactor: r.realtimeFactor,
       startedAt: this.st.startedAt,
+      heartbeatMs: this.ctx.o.heartbeatMs,
     };
   }
 
