@@ -1,0 +1,292 @@
+/**
+ * Distributed mode on a real redis-server (started here on a free port, AOF with fsync always) with
+ * real `tessds master` and `tessds worker` processes, killed with SIGKILL or paused with SIGSTOP.
+ * Golden value: the state hash of `tessds run` on the same scenario in one process.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RedisServer, redisMissing } from '../src/cluster/store/redis-server.testing.js';
+import { openCluster, key, type LeaderRecord, type PlanState } from '../src/cluster/distributed/layout.js';
+import type { Store } from '../src/cluster/store/store.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = join(root, 'dist/src/cli/main.js');
+const cfg = join(root, 'test/fixtures/rand4/scenario.sumocfg');
+const END = '300';
+const skip = redisMissing ?? false;
+
+let expectedHash: string | undefined;
+function faultFreeHash(): string {
+  if (expectedHash) return expectedHash;
+  const r = spawnSync(process.execPath, [cli, 'run', cfg, '--end', END, '--summary', '-'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return (expectedHash = JSON.parse(r.stdout).stateHash as string);
+}
+
+interface Proc {
+  child: ChildProcess;
+  pid: number;
+  log: () => string;
+  exited: Promise<number | null>;
+}
+
+interface Status {
+  step: number;
+  state: string;
+  workers: { id: number; pid: number; step: number; state: string }[];
+  leader: { pid: number; host: string; epoch: number } | null;
+}
+
+/** A cluster of processes on one Redis; everything it started is SIGKILLed by close(). */
+class Cluster {
+  readonly redis = new RedisServer();
+  readonly procs: Proc[] = [];
+  store!: Store;
+
+  async start(masters: number, workers: number): Promise<void> {
+    await this.redis.start();
+    this.store = await openCluster(this.redis.url);
+    for (let i = 0; i < masters; i++) this.master();
+    for (let i = 0; i < workers; i++) this.worker();
+  }
+
+  spawn(args: string[]): Proc {
+    const child = spawn(process.execPath, [cli, ...args, '--store', this.redis.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const p = { child, pid: child.pid!, log: () => out, exited: new Promise<number | null>((r) => child.on('exit', (code) => r(code))) };
+    this.procs.push(p);
+    return p;
+  }
+
+  master(): Proc {
+    return this.spawn(['master', '--lease-ms', '1000', '--heartbeat-ms', '250']);
+  }
+
+  worker(): Proc {
+    return this.spawn(['worker', '--lease-ms', '1000', '--heartbeat-ms', '250']);
+  }
+
+  cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+    return spawnSync(process.execPath, [cli, ...args, '--store', this.redis.url], { encoding: 'utf8' });
+  }
+
+  submit(plan: string, workers: number): void {
+    const r = this.cli(['submit', cfg, '--end', END, '--plan', plan, '--workers', String(workers), '--checkpoint-every', '40', '--realtime-factor', '30']);
+    assert.equal(r.status, 0, r.stderr);
+  }
+
+  async status(plan: string): Promise<Status | undefined> {
+    const b = await this.store.get(key.status(plan));
+    return b ? (JSON.parse(b.toString()) as Status) : undefined;
+  }
+
+  async state(plan: string): Promise<PlanState | undefined> {
+    const b = await this.store.get(key.state(plan));
+    return b ? (JSON.parse(b.toString()) as PlanState) : undefined;
+  }
+
+  async leader(): Promise<LeaderRecord | undefined> {
+    const lease = await this.store.readLease('leader');
+    const b = await this.store.get(key.leader);
+    const rec = b ? (JSON.parse(b.toString()) as LeaderRecord) : undefined;
+    return lease && rec && rec.epoch === lease.epoch ? rec : undefined;
+  }
+
+  async waitStep(plan: string, step: number): Promise<Status> {
+    for (let i = 0; i < 2400; i++) {
+      const s = await this.status(plan);
+      if (s && s.state === 'running' && s.step >= step) return s;
+      await sleep(25);
+    }
+    throw new Error(`plan ${plan} did not reach step ${step}\n${this.logs()}`);
+  }
+
+  async waitResult(plan: string, command: 'wait' | 'resume' = 'wait'): Promise<string> {
+    const p = spawn(process.execPath, [cli, command, '--plan', plan, '--summary', '-', '--store', this.redis.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 90_000);
+    const code = await new Promise<number | null>((r) => p.on('exit', r));
+    clearTimeout(timer);
+    assert.equal(code, 0, `tessds ${command} failed: ${err}\n${this.logs()}`);
+    return JSON.parse(out).stateHash as string;
+  }
+
+  logs(): string {
+    return this.procs.map((p) => `--- pid ${p.pid}\n${p.log()}`).join('\n');
+  }
+
+  killAll(): Promise<unknown> {
+    return Promise.all(
+      this.procs.map((p) => {
+        if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+        return p.exited;
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.killAll();
+    await this.store?.close();
+    await this.redis.destroy();
+  }
+}
+
+test('two masters, three workers: the leader SIGKILLed mid-run, the standby leads within 3 s; a woken old leader is fenced; fault-free hash', { skip, timeout: 180_000 }, async () => {
+  const expected = faultFreeHash();
+  const c = new Cluster();
+  try {
+    await c.start(2, 3);
+    c.submit('failover', 3);
+    await c.waitStep('failover', 120);
+
+    // the CLI's status JSON names the leader
+    const st = c.cli(['status', '--plan', 'failover', '--json']);
+    assert.equal(st.status, 0, st.stderr);
+    const s = JSON.parse(st.stdout) as Status;
+    assert.equal(s.state, 'running');
+    assert.equal(s.workers.length, 3);
+    assert.ok(s.leader, 'status names a leader');
+    const old = s.leader;
+    assert.ok(c.procs.some((p) => p.pid === old.pid));
+
+    process.kill(old.pid, 'SIGKILL');
+    const killedAt = Date.now();
+    let next: LeaderRecord | undefined;
+    while (!(next = await c.leader()) || next.epoch <= old.epoch) await sleep(10);
+    const takeoverMs = Date.now() - killedAt;
+    process.stderr.write(`[distributed] takeover after leader SIGKILL: ${takeoverMs} ms (epoch ${old.epoch} → ${next.epoch})\n`);
+    assert.ok(takeoverMs < 3000, `the standby took ${takeoverMs} ms to lead`);
+    assert.notEqual(next.pid, old.pid);
+
+    // pause the new leader past its lease; a third master takes over; the paused one, woken, must not write
+    const third = c.master();
+    await sleep(500); // let it start competing
+    const stepBefore = (await c.status('failover'))!.step;
+    process.kill(next.pid, 'SIGSTOP');
+    let newest: LeaderRecord | undefined;
+    while (!(newest = await c.leader()) || newest.epoch <= next.epoch) await sleep(10);
+    assert.equal(newest.pid, third.pid);
+    process.kill(next.pid, 'SIGCONT');
+    const paused = c.procs.find((p) => p.pid === next!.pid)!;
+    while (!paused.log().includes(`lost leadership of epoch ${next.epoch}`)) await sleep(25);
+    // everything the plan wrote since is the newest leader's
+    await sleep(1000);
+    const after = (await c.status('failover'))!;
+    assert.equal(after.leader?.epoch, newest.epoch, 'the status mirror was written by the old leader');
+    assert.ok(after.step > stepBefore || after.state === 'finished');
+    assert.equal((await c.state('failover'))!.epoch, newest.epoch);
+
+    assert.equal(await c.waitResult('failover'), expected);
+  } finally {
+    await c.close();
+  }
+});
+
+test('a worker SIGKILLed mid-run: an idle registered worker takes its parts; fault-free hash', { skip, timeout: 180_000 }, async () => {
+  const expected = faultFreeHash();
+  const c = new Cluster();
+  try {
+    await c.start(1, 4);
+    c.submit('workerloss', 3);
+    const s = await c.waitStep('workerloss', 150);
+    const ids = s.workers.map((w) => w.id);
+    const victim = s.workers[1]!;
+    process.kill(victim.pid, 'SIGKILL');
+    assert.equal(await c.waitResult('workerloss'), expected);
+    const end = (await c.status('workerloss'))!;
+    const replacement = end.workers[1]!;
+    assert.notEqual(replacement.id, victim.id);
+    assert.ok(!ids.includes(replacement.id), 'the replacement was the idle worker');
+  } finally {
+    await c.close();
+  }
+});
+
+test('a worker paused (SIGSTOP) longer than its lease is replaced and, woken, fenced out; fault-free hash', { skip, timeout: 180_000 }, async () => {
+  const expected = faultFreeHash();
+  const c = new Cluster();
+  try {
+    await c.start(1, 4);
+    c.submit('paused', 3);
+    const s = await c.waitStep('paused', 150);
+    const victim = s.workers[0]!;
+    process.kill(victim.pid, 'SIGSTOP');
+    // replaced: slot 0 is hosted by another worker
+    for (;;) {
+      const now = (await c.state('paused'))!;
+      if (now.slotWorker[0] !== victim.id) break;
+      await sleep(25);
+    }
+    process.kill(victim.pid, 'SIGCONT');
+    const proc = c.procs.find((p) => p.pid === victim.pid)!;
+    assert.equal(await proc.exited, 3, 'the woken worker exits: fenced');
+    assert.match(proc.log(), /fenced out/);
+    assert.equal(await c.waitResult('paused'), expected);
+  } finally {
+    await c.close();
+  }
+});
+
+test('total crash: every process and Redis SIGKILLed, Redis restarted from its AOF, processes restarted, resume: fault-free hash', { skip, timeout: 180_000 }, async () => {
+  const expected = faultFreeHash();
+  const c = new Cluster();
+  try {
+    await c.start(2, 3);
+    c.submit('crash', 3);
+    for (;;) {
+      const st = await c.state('crash');
+      if (st && st.committed >= 80) break;
+      await sleep(25);
+    }
+    const before = (await c.status('crash'))!;
+    assert.ok(before.step < 600, 'the plan ended before the crash');
+    await Promise.all([c.killAll(), c.redis.kill()]);
+
+    await c.redis.start(); // same port and directory: the AOF is replayed
+    c.master();
+    c.master();
+    for (let i = 0; i < 3; i++) c.worker();
+    // the new leader finds every worker of the plan gone and waits for resume
+    for (;;) {
+      const st = await c.state('crash');
+      if (st?.state === 'interrupted') break;
+      await sleep(50);
+    }
+    assert.equal(await c.waitResult('crash', 'resume'), expected);
+  } finally {
+    await c.close();
+  }
+});
+
+test('CLI: bad flags and an unreachable store are one line and exit 2', { skip }, async () => {
+  const c = new Cluster();
+  try {
+    await c.redis.start();
+    const bad = (args: string[], pattern: RegExp) => {
+      const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    };
+    bad(['status', '--plan', 'x', '--store', 'redis://127.0.0.1:1'], /^tessds: --store redis:\/\/127\.0\.0\.1:1: cannot reach/);
+    bad(['status', '--plan', 'nope', '--store', c.redis.url], /no such plan/);
+    bad(['status', '--plan', '_cluster', '--store', c.redis.url], /bad --plan "_cluster"/);
+    bad(['submit', cfg, '--store', c.redis.url], /--plan is required/);
+    bad(['master', '--store', c.redis.url, '--lease-ms', '100', '--heartbeat-ms', '200'], /--heartbeat-ms 200 must be below --lease-ms 100/);
+    bad(['worker', '--store', 'ftp://x'], /bad store URL/);
+    const ok = c.cli(['submit', cfg, '--end', '10', '--plan', 'dup']);
+    assert.equal(ok.status, 0, ok.stderr);
+    bad(['submit', cfg, '--end', '10', '--plan', 'dup', '--store', c.redis.url], /a plan of that name exists/);
+  } finally {
+    await c.close();
+  }
+});
