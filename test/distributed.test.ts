@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisServer, redisMissing } from '../src/cluster/store/redis-server.testing.js';
+import { RedisServer, freePort, redisMissing } from '../src/cluster/store/redis-server.testing.js';
 import { openCluster, key, type LeaderRecord, type PlanState } from '../src/cluster/distributed/layout.js';
 import type { Store } from '../src/cluster/store/store.js';
 
@@ -64,8 +64,8 @@ class Cluster {
     return p;
   }
 
-  master(): Proc {
-    return this.spawn(['master', '--lease-ms', '1000', '--heartbeat-ms', '250']);
+  master(extra: string[] = []): Proc {
+    return this.spawn(['master', '--lease-ms', '1000', '--heartbeat-ms', '250', ...extra]);
   }
 
   worker(): Proc {
@@ -195,9 +195,29 @@ test('a worker SIGKILLed mid-run: an idle registered worker takes its parts; fau
   const expected = faultFreeHash();
   const c = new Cluster();
   try {
-    await c.start(1, 4);
+    const httpPort = await freePort();
+    await c.start(0, 4);
+    c.master(['--http', String(httpPort)]);
     c.submit('workerloss', 3);
     const s = await c.waitStep('workerloss', 150);
+    // the same status over HTTP
+    const api = async (q: string) => {
+      for (;;) {
+        try {
+          return await fetch(`http://127.0.0.1:${httpPort}/api/status${q}`);
+        } catch {
+          await sleep(50); // still starting
+        }
+      }
+    };
+    const res = await api('?plan=workerloss');
+    assert.equal(res.status, 200);
+    const viaHttp = (await res.json()) as Status;
+    assert.equal(viaHttp.workers.length, 3);
+    assert.equal(typeof viaHttp.step, 'number');
+    assert.ok(viaHttp.leader && viaHttp.leader.epoch >= 1);
+    assert.equal((await api('?plan=nope')).status, 404);
+    assert.equal((await api('')).status, 400);
     const ids = s.workers.map((w) => w.id);
     const victim = s.workers[1]!;
     process.kill(victim.pid, 'SIGKILL');
@@ -283,6 +303,7 @@ test('CLI: bad flags and an unreachable store are one line and exit 2', { skip }
     bad(['submit', cfg, '--store', c.redis.url], /--plan is required/);
     bad(['master', '--store', c.redis.url, '--lease-ms', '100', '--heartbeat-ms', '200'], /--heartbeat-ms 200 must be below --lease-ms 100/);
     bad(['worker', '--store', 'ftp://x'], /bad store URL/);
+    bad(['worker', '--store', c.redis.url, '--listen', 'host:99999'], /--listen host:99999: expected HOST or HOST:PORT/);
     const ok = c.cli(['submit', cfg, '--end', '10', '--plan', 'dup']);
     assert.equal(ok.status, 0, ok.stderr);
     bad(['submit', cfg, '--end', '10', '--plan', 'dup', '--store', c.redis.url], /a plan of that name exists/);

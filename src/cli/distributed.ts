@@ -46,14 +46,15 @@ export function registerDistributed(program: Command): void {
     .command('master')
     .description('a master of distributed mode: run two or more; one leads (lease with epoch), the others stand by')
     .option('--store <url>', 'the shared store: redis://host:port (or file:DIR on one machine)')
-    .option('--listen <host>', 'address workers reach this master on (default 127.0.0.1)', '127.0.0.1')
+    .option('--listen <host[:port]>', 'address workers reach this master on while it leads (default 127.0.0.1, any free port)', '127.0.0.1')
     .option('--http <port>', 'serve GET /api/status?plan=NAME on this port', numberOption({ integer: true, min: 0 }))
     .option('--lease-ms <ms>', LEASE_HELP, numberOption({ integer: true, positive: true }))
     .option('--heartbeat-ms <ms>', HEARTBEAT_HELP, numberOption({ integer: true, positive: true }))
     .action(async (opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number }) => {
       const t = timings(opts);
+      const { host, port } = hostPort(opts.listen);
       const cluster = await open(opts.store);
-      await runMaster({ cluster, storeUrl: opts.store!, listenHost: opts.listen, httpPort: opts.http, ...t, log });
+      await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, httpPort: opts.http, ...t, log });
       await new Promise(() => {}); // runs until killed
     });
 
@@ -61,14 +62,14 @@ export function registerDistributed(program: Command): void {
     .command('worker')
     .description('a worker of distributed mode: registers in the store, follows the leader, hosts parts it is given')
     .option('--store <url>', 'the shared store: redis://host:port (or file:DIR on one machine)')
-    .option('--listen <host>', 'address other workers reach this one on (default 127.0.0.1)', '127.0.0.1')
+    .option('--listen <host[:port]>', 'address other workers reach this one on; port for their border messages (default 127.0.0.1, any free port)', '127.0.0.1')
     .option('--lease-ms <ms>', LEASE_HELP, numberOption({ integer: true, positive: true }))
     .option('--heartbeat-ms <ms>', HEARTBEAT_HELP, numberOption({ integer: true, positive: true }))
     .action(async (opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number }) => {
       const t = timings(opts);
-      if (opts.listen.includes(':')) throw new UsageError(`--listen ${opts.listen}: give a host only; the port is chosen per plan`);
+      const { host, port } = hostPort(opts.listen);
       const cluster = await open(opts.store);
-      await runAgent({ cluster, listenHost: opts.listen, ...t, log });
+      await runAgent({ cluster, listenHost: host, listenPort: port, ...t, log });
       await new Promise(() => {});
     });
 
@@ -187,6 +188,14 @@ export function registerDistributed(program: Command): void {
       });
   waitCommand('wait', 'wait until a plan finishes; print or write its summary');
   waitCommand('resume', 'after a total crash (every worker gone): restart a plan from its last committed checkpoint, then wait');
+}
+
+/** "host" or "host:port" (port 1..65535). */
+function hostPort(v: string): { host: string; port?: number } {
+  const m = /^([^:\s]+)(?::(\d+))?$/.exec(v);
+  const port = m?.[2] === undefined ? undefined : Number(m[2]);
+  if (!m || (port !== undefined && !(port >= 1 && port <= 65535))) throw new UsageError(`--listen ${v}: expected HOST or HOST:PORT`);
+  return { host: m[1]!, port };
 }
 
 function required(v: string | undefined, flag: string): string {

@@ -31,6 +31,8 @@ export interface WorkerOptions {
   masterPort: number;
   workerId: number;
   listenHost: string;
+  /** port for border messages from peers (default 0: any free port) */
+  listenPort?: number;
   /** running inside the master's process: never exit the process, report failures by throwing */
   inProcess?: boolean;
 }
@@ -140,7 +142,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     }
   };
 
-  const { server, port } = await listen(o.listenHost, 0, (sock) => {
+  const { server, port } = await listen(o.listenHost, o.listenPort ?? 0, (sock) => {
     sock.once('frame', (kind, payload) => {
       if (kind !== FrameKind.control) return sock.close();
       const m = JSON.parse(payload.toString()) as PeerMessage;

@@ -26,6 +26,8 @@ export interface AgentOptions {
   cluster: Store;
   /** address peers reach this worker's border-message port on */
   listenHost: string;
+  /** port for border messages (default 0: a free port per plan session) */
+  listenPort?: number;
   leaseMs: number;
   heartbeatMs: number;
   log: (line: string) => void;
@@ -178,7 +180,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     const s: Session = { plan, slot, planned: false, done: false, writes: Promise.resolve() };
     session = s;
     o.log(`worker ${workerId}: hosting slot ${slot} of plan ${plan}`);
-    runWorker({ masterHost: '127.0.0.1', masterPort: relay.port, workerId: slot, listenHost: o.listenHost, inProcess: true }).catch((err: Error) => {
+    runWorker({ masterHost: '127.0.0.1', masterPort: relay.port, workerId: slot, listenHost: o.listenHost, listenPort: o.listenPort, inProcess: true }).catch((err: Error) => {
       o.log(`worker ${workerId}: session of ${plan} failed: ${err.message}`);
       toLeader({ type: 'failed', workerId: slot, message: err.message });
     });

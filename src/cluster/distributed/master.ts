@@ -27,6 +27,8 @@ export interface MasterOptions {
   storeUrl: string;
   /** address workers reach the control port on */
   listenHost: string;
+  /** the control port (default 0: a free port per term; the leader record tells workers) */
+  listenPort?: number;
   httpPort?: number;
   leaseMs: number;
   heartbeatMs: number;
@@ -95,7 +97,7 @@ class LeaderTerm implements LeaderContext {
   }
 
   async start(): Promise<void> {
-    const { server, port } = await listen(this.o.listenHost, 0, (sock) => this.onConnection(sock));
+    const { server, port } = await listen(this.o.listenHost, this.o.listenPort ?? 0, (sock) => this.onConnection(sock));
     this.server = server;
     if (this.stopped) return void server.close();
     const rec: LeaderRecord = { epoch: this.epoch, pid: process.pid, host: os.hostname(), address: { host: this.o.listenHost, port } };
