@@ -16,6 +16,7 @@ import { FrameKind, listen, type FramedSocket } from './frames.js';
 import { assertNever, decodeDump, type MasterMessage, type NetFault, type WorkerMessage } from './protocol.js';
 import { StatusWriter, type WorkerStatus } from './status.js';
 import { CheckCollector } from './check.js';
+import { CheckpointCommits, deleteCheckpointsBefore } from './commits.js';
 import { runWorker } from './worker.js';
 import { openStore } from './store/store.js';
 import { mkdtempSync } from 'node:fs';
@@ -91,8 +92,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const storeNs = { project: 'tessds', plan: o.plan ?? `run-${process.pid}` };
   const store = storeUrl ? await openStore(storeUrl, storeNs) : undefined;
   /** checkpoint step → parts that wrote it */
-  const written = new Map<number, Set<number>>();
-  let committed = 0;
+  const commits = new CheckpointCommits(plan.parts);
   let recoveries = 0;
   const recovering = new Set<number>();
   /** wall-clock origin of --realtime-factor pacing (set when the plan goes out) */
@@ -206,7 +206,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         status.update({ recoveries });
         recovering.add(w);
         hellos.delete(w);
-        if (process.env.TESSDS_TIMING) process.stderr.write(`[recovery] worker ${w} (pid ${child.pid}) lost (${signal ?? code}); restarting from step ${committed}\n`);
+        if (process.env.TESSDS_TIMING) process.stderr.write(`[recovery] worker ${w} (pid ${child.pid}) lost (${signal ?? code}); restarting from step ${commits.committed}\n`);
         startWorker(w);
       });
       children.push(child);
@@ -217,7 +217,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     function markLost(w: number, why: string) {
       const ws = workerStatus.get(w);
       const reached = Math.max(0, ...[...workerStatus.values()].map((x) => x.step));
-      lostInfo.set(w, { at: Date.now(), catchUp: reached, from: committed });
+      lostInfo.set(w, { at: Date.now(), catchUp: reached, from: commits.committed });
       if (ws) ws.state = 'lost';
       status.event({ type: 'worker-lost', worker: w, pid: ws?.pid, step: reached, detail: why });
       status.update({ workers: [...workerStatus.values()] });
@@ -270,30 +270,20 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         ws.pid = h.pid;
         ws.state = 'recovering';
       }
-      sockets.get(h.workerId)!.sendControl(planFor(h.workerId, committed));
+      sockets.get(h.workerId)!.sendControl(planFor(h.workerId, commits.committed));
       for (const [w, sock] of sockets) {
-        if (w !== h.workerId) sock.sendControl({ type: 'peer-restart', workerId: h.workerId, host: '127.0.0.1', port: h.port, step: committed } satisfies MasterMessage);
+        if (w !== h.workerId) sock.sendControl({ type: 'peer-restart', workerId: h.workerId, host: '127.0.0.1', port: h.port, step: commits.committed } satisfies MasterMessage);
       }
     }
 
     function onCheckpoint(part: number, step: number) {
-      let set = written.get(step);
-      if (!set) written.set(step, (set = new Set()));
-      set.add(part);
-      if (set.size < plan.parts || step <= committed) return;
-      const old = committed;
-      committed = step;
+      const old = commits.committed;
+      if (!commits.note(part, step)) return;
       status.event({ type: 'checkpoint', step });
       status.update({ committedCheckpoint: step });
-      for (const k of [...written.keys()]) if (k <= step) written.delete(k);
       for (const sock of sockets.values()) sock.sendControl({ type: 'committed', step } satisfies MasterMessage);
       // R11: the master deletes checkpoints older than the committed one
-      if (old > 0 && store) {
-        store
-          .list('checkpoint/')
-          .then((keys) => store.delete(keys.filter((k) => Number(k.split('/')[1]) < step)))
-          .catch(() => {}); // a failed clean-up is retried at the next commit
-      }
+      if (old > 0 && store) deleteCheckpointsBefore(store, step);
     }
 
     const workerStatus = new Map<number, WorkerStatus>();

@@ -13,6 +13,7 @@ import { Demand } from '../sim/demand.js';
 import { dumpState } from '../sim/dump.js';
 import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart, type PartLayout } from '../sim/partition.js';
 import { openStore, type Store } from './store/store.js';
+import { checkpointKey } from './commits.js';
 import { FrameKind, FramedSocket, connect, listen } from './frames.js';
 import { assertNever, encodeDump, type MasterMessage, type NetFault, type PeerMessage } from './protocol.js';
 
@@ -433,6 +434,4 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
 /** how long checkpoint writes may keep failing (store unreachable) before the worker gives up */
 const STORE_GIVE_UP_MS = 120_000;
 
-export function checkpointKey(step: number, part: number): string {
-  return `checkpoint/${String(step).padStart(9, '0')}/part-${part}`;
-}
+export { checkpointKey };

@@ -64,6 +64,7 @@ class LeaderTerm implements LeaderContext {
   private server: Server | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly since = Date.now();
 
   constructor(
     readonly o: MasterOptions,
@@ -128,7 +129,9 @@ class LeaderTerm implements LeaderContext {
       const name = k.slice('plans/'.length);
       if (!this.runs.has(name) && !this.over.has(name)) await this.load(name);
     }
-    // liveness: a worker whose lease expired is dead; taking its lease fences it out
+    // liveness: a worker whose lease expired is dead; taking its lease fences it out. Not in the
+    // term's first lease period: after a store outage workers need one heartbeat to renew.
+    if (Date.now() - this.since < this.o.leaseMs) return this.tickRuns();
     const ids = new Set<number>(this.agents.keys());
     for (const r of this.runs.values()) for (const w of r.workers()) ids.add(w);
     for (const id of ids) {
@@ -136,6 +139,10 @@ class LeaderTerm implements LeaderContext {
       const lease = await this.cluster.readLease(key.workerLease(id));
       if (lease === undefined || lease.owner.startsWith(FENCED)) await this.declareDead(id, lease !== undefined);
     }
+    await this.tickRuns();
+  }
+
+  private async tickRuns(): Promise<void> {
     for (const [name, r] of this.runs) {
       if (this.stopped) return;
       await r.tick();

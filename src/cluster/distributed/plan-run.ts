@@ -15,10 +15,12 @@ import { decodeDump } from '../protocol.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 import { assertNever } from '../../errors.js';
+import { CheckpointCommits, deleteCheckpointsBefore, parseCheckpointKey } from '../commits.js';
 import { Network } from '../../sim/network.js';
 import { Demand } from '../../sim/demand.js';
 import { mergeDumps, type StateDump } from '../../sim/dump.js';
 import { summarizeDump } from '../../sim/summary.js';
+import type { RunEvent } from '../status.js';
 import type { LeaderMessage, SessionInfo } from './messages.js';
 import { PROJECT, json, key, type PlanRecord, type PlanState } from './layout.js';
 
@@ -47,6 +49,9 @@ export interface LeaderContext {
 
 type Hello = Extract<WorkerMessage, { type: 'hello' }>;
 
+/** events kept in the status mirror */
+const MAX_EVENTS = 500;
+
 export class PlanRun {
   /** finished or failed: the leader forgets the run */
   over = false;
@@ -57,8 +62,7 @@ export class PlanRun {
   private readonly hello: ((Hello & { reach: string }) | undefined)[];
   private readonly ready = new Set<number>();
   private startSent = false;
-  /** checkpoint step → parts that wrote it */
-  private readonly written = new Map<number, Set<number>>();
+  private readonly commits: CheckpointCommits;
   private readonly slotStep: number[];
   private stepSeconds = 0;
   private finishing = false;
@@ -66,6 +70,11 @@ export class PlanRun {
   private waitingLogged = false;
   private planStore: Store | undefined;
   private readonly endStep: number;
+  /** the run's timeline, carried over from the previous leader's status mirror */
+  private events: RunEvent[] = [];
+  private recoveries = 0;
+  /** lost slots not yet caught up: when lost, the step the run had reached then, the restart step */
+  private readonly lostInfo = new Map<number, { at: number; catchUp: number; from: number }>();
 
   constructor(
     private readonly ctx: LeaderContext,
@@ -86,6 +95,7 @@ export class PlanRun {
     this.slotStep = Array<number>(rec.slots).fill(this.st.committed);
     this.endStep = Math.ceil((rec.spec.end! - rec.spec.begin) / rec.spec.stepLength - 1e-9);
     this.startSent = this.st.startedAt > 0;
+    this.commits = new CheckpointCommits(rec.parts, this.st.committed);
   }
 
   /** Registry ids of the workers hosting this plan's slots. */
@@ -96,10 +106,17 @@ export class PlanRun {
   /** A new leader carries on: commits any checkpoint every part wrote meanwhile. */
   async takeOver(): Promise<void> {
     this.planStore = await openStore(this.ctx.o.storeUrl, { project: PROJECT, plan: this.name });
+    const previous = await this.ctx.cluster.get(key.status(this.name));
+    if (previous) {
+      const p = JSON.parse(previous.toString()) as { events?: RunEvent[]; recoveries?: number };
+      this.events = p.events ?? [];
+      this.recoveries = p.recoveries ?? 0;
+    }
+    this.event({ type: 'leader', detail: JSON.stringify(this.ctx.leaderInfo()) });
     if (this.st.state === 'running' || this.st.state === 'interrupted') {
       for (const k of await this.planStore.list('checkpoint/')) {
-        const [, step, part] = /^checkpoint\/(\d+)\/part-(\d+)$/.exec(k) ?? [];
-        if (step !== undefined && part !== undefined) this.noteCheckpoint(Number(part), Number(step));
+        const c = parseCheckpointKey(k);
+        if (c) this.noteCheckpoint(c.part, c.step);
       }
       this.ctx.o.log(`leader epoch ${this.ctx.epoch}: carrying on plan ${this.name} (${this.st.state}, committed step ${this.st.committed})`);
     }
@@ -135,9 +152,19 @@ export class PlanRun {
           this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} running on workers ${this.st.slotWorker.join(', ')}`);
         }
         break;
-      case 'status':
-        this.slotStep[slot] = Math.min(...m.parts.map((p) => p.step));
+      case 'status': {
+        const step = Math.min(...m.parts.map((p) => p.step));
+        this.slotStep[slot] = step;
+        const lost = this.lostInfo.get(slot);
+        if (lost && step >= lost.catchUp) {
+          // recovered once its parts caught up with where the run was when it was lost
+          this.lostInfo.delete(slot);
+          this.recoveries++;
+          this.event({ type: 'worker-recovered', worker: a.workerId, pid: this.hello[slot]?.pid, step,
+            detail: JSON.stringify({ slot, replayedSteps: Math.max(0, lost.catchUp - lost.from), lostAt: lost.at }) });
+        }
         break;
+      }
       case 'checkpoint':
         this.noteCheckpoint(m.part, m.step);
         break;
@@ -156,6 +183,9 @@ export class PlanRun {
   onWorkerDead(id: number): void {
     for (let s = 0; s < this.slots; s++) {
       if (this.st.slotWorker[s] !== id) continue;
+      const reached = Math.max(...this.slotStep);
+      this.event({ type: 'worker-lost', worker: id, pid: this.hello[s]?.pid, step: this.slotStep[s], detail: `slot ${s}: lease expired` });
+      if (this.st.startedAt > 0) this.lostInfo.set(s, { at: Date.now(), catchUp: reached, from: this.st.committed });
       this.hello[s] = undefined;
       this.ready.delete(s);
     }
@@ -300,26 +330,15 @@ export class PlanRun {
   // ---- checkpoints ----
 
   private noteCheckpoint(part: number, step: number): void {
-    let set = this.written.get(step);
-    if (!set) this.written.set(step, (set = new Set()));
-    set.add(part);
-    if (set.size < this.rec.parts || step <= this.st.committed) return;
     const old = this.st.committed;
+    if (!this.commits.note(part, step)) return;
     this.st.committed = step;
+    this.event({ type: 'checkpoint', step });
     this.dirty = true;
-    for (const k of [...this.written.keys()]) if (k <= step) this.written.delete(k);
     void this.writeState().then((ok) => {
       if (!ok) return;
       this.forSlots((w) => this.ctx.send(w, { type: 'committed', step }));
-      // R11: checkpoints older than the committed one go (only ever below a committed step, so even
-      // a deposed leader's late clean-up cannot remove what a newer leader relies on)
-      if (old > 0 && this.planStore) {
-        const store = this.planStore;
-        store
-          .list('checkpoint/')
-          .then((keys) => store.delete(keys.filter((k) => Number(k.split('/')[1]) < step)))
-          .catch(() => undefined); // retried at the next commit
-      }
+      if (old > 0 && this.planStore) deleteCheckpointsBefore(this.planStore, step);
     });
   }
 
@@ -388,12 +407,21 @@ export class PlanRun {
       return { id: w, slot: s, pid: h?.pid ?? a?.pid ?? 0, host: a?.host ?? h?.host ?? '', parts: this.rec.partSlot.flatMap((x, p) => (x === s ? [p] : [])), step, state };
     });
     return {
+      plan: this.name,
       step: Math.min(...this.slotStep),
       state: this.st.state,
-      committed: this.st.committed,
       workers,
       leader: this.ctx.leaderInfo(),
+      recoveries: this.recoveries,
+      committedCheckpoint: this.st.committed,
+      events: this.events,
+      error: this.st.message,
     };
+  }
+
+  private event(e: Omit<RunEvent, 'at'>): void {
+    this.events.push({ at: Date.now(), ...e });
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
   }
 
   private forSlots(f: (workerId: number, slot: number) => void): void {
