@@ -194,6 +194,28 @@ test('two masters, three workers: the leader SIGKILLed mid-run, the standby lead
   }
 });
 
+test('the leader SIGKILLed while the plan starts (workers assigned, not yet stepping): the standby starts it; fault-free hash', { skip, timeout: 180_000 }, async () => {
+  const expected = faultFreeHash();
+  const c = new Cluster();
+  try {
+    await c.start(2, 3);
+    let leader: LeaderRecord | undefined;
+    while (!(leader = await c.leader())) await sleep(10);
+    c.submit('startup', 3);
+    for (;;) {
+      const st = await c.state('startup');
+      if (st?.state === 'running') break;
+      await sleep(5);
+    }
+    process.kill(leader.pid, 'SIGKILL');
+    const s = (await c.status('startup'))!;
+    assert.ok(s.step === 0, `the plan was already stepping (step ${s.step}): the kill came too late to test the start`);
+    assert.equal(await c.waitResult('startup'), expected);
+  } finally {
+    await c.close();
+  }
+});
+
 test('a worker SIGKILLed mid-run: an idle registered worker takes its parts; fault-free hash', { skip, timeout: 180_000 }, async () => {
   const expected = faultFreeHash();
   const c = new Cluster();

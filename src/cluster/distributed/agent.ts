@@ -40,6 +40,8 @@ interface Session {
   local?: FramedSocket;
   hello?: Extract<WorkerMessage, { type: 'hello' }>;
   planned: boolean;
+  ready: boolean;
+  started: boolean;
   done: boolean;
   /** dump writes in flight: 'done' is relayed after them */
   writes: Promise<unknown>;
@@ -84,7 +86,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
 
   const toLeader = (m: FromAgent) => leader?.sock.sendControl(m);
   const sessionInfo = (): SessionInfo | undefined =>
-    session && { plan: session.plan, slot: session.slot, port: session.hello?.port, hello: session.hello, planned: session.planned, done: session.done };
+    session && { plan: session.plan, slot: session.slot, port: session.hello?.port, hello: session.hello, planned: session.planned, ready: session.ready, started: session.started, done: session.done };
 
   const discover = async () => {
     if (connecting) return;
@@ -124,8 +126,9 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     }
     const mm = m as MasterMessage;
     if (!session?.local) return;
-    if (mm.type === 'plan') void sendPlan(session, mm);
-    else session.local.sendControl(mm);
+    if (mm.type === 'plan') return void sendPlan(session, mm);
+    if (mm.type === 'start') session.started = true;
+    session.local.sendControl(mm);
   };
 
   const sendPlan = async (s: Session, m: Extract<MasterMessage, { type: 'plan' }>) => {
@@ -136,6 +139,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       specs.set(s.plan, rec);
     }
     s.planned = true;
+    if (m.recoverFrom !== undefined) s.started = true; // a restored session starts by itself
     s.local?.sendControl({ ...m, spec: rec.spec });
   };
 
@@ -156,6 +160,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       if (kind !== FrameKind.control) return; // debug checks are not relayed
       const m = JSON.parse(payload.toString()) as WorkerMessage;
       if (m.type === 'hello') s.hello = m;
+      if (m.type === 'ready') s.ready = true;
       if (m.type === 'done') {
         void s.writes.then(() => {
           s.done = true;
@@ -177,7 +182,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       if (session.plan === plan && session.slot === slot) return;
       return o.log(`worker ${workerId}: assigned ${plan} slot ${slot} while hosting ${session.plan} slot ${session.slot}; ignored`);
     }
-    const s: Session = { plan, slot, planned: false, done: false, writes: Promise.resolve() };
+    const s: Session = { plan, slot, planned: false, ready: false, started: false, done: false, writes: Promise.resolve() };
     session = s;
     o.log(`worker ${workerId}: hosting slot ${slot} of plan ${plan}`);
     runWorker({ masterHost: '127.0.0.1', masterPort: relay.port, workerId: slot, listenHost: o.listenHost, listenPort: o.listenPort, inProcess: true }).catch((err: Error) => {

@@ -64,13 +64,17 @@ class LeaderTerm implements LeaderContext {
   private server: Server | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private readonly since = Date.now();
+  /** no worker is declared dead before this (ms since epoch): a new term, or the store just stalled,
+   *  leaves workers one lease to renew */
+  private graceUntil: number;
 
   constructor(
     readonly o: MasterOptions,
     private readonly election: LeaderElection,
     readonly epoch: number,
-  ) {}
+  ) {
+    this.graceUntil = Date.now() + o.leaseMs;
+  }
 
   get cluster(): Store {
     return this.o.cluster;
@@ -131,12 +135,18 @@ class LeaderTerm implements LeaderContext {
     }
     // liveness: a worker whose lease expired is dead; taking its lease fences it out. Not in the
     // term's first lease period: after a store outage workers need one heartbeat to renew.
-    if (Date.now() - this.since < this.o.leaseMs) return this.tickRuns();
+    if (Date.now() < this.graceUntil) return this.tickRuns();
     const ids = new Set<number>(this.agents.keys());
     for (const r of this.runs.values()) for (const w of r.workers()) ids.add(w);
     for (const id of ids) {
-      if (this.dead.has(id)) continue;
+      if (this.dead.has(id) || this.stopped) continue;
+      const t0 = Date.now();
       const lease = await this.cluster.readLease(key.workerLease(id));
+      if (Date.now() - t0 > this.o.heartbeatMs) {
+        // the store stalled (an outage): the workers could not renew either; give them a lease
+        this.graceUntil = Date.now() + this.o.leaseMs;
+        break;
+      }
       if (lease === undefined || lease.owner.startsWith(FENCED)) await this.declareDead(id, lease !== undefined);
     }
     await this.tickRuns();
@@ -168,6 +178,8 @@ class LeaderTerm implements LeaderContext {
   }
 
   private async declareDead(id: number, fencedBefore: boolean): Promise<void> {
+    // taking a worker's lease is not fenced by our epoch: only while we certainly lead
+    if (this.stopped || this.election.epoch !== this.epoch) return;
     if (!fencedBefore) {
       // taking the lease bumps its epoch: the worker's next renewal and fenced writes fail
       const took = await this.cluster.acquireLease(key.workerLease(id), `${FENCED}${this.epoch}`, 24 * 3600_000);

@@ -16,6 +16,10 @@ export interface SessionInfo {
   hello?: Extract<WorkerMessage, { type: 'hello' }>;
   /** the session received its plan message */
   planned: boolean;
+  /** the session said it is ready (linked to its peers) */
+  ready: boolean;
+  /** the session was told to start (or, restored from a checkpoint, started by itself) */
+  started: boolean;
   /** the session finished stepping and wrote its dumps */
   done: boolean;
 }

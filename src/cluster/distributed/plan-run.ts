@@ -61,7 +61,8 @@ export class PlanRun {
   /** this term's knowledge of each slot's session: its hello, with the host peers reach it on */
   private readonly hello: ((Hello & { reach: string }) | undefined)[];
   private readonly ready = new Set<number>();
-  private startSent = false;
+  /** slots whose session was told to start (or started by itself) */
+  private readonly started = new Set<number>();
   private readonly commits: CheckpointCommits;
   private readonly slotStep: number[];
   private stepSeconds = 0;
@@ -94,7 +95,6 @@ export class PlanRun {
     this.hello = Array(rec.slots).fill(undefined);
     this.slotStep = Array<number>(rec.slots).fill(this.st.committed);
     this.endStep = Math.ceil((rec.spec.end! - rec.spec.begin) / rec.spec.stepLength - 1e-9);
-    this.startSent = this.st.startedAt > 0;
     this.commits = new CheckpointCommits(rec.parts, this.st.committed);
   }
 
@@ -128,6 +128,8 @@ export class PlanRun {
       this.ctx.send(a.workerId, { type: 'shutdown' }); // a slot it no longer hosts
       return;
     }
+    if (s.ready) this.ready.add(s.slot);
+    if (s.started) this.started.add(s.slot);
     if (!s.hello) return; // still starting: its hello comes through the relay
     if (s.planned && this.st.startedAt > 0) {
       this.hello[s.slot] = { ...s.hello, reach: a.listenHost };
@@ -135,6 +137,21 @@ export class PlanRun {
     } else {
       this.onHello(s.slot, a, s.hello);
     }
+    this.maybeStart();
+  }
+
+  /** Once every session is ready, those not started yet are told to start (also after a leader change). */
+  private maybeStart(): void {
+    if (this.st.startedAt === 0) return;
+    for (let s = 0; s < this.slots; s++) if (!this.ready.has(s) && !this.started.has(s)) return;
+    let sent = false;
+    this.forSlots((w, s) => {
+      if (this.started.has(s)) return;
+      this.started.add(s);
+      this.ctx.send(w, { type: 'start' });
+      sent = true;
+    });
+    if (sent) this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} running on workers ${this.st.slotWorker.join(', ')}`);
   }
 
   onWorkerMessage(a: Agent, m: WorkerMessage): void {
@@ -146,11 +163,7 @@ export class PlanRun {
         break;
       case 'ready':
         this.ready.add(slot);
-        if (this.ready.size === this.slots && !this.startSent) {
-          this.startSent = true;
-          this.forSlots((w) => this.ctx.send(w, { type: 'start' }));
-          this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} running on workers ${this.st.slotWorker.join(', ')}`);
-        }
+        this.maybeStart();
         break;
       case 'status': {
         const step = Math.min(...m.parts.map((p) => p.step));
@@ -188,6 +201,7 @@ export class PlanRun {
       if (this.st.startedAt > 0) this.lostInfo.set(s, { at: Date.now(), catchUp: reached, from: this.st.committed });
       this.hello[s] = undefined;
       this.ready.delete(s);
+      this.started.delete(s);
     }
   }
 
@@ -229,7 +243,7 @@ export class PlanRun {
   }
 
   private assign(slot: number, a: Agent): void {
-    a.session = { plan: this.name, slot, planned: false, done: false };
+    a.session = { plan: this.name, slot, planned: false, ready: false, started: false, done: false };
     this.ctx.send(a.workerId, { type: 'assign', epoch: this.ctx.epoch, plan: this.name, slot });
   }
 
@@ -279,13 +293,13 @@ export class PlanRun {
     const h = this.hello[slot]!;
     this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} slot ${slot} restarts on worker ${this.st.slotWorker[slot]} from step ${this.st.committed}`);
     this.ctx.send(this.st.slotWorker[slot]!, this.planFor(slot, this.st.committed));
+    this.started.add(slot); // restored sessions start by themselves
     this.forSlots((w, s) => {
       if (s !== slot && this.hello[s]) this.ctx.send(w, { type: 'peer-restart', workerId: slot, host: h.reach, port: h.port, step: this.st.committed });
     });
   }
 
   private async recover(): Promise<void> {
-    if (this.st.startedAt === 0) return;
     const lost = [...Array(this.slots).keys()].filter((s) => {
       const w = this.st.slotWorker[s]!;
       return w < 0 || this.ctx.dead.has(w);
@@ -298,7 +312,8 @@ export class PlanRun {
       }
       return;
     }
-    if (lost.length === this.slots && this.st.state === 'running') {
+    // (before the plans went out, a lost slot is simply given to another worker: nothing to restore)
+    if (this.st.startedAt > 0 && lost.length === this.slots && this.st.state === 'running') {
       this.st.state = 'interrupted';
       this.dirty = true;
       this.ctx.o.log(`leader epoch ${this.ctx.epoch}: every worker of plan ${this.name} is gone; run "tessds resume --plan ${this.name}"`);
