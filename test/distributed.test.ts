@@ -361,3 +361,19 @@ test('CLI: bad flags and an unreachable store are one line and exit 2', { skip }
     await c.close();
   }
 });
+
+test('--help documents every option of the distributed commands', () => {
+  const options: Record<string, string[]> = {
+    master: ['--store', '--listen', '--http', '--lease-ms', '--heartbeat-ms'],
+    worker: ['--store', '--listen', '--lease-ms', '--heartbeat-ms'],
+    submit: ['--store', '--plan', '--workers', '--parts', '--min-parts', '--max-parts', '--partition-map', '--region', '--begin', '--end', '--step', '--seed', '--time-to-teleport', '--checkpoint-every', '--realtime-factor'],
+    status: ['--store', '--plan', '--json'],
+    wait: ['--store', '--plan', '--summary'],
+    resume: ['--store', '--plan', '--summary'],
+  };
+  for (const [command, flags] of Object.entries(options)) {
+    const r = spawnSync(process.execPath, [cli, command, '--help'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    for (const f of flags) assert.match(r.stdout, new RegExp(`${f}\\b`), `${command} --help lacks ${f}`);
+  }
+});
