@@ -254,6 +254,9 @@ test('a worker SIGKILLed mid-run: an idle registered worker takes its parts; fau
     const types = end.events!.map((e) => `${e.type}:${e.worker ?? ''}`);
     assert.ok(types.includes(`worker-lost:${victim.id}`), types.join(' '));
     assert.ok(types.includes(`worker-recovered:${replacement.id}`), types.join(' '));
+    // the registry forgets the dead worker, keeps the others
+    while ((await c.store.get(key.worker(victim.id))) !== undefined) await sleep(50);
+    for (const w of end.workers) assert.ok(await c.store.get(key.worker(w.id)), `worker ${w.id} left the registry`);
   } finally {
     await c.close();
   }

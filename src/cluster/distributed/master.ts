@@ -14,8 +14,8 @@ import { FrameKind, listen, type FramedSocket } from '../frames.js';
 import type { WorkerMessage } from '../protocol.js';
 import type { Store } from '../store/store.js';
 import { LeaderElection } from './leader.js';
-import { AGENT_TYPES, type AgentMessage, type FromAgent, type LeaderMessage, type SessionInfo } from './messages.js';
-import { json, key, readJson, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
+import { AGENT_TYPES, type AgentMessage, type FromAgent, type LeaderMessage, type SessionInfo, type ToAgent } from './messages.js';
+import { LEADER_LEASE, json, key, readJson, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
 import { PlanRun, type Agent, type LeaderContext } from './plan-run.js';
 
 /** owner of a dead worker's lease once a leader took it */
@@ -37,7 +37,7 @@ export interface MasterOptions {
 
 export async function runMaster(o: MasterOptions): Promise<void> {
   const owner = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const election = new LeaderElection(o.cluster, owner, { leaseMs: o.leaseMs, heartbeatMs: o.heartbeatMs });
+  const election = new LeaderElection(o.cluster, owner, { leaseMs: o.leaseMs, heartbeatMs: o.heartbeatMs }, LEADER_LEASE);
   let term: LeaderTerm | undefined;
   election.on('elected', (epoch) => {
     o.log(`master pid ${process.pid}: leading with epoch ${epoch}`);
@@ -90,7 +90,7 @@ class LeaderTerm implements LeaderContext {
     return this.election.write(entries, deletes);
   }
 
-  send(workerId: number, m: LeaderMessage | object): void {
+  send(workerId: number, m: ToAgent): void {
     if (this.stopped || this.election.epoch !== this.epoch) return;
     this.agents.get(workerId)?.sock.sendControl({ ...m, epoch: this.epoch });
   }
@@ -145,11 +145,33 @@ class LeaderTerm implements LeaderContext {
       if (Date.now() - t0 > this.o.heartbeatMs) {
         // the store stalled (an outage): the workers could not renew either; give them a lease
         this.graceUntil = Date.now() + this.o.leaseMs;
-        break;
+        return this.tickRuns();
       }
       if (lease === undefined || lease.owner.startsWith(FENCED)) await this.declareDead(id, lease !== undefined);
     }
+    await this.sweepRegistry();
     await this.tickRuns();
+  }
+
+  /**
+   * The registry: a registered worker that is neither connected nor hosting anything and whose lease
+   * expired is gone; its lease is taken (were it only paused, it exits when it wakes) and its record
+   * removed, so the registry lists the workers that exist.
+   */
+  private async sweepRegistry(): Promise<void> {
+    const busy = new Set<number>();
+    for (const r of this.runs.values()) for (const w of r.workers()) busy.add(w);
+    const gone: string[] = [];
+    for (const k of await this.cluster.list('worker/')) {
+      const id = Number(k.slice('worker/'.length));
+      if (this.agents.has(id) || busy.has(id) || this.stopped) continue;
+      const lease = await this.cluster.readLease(key.workerLease(id));
+      if (lease && !lease.owner.startsWith(FENCED)) continue; // alive, not connected yet
+      if (this.election.epoch !== this.epoch) return;
+      if (!lease && !(await this.cluster.acquireLease(key.workerLease(id), `${FENCED}${this.epoch}`, 24 * 3600_000))) continue;
+      gone.push(k);
+    }
+    if (gone.length > 0) await this.write([], gone);
   }
 
   private async tickRuns(): Promise<void> {
@@ -234,7 +256,7 @@ class LeaderTerm implements LeaderContext {
     const r = this.runs.get(s.plan) ?? (this.over.has(s.plan) ? undefined : await this.load(s.plan));
     if (!r) {
       // its plan is over: let the session go
-      agent.sock.sendControl({ type: 'shutdown', epoch: this.epoch });
+      this.send(agent.workerId, { type: 'shutdown' });
       return;
     }
     r.onAgentSession(agent, s);
@@ -269,7 +291,7 @@ export async function readStatus(cluster: Store, name: string): Promise<Record<s
   const status = (await readJson<Record<string, unknown>>(cluster, key.status(name))) ?? { step: 0, state: 'submitted', workers: [] };
   const st = await readJson<PlanState>(cluster, key.state(name));
   if (st && (st.state === 'finished' || st.state === 'failed' || st.state === 'interrupted')) status.state = st.state;
-  const lease = await cluster.readLease('leader');
+  const lease = await cluster.readLease(LEADER_LEASE);
   const leader = await readJson<LeaderRecord>(cluster, key.leader);
   status.leader = lease && leader && leader.epoch === lease.epoch ? { pid: leader.pid, host: leader.host, epoch: leader.epoch } : null;
   if (st?.message) status.message = st.message;

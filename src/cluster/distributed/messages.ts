@@ -39,8 +39,10 @@ export type LeaderMessage =
   | { type: 'fenced'; epoch: number; reason: string };
 
 export type FromAgent = AgentMessage | WorkerMessage;
-/** `plan` without the scenario: the agent takes it from the store (R5) */
-export type ToAgent = LeaderMessage | (MasterMessage & { epoch: number });
+/** a plan message as the leader sends it: without the scenario, which the agent reads from the store (R5) */
+export type PlanWithoutSpec = Omit<Extract<MasterMessage, { type: 'plan' }>, 'spec'>;
+/** leader → agent: its own messages, or its session's (relayed) */
+export type ToAgent = LeaderMessage | Exclude<MasterMessage, { type: 'plan' }> | PlanWithoutSpec;
 
 export const AGENT_TYPES: ReadonlySet<string> = new Set<AgentMessage['type']>(['agent', 'idle']);
 export const LEADER_TYPES: ReadonlySet<string> = new Set<LeaderMessage['type']>(['assign', 'fenced']);

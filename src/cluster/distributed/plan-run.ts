@@ -21,7 +21,7 @@ import { Demand } from '../../sim/demand.js';
 import { mergeDumps, type StateDump } from '../../sim/dump.js';
 import { summarizeDump } from '../../sim/summary.js';
 import type { RunEvent } from '../status.js';
-import type { LeaderMessage, SessionInfo } from './messages.js';
+import type { PlanWithoutSpec, SessionInfo, ToAgent } from './messages.js';
 import { PROJECT, json, key, type PlanRecord, type PlanState } from './layout.js';
 
 export interface Agent {
@@ -42,7 +42,7 @@ export interface LeaderContext {
   readonly agents: Map<number, Agent>;
   readonly dead: Set<number>;
   write(entries: { key: string; value: Buffer }[], deletes?: string[]): Promise<boolean>;
-  send(workerId: number, m: LeaderMessage | MasterMessage | Omit<Extract<MasterMessage, { type: 'plan' }>, 'spec'>): void;
+  send(workerId: number, m: ToAgent): void;
   idleAgents(): Agent[];
   leaderInfo(): { pid: number; host: string; epoch: number };
 }
@@ -267,7 +267,7 @@ export class PlanRun {
     for (let s = 0; s < this.slots; s++) this.ctx.send(this.st.slotWorker[s]!, this.planFor(s));
   }
 
-  private planFor(slot: number, recoverFrom?: number): Omit<Extract<MasterMessage, { type: 'plan' }>, 'spec'> {
+  private planFor(slot: number, recoverFrom?: number): PlanWithoutSpec {
     const r = this.rec;
     return {
       type: 'plan',
