@@ -112,7 +112,10 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       connecting = false;
     }
   };
-  setInterval(() => void discover(), o.heartbeatMs);
+  setInterval(() => {
+    toLeader({ type: 'heartbeat', workerId });
+    void discover();
+  }, o.heartbeatMs);
   void discover();
 
   const onLeaderFrame = (sock: FramedSocket, epoch: number, kind: number, payload: Buffer) => {

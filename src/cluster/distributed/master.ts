@@ -12,7 +12,7 @@ import type { Server } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { FrameKind, listen, type FramedSocket } from '../frames.js';
 import type { WorkerMessage } from '../protocol.js';
-import type { Store } from '../store/store.js';
+import { RECONNECT_MAX_MS, type Store } from '../store/store.js';
 import { LeaderElection } from './leader.js';
 import { AGENT_TYPES, type AgentMessage, type FromAgent, type LeaderMessage, type SessionInfo, type ToAgent } from './messages.js';
 import { LEADER_LEASE, json, key, readJson, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
@@ -65,7 +65,7 @@ class LeaderTerm implements LeaderContext {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** no worker is declared dead before this (ms since epoch): a new term, or the store just stalled,
-   *  leaves workers one lease to renew */
+   *  leaves workers one lease, plus the longest Redis reconnect back-off, to renew and reconnect */
   private graceUntil: number;
 
   constructor(
@@ -73,7 +73,7 @@ class LeaderTerm implements LeaderContext {
     private readonly election: LeaderElection,
     readonly epoch: number,
   ) {
-    this.graceUntil = Date.now() + o.leaseMs;
+    this.graceUntil = Date.now() + o.leaseMs + RECONNECT_MAX_MS;
   }
 
   get cluster(): Store {
@@ -144,10 +144,13 @@ class LeaderTerm implements LeaderContext {
       const lease = await this.cluster.readLease(key.workerLease(id));
       if (Date.now() - t0 > this.o.heartbeatMs) {
         // the store stalled (an outage): the workers could not renew either; give them a lease
-        this.graceUntil = Date.now() + this.o.leaseMs;
+        this.graceUntil = Date.now() + this.o.leaseMs + RECONNECT_MAX_MS;
         return this.tickRuns();
       }
-      if (lease === undefined || lease.owner.startsWith(FENCED)) await this.declareDead(id, lease !== undefined);
+      const fenced = lease?.owner.startsWith(FENCED) === true;
+      // a lease that lapsed while the worker still talks to us: its store connection lags, it lives
+      const heard = this.agents.get(id)?.lastHeard ?? 0;
+      if (fenced || (lease === undefined && Date.now() - heard > this.o.leaseMs)) await this.declareDead(id, fenced);
     }
     await this.sweepRegistry();
     await this.tickRuns();
@@ -221,6 +224,7 @@ class LeaderTerm implements LeaderContext {
   private onConnection(sock: FramedSocket): void {
     let agent: Agent | undefined;
     sock.on('frame', (kind, payload) => {
+      if (agent) agent.lastHeard = Date.now();
       if (kind !== FrameKind.control || this.stopped) return;
       let m: FromAgent;
       try {
@@ -235,11 +239,11 @@ class LeaderTerm implements LeaderContext {
             sock.sendControl({ type: 'fenced', epoch: this.epoch, reason: 'declared dead' } satisfies LeaderMessage);
             return void sock.socket.destroy();
           }
-          agent = { workerId: am.workerId, pid: am.pid, host: am.host, listenHost: am.listenHost, sock, session: am.session };
+          agent = { workerId: am.workerId, pid: am.pid, host: am.host, listenHost: am.listenHost, sock, lastHeard: Date.now(), session: am.session };
           this.agents.get(am.workerId)?.sock.socket.destroy();
           this.agents.set(am.workerId, agent);
           if (am.session) void this.onSession(agent, am.session);
-        } else if (agent) {
+        } else if (am.type === 'idle' && agent) {
           agent.session = undefined;
         }
         return;

@@ -29,7 +29,9 @@ export type AgentMessage =
   /** first message on a connection to a leader */
   | { type: 'agent'; workerId: number; pid: number; host: string; listenHost: string; epoch: number; session?: SessionInfo }
   /** the session ended (shut down after a finished plan, or failed) */
-  | { type: 'idle'; workerId: number };
+  | { type: 'idle'; workerId: number }
+  /** every heartbeat, whatever the store does: a worker the leader hears from is not dead */
+  | { type: 'heartbeat'; workerId: number };
 
 /** leader → agent */
 export type LeaderMessage =
@@ -44,5 +46,5 @@ export type PlanWithoutSpec = Omit<Extract<MasterMessage, { type: 'plan' }>, 'sp
 /** leader → agent: its own messages, or its session's (relayed) */
 export type ToAgent = LeaderMessage | Exclude<MasterMessage, { type: 'plan' }> | PlanWithoutSpec;
 
-export const AGENT_TYPES: ReadonlySet<string> = new Set<AgentMessage['type']>(['agent', 'idle']);
+export const AGENT_TYPES: ReadonlySet<string> = new Set<AgentMessage['type']>(['agent', 'idle', 'heartbeat']);
 export const LEADER_TYPES: ReadonlySet<string> = new Set<LeaderMessage['type']>(['assign', 'fenced']);

@@ -30,6 +30,8 @@ export interface Agent {
   host: string;
   listenHost: string;
   sock: FramedSocket;
+  /** Date.now() of its last message */
+  lastHeard: number;
   /** the plan slot it hosts, as far as this leader knows */
   session?: SessionInfo;
 }

@@ -14,11 +14,11 @@
  */
 import { Redis } from 'ioredis';
 import { StoreError, reason } from './store-error.js';
-import type { Namespace, OpenOptions, Store } from './store.js';
+import { RECONNECT_MAX_MS, type Namespace, type OpenOptions, type Store } from './store.js';
 import * as lua from './redis-scripts.js';
 
 /** Back-off between reconnect attempts: 100 ms, 200 ms, ... capped at 2 s. */
-const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
+const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), RECONNECT_MAX_MS);
 /** How long close() waits for a polite QUIT before dropping the connection. */
 const QUIT_WAIT_MS = 1000;
 

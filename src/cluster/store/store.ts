@@ -65,6 +65,9 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** Longest wait between two reconnect attempts of a store client (Redis), ms. */
+export const RECONNECT_MAX_MS = 2000;
+
 export interface OpenOptions {
   /** Redis only: how long openStore waits for the first answer before failing (ms, default 10 000). */
   connectTimeoutMs?: number;
