@@ -37,7 +37,7 @@ interface Proc {
 interface Status {
   step: number;
   state: string;
-  events?: { type: string; worker?: number; detail?: string }[];
+  events?: { at: number; type: string; worker?: number; detail?: string }[];
   workers: { id: number; pid: number; step: number; state: string }[];
   leader: { pid: number; host: string; epoch: number } | null;
 }
@@ -246,6 +246,7 @@ test('a worker SIGKILLed mid-run: an idle registered worker takes its parts; fau
     const ids = s.workers.map((w) => w.id);
     const victim = s.workers[1]!;
     process.kill(victim.pid, 'SIGKILL');
+    const killedAt = Date.now();
     assert.equal(await c.waitResult('workerloss'), expected);
     const end = (await c.status('workerloss'))!;
     const replacement = end.workers[1]!;
@@ -254,6 +255,10 @@ test('a worker SIGKILLed mid-run: an idle registered worker takes its parts; fau
     const types = end.events!.map((e) => `${e.type}:${e.worker ?? ''}`);
     assert.ok(types.includes(`worker-lost:${victim.id}`), types.join(' '));
     assert.ok(types.includes(`worker-recovered:${replacement.id}`), types.join(' '));
+    const lostAt = end.events!.find((e) => e.type === 'worker-lost')!.at;
+    const recoveredAt = end.events!.find((e) => e.type === 'worker-recovered')!.at;
+    process.stderr.write(`[distributed] worker SIGKILL: declared lost after ${lostAt - killedAt} ms, caught up ${recoveredAt - killedAt} ms after the kill\n`);
+    assert.ok(lostAt - killedAt < 3000, `detection took ${lostAt - killedAt} ms`);
     // the registry forgets the dead worker, keeps the others
     while ((await c.store.get(key.worker(victim.id))) !== undefined) await sleep(50);
     for (const w of end.workers) assert.ok(await c.store.get(key.worker(w.id)), `worker ${w.id} left the registry`);
