@@ -7,6 +7,7 @@
  * restored.
  */
 import { assertNever } from '../errors.js';
+import type { Demand } from './demand.js';
 import type { Engine } from './engine.js';
 import { TL_OFF } from './engine.js';
 import { commandsDue, type ResolvedCommand } from './commands.js';
@@ -69,6 +70,22 @@ export function applyDueCommands(e: Engine, log: readonly ResolvedCommand[]): nu
   const due = commandsDue(log, e.step);
   for (const c of due) applyCommand(e, c);
   return due.length;
+}
+
+/**
+ * Brings a demand that no engine steps (e.g. the one a master uses to write tripinfo and summaries
+ * from merged dumps) up to date with the vehicles the commands of `log` added, up to and including
+ * step `throughStep`. Idempotent.
+ */
+export function applyDemandCommands(demand: Demand, log: readonly ResolvedCommand[], throughStep = Infinity): void {
+  const ordered = [...log].sort((a, b) => a.effectiveStep - b.effectiveStep || a.seq - b.seq);
+  for (const c of ordered) {
+    if (c.effectiveStep > throughStep) break;
+    if ((c.type === 'addVehicle' || c.type === 'setFlow') && !demand.appliedCommands.has(c.seq)) {
+      const { entries, cancel } = demandChange(demand, c);
+      demand.extend(c.seq, c.index, entries, cancel, c.type === 'setFlow' ? c.flow : -1);
+    }
+  }
 }
 
 /**

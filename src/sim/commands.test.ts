@@ -18,6 +18,7 @@ import { corridor, vehicle } from './testnets.js';
 import {
   ALL_PARTS,
   applyCommand,
+  applyDemandCommands,
   applyDueCommands,
   commandLanes,
   commandsToReplay,
@@ -317,6 +318,11 @@ test('setFlow changes the rate of the flow\'s later departures', () => {
   assert.ok(e.inserted > 40, `the new vehicles depart (${e.inserted} inserted)`);
   const ids = [...e.demand.ids.slice(e.demand.baseCount)];
   assert.equal(ids[0], 'f.5', 'numbering goes on');
+  // a process that only merges dumps brings its own demand up to date from the log
+  const other = new Engine(spec).demand;
+  applyDemandCommands(other, log);
+  assert.deepEqual(other.ids, e.demand.ids);
+  assert.deepEqual(Array.from(other.departStep.subarray(0, other.count)), Array.from(e.demand.departStep.subarray(0, e.demand.count)));
 });
 
 // ---------------------------------------------------------------- determinism

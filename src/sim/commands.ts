@@ -298,4 +298,4 @@ export function commandsToReplay(log: readonly ResolvedCommand[], checkpointStep
 }
 
 export { resolveSimCommand, commandLanes, type ResolveContext } from './commands-resolve.js';
-export { applyCommand, applyDueCommands } from './commands-apply.js';
+export { applyCommand, applyDueCommands, applyDemandCommands } from './commands-apply.js';
