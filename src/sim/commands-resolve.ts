@@ -157,6 +157,8 @@ function resolveAddVehicle(net: Network, demand: Demand, cmd: Extract<SimCommand
     departLane = DepartLaneCode[dl];
   }
   const ds = cmd.departSpeed ?? 0;
+  const maxSpeed = demand.types[vType]!.maxSpeed;
+  if (typeof ds === 'number' && ds > maxSpeed) throw malformed(`addVehicle.departSpeed: ${ds} m/s is above the maxSpeed ${maxSpeed} m/s of vType "${typeName}"`);
   const departSpeed = typeof ds === 'number' ? ds : DepartSpeedCode[ds];
   return { ...head, type: 'addVehicle', index: nextDemandIndex(demand, prior), id: cmd.id, vType, route, departLane, departSpeed };
 }

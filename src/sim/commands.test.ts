@@ -13,6 +13,7 @@ import { LinkState } from './network.js';
 import { dumpState, hashDump, mergeDumps, stateHash } from './dump.js';
 import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart } from './partition.js';
 import { restore, snapshot } from './snapshot.js';
+import { summarizeDump } from './summary.js';
 import { hash4 } from './rng.js';
 import { corridor, vehicle } from './testnets.js';
 import {
@@ -110,6 +111,9 @@ test('unknown targets are 404 naming them; unconnected routes 400; a used vehicl
   throwsCommand(() => resolve({ type: 'addVehicle', id: 'new', route: ['A0B0'], vType: 'truck' }), 404, '"truck"');
   throwsCommand(() => resolve({ type: 'addVehicle', id: 'new', route: ['A0B0', 'C3D3'] }), 400, '"A0B0"', '"C3D3"');
   throwsCommand(() => resolve({ type: 'addVehicle', id: '0', route: ['A0B0'] }), 409, '"0"');
+  throwsCommand(() => resolve({ type: 'addVehicle', id: 'fast', route: ['A0B0'], departSpeed: 100 }), 400, 'departSpeed');
+  throwsCommand(() => resolve({ type: 'addVehicle', id: 'wide', route: ['A0B0'], departLane: 2 }), 400, 'departLane', '"A0B0"');
+  throwsCommand(() => resolve({ type: 'addVehicle', id: 'lost', from: 'A0B0', to: 'nowhere' }), 404, '"nowhere"');
   const added = resolve({ type: 'addVehicle', id: 'new', route: ['A0B0'] });
   throwsCommand(() => resolve({ type: 'addVehicle', id: 'new', route: ['A0B0'] }, [added]), 409, '"new"');
   throwsCommand(() => resolveSimCommand(e.net, e.demand, { type: 'closeLane', lane: 'A0B0_0' }, { effectiveStep: 0, prior: [{ ...added, effectiveStep: 5 }] }), 409, 'effectiveStep');
@@ -315,6 +319,9 @@ test('setFlow changes the rate of the flow\'s later departures', () => {
   assert.equal(scheduled(100, 200), 25, 'every 2 s in the next 50 s');
   assert.equal(scheduled(0, 400), 5 + 75);
   assert.equal(e.demand.count - e.demand.baseCount, 75, '75 new vehicles');
+  // the summary loads the 5 kept and 75 new vehicles, not the 15 cancelled ones
+  assert.equal(e.demand.baseCount, 20);
+  assert.equal(summarizeDump(dumpState(e), e.demand, 0.5, 1, 1).loaded, 80);
   assert.ok(e.inserted > 40, `the new vehicles depart (${e.inserted} inserted)`);
   const ids = [...e.demand.ids.slice(e.demand.baseCount)];
   assert.equal(ids[0], 'f.5', 'numbering goes on');
