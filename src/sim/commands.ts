@@ -114,6 +114,8 @@ const FIELDS: { readonly [K in SimCommandType]: readonly string[] } = {
   setFlow: ['flow', 'vehsPerHour', 'period', 'probability'],
 };
 const COMMAND_TYPES = Object.keys(FIELDS) as SimCommandType[];
+/** The command names `parseSimCommand` knows (other seed commands, e.g. "global", are the control layer's). */
+export const SIM_COMMAND_TYPES: readonly SimCommandType[] = COMMAND_TYPES;
 /** Keys of the seeds' envelope besides `param` (type3 and timestamp appear in seed 001). */
 const ENVELOPE_KEYS = ['type1', 'type2', 'type3', 'timestamp', 'param'];
 
