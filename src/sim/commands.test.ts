@@ -242,6 +242,29 @@ test('setSpeedLimit: vehicles on the edge slow to the new limit × speedFactor',
   assert.ok(checked > 20, `checked ${checked} vehicle-steps`);
 });
 
+test('setSpeedLimit far below the speed: the vehicle brakes at no more than its decel, down to the limit', () => {
+  const spec = corridor({ l1: 3000, vehicles: [vehicle('a', 0, ['in', 'out'])], end: 200 });
+  const e = new Engine(spec);
+  const CHANGE = 100; // t = 50 s: 'a' cruises at 13.89 m/s, ~500 m in
+  const log = makeLog(e, [[CHANGE, { type: 'setSpeedLimit', edge: 'in', speed: 5 }]]);
+  const decel = e.demand.types[0]!.decel; // 4.5 m/s², step 0.5 s: at most 2.25 m/s less per step
+  let last = -1;
+  runWhole(e, log, (x) => {
+    if (x.step < CHANGE || x.step > CHANGE + 60) return;
+    const s = x.laneFront[x.net.laneIndex.get('in_0')!]!;
+    const sp = x.v.speed[s]!;
+    if (x.step === CHANGE) assert.ok(Math.abs(sp - 13.89) < 0.05, `cruising at ${sp} before`);
+    else {
+      assert.ok(last - sp <= decel * x.cfg.stepLength + 1e-9, `step ${x.step}: ${last} → ${sp} m/s`);
+      assert.ok(sp > 4.99, `step ${x.step}: no slower than the new limit (${sp})`);
+    }
+    // 13.89 → 5 m/s at ≤ 4.5 m/s² takes ≥ 2 s; 10 s later it drives at the limit
+    if (x.step === CHANGE + 3) assert.ok(sp > 5.5, 'not there within 1.5 s');
+    if (x.step >= CHANGE + 20) assert.ok(sp <= 5.01, `step ${x.step}: ${sp} m/s`);
+    last = sp;
+  });
+});
+
 test('setPhase and setSignalProgram: the light shows the requested state in the next step', () => {
   const phases = [
     { duration: 10, state: 'G' },

@@ -516,6 +516,23 @@ export class Engine {
     return limit < t.maxSpeed ? limit : t.maxSpeed;
   }
 
+  /**
+   * Desired speed (IDM v0) of vehicle `s`, driving at `speed`, on `lane`: `maxSpeedOn`, except on a
+   * lane whose limit a command lowered (setSpeedLimit) while the vehicle is faster. There the IDM's
+   * free-road term, (v/v0)^δ far above 1, would brake harder than any driver (13.9 → 0.7 m/s in one
+   * step); instead v0 is raised just enough that the free-road deceleration equals the vehicle's
+   * comfortable `decel`, as SUMO bounds braking for a lower limit by decel. Runs without commands
+   * never take this branch.
+   */
+  desiredSpeed(s: number, lane: number, speed: number): number {
+    const v0 = this.maxSpeedOn(s, lane);
+    if (speed <= v0 || !(this.laneSpeed[lane]! < this.net.laneSpeed[lane]!)) return v0;
+    const t = this.demand.types[this.demand.type[this.v.vid[s]!]!]!;
+    // accel·(1 − (v/v0′)^δ) = −decel  ⇔  v0′ = v / (1 + decel/accel)^(1/δ)
+    const gentle = speed / Math.pow(1 + t.decel / t.idm.accel, 1 / t.idm.delta);
+    return gentle > v0 ? gentle : v0;
+  }
+
   /** Arrival position of vehicle `s` on its last lane. */
   arrivalPosition(s: number, lane: number): number {
     const ap = this.demand.arrivalPos[this.v.vid[s]!]!;
