@@ -205,6 +205,31 @@ test('closeLane keeps insertion and lane changes out of the lane at every step',
   assert.equal(e.arrived, 3);
 });
 
+test('a vehicle whose next edge has no open lane waits at the stop line until time-to-teleport', () => {
+  const spec = corridor({ vehicles: [vehicle('a', 0, ['in', 'out'])], end: 100 });
+  spec.timeToTeleport = 20;
+  const e = new Engine(spec);
+  const log = makeLog(e, [[0, { type: 'closeLane', lane: 'out_0' }]]);
+  const inLane = e.net.laneIndex.get('in_0')!;
+  const out = e.net.laneIndex.get('out_0')!;
+  let stoppedAt = -1;
+  runWhole(e, log, (x) => {
+    assert.equal(x.laneVehicles[out], 0, `step ${x.step}: a vehicle on the closed lane`);
+    assert.equal(x.laneVehicles[x.net.linkLane[0]!], 0, `step ${x.step}: a vehicle in the junction`);
+    const s = x.laneFront[inLane]!;
+    if (s >= 0 && stoppedAt < 0 && x.v.speed[s]! < 0.1 && x.v.pos[s]! > 400) stoppedAt = x.step;
+    if (s >= 0 && stoppedAt >= 0) assert.ok(500 - x.v.pos[s]! < 1, 'waits at the stop line');
+  });
+  assert.ok(stoppedAt > 0, 'stopped at the line');
+  // stopped for 20 s: teleported; the only lane of the next edge is closed, so it is carried on to the route's end
+  assert.equal(e.teleports, 1);
+  const id = e.demand.ids.indexOf('a');
+  assert.equal(e.trips.teleports[id], 1);
+  // (it creeps up to the line after first stopping, which restarts the 20 s = 40 steps)
+  const after = e.trips.arrivalStep[id]! - stoppedAt;
+  assert.ok(after >= 40 && after <= 60, `arrived ${after} steps after stopping`);
+});
+
 test('setSpeedLimit: vehicles on the edge slow to the new limit × speedFactor', () => {
   const spec = loadSumoScenario(fixture('grid4'));
   const CHANGE = 100;
