@@ -277,3 +277,13 @@ export function commandLanes(net: Network, c: ResolvedCommand): number[] | typeo
   }
   return [...lanes].sort((a, b) => a - b);
 }
+
+/**
+ * The parts that must apply `c`, from the lane owners of a partitioned run (partition.ts
+ * `laneOwnersFromJunctions`): ascending, or ALL_PARTS.
+ */
+export function commandParts(net: Network, c: ResolvedCommand, laneOwner: Int32Array): number[] | typeof ALL_PARTS {
+  const lanes = commandLanes(net, c);
+  if (lanes === ALL_PARTS) return ALL_PARTS;
+  return [...new Set(lanes.map((l) => laneOwner[l]!))].sort((a, b) => a - b);
+}

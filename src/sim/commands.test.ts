@@ -22,6 +22,7 @@ import {
   applyDemandCommands,
   applyDueCommands,
   commandLanes,
+  commandParts,
   commandsToReplay,
   parseSimCommand,
   resolveSimCommand,
@@ -414,8 +415,8 @@ function runPartsWithCommands(spec: ScenarioSpec, junctionPart: Int32Array, part
   const layouts = engines.map((e, p) => makeLayout(e.net, e.demand, owners, p, parts));
   engines.forEach((e, p) => e.setLayout(layouts[p]!));
   const receivers = log.map((c) => {
-    const lanes = commandLanes(engines[0]!.net, c);
-    return lanes === ALL_PARTS ? new Set(engines.map((_, p) => p)) : new Set(lanes.map((l) => owners[l]!));
+    const parts = commandParts(engines[0]!.net, c, owners);
+    return parts === ALL_PARTS ? new Set(engines.map((_, p) => p)) : new Set(parts);
   });
   let inbox: Buffer[][] = engines.map(() => []);
   const end = engines[0]!.endStep!;

@@ -299,5 +299,5 @@ export function commandsToReplay(log: readonly ResolvedCommand[], checkpointStep
   return log.filter((c) => c.effectiveStep >= checkpointStep).sort((a, b) => a.effectiveStep - b.effectiveStep || a.seq - b.seq);
 }
 
-export { resolveSimCommand, commandLanes, type ResolveContext } from './commands-resolve.js';
+export { resolveSimCommand, commandLanes, commandParts, type ResolveContext } from './commands-resolve.js';
 export { applyCommand, applyDueCommands, applyDemandCommands } from './commands-apply.js';
