@@ -42,10 +42,16 @@ program
   .option('--realtime-factor <f>', 'simulate at most F simulated seconds per wall-clock second (default: as fast as possible)', numberOption({ positive: true }))
   .option('--status-file <file>', 'keep FILE updated (at least every second) with {step, state, workers, leader}')
   .option('--check', 'debug: after every step assert no vehicle is in two parts and inserted = running + arrived')
+  .option('--http <port>', 'serve the control API, metrics and live viewer on PORT (0: any free port); one process only', numberOption({ integer: true, min: 0 }))
+  .option('--http-host <host>', 'address the control server listens on (default 127.0.0.1; 0.0.0.0: every interface)')
+  .option('--http-linger', 'keep the control server up after the run until Ctrl-C (SIGINT/SIGTERM)')
+  .option('--log-file <file>', 'append JSON log lines (pino: time, level, plan, worker, step, msg) to FILE')
+  .option('--log-json', 'write JSON log lines to stderr (default: no logs, only the progress line and report)')
+  .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (default: $TESSDS_LOG_LEVEL, else info)')
   .option('--no-progress', 'no progress line on the terminal')
   .option('-q, --quiet', 'print nothing but errors and warnings')
   .action(async (scenario: string, opts: Record<string, unknown>) => {
-    const summary = await runCommand(scenario, {
+    await runCommand(scenario, {
       begin: opts.begin as number | undefined,
       end: opts.end as number | undefined,
       step: opts.step as number | undefined,
@@ -68,9 +74,20 @@ program
       statusFile: opts.statusFile as string | undefined,
       check: opts.check === true,
       progress: opts.progress !== false && !opts.quiet,
+      http: opts.http as number | undefined,
+      httpHost: opts.httpHost as string | undefined,
+      httpLinger: opts.httpLinger === true,
+      logFile: opts.logFile as string | undefined,
+      logJson: opts.logJson === true,
+      logLevel: opts.logLevel as string | undefined,
+      onListening: (url) => {
+        if (!opts.quiet) process.stderr.write(`tessds: control API and viewer at ${url}\n`);
+      },
+      onSummary: (summary) => {
+        if (opts.summary === '-') process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        else if (!opts.quiet) process.stdout.write(formatSummary(scenario, summary) + '\n');
+      },
     });
-    if (opts.summary === '-') process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    else if (!opts.quiet) process.stdout.write(formatSummary(scenario, summary) + '\n');
   });
 
 // internal: a worker of the embedded cluster, started by `run --workers N`

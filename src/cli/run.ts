@@ -16,6 +16,10 @@ import { StatusWriter } from '../cluster/status.js';
 import { loadPartitionMap } from '../partition/plan.js';
 import { applyRegion, parseRegion } from '../partition/region.js';
 import { Progress } from './progress.js';
+import { createLogger, type Logger } from '../control/log.js';
+import { createMetrics } from '../control/metrics.js';
+import { LocalRun, type LocalSimCommands } from '../control/local.js';
+import { startControlServer } from '../control/http.js';
 
 export interface RunOptions {
   begin?: number;
@@ -40,6 +44,23 @@ export interface RunOptions {
   statusFile?: string;
   check?: boolean;
   progress: boolean;
+  /** serve the control API and viewer on this port (0: any free port) */
+  http?: number;
+  /** address to listen on (default 127.0.0.1) */
+  httpHost?: string;
+  /** keep serving after the run until SIGINT/SIGTERM */
+  httpLinger?: boolean;
+  /** validates and applies simulation commands posted to the API (src/sim/commands.ts) */
+  simCommands?: LocalSimCommands;
+  /** JSON log lines to this file */
+  logFile?: string;
+  /** JSON log lines to stderr */
+  logJson?: boolean;
+  logLevel?: string;
+  /** called with the control server's address once it listens */
+  onListening?: (url: string) => void;
+  /** called with the summary once outputs are written (before --http-linger waits) */
+  onSummary?: (summary: Summary) => void;
 }
 
 export async function runCommand(scenarioPath: string, o: RunOptions): Promise<Summary> {
@@ -54,8 +75,12 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
     throw new InputError(scenarioPath, `end time ${spec.end} is before begin time ${spec.begin}`);
   }
   if (o.region !== undefined) spec = applyRegion(spec, parseRegion(o.region));
+  let currentStep = 0;
+  const log = createLogger({ file: o.logFile, json: o.logJson, level: o.logLevel, plan: o.plan ?? `run-${process.pid}`, worker: 0, step: () => currentStep });
+  log.info({ scenario: scenarioPath, begin: spec.begin, end: spec.end, stepLength: spec.stepLength, seed: spec.seed }, 'run');
   const partitioned = (o.workers ?? 1) > 1 || (o.parts ?? 1) > 1 || o.partitionMap !== undefined || o.minParts !== undefined || o.maxParts !== undefined;
   if (partitioned) {
+    if (o.http !== undefined) throw new UsageError('--http works only in one process for now (no --workers, --parts)');
     if (o.saveState || o.loadState) throw new UsageError('--save-state and --load-state work only in one process (no --workers, --parts)');
     const progress = new Progress(undefined, o.progress && process.stderr.isTTY === true);
     const r = await runEmbedded(spec, {
@@ -98,7 +123,13 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   const progress = new Progress(engine.endStep, o.progress && process.stderr.isTTY === true);
   const tStep = performance.now();
   const paceStart = Date.now();
-  engine.run((e) => {
+  let http: { steppingSeconds: number; close: () => Promise<void> } | undefined;
+  if (o.http !== undefined) {
+    http = await runWithHttp(engine, o, status, log, (e) => {
+      currentStep = e.step;
+      progress.update(e.step, e.time(), e.running, e.arrived);
+    });
+  } else engine.run((e) => {
     if (o.realtimeFactor) {
       // a busy wait per step would burn a core: sleep in one go until the step is due
       const due = paceStart + ((e.step * spec.stepLength) / o.realtimeFactor) * 1000;
@@ -111,7 +142,8 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
       status.update({ step: e.step, workers: [worker] });
     }
   });
-  const stepSeconds = (performance.now() - tStep) / 1000;
+  const stepSeconds = http ? http.steppingSeconds : (performance.now() - tStep) / 1000;
+  currentStep = engine.step;
   progress.done();
   status.update({ state: 'finished', step: engine.step, workers: [{ ...worker, step: engine.step, state: 'finished' }] });
   status.close();
@@ -121,7 +153,39 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   if (o.tripinfo) await writeTripinfo({ trips: dump.trips, demand: engine.demand, net: engine.net, begin: spec.begin, stepLength: spec.stepLength }, o.tripinfo);
   const summary = summarizeDump(dump, engine.demand, spec.stepLength, (performance.now() - t0) / 1000, stepSeconds);
   if (o.summary && o.summary !== '-') writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
+  log.info({ summary }, 'run finished');
+  o.onSummary?.(summary);
+  if (http) await http.close();
   return summary;
+}
+
+/**
+ * The one-process step loop under the control server: steps asynchronously, serving the API, the
+ * stream and the viewer in between, until the run ends or is stopped. Returns the function that closes
+ * the server (after waiting for SIGINT/SIGTERM with --http-linger), to call once outputs are written.
+ */
+async function runWithHttp(engine: Engine, o: RunOptions, status: StatusWriter, log: Logger, onStep: (e: Engine) => void): Promise<{ steppingSeconds: number; close: () => Promise<void> }> {
+  const metrics = createMetrics({ processMetrics: true });
+  const run = new LocalRun({ engine, realtimeFactor: o.realtimeFactor, checkpointFile: o.saveState, sim: o.simCommands, status, metrics, log, onStep });
+  const server = await startControlServer({ port: o.http!, host: o.httpHost, backend: run, metrics, log });
+  const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
+  if (o.onListening) o.onListening(url);
+  try {
+    await run.run();
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  return { steppingSeconds: run.steppingSeconds, close: async () => {
+    if (o.httpLinger) {
+      log.info({ url }, 'run over; serving until SIGINT/SIGTERM (--http-linger)');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    }
+    await server.close();
+  } };
 }
 
 function reportWarnings(warnings: string[]): void {
