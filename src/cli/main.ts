@@ -8,6 +8,7 @@ import { isUserError } from '../errors.js';
 import { numberOption } from './options.js';
 import { formatSummary, runCommand } from './run.js';
 import { runWorker } from '../cluster/worker.js';
+import { reportCommand } from './report.js';
 
 const program = new Command();
 program
@@ -88,6 +89,17 @@ program
         else if (!opts.quiet) process.stdout.write(formatSummary(scenario, summary) + '\n');
       },
     });
+  });
+
+program
+  .command('report')
+  .description('write DIR/report.html: plots from the outputs a run wrote into DIR (summary.json, tripinfo.xml, status.json, partition.json)')
+  .argument('<dir>', 'directory with the run\'s outputs')
+  .option('--scenario <file>', 'the run\'s scenario, to draw the (partition) map (default: DIR/scenario.json or the one .sumocfg in DIR)')
+  .option('-o, --output <file>', 'write the report here (default: DIR/report.html)')
+  .action((dir: string, opts: { scenario?: string; output?: string }) => {
+    const out = reportCommand(dir, opts);
+    process.stdout.write(`tessds: report written to ${out}\n`);
   });
 
 // internal: a worker of the embedded cluster, started by `run --workers N`
