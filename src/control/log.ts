@@ -29,11 +29,11 @@ export interface LogOptions {
 
 /** A logger as configured; with neither `file` nor `json` it is silent (and costs nothing). */
 export function createLogger(o: LogOptions = {}): Logger {
-  const level = o.level ?? process.env.TESSDS_LOG_LEVEL ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new UsageError(`log level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
-  }
   const enabled = o.file !== undefined || o.json === true;
+  const level = o.level ?? process.env.TESSDS_LOG_LEVEL ?? 'info';
+  if ((enabled || o.level !== undefined) && !(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`${o.level !== undefined ? '--log-level' : 'TESSDS_LOG_LEVEL'} must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  }
   if (!enabled) return pino({ enabled: false });
   const base: Record<string, unknown> = { pid: process.pid };
   if (o.plan !== undefined) base.plan = o.plan;
