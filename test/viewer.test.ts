@@ -99,6 +99,8 @@ test('the viewer draws the network and moving vehicles; pause pauses; a clicked 
       await page.mouse.click(box.x + x, box.y + y);
       await waitFor(() => run.sim.applied.length > 0, 'the closeLane command to be applied');
       assert.equal(run.sim.applied[0]!.lane, 'NC_0');
+      const status = (await (await fetch(run.base + '/api/status')).json()) as { closedLanes: string[] };
+      assert.deepEqual(status.closedLanes, ['NC_0']);
       await page.waitForTimeout(100);
       assert.ok(census(await shot()).closed > 50, 'the closed lane is drawn in its colour');
       assert.match((await page.textContent('#message')) ?? '', /closeLane accepted/);

@@ -75,10 +75,11 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
     throw new InputError(scenarioPath, `end time ${spec.end} is before begin time ${spec.begin}`);
   }
   if (o.region !== undefined) spec = applyRegion(spec, parseRegion(o.region));
-  let currentStep = 0;
-  const log = createLogger({ file: o.logFile, json: o.logJson, level: o.logLevel, plan: o.plan ?? `run-${process.pid}`, worker: 0, step: () => currentStep });
-  log.info({ scenario: scenarioPath, begin: spec.begin, end: spec.end, stepLength: spec.stepLength, seed: spec.seed }, 'run');
   const partitioned = (o.workers ?? 1) > 1 || (o.parts ?? 1) > 1 || o.partitionMap !== undefined || o.minParts !== undefined || o.maxParts !== undefined;
+  let currentStep = 0;
+  // one process: worker 0 simulating part 0; partitioned: this is the master (its workers log their own)
+  const log = createLogger({ file: o.logFile, json: o.logJson, level: o.logLevel, plan: o.plan ?? `run-${process.pid}`, ...(partitioned ? {} : { worker: 0, part: 0 }), step: () => currentStep });
+  log.info({ scenario: scenarioPath, begin: spec.begin, end: spec.end, stepLength: spec.stepLength, seed: spec.seed, partitioned }, 'run');
   if (partitioned) {
     if (o.http !== undefined) throw new UsageError('--http works only in one process for now (no --workers, --parts)');
     if (o.saveState || o.loadState) throw new UsageError('--save-state and --load-state work only in one process (no --workers, --parts)');
@@ -95,13 +96,19 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
       store: o.store,
       plan: o.plan,
       realtimeFactor: o.realtimeFactor,
-      onProgress: (step, running, arrived) => progress.update(step, spec.begin + step * spec.stepLength, running, arrived),
+      onProgress: (step, running, arrived) => {
+        currentStep = step;
+        progress.update(step, spec.begin + step * spec.stepLength, running, arrived);
+      },
     });
     progress.done();
     reportWarnings(r.demand.warnings);
     if (o.tripinfo) await writeTripinfo({ trips: r.dump.trips, demand: r.demand, net: r.net, begin: spec.begin, stepLength: spec.stepLength }, o.tripinfo);
+    currentStep = r.dump.step;
     const summary = summarizeDump(r.dump, r.demand, spec.stepLength, (performance.now() - t0) / 1000, r.stepSeconds);
     if (o.summary && o.summary !== '-') writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
+    log.info({ summary }, 'run finished');
+    o.onSummary?.(summary);
     return summary;
   }
 

@@ -155,3 +155,46 @@ export function decodeFrame(buf: Buffer): VehicleFrame {
     part: new Uint16Array(ab, off, n),
   };
 }
+
+/**
+ * One frame from several (a master merging its workers' frames): arrays concatenated, totals summed,
+ * mean speed weighted by running vehicles; step and time are the slowest part's (parts run ahead of
+ * each other by a step or so: there is no global barrier).
+ */
+export function mergeFrames(frames: readonly VehicleFrame[]): VehicleFrame {
+  let count = 0, running = 0, speedSum = 0, ups = 0;
+  let step = Infinity, time = Infinity;
+  for (const f of frames) {
+    count += f.count;
+    running += f.running;
+    speedSum += f.meanSpeed * f.running;
+    ups += f.ups;
+    if (f.step < step) {
+      step = f.step;
+      time = f.time;
+    }
+  }
+  const out: VehicleFrame = {
+    step: frames.length ? step : 0,
+    time: frames.length ? time : 0,
+    running,
+    meanSpeed: running > 0 ? speedSum / running : 0,
+    ups,
+    count,
+    x: new Float32Array(count),
+    y: new Float32Array(count),
+    angle: new Float32Array(count),
+    speed: new Float32Array(count),
+    part: new Uint16Array(count),
+  };
+  let off = 0;
+  for (const f of frames) {
+    out.x.set(f.x.subarray(0, f.count), off);
+    out.y.set(f.y.subarray(0, f.count), off);
+    out.angle.set(f.angle.subarray(0, f.count), off);
+    out.speed.set(f.speed.subarray(0, f.count), off);
+    out.part.set(f.part.subarray(0, f.count), off);
+    off += f.count;
+  }
+  return out;
+}

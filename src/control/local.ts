@@ -65,6 +65,8 @@ export class LocalRun implements ControlBackend {
   readonly commandLog: LoggedCommand[] = [];
   private nextId = 1;
   private readonly events: RunEvent[] = [];
+  /** lanes closed by applied commands, for the viewer */
+  private readonly closedLanes = new Set<string>();
   private readonly sampler: PositionSampler;
   private netView: NetworkView | undefined;
   private readonly worker: WorkerStatus;
@@ -97,6 +99,7 @@ export class LocalRun implements ControlBackend {
       running: e.running,
       arrived: e.arrived,
       endStep: e.endStep ?? null,
+      closedLanes: [...this.closedLanes],
       events: this.events,
     } as RunStatus;
   }
@@ -254,12 +257,22 @@ export class LocalRun implements ControlBackend {
       const c = this.queue.shift()!;
       try {
         this.o.sim?.apply(e, c.command as SimCommand);
+        this.noteLaneState(c.command as SimCommand);
         this.o.log?.info({ id: c.id, command: c.command }, 'command applied');
       } catch (err) {
         this.event({ type: 'command', step: e.step, detail: `command ${c.id} failed: ${(err as Error).message}` });
         this.o.log?.error({ id: c.id, command: c.command, err }, 'command failed');
       }
     }
+  }
+
+  /** Keeps `closedLanes` for the viewer from applied closeLane/openLane commands (field `lane` or `laneId`). */
+  private noteLaneState(c: SimCommand): void {
+    const cmd = c as SimCommand & { lane?: unknown; laneId?: unknown };
+    const lane = typeof cmd.lane === 'string' ? cmd.lane : typeof cmd.laneId === 'string' ? cmd.laneId : undefined;
+    if (lane === undefined) return;
+    if (cmd.type === 'closeLane') this.closedLanes.add(lane);
+    else if (cmd.type === 'openLane') this.closedLanes.delete(lane);
   }
 
   private reanchor(): void {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Engine } from '../sim/engine.js';
 import { corridor, vehicle } from '../sim/testnets.js';
 import { PositionSampler, networkView } from './positions.js';
-import { decodeFrame, encodeFrame } from './backend.js';
+import { decodeFrame, encodeFrame, mergeFrames } from './backend.js';
 
 /** A corridor whose first lane is bent: 100 m east, then 100 m north; lane length 200 m. */
 function bentCorridor() {
@@ -86,4 +86,26 @@ test('the network view has every lane with its part and the bounds of all shapes
   assert.equal(v.parts, 2);
   // in_0 reaches y = 100; out_0 runs from x = 210 to 710 (corridor: l1 + 10 .. + 500)
   assert.deepEqual(v.bounds, [0, 0, 710, 100]);
+});
+
+test('frames of two parts merge into the frame of the whole network', () => {
+  const whole = new Engine(bentCorridor());
+  place(whole, 0, 'in_0', 150, 10);
+  place(whole, 1, 'out_0', 5, 4);
+  const owner = Int32Array.from({ length: whole.net.laneCount }, (_, lane) => (whole.net.laneIds[lane] === 'out_0' ? 1 : 0));
+  const expected = new PositionSampler(whole.net, owner).sample(whole);
+  const expectedCopy = decodeFrame(encodeFrame(expected));
+  const parts = [0, 1].map((p) => {
+    const e = new Engine(bentCorridor());
+    place(e, 0, 'in_0', 150, 10);
+    place(e, 1, 'out_0', 5, 4);
+    for (let lane = 0; lane < e.net.laneCount; lane++) e.ownedLane[lane] = owner[lane] === p ? 1 : 0;
+    return decodeFrame(encodeFrame(new PositionSampler(e.net, owner).sample(e)));
+  });
+  const merged = mergeFrames(parts);
+  assert.equal(merged.count, 2);
+  assert.equal(merged.running, 2);
+  assert.equal(merged.meanSpeed, 7);
+  const key = (f: typeof merged) => Array.from({ length: f.count }, (_, i) => [f.x[i], f.y[i], f.angle[i], f.speed[i], f.part[i]].join(',')).sort();
+  assert.deepEqual(key(merged), key(expectedCopy));
 });
