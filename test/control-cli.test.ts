@@ -79,3 +79,21 @@ test('--help documents the control and logging options, and the report command',
   const report = spawnSync(process.execPath, [cli, 'report', '--help'], { cwd: repoRoot, encoding: 'utf8' });
   for (const o of ['--scenario', '--output', 'summary.json', 'tripinfo.xml', 'status.json', 'partition.json']) assert.match(report.stdout, new RegExp(o));
 });
+
+test('--http-linger keeps serving the finished run until SIGTERM', async () => {
+  const child = spawn(process.execPath, [cli, 'run', 'examples/crossroads.json', '--end', '30', '--http', '0', '--http-linger'], { cwd: repoRoot });
+  let stderr = '', stdout = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  try {
+    await waitFor(() => /state hash/.test(stdout), 'the end-of-run report');
+    const base = stderr.match(/control API and viewer at (http:\S+)/)![1]!.replace(/\/$/, '');
+    const status = (await (await fetch(`${base}/api/status`)).json()) as { state: string; step: number };
+    assert.deepEqual([status.state, status.step], ['finished', 60]);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});

@@ -81,6 +81,17 @@ export interface RunEvent {
 }
 
 /**
+ * How a multi-worker master implements this (the single-process one is local.ts):
+ * - `status()`: its RunStatus (workers with `heartbeatAgeMs`, `paused`, `realtimeFactor`, `events`;
+ *   optionally `closedLanes: string[]` for the viewer).
+ * - `network()`: `networkView(net, plan.laneOwner)` from positions.ts (computed once; the server caches it).
+ * - `command(body)`: `parseCommand(body, simParser)` from run-control.ts; catch RequestError → `{status, body:
+ *   {error}}`; run commands act on the master's stepping (pause: stop granting steps; factor: pacing;
+ *   checkpoint: trigger one), simulation commands get an `effectiveStep` beyond every worker's step and go
+ *   to the workers owning the target.
+ * - `frame(viewport)`: ask each worker for `encodeFrame(new PositionSampler(net, laneOwner).sample(itsEngines,
+ *   viewport))`, `decodeFrame` the answers and `mergeFrames` them; or serve the last merged frame.
+ *
  * The run behind the control server. `status()` and `network()` are called per request, `frame()`
  * about ten times a second per WebSocket client, so they should be cheap (a frame may reuse its
  * arrays: the server encodes it before the next call).
