@@ -168,8 +168,9 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
 
 /**
  * The one-process step loop under the control server: steps asynchronously, serving the API, the
- * stream and the viewer in between, until the run ends or is stopped. Returns the function that closes
- * the server (after waiting for SIGINT/SIGTERM with --http-linger), to call once outputs are written.
+ * stream and the viewer in between, until the run ends or is stopped. Returns the wall seconds spent
+ * stepping (for UPS) and `close`, to call once outputs are written: it closes the server (with
+ * --http-linger only after SIGINT/SIGTERM).
  */
 async function runWithHttp(engine: Engine, o: RunOptions, status: StatusWriter, log: Logger, onStep: (e: Engine) => void): Promise<{ steppingSeconds: number; close: () => Promise<void> }> {
   const metrics = createMetrics({ processMetrics: true });
