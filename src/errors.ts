@@ -64,3 +64,14 @@ export function isUserError(e: unknown): e is InputError | UsageError | Paramete
 export function assertNever(x: never, what = 'value'): never {
   throw new Error(`unexpected ${what}: ${JSON.stringify(x)}`);
 }
+
+/** A request to the control API is wrong (HTTP 4xx): `status` is the code, the message one line naming what. */
+export class RequestError extends Error {
+  override readonly name = 'RequestError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -13,7 +13,7 @@ import { Demand } from '../sim/demand.js';
 import { mergeDumps, type StateDump } from '../sim/dump.js';
 import { makePartition, type PartitionOptions } from '../partition/plan.js';
 import { FrameKind, listen, type FramedSocket } from './frames.js';
-import { assertNever, decodeDump, type MasterMessage, type NetFault, type WorkerMessage } from './protocol.js';
+import { assertNever, decodeDump, type FrameSampler, type MasterMessage, type NetFault, type WorkerMessage } from './protocol.js';
 import { StatusWriter, type RunStatus, type WorkerStatus } from './status.js';
 import { CommandDesk, type DeskAnswer, type DeskCommand } from './command-desk.js';
 import { resolveSimCommand, type ResolvedCommand } from '../sim/commands.js';
@@ -49,6 +49,8 @@ export interface EmbeddedOptions extends PartitionOptions {
   script?: { file: string; commands: ScriptedCommand[] };
   /** online commands (a control plane): parts advance only as far as the master grants */
   control?: boolean;
+  /** encodes vehicle positions for the viewer, in every worker (see protocol.ts FrameSampler) */
+  sampleFrame?: FrameSampler;
   /** receives the handle through which commands are submitted, once the run is set up */
   onController?: (c: EmbeddedController) => void;
   check?: boolean;
@@ -70,6 +72,8 @@ export interface EmbeddedController {
   schedule(c: DeskCommand, step: number): Promise<DeskAnswer>;
   /** the simulation commands accepted so far */
   simLog(): readonly ResolvedCommand[];
+  /** every worker's encoded vehicle positions (those that answer within a moment) */
+  frames(viewport?: [number, number, number, number]): Promise<Buffer[]>;
 }
 
 export interface EmbeddedResult {
@@ -82,6 +86,9 @@ export interface EmbeddedResult {
   /** lost workers replaced during the run */
   recoveries: number;
 }
+
+/** how long a viewer's frame waits for slow workers */
+const FRAME_WAIT_MS = 300;
 
 export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promise<EmbeddedResult> {
   if (spec.end === undefined) {
@@ -123,6 +130,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   let committed = 0;
   let recoveries = 0;
   const recovering = new Set<number>();
+  let frameRequests = 0;
+  const frameWaiters = new Map<number, (b: Buffer) => void>();
   const desk = new CommandDesk({
     stepLength: spec.stepLength,
     resolveSim: (c, effectiveStep, prior) => {
@@ -147,6 +156,22 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     submit: (c) => desk.submit(c),
     schedule: (c, step) => desk.schedule(c, step),
     simLog: () => desk.simLog,
+    frames: (viewport) =>
+      new Promise<Buffer[]>((resolve) => {
+        const id = ++frameRequests;
+        const got: Buffer[] = [];
+        const expected = sockets.size;
+        const done = () => {
+          frameWaiters.delete(id);
+          resolve(got);
+        };
+        const timer = setTimeout(done, FRAME_WAIT_MS);
+        frameWaiters.set(id, (b) => {
+          got.push(b);
+          if (got.length === expected) clearTimeout(timer), done();
+        });
+        for (const sock of sockets.values()) sock.sendControl({ type: 'frame-request', id, viewport } satisfies MasterMessage);
+      }),
   });
   /** wall-clock origin of --realtime-factor pacing (set when the plan goes out) */
   let startedAt = 0;
@@ -182,6 +207,10 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         try {
           if (kind === FrameKind.dump) {
             dumps.push(decodeDump(payload).dump);
+            return;
+          }
+          if (kind === FrameKind.frame) {
+            frameWaiters.get(payload.readUInt32LE(0))?.(payload.subarray(4));
             return;
           }
           if (kind === FrameKind.check) {
@@ -246,7 +275,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         });
         // worker 0 runs in this process: the master is idle most of the time, and one process less
         // leaves the CPUs (and their garbage collector threads) to the simulation
-        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true }).catch((err: Error) => fail(`worker 0: ${err.message}`));
+        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, sampleFrame: o.sampleFrame }).catch((err: Error) => fail(`worker 0: ${err.message}`));
         masterPort = port;
         for (let w = 1; w < workers; w++) startWorker(w);
       })

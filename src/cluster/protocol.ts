@@ -3,6 +3,7 @@
  * and the binary encoding of state dumps.
  */
 import type { ScenarioSpec } from '../io/spec.js';
+import type { Engine } from '../sim/engine.js';
 import { TripRecords } from '../sim/trips.js';
 import { VEHICLE_RECORD_BYTES, type StateDump } from '../sim/dump.js';
 import type { CommandDump } from '../sim/commands-apply.js';
@@ -57,6 +58,8 @@ export type MasterMessage =
   | { type: 'command'; entry: LoggedCommand }
   /** new pacing (setRealtimeFactor, or resume after a pause) */
   | { type: 'pace'; pace: Pace }
+  /** the viewer wants vehicle positions: answer with a `frame` frame */
+  | { type: 'frame-request'; id: number; viewport?: [number, number, number, number] }
   /** checkpoint `step` was written by every part: older logs and checkpoints can go */
   | { type: 'committed'; step: number }
   /** worker `workerId` was replaced: reconnect, and send its parts what they need from `step` on */
@@ -83,6 +86,10 @@ export interface Pace {
   anchorStep: number;
   anchorAt: number;
 }
+
+/** Encodes the positions of the vehicles on the given engines' own lanes inside `viewport` (the
+ *  control layer's sampler, handed down so that this layer does not call upward). */
+export type FrameSampler = (engines: Engine[], viewport?: [number, number, number, number]) => Buffer;
 
 /** An injected network fault (`tessds run --inject-faults FILE`, used by `tessds chaos`). */
 export interface NetFault {

@@ -14,7 +14,7 @@ import { dumpState } from '../sim/dump.js';
 import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart, type PartLayout } from '../sim/partition.js';
 import { openStore, type Store } from './store/store.js';
 import { FrameKind, FramedSocket, connect, listen } from './frames.js';
-import { assertNever, encodeDump, type LoggedCommand, type MasterMessage, type NetFault, type Pace, type PeerMessage } from './protocol.js';
+import { assertNever, encodeDump, type LoggedCommand, type FrameSampler, type MasterMessage, type NetFault, type Pace, type PeerMessage } from './protocol.js';
 import { applyLoggedSimCommand } from './commands.js';
 
 interface Part {
@@ -37,6 +37,8 @@ export interface WorkerOptions {
   listenHost: string;
   /** running inside the master's process: never exit the process, report failures by throwing */
   inProcess?: boolean;
+  /** encodes vehicle positions for the viewer (absent: frame requests go unanswered) */
+  sampleFrame?: FrameSampler;
 }
 
 export async function runWorker(o: WorkerOptions): Promise<void> {
@@ -455,6 +457,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         pace = m.pace;
         schedule();
         break;
+      case 'frame-request': {
+        if (!o.sampleFrame || !partsBuilt) break;
+        const id = Buffer.alloc(4);
+        id.writeUInt32LE(m.id, 0);
+        master.send(FrameKind.frame, Buffer.concat([id, o.sampleFrame([...parts.values()].map((p) => p.engine), m.viewport)]));
+        break;
+      }
       case 'committed':
         for (const part of parts.values()) for (const byStep of part.log.values()) for (const h of [...byStep.keys()]) if (h < m.step) byStep.delete(h);
         break;

@@ -1,0 +1,73 @@
+/**
+ * The control API of a partitioned run (`tessds run --workers N --http PORT`): the ControlBackend of
+ * the embedded master. Commands go to the master's desk (cluster/command-desk.ts), which schedules
+ * them beyond every part's step and logs them; vehicle positions come from every worker and are
+ * merged here.
+ */
+import type { EmbeddedController } from '../cluster/embedded.js';
+import type { DeskCommand } from '../cluster/command-desk.js';
+import type { RunStatus } from '../cluster/status.js';
+import { RequestError } from '../errors.js';
+import { decodeFrame, mergeFrames, type CommandAnswer, type ControlBackend, type NetworkView, type VehicleFrame, type Viewport } from './backend.js';
+import { networkView } from './positions.js';
+import { parseCommand } from './run-control.js';
+import { simCommandParser } from './sim-commands.js';
+import type { Metrics } from './metrics.js';
+
+export class EmbeddedBackend implements ControlBackend {
+  private view?: NetworkView;
+  private last = { at: 0, step: 0, ups: 0 };
+  private recoveries = 0;
+
+  constructor(
+    private readonly c: EmbeddedController,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  status(): RunStatus {
+    const s = this.c.status();
+    const m = this.metrics;
+    if (m) {
+      m.step.set(s.step);
+      const r = s.recoveries ?? 0;
+      if (r > this.recoveries) m.recoveries.inc(r - this.recoveries);
+      this.recoveries = r;
+      for (const w of s.workers) if (w.heartbeatAgeMs !== undefined) m.leaseAge.set({ worker: String(w.id) }, w.heartbeatAgeMs / 1000);
+    }
+    return s;
+  }
+
+  network(): NetworkView {
+    return (this.view ??= networkView(this.c.net, this.c.laneOwner));
+  }
+
+  async command(body: unknown): Promise<CommandAnswer> {
+    let cmd: DeskCommand;
+    try {
+      const parsed = parseCommand(body, simCommandParser);
+      cmd = parsed.kind === 'sim' ? { type: 'sim', command: parsed.command } : parsed.command;
+    } catch (e) {
+      if (e instanceof RequestError) return { status: e.status, body: { error: e.message } };
+      throw e;
+    }
+    const s = this.c.status().state;
+    if (s === 'finished' || s === 'failed') return { status: 409, body: { error: `the run has ${s}; no more commands` } };
+    const a = await this.c.submit(cmd);
+    this.metrics?.commands.inc({ type: a.body.type ?? cmd.type });
+    if (a.body.error !== undefined) return { status: a.status, body: { error: a.body.error } };
+    return { status: a.status, body: { id: a.body.id ?? -1, type: a.body.type ?? cmd.type, effectiveStep: a.body.effectiveStep ?? 0 } };
+  }
+
+  async frame(viewport?: Viewport): Promise<VehicleFrame> {
+    const frames = (await this.c.frames(viewport ? [viewport[0], viewport[1], viewport[2], viewport[3]] : undefined)).map((b) => decodeFrame(b));
+    const f = mergeFrames(frames);
+    // vehicle updates per second, roughly: running vehicles × steps per second over the last half second or more
+    const now = Date.now();
+    if (now - this.last.at >= 500) {
+      const stepsPerSecond = this.last.at ? Math.max(0, f.step - this.last.step) / ((now - this.last.at) / 1000) : 0;
+      this.last = { at: now, step: f.step, ups: stepsPerSecond * f.running };
+    }
+    f.ups = this.last.ups;
+    return f;
+  }
+}
