@@ -62,7 +62,7 @@ test('run --http: errors are one line with exit code 2; no logs on the terminal 
     assert.match(r.stderr, pattern);
   };
   one(run('--http', 'x'), /--http/);
-  one(run('--http', '0', '--workers', '2'), /--http works only in one process/);
+  one(run('--http', '0', '--workers', '2', '--http-host', 'no.such.host.invalid'), /--http-host/);
   one(run('--log-level', 'loud', '--log-json'), /--log-level must be one of/);
   one(run('--http', '0', '--http-host', 'no.such.host.invalid'), /--http-host/);
   const quiet = run('--http', '0', '-q');

@@ -98,17 +98,16 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
     if (o.saveState || o.loadState) throw new UsageError('--save-state and --load-state work only in one process (no --workers, --parts)');
     const progress = new Progress(undefined, o.progress && process.stderr.isTTY === true);
     const script = o.commands ? { file: o.commands, commands: loadCommandScript(o.commands, spec.begin, spec.stepLength) } : undefined;
-    let server: Promise<ControlServer> | undefined;
     const metrics = o.http !== undefined ? createMetrics({ processMetrics: true }) : undefined;
+    const backend = new EmbeddedBackend(metrics);
+    // listening first: a port in use or a bad host is a clear error before anything starts
+    const server = o.http !== undefined ? await startControlServer({ port: o.http, host: o.httpHost, backend, metrics, log }) : undefined;
+    if (server) o.onListening?.(`http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`);
     const r = await runEmbedded(spec, {
       script,
       control: o.http !== undefined,
       sampleFrame: o.http !== undefined ? makeFrameSampler() : undefined,
-      onController: (c) => {
-        if (o.http === undefined) return;
-        server = startControlServer({ port: o.http, host: o.httpHost, backend: new EmbeddedBackend(c, metrics), metrics, log });
-        server.then((srv) => o.onListening?.(`http://${srv.host.includes(':') ? `[${srv.host}]` : srv.host}:${srv.port}/`), () => undefined);
-      },
+      onController: (c) => backend.attach(c),
       workers: o.workers ?? 1,
       parts: o.parts,
       minParts: o.minParts,
@@ -127,6 +126,9 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
         currentStep = step;
         progress.update(step, spec.begin + step * spec.stepLength, running, arrived);
       },
+    }).catch(async (e: unknown) => {
+      await server?.close();
+      throw e;
     });
     progress.done();
     reportWarnings(r.demand.warnings);
@@ -136,7 +138,7 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
     if (o.summary && o.summary !== '-') writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
     log.info({ summary }, 'run finished');
     o.onSummary?.(summary);
-    if (server) await lingerThenClose(await server, o, log);
+    if (server) await lingerThenClose(server, o, log);
     return summary;
   }
 

@@ -18,13 +18,22 @@ export class EmbeddedBackend implements ControlBackend {
   private view?: NetworkView;
   private last = { at: 0, step: 0, ups: 0 };
   private recoveries = 0;
+  /** the master's handle, once the run is set up (the server listens before: a bad port fails early) */
+  private controller?: EmbeddedController;
 
-  constructor(
-    private readonly c: EmbeddedController,
-    private readonly metrics?: Metrics,
-  ) {}
+  constructor(private readonly metrics?: Metrics) {}
+
+  attach(c: EmbeddedController): void {
+    this.controller = c;
+  }
+
+  private get c(): EmbeddedController {
+    if (!this.controller) throw new RequestError(503, 'the run is still being set up; try again in a moment');
+    return this.controller;
+  }
 
   status(): RunStatus {
+    if (!this.controller) return { step: 0, state: 'starting', workers: [], leader: { pid: process.pid, host: '', epoch: 0 } };
     const s = this.c.status();
     const m = this.metrics;
     if (m) {
@@ -43,6 +52,7 @@ export class EmbeddedBackend implements ControlBackend {
 
   async command(body: unknown): Promise<CommandAnswer> {
     let cmd: DeskCommand;
+    if (!this.controller) return { status: 503, body: { error: 'the run is still being set up; try again in a moment' } };
     try {
       const parsed = parseCommand(body, simCommandParser);
       cmd = parsed.kind === 'sim' ? { type: 'sim', command: parsed.command } : parsed.command;
