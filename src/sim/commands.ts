@@ -38,7 +38,7 @@ export type SimCommand =
   | {
       type: 'addVehicle';
       id: string;
-      route?: string[];
+      route?: readonly string[];
       from?: string;
       to?: string;
       vType?: string;
