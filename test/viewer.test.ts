@@ -97,8 +97,7 @@ test('the viewer draws the network and moving vehicles; pause pauses; a clicked 
       assert.equal(census(await shot()).closed, 0, 'no closed lane before');
       const box = (await map.boundingBox())!;
       await page.mouse.click(box.x + x, box.y + y);
-      await waitFor(() => run.sim.applied.length > 0, 'the closeLane command to be applied');
-      assert.equal(run.sim.applied[0]!.lane, 'NC_0');
+      await waitFor(() => run.closed('NC_0'), 'the closeLane command to be applied in the engine');
       const status = (await (await fetch(run.base + '/api/status')).json()) as { closedLanes: string[] };
       assert.deepEqual(status.closedLanes, ['NC_0']);
       await page.waitForTimeout(100);

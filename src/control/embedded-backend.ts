@@ -43,7 +43,13 @@ export class EmbeddedBackend implements ControlBackend {
       this.recoveries = r;
       for (const w of s.workers) if (w.heartbeatAgeMs !== undefined) m.leaseAge.set({ worker: String(w.id) }, w.heartbeatAgeMs / 1000);
     }
-    return s;
+    // the viewer draws closed lanes: they follow from the command log
+    const closed = new Set<string>();
+    for (const c of this.c.simLog()) {
+      if (c.type === 'closeLane') closed.add(this.c.net.laneIds[c.lane]!);
+      else if (c.type === 'openLane') closed.delete(this.c.net.laneIds[c.lane]!);
+    }
+    return { ...s, closedLanes: [...closed] } as RunStatus;
   }
 
   network(): NetworkView {

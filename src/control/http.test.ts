@@ -54,10 +54,11 @@ test('bad requests get a 4xx naming the problem; a bad target is refused', async
     const cases: [string | object, number, RegExp][] = [
       ['{"type": "pause"', 400, /not valid JSON/],
       ['', 400, /empty/],
-      [{ type: 'warp' }, 400, /unknown command type "warp"/],
+      [{ type: 'warp' }, 400, /unknown command "warp"/],
       [{ type: 'setRealtimeFactor', factor: -3 }, 400, /"factor" must be > 0/],
-      [{ type: 'closeLane', lane: 'no_such_lane' }, 400, /no lane "no_such_lane"/],
-      [{ type1: 'down', type2: 'closeLane', param: [{ lane: 'no_such_lane' }] }, 400, /no lane "no_such_lane"/],
+      [{ type: 'closeLane', lane: 'no_such_lane' }, 404, /unknown lane "no_such_lane"/],
+      [{ type1: 'down', type2: 'closeLane', param: [{ lane: 'no_such_lane' }] }, 404, /unknown lane "no_such_lane"/],
+      [{ type: 'setSpeedLimit', edge: 'NC', speed: -1 }, 400, /speed/],
     ];
     for (const [body, status, pattern] of cases) {
       const r = await post(c.base, body);
@@ -65,7 +66,7 @@ test('bad requests get a 4xx naming the problem; a bad target is refused', async
       assert.match(String(r.body.error), pattern);
       assert.doesNotMatch(String(r.body.error), /\n/);
     }
-    assert.equal(c.sim.applied.length, 0, 'nothing refused was applied');
+    assert.equal(c.closed('NC_0'), false, 'nothing refused was applied');
     const nf = await get(c.base, '/api/nothing');
     assert.equal(nf.status, 404);
     assert.match(JSON.parse(nf.text).error, /no route GET \/api\/nothing/);
@@ -76,16 +77,23 @@ test('bad requests get a 4xx naming the problem; a bad target is refused', async
   }
 });
 
-test('a simulation command is applied at its effective step', async () => {
-  const c = await startControlledRun();
+test('closeLane answers an effectiveStep; from that step on no vehicle enters the lane', async () => {
+  const c = await startControlledRun({ factor: 60 });
   try {
+    // the northern approach has traffic: vehicles enter it before the closure
+    await waitFor(() => c.nc0.entries.length >= 3, 'vehicles entering NC_0');
     await post(c.base, { type: 'pause' });
     const r = await post(c.base, { type: 'closeLane', lane: 'NC_0' });
     assert.equal(r.status, 202);
-    assert.equal(c.sim.applied.length, 0, 'not applied while paused');
+    const at = r.body.effectiveStep as number;
+    assert.equal(c.closed('NC_0'), false, 'not applied while paused');
     await post(c.base, { type: 'resume' });
-    await waitFor(() => c.sim.applied.length === 1, 'the command to be applied');
-    assert.deepEqual(c.sim.applied[0], { lane: 'NC_0', step: r.body.effectiveStep });
+    await waitFor(() => c.closed('NC_0'), 'the command to be applied');
+    await waitFor(() => c.run.engine.step > at + 300, '300 more steps');
+    const after = c.nc0.entries.filter((s) => s > at);
+    assert.deepEqual(after, [], `vehicles entered NC_0 after it closed at step ${at}`);
+    await post(c.base, { type: 'openLane', lane: 'NC_0' });
+    await waitFor(() => c.nc0.entries.some((s) => s > at + 300), 'entries again after openLane');
   } finally {
     await c.close();
   }

@@ -278,7 +278,8 @@ export class LocalRun implements ControlBackend {
   /** Keeps `closedLanes` for the viewer from applied closeLane/openLane commands (field `lane` or `laneId`). */
   private noteLaneState(c: SimCommand): void {
     const cmd = c as SimCommand & { lane?: unknown; laneId?: unknown };
-    const lane = typeof cmd.lane === 'string' ? cmd.lane : typeof cmd.laneId === 'string' ? cmd.laneId : undefined;
+    // resolved commands (src/sim/commands.ts) name the lane by index
+    const lane = typeof cmd.lane === 'number' ? this.engine.net.laneIds[cmd.lane] : typeof cmd.lane === 'string' ? cmd.lane : typeof cmd.laneId === 'string' ? cmd.laneId : undefined;
     if (lane === undefined) return;
     if (cmd.type === 'closeLane') this.closedLanes.add(lane);
     else if (cmd.type === 'openLane') this.closedLanes.delete(lane);

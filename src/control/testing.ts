@@ -7,7 +7,8 @@ import { loadScenario } from '../io/scenario.js';
 import { Engine } from '../sim/engine.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { startControlServer, type ControlServer } from './http.js';
-import { LocalRun, type LocalSimCommands } from './local.js';
+import { LocalRun } from './local.js';
+import { localSimCommands } from './sim-commands.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -15,24 +16,24 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
  * Stand-in for src/sim/commands.ts until it is plugged in: validates `closeLane {lane}` against the
  * network (so a bad target is refused) and records where each command was applied.
  */
-export function recordingLaneCommands(): LocalSimCommands<{ type: 'closeLane'; lane: string }> & { applied: { lane: string; step: number }[] } {
-  const applied: { lane: string; step: number }[] = [];
-  let lanes: Set<string> | undefined;
+/**
+ * Watches one lane of a running engine (called after every step): the steps at which a vehicle
+ * entered it, i.e. appeared on it without having been there the step before.
+ */
+export function laneEntries(engine: Engine, laneId: string): { entries: number[]; observe(e: Engine): void } {
+  const lane = engine.net.laneIndex.get(laneId);
+  if (lane === undefined) throw new Error(`no lane ${laneId}`);
+  let before = new Set<number>();
+  const entries: number[] = [];
   return {
-    applied,
-    parse(b) {
-      if (b.type !== 'closeLane') throw new Error(`unknown command type "${String(b.type)}"`);
-      if (typeof b.lane !== 'string') throw new Error('closeLane needs "lane": a lane id');
-      if (lanes && !lanes.has(b.lane)) throw new Error(`closeLane: no lane "${b.lane}" in the network`);
-      return { type: 'closeLane', lane: b.lane };
+    entries,
+    observe(e) {
+      const now = new Set<number>();
+      for (let s = e.laneFront[lane]!; s >= 0; s = e.v.behind[s]!) now.add(e.v.vid[s]!);
+      for (const vid of now) if (!before.has(vid)) entries.push(e.step);
+      before = now;
     },
-    apply(engine, c) {
-      applied.push({ lane: c.lane, step: engine.step });
-    },
-    set network(ids: string[]) {
-      lanes = new Set(ids);
-    },
-  } as LocalSimCommands<{ type: 'closeLane'; lane: string }> & { applied: { lane: string; step: number }[] };
+  };
 }
 
 export interface ControlledRun {
@@ -41,7 +42,10 @@ export interface ControlledRun {
   metrics: Metrics;
   base: string;
   done: Promise<void>;
-  sim: ReturnType<typeof recordingLaneCommands>;
+  /** vehicles entering lane NC_0 (the northern approach), by step */
+  nc0: ReturnType<typeof laneEntries>;
+  /** whether lane `id` is closed in the engine now */
+  closed(id: string): boolean;
   close(): Promise<void>;
 }
 
@@ -51,14 +55,14 @@ export async function startControlledRun(o: { factor?: number; end?: number; che
   spec.end = o.end ?? 3600;
   const engine = new Engine(spec);
   const metrics = createMetrics();
-  const sim = recordingLaneCommands();
-  (sim as unknown as { network: string[] }).network = engine.net.laneIds.slice(0, engine.net.normalLaneCount);
-  const run = new LocalRun({ engine, realtimeFactor: o.factor ?? 20, checkpointFile: o.checkpointFile, sim, metrics });
+  const nc0 = laneEntries(engine, 'NC_0');
+  const run = new LocalRun({ engine, realtimeFactor: o.factor ?? 20, checkpointFile: o.checkpointFile, sim: localSimCommands(engine), metrics, onStep: (e) => nc0.observe(e) });
   const server = await startControlServer({ port: 0, backend: run, metrics });
   const done = run.run();
   const base = `http://127.0.0.1:${server.port}`;
   return {
-    run, server, metrics, base, done, sim,
+    run, server, metrics, base, done, nc0,
+    closed: (id) => engine.laneClosed[engine.net.laneIndex.get(id)!] === 1,
     async close() {
       await run.command({ type: 'stop' });
       await done;
