@@ -146,6 +146,9 @@ test('run --workers 3 --http: commands through the API, pause/resume, a 4xx for 
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /^tessds_step \d+/m);
+    assert.match(metrics, /^tessds_border_messages_total\{part="\d+"\} [1-9]\d*/m, 'border traffic from the workers');
+    assert.match(metrics, /^tessds_checkpoint_seconds_count [1-9]\d*/m, 'checkpoint times from the workers');
+    assert.match(metrics, /^tessds_recoveries_total [1-9]/m, 'the kill was counted');
     assert.equal(await exited, 0, stderr);
     const hash = JSON.parse(stdout).stateHash as string;
     // the envelope's numbers may be strings; in the replay file they are numbers

@@ -72,6 +72,8 @@ export interface EmbeddedController {
   schedule(c: DeskCommand, step: number): Promise<DeskAnswer>;
   /** the simulation commands accepted so far */
   simLog(): readonly ResolvedCommand[];
+  /** called with every status report of a worker (for metrics) */
+  onWorkerStatus?: (m: Extract<WorkerMessage, { type: 'status' }>) => void;
   /** every worker's encoded vehicle positions (those that answer within a moment) */
   frames(viewport?: [number, number, number, number]): Promise<Buffer[]>;
 }
@@ -150,7 +152,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       status.update({ state: paused ? 'paused' : 'running' });
     },
   });
-  o.onController?.({
+  const controller: EmbeddedController = {
     spec, net, demand, laneOwner: plan.laneOwner, parts: plan.parts,
     status: () => status.status,
     submit: (c) => desk.submit(c),
@@ -172,7 +174,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         });
         for (const sock of sockets.values()) sock.sendControl({ type: 'frame-request', id, viewport } satisfies MasterMessage);
       }),
-  });
+  };
+  o.onController?.(controller);
   /** wall-clock origin of --realtime-factor pacing (set when the plan goes out) */
   let startedAt = 0;
   const tStart = performance.now();
@@ -407,6 +410,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     const maxStep = new Map<number, number>();
     const arrived = new Map<number, number>();
     function onStatus(m: Extract<WorkerMessage, { type: 'status' }>) {
+      controller.onWorkerStatus?.(m);
       const ws = workerStatus.get(m.workerId);
       if (ws) {
         ws.step = Math.min(...m.parts.map((p) => p.step));

@@ -12,7 +12,16 @@ import type { CommandDump } from '../sim/commands-apply.js';
 export type WorkerMessage =
   | { type: 'hello'; workerId: number; pid: number; host: string; port: number }
   | { type: 'ready'; workerId: number }
-  | { type: 'status'; workerId: number; parts: { part: number; step: number }[]; running: number; arrived: number }
+  | {
+      type: 'status';
+      workerId: number;
+      /** per hosted part: completed steps, and border messages and bytes it sent so far (this process) */
+      parts: { part: number; step: number; sentMessages?: number; sentBytes?: number }[];
+      running: number;
+      arrived: number;
+      /** seconds each checkpoint written since the last status took (for metrics) */
+      checkpointSeconds?: number[];
+    }
   | { type: 'checkpoint'; workerId: number; part: number; step: number }
   | { type: 'done'; workerId: number; stepSeconds: number }
   | { type: 'failed'; workerId: number; message: string };

@@ -25,6 +25,9 @@ interface Part {
   inbox: Map<number, Map<number, Buffer>>;
   /** sender-based log: messages sent since the last committed checkpoint, to part → step → message */
   log: Map<number, Map<number, Buffer>>;
+  /** border messages and bytes this part sent (for metrics) */
+  sentMessages: number;
+  sentBytes: number;
   /** the command log entries for this part, in log order; `nextCommand` is the first not yet applied */
   commands: LoggedCommand[];
   nextCommand: number;
@@ -74,6 +77,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   /** steps after which a checkpoint was requested (the `checkpoint` command) */
   const forcedCheckpoints = new Set<number>();
   let pace: Pace | undefined;
+  /** durations of the checkpoints written since the last status (for metrics) */
+  const checkpointSeconds: number[] = [];
   /** the hosted parts exist (until then, sim commands wait in commandLog) */
   let partsBuilt = false;
 
@@ -218,7 +223,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       const engine = new Engine(p.spec, net, demand);
       const layout = makeLayout(net, demand, owners, id, p.parts);
       engine.setLayout(layout);
-      const part: Part = { id, engine, layout, inbox: new Map(), log: new Map(), commands: [], nextCommand: 0 };
+      const part: Part = { id, engine, layout, inbox: new Map(), log: new Map(), commands: [], nextCommand: 0, sentMessages: 0, sentBytes: 0 };
       parts.set(id, part);
       if (p.recoverFrom !== undefined && p.recoverFrom > 0) {
         const key = checkpointKey(p.recoverFrom, id);
@@ -266,6 +271,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
 
   const deliver = (from: Part, to: number, buf: Buffer) => {
     logMessage(from, to, buf);
+    from.sentMessages++;
+    from.sentBytes += buf.length;
     if (parts.has(to)) return onBorder(buf);
     const w = plan!.partWorker[to]!;
     if (dropNext.delete(w)) return; // injected loss: the message is logged, the reconnection resends it
@@ -375,9 +382,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   /** Writes a checkpoint, retrying while the store is unreachable: the run goes on meanwhile (the
    *  logs just grow until the master can commit), and fails only after STORE_GIVE_UP_MS of errors. */
   const writeCheckpoint = (part: Part, bytes: Buffer, step: number, since = Date.now()) => {
+    const t0 = performance.now();
     store!
       .put(checkpointKey(step, part.id), bytes)
-      .then(() => master.sendControl({ type: 'checkpoint', workerId: o.workerId, part: part.id, step }))
+      .then(() => {
+        checkpointSeconds.push((performance.now() - t0) / 1000);
+        master.sendControl({ type: 'checkpoint', workerId: o.workerId, part: part.id, step });
+      })
       .catch((err: Error) => {
         if (finished) return;
         if (Date.now() - since > STORE_GIVE_UP_MS) return fail(`writing checkpoint ${step} of part ${part.id}: ${err.message}`);
@@ -419,9 +430,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     master.sendControl({
       type: 'status',
       workerId: o.workerId,
-      parts: [...parts.values()].map((p) => ({ part: p.id, step: p.engine.step })),
+      parts: [...parts.values()].map((p) => ({ part: p.id, step: p.engine.step, sentMessages: p.sentMessages, sentBytes: p.sentBytes })),
       running,
       arrived,
+      checkpointSeconds: checkpointSeconds.splice(0),
     });
   };
 

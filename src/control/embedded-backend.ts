@@ -21,10 +21,49 @@ export class EmbeddedBackend implements ControlBackend {
   /** the master's handle, once the run is set up (the server listens before: a bad port fails early) */
   private controller?: EmbeddedController;
 
+  private attached!: (c: EmbeddedController) => void;
+  /** commands that arrive while the run is being set up wait for it (never lost, never hanging) */
+  private readonly ready = new Promise<EmbeddedController>((resolve) => (this.attached = resolve));
+
   constructor(private readonly metrics?: Metrics) {}
 
   attach(c: EmbeddedController): void {
     this.controller = c;
+    this.attached(c);
+    const m = this.metrics;
+    if (!m) return;
+    m.beforeScrape = () => this.refresh(c.status());
+    const running = new Map<number, number>();
+    const arrived = new Map<number, number>();
+    const sent = new Map<number, { messages: number; bytes: number }>();
+    c.onWorkerStatus = (s) => {
+      running.set(s.workerId, s.running);
+      arrived.set(s.workerId, s.arrived);
+      m.running.set([...running.values()].reduce((a, b) => a + b, 0));
+      m.arrived.set([...arrived.values()].reduce((a, b) => a + b, 0));
+      for (const p of s.parts) {
+        // counts are per process: a replacement starts again at 0 and re-sends what it replays
+        const before = sent.get(p.part) ?? { messages: 0, bytes: 0 };
+        const now = { messages: p.sentMessages ?? 0, bytes: p.sentBytes ?? 0 };
+        if (now.messages > before.messages) m.borderMessages.inc({ part: String(p.part) }, now.messages - before.messages);
+        if (now.bytes > before.bytes) m.borderBytes.inc({ part: String(p.part) }, now.bytes - before.bytes);
+        sent.set(p.part, { messages: Math.max(now.messages, before.messages), bytes: Math.max(now.bytes, before.bytes) });
+      }
+      for (const sec of s.checkpointSeconds ?? []) m.checkpointSeconds.observe(sec);
+      this.refresh(c.status());
+    };
+  }
+
+  /** The metrics that follow from the master's status object. */
+  private refresh(s: RunStatus): void {
+    const m = this.metrics;
+    if (!m) return;
+    m.step.set(s.step);
+    const r = s.recoveries ?? 0;
+    if (r > this.recoveries) m.recoveries.inc(r - this.recoveries);
+    this.recoveries = r;
+    m.paused.set(s.state === 'paused' ? 1 : 0);
+    for (const w of s.workers) if (w.heartbeatAgeMs !== undefined) m.leaseAge.set({ worker: String(w.id) }, w.heartbeatAgeMs / 1000);
   }
 
   private get c(): EmbeddedController {
@@ -35,14 +74,7 @@ export class EmbeddedBackend implements ControlBackend {
   status(): RunStatus {
     if (!this.controller) return { step: 0, state: 'starting', workers: [], leader: { pid: process.pid, host: '', epoch: 0 } };
     const s = this.c.status();
-    const m = this.metrics;
-    if (m) {
-      m.step.set(s.step);
-      const r = s.recoveries ?? 0;
-      if (r > this.recoveries) m.recoveries.inc(r - this.recoveries);
-      this.recoveries = r;
-      for (const w of s.workers) if (w.heartbeatAgeMs !== undefined) m.leaseAge.set({ worker: String(w.id) }, w.heartbeatAgeMs / 1000);
-    }
+    this.refresh(s);
     // the viewer draws closed lanes: they follow from the command log
     const closed = new Set<string>();
     for (const c of this.c.simLog()) {
@@ -58,7 +90,7 @@ export class EmbeddedBackend implements ControlBackend {
 
   async command(body: unknown): Promise<CommandAnswer> {
     let cmd: DeskCommand;
-    if (!this.controller) return { status: 503, body: { error: 'the run is still being set up; try again in a moment' } };
+    await this.ready;
     try {
       const parsed = parseCommand(body, simCommandParser);
       cmd = parsed.kind === 'sim' ? { type: 'sim', command: parsed.command } : parsed.command;

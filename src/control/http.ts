@@ -146,6 +146,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
         return sendJson(res, 200, timeline());
       case '/metrics': {
         if (!metrics) throw new RequestError(404, 'this server has no metrics');
+        metrics.beforeScrape?.();
         const text = await metrics.registry.metrics();
         res.writeHead(200, { 'content-type': metrics.registry.contentType });
         res.end(text);

@@ -27,6 +27,8 @@ export interface Metrics {
   leaseAge: Gauge<'worker'>;
   /** commands accepted, by type */
   commands: Counter<'type'>;
+  /** called before every scrape, to bring figures up to date (set by a backend) */
+  beforeScrape?: () => void;
 }
 
 export function createMetrics(o: { processMetrics?: boolean } = {}): Metrics {
