@@ -9,6 +9,8 @@ import { numberOption } from './options.js';
 import { formatSummary, runCommand } from './run.js';
 import { runWorker } from '../cluster/worker.js';
 import { registerDistributed } from './distributed.js';
+import { makeFrameSampler } from '../control/positions.js';
+import { reportCommand } from './report.js';
 
 const program = new Command();
 program
@@ -40,16 +42,23 @@ program
   .option('--checkpoint-every <steps>', 'checkpoint every N steps; a lost worker is then replaced and the run goes on (default 0: off)', numberOption({ integer: true, min: 0 }))
   .option('--store <url>', 'where checkpoints go: file:DIR or redis://host:port (default: a temporary directory)')
   .option('--plan <name>', 'name of this run in the store (default: run-<pid>)')
+  .option('--commands <file>', 'commands scheduled ahead, part of the run\'s inputs: a JSON list like [{"time": 120, "type": "closeLane", "lane": "e_0"}] ("time" in s or "step"; the commands of the HTTP API, plus "stop")')
   .option('--heartbeat-ms <ms>', 'workers report to the master every MS milliseconds; 0: no heartbeats, a death is noticed only when a process exits (default 250)', numberOption({ integer: true, min: 0 }))
   .option('--lease-ms <ms>', 'a worker not heard from for MS milliseconds is declared lost, killed and replaced (default 1000)', numberOption({ integer: true, positive: true }))
   .addOption(new Option('--inject-faults <file>', 'chaos testing: JSON list of {step, worker, kind: cut|delay|drop, ms} network faults').hideHelp())
   .option('--realtime-factor <f>', 'simulate at most F simulated seconds per wall-clock second (default: as fast as possible)', numberOption({ positive: true }))
   .option('--status-file <file>', 'keep FILE updated (at least every second) with {step, state, workers, leader}')
   .option('--check', 'debug: after every step assert no vehicle is in two parts and inserted = running + arrived')
+  .option('--http <port>', 'serve the control API, metrics and live viewer on PORT (0: any free port)', numberOption({ integer: true, min: 0 }))
+  .option('--http-host <host>', 'address the control server listens on (default 127.0.0.1; 0.0.0.0: every interface)')
+  .option('--http-linger', 'keep the control server up after the run until Ctrl-C (SIGINT/SIGTERM)')
+  .option('--log-file <file>', 'append JSON log lines (pino: time, level, plan, worker, step, msg) to FILE')
+  .option('--log-json', 'write JSON log lines to stderr (default: no logs, only the progress line and report)')
+  .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (default: $TESSDS_LOG_LEVEL, else info)')
   .option('--no-progress', 'no progress line on the terminal')
   .option('-q, --quiet', 'print nothing but errors and warnings')
   .action(async (scenario: string, opts: Record<string, unknown>) => {
-    const summary = await runCommand(scenario, {
+    await runCommand(scenario, {
       begin: opts.begin as number | undefined,
       end: opts.end as number | undefined,
       step: opts.step as number | undefined,
@@ -69,15 +78,38 @@ program
       store: opts.store as string | undefined,
       plan: opts.plan as string | undefined,
       realtimeFactor: opts.realtimeFactor as number | undefined,
+      commands: opts.commands as string | undefined,
       heartbeatMs: opts.heartbeatMs as number | undefined,
       leaseMs: opts.leaseMs as number | undefined,
       injectFaults: opts.injectFaults as string | undefined,
       statusFile: opts.statusFile as string | undefined,
       check: opts.check === true,
       progress: opts.progress !== false && !opts.quiet,
+      http: opts.http as number | undefined,
+      httpHost: opts.httpHost as string | undefined,
+      httpLinger: opts.httpLinger === true,
+      logFile: opts.logFile as string | undefined,
+      logJson: opts.logJson === true,
+      logLevel: opts.logLevel as string | undefined,
+      onListening: (url) => {
+        if (!opts.quiet) process.stderr.write(`tessds: control API and viewer at ${url}\n`);
+      },
+      onSummary: (summary) => {
+        if (opts.summary === '-') process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        else if (!opts.quiet) process.stdout.write(formatSummary(scenario, summary) + '\n');
+      },
     });
-    if (opts.summary === '-') process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    else if (!opts.quiet) process.stdout.write(formatSummary(scenario, summary) + '\n');
+  });
+
+program
+  .command('report')
+  .description('write DIR/report.html: plots from the outputs a run wrote into DIR (summary.json, tripinfo.xml, status.json, partition.json)')
+  .argument('<dir>', 'directory with the run\'s outputs')
+  .option('--scenario <file>', 'the run\'s scenario, to draw the (partition) map (default: DIR/scenario.json or the one .sumocfg in DIR)')
+  .option('-o, --output <file>', 'write the report here (default: DIR/report.html)')
+  .action((dir: string, opts: { scenario?: string; output?: string }) => {
+    const out = reportCommand(dir, opts);
+    process.stdout.write(`tessds: report written to ${out}\n`);
   });
 
 registerDistributed(program);
@@ -89,7 +121,7 @@ program
   .requiredOption('--id <n>', 'worker id', numberOption({ integer: true, min: 0 }))
   .action(async (opts: { master: string; id: number }) => {
     const [host, port] = opts.master.split(':');
-    await runWorker({ masterHost: host!, masterPort: Number(port), workerId: opts.id, listenHost: '127.0.0.1' });
+    await runWorker({ masterHost: host!, masterPort: Number(port), workerId: opts.id, listenHost: '127.0.0.1', sampleFrame: makeFrameSampler() });
     await new Promise(() => {}); // the worker exits when the master shuts it down
   });
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadScenario } from '../io/scenario.js';
 import { writeTripinfo } from '../io/tripinfo.js';
-import { InputError, UsageError, isUserError } from '../errors.js';
+import { CommandError, InputError, UsageError, isUserError } from '../errors.js';
 import { readTextFile } from '../io/files.js';
 import type { NetFault } from '../cluster/protocol.js';
 import { Engine } from '../sim/engine.js';
@@ -18,6 +18,16 @@ import { StatusWriter } from '../cluster/status.js';
 import { loadPartitionMap } from '../partition/plan.js';
 import { applyRegion, parseRegion } from '../partition/region.js';
 import { Progress } from './progress.js';
+import { createLogger, type Logger } from '../control/log.js';
+import { createMetrics } from '../control/metrics.js';
+import { LocalRun, type LocalSimCommands } from '../control/local.js';
+import { startControlServer, type ControlServer } from '../control/http.js';
+import { EmbeddedBackend } from '../control/embedded-backend.js';
+import { makeFrameSampler } from '../control/positions.js';
+import { localSimCommands } from '../control/sim-commands.js';
+import { loadCommandScript } from './command-script.js';
+import { resolveSimCommand, type ResolvedCommand } from '../sim/commands.js';
+import { applyCommand } from '../sim/commands-apply.js';
 
 export interface RunOptions {
   begin?: number;
@@ -41,11 +51,30 @@ export interface RunOptions {
   realtimeFactor?: number;
   heartbeatMs?: number;
   leaseMs?: number;
+  /** commands scheduled ahead: a JSON list of commands with "time" or "step" */
+  commands?: string;
   /** chaos testing: a JSON file of network faults */
   injectFaults?: string;
   statusFile?: string;
   check?: boolean;
   progress: boolean;
+  /** serve the control API and viewer on this port (0: any free port) */
+  http?: number;
+  /** address to listen on (default 127.0.0.1) */
+  httpHost?: string;
+  /** keep serving after the run until SIGINT/SIGTERM */
+  httpLinger?: boolean;
+  /** validates and applies simulation commands posted to the API (src/sim/commands.ts) */
+  simCommands?: LocalSimCommands;
+  /** JSON log lines to this file */
+  logFile?: string;
+  /** JSON log lines to stderr */
+  logJson?: boolean;
+  logLevel?: string;
+  /** called with the control server's address once it listens */
+  onListening?: (url: string) => void;
+  /** called with the summary once outputs are written (before --http-linger waits) */
+  onSummary?: (summary: Summary) => void;
 }
 
 export async function runCommand(scenarioPath: string, o: RunOptions): Promise<Summary> {
@@ -61,10 +90,24 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   }
   if (o.region !== undefined) spec = applyRegion(spec, parseRegion(o.region));
   const partitioned = (o.workers ?? 1) > 1 || (o.parts ?? 1) > 1 || o.partitionMap !== undefined || o.minParts !== undefined || o.maxParts !== undefined;
+  let currentStep = 0;
+  // one process: worker 0 simulating part 0; partitioned: this is the master (its workers log their own)
+  const log = createLogger({ file: o.logFile, json: o.logJson, level: o.logLevel, plan: o.plan ?? `run-${process.pid}`, ...(partitioned ? {} : { worker: 0, part: 0 }), step: () => currentStep });
+  log.info({ scenario: scenarioPath, begin: spec.begin, end: spec.end, stepLength: spec.stepLength, seed: spec.seed, partitioned }, 'run');
   if (partitioned) {
     if (o.saveState || o.loadState) throw new UsageError('--save-state and --load-state work only in one process (no --workers, --parts)');
     const progress = new Progress(undefined, o.progress && process.stderr.isTTY === true);
+    const script = o.commands ? { file: o.commands, commands: loadCommandScript(o.commands, spec.begin, spec.stepLength) } : undefined;
+    const metrics = o.http !== undefined ? createMetrics({ processMetrics: true }) : undefined;
+    const backend = new EmbeddedBackend(metrics);
+    // listening first: a port in use or a bad host is a clear error before anything starts
+    const server = o.http !== undefined ? await startControlServer({ port: o.http, host: o.httpHost, backend, metrics, log }) : undefined;
+    if (server) o.onListening?.(`http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`);
     const r = await runEmbedded(spec, {
+      script,
+      control: o.http !== undefined,
+      sampleFrame: o.http !== undefined ? makeFrameSampler() : undefined,
+      onController: (c) => backend.attach(c),
       workers: o.workers ?? 1,
       parts: o.parts,
       minParts: o.minParts,
@@ -79,17 +122,43 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
       heartbeatMs: o.heartbeatMs,
       leaseMs: o.leaseMs,
       faults: o.injectFaults ? loadFaults(o.injectFaults) : undefined,
-      onProgress: (step, running, arrived) => progress.update(step, spec.begin + step * spec.stepLength, running, arrived),
+      onProgress: (step, running, arrived) => {
+        currentStep = step;
+        progress.update(step, spec.begin + step * spec.stepLength, running, arrived);
+      },
+    }).catch(async (e: unknown) => {
+      await server?.close();
+      throw e;
     });
     progress.done();
     reportWarnings(r.demand.warnings);
     if (o.tripinfo) await writeTripinfo({ trips: r.dump.trips, demand: r.demand, net: r.net, begin: spec.begin, stepLength: spec.stepLength }, o.tripinfo);
+    currentStep = r.dump.step;
     const summary = summarizeDump(r.dump, r.demand, spec.stepLength, (performance.now() - t0) / 1000, r.stepSeconds);
     if (o.summary && o.summary !== '-') writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
+    log.info({ summary }, 'run finished');
+    o.onSummary?.(summary);
+    if (server) await lingerThenClose(server, o, log);
     return summary;
   }
 
+  // commands scheduled ahead: a stop is an earlier end; the rest is checked now, against the scenario
+  const script = o.commands ? loadCommandScript(o.commands, spec.begin, spec.stepLength) : [];
+  for (const [i, sc] of script.entries()) {
+    if (sc.command.type === 'stop') spec.end = Math.min(spec.end ?? Infinity, spec.begin + sc.step * spec.stepLength);
+    else if (sc.command.type !== 'sim') throw new InputError(o.commands!, `command ${i}: "${sc.command.type}" in a command list needs a partitioned run with --checkpoint-every`);
+  }
   const engine = new Engine(spec);
+  const scripted: ResolvedCommand[] = [];
+  for (const [i, sc] of script.entries()) {
+    if (sc.command.type !== 'sim') continue;
+    try {
+      scripted.push(resolveSimCommand(engine.net, engine.demand, sc.command.command, { effectiveStep: sc.step, prior: scripted }));
+    } catch (e) {
+      if (e instanceof CommandError) throw new InputError(o.commands!, `command ${i}: ${e.message}`);
+      throw e;
+    }
+  }
   reportWarnings(engine.demand.warnings);
   if (o.loadState) {
     let bytes: Buffer;
@@ -107,7 +176,22 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   const progress = new Progress(engine.endStep, o.progress && process.stderr.isTTY === true);
   const tStep = performance.now();
   const paceStart = Date.now();
-  engine.run((e) => {
+  let http: { steppingSeconds: number; close: () => Promise<void> } | undefined;
+  // scripted commands at or after the step we start from (a loaded state holds the earlier ones)
+  let next = 0;
+  while (next < scripted.length && scripted[next]!.effectiveStep < engine.step) next++;
+  const applyScripted = (e: Engine) => {
+    while (next < scripted.length && scripted[next]!.effectiveStep === e.step) applyCommand(e, scripted[next++]!);
+  };
+  if (o.http !== undefined) {
+    http = await runWithHttp(engine, o, status, log, scripted, next, (e) => {
+      currentStep = e.step;
+      progress.update(e.step, e.time(), e.running, e.arrived);
+    });
+  } else {
+    applyScripted(engine);
+    engine.run((e) => {
+    applyScripted(e);
     if (o.realtimeFactor) {
       // a busy wait per step would burn a core: sleep in one go until the step is due
       const due = paceStart + ((e.step * spec.stepLength) / o.realtimeFactor) * 1000;
@@ -119,8 +203,10 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
       worker.step = e.step;
       status.update({ step: e.step, workers: [worker] });
     }
-  });
-  const stepSeconds = (performance.now() - tStep) / 1000;
+    });
+  }
+  const stepSeconds = http ? http.steppingSeconds : (performance.now() - tStep) / 1000;
+  currentStep = engine.step;
   progress.done();
   status.update({ state: 'finished', step: engine.step, workers: [{ ...worker, step: engine.step, state: 'finished' }] });
   status.close();
@@ -130,6 +216,9 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   if (o.tripinfo) await writeTripinfo({ trips: dump.trips, demand: engine.demand, net: engine.net, begin: spec.begin, stepLength: spec.stepLength }, o.tripinfo);
   const summary = summarizeDump(dump, engine.demand, spec.stepLength, (performance.now() - t0) / 1000, stepSeconds);
   if (o.summary && o.summary !== '-') writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
+  log.info({ summary }, 'run finished');
+  o.onSummary?.(summary);
+  if (http) await http.close();
   return summary;
 }
 
@@ -149,6 +238,41 @@ function loadFaults(file: string): NetFault[] {
     }
     return { step: f.step!, worker: f.worker!, kind: f.kind!, ms: f.ms };
   });
+}
+
+/**
+ * The one-process step loop under the control server: steps asynchronously, serving the API, the
+ * stream and the viewer in between, until the run ends or is stopped. Returns the wall seconds spent
+ * stepping (for UPS) and `close`, to call once outputs are written: it closes the server (with
+ * --http-linger only after SIGINT/SIGTERM).
+ */
+async function runWithHttp(engine: Engine, o: RunOptions, status: StatusWriter, log: Logger, scripted: ResolvedCommand[], firstDue: number, onStep: (e: Engine) => void): Promise<{ steppingSeconds: number; close: () => Promise<void> }> {
+  const metrics = createMetrics({ processMetrics: true });
+  // later commands are resolved after the scripted ones (their seq, their added vehicles' indices)
+  const sim = o.simCommands ?? localSimCommands(engine, [...scripted]);
+  const run = new LocalRun({ engine, realtimeFactor: o.realtimeFactor, checkpointFile: o.saveState, sim, script: scripted.slice(firstDue), status, metrics, log, onStep });
+  const server = await startControlServer({ port: o.http!, host: o.httpHost, backend: run, metrics, log });
+  const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
+  if (o.onListening) o.onListening(url);
+  try {
+    await run.run();
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  return { steppingSeconds: run.steppingSeconds, close: () => lingerThenClose(server, o, log) };
+}
+
+/** Closes the control server once the run is over (with --http-linger only after SIGINT/SIGTERM). */
+async function lingerThenClose(server: ControlServer, o: RunOptions, log: Logger): Promise<void> {
+  if (o.httpLinger) {
+    log.info({ port: server.port }, 'run over; serving until SIGINT/SIGTERM (--http-linger)');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  }
+  await server.close();
 }
 
 function reportWarnings(warnings: string[]): void {

@@ -13,8 +13,14 @@ import { Demand } from '../sim/demand.js';
 import { mergeDumps, type StateDump } from '../sim/dump.js';
 import { makePartition, type PartitionOptions } from '../partition/plan.js';
 import { FrameKind, listen, type FramedSocket } from './frames.js';
-import { assertNever, decodeDump, type MasterMessage, type NetFault, type WorkerMessage } from './protocol.js';
-import { StatusWriter, type WorkerStatus } from './status.js';
+import { assertNever, decodeDump, type FrameSampler, type MasterMessage, type NetFault, type WorkerMessage } from './protocol.js';
+import { StatusWriter, type RunStatus, type WorkerStatus } from './status.js';
+import { CommandDesk, type DeskAnswer, type DeskCommand } from './command-desk.js';
+import { resolveSimCommand, type ResolvedCommand } from '../sim/commands.js';
+import { commandParts } from '../sim/commands-resolve.js';
+import { applyDemandCommands } from '../sim/commands-apply.js';
+import type { ScriptedCommand } from '../cli/command-script.js';
+import { InputError } from '../errors.js';
 import { CheckCollector } from './check.js';
 import { CheckpointCommits, deleteCheckpointsBefore } from './commits.js';
 import { runWorker } from './worker.js';
@@ -40,9 +46,37 @@ export interface EmbeddedOptions extends PartitionOptions {
   /** network faults to inject (chaos testing) */
   faults?: NetFault[];
   statusFile?: string;
+  /** commands scheduled ahead (`--commands FILE`): logged before the plan goes out */
+  script?: { file: string; commands: ScriptedCommand[] };
+  /** online commands (a control plane): parts advance only as far as the master grants */
+  control?: boolean;
+  /** encodes vehicle positions for the viewer, in every worker (see protocol.ts FrameSampler) */
+  sampleFrame?: FrameSampler;
+  /** receives the handle through which commands are submitted, once the run is set up */
+  onController?: (c: EmbeddedController) => void;
   check?: boolean;
   /** called about every 250 ms with the slowest part's step */
   onProgress?: (step: number, running: number, arrived: number) => void;
+}
+
+/** What a control plane (HTTP API) needs of a running embedded cluster. */
+export interface EmbeddedController {
+  spec: ScenarioSpec;
+  net: Network;
+  demand: Demand;
+  /** part of each lane */
+  laneOwner: Int32Array;
+  parts: number;
+  status(): RunStatus;
+  submit(c: DeskCommand): Promise<DeskAnswer>;
+  /** logs a command at a chosen step (before the run starts: `--commands FILE`) */
+  schedule(c: DeskCommand, step: number): Promise<DeskAnswer>;
+  /** the simulation commands accepted so far */
+  simLog(): readonly ResolvedCommand[];
+  /** called with every status report of a worker (for metrics) */
+  onWorkerStatus?: (m: Extract<WorkerMessage, { type: 'status' }>) => void;
+  /** every worker's encoded vehicle positions (those that answer within a moment) */
+  frames(viewport?: [number, number, number, number]): Promise<Buffer[]>;
 }
 
 export interface EmbeddedResult {
@@ -55,6 +89,9 @@ export interface EmbeddedResult {
   /** lost workers replaced during the run */
   recoveries: number;
 }
+
+/** how long a viewer's frame waits for slow workers */
+const FRAME_WAIT_MS = 300;
 
 export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promise<EmbeddedResult> {
   if (spec.end === undefined) {
@@ -95,6 +132,50 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const commits = new CheckpointCommits(plan.parts);
   let recoveries = 0;
   const recovering = new Set<number>();
+  let frameRequests = 0;
+  const frameWaiters = new Map<number, (b: Buffer) => void>();
+  const desk = new CommandDesk({
+    stepLength: spec.stepLength,
+    resolveSim: (c, effectiveStep, prior) => {
+      const resolved = resolveSimCommand(net, demand, c, { effectiveStep, prior });
+      return { resolved, parts: commandParts(net, resolved, plan.laneOwner) };
+    },
+    realtimeFactor: o.realtimeFactor,
+    store,
+    canCheckpoint: store !== undefined,
+    broadcast: (m) => {
+      for (const sock of sockets.values()) sock.sendControl(m);
+    },
+    onCommand: (entry, name) => status.event({ type: 'command', step: entry.step, detail: name }),
+    onPause: (paused, step) => {
+      status.event({ type: paused ? 'paused' : 'resumed', step });
+      status.update({ state: paused ? 'paused' : 'running' });
+    },
+  });
+  const controller: EmbeddedController = {
+    spec, net, demand, laneOwner: plan.laneOwner, parts: plan.parts,
+    status: () => status.status,
+    submit: (c) => desk.submit(c),
+    schedule: (c, step) => desk.schedule(c, step),
+    simLog: () => desk.simLog,
+    frames: (viewport) =>
+      new Promise<Buffer[]>((resolve) => {
+        const id = ++frameRequests;
+        const got: Buffer[] = [];
+        const expected = sockets.size;
+        const done = () => {
+          frameWaiters.delete(id);
+          resolve(got);
+        };
+        const timer = setTimeout(done, FRAME_WAIT_MS);
+        frameWaiters.set(id, (b) => {
+          got.push(b);
+          if (got.length === expected) clearTimeout(timer), done();
+        });
+        for (const sock of sockets.values()) sock.sendControl({ type: 'frame-request', id, viewport } satisfies MasterMessage);
+      }),
+  };
+  o.onController?.(controller);
   /** wall-clock origin of --realtime-factor pacing (set when the plan goes out) */
   let startedAt = 0;
   const tStart = performance.now();
@@ -102,7 +183,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
 
   return await new Promise<EmbeddedResult>((resolve, reject) => {
     let settled = false;
-    const fail = (message: string) => {
+    const fail = (message: string, error: Error = new Error(message)) => {
       if (settled) return;
       settled = true;
       status.update({ state: 'failed', error: message });
@@ -110,8 +191,17 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       clearInterval(watchdog);
       for (const c of children) c.kill('SIGKILL');
       server?.close();
-      reject(new Error(message));
+      reject(error);
     };
+
+    // the script is part of the run's inputs: every command in it is checked and logged first
+    const scriptLogged = (async () => {
+      for (const [i, sc] of (o.script?.commands ?? []).entries()) {
+        const a = await desk.schedule(sc.command, sc.step);
+        if (a.status >= 400) throw new InputError(o.script!.file, `command ${i}: ${a.body.error}`);
+      }
+    })();
+    scriptLogged.catch((e: Error) => fail(e.message, e));
 
     let server: import('node:net').Server | undefined;
     listen('127.0.0.1', 0, (sock) => {
@@ -120,6 +210,10 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         try {
           if (kind === FrameKind.dump) {
             dumps.push(decodeDump(payload).dump);
+            return;
+          }
+          if (kind === FrameKind.frame) {
+            frameWaiters.get(payload.readUInt32LE(0))?.(payload.subarray(4));
             return;
           }
           if (kind === FrameKind.check) {
@@ -135,7 +229,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
               sockets.set(m.workerId, sock);
               hellos.set(m.workerId, m);
               if (recovering.has(m.workerId)) replaced(m);
-              else if (hellos.size === workers) sendPlans();
+              else if (hellos.size === workers) scriptLogged.then(sendPlans, () => undefined);
               break;
             case 'ready':
               // replacements start by themselves: 'start' goes out once, at the beginning
@@ -184,7 +278,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         });
         // worker 0 runs in this process: the master is idle most of the time, and one process less
         // leaves the CPUs (and their garbage collector threads) to the simulation
-        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true }).catch((err: Error) => fail(`worker 0: ${err.message}`));
+        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, sampleFrame: o.sampleFrame }).catch((err: Error) => fail(`worker 0: ${err.message}`));
         masterPort = port;
         for (let w = 1; w < workers; w++) startWorker(w);
       })
@@ -257,6 +351,9 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         realtimeFactor: o.realtimeFactor,
         startedAt,
         heartbeatMs,
+        horizon: o.control ? desk.horizon : undefined,
+        commands: desk.log,
+        pace: desk.pace,
         // injected faults are for the original processes only: a replacement replays, faults don't repeat
         faults: recoverFrom === undefined ? o.faults : undefined,
       };
@@ -289,6 +386,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     const workerStatus = new Map<number, WorkerStatus>();
     function sendPlans() {
       startedAt = Date.now() + 500; // the workers need a moment to build their parts
+      desk.start(startedAt);
       for (const [w, sock] of sockets) {
         const hosted = partWorker.flatMap((ww, p) => (ww === w ? [p] : []));
         const h = hellos.get(w)!;
@@ -299,8 +397,10 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     }
 
     const running = new Map<number, number>();
+    const maxStep = new Map<number, number>();
     const arrived = new Map<number, number>();
     function onStatus(m: Extract<WorkerMessage, { type: 'status' }>) {
+      controller.onWorkerStatus?.(m);
       const ws = workerStatus.get(m.workerId);
       if (ws) {
         ws.step = Math.min(...m.parts.map((p) => p.step));
@@ -320,6 +420,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       running.set(m.workerId, m.running);
       arrived.set(m.workerId, m.arrived);
       const step = Math.min(...[...workerStatus.values()].map((w) => w.step));
+      maxStep.set(m.workerId, Math.max(...m.parts.map((p) => p.step)));
+      if (o.control) desk.progress(step, Math.max(...maxStep.values()));
       const totalRunning = [...running.values()].reduce((a, b) => a + b, 0);
       const totalArrived = [...arrived.values()].reduce((a, b) => a + b, 0);
       status.update({ step, workers: [...workerStatus.values()] });
@@ -332,6 +434,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       if (dumps.length !== plan.parts) return fail(`expected ${plan.parts} part dumps, got ${dumps.length}`);
       settled = true;
       clearInterval(watchdog);
+      // the master's demand, for tripinfo and the summary, gets the vehicles the commands added
+      applyDemandCommands(demand, desk.simLog);
       const dump = mergeDumps(dumps, demand.count);
       for (const ws of workerStatus.values()) ws.state = 'finished';
       status.update({ state: 'finished', step: dump.step, workers: [...workerStatus.values()], recoveries });

@@ -11,6 +11,8 @@ export const FrameKind = {
   border: 2,
   dump: 3,
   check: 4,
+  /** worker → master: [u32 request id][vehicle positions of its parts, as the sampler encodes them] */
+  frame: 5,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 

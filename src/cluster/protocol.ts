@@ -3,14 +3,25 @@
  * and the binary encoding of state dumps.
  */
 import type { ScenarioSpec } from '../io/spec.js';
+import type { Engine } from '../sim/engine.js';
 import { TripRecords } from '../sim/trips.js';
 import { VEHICLE_RECORD_BYTES, type StateDump } from '../sim/dump.js';
+import type { CommandDump } from '../sim/commands-apply.js';
 
 /** worker → master */
 export type WorkerMessage =
   | { type: 'hello'; workerId: number; pid: number; host: string; port: number }
   | { type: 'ready'; workerId: number }
-  | { type: 'status'; workerId: number; parts: { part: number; step: number }[]; running: number; arrived: number }
+  | {
+      type: 'status';
+      workerId: number;
+      /** per hosted part: completed steps, and border messages and bytes it sent so far (this process) */
+      parts: { part: number; step: number; sentMessages?: number; sentBytes?: number }[];
+      running: number;
+      arrived: number;
+      /** seconds each checkpoint written since the last status took (for metrics) */
+      checkpointSeconds?: number[];
+    }
   | { type: 'checkpoint'; workerId: number; part: number; step: number }
   | { type: 'done'; workerId: number; stepSeconds: number }
   | { type: 'failed'; workerId: number; message: string };
@@ -42,13 +53,52 @@ export type MasterMessage =
       heartbeatMs?: number;
       /** network faults to inject (chaos testing): at `step`, this worker's peer links misbehave */
       faults?: NetFault[];
+      /** with a control plane: no part may complete more than this many steps until a `grant` */
+      horizon?: number;
+      /** the command log so far (a replacement re-applies those at or after its checkpoint) */
+      commands?: LoggedCommand[];
+      /** pacing as last set (setRealtimeFactor, resume): overrides realtimeFactor/startedAt */
+      pace?: Pace;
     }
   | { type: 'start' }
+  /** parts may now complete steps up to `horizon` */
+  | { type: 'grant'; horizon: number }
+  /** a new entry of the command log */
+  | { type: 'command'; entry: LoggedCommand }
+  /** new pacing (setRealtimeFactor, or resume after a pause) */
+  | { type: 'pace'; pace: Pace }
+  /** the viewer wants vehicle positions: answer with a `frame` frame */
+  | { type: 'frame-request'; id: number; viewport?: [number, number, number, number] }
   /** checkpoint `step` was written by every part: older logs and checkpoints can go */
   | { type: 'committed'; step: number }
   /** worker `workerId` was replaced: reconnect, and send its parts what they need from `step` on */
   | { type: 'peer-restart'; workerId: number; host: string; port: number; step: number }
   | { type: 'shutdown' };
+
+/**
+ * An entry of a run's command log: an input of the run like the demand, applied by every part it
+ * concerns when that part's engine has completed `step` steps, before it computes the next one.
+ */
+export interface LoggedCommand {
+  /** position in the log (0, 1, ...): commands due at the same step apply in this order */
+  seq: number;
+  step: number;
+  /** the parts it must reach ('all': every part) */
+  parts: number[] | 'all';
+  command: { type: 'stop' } | { type: 'checkpoint' } | { type: 'sim'; resolved: unknown };
+}
+
+/** Pacing: from wall time `anchorAt` (ms since epoch) on, at most `factor` simulated s per wall s
+ *  counted from step `anchorStep`; factor undefined: as fast as possible. */
+export interface Pace {
+  factor?: number;
+  anchorStep: number;
+  anchorAt: number;
+}
+
+/** Encodes the positions of the vehicles on the given engines' own lanes inside `viewport` (the
+ *  control layer's sampler, handed down so that this layer does not call upward). */
+export type FrameSampler = (engines: Engine[], viewport?: [number, number, number, number]) => Buffer;
 
 /** An injected network fault (`tessds run --inject-faults FILE`, used by `tessds chaos`). */
 export interface NetFault {
@@ -84,6 +134,8 @@ export function encodeDump(part: number, d: StateDump): Buffer {
       pending: d.pending.length,
       vehicles: d.vehicleIds.length,
       count: d.trips.count,
+      // state changed by online commands (sim/commands-apply.ts); JSON keeps its doubles exact
+      ...(d.commands ? { commands: d.commands } : {}),
     }),
   );
   const parts: Buffer[] = [Buffer.alloc(4), head, bytes(d.pending), bytes(d.vehicleIds), d.vehicles, ...cols.map(bytes)];
@@ -95,7 +147,7 @@ export function decodeDump(buf: Buffer): { part: number; dump: StateDump } {
   const headLen = buf.readUInt32LE(0);
   const h = JSON.parse(buf.subarray(4, 4 + headLen).toString()) as {
     part: number; step: number; inserted: number; arrived: number; teleports: number; running: number;
-    vehicleUpdates: number; pending: number; vehicles: number; count: number;
+    vehicleUpdates: number; pending: number; vehicles: number; count: number; commands?: CommandDump;
   };
   let off = 4 + headLen;
   const take = (n: number) => {
@@ -120,6 +172,7 @@ export function decodeDump(buf: Buffer): { part: number; dump: StateDump } {
     dump: {
       step: h.step, inserted: h.inserted, arrived: h.arrived, teleports: h.teleports, running: h.running,
       vehicleUpdates: h.vehicleUpdates, pending, vehicleIds, vehicles, trips,
+      ...(h.commands ? { commands: h.commands } : {}),
     },
   };
 }

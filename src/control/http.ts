@@ -1,0 +1,254 @@
+/**
+ * The control server on the master (`tessds run --http PORT`): a JSON API, Prometheus metrics, a
+ * WebSocket stream of vehicle positions and the viewer page, over node:http. It knows the run only
+ * through `ControlBackend`.
+ *
+ *   GET  /                 the viewer (static files from ./viewer)
+ *   GET  /api/status       the run's status object (DESIGN.md)
+ *   GET  /api/network      lanes to draw: {lanes: [{id, internal, part, width, shape}], bounds, parts}
+ *   GET  /api/timeline     events, oldest first: [{at, type, worker?, pid?, step?, detail?}]
+ *   POST /api/commands     a command (JSON): 200/202 {id, type, effectiveStep}; 4xx {error}
+ *   GET  /metrics          Prometheus text format
+ *   WS   /api/stream       send {"viewport": [x0, y0, x1, y1]} (or nothing: everything); receive binary
+ *                          frames (backend.ts `encodeFrame`) about ten times a second
+ * Errors are JSON `{error}` with one line naming the problem: 400 bad JSON or command, 404 unknown
+ * route, 405 wrong method, 413 body over 1 MB, 500 a bug.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { RequestError, UsageError } from '../errors.js';
+import { encodeFrame, type ControlBackend, type RunEvent, type Viewport } from './backend.js';
+import type { Metrics } from './metrics.js';
+import type { Logger } from './log.js';
+
+export interface ControlServerOptions {
+  /** 0: any free port */
+  port: number;
+  /** default 127.0.0.1 */
+  host?: string;
+  backend: ControlBackend;
+  metrics?: Metrics;
+  log?: Logger;
+  /** ms between WebSocket frames (default 100) */
+  frameIntervalMs?: number;
+}
+
+export interface ControlServer {
+  /** the port actually listened on */
+  port: number;
+  host: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1 << 20;
+
+/** The viewer's files: next to this module when copied into dist/, else in the source tree. */
+export function viewerDir(): string {
+  const here = fileURLToPath(new URL('./viewer/', import.meta.url));
+  if (existsSync(join(here, 'index.html'))) return here;
+  return fileURLToPath(new URL('../../../src/control/viewer/', import.meta.url));
+}
+
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/viewer.js': { file: 'viewer.js', type: 'text/javascript; charset=utf-8' },
+  '/viewer.css': { file: 'viewer.css', type: 'text/css; charset=utf-8' },
+};
+
+const ROUTES: Record<string, 'GET' | 'POST'> = {
+  '/api/status': 'GET',
+  '/api/network': 'GET',
+  '/api/timeline': 'GET',
+  '/api/commands': 'POST',
+  '/metrics': 'GET',
+};
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new RequestError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(text: string, what: string): unknown {
+  if (text.trim() === '') throw new RequestError(400, `${what} is empty; send a JSON object`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new RequestError(400, `${what} is not valid JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Checks a viewport `[x0, y0, x1, y1]` sent by a client. */
+export function parseViewport(v: unknown): Viewport {
+  if (!Array.isArray(v) || v.length !== 4 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw new RequestError(400, '"viewport" must be [x0, y0, x1, y1], four finite numbers (m)');
+  }
+  const [x0, y0, x1, y1] = v as number[];
+  return [Math.min(x0!, x1!), Math.min(y0!, y1!), Math.max(x0!, x1!), Math.max(y0!, y1!)];
+}
+
+export async function startControlServer(o: ControlServerOptions): Promise<ControlServer> {
+  const { backend, metrics, log } = o;
+  const host = o.host ?? '127.0.0.1';
+  const dir = viewerDir();
+  let networkJson: string | undefined;
+
+  const timeline = (): RunEvent[] => backend.timeline?.() ?? (backend.status() as { events?: RunEvent[] }).events ?? [];
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const file = STATIC[path];
+    if (file) {
+      if (method !== 'GET' && method !== 'HEAD') throw new RequestError(405, `${path} takes GET, not ${method}`);
+      res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache' });
+      res.end(method === 'HEAD' ? undefined : readFileSync(join(dir, file.file)));
+      return;
+    }
+    const allowed = ROUTES[path];
+    if (!allowed) throw new RequestError(404, `no route ${method} ${path}`);
+    if (method !== allowed) {
+      res.setHeader('allow', allowed);
+      throw new RequestError(405, `${path} takes ${allowed}, not ${method}`);
+    }
+    switch (path) {
+      case '/api/status':
+        return sendJson(res, 200, backend.status());
+      case '/api/network':
+        networkJson ??= JSON.stringify(backend.network());
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(networkJson);
+        return;
+      case '/api/timeline':
+        return sendJson(res, 200, timeline());
+      case '/metrics': {
+        if (!metrics) throw new RequestError(404, 'this server has no metrics');
+        metrics.beforeScrape?.();
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+        return;
+      }
+      case '/api/commands': {
+        const body = parseJson(await readBody(req), 'request body');
+        const answer = await backend.command(body);
+        if (answer.status < 300 && 'type' in answer.body) metrics?.commands.inc({ type: answer.body.type });
+        log?.info({ command: body, status: answer.status, answer: answer.body }, 'command');
+        return sendJson(res, answer.status, answer.body);
+      }
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (e instanceof RequestError) {
+        log?.debug({ url: req.url, status: e.status, error: e.message }, 'request rejected');
+        sendJson(res, e.status, { error: e.message });
+      } else {
+        log?.error({ url: req.url, err: e }, 'control request failed');
+        sendJson(res, 500, { error: `internal error: ${(e as Error)?.message ?? String(e)}` });
+      }
+    });
+  });
+
+  // ---- WebSocket stream of vehicle frames ----
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const streams = new Set<NodeJS.Timeout>();
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== '/api/stream') {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => stream(ws));
+  });
+
+  function stream(ws: WebSocket): void {
+    let viewport: Viewport | undefined;
+    let busy = false;
+    ws.on('message', (data, isBinary) => {
+      try {
+        if (isBinary) throw new RequestError(400, 'send JSON text, e.g. {"viewport": [x0, y0, x1, y1]}');
+        const msg = parseJson(String(data), 'stream message');
+        if (typeof msg !== 'object' || msg === null) throw new RequestError(400, 'stream message must be a JSON object');
+        const v = (msg as { viewport?: unknown }).viewport;
+        viewport = v === undefined || v === null ? undefined : parseViewport(v);
+      } catch (e) {
+        ws.send(JSON.stringify({ error: (e as Error).message }));
+      }
+    });
+    const send = async () => {
+      if (busy || ws.readyState !== ws.OPEN || ws.bufferedAmount > 4 * MAX_BODY_BYTES) return;
+      busy = true;
+      try {
+        const f = await backend.frame(viewport);
+        if (ws.readyState === ws.OPEN) ws.send(encodeFrame(f));
+      } catch (e) {
+        log?.error({ err: e }, 'frame failed');
+      } finally {
+        busy = false;
+      }
+    };
+    const timer = setInterval(() => void send(), o.frameIntervalMs ?? 100);
+    streams.add(timer);
+    ws.on('close', () => {
+      clearInterval(timer);
+      streams.delete(timer);
+    });
+    void send();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') reject(new UsageError(`--http: port ${o.port} on ${host} is already in use`));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new UsageError(`--http-host: cannot listen on "${host}"`));
+      else if (e.code === 'EACCES') reject(new UsageError(`--http: no permission to listen on port ${o.port}`));
+      else reject(e);
+    });
+    server.listen(o.port, host, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  log?.info({ host, port }, 'control server listening');
+
+  return {
+    port,
+    host,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of streams) clearInterval(t);
+        streams.clear();
+        for (const ws of wss.clients) ws.terminate();
+        wss.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
