@@ -345,6 +345,24 @@ test('Redis SIGKILLed for 5 s mid-run and restarted from its AOF: nobody is fenc
   }
 });
 
+test('a leader stopped with SIGTERM hands over at once: it releases the lease, exits 0, the standby leads', { skip, timeout: 60_000 }, async () => {
+  const c = new Cluster();
+  try {
+    await c.start(2, 0);
+    let first: LeaderRecord | undefined;
+    while (!(first = await c.leader())) await sleep(10);
+    const proc = c.procs.find((p) => p.pid === first!.pid)!;
+    process.kill(first.pid, 'SIGTERM');
+    assert.equal(await proc.exited, 0);
+    let next: LeaderRecord | undefined;
+    while (!(next = await c.leader()) || next.epoch <= first.epoch) await sleep(10);
+    assert.notEqual(next.pid, first.pid);
+    assert.match(proc.log(), new RegExp(`lost leadership of epoch ${first.epoch}: stopped`));
+  } finally {
+    await c.close();
+  }
+});
+
 test('CLI: bad flags and an unreachable store are one line and exit 2', { skip }, async () => {
   const c = new Cluster();
   try {

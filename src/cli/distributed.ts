@@ -54,8 +54,12 @@ export function registerDistributed(program: Command): void {
       const t = timings(opts);
       const { host, port } = hostPort(opts.listen);
       const cluster = await open(opts.store);
-      await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, httpPort: opts.http, ...t, log });
-      await new Promise(() => {}); // runs until killed
+      const stop = await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, httpPort: opts.http, ...t, log });
+      // SIGTERM/SIGINT (a rolling update, ^C): hand leadership over at once instead of after the lease
+      const quit = () => void stop().finally(() => process.exit(0));
+      process.once('SIGTERM', quit);
+      process.once('SIGINT', quit);
+      await new Promise(() => {}); // runs until stopped
     });
 
   program

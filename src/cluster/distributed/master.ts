@@ -35,7 +35,8 @@ export interface MasterOptions {
   log: (line: string) => void;
 }
 
-export async function runMaster(o: MasterOptions): Promise<void> {
+/** Starts a master; resolves to a function that stops it (releasing the lease if it leads). */
+export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> {
   const owner = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const election = new LeaderElection(o.cluster, owner, { leaseMs: o.leaseMs, heartbeatMs: o.heartbeatMs }, LEADER_LEASE);
   let term: LeaderTerm | undefined;
@@ -50,8 +51,12 @@ export async function runMaster(o: MasterOptions): Promise<void> {
     term = undefined;
   });
   election.start();
-  if (o.httpPort !== undefined) await serveStatus(o.cluster, o.httpPort, o.listenHost);
+  const statusServer = o.httpPort !== undefined ? await serveStatus(o.cluster, o.httpPort, o.listenHost) : undefined;
   o.log(`master pid ${process.pid} standing for leader`);
+  return async () => {
+    statusServer?.close();
+    await election.stop(); // a standby leads at its next attempt instead of after the lease
+  };
 }
 
 /** Everything a leader holds for one epoch; dropped whole when the epoch ends. */
@@ -268,7 +273,7 @@ class LeaderTerm implements LeaderContext {
 }
 
 /** GET /api/status?plan=NAME: the status mirror from the store (any master serves it). */
-async function serveStatus(cluster: Store, port: number, host: string): Promise<void> {
+async function serveStatus(cluster: Store, port: number, host: string): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const reply = (code: number, body: unknown) => {
@@ -286,6 +291,7 @@ async function serveStatus(cluster: Store, port: number, host: string): Promise<
     server.once('error', reject);
     server.listen(port, host === '0.0.0.0' ? undefined : host, resolve);
   });
+  return server;
 }
 
 /** The status of plan `name`: the leader's mirror, with the leader as it is now. */

@@ -20,7 +20,7 @@ import { Network } from '../../sim/network.js';
 import { Demand } from '../../sim/demand.js';
 import { mergeDumps, type StateDump } from '../../sim/dump.js';
 import { summarizeDump } from '../../sim/summary.js';
-import type { RunEvent } from '../status.js';
+import type { RunEvent, WorkerState } from '../status.js';
 import type { PlanWithoutSpec, SessionInfo, ToAgent } from './messages.js';
 import { PROJECT, json, key, type PlanRecord, type PlanState } from './layout.js';
 
@@ -420,7 +420,12 @@ export class PlanRun {
       const a = this.ctx.agents.get(w);
       const h = this.hello[s];
       const step = this.slotStep[s]!;
-      const state = this.st.state === 'finished' ? 'finished' : !h ? 'starting' : step >= this.endStep ? 'finished' : 'running';
+      const state: WorkerState =
+        this.st.state === 'finished' ? 'finished'
+        : this.lostInfo.has(s) ? 'recovering'
+        : !h ? 'starting'
+        : step >= this.endStep ? 'finished'
+        : 'running';
       return { id: w, slot: s, pid: h?.pid ?? a?.pid ?? 0, host: a?.host ?? h?.host ?? '', parts: this.rec.partSlot.flatMap((x, p) => (x === s ? [p] : [])), step, state };
     });
     return {
