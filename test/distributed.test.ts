@@ -345,6 +345,23 @@ test('Redis SIGKILLed for 5 s mid-run and restarted from its AOF: nobody is fenc
   }
 });
 
+test('two plans at once share the registered workers; each ends in the fault-free hash', { skip, timeout: 180_000 }, async () => {
+  const expected = faultFreeHash();
+  const c = new Cluster();
+  try {
+    await c.start(1, 4);
+    c.submit('first', 2);
+    c.submit('second', 2);
+    const [a, b] = await Promise.all([c.waitResult('first'), c.waitResult('second')]);
+    assert.equal(a, expected);
+    assert.equal(b, expected);
+    const ids = [...(await c.status('first'))!.workers, ...(await c.status('second'))!.workers].map((w) => w.id);
+    assert.equal(new Set(ids).size, 4, `one plan per worker at a time: ${ids.join(',')}`);
+  } finally {
+    await c.close();
+  }
+});
+
 test('a leader stopped with SIGTERM hands over at once: it releases the lease, exits 0, the standby leads', { skip, timeout: 60_000 }, async () => {
   const c = new Cluster();
   try {
