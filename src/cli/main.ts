@@ -8,6 +8,7 @@ import { isUserError } from '../errors.js';
 import { numberOption } from './options.js';
 import { formatSummary, runCommand } from './run.js';
 import { runWorker } from '../cluster/worker.js';
+import { registerChaos } from './chaos.js';
 
 const program = new Command();
 program
@@ -72,6 +73,8 @@ program
     if (opts.summary === '-') process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else if (!opts.quiet) process.stdout.write(formatSummary(scenario, summary) + '\n');
   });
+
+registerChaos(program);
 
 // internal: a worker of the embedded cluster, started by `run --workers N`
 program
