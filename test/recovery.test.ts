@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,15 +27,17 @@ interface Status {
   step: number;
   state: string;
   workers: { id: number; pid: number; step: number; state: string }[];
+  recoveries?: number;
+  events?: { at: number; type: string; worker?: number; detail?: string }[];
 }
 
 /** Starts a paced 3-worker run with checkpoints; returns helpers to watch and kill it. */
-function startRun() {
+function startRun(extra: (dir: string) => string[] = () => []) {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-recovery-'));
   const statusFile = join(dir, 'status.json');
   const child = spawn(
     process.execPath,
-    [cli, 'run', cfg, '--end', END, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '30', '--status-file', statusFile, '--store', `file:${join(dir, 'store')}`, '--summary', '-', '--no-progress'],
+    [cli, 'run', cfg, '--end', END, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '30', '--status-file', statusFile, '--store', `file:${join(dir, 'store')}`, '--summary', '-', '--no-progress', ...extra(dir)],
     { cwd: root },
   );
   let stdout = '';
@@ -66,7 +68,7 @@ function startRun() {
     assert.equal(code, 0, `run failed: ${stderr}`);
     return JSON.parse(stdout).stateHash as string;
   };
-  return { waitStep, pidOf, result, status };
+  return { waitStep, pidOf, result, status, stderr: () => stderr };
 }
 
 test('SIGKILL one worker mid-run: the run completes with the fault-free hash', async () => {
@@ -101,4 +103,52 @@ test('SIGKILL the same worker five times in a row: the run completes with the fa
     }
   }
   assert.equal(await run.result(), expected);
+});
+
+test('SIGSTOP a worker past its lease: it is fenced (killed) and replaced, never resumed; fault-free hash', async () => {
+  const expected = faultFreeHash();
+  const run = startRun(() => ['--heartbeat-ms', '100', '--lease-ms', '600']);
+  const s = await run.waitStep(120);
+  const pid = run.pidOf(s, 2);
+  process.kill(pid, 'SIGSTOP');
+  // the master must declare it lost without any process exit to tell it
+  let lost;
+  for (let i = 0; i < 400 && !lost; i++) {
+    await sleep(25);
+    lost = run.status()?.events?.find((e) => e.type === 'worker-lost' && e.worker === 2);
+  }
+  assert.ok(lost, 'the paused worker was never declared lost');
+  assert.match(lost.detail ?? '', /no heartbeat/);
+  try {
+    process.kill(pid, 'SIGCONT'); // too late: the fence already killed it
+  } catch {
+    /* gone: that is the fence */
+  }
+  assert.equal(await run.result(), expected);
+  const final = run.status()!;
+  assert.equal(final.recoveries, 1);
+  const recovered = final.events!.find((e) => e.type === 'worker-recovered' && e.worker === 2);
+  assert.ok(recovered, 'no worker-recovered event');
+  assert.ok(JSON.parse(recovered.detail!).replayedSteps >= 0);
+});
+
+test('injected network faults (cut links, a lost message, delays): the run completes with the fault-free hash', async () => {
+  const expected = faultFreeHash();
+  const run = startRun((dir) => {
+    const file = join(dir, 'faults.json');
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { step: 60, worker: 1, kind: 'cut' },
+        { step: 100, worker: 2, kind: 'drop' },
+        { step: 140, worker: 0, kind: 'delay', ms: 100 },
+        { step: 180, worker: 0, kind: 'drop' },
+        { step: 220, worker: 2, kind: 'cut' },
+      ]),
+    );
+    return ['--inject-faults', file];
+  });
+  assert.equal(await run.result(), expected);
+  assert.equal((run.stderr().match(/\[fault\]/g) ?? []).length, 5, run.stderr());
+  assert.equal(run.status()!.recoveries ?? 0, 0, 'a network fault must not cost a worker');
 });

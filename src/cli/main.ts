@@ -3,7 +3,7 @@
  * The `tessds` command. User errors (bad input, bad flags) print one line and exit with code 2;
  * anything else is a bug: one line too, the stack only with TESSDS_DEBUG=1.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { isUserError } from '../errors.js';
 import { numberOption } from './options.js';
 import { formatSummary, runCommand } from './run.js';
@@ -40,6 +40,9 @@ program
   .option('--checkpoint-every <steps>', 'checkpoint every N steps; a lost worker is then replaced and the run goes on (default 0: off)', numberOption({ integer: true, min: 0 }))
   .option('--store <url>', 'where checkpoints go: file:DIR or redis://host:port (default: a temporary directory)')
   .option('--plan <name>', 'name of this run in the store (default: run-<pid>)')
+  .option('--heartbeat-ms <ms>', 'workers report to the master every MS milliseconds; 0: no heartbeats, a death is noticed only when a process exits (default 250)', numberOption({ integer: true, min: 0 }))
+  .option('--lease-ms <ms>', 'a worker not heard from for MS milliseconds is declared lost, killed and replaced (default 1000)', numberOption({ integer: true, positive: true }))
+  .addOption(new Option('--inject-faults <file>', 'chaos testing: JSON list of {step, worker, kind: cut|delay|drop, ms} network faults').hideHelp())
   .option('--realtime-factor <f>', 'simulate at most F simulated seconds per wall-clock second (default: as fast as possible)', numberOption({ positive: true }))
   .option('--status-file <file>', 'keep FILE updated (at least every second) with {step, state, workers, leader}')
   .option('--check', 'debug: after every step assert no vehicle is in two parts and inserted = running + arrived')
@@ -66,6 +69,9 @@ program
       store: opts.store as string | undefined,
       plan: opts.plan as string | undefined,
       realtimeFactor: opts.realtimeFactor as number | undefined,
+      heartbeatMs: opts.heartbeatMs as number | undefined,
+      leaseMs: opts.leaseMs as number | undefined,
+      injectFaults: opts.injectFaults as string | undefined,
       statusFile: opts.statusFile as string | undefined,
       check: opts.check === true,
       progress: opts.progress !== false && !opts.quiet,

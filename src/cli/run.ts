@@ -6,7 +6,9 @@ import os from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadScenario } from '../io/scenario.js';
 import { writeTripinfo } from '../io/tripinfo.js';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, UsageError, isUserError } from '../errors.js';
+import { readTextFile } from '../io/files.js';
+import type { NetFault } from '../cluster/protocol.js';
 import { Engine } from '../sim/engine.js';
 import { dumpState } from '../sim/dump.js';
 import { restore, snapshot } from '../sim/snapshot.js';
@@ -37,6 +39,10 @@ export interface RunOptions {
   store?: string;
   plan?: string;
   realtimeFactor?: number;
+  heartbeatMs?: number;
+  leaseMs?: number;
+  /** chaos testing: a JSON file of network faults */
+  injectFaults?: string;
   statusFile?: string;
   check?: boolean;
   progress: boolean;
@@ -70,6 +76,9 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
       store: o.store,
       plan: o.plan,
       realtimeFactor: o.realtimeFactor,
+      heartbeatMs: o.heartbeatMs,
+      leaseMs: o.leaseMs,
+      faults: o.injectFaults ? loadFaults(o.injectFaults) : undefined,
       onProgress: (step, running, arrived) => progress.update(step, spec.begin + step * spec.stepLength, running, arrived),
     });
     progress.done();
@@ -122,6 +131,24 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   const summary = summarizeDump(dump, engine.demand, spec.stepLength, (performance.now() - t0) / 1000, stepSeconds);
   if (o.summary && o.summary !== '-') writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
   return summary;
+}
+
+/** Reads a --inject-faults file: a JSON list of {step, worker, kind, ms?}. */
+function loadFaults(file: string): NetFault[] {
+  let list: unknown;
+  try {
+    list = JSON.parse(readTextFile(file, 'fault list'));
+  } catch (e) {
+    if (isUserError(e)) throw e;
+    throw new InputError(file, `not JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(list)) throw new InputError(file, 'expected a JSON list of faults');
+  return list.map((f: Partial<NetFault>, i) => {
+    if (!Number.isInteger(f.step) || !Number.isInteger(f.worker) || !['cut', 'delay', 'drop'].includes(f.kind as string)) {
+      throw new InputError(file, `fault ${i}: expected {step: integer, worker: integer, kind: "cut"|"delay"|"drop", ms?: number}`);
+    }
+    return { step: f.step!, worker: f.worker!, kind: f.kind!, ms: f.ms };
+  });
 }
 
 function reportWarnings(warnings: string[]): void {

@@ -13,7 +13,7 @@ import { Demand } from '../sim/demand.js';
 import { mergeDumps, type StateDump } from '../sim/dump.js';
 import { makePartition, type PartitionOptions } from '../partition/plan.js';
 import { FrameKind, listen, type FramedSocket } from './frames.js';
-import { assertNever, decodeDump, type MasterMessage, type WorkerMessage } from './protocol.js';
+import { assertNever, decodeDump, type MasterMessage, type NetFault, type WorkerMessage } from './protocol.js';
 import { StatusWriter, type WorkerStatus } from './status.js';
 import { CheckCollector } from './check.js';
 import { runWorker } from './worker.js';
@@ -32,6 +32,12 @@ export interface EmbeddedOptions extends PartitionOptions {
   plan?: string;
   /** simulated seconds per wall second; undefined: as fast as possible */
   realtimeFactor?: number;
+  /** ms between worker heartbeats; 0: none (a death is then noticed only by process exit) */
+  heartbeatMs?: number;
+  /** a worker not heard from for this long is declared lost, killed (the fence) and replaced */
+  leaseMs?: number;
+  /** network faults to inject (chaos testing) */
+  faults?: NetFault[];
   statusFile?: string;
   check?: boolean;
   /** called about every 250 ms with the slowest part's step */
@@ -66,6 +72,16 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const done = new Set<number>();
   const ready = new Set<number>();
   const status = new StatusWriter(o.statusFile);
+  const heartbeatMs = o.heartbeatMs ?? 250;
+  const leaseMs = o.leaseMs ?? 1000;
+  if (heartbeatMs > 0 && leaseMs <= heartbeatMs) throw new UsageError(`--lease-ms (${leaseMs}) must be longer than --heartbeat-ms (${heartbeatMs})`);
+  /** when each worker was last heard from (ms since epoch) */
+  const lastHeard = new Map<number, number>();
+  /** a lost worker being replaced: when it was lost, and the step to catch up with to count as recovered */
+  const lostInfo = new Map<number, { at: number; catchUp: number; from: number }>();
+  const childOf = new Map<number, ChildProcess>();
+  /** workers the watchdog killed (already marked lost) */
+  const fenced = new Set<number>();
   const checks = o.check ? new CheckCollector(plan.parts) : undefined;
   let stepSeconds = 0;
   const endStep = Math.ceil((spec.end - spec.begin) / spec.stepLength - 1e-9);
@@ -89,8 +105,9 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     const fail = (message: string) => {
       if (settled) return;
       settled = true;
-      status.update({ state: 'failed' });
+      status.update({ state: 'failed', error: message });
       status.close();
+      clearInterval(watchdog);
       for (const c of children) c.kill('SIGKILL');
       server?.close();
       reject(new Error(message));
@@ -111,6 +128,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
             return;
           }
           const m = JSON.parse(payload.toString()) as WorkerMessage;
+          if (sockets.get(m.workerId) === sock || m.type === 'hello') lastHeard.set(m.workerId, Date.now());
           switch (m.type) {
             case 'hello':
               workerId = m.workerId;
@@ -181,17 +199,46 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       child.on('exit', (code, signal) => {
         if (settled || done.has(w)) return;
         if (!checkpointEvery) return fail(`worker ${w} (pid ${child.pid}) exited (${signal ?? `code ${code}`}) before the run ended`);
+        // (a worker the watchdog fenced was marked lost when its lease ran out)
+        if (!fenced.delete(w)) markLost(w, `exited (${signal ?? `code ${code}`})`);
         // replace it: the new process restores its parts from the last committed checkpoint
         recoveries++;
+        status.update({ recoveries });
         recovering.add(w);
         hellos.delete(w);
-        const ws = workerStatus.get(w);
-        if (ws) ws.state = 'starting';
         if (process.env.TESSDS_TIMING) process.stderr.write(`[recovery] worker ${w} (pid ${child.pid}) lost (${signal ?? code}); restarting from step ${committed}\n`);
         startWorker(w);
       });
       children.push(child);
+      childOf.set(w, child);
     }
+
+    /** Worker `w` is gone (detected now): record it; its parts must catch up with the run's step. */
+    function markLost(w: number, why: string) {
+      const ws = workerStatus.get(w);
+      const reached = Math.max(0, ...[...workerStatus.values()].map((x) => x.step));
+      lostInfo.set(w, { at: Date.now(), catchUp: reached, from: committed });
+      if (ws) ws.state = 'lost';
+      status.event({ type: 'worker-lost', worker: w, pid: ws?.pid, step: reached, detail: why });
+      status.update({ workers: [...workerStatus.values()] });
+    }
+
+    // Leases: a worker silent for leaseMs (paused, hung, cut off) is declared lost. In the embedded
+    // cluster the master owns its processes, so the fence is simple: SIGKILL, then replace as for a crash.
+    const watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const ws of workerStatus.values()) {
+        const heard = lastHeard.get(ws.id);
+        if (heard !== undefined) ws.heartbeatAgeMs = now - heard;
+        if (heartbeatMs <= 0 || !checkpointEvery || ws.id === 0 || settled || done.has(ws.id)) continue;
+        if (ws.state !== 'running' && ws.state !== 'recovering') continue;
+        if (heard !== undefined && now - heard > leaseMs) {
+          markLost(ws.id, `no heartbeat for ${now - heard} ms`);
+          fenced.add(ws.id);
+          childOf.get(ws.id)?.kill('SIGKILL');
+        }
+      }
+    }, Math.max(20, Math.min(100, leaseMs / 5)));
 
     function planFor(w: number, recoverFrom?: number): MasterMessage {
       const peers = [...hellos.values()].map((h) => ({ workerId: h.workerId, host: '127.0.0.1', port: h.port }));
@@ -209,6 +256,9 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         recoverFrom,
         realtimeFactor: o.realtimeFactor,
         startedAt,
+        heartbeatMs,
+        // injected faults are for the original processes only: a replacement replays, faults don't repeat
+        faults: recoverFrom === undefined ? o.faults : undefined,
       };
     }
 
@@ -218,7 +268,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       const ws = workerStatus.get(h.workerId);
       if (ws) {
         ws.pid = h.pid;
-        ws.state = 'running';
+        ws.state = 'recovering';
       }
       sockets.get(h.workerId)!.sendControl(planFor(h.workerId, committed));
       for (const [w, sock] of sockets) {
@@ -233,6 +283,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       if (set.size < plan.parts || step <= committed) return;
       const old = committed;
       committed = step;
+      status.event({ type: 'checkpoint', step });
+      status.update({ committedCheckpoint: step });
       for (const k of [...written.keys()]) if (k <= step) written.delete(k);
       for (const sock of sockets.values()) sock.sendControl({ type: 'committed', step } satisfies MasterMessage);
       // R11: the master deletes checkpoints older than the committed one
@@ -262,7 +314,18 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       const ws = workerStatus.get(m.workerId);
       if (ws) {
         ws.step = Math.min(...m.parts.map((p) => p.step));
-        ws.state = ws.step >= endStep ? 'finished' : 'running';
+        const lost = lostInfo.get(m.workerId);
+        if (lost && !recovering.has(m.workerId)) {
+          // a replacement: recovered once its parts caught up with where the run was when it was lost
+          if (ws.step >= lost.catchUp) {
+            lostInfo.delete(m.workerId);
+            status.event({
+              type: 'worker-recovered', worker: m.workerId, pid: ws.pid, step: ws.step,
+              detail: JSON.stringify({ replayedSteps: Math.max(0, lost.catchUp - lost.from), lostAt: lost.at }),
+            });
+          } else ws.state = 'recovering';
+        }
+        if (!lostInfo.has(m.workerId)) ws.state = ws.step >= endStep ? 'finished' : 'running';
       }
       running.set(m.workerId, m.running);
       arrived.set(m.workerId, m.arrived);
@@ -278,9 +341,10 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] run ${(performance.now() - tRun).toFixed(0)} ms, busiest stepping ${(stepSeconds * 1000).toFixed(0)} ms\n`);
       if (dumps.length !== plan.parts) return fail(`expected ${plan.parts} part dumps, got ${dumps.length}`);
       settled = true;
+      clearInterval(watchdog);
       const dump = mergeDumps(dumps, demand.count);
       for (const ws of workerStatus.values()) ws.state = 'finished';
-      status.update({ state: 'finished', step: dump.step, workers: [...workerStatus.values()] });
+      status.update({ state: 'finished', step: dump.step, workers: [...workerStatus.values()], recoveries });
       status.close();
       for (const s of sockets.values()) s.sendControl({ type: 'shutdown' } satisfies MasterMessage);
       server?.close();

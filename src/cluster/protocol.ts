@@ -38,6 +38,10 @@ export type MasterMessage =
       /** simulated seconds per wall second (undefined: as fast as possible), counted from `startedAt` (ms since epoch) */
       realtimeFactor?: number;
       startedAt?: number;
+      /** ms between heartbeats (status messages) to the master; 0: only the default progress reports */
+      heartbeatMs?: number;
+      /** network faults to inject (chaos testing): at `step`, this worker's peer links misbehave */
+      faults?: NetFault[];
     }
   | { type: 'start' }
   /** checkpoint `step` was written by every part: older logs and checkpoints can go */
@@ -45,6 +49,17 @@ export type MasterMessage =
   /** worker `workerId` was replaced: reconnect, and send its parts what they need from `step` on */
   | { type: 'peer-restart'; workerId: number; host: string; port: number; step: number }
   | { type: 'shutdown' };
+
+/** An injected network fault (`tessds run --inject-faults FILE`, used by `tessds chaos`). */
+export interface NetFault {
+  /** when the slowest hosted part has completed this step */
+  step: number;
+  worker: number;
+  /** cut: close every peer connection; delay: hold outgoing border messages `ms` ms; drop: lose the
+   *  next border message to each peer, then cut (a lost message on TCP shows as a broken connection) */
+  kind: 'cut' | 'delay' | 'drop';
+  ms?: number;
+}
 
 /** worker ↔ worker, first frame on a peer connection */
 export type PeerMessage = { type: 'peer'; workerId: number };

@@ -14,7 +14,7 @@ import { dumpState } from '../sim/dump.js';
 import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart, type PartLayout } from '../sim/partition.js';
 import { openStore, type Store } from './store/store.js';
 import { FrameKind, FramedSocket, connect, listen } from './frames.js';
-import { assertNever, encodeDump, type MasterMessage, type PeerMessage } from './protocol.js';
+import { assertNever, encodeDump, type MasterMessage, type NetFault, type PeerMessage } from './protocol.js';
 
 interface Part {
   id: number;
@@ -51,8 +51,15 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   let finished = false;
   let statusTimer: NodeJS.Timeout | undefined;
   let store: Store | undefined;
-  /** workers replaced while we had no connection to them yet: resend from this step once connected */
-  const pendingResend = new Map<number, number>();
+  /** injected network faults still to come, by step (chaos testing) */
+  let faults: NetFault[] = [];
+  /** while Date.now() < delayUntil, outgoing border messages are held back `delayMs` (injected fault) */
+  let delayUntil = 0;
+  let delayMs = 0;
+  /** peers whose next border message is lost (injected fault) */
+  const dropNext = new Set<number>();
+  /** peers we are (re)connecting to: the lower worker id opens each connection, and reopens it */
+  const connecting = new Set<number>();
   /** after a restore: the messages our parts had sent at the checkpoint (neighbours may lack them) */
   let restoredOutboxes: [number, Buffer][] | undefined;
 
@@ -84,17 +91,34 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       if (kind === FrameKind.border) onBorder(payload);
     });
     sock.on('close', () => {
-      if (peers.get(workerId) === sock) peers.delete(workerId);
-      // with checkpoints the master replaces a lost worker and tells us (peer-restart)
-      if (!finished && !plan?.checkpointEvery) fail(`lost the connection to worker ${workerId}`);
+      if (peers.get(workerId) !== sock) return;
+      peers.delete(workerId);
+      if (finished) return;
+      // without checkpoints there are no logs to repair a broken link from
+      if (!plan?.checkpointEvery) return fail(`lost the connection to worker ${workerId}`);
+      // The peer died (the master replaces it and sends its new address: peer-restart) or only the
+      // link broke: either way the lower id reconnects, and the log is resent on reconnection.
+      if (o.workerId < workerId) reconnect(workerId);
     });
-    const resendFrom = pendingResend.get(workerId);
-    if (resendFrom !== undefined) {
-      pendingResend.delete(workerId);
-      resendTo(workerId, resendFrom);
-    }
+    // Whatever the peer lacks — messages lost with a broken link, or everything since the checkpoint
+    // a replacement restarts from — is in our logs: resend them all; the receiver drops duplicates.
+    if (planned) resendTo(workerId, 0);
     if (planned) sendRestored(workerId);
     maybeReady();
+  };
+
+  /** Keeps trying to connect to worker `w` (at its latest address) until linked or finished. */
+  const reconnect = (w: number) => {
+    if (connecting.has(w)) return;
+    connecting.add(w);
+    const attempt = () => {
+      if (finished || peers.has(w) || !addresses.has(w)) return connecting.delete(w);
+      connectTo(w, 500).then(
+        () => connecting.delete(w),
+        () => setTimeout(attempt, 100),
+      );
+    };
+    attempt();
   };
 
   /** A restored part's messages of the checkpoint boundary, to the parts worker `w` hosts. */
@@ -134,9 +158,9 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const early: Buffer[] = [];
   /** latest known address of every worker (replacements listen on new ports) */
   const addresses = new Map<number, { workerId: number; host: string; port: number }>();
-  const connectTo = async (w: number) => {
+  const connectTo = async (w: number, timeoutMs?: number) => {
     const a = addresses.get(w)!;
-    const sock = await connect(a.host, a.port);
+    const sock = await connect(a.host, a.port, timeoutMs);
     sock.sendControl({ type: 'peer', workerId: o.workerId } satisfies PeerMessage);
     attachPeer(sock, w);
   };
@@ -144,12 +168,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const start = () => {
     if (started || !planned) return;
     started = true;
-    statusTimer = setInterval(sendStatus, 250);
+    statusTimer = setInterval(sendStatus, plan!.heartbeatMs || 250);
     schedule();
   };
 
   const onPlan = async (p: Extract<MasterMessage, { type: 'plan' }>) => {
     plan = p;
+    faults = (p.faults ?? []).filter((f) => f.worker === o.workerId).sort((a, b) => a.step - b.step);
     const net = new Network(p.spec.net);
     const demand = new Demand(p.spec.demand, net, { stepLength: p.spec.stepLength, begin: p.spec.begin, end: p.spec.end, seed: p.spec.seed });
     const owners = laneOwnersFromJunctions(net, Int32Array.from(p.junctionPart));
@@ -200,8 +225,41 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
 
   const deliver = (from: Part, to: number, buf: Buffer) => {
     logMessage(from, to, buf);
-    if (parts.has(to)) onBorder(buf);
-    else peers.get(plan!.partWorker[to]!)?.send(FrameKind.border, buf); // absent: being replaced; resent later
+    if (parts.has(to)) return onBorder(buf);
+    const w = plan!.partWorker[to]!;
+    if (dropNext.delete(w)) return; // injected loss: the message is logged, the reconnection resends it
+    if (Date.now() < delayUntil) {
+      setTimeout(() => peers.get(w)?.send(FrameKind.border, buf), delayMs);
+      return;
+    }
+    peers.get(w)?.send(FrameKind.border, buf); // absent: link down or peer being replaced; resent on reconnection
+  };
+
+  /** Injects the network faults due at the slowest part's step (chaos testing). */
+  const injectFaults = () => {
+    let step = Infinity;
+    for (const p of parts.values()) step = Math.min(step, p.engine.step);
+    while (faults.length > 0 && faults[0]!.step <= step) {
+      const f = faults.shift()!;
+      process.stderr.write(`[fault] worker ${o.workerId} at step ${step}: ${f.kind}${f.ms ? ` ${f.ms} ms` : ''}\n`);
+      switch (f.kind) {
+        case 'cut':
+          for (const sock of peers.values()) sock.socket.destroy();
+          break;
+        case 'delay':
+          delayMs = f.ms ?? 200;
+          delayUntil = Date.now() + delayMs * 5;
+          break;
+        case 'drop':
+          for (const w of peers.keys()) dropNext.add(w);
+          setTimeout(() => {
+            for (const sock of peers.values()) sock.socket.destroy();
+          }, 50);
+          break;
+        default:
+          assertNever(f.kind);
+      }
+    }
   };
 
   /** the last step the wall clock allows (pacing with --realtime-factor), or Infinity */
@@ -250,6 +308,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         if (plan!.check) sendCheck(part);
         progressed = true;
       }
+      if (faults.length > 0) injectFaults();
       // let socket I/O in now and then
       if (performance.now() - t0 > 50) return schedule();
     }
@@ -263,11 +322,17 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     setImmediate(pump);
   };
 
-  const writeCheckpoint = (part: Part, bytes: Buffer, step: number) => {
+  /** Writes a checkpoint, retrying while the store is unreachable: the run goes on meanwhile (the
+   *  logs just grow until the master can commit), and fails only after STORE_GIVE_UP_MS of errors. */
+  const writeCheckpoint = (part: Part, bytes: Buffer, step: number, since = Date.now()) => {
     store!
       .put(checkpointKey(step, part.id), bytes)
       .then(() => master.sendControl({ type: 'checkpoint', workerId: o.workerId, part: part.id, step }))
-      .catch((err: Error) => fail(`writing checkpoint ${step} of part ${part.id}: ${err.message}`));
+      .catch((err: Error) => {
+        if (finished) return;
+        if (Date.now() - since > STORE_GIVE_UP_MS) return fail(`writing checkpoint ${step} of part ${part.id}: ${err.message}`);
+        setTimeout(() => writeCheckpoint(part, bytes, step, since), 500);
+      });
   };
 
   const sendCheck = (part: Part) => {
@@ -290,7 +355,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       if (steps !== lastSteps) (lastSteps = steps), (stalledSince = Date.now());
       else if (Date.now() - stalledSince > 2000) {
         for (const p of parts.values()) {
-          process.stderr.write(`[stall w${o.workerId}] part ${p.id} step ${p.engine.step} needs ${p.layout.neighbours} inbox ${[...p.inbox].map(([h, m]) => `${h}:[${[...m.keys()]}]`).join(' ')} peers ${[...peers.keys()]} needed ${[...neededPeers]} pending ${[...pendingResend]}\n`);
+          process.stderr.write(`[stall w${o.workerId}] part ${p.id} step ${p.engine.step} needs ${p.layout.neighbours} inbox ${[...p.inbox].map(([h, m]) => `${h}:[${[...m.keys()]}]`).join(' ')} peers ${[...peers.keys()]} needed ${[...neededPeers]} connecting ${[...connecting]}\n`);
         }
         stalledSince = Date.now();
       }
@@ -334,15 +399,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         for (const part of parts.values()) for (const byStep of part.log.values()) for (const h of [...byStep.keys()]) if (h < m.step) byStep.delete(h);
         break;
       case 'peer-restart': {
+        // the replacement's new address; whoever connects resends its logs on attach (attachPeer)
         addresses.set(m.workerId, { workerId: m.workerId, host: m.host, port: m.port });
-        if (peers.has(m.workerId)) {
-          resendTo(m.workerId, m.step); // it already connected to us
-          break;
-        }
-        pendingResend.set(m.workerId, m.step);
         // before our own plan is in, onPlan connects (with this address)
         if (planned && o.workerId < m.workerId && neededPeers.has(m.workerId)) {
-          connectTo(m.workerId).catch((err: Error) => fail(`reconnecting to worker ${m.workerId}: ${err.message}`));
+          const old = peers.get(m.workerId);
+          if (old) old.socket.destroy(); // the dead process's link, not yet noticed: its close reconnects
+          else reconnect(m.workerId);
         }
         break;
       }
@@ -364,6 +427,9 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     if (!o.inProcess) process.exit(finished ? 0 : 1);
   }
 }
+
+/** how long checkpoint writes may keep failing (store unreachable) before the worker gives up */
+const STORE_GIVE_UP_MS = 120_000;
 
 export function checkpointKey(step: number, part: number): string {
   return `checkpoint/${String(step).padStart(9, '0')}/part-${part}`;
