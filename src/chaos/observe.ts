@@ -103,7 +103,8 @@ export function timingSource(snapshots: Snapshot[]): 'events' | 'status-poll' {
 
 export function judgeFaults(j: JudgeInput): FaultResult[] {
   const source = timingSource(j.snapshots);
-  return j.injections.map((inj) => {
+  return j.injections.map((inj, i) => {
+    const next = j.injections.slice(i + 1).find((x) => x.at !== undefined)?.at ?? Infinity;
     const base: FaultResult = {
       index: inj.index,
       kind: inj.fault.type,
@@ -119,7 +120,7 @@ export function judgeFaults(j: JudgeInput): FaultResult[] {
       case 'kill-workers':
       case 'stop-worker': {
         const workers = f.type === 'kill-workers' ? f.workers : [f.worker];
-        const per = workers.map((w, k) => (source === 'events' ? fromEvents(j.events, w, inj.pids[k], inj.at!) : fromPolls(j.snapshots, w, inj.pids[k], inj.at!)));
+        const per = workers.map((w, k) => (source === 'events' ? fromEvents(j.events, w, inj.pids[k], inj.at!) : fromPolls(j.snapshots, w, inj.pids[k], inj.at!, next)));
         const detected = per.every((p) => p.lostAt !== undefined);
         const recovered = per.every((p) => p.recoveredAt !== undefined);
         if (detected) base.detectMs = Math.max(...per.map((p) => p.lostAt! - inj.at!));
@@ -178,23 +179,30 @@ export function fromEvents(events: StatusEvent[], w: number, pid: number | undef
   return { lostAt: lost.at, recoveredAt: rec.at, replayedSteps };
 }
 
-/** The fallback: detection and recovery read off successive status polls. */
-export function fromPolls(snapshots: Snapshot[], w: number, pid: number | undefined, at: number): PerWorker {
+/**
+ * The fallback: detection and recovery read off successive status polls. Detection must come before
+ * `until` (the next fault), so a later fault's effect is never credited to this one; recovery needs a
+ * fresh step report from the replacement (its step changed since detection) at or past the run's
+ * step at detection.
+ */
+export function fromPolls(snapshots: Snapshot[], w: number, pid: number | undefined, at: number, until = Infinity): PerWorker {
   let lostAt: number | undefined;
   let stepAtLoss = 0;
+  let workerStepAtLoss = 0;
   let committed: number | undefined;
   for (const s of snapshots) {
     if (s.t < at) continue;
     const ws = s.status.workers.find((x) => x.id === w);
     if (!ws) continue;
     if (lostAt === undefined) {
-      if (ws.pid !== pid || (ws.state !== 'running' && ws.state !== 'finished')) {
-        lostAt = s.t;
-        stepAtLoss = s.status.step;
-        committed = s.status.committedCheckpoint;
-      } else continue;
+      if (s.t >= until) return {};
+      if (ws.pid === pid && (ws.state === 'running' || ws.state === 'finished')) continue;
+      lostAt = s.t;
+      stepAtLoss = s.status.step;
+      workerStepAtLoss = ws.step;
+      committed = s.status.committedCheckpoint;
     }
-    if (ws.pid !== pid && (ws.state === 'running' || ws.state === 'finished') && ws.step >= stepAtLoss) {
+    if (ws.pid !== pid && (ws.state === 'running' || ws.state === 'finished') && ws.step !== workerStepAtLoss && ws.step >= stepAtLoss) {
       return { lostAt, recoveredAt: s.t, replayedSteps: committed !== undefined ? Math.max(0, stepAtLoss - committed) : undefined };
     }
   }

@@ -83,7 +83,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const hasLease = runSupports(o.cli, '--lease-ms') && runSupports(o.cli, '--heartbeat-ms');
   const hasInject = runSupports(o.cli, '--inject-faults');
   if ((o.heartbeatMs !== undefined || o.leaseMs !== undefined) && !hasLease) throw new UsageError('--heartbeat-ms/--lease-ms: this build of `tessds run` has no heartbeat or lease flags');
-  const heartbeatMs = hasLease ? (o.heartbeatMs ?? 200) : undefined;
+  const heartbeatMs = hasLease ? (o.heartbeatMs ?? 250) : undefined;
   const leaseMs = hasLease ? (o.leaseMs ?? 1000) : undefined;
   if (!hasLease) notes.push('`tessds run` has no --lease-ms: a SIGSTOPped worker is resumed, never fenced');
   if (!hasInject) notes.push('`tessds run` has no --inject-faults: no network faults');

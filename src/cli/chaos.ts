@@ -34,8 +34,8 @@ export function registerChaos(program: Command): void {
     .option('--spacing-ms <ms>', 'least quiet time after each fault before the next, ms (default 4000)', numberOption({ integer: true, min: 0 }), 4000)
     .option('--kinds <list>', `only these fault kinds, comma-separated: ${FaultKinds.join(', ')} (default: every kind available)`, kindsOption)
     .option('--max-kill <n>', 'most workers SIGKILLed at once (default min(2, workers − 1))', numberOption({ integer: true, positive: true }))
-    .option('--heartbeat-ms <ms>', 'worker heartbeat interval passed to the run (default 200 where the run supports it)', numberOption({ integer: true, min: 0 }))
-    .option('--lease-ms <ms>', 'worker lease passed to the run (default 1000 where the run supports it)', numberOption({ integer: true, positive: true }))
+    .option('--heartbeat-ms <ms>', 'worker heartbeat interval passed to the run (default 250)', numberOption({ integer: true, min: 0 }))
+    .option('--lease-ms <ms>', 'worker lease passed to the run (default 1000)', numberOption({ integer: true, positive: true }))
     .option('-q, --quiet', 'print only the verdict line')
     .action(async (scenario: string, opts: Record<string, unknown>) => {
       const quiet = opts.quiet === true;
