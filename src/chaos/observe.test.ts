@@ -75,7 +75,7 @@ test('median and report figures', () => {
   assert.equal(median([]), undefined);
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 3, 2]), 2.5);
-  const ref: Counts = { loaded: 300, inserted: 290, arrived: 200, running: 90, waiting: 10, steps: 600, stateHash: 'aa' };
+  const ref: Counts = { loaded: 300, inserted: 290, arrived: 200, running: 90, waiting: 10, steps: 600, stateHash: 'aa', ups: 1000 };
   assert.deepEqual(compareCounts(ref, { ...ref }), { differences: {}, vehiclesLost: 0, vehiclesDuplicated: 0, hashEqual: true });
   assert.deepEqual(compareCounts(ref, { ...ref, running: 87, stateHash: 'bb' }), { differences: { running: -3 }, vehiclesLost: 3, vehiclesDuplicated: 0, hashEqual: false });
   assert.deepEqual(compareCounts(ref, { ...ref, arrived: 202 }).vehiclesDuplicated, 2);

@@ -9,7 +9,7 @@ import { median, type FaultResult } from './observe.js';
 
 /** The summary fields compared between the reference and the run under faults. */
 export const countFields = ['loaded', 'inserted', 'arrived', 'running', 'waiting'] as const;
-export type Counts = Pick<Summary, (typeof countFields)[number] | 'stateHash' | 'steps'>;
+export type Counts = Pick<Summary, (typeof countFields)[number] | 'stateHash' | 'steps' | 'ups'>;
 
 export interface ChaosReport {
   scenario: string;
@@ -28,6 +28,8 @@ export interface ChaosReport {
   /** undefined when the run under faults produced no summary */
   run?: Counts;
   runExitCode: number | null;
+  /** lost workers the master replaced (its status file's count) */
+  recoveries?: number;
   /** run − reference for each count */
   differences: Partial<Record<(typeof countFields)[number], number>>;
   /** vehicles in the reference (running + arrived) missing from the run */

@@ -51,6 +51,8 @@ export interface ChaosOptions {
   /** worker heartbeat interval and lease passed to `tessds run` (when it has the flags) */
   heartbeatMs?: number;
   leaseMs?: number;
+  /** the fault-free reference, if already known (the endurance matrix runs it once for all cells) */
+  reference?: Counts;
   /** path of the tessds CLI script (dist/src/cli/main.js) */
   cli: string;
   /** progress lines */
@@ -160,11 +162,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (netFaults.length > 0) writeFileSync(injectFile, JSON.stringify(netFaults, null, 2));
 
     // 1. the fault-free reference, in one process
-    o.log(`reference run (1 process, --end ${end}) ...`);
-    const refFile = join(scratch, 'reference.json');
-    const ref = await runToEnd(children, o.cli, ['run', o.scenario, '--end', String(end), '--summary', refFile, '-q', '--no-progress']);
-    if (ref.code !== 0 || !existsSync(refFile)) throw new Error(`the reference run failed (exit ${ref.code}): ${lastLine(ref.stderr)}`);
-    const reference = counts(JSON.parse(readFileSync(refFile, 'utf8')) as Summary);
+    const reference = o.reference ?? (await referenceRun(children, o.cli, o.scenario, end, scratch, o.log));
 
     // 2. the run under faults
     const statusFile = join(scratch, 'status.json');
@@ -320,7 +318,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
     const run = existsSync(summaryFile) ? counts(JSON.parse(readFileSync(summaryFile, 'utf8')) as Summary) : undefined;
     if (exitCode !== 0) notes.push(`the run under faults failed (exit ${exitCode}): ${lastLine(stderr)}`);
-    const results = judgeFaults({ injections, snapshots, events, startedAt, completed: exitCode === 0, leaseMs });
+    // with heartbeats off no lease is in force: a paused worker is only resumed
+    const results = judgeFaults({ injections, snapshots, events, startedAt, completed: exitCode === 0, leaseMs: heartbeatMs ? leaseMs : undefined });
     const cmp = compareCounts(reference, run);
     const report: ChaosReport = {
       scenario: o.scenario,
@@ -337,6 +336,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       reference,
       run,
       runExitCode: exitCode ?? null,
+      recoveries: latest?.recoveries,
       ...cmp,
       ...medians(results),
       faults: results,
@@ -353,8 +353,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   }
 }
 
+/** The fault-free reference: `tessds run` in one process, unpaced. */
+export async function referenceRun(children: Set<ChildProcess>, cli: string, scenario: string, end: number, scratch: string, log: (line: string) => void): Promise<Counts> {
+  log(`reference run (1 process, --end ${end}) ...`);
+  const refFile = join(scratch, 'reference.json');
+  const ref = await runToEnd(children, cli, ['run', scenario, '--end', String(end), '--summary', refFile, '-q', '--no-progress']);
+  if (ref.code !== 0 || !existsSync(refFile)) throw new Error(`the reference run failed (exit ${ref.code}): ${lastLine(ref.stderr)}`);
+  return counts(JSON.parse(readFileSync(refFile, 'utf8')) as Summary);
+}
+
 function counts(s: Summary): Counts {
-  return { loaded: s.loaded, inserted: s.inserted, arrived: s.arrived, running: s.running, waiting: s.waiting, steps: s.steps, stateHash: s.stateHash };
+  return { loaded: s.loaded, inserted: s.inserted, arrived: s.arrived, running: s.running, waiting: s.waiting, steps: s.steps, stateHash: s.stateHash, ups: s.ups };
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
