@@ -100,7 +100,7 @@ for (const recovery of [false, true]) {
       rows.push([
         cell,
         String(report.faultsInjected),
-        String(report.recoveries ?? '—'),
+        String(report.recoveries ?? 0),
         report.runExitCode === 0 ? 'completed' : 'failed',
         report.hashEqual ? 'yes' : 'no',
         report.run ? `${(report.run.ups / 1000).toFixed(1)}k` : '—',
