@@ -83,3 +83,16 @@ test('median and report figures', () => {
   const table = markdownTable([{ index: 0, kind: 'kill-workers', target: 'worker 1', atSeconds: 2, step: 40, detectMs: 120, recoverMs: 800, replayedSteps: 7, outcome: 'recovered' }]);
   assert.equal(table.split('\n')[2], '| 1 | 2.0 | 40 | kill-workers | worker 1 | 0.12 | 0.80 | 7 | recovered |');
 });
+
+test('per-kind medians leave skipped faults out', async () => {
+  const { byKind } = await import('./report.js');
+  assert.deepEqual(
+    byKind([
+      { index: 0, kind: 'kill-workers', target: 'w', outcome: 'recovered', detectMs: 10, recoverMs: 100 },
+      { index: 1, kind: 'kill-workers', target: 'w', outcome: 'recovered', detectMs: 30, recoverMs: 300 },
+      { index: 2, kind: 'stop-worker', target: 'w', outcome: 'recovered', detectMs: 1000, recoverMs: 900 },
+      { index: 3, kind: 'net-cut', target: 'w', outcome: 'skipped' },
+    ]),
+    { 'kill-workers': { count: 2, medianDetectMs: 20, medianRecoverMs: 200 }, 'stop-worker': { count: 1, medianDetectMs: 1000, medianRecoverMs: 900 } },
+  );
+});

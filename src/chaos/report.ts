@@ -39,6 +39,8 @@ export interface ChaosReport {
   hashEqual: boolean;
   medianDetectMs?: number;
   medianRecoverMs?: number;
+  /** the same medians for each fault kind injected, with its count */
+  byKind: Partial<Record<FaultResult['kind'], { count: number; medianDetectMs?: number; medianRecoverMs?: number }>>;
   faults: FaultResult[];
   notes: string[];
   verdict: 'pass' | 'fail';
@@ -63,6 +65,16 @@ export function medians(faults: FaultResult[]): { medianDetectMs?: number; media
     medianDetectMs: median(faults.flatMap((f) => (f.detectMs !== undefined ? [f.detectMs] : []))),
     medianRecoverMs: median(faults.flatMap((f) => (f.recoverMs !== undefined ? [f.recoverMs] : []))),
   };
+}
+
+/** Count and medians for each kind of fault injected (skipped ones left out). */
+export function byKind(faults: FaultResult[]): ChaosReport['byKind'] {
+  const out: ChaosReport['byKind'] = {};
+  for (const kind of new Set(faults.filter((f) => f.outcome !== 'skipped').map((f) => f.kind))) {
+    const of = faults.filter((f) => f.kind === kind && f.outcome !== 'skipped');
+    out[kind] = { count: of.length, ...medians(of) };
+  }
+  return out;
 }
 
 const secs = (ms: number | undefined) => (ms === undefined ? '—' : (ms / 1000).toFixed(2));
@@ -93,6 +105,7 @@ export function markdownReport(r: ChaosReport): string {
     `- under faults: ${counts(r.run)}; state hash ${r.run?.stateHash ?? '—'} (exit code ${r.runExitCode})`,
     `- vehicles lost ${r.vehiclesLost}, duplicated ${r.vehiclesDuplicated}; hashes ${r.hashEqual ? 'equal' : 'DIFFERENT'}`,
     `- median time to detect ${secs(r.medianDetectMs)} s, median time to recover ${secs(r.medianRecoverMs)} s`,
+    ...Object.entries(r.byKind).map(([k, v]) => `  - ${k}: ${v.count} injected, median detect ${secs(v.medianDetectMs)} s, median recover ${secs(v.medianRecoverMs)} s`),
     ...r.notes.map((n) => `- note: ${n}`),
     '',
     `**Verdict: ${r.verdict.toUpperCase()}**`,

@@ -10,7 +10,10 @@
  * - net-delay / net-drop / net-cut: written before the start to the run's `--inject-faults` file, at
  *   the step the wall-clock offset corresponds to (the run is paced, so offset ↔ step is known);
  * - kill-leader: needs distributed mode (`tessds master` standby masters); in the embedded cluster the
- *   master is the run itself, so it is never scheduled there.
+ *   master is the run itself, so it is never scheduled there. Design for distributed mode: start two
+ *   or more `tessds master --store URL`, read the leader's pid from `tessds status --json`, SIGKILL
+ *   it, start a fresh standby; detection = the `leader` event with a higher epoch, recovery = the
+ *   run's step moving again; the same hash comparison at the end.
  *
  * Pacing: unless `realtimeFactor` is given, the run is paced so that its simulated span lasts as
  * long as the schedule: factor = (end − begin) / (time of the last fault's end + one spacing + 2 s).
@@ -25,7 +28,7 @@ import { loadScenario } from '../io/scenario.js';
 import type { Summary } from '../sim/summary.js';
 import { collectEvents, judgeFaults, timingSource, type Injection, type ObservedStatus, type Snapshot, type StatusEvent } from './observe.js';
 import { RedisServer, redisServerAvailable } from './redis.js';
-import { compareCounts, medians, writeReport, type ChaosReport, type Counts } from './report.js';
+import { byKind, compareCounts, medians, writeReport, type ChaosReport, type Counts } from './report.js';
 import { FaultKinds, defaultWeights, makeSchedule, scheduleDefaults, scheduleSpanMs, type Fault, type FaultKind } from './schedule.js';
 
 export interface ChaosOptions {
@@ -339,6 +342,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       recoveries: latest?.recoveries,
       ...cmp,
       ...medians(results),
+      byKind: byKind(results),
       faults: results,
       notes,
       verdict: exitCode === 0 && cmp.hashEqual && cmp.vehiclesLost === 0 && cmp.vehiclesDuplicated === 0 && Object.keys(cmp.differences).length === 0 ? 'pass' : 'fail',

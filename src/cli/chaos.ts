@@ -59,12 +59,13 @@ export function registerChaos(program: Command): void {
           if (!quiet) process.stderr.write(`tessds chaos: ${line}\n`);
         },
       });
+      const s = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(2)} s`);
       if (!quiet) {
         process.stdout.write(markdownTable(report.faults) + '\n\n');
+        for (const [k, v] of Object.entries(report.byKind)) process.stdout.write(`${k}: ${v.count} injected, median detect ${s(v.medianDetectMs)}, median recover ${s(v.medianRecoverMs)}\n`);
         for (const n of report.notes) process.stdout.write(`note: ${n}\n`);
         process.stdout.write(`report: ${files.json}, ${files.md}\n`);
       }
-      const s = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(2)} s`);
       process.stdout.write(
         `${report.verdict.toUpperCase()}: ${report.faultsInjected}/${report.faultsPlanned} faults, hashes ${report.hashEqual ? 'equal' : 'DIFFERENT'}, ` +
           `${report.vehiclesLost} vehicles lost, ${report.vehiclesDuplicated} duplicated, median detect ${s(report.medianDetectMs)}, median recover ${s(report.medianRecoverMs)}\n`,
