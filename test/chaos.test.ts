@@ -87,3 +87,11 @@ test('bad flags: one line, exit 2', () => {
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /nope.sumocfg: file not found/);
 });
+
+test('--help documents every chaos option', () => {
+  const r = spawnSync(process.execPath, [cli, 'chaos', '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  for (const flag of ['--workers', '--faults', '--seed', '--store', '--checkpoint-every', '--report', '--end', '--realtime-factor', '--spacing-ms', '--kinds', '--max-kill', '--heartbeat-ms', '--lease-ms', '--quiet']) {
+    assert.ok(r.stdout.includes(flag), `${flag} in --help`);
+  }
+});
