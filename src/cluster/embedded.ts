@@ -14,7 +14,8 @@ import { mergeDumps, type StateDump } from '../sim/dump.js';
 import { makePartition, type PartitionOptions } from '../partition/plan.js';
 import { FrameKind, listen, type FramedSocket } from './frames.js';
 import { assertNever, decodeDump, type MasterMessage, type NetFault, type WorkerMessage } from './protocol.js';
-import { StatusWriter, type WorkerStatus } from './status.js';
+import { StatusWriter, type RunStatus, type WorkerStatus } from './status.js';
+import { CommandDesk, type DeskAnswer, type DeskCommand } from './command-desk.js';
 import { CheckCollector } from './check.js';
 import { runWorker } from './worker.js';
 import { openStore } from './store/store.js';
@@ -39,9 +40,25 @@ export interface EmbeddedOptions extends PartitionOptions {
   /** network faults to inject (chaos testing) */
   faults?: NetFault[];
   statusFile?: string;
+  /** online commands (a control plane): parts advance only as far as the master grants */
+  control?: boolean;
+  /** receives the handle through which commands are submitted, once the run is set up */
+  onController?: (c: EmbeddedController) => void;
   check?: boolean;
   /** called about every 250 ms with the slowest part's step */
   onProgress?: (step: number, running: number, arrived: number) => void;
+}
+
+/** What a control plane (HTTP API) needs of a running embedded cluster. */
+export interface EmbeddedController {
+  spec: ScenarioSpec;
+  net: Network;
+  demand: Demand;
+  /** part of each lane */
+  laneOwner: Int32Array;
+  parts: number;
+  status(): RunStatus;
+  submit(c: DeskCommand): Promise<DeskAnswer>;
 }
 
 export interface EmbeddedResult {
@@ -95,6 +112,25 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   let committed = 0;
   let recoveries = 0;
   const recovering = new Set<number>();
+  const desk = new CommandDesk({
+    stepLength: spec.stepLength,
+    realtimeFactor: o.realtimeFactor,
+    store,
+    canCheckpoint: store !== undefined,
+    broadcast: (m) => {
+      for (const sock of sockets.values()) sock.sendControl(m);
+    },
+    onCommand: (entry, name) => status.event({ type: 'command', step: entry.step, detail: name }),
+    onPause: (paused, step) => {
+      status.event({ type: paused ? 'paused' : 'resumed', step });
+      status.update({ state: paused ? 'paused' : 'running' });
+    },
+  });
+  o.onController?.({
+    spec, net, demand, laneOwner: plan.laneOwner, parts: plan.parts,
+    status: () => status.status,
+    submit: (c) => desk.submit(c),
+  });
   /** wall-clock origin of --realtime-factor pacing (set when the plan goes out) */
   let startedAt = 0;
   const tStart = performance.now();
@@ -257,6 +293,9 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         realtimeFactor: o.realtimeFactor,
         startedAt,
         heartbeatMs,
+        horizon: o.control ? desk.horizon : undefined,
+        commands: desk.log,
+        pace: desk.pace,
         // injected faults are for the original processes only: a replacement replays, faults don't repeat
         faults: recoverFrom === undefined ? o.faults : undefined,
       };
@@ -299,6 +338,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     const workerStatus = new Map<number, WorkerStatus>();
     function sendPlans() {
       startedAt = Date.now() + 500; // the workers need a moment to build their parts
+      desk.start(startedAt);
       for (const [w, sock] of sockets) {
         const hosted = partWorker.flatMap((ww, p) => (ww === w ? [p] : []));
         const h = hellos.get(w)!;
@@ -309,6 +349,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     }
 
     const running = new Map<number, number>();
+    const maxStep = new Map<number, number>();
     const arrived = new Map<number, number>();
     function onStatus(m: Extract<WorkerMessage, { type: 'status' }>) {
       const ws = workerStatus.get(m.workerId);
@@ -330,6 +371,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       running.set(m.workerId, m.running);
       arrived.set(m.workerId, m.arrived);
       const step = Math.min(...[...workerStatus.values()].map((w) => w.step));
+      maxStep.set(m.workerId, Math.max(...m.parts.map((p) => p.step)));
+      if (o.control) desk.progress(step, Math.max(...maxStep.values()));
       const totalRunning = [...running.values()].reduce((a, b) => a + b, 0);
       const totalArrived = [...arrived.values()].reduce((a, b) => a + b, 0);
       status.update({ step, workers: [...workerStatus.values()] });

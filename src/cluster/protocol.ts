@@ -42,13 +42,46 @@ export type MasterMessage =
       heartbeatMs?: number;
       /** network faults to inject (chaos testing): at `step`, this worker's peer links misbehave */
       faults?: NetFault[];
+      /** with a control plane: no part may complete more than this many steps until a `grant` */
+      horizon?: number;
+      /** the command log so far (a replacement re-applies those at or after its checkpoint) */
+      commands?: LoggedCommand[];
+      /** pacing as last set (setRealtimeFactor, resume): overrides realtimeFactor/startedAt */
+      pace?: Pace;
     }
   | { type: 'start' }
+  /** parts may now complete steps up to `horizon` */
+  | { type: 'grant'; horizon: number }
+  /** a new entry of the command log */
+  | { type: 'command'; entry: LoggedCommand }
+  /** new pacing (setRealtimeFactor, or resume after a pause) */
+  | { type: 'pace'; pace: Pace }
   /** checkpoint `step` was written by every part: older logs and checkpoints can go */
   | { type: 'committed'; step: number }
   /** worker `workerId` was replaced: reconnect, and send its parts what they need from `step` on */
   | { type: 'peer-restart'; workerId: number; host: string; port: number; step: number }
   | { type: 'shutdown' };
+
+/**
+ * An entry of a run's command log: an input of the run like the demand, applied by every part it
+ * concerns when that part's engine has completed `step` steps, before it computes the next one.
+ */
+export interface LoggedCommand {
+  /** position in the log (0, 1, ...): commands due at the same step apply in this order */
+  seq: number;
+  step: number;
+  /** the parts it must reach ('all': every part) */
+  parts: number[] | 'all';
+  command: { type: 'stop' } | { type: 'checkpoint' } | { type: 'sim'; resolved: unknown };
+}
+
+/** Pacing: from wall time `anchorAt` (ms since epoch) on, at most `factor` simulated s per wall s
+ *  counted from step `anchorStep`; factor undefined: as fast as possible. */
+export interface Pace {
+  factor?: number;
+  anchorStep: number;
+  anchorAt: number;
+}
 
 /** An injected network fault (`tessds run --inject-faults FILE`, used by `tessds chaos`). */
 export interface NetFault {

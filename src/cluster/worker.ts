@@ -14,7 +14,8 @@ import { dumpState } from '../sim/dump.js';
 import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart, type PartLayout } from '../sim/partition.js';
 import { openStore, type Store } from './store/store.js';
 import { FrameKind, FramedSocket, connect, listen } from './frames.js';
-import { assertNever, encodeDump, type MasterMessage, type NetFault, type PeerMessage } from './protocol.js';
+import { assertNever, encodeDump, type LoggedCommand, type MasterMessage, type NetFault, type Pace, type PeerMessage } from './protocol.js';
+import { applyLoggedSimCommand } from './commands.js';
 
 interface Part {
   id: number;
@@ -24,6 +25,9 @@ interface Part {
   inbox: Map<number, Map<number, Buffer>>;
   /** sender-based log: messages sent since the last committed checkpoint, to part → step → message */
   log: Map<number, Map<number, Buffer>>;
+  /** the command log entries for this part, in log order; `nextCommand` is the first not yet applied */
+  commands: LoggedCommand[];
+  nextCommand: number;
 }
 
 export interface WorkerOptions {
@@ -60,7 +64,36 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const dropNext = new Set<number>();
   /** peers we are (re)connecting to: the lower worker id opens each connection, and reopens it */
   const connecting = new Set<number>();
-  /** after a restore: the messages our parts had sent at the checkpoint (neighbours may lack them) */
+  /** with a control plane, the master grants steps up to here (commands are scheduled beyond it) */
+  let horizon = Infinity;
+  let askedFor = -1;
+  /** every command log entry received, in log order (parts created later pick theirs from here) */
+  const commandLog: LoggedCommand[] = [];
+  /** steps after which a checkpoint was requested (the `checkpoint` command) */
+  const forcedCheckpoints = new Set<number>();
+  let pace: Pace | undefined;
+  /** the hosted parts exist (until then, sim commands wait in commandLog) */
+  let partsBuilt = false;
+
+  /** Takes a command log entry (live, or from the plan of a replacement). */
+  const addCommand = (c: LoggedCommand) => {
+    if (commandLog.length > 0 && c.seq <= commandLog[commandLog.length - 1]!.seq) return; // already have it
+    commandLog.push(c);
+    switch (c.command.type) {
+      case 'stop':
+        endStep = Math.min(endStep, c.step);
+        break;
+      case 'checkpoint':
+        forcedCheckpoints.add(c.step);
+        break;
+      case 'sim':
+        if (partsBuilt) for (const part of parts.values()) if (c.parts === 'all' || c.parts.includes(part.id)) part.commands.push(c);
+        break;
+      default:
+        assertNever(c.command);
+    }
+    schedule();
+  };  /** after a restore: the messages our parts had sent at the checkpoint (neighbours may lack them) */
   let restoredOutboxes: [number, Buffer][] | undefined;
 
   const fail = (message: string) => {
@@ -183,7 +216,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       const engine = new Engine(p.spec, net, demand);
       const layout = makeLayout(net, demand, owners, id, p.parts);
       engine.setLayout(layout);
-      const part: Part = { id, engine, layout, inbox: new Map(), log: new Map() };
+      const part: Part = { id, engine, layout, inbox: new Map(), log: new Map(), commands: [], nextCommand: 0 };
       parts.set(id, part);
       if (p.recoverFrom !== undefined && p.recoverFrom > 0) {
         const key = checkpointKey(p.recoverFrom, id);
@@ -197,8 +230,14 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         const w = p.partWorker[q]!;
         if (w !== o.workerId) neededPeers.add(w);
       }
-      endStep = engine.endStep!;
+      endStep = Math.min(endStep || Infinity, engine.endStep!);
     }
+    horizon = p.horizon ?? Infinity;
+    pace = p.pace ?? (p.realtimeFactor && p.startedAt ? { factor: p.realtimeFactor, anchorStep: 0, anchorAt: p.startedAt } : undefined);
+    // the plan's log and whatever came while the parts were being built, in log order, once each
+    partsBuilt = true;
+    const known = [...(p.commands ?? []), ...commandLog.splice(0)].sort((a, b) => a.seq - b.seq);
+    for (const c of known) addCommand(c);
     // the worker with the lower id opens each peer connection
     for (const a of p.peers) if (!addresses.has(a.workerId)) addresses.set(a.workerId, a);
     // the worker with the lower id opens each connection; a peer being replaced too has no address
@@ -264,15 +303,19 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
 
   /** the last step the wall clock allows (pacing with --realtime-factor), or Infinity */
   const pacedLimit = () => {
-    const f = plan!.realtimeFactor;
-    if (!f || !plan!.startedAt) return Infinity;
-    return Math.floor(((Date.now() - plan!.startedAt) / 1000) * f / plan!.spec.stepLength);
+    if (!pace?.factor) return Infinity;
+    return pace.anchorStep + Math.floor(((Date.now() - pace.anchorAt) / 1000) * pace.factor / plan!.spec.stepLength);
   };
   let paceTimer: NodeJS.Timeout | undefined;
 
   const ready = (part: Part) => {
     const step = part.engine.step;
     if (step >= endStep) return false;
+    if (step >= horizon) {
+      // at the granted horizon: say where we are now rather than at the next heartbeat
+      if (askedFor !== horizon) (askedFor = horizon), sendStatus();
+      return false;
+    }
     if (step >= pacedLimit()) {
       // ahead of the wall clock: come back when the next step is due
       if (!paceTimer) paceTimer = setTimeout(() => ((paceTimer = undefined), schedule()), 5);
@@ -297,6 +340,11 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         part.inbox.delete(e.step);
         const s0 = performance.now();
         applyInbox(e, part.layout, msgs ? [...msgs.values()] : []);
+        // commands due now: after the border messages of the last step, before this step's phases
+        while (part.nextCommand < part.commands.length && part.commands[part.nextCommand]!.step <= e.step) {
+          const c = part.commands[part.nextCommand++]!;
+          if (c.step === e.step && c.command.type === 'sim') applyLoggedSimCommand(e, c.command.resolved);
+        }
         const s1 = performance.now();
         e.doStep();
         doStepSeconds += (performance.now() - s1) / 1000;
@@ -304,7 +352,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         e.outgoing = [];
         stepSeconds += (performance.now() - s0) / 1000;
         for (const [q, buf] of out) deliver(part, q, buf);
-        if (plan!.checkpointEvery && e.step % plan!.checkpointEvery === 0 && e.step < endStep) writeCheckpoint(part, snapshotPart(e, out), e.step);
+        if (store && (e.step % plan!.checkpointEvery === 0 || forcedCheckpoints.has(e.step)) && e.step < endStep) writeCheckpoint(part, snapshotPart(e, out), e.step);
         if (plan!.check) sendCheck(part);
         progressed = true;
       }
@@ -394,6 +442,18 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         break;
       case 'start':
         start();
+        break;
+      case 'grant':
+        horizon = Math.max(horizon === Infinity ? 0 : horizon, m.horizon);
+        schedule();
+        break;
+      case 'command':
+        if (partsBuilt) addCommand(m.entry);
+        else commandLog.push(m.entry); // the parts are not built yet: onPlan takes these
+        break;
+      case 'pace':
+        pace = m.pace;
+        schedule();
         break;
       case 'committed':
         for (const part of parts.values()) for (const byStep of part.log.values()) for (const h of [...byStep.keys()]) if (h < m.step) byStep.delete(h);
