@@ -105,6 +105,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   process.once('SIGTERM', abort);
   try {
     let storeUrl = o.store;
+    if (storeUrl) notes.push('--store given: Redis is not ours to restart, no restart-store faults');
     if (!storeUrl && o.checkpointEvery > 0) {
       if (redisServerAvailable()) {
         redis = new RedisServer();
