@@ -37,9 +37,28 @@ export class ParameterError extends Error {
   }
 }
 
+/** HTTP status of a rejected online command: malformed, unknown target, conflicting with the run. */
+export const CommandStatus = { malformed: 400, notFound: 404, conflict: 409 } as const;
+export type CommandStatus = (typeof CommandStatus)[keyof typeof CommandStatus];
+
+/**
+ * An online command (src/sim/commands.ts) is malformed (400), names something the network or demand
+ * does not have (404), or conflicts with the run (409, e.g. a vehicle id already used). The message
+ * names the field and the value.
+ */
+export class CommandError extends Error {
+  override readonly name = 'CommandError';
+  constructor(
+    readonly status: CommandStatus,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** True for errors that are the user's to fix: print one line, exit 2. */
-export function isUserError(e: unknown): e is InputError | UsageError | ParameterError {
-  return e instanceof InputError || e instanceof UsageError || e instanceof ParameterError;
+export function isUserError(e: unknown): e is InputError | UsageError | ParameterError | CommandError {
+  return e instanceof InputError || e instanceof UsageError || e instanceof ParameterError || e instanceof CommandError;
 }
 
 export function assertNever(x: never, what = 'value'): never {

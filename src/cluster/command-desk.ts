@@ -8,17 +8,19 @@
  * replacement part re-applies the entries at or after its checkpoint, so a run with commands and
  * failures ends where the same run without failures does.
  */
+import { CommandError } from '../errors.js';
+import type { ResolvedCommand, SimCommand } from '../sim/commands.js';
 import type { LoggedCommand, MasterMessage, Pace } from './protocol.js';
 import type { Store } from './store/store.js';
 
-/** A command as the API hands it over (already parsed; simulation commands already resolved). */
+/** A command as the API hands it over (parsed; simulation commands are resolved here, at their step). */
 export type DeskCommand =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
   | { type: 'checkpoint' }
   | { type: 'setRealtimeFactor'; factor: number | null }
-  | { type: 'sim'; name: string; resolved: unknown; parts: number[] | 'all' };
+  | { type: 'sim'; command: SimCommand };
 
 export interface DeskAnswer {
   status: number;
@@ -33,6 +35,9 @@ export interface DeskOptions {
   store?: Store;
   /** whether checkpoints can be written (the checkpoint command needs a store) */
   canCheckpoint: boolean;
+  /** checks a simulation command for step `effectiveStep` after the earlier ones (throws CommandError)
+   *  and names the parts it must reach */
+  resolveSim: (c: SimCommand, effectiveStep: number, prior: readonly ResolvedCommand[]) => { resolved: ResolvedCommand; parts: number[] | 'all' };
   /** sends a message to every connected worker */
   broadcast: (m: MasterMessage) => void;
   /** a command was accepted (for the timeline) */
@@ -48,6 +53,8 @@ export class CommandDesk {
   horizon = MIN_LEAD;
   paused = false;
   readonly log: LoggedCommand[] = [];
+  /** the simulation commands of the log, resolved */
+  readonly simLog: ResolvedCommand[] = [];
   pace: Pace | undefined;
   private rate = 0;
   private lastProgress?: { at: number; step: number };
@@ -81,7 +88,7 @@ export class CommandDesk {
   }
 
   /** Accepts a command: logs it durably, then sends it; answers with the step it takes effect. */
-  async submit(c: DeskCommand): Promise<DeskAnswer> {
+  async submit(c: DeskCommand, at?: number): Promise<DeskAnswer> {
     switch (c.type) {
       case 'pause':
         // parts stop at the horizon already granted: that is where the step count stops
@@ -108,16 +115,48 @@ export class CommandDesk {
       case 'checkpoint':
         if (!this.o.canCheckpoint) return { status: 409, body: { error: 'this run has no store for checkpoints: start it with --checkpoint-every N' } };
         // a part that is at the horizon has completed it already: the next step it completes is checkpointed
-        return this.append({ type: 'checkpoint' }, 'all', this.horizon + 1, 'checkpoint');
+        return this.append({ type: 'checkpoint' }, 'all', at ?? this.nextStep() + 1, 'checkpoint');
       case 'stop':
-        return this.append({ type: 'stop' }, 'all', this.horizon, 'stop');
-      case 'sim':
-        return this.append({ type: 'sim', resolved: c.resolved }, c.parts, this.horizon, c.name);
+        return this.append({ type: 'stop' }, 'all', at ?? this.nextStep(), 'stop');
+      case 'sim': {
+        const step = at ?? this.nextStep();
+        let r: ReturnType<DeskOptions['resolveSim']>;
+        try {
+          r = this.o.resolveSim(c.command, step, this.simLog);
+        } catch (e) {
+          if (e instanceof CommandError) return { status: e.status, body: { error: e.message } };
+          throw e;
+        }
+        this.simLog.push(r.resolved);
+        return this.append({ type: 'sim', resolved: r.resolved }, r.parts, step, c.command.type);
+      }
       default: {
         const never: never = c;
         throw new Error(`unknown command ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /**
+   * The earliest step a new command can take effect: no part has computed beyond the horizon, and
+   * the log stays in step order (commands scheduled ahead, e.g. from --commands, come first).
+   */
+  private nextStep(): number {
+    const last = this.log[this.log.length - 1];
+    return Math.max(this.horizon, last ? last.step : 0);
+  }
+
+  /**
+   * Logs a command at a step the caller chose (a script of commands given before the run starts:
+   * every step is still ahead then). Steps must not decrease along the log; `schedule` does not
+   * accept pause, resume or setRealtimeFactor (they act on the wall clock, not at a step).
+   */
+  async schedule(c: DeskCommand, step: number): Promise<DeskAnswer> {
+    const last = this.log[this.log.length - 1];
+    if (last && step < last.step) return { status: 409, body: { error: `step ${step} is before step ${last.step} of the previous command` } };
+    if (step < this.horizon) return { status: 409, body: { error: `step ${step} may already have been computed (parts may run to step ${this.horizon})` } };
+    if (c.type !== 'sim' && c.type !== 'stop' && c.type !== 'checkpoint') return { status: 400, body: { error: `${c.type} cannot be scheduled at a step` } };
+    return this.submit(c, step);
   }
 
   private setPace(factor: number | undefined): void {

@@ -1,9 +1,11 @@
 /**
- * How the cluster applies the simulation commands of a run's command log to a part's engine.
- * (The simulation side — parsing, validating, applying — lives in src/sim/commands.ts.)
+ * How a worker applies the simulation commands of a run's command log to a part's engine (the
+ * simulation side — parsing, resolving, applying — lives in src/sim/commands*.ts).
  */
 import type { Engine } from '../sim/engine.js';
+import { applyCommand } from '../sim/commands-apply.js';
+import type { ResolvedCommand } from '../sim/commands.js';
 
-export function applyLoggedSimCommand(_engine: Engine, _resolved: unknown): void {
-  throw new Error('simulation commands are not wired in yet');
+export function applyLoggedSimCommand(engine: Engine, resolved: unknown): void {
+  applyCommand(engine, resolved as ResolvedCommand);
 }

@@ -16,6 +16,11 @@ import { FrameKind, listen, type FramedSocket } from './frames.js';
 import { assertNever, decodeDump, type MasterMessage, type NetFault, type WorkerMessage } from './protocol.js';
 import { StatusWriter, type RunStatus, type WorkerStatus } from './status.js';
 import { CommandDesk, type DeskAnswer, type DeskCommand } from './command-desk.js';
+import { resolveSimCommand, type ResolvedCommand } from '../sim/commands.js';
+import { commandParts } from '../sim/commands-resolve.js';
+import { applyDemandCommands } from '../sim/commands-apply.js';
+import type { ScriptedCommand } from '../cli/command-script.js';
+import { InputError } from '../errors.js';
 import { CheckCollector } from './check.js';
 import { runWorker } from './worker.js';
 import { openStore } from './store/store.js';
@@ -40,6 +45,8 @@ export interface EmbeddedOptions extends PartitionOptions {
   /** network faults to inject (chaos testing) */
   faults?: NetFault[];
   statusFile?: string;
+  /** commands scheduled ahead (`--commands FILE`): logged before the plan goes out */
+  script?: { file: string; commands: ScriptedCommand[] };
   /** online commands (a control plane): parts advance only as far as the master grants */
   control?: boolean;
   /** receives the handle through which commands are submitted, once the run is set up */
@@ -59,6 +66,10 @@ export interface EmbeddedController {
   parts: number;
   status(): RunStatus;
   submit(c: DeskCommand): Promise<DeskAnswer>;
+  /** logs a command at a chosen step (before the run starts: `--commands FILE`) */
+  schedule(c: DeskCommand, step: number): Promise<DeskAnswer>;
+  /** the simulation commands accepted so far */
+  simLog(): readonly ResolvedCommand[];
 }
 
 export interface EmbeddedResult {
@@ -114,6 +125,10 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const recovering = new Set<number>();
   const desk = new CommandDesk({
     stepLength: spec.stepLength,
+    resolveSim: (c, effectiveStep, prior) => {
+      const resolved = resolveSimCommand(net, demand, c, { effectiveStep, prior });
+      return { resolved, parts: commandParts(net, resolved, plan.laneOwner) };
+    },
     realtimeFactor: o.realtimeFactor,
     store,
     canCheckpoint: store !== undefined,
@@ -130,6 +145,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     spec, net, demand, laneOwner: plan.laneOwner, parts: plan.parts,
     status: () => status.status,
     submit: (c) => desk.submit(c),
+    schedule: (c, step) => desk.schedule(c, step),
+    simLog: () => desk.simLog,
   });
   /** wall-clock origin of --realtime-factor pacing (set when the plan goes out) */
   let startedAt = 0;
@@ -138,7 +155,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
 
   return await new Promise<EmbeddedResult>((resolve, reject) => {
     let settled = false;
-    const fail = (message: string) => {
+    const fail = (message: string, error: Error = new Error(message)) => {
       if (settled) return;
       settled = true;
       status.update({ state: 'failed', error: message });
@@ -146,8 +163,17 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       clearInterval(watchdog);
       for (const c of children) c.kill('SIGKILL');
       server?.close();
-      reject(new Error(message));
+      reject(error);
     };
+
+    // the script is part of the run's inputs: every command in it is checked and logged first
+    const scriptLogged = (async () => {
+      for (const [i, sc] of (o.script?.commands ?? []).entries()) {
+        const a = await desk.schedule(sc.command, sc.step);
+        if (a.status >= 400) throw new InputError(o.script!.file, `command ${i}: ${a.body.error}`);
+      }
+    })();
+    scriptLogged.catch((e: Error) => fail(e.message, e));
 
     let server: import('node:net').Server | undefined;
     listen('127.0.0.1', 0, (sock) => {
@@ -171,7 +197,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
               sockets.set(m.workerId, sock);
               hellos.set(m.workerId, m);
               if (recovering.has(m.workerId)) replaced(m);
-              else if (hellos.size === workers) sendPlans();
+              else if (hellos.size === workers) scriptLogged.then(sendPlans, () => undefined);
               break;
             case 'ready':
               // replacements start by themselves: 'start' goes out once, at the beginning
@@ -385,6 +411,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       if (dumps.length !== plan.parts) return fail(`expected ${plan.parts} part dumps, got ${dumps.length}`);
       settled = true;
       clearInterval(watchdog);
+      // the master's demand, for tripinfo and the summary, gets the vehicles the commands added
+      applyDemandCommands(demand, desk.simLog);
       const dump = mergeDumps(dumps, demand.count);
       for (const ws of workerStatus.values()) ws.state = 'finished';
       status.update({ state: 'finished', step: dump.step, workers: [...workerStatus.values()], recoveries });

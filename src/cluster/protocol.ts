@@ -5,6 +5,7 @@
 import type { ScenarioSpec } from '../io/spec.js';
 import { TripRecords } from '../sim/trips.js';
 import { VEHICLE_RECORD_BYTES, type StateDump } from '../sim/dump.js';
+import type { CommandDump } from '../sim/commands-apply.js';
 
 /** worker → master */
 export type WorkerMessage =
@@ -117,6 +118,8 @@ export function encodeDump(part: number, d: StateDump): Buffer {
       pending: d.pending.length,
       vehicles: d.vehicleIds.length,
       count: d.trips.count,
+      // state changed by online commands (sim/commands-apply.ts); JSON keeps its doubles exact
+      ...(d.commands ? { commands: d.commands } : {}),
     }),
   );
   const parts: Buffer[] = [Buffer.alloc(4), head, bytes(d.pending), bytes(d.vehicleIds), d.vehicles, ...cols.map(bytes)];
@@ -128,7 +131,7 @@ export function decodeDump(buf: Buffer): { part: number; dump: StateDump } {
   const headLen = buf.readUInt32LE(0);
   const h = JSON.parse(buf.subarray(4, 4 + headLen).toString()) as {
     part: number; step: number; inserted: number; arrived: number; teleports: number; running: number;
-    vehicleUpdates: number; pending: number; vehicles: number; count: number;
+    vehicleUpdates: number; pending: number; vehicles: number; count: number; commands?: CommandDump;
   };
   let off = 4 + headLen;
   const take = (n: number) => {
@@ -153,6 +156,7 @@ export function decodeDump(buf: Buffer): { part: number; dump: StateDump } {
     dump: {
       step: h.step, inserted: h.inserted, arrived: h.arrived, teleports: h.teleports, running: h.running,
       vehicleUpdates: h.vehicleUpdates, pending, vehicleIds, vehicles, trips,
+      ...(h.commands ? { commands: h.commands } : {}),
     },
   };
 }

@@ -40,7 +40,7 @@ export function edgeTraversals(net: Network, demand?: Demand): Float64Array {
   const trav = new Float64Array(net.edgeCount);
   if (!demand) return trav;
   // count vehicles per distinct route first: routes are shared by many vehicles (flows)
-  const routes = demand.routeStart.length - 1;
+  const routes = demand.routes;
   const uses = new Float64Array(routes);
   for (let v = 0; v < demand.count; v++) uses[demand.route[v]!]!++;
   for (let r = 0; r < routes; r++) {

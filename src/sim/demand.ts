@@ -75,34 +75,85 @@ export function compileVType(t: VTypeSpec, stepLength: number): VehicleType {
   };
 }
 
+/** A `<flow>` as online commands see it: what its vehicles share, and which demand indices it made. */
+export interface FlowInfo {
+  id: string;
+  /** position in the demand spec's flows (the flow's random stream for probability flows) */
+  specIndex: number;
+  type: number;
+  route: number;
+  dl: number;
+  ds: number;
+  dp: number;
+  ap: number;
+  begin: number;
+  /** s: min(flow end, run end) */
+  end: number;
+  /** demand indices of the flow's vehicles, in departure order (cancelled ones included) */
+  members: number[];
+}
+
+/** A vehicle an online command adds to the demand (see `Demand.extend`). */
+export interface DemandEntry {
+  id: string;
+  departStep: number;
+  type: number;
+  /** edge indices */
+  routeEdges: readonly number[];
+  dl: number;
+  ds: number;
+  dp: number;
+  ap: number;
+}
+
 export class Demand {
   readonly types: VehicleType[] = [];
-  /** by demand index (= departure order) */
+  readonly typeIndex = new Map<string, number>();
+  /** by demand index (= departure order for the demand read from files; commands append) */
   readonly ids: string[] = [];
-  readonly depart: Float64Array;
-  readonly departStep: Int32Array;
-  readonly type: Int32Array;
-  readonly route: Int32Array;
-  readonly departLane: Int32Array;
-  readonly departSpeed: Float64Array;
-  readonly departPos: Float64Array;
-  readonly arrivalPos: Float64Array;
+  // The per-vehicle arrays grow when online commands add vehicles (`extend`), between steps only.
+  depart: Float64Array;
+  departStep: Int32Array;
+  type: Int32Array;
+  route: Int32Array;
+  departLane: Int32Array;
+  departSpeed: Float64Array;
+  departPos: Float64Array;
+  arrivalPos: Float64Array;
+  /** 1 for a vehicle an online command (setFlow) cancelled before it departed */
+  cancelled: Uint8Array;
   /** CSR of routes: edges of route r are routeEdges[routeStart[r] .. routeStart[r+1]) */
-  readonly routeStart: Int32Array;
-  readonly routeEdges: Int32Array;
+  routeStart: Int32Array;
+  routeEdges: Int32Array;
   readonly warnings: string[];
-  readonly count: number;
+  /** vehicles in the demand, including those added by online commands */
+  count: number;
+  /** vehicles read from the scenario (indices below it are in departure order) */
+  readonly baseCount: number;
+  readonly flows: FlowInfo[] = [];
+  readonly flowIndex = new Map<string, number>();
+  readonly opts: Readonly<{ stepLength: number; begin: number; end?: number; seed: number }>;
+  /** sequence numbers of the online commands already applied to this demand (`extend` is idempotent) */
+  readonly appliedCommands = new Set<number>();
+  private readonly routeKey = new Map<string, number>();
+  private routeCount = 0;
+
+  /** Number of distinct routes. */
+  get routes(): number {
+    return this.routeCount;
+  }
 
   constructor(spec: DemandSpec, net: Network, opts: { stepLength: number; begin: number; end?: number; seed: number }) {
     const { stepLength, begin, seed } = opts;
+    this.opts = { ...opts };
     this.warnings = [...spec.warnings];
-    const typeIndex = new Map<string, number>();
+    const typeIndex = this.typeIndex;
     for (const t of spec.vTypes) {
       typeIndex.set(t.id, this.types.length);
       this.types.push(compileVType(t, stepLength));
     }
     const router = new Router(net);
-    const routeKey = new Map<string, number>();
+    const routeKey = this.routeKey;
     const routes: number[][] = [];
 
     interface Entry {
@@ -115,6 +166,8 @@ export class Demand {
       ds: number;
       dp: number;
       ap: number;
+      /** index into `this.flows`, -1 for a vehicle */
+      flow: number;
     }
     const entries: Entry[] = [];
     const typeOf = (name: string, who: string): number => {
@@ -178,7 +231,7 @@ export class Demand {
       const who = `vehicle "${v.id}"`;
       const route = routeOf(v, who);
       if (route < 0) continue;
-      entries.push({ id: v.id, depart: v.depart, order: order++, type: typeOf(v.type, who), route, ...codes(v) });
+      entries.push({ id: v.id, depart: v.depart, order: order++, type: typeOf(v.type, who), route, ...codes(v), flow: -1 });
     }
     for (const f of spec.flows) {
       const who = `flow "${f.id}"`;
@@ -187,8 +240,11 @@ export class Demand {
       const type = typeOf(f.type, who);
       const c = codes(f);
       const flowEnd = opts.end !== undefined ? Math.min(f.end, opts.end) : f.end;
+      const flow = this.flows.length;
+      this.flowIndex.set(f.id, flow);
+      this.flows.push({ id: f.id, specIndex: spec.flows.indexOf(f), type, route, ...c, begin: f.begin, end: flowEnd, members: [] });
       let n = 0;
-      const add = (t: number) => entries.push({ id: `${f.id}.${n++}`, depart: t, order: order++, type, route, ...c });
+      const add = (t: number) => entries.push({ id: `${f.id}.${n++}`, depart: t, order: order++, type, route, ...c, flow });
       if (f.probability !== undefined) {
         // one Bernoulli draw per step, as SUMO does for probability flows (p is per second)
         const p = Math.min(1, f.probability * stepLength);
@@ -211,6 +267,8 @@ export class Demand {
 
     const n = entries.length;
     this.count = n;
+    this.baseCount = n;
+    this.cancelled = new Uint8Array(n);
     this.depart = new Float64Array(n);
     this.departStep = new Int32Array(n);
     this.type = new Int32Array(n);
@@ -230,12 +288,82 @@ export class Demand {
       this.departSpeed[i] = e.ds;
       this.departPos[i] = e.dp;
       this.arrivalPos[i] = e.ap;
+      if (e.flow >= 0) this.flows[e.flow]!.members.push(i);
     });
     this.routeStart = new Int32Array(routes.length + 1);
     routes.forEach((r, i) => (this.routeStart[i + 1] = this.routeStart[i]! + r.length));
     this.routeEdges = new Int32Array(this.routeStart[routes.length]!);
     routes.forEach((r, i) => this.routeEdges.set(r, this.routeStart[i]!));
+    this.routeCount = routes.length;
   }
+
+  /** Edge indices of route `r`. */
+  routeOf(r: number): Int32Array {
+    return this.routeEdges.subarray(this.routeStart[r]!, this.routeStart[r + 1]!);
+  }
+
+  /** The route index of an edge list, adding the route when it is new. */
+  addRoute(edges: readonly number[]): number {
+    const key = edges.join(',');
+    const known = this.routeKey.get(key);
+    if (known !== undefined) return known;
+    const r = this.routeCount++;
+    const start = grow(this.routeStart, r + 2, Int32Array);
+    const end = start[r]! + edges.length;
+    const flat = grow(this.routeEdges, end, Int32Array);
+    flat.set(edges, start[r]!);
+    start[r + 1] = end;
+    this.routeStart = start;
+    this.routeEdges = flat;
+    this.routeKey.set(key, r);
+    return r;
+  }
+
+  /**
+   * Applies online command `seq`: appends `entries` as demand indices `first`, `first + 1`, ... and
+   * cancels the not yet departed vehicles `cancel`. Idempotent: a demand shared by several engines
+   * (the parts of a run in one process) is changed by the first engine that applies the command.
+   * Returns false when the command had already been applied.
+   */
+  extend(seq: number, first: number, entries: readonly DemandEntry[], cancel: readonly number[], flow = -1): boolean {
+    if (this.appliedCommands.has(seq)) return false;
+    if (first !== this.count) throw new Error(`demand extension ${seq} starts at ${first}, but the demand has ${this.count} vehicles`);
+    const n = first + entries.length;
+    this.depart = grow(this.depart, n, Float64Array);
+    this.departStep = grow(this.departStep, n, Int32Array);
+    this.type = grow(this.type, n, Int32Array);
+    this.route = grow(this.route, n, Int32Array);
+    this.departLane = grow(this.departLane, n, Int32Array);
+    this.departSpeed = grow(this.departSpeed, n, Float64Array);
+    this.departPos = grow(this.departPos, n, Float64Array);
+    this.arrivalPos = grow(this.arrivalPos, n, Float64Array);
+    this.cancelled = grow(this.cancelled, n, Uint8Array);
+    for (const id of cancel) this.cancelled[id] = 1;
+    entries.forEach((e, k) => {
+      const i = first + k;
+      this.ids[i] = e.id;
+      this.departStep[i] = e.departStep;
+      this.depart[i] = this.opts.begin + e.departStep * this.opts.stepLength;
+      this.type[i] = e.type;
+      this.route[i] = this.addRoute(e.routeEdges);
+      this.departLane[i] = e.dl;
+      this.departSpeed[i] = e.ds;
+      this.departPos[i] = e.dp;
+      this.arrivalPos[i] = e.ap;
+      if (flow >= 0) this.flows[flow]!.members.push(i);
+    });
+    this.count = n;
+    this.appliedCommands.add(seq);
+    return true;
+  }
+}
+
+/** `a` itself when it holds `n` elements, else a copy with room for `n` (doubling). */
+function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, n: number, make: new (n: number) => T): T {
+  if (a.length >= n) return a;
+  const b = new make(Math.max(n, a.length * 2, 16));
+  b.set(a);
+  return b;
 }
 
 function codes(d: { departLane: DepartLane; departSpeed: DepartSpeed; departPos: DepartPos; arrivalPos: ArrivalPos }) {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Engine } from './engine.js';
 import { TripRecords } from './trips.js';
+import { commandDumpBytes, dumpCommandState, mergeCommandDumps, type CommandDump } from './commands-apply.js';
 
 /** Bytes of one vehicle record: where (i32) + the fields of `writeVehicleRecord`. */
 export const VEHICLE_RECORD_BYTES = 4 + 4 + 8 + 8 + 4 * 4 + 8 + 8 + 4 * 3 + 8 + 8;
@@ -25,6 +26,8 @@ export interface StateDump {
   vehicles: Buffer;
   /** trip records of the vehicles this dump knows (departed or arrived here), full size */
   trips: TripRecords;
+  /** state changed by online commands (owned lanes and lights only); absent when none changed anything */
+  commands?: CommandDump;
 }
 
 /** Where a vehicle is: a lane index, -2 - lane while leaving a junction, -1 while teleporting. */
@@ -103,6 +106,7 @@ export function dumpState(e: Engine): StateDump {
   const vehicles = Buffer.alloc(refs.length * VEHICLE_RECORD_BYTES);
   refs.forEach((r, k) => r.buf.copy(vehicles, k * VEHICLE_RECORD_BYTES, r.off, r.off + VEHICLE_RECORD_BYTES));
   const pending = Int32Array.from(e.pending.subarray(0, e.pendingCount)).sort();
+  const commands = dumpCommandState(e);
   return {
     step: e.step,
     inserted: e.inserted,
@@ -115,12 +119,15 @@ export function dumpState(e: Engine): StateDump {
     vehicleIds,
     vehicles,
     trips: e.trips,
+    ...(commands ? { commands } : {}),
   };
 }
 
 /** Merges the dumps of the parts of one run at one step. */
 export function mergeDumps(dumps: StateDump[], demandCount: number): StateDump {
   const first = dumps[0]!;
+  // online commands may have added vehicles the caller's demand does not know yet
+  for (const d of dumps) if (d.trips.count > demandCount) demandCount = d.trips.count;
   const trips = new TripRecords(demandCount);
   const cols = trips.columns();
   // columns 0..3 are written at departure, the rest at arrival
@@ -144,6 +151,7 @@ export function mergeDumps(dumps: StateDump[], demandCount: number): StateDump {
   }
   pending.sort();
   const sum = (f: (d: StateDump) => number) => dumps.reduce((a, d) => a + f(d), 0);
+  const commands = mergeCommandDumps(dumps.map((d) => d.commands));
   return {
     step: first.step,
     inserted: sum((d) => d.inserted),
@@ -155,13 +163,14 @@ export function mergeDumps(dumps: StateDump[], demandCount: number): StateDump {
     vehicleIds: Int32Array.from(ids.map((x) => x.id)),
     vehicles,
     trips,
+    ...(commands ? { commands } : {}),
   };
 }
 
 /**
  * The canonical state hash (hex SHA-256): step, counters, insertion queue, every vehicle by demand
  * index (where it is and every field in binary), and the trip record of every departed vehicle.
- * Signal states are a function of the step and so are covered by it.
+ * Signal states are a function of the step and of the command state, which is covered when present.
  */
 export function hashDump(d: StateDump): string {
   const h = createHash('sha256');
@@ -186,6 +195,8 @@ export function hashDump(d: StateDump): string {
     cols.forEach((c, i) => rec.writeDoubleLE(c[id]!, 4 + 8 * i));
     h.update(rec);
   }
+  // only when a command changed something, so that a run without commands keeps its hash
+  if (d.commands) h.update(commandDumpBytes(d.commands));
   return h.digest('hex');
 }
 

@@ -9,7 +9,7 @@
 import type { ScenarioSpec } from '../io/spec.js';
 import { UsageError } from '../errors.js';
 import { Demand } from './demand.js';
-import { Network } from './network.js';
+import { Network, programPhaseAt } from './network.js';
 import { TripRecords } from './trips.js';
 import { Vehicles, NO_LINK, ROUTE_END } from './vehicles.js';
 import { laneChangePhase } from './lanechange.js';
@@ -19,6 +19,7 @@ import { movePhase, teleportPhase } from './move.js';
 import { insertionPhase } from './insertion.js';
 import { secureGap } from './idm.js';
 import type { Outgoing, PartLayout } from './partition.js';
+import type { ResolvedCommand } from './commands.js';
 
 export interface EngineConfig {
   /** s, > 0 */
@@ -37,7 +38,8 @@ export class Engine {
   readonly demand: Demand;
   readonly cfg: EngineConfig;
   readonly v = new Vehicles();
-  readonly trips: TripRecords;
+  /** per demand index; replaced by a bigger copy when an online command adds vehicles */
+  trips: TripRecords;
 
   /** steps completed; the next step moves from time(step) to time(step + 1) */
   step = 0;
@@ -51,8 +53,31 @@ export class Engine {
   /** scratch: the result of `collectActive` */
   readonly activeList: Int32Array;
 
-  /** per traffic light: the phase in force during the current step */
+  /** per traffic light: the phase in force during the current step (-1: the light is off) */
   readonly tlPhase: Int32Array;
+
+  // ---- state changed by online commands (src/sim/commands*.ts); defaults = the network's ----
+  /** per lane: speed limit, m/s (a copy of the network's; the Network is shared and immutable) */
+  readonly laneSpeed: Float64Array;
+  /** per lane: 1 when closed (no vehicle may enter it: insertion, lane change, junction link) */
+  readonly laneClosed: Uint8Array;
+  /** per traffic light: 1 when a command changed its program or phase (else the network's program runs) */
+  readonly tlCustom: Uint8Array;
+  /** per traffic light: index into its `programs`, or TL_OFF */
+  readonly tlProgram: Int32Array;
+  /** per traffic light: the phase states of the program in force */
+  readonly tlStates: Uint8Array[][];
+  /** per traffic light: time at which the program in force started a cycle, s */
+  readonly tlAnchor: Float64Array;
+  /** per traffic light: a phase held until `tlHoldUntil` (s) by setPhase with a duration, or -1 */
+  readonly tlHoldPhase: Int32Array;
+  readonly tlHoldUntil: Float64Array;
+  /** vehicles added by commands (addVehicle, setFlow) that depart on this engine's edges, by (depart step, index) */
+  extraDepartures: number[] = [];
+  /** first index into `extraDepartures` not yet moved to `pending` */
+  nextExtra = 0;
+  /** the commands that changed the demand, in the order applied (a restore re-applies them to the demand) */
+  demandCommands: ResolvedCommand[] = [];
 
   /** per link, this step's approaching front vehicle (SUMO's approach information) */
   readonly apprStamp: Int32Array;
@@ -130,7 +155,7 @@ export class Engine {
     };
     this.net = net ?? new Network(spec.net);
     this.demand = demand ?? new Demand(spec.demand, this.net, this.cfg);
-    this.trips = new TripRecords(this.demand.count);
+    this.trips = new TripRecords(this.demand.baseCount);
     const L = this.net.laneCount;
     this.laneFront = new Int32Array(L).fill(-1);
     this.laneBack = new Int32Array(L).fill(-1);
@@ -138,6 +163,15 @@ export class Engine {
     this.activeBits = new Uint32Array((L + 31) >>> 5);
     this.activeList = new Int32Array(L);
     this.tlPhase = new Int32Array(this.net.trafficLights.length);
+    this.laneSpeed = Float64Array.from(this.net.laneSpeed);
+    this.laneClosed = new Uint8Array(L);
+    const nTl = this.net.trafficLights.length;
+    this.tlCustom = new Uint8Array(nTl);
+    this.tlProgram = new Int32Array(nTl);
+    this.tlStates = this.net.trafficLights.map((tl) => tl.states);
+    this.tlAnchor = new Float64Array(nTl);
+    this.tlHoldPhase = new Int32Array(nTl).fill(-1);
+    this.tlHoldUntil = new Float64Array(nTl);
     const nl = this.net.linkCount;
     this.apprStamp = new Int32Array(nl);
     this.apprArrive = new Float64Array(nl);
@@ -153,8 +187,9 @@ export class Engine {
     this.viewSpace = new Float64Array(nn);
     this.pending = new Int32Array(Math.max(16, Math.min(this.demand.count, 4096)));
     this.ownedLane = new Uint8Array(L).fill(1);
-    this.departures = new Int32Array(this.demand.count);
-    for (let i = 0; i < this.demand.count; i++) this.departures[i] = i;
+    // the scenario's vehicles (a demand shared with other engines may already hold commands' vehicles)
+    this.departures = new Int32Array(this.demand.baseCount);
+    for (let i = 0; i < this.demand.baseCount; i++) this.departures[i] = i;
     this.edgeBlocked = new Int32Array(this.net.edgeCount).fill(-1);
   }
 
@@ -171,7 +206,7 @@ export class Engine {
 
   /** True when there is nothing left to simulate here (all vehicles departed and arrived). */
   get finished(): boolean {
-    return this.running === 0 && this.pendingCount === 0 && this.nextDeparture >= this.departures.length;
+    return this.running === 0 && this.pendingCount === 0 && this.nextDeparture >= this.departures.length && this.nextExtra >= this.extraDepartures.length;
   }
 
   /** Restricts this engine to one part of a partitioned run (before the first step). */
@@ -288,7 +323,15 @@ export class Engine {
 
   private updateSignals(): void {
     const t = this.time();
-    for (let i = 0; i < this.tlPhase.length; i++) this.tlPhase[i] = this.net.tlPhaseAt(i, t);
+    for (let i = 0; i < this.tlPhase.length; i++) this.tlPhase[i] = this.tlCustom[i] ? this.commandedPhase(i, t) : this.net.tlPhaseAt(i, t);
+  }
+
+  /** The phase of a traffic light whose program or phase a command changed, at time t (s); -1: off. */
+  private commandedPhase(tl: number, t: number): number {
+    const prog = this.tlProgram[tl]!;
+    if (prog === TL_OFF) return -1;
+    if (this.tlHoldPhase[tl]! >= 0 && t < this.tlHoldUntil[tl]!) return this.tlHoldPhase[tl]!;
+    return programPhaseAt(this.net.trafficLights[tl]!.programs[prog]!, t - this.tlAnchor[tl]!);
   }
 
   /** Signal state (char code) of a link during the current step. */
@@ -296,7 +339,10 @@ export class Engine {
     const net = this.net;
     const tl = net.linkTl[link]!;
     if (tl < 0) return net.linkStaticState[link]!;
-    return net.trafficLights[tl]!.states[this.tlPhase[tl]!]![net.linkTlIndex[link]!]!;
+    const phase = this.tlPhase[tl]!;
+    // a light switched off by a command: the junction's priority rules apply (SUMO's "off")
+    if (phase < 0) return net.linkStaticState[link]!;
+    return this.tlStates[tl]![phase]![net.linkTlIndex[link]!]!;
   }
 
   // ---- lane lists ----
@@ -450,7 +496,8 @@ export class Engine {
     if (ri >= len - 1) return ROUTE_END;
     const next = d.routeEdges[start + ri + 1]!;
     const after = ri + 2 < len ? d.routeEdges[start + ri + 2]! : -1;
-    const lk = this.net.linkToward(lane, next, after);
+    // links into lanes closed by a command are not taken (none open: the vehicle waits at the line)
+    const lk = this.net.linkToward(lane, next, after, this.laneClosed);
     return lk >= 0 ? lk : NO_LINK;
   }
 
@@ -465,8 +512,25 @@ export class Engine {
   /** Highest speed vehicle `s` may drive on `lane`, m/s. */
   maxSpeedOn(s: number, lane: number): number {
     const t = this.demand.types[this.demand.type[this.v.vid[s]!]!]!;
-    const limit = this.net.laneSpeed[lane]! * t.speedFactor;
+    const limit = this.laneSpeed[lane]! * t.speedFactor;
     return limit < t.maxSpeed ? limit : t.maxSpeed;
+  }
+
+  /**
+   * Desired speed (IDM v0) of vehicle `s`, driving at `speed`, on `lane`: `maxSpeedOn`, except on a
+   * lane whose limit a command lowered (setSpeedLimit) while the vehicle is faster. There the IDM's
+   * free-road term, (v/v0)^δ far above 1, would brake harder than any driver (13.9 → 0.7 m/s in one
+   * step); instead v0 is raised just enough that the free-road deceleration equals the vehicle's
+   * comfortable `decel`, as SUMO bounds braking for a lower limit by decel. Runs without commands
+   * never take this branch.
+   */
+  desiredSpeed(s: number, lane: number, speed: number): number {
+    const v0 = this.maxSpeedOn(s, lane);
+    if (speed <= v0 || !(this.laneSpeed[lane]! < this.net.laneSpeed[lane]!)) return v0;
+    const t = this.demand.types[this.demand.type[this.v.vid[s]!]!]!;
+    // accel·(1 − (v/v0′)^δ) = −decel  ⇔  v0′ = v / (1 + decel/accel)^(1/δ)
+    const gentle = speed / Math.pow(1 + t.decel / t.idm.accel, 1 / t.idm.delta);
+    return gentle > v0 ? gentle : v0;
   }
 
   /** Arrival position of vehicle `s` on its last lane. */
@@ -505,3 +569,6 @@ function grow(a: Int32Array): Int32Array<ArrayBuffer> {
 }
 
 export { NO_LINK, ROUTE_END };
+
+/** `tlProgram` value of a traffic light switched off by a command. */
+export const TL_OFF = -1;

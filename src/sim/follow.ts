@@ -36,7 +36,7 @@ export function followPhase(e: Engine): void {
       const t = types[vType[vid[s]!]!]!;
       const p = t.idm;
       const sp = speed[s]!;
-      const v0 = e.maxSpeedOn(s, lane);
+      const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
       let vNext = idmSpeed(1e6, sp, v0, v0, dt, p, false);
       let seen = laneLength[lane]! - pos[s]!;
       let beyond = -1; // the normal lane after the junction, seen through the step's view
@@ -97,7 +97,7 @@ export function followPhase(e: Engine): void {
       const t = types[vType[vid[s]!]!]!;
       const a = v.ahead[s]!;
       const sp = speed[s]!;
-      const v0 = e.maxSpeedOn(s, lane);
+      const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
       const gap = pos[a]! - types[vType[vid[a]!]!]!.length - pos[s]! - t.minGap;
       let vNext = idmSpeed(gap, sp, speed[a]!, v0, dt, t.idm, true);
       vNext = cooperate(e, s, vNext, sp, v0, dt, t.decel, t.minGap, t.idm);

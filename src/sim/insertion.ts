@@ -22,7 +22,19 @@ export function insertionPhase(e: Engine): void {
       bigger.set(e.pending);
       e.pending = bigger;
     }
-    e.pending[e.pendingCount++] = deps[e.nextDeparture++]!;
+    const id = deps[e.nextDeparture++]!;
+    if (d.cancelled[id] === 0) e.pending[e.pendingCount++] = id; // setFlow may cancel flow vehicles
+  }
+  // then the vehicles online commands added (addVehicle, setFlow), in (depart step, index) order
+  const extra = e.extraDepartures;
+  while (e.nextExtra < extra.length && d.departStep[extra[e.nextExtra]!]! <= e.step) {
+    if (e.pendingCount === e.pending.length) {
+      const bigger = new Int32Array(e.pending.length * 2);
+      bigger.set(e.pending);
+      e.pending = bigger;
+    }
+    const id = extra[e.nextExtra++]!;
+    if (d.cancelled[id] === 0) e.pending[e.pendingCount++] = id;
   }
   // try them in order, compacting the queue in place
   let keep = 0;
@@ -46,11 +58,14 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   const step = e.step;
   const seed = e.cfg.seed;
   let lane: number;
+  const closed = e.laneClosed;
   if (code >= 0) {
     if (code >= n) return false;
     lane = first + code;
+    if (closed[lane]) return false; // the given lane is closed by a command: wait
   } else if (code === DepartLaneCode.random) {
     lane = first + Math.floor(uniform(seed, id, step, Purpose.departLane) * n);
+    if (closed[lane]) lane = firstOpenLane(e, first, n);
   } else if (code === DepartLaneCode.free || code === DepartLaneCode.best) {
     // the lane with most room at its start; for "best" among those that continue the route
     const next = routeEdgeOf(e, id, 1);
@@ -58,9 +73,10 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
     lane = -1;
     let bestScore = -Infinity;
     for (let l = first; l < first + n; l++) {
+      if (closed[l]) continue;
       let score = roomAtStart(e, l);
       if (code === DepartLaneCode.best && next >= 0) {
-        const lk = net.linkToward(l, next, after);
+        const lk = net.linkToward(l, next, after, closed);
         score += lk < 0 ? -1e7 : after >= 0 && !net.hasLinkToEdge(net.linkTo[lk]!, after) ? -1e6 : 0;
       }
       if (score > bestScore) {
@@ -70,7 +86,9 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
     }
   } else {
     lane = first; // first / allowed: the rightmost lane
+    if (closed[lane]) lane = firstOpenLane(e, first, n);
   }
+  if (lane < 0) return false; // every lane of the edge is closed
   const L = net.laneLength[lane]!;
   const pc = d.departPos[id]!;
   let pos: number;
@@ -81,7 +99,7 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   if (pos > L) pos = L;
   if (pos < 0) pos = 0;
 
-  const v0 = Math.min(net.laneSpeed[lane]! * t.speedFactor, t.maxSpeed);
+  const v0 = Math.min(e.laneSpeed[lane]! * t.speedFactor, t.maxSpeed);
   const sc = d.departSpeed[id]!;
   let speed: number;
   if (sc >= 0) speed = sc;
@@ -141,6 +159,12 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   return true;
 }
 
+/** The rightmost lane of the edge whose lanes are [first, first + n) that is not closed, or -1. */
+function firstOpenLane(e: Engine, first: number, n: number): number {
+  for (let l = first; l < first + n; l++) if (!e.laneClosed[l]) return l;
+  return -1;
+}
+
 /** Free length at the start of a lane: back position of its last vehicle, or its length. */
 function roomAtStart(e: Engine, lane: number): number {
   const b = e.laneBack[lane]!;
@@ -176,7 +200,8 @@ function reinsertTeleported(e: Engine): void {
     let placed = -1;
     for (let pass = 0; pass < 2 && placed < 0; pass++) {
       for (let lane = first; lane < first + net.edgeLaneCount[edge]!; lane++) {
-        if (pass === 0 && next >= 0 && !net.hasLinkToEdge(lane, next)) continue;
+        if (e.laneClosed[lane]) continue; // closed by a command: nobody enters it
+        if (pass === 0 && next >= 0 && !net.hasLinkToEdge(lane, next, e.laneClosed)) continue;
         if (roomFor(e, lane, Math.min(pos, net.laneLength[lane]!), t.length, t.minGap)) {
           placed = lane;
           break;

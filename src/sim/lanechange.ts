@@ -27,7 +27,7 @@ const GAP_TOLERANCE = 0.2;
  */
 function laneQuality(e: Engine, lane: number, next: number, after: number): number {
   if (next < 0) return 3;
-  const lk = e.net.linkToward(lane, next, after);
+  const lk = e.net.linkToward(lane, next, after, e.laneClosed);
   if (lk < 0) return 0;
   if (after < 0) return 2;
   return e.net.hasLinkToEdge(e.net.linkTo[lk]!, after) ? 2 : 1;
@@ -147,8 +147,9 @@ export function laneChangePhase(e: Engine): void {
       const after = next >= 0 ? e.routeEdge(s, 2) : -1;
       const link = v.link[s]!;
       const qCur = link === ROUTE_END ? 3 : link === NO_LINK ? 0 : laneQuality(e, lane, next, after);
-      const qLeft = idx + 1 < nLanes ? laneQuality(e, lane + 1, next, after) : -1;
-      const qRight = idx > 0 ? laneQuality(e, lane - 1, next, after) : -1;
+      // a lane closed by a command is no target (as if it were not there)
+      const qLeft = idx + 1 < nLanes && !e.laneClosed[lane + 1] ? laneQuality(e, lane + 1, next, after) : -1;
+      const qRight = idx > 0 && !e.laneClosed[lane - 1] ? laneQuality(e, lane - 1, next, after) : -1;
       const remaining = laneLen - v.pos[s]!;
       let target = -1;
       let strategic = false;
@@ -159,7 +160,7 @@ export function laneChangePhase(e: Engine): void {
         else {
           // the good lane is further away: move one lane toward it
           for (let k = 0; k < nLanes; k++) {
-            if (laneQuality(e, first + k, next, after) > 0) {
+            if (!e.laneClosed[first + k] && laneQuality(e, first + k, next, after) > 0) {
               target = k < idx ? lane - 1 : lane + 1;
               break;
             }
@@ -174,7 +175,7 @@ export function laneChangePhase(e: Engine): void {
       } else {
         target = tacticalChoice(e, s, lane, idx, nLanes, qCur, qLeft, qRight, next, after, remaining, dt);
       }
-      if (target < 0) continue;
+      if (target < 0 || e.laneClosed[target]) continue; // never into a lane closed by a command
       v.lcTarget[s] = target;
       if (!strategic) continue;
       // urgent strategic change: ask for room if it is blocked now

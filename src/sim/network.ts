@@ -6,8 +6,10 @@
  * Lanes are numbered: first every normal lane, edge by edge (so the lanes of edge e are
  * `edgeFirstLane[e] + index`), then one internal lane per link (its path through the junction,
  * flattened; at least MIN_INTERNAL_LENGTH long so every movement goes through one).
+ * Online commands never change the Network (it is shared by the parts of a run): the state they
+ * change (closed lanes, speed limits, signal programs) lives in the Engine.
  */
-import type { LinkDirection, NetSpec } from '../io/spec.js';
+import type { LinkDirection, NetSpec, TlLogicSpec } from '../io/spec.js';
 import { InputError } from '../errors.js';
 
 export const MIN_INTERNAL_LENGTH = 0.1;
@@ -29,14 +31,24 @@ export const LinkState = {
 
 const DIRS: readonly LinkDirection[] = ['s', 'l', 'r', 't', 'L', 'R', 'invalid'];
 
-export interface TrafficLight {
-  id: string;
+/** One signal program (SUMO tlLogic) of a traffic light. */
+export interface TlProgram {
+  programID: string;
   offset: number;
   /** cumulative phase end times, s */
   phaseEnds: Float64Array;
   cycle: number;
   /** per phase: state char code per tl link index */
   states: Uint8Array[];
+  /** why this program cannot run (bad durations, too few link states), or undefined when it can */
+  problem?: string;
+}
+
+/** A traffic light: the fields of the program that runs at start (the first), and every program. */
+export interface TrafficLight extends TlProgram {
+  id: string;
+  /** every tlLogic of this id in file order; programs[0] is the one that runs at start */
+  programs: TlProgram[];
 }
 
 export class Network {
@@ -94,6 +106,9 @@ export class Network {
   readonly linkFoe: Int32Array;
 
   readonly trafficLights: TrafficLight[] = [];
+  /** per traffic light: its lowest controlled link (-1: controls none); the part owning it keeps the light's state */
+  readonly tlFirstLink: Int32Array;
+  private readonly tlFirstLinkList: number[] = [];
 
   constructor(spec: NetSpec) {
     const src = spec.source;
@@ -177,23 +192,15 @@ export class Network {
 
     const tlIndex = new Map<string, number>();
     for (const tl of spec.tlLogics) {
-      if (tlIndex.has(tl.id)) continue; // several programs: the first one runs
-      if (tl.phases.length === 0) throw new InputError(src, `traffic light "${tl.id}" has no phases`);
-      const phaseEnds = new Float64Array(tl.phases.length);
-      let t = 0;
-      tl.phases.forEach((p, i) => {
-        if (!(p.duration > 0)) throw new InputError(src, `traffic light "${tl.id}" phase ${i} has duration ${p.duration}`);
-        t += p.duration;
-        phaseEnds[i] = t;
-      });
+      const existing = tlIndex.get(tl.id);
+      if (existing !== undefined) {
+        // several programs: the first one runs; the others stay available for online commands
+        this.trafficLights[existing]!.programs.push(compileProgram(tl, undefined));
+        continue;
+      }
+      const first = compileProgram(tl, src);
       tlIndex.set(tl.id, this.trafficLights.length);
-      this.trafficLights.push({
-        id: tl.id,
-        offset: tl.offset,
-        phaseEnds,
-        cycle: t,
-        states: tl.phases.map((p) => Uint8Array.from(p.state, (c) => c.charCodeAt(0))),
-      });
+      this.trafficLights.push({ id: tl.id, ...first, programs: [first] });
     }
 
     // (junction, request index) → global link, to translate the per-junction matrices
@@ -229,6 +236,12 @@ export class Network {
             throw new InputError(src, `traffic light "${lk.tl.id}" has ${st.length} link states, but link ${lk.fromLane}→${lk.toLane} uses index ${lk.tl.linkIndex}`);
           }
         }
+        for (const prog of this.trafficLights[t]!.programs) {
+          if (!prog.problem && prog.states.some((st) => lk.tl!.linkIndex >= st.length)) {
+            prog.problem = `program "${prog.programID}" has fewer link states than link index ${lk.tl.linkIndex}`;
+          }
+        }
+        if (this.tlFirstLinkList[t] === undefined) this.tlFirstLinkList[t] = i;
       }
       let m = byRequest.get(j);
       if (!m) byRequest.set(j, (m = new Map()));
@@ -276,15 +289,21 @@ export class Network {
     }
     [this.laneOutStart, this.laneOut] = csr(out);
     [this.laneInStart, this.laneIn] = csr(into);
+    this.tlFirstLink = Int32Array.from(this.trafficLights, (_, t) => this.tlFirstLinkList[t] ?? -1);
   }
 
-  /** The link from `lane` onto edge `toEdge` whose target lane continues best to `afterEdge` (-1: none). */
-  linkToward(lane: number, toEdge: number, afterEdge: number): number {
+  /**
+   * The link from `lane` onto edge `toEdge` whose target lane continues best to `afterEdge` (-1: none).
+   * `closed` (per lane, 1 = closed by an online command) excludes links into closed lanes; without
+   * closures the result is what it was before closures existed.
+   */
+  linkToward(lane: number, toEdge: number, afterEdge: number, closed?: Uint8Array): number {
     let best = -1;
     let bestScore = -1;
     for (let k = this.laneOutStart[lane]!, end = this.laneOutStart[lane + 1]!; k < end; k++) {
       const lk = this.laneOut[k]!;
       if (this.linkToEdge[lk] !== toEdge) continue;
+      if (closed !== undefined && closed[this.linkTo[lk]!] !== 0) continue;
       const score = afterEdge < 0 ? 1 : this.hasLinkToEdge(this.linkTo[lk]!, afterEdge) ? 2 : 1;
       if (score > bestScore) {
         best = lk;
@@ -294,9 +313,11 @@ export class Network {
     return best;
   }
 
-  hasLinkToEdge(lane: number, toEdge: number): boolean {
+  /** Has `lane` a link onto edge `toEdge` (into a lane not `closed`, when given)? */
+  hasLinkToEdge(lane: number, toEdge: number, closed?: Uint8Array): boolean {
     for (let k = this.laneOutStart[lane]!, end = this.laneOutStart[lane + 1]!; k < end; k++) {
-      if (this.linkToEdge[this.laneOut[k]!] === toEdge) return true;
+      const lk = this.laneOut[k]!;
+      if (this.linkToEdge[lk] === toEdge && (closed === undefined || closed[this.linkTo[lk]!] === 0)) return true;
     }
     return false;
   }
@@ -310,11 +331,39 @@ export class Network {
 
   /** Signal state of a traffic light's phase at time t (s). */
   tlPhaseAt(tl: number, t: number): number {
-    const light = this.trafficLights[tl]!;
-    let x = (t - light.offset) % light.cycle;
-    if (x < 0) x += light.cycle;
-    const ends = light.phaseEnds;
-    for (let p = 0; p < ends.length; p++) if (x < ends[p]!) return p;
-    return ends.length - 1;
+    return programPhaseAt(this.trafficLights[tl]!, t - this.trafficLights[tl]!.offset);
   }
+}
+
+/** The phase a program shows `x` s after a cycle start (x may be any real number). */
+export function programPhaseAt(prog: Pick<TlProgram, 'cycle' | 'phaseEnds'>, x: number): number {
+  x %= prog.cycle;
+  if (x < 0) x += prog.cycle;
+  const ends = prog.phaseEnds;
+  for (let p = 0; p < ends.length; p++) if (x < ends[p]!) return p;
+  return ends.length - 1;
+}
+
+/**
+ * Compiles a tlLogic. With `src` (the program that runs at start) a problem is an InputError; for the
+ * other programs it is recorded in `problem` and reported only when a command asks for the program.
+ */
+function compileProgram(tl: TlLogicSpec, src: string | undefined): TlProgram {
+  const phaseEnds = new Float64Array(tl.phases.length);
+  let problem: string | undefined = tl.phases.length === 0 ? `traffic light "${tl.id}" has no phases` : undefined;
+  let t = 0;
+  tl.phases.forEach((p, i) => {
+    if (!(p.duration > 0)) problem ??= `traffic light "${tl.id}" phase ${i} has duration ${p.duration}`;
+    t += p.duration;
+    phaseEnds[i] = t;
+  });
+  if (problem !== undefined && src !== undefined) throw new InputError(src, problem);
+  return {
+    programID: tl.programID,
+    offset: tl.offset,
+    phaseEnds,
+    cycle: t,
+    states: tl.phases.map((p) => Uint8Array.from(p.state, (c) => c.charCodeAt(0))),
+    ...(problem !== undefined ? { problem } : {}),
+  };
 }

@@ -74,7 +74,8 @@ export function makeLayout(net: Network, demand: Demand, laneOwner: Int32Array, 
   const neighbours = new Set<number>(haloOut.keys());
   for (const g of ghosts) neighbours.add(laneOwner[g]!);
   const departures: number[] = [];
-  for (let id = 0; id < demand.count; id++) {
+  // the scenario's vehicles; those added by online commands are queued when the command applies
+  for (let id = 0; id < demand.baseCount; id++) {
     const first = demand.routeEdges[demand.routeStart[demand.route[id]!]!]!;
     if (edgeOwner[first] === part) departures.push(id);
   }

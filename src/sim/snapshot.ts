@@ -6,9 +6,11 @@
  */
 import type { Engine } from './engine.js';
 import { InputError } from '../errors.js';
+import { readCommandState, writeCommandState } from './commands-apply.js';
 
 const MAGIC = 0x54534453; // "TSDS"
-const VERSION = 4;
+/** 5: the state changed by online commands (commands-apply.ts) follows the fingerprint */
+const VERSION = 5;
 
 class Writer {
   private buf = Buffer.alloc(1 << 16);
@@ -31,6 +33,13 @@ class Writer {
     this.buf.writeDoubleLE(x, this.off);
     this.off += 8;
   }
+  /** Length-prefixed bytes. */
+  blob(b: Buffer) {
+    this.i32(b.length);
+    this.ensure(b.length);
+    b.copy(this.buf, this.off);
+    this.off += b.length;
+  }
   bytes(): Buffer {
     return this.buf.subarray(0, this.off);
   }
@@ -49,11 +58,18 @@ class Reader {
     this.off += 8;
     return x;
   }
+  blob(): Buffer {
+    const n = this.i32();
+    const b = this.buf.subarray(this.off, this.off + n);
+    this.off += n;
+    return b;
+  }
 }
 
 /** Identifies the scenario a snapshot belongs to (a snapshot only restores into the same one). */
 function fingerprint(e: Engine): number[] {
-  return [e.demand.count, e.net.laneCount, e.net.linkCount, Math.round(e.cfg.stepLength * 1e6), e.cfg.seed | 0];
+  // the scenario's demand: commands may have added vehicles (restored from the command state)
+  return [e.demand.baseCount, e.net.laneCount, e.net.linkCount, Math.round(e.cfg.stepLength * 1e6), e.cfg.seed | 0];
 }
 
 /** Per-vehicle fields in a fixed order (lane and lane order are written separately). */
@@ -124,6 +140,7 @@ export function snapshot(e: Engine): Buffer {
   w.i32(MAGIC);
   w.i32(VERSION);
   for (const x of fingerprint(e)) w.i32(x);
+  w.blob(writeCommandState(e));
   writeCommon(w, e);
   for (let lane = 0; lane < e.net.laneCount; lane++) {
     const n = e.laneVehicles[lane]!;
@@ -157,6 +174,8 @@ export function restore(e: Engine, bytes: Buffer, source = 'snapshot'): void {
   const v = e.v;
   v.clear();
   e.clearLanes();
+  // first: the demand grows to hold the commands' vehicles, and links depend on closed lanes
+  readCommandState(e, r.blob());
   e.step = r.i32();
   e.nextDeparture = r.i32();
   e.inserted = r.i32();

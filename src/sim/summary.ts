@@ -48,7 +48,14 @@ export function summarizeDump(d: StateDump, demand: Demand, stepLength: number, 
   const mean = (x: number) => (n > 0 ? x / n : 0);
   // vehicles whose departure time has come (SUMO loads ahead; we count what could have departed)
   let loaded = 0;
-  while (loaded < demand.count && demand.departStep[loaded]! < d.step) loaded++;
+  while (loaded < demand.baseCount && demand.departStep[loaded]! < d.step) loaded++;
+  // online commands: vehicles setFlow cancelled never load; those added (after baseCount) are unordered
+  if (demand.count > demand.baseCount) {
+    let cancelled = 0;
+    for (let i = 0; i < loaded; i++) cancelled += demand.cancelled[i]!;
+    loaded -= cancelled;
+    for (let i = demand.baseCount; i < demand.count; i++) if (!demand.cancelled[i] && demand.departStep[i]! < d.step) loaded++;
+  }
   return {
     loaded,
     inserted: d.inserted,

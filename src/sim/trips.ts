@@ -34,6 +34,14 @@ export class TripRecords {
     this.teleports = new Int32Array(count);
   }
 
+  /** A copy holding `count` records (>= this.count): online commands added vehicles to the demand. */
+  grownTo(count: number): TripRecords {
+    const t = new TripRecords(count);
+    const dst = t.columns();
+    this.columns().forEach((c, i) => dst[i]!.set(c));
+    return t;
+  }
+
   /** Every array, in a fixed order, for snapshots and hashing. */
   columns(): (Int32Array | Float64Array)[] {
     return [
