@@ -291,9 +291,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         }
       }
 
-      /** the pid of worker w once it runs in a process we have not killed yet (waits up to 2 spacings) */
+      /**
+       * The pid of worker w once it runs in a process we have not killed yet: a fault waits for its
+       * target to be back (at most 2 spacings or 20 s, whichever is longer; then it is skipped).
+       */
       async function runningPid(w: number): Promise<number | undefined> {
-        const deadline = Date.now() + 2 * o.spacingMs;
+        const deadline = Date.now() + Math.max(2 * o.spacingMs, 20_000);
         while (Date.now() < deadline && exitCode === undefined) {
           const ws = latest?.workers.find((x) => x.id === w);
           if (ws && ws.state === 'running' && !killed.has(ws.pid) && ws.pid !== process.pid) return ws.pid;
@@ -320,6 +323,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     poll();
 
+    if (process.env.TESSDS_CHAOS_KEEP) writeFileSync(join(scratch, 'run-stderr.txt'), stderr);
     const run = existsSync(summaryFile) ? counts(JSON.parse(readFileSync(summaryFile, 'utf8')) as Summary) : undefined;
     if (exitCode !== 0) notes.push(`the run under faults failed (exit ${exitCode}): ${lastLine(stderr)}`);
     // with heartbeats off no lease is in force: a paused worker is only resumed
@@ -354,7 +358,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     process.off('SIGTERM', abort);
     for (const c of children) c.kill('SIGKILL');
     await redis?.destroy();
-    rmSync(scratch, { recursive: true, force: true });
+    // TESSDS_CHAOS_KEEP=1 keeps the run's status file, summaries and stderr for a post-mortem
+    if (process.env.TESSDS_CHAOS_KEEP) o.log(`kept ${scratch}`);
+    else rmSync(scratch, { recursive: true, force: true });
   }
 }
 
