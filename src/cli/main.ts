@@ -10,6 +10,7 @@ import { formatSummary, runCommand } from './run.js';
 import { runWorker } from '../cluster/worker.js';
 import { makeFrameSampler } from '../control/positions.js';
 import { reportCommand } from './report.js';
+import { registerChaos } from './chaos.js';
 
 const program = new Command();
 program
@@ -110,6 +111,8 @@ program
     const out = reportCommand(dir, opts);
     process.stdout.write(`tessds: report written to ${out}\n`);
   });
+
+registerChaos(program);
 
 // internal: a worker of the embedded cluster, started by `run --workers N`
 program
