@@ -11,6 +11,7 @@ import { runWorker } from '../cluster/worker.js';
 import { registerDistributed } from './distributed.js';
 import { makeFrameSampler } from '../control/positions.js';
 import { reportCommand } from './report.js';
+import { registerChaos } from './chaos.js';
 
 const program = new Command();
 program
@@ -113,6 +114,7 @@ program
   });
 
 registerDistributed(program);
+registerChaos(program);
 
 // internal: a worker of the embedded cluster, started by `run --workers N`
 program

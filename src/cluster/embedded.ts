@@ -120,6 +120,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const childOf = new Map<number, ChildProcess>();
   /** workers the watchdog killed (already marked lost) */
   const fenced = new Set<number>();
+  /** replacements restoring their parts (CPU-bound, no heartbeats yet): no lease until they report, up to this time */
+  const restoringUntil = new Map<number, number>();
   const checks = o.check ? new CheckCollector(plan.parts) : undefined;
   let stepSeconds = 0;
   const endStep = Math.ceil((spec.end - spec.begin) / spec.stepLength - 1e-9);
@@ -326,6 +328,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         if (heard !== undefined) ws.heartbeatAgeMs = now - heard;
         if (heartbeatMs <= 0 || !checkpointEvery || ws.id === 0 || settled || done.has(ws.id)) continue;
         if (ws.state !== 'running' && ws.state !== 'recovering') continue;
+        if ((restoringUntil.get(ws.id) ?? 0) > now) continue; // its process exit still counts
         if (heard !== undefined && now - heard > leaseMs) {
           markLost(ws.id, `no heartbeat for ${now - heard} ms`);
           fenced.add(ws.id);
@@ -367,6 +370,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         ws.pid = h.pid;
         ws.state = 'recovering';
       }
+      restoringUntil.set(h.workerId, Date.now() + Math.max(10 * leaseMs, 10_000));
       sockets.get(h.workerId)!.sendControl(planFor(h.workerId, commits.committed));
       for (const [w, sock] of sockets) {
         if (w !== h.workerId) sock.sendControl({ type: 'peer-restart', workerId: h.workerId, host: '127.0.0.1', port: h.port, step: commits.committed } satisfies MasterMessage);
@@ -401,6 +405,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     const arrived = new Map<number, number>();
     function onStatus(m: Extract<WorkerMessage, { type: 'status' }>) {
       controller.onWorkerStatus?.(m);
+      restoringUntil.delete(m.workerId); // restored and stepping: the lease applies again
       const ws = workerStatus.get(m.workerId);
       if (ws) {
         ws.step = Math.min(...m.parts.map((p) => p.step));

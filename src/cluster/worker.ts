@@ -252,12 +252,19 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     for (const a of p.peers) if (!addresses.has(a.workerId)) addresses.set(a.workerId, a);
     // the worker with the lower id opens each connection; a peer being replaced too has no address
     // yet: its peer-restart brings it
-    await Promise.all([...neededPeers].filter((w) => w > o.workerId && addresses.has(w) && !peers.has(w)).map(connectTo));
+    // A peer may die (or be fenced) between the master's plan and our connect: with checkpoints that
+    // is not fatal, keep trying — the master replaces it and its peer-restart brings the new address.
+    const connectOrRetry = (w: number) =>
+      connectTo(w).catch((err: Error) => {
+        if (!p.checkpointEvery) throw err;
+        reconnect(w);
+      });
+    await Promise.all([...neededPeers].filter((w) => w > o.workerId && addresses.has(w) && !peers.has(w)).map(connectOrRetry));
     planned = true;
     for (const w of peers.keys()) sendRestored(w); // peers that connected while we were restoring
     // addresses that came in while we were restoring
     for (const w of neededPeers) {
-      if (w > o.workerId && addresses.has(w) && !peers.has(w)) connectTo(w).catch((err: Error) => fail(`connecting to worker ${w}: ${err.message}`));
+      if (w > o.workerId && addresses.has(w) && !peers.has(w)) connectOrRetry(w).catch((err: Error) => fail(`connecting to worker ${w}: ${err.message}`));
     }
     for (const buf of early.splice(0)) onBorder(buf);
     // local neighbours get the restored boundary messages directly
