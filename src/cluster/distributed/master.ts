@@ -153,9 +153,11 @@ class LeaderTerm implements LeaderContext {
         return this.tickRuns();
       }
       const fenced = lease?.owner.startsWith(FENCED) === true;
-      // a lease that lapsed while the worker still talks to us: its store connection lags, it lives
-      const heard = this.agents.get(id)?.lastHeard ?? 0;
-      if (fenced || (lease === undefined && Date.now() - heard > this.o.leaseMs)) await this.declareDead(id, fenced);
+      const agent = this.agents.get(id);
+      // a lease that lapsed while the worker still talks to us (its store connection lags), or while
+      // it builds or restores parts (CPU-bound, no timers run) and is still connected: it lives
+      const excused = agent !== undefined && (Date.now() - agent.lastHeard <= this.o.leaseMs || [...this.runs.values()].some((r) => r.isBuilding(id)));
+      if (fenced || (lease === undefined && !excused)) await this.declareDead(id, fenced);
     }
     await this.sweepRegistry();
     await this.tickRuns();

@@ -40,7 +40,7 @@ export interface Agent {
 export interface LeaderContext {
   readonly epoch: number;
   readonly cluster: Store;
-  readonly o: { storeUrl: string; heartbeatMs: number; log: (line: string) => void };
+  readonly o: { storeUrl: string; heartbeatMs: number; leaseMs: number; log: (line: string) => void };
   readonly agents: Map<number, Agent>;
   readonly dead: Set<number>;
   write(entries: { key: string; value: Buffer }[], deletes?: string[]): Promise<boolean>;
@@ -73,6 +73,9 @@ export class PlanRun {
   private waitingLogged = false;
   private planStore: Store | undefined;
   private readonly endStep: number;
+  /** slots building or restoring their parts (CPU-bound: their process sends no heartbeats) → until when
+   *  that excuses a lapsed lease, ms since epoch */
+  private readonly building = new Map<number, number>();
   /** the run's timeline, carried over from the previous leader's status mirror */
   private events: RunEvent[] = [];
   private recoveries = 0;
@@ -103,6 +106,17 @@ export class PlanRun {
   /** Registry ids of the workers hosting this plan's slots. */
   workers(): number[] {
     return this.st.slotWorker.filter((w) => w >= 0);
+  }
+
+  /** Whether worker `id` is building or restoring parts of this plan, which may keep it from renewing. */
+  isBuilding(id: number): boolean {
+    const now = Date.now();
+    for (const [s, until] of this.building) if (this.st.slotWorker[s] === id && now < until) return true;
+    return false;
+  }
+
+  private planSent(slot: number): void {
+    this.building.set(slot, Date.now() + Math.max(10 * this.ctx.o.leaseMs, 10_000));
   }
 
   /** A new leader carries on: commits any checkpoint every part wrote meanwhile. */
@@ -164,10 +178,12 @@ export class PlanRun {
         this.onHello(slot, a, m);
         break;
       case 'ready':
+        this.building.delete(slot);
         this.ready.add(slot);
         this.maybeStart();
         break;
       case 'status': {
+        this.building.delete(slot);
         const step = Math.min(...m.parts.map((p) => p.step));
         this.slotStep[slot] = step;
         const lost = this.lostInfo.get(slot);
@@ -266,7 +282,10 @@ export class PlanRun {
     this.st.startedAt = Date.now() + 500; // the workers need a moment to build their parts
     this.dirty = true;
     if (!(await this.writeState())) return;
-    for (let s = 0; s < this.slots; s++) this.ctx.send(this.st.slotWorker[s]!, this.planFor(s));
+    for (let s = 0; s < this.slots; s++) {
+      this.planSent(s);
+      this.ctx.send(this.st.slotWorker[s]!, this.planFor(s));
+    }
   }
 
   private planFor(slot: number, recoverFrom?: number): PlanWithoutSpec {
@@ -294,6 +313,7 @@ export class PlanRun {
   private replaced(slot: number): void {
     const h = this.hello[slot]!;
     this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} slot ${slot} restarts on worker ${this.st.slotWorker[slot]} from step ${this.st.committed}`);
+    this.planSent(slot);
     this.ctx.send(this.st.slotWorker[slot]!, this.planFor(slot, this.st.committed));
     this.started.add(slot); // restored sessions start by themselves
     this.forSlots((w, s) => {
