@@ -267,6 +267,32 @@ test('a worker SIGKILLed mid-run: an idle registered worker takes its parts; fau
   }
 });
 
+test('a worker SIGKILLed with no idle worker left: the plan waits for a restarted one, which takes its parts; fault-free hash', { skip, timeout: 180_000 }, async () => {
+  const expected = faultFreeHash();
+  const c = new Cluster();
+  try {
+    await c.start(1, 3);
+    c.submit('restart', 3);
+    const s = await c.waitStep('restart', 150);
+    const victim = s.workers[2]!;
+    process.kill(victim.pid, 'SIGKILL');
+    // lost, and nobody to take over: the slot waits
+    for (;;) {
+      const st = await c.status('restart');
+      if (st?.events?.some((e) => e.type === 'worker-lost')) break;
+      await sleep(25);
+    }
+    await sleep(1000);
+    assert.equal((await c.status('restart'))!.workers[2]!.state, 'recovering');
+    assert.equal((await c.state('restart'))!.slotWorker[2], victim.id, 'the slot moved although no worker was idle');
+    const restarted = c.worker();
+    assert.equal(await c.waitResult('restart'), expected);
+    assert.equal((await c.status('restart'))!.workers[2]!.pid, restarted.pid);
+  } finally {
+    await c.close();
+  }
+});
+
 test('a worker paused (SIGSTOP) longer than its lease is replaced and, woken, fenced out; fault-free hash', { skip, timeout: 180_000 }, async () => {
   const expected = faultFreeHash();
   const c = new Cluster();
