@@ -35,6 +35,9 @@ export class RedisServer {
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort(this.host);
     const args = ['--port', String(this.port), '--bind', this.host, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir];
+    // without a password Redis answers other addresses than loopback with DENIED (protected mode);
+    // a test server bound to a lab address must accept its namespaces
+    if (this.host !== '127.0.0.1') args.push('--protected-mode', 'no');
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.child = child;
     child.on('error', () => undefined); // reported by waitUntilListening

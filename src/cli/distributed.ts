@@ -194,11 +194,12 @@ export function registerDistributed(program: Command): void {
   waitCommand('resume', 'after a total crash (every worker gone): restart a plan from its last committed checkpoint, then wait');
 }
 
-/** "host" or "host:port" (port 1..65535). */
+/** "host" or "host:port" (port 0..65535; 0 as none: any free port). */
 function hostPort(v: string): { host: string; port?: number } {
   const m = /^([^:\s]+)(?::(\d+))?$/.exec(v);
   const port = m?.[2] === undefined ? undefined : Number(m[2]);
-  if (!m || (port !== undefined && !(port >= 1 && port <= 65535))) throw new UsageError(`--listen ${v}: expected HOST or HOST:PORT`);
+  if (!m || (port !== undefined && !(port >= 0 && port <= 65535))) throw new UsageError(`--listen ${v}: expected HOST or HOST:PORT (PORT 0: any free port)`);
+  if (port === 0) return { host: m[1]! };
   return { host: m[1]!, port };
 }
 

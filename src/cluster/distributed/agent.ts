@@ -15,10 +15,10 @@
  */
 import os from 'node:os';
 import { FrameKind, connect, listen, type FramedSocket } from '../frames.js';
-import { decodeDump, type MasterMessage, type WorkerMessage } from '../protocol.js';
+import { decodeDump, type WorkerMessage } from '../protocol.js';
 import { runWorker } from '../worker.js';
 import type { Store } from '../store/store.js';
-import { AGENT_TYPES, LEADER_TYPES, type FromAgent, type SessionInfo, type ToAgent } from './messages.js';
+import { LEADER_TYPES, type FromAgent, type LeaderMessage, type PlanWithoutSpec, type SessionInfo, type ToAgent } from './messages.js';
 import { json, key, readJson, type LeaderRecord, type PlanRecord, type WorkerRecord } from './layout.js';
 
 export interface AgentOptions {
@@ -127,14 +127,14 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       else if (m.type === 'assign') void startSession(m.plan, m.slot);
       return;
     }
-    const mm = m as MasterMessage;
+    const mm = m as Exclude<ToAgent, LeaderMessage>;
     if (!session?.local) return;
     if (mm.type === 'plan') return void sendPlan(session, mm);
     if (mm.type === 'start') session.started = true;
     session.local.sendControl(mm);
   };
 
-  const sendPlan = async (s: Session, m: Extract<MasterMessage, { type: 'plan' }>) => {
+  const sendPlan = async (s: Session, m: PlanWithoutSpec) => {
     let rec = specs.get(s.plan);
     if (!rec) {
       rec = await readJson<PlanRecord>(cluster, key.plan(s.plan));

@@ -10,7 +10,7 @@
  * checkpoint, replay from the neighbours' logs, neighbours told by `peer-restart`).
  */
 import type { FramedSocket } from '../frames.js';
-import type { MasterMessage, WorkerMessage } from '../protocol.js';
+import type { WorkerMessage } from '../protocol.js';
 import { decodeDump } from '../protocol.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
