@@ -82,6 +82,9 @@ export interface PlanState {
   slotAddress: ({ host: string; port: number } | null)[];
   /** wall-clock origin of --realtime-factor pacing, ms since epoch (0: not started) */
   startedAt: number;
+  /** when each slot's session was last sent its plan (ms since epoch; 0: never): it builds or
+   *  restores its parts then, and may miss heartbeats meanwhile */
+  slotPlannedAt?: number[];
   /** leader epoch that wrote this */
   epoch: number;
   message?: string;

@@ -64,6 +64,8 @@ class LeaderTerm implements LeaderContext {
   readonly agents = new Map<number, Agent>();
   /** workers declared dead by this term (their leases taken) */
   readonly dead = new Set<number>();
+  /** workers whose connection to this term closed (a killed process closes it at once) */
+  private readonly disconnected = new Set<number>();
   private readonly runs = new Map<string, PlanRun>();
   private readonly over = new Set<string>();
   private server: Server | undefined;
@@ -156,7 +158,10 @@ class LeaderTerm implements LeaderContext {
       const agent = this.agents.get(id);
       // a lease that lapsed while the worker still talks to us (its store connection lags), or while
       // it builds or restores parts (CPU-bound, no timers run) and is still connected: it lives
-      const excused = agent !== undefined && (Date.now() - agent.lastHeard <= this.o.leaseMs || [...this.runs.values()].some((r) => r.isBuilding(id)));
+      // (building excuses also a worker not connected yet, unless its connection to us closed: a
+      // session given its plan by the previous leader may be too busy to reconnect)
+      const building = !this.disconnected.has(id) && [...this.runs.values()].some((r) => r.isBuilding(id));
+      const excused = building || (agent !== undefined && Date.now() - agent.lastHeard <= this.o.leaseMs);
       if (fenced || (lease === undefined && !excused)) await this.declareDead(id, fenced);
     }
     await this.sweepRegistry();
@@ -246,6 +251,7 @@ class LeaderTerm implements LeaderContext {
             sock.sendControl({ type: 'fenced', epoch: this.epoch, reason: 'declared dead' } satisfies LeaderMessage);
             return void sock.socket.destroy();
           }
+          this.disconnected.delete(am.workerId);
           agent = { workerId: am.workerId, pid: am.pid, host: am.host, listenHost: am.listenHost, sock, lastHeard: Date.now(), session: am.session };
           this.agents.get(am.workerId)?.sock.socket.destroy();
           this.agents.set(am.workerId, agent);
@@ -259,7 +265,10 @@ class LeaderTerm implements LeaderContext {
       this.runs.get(agent.session.plan)?.onWorkerMessage(agent, m as WorkerMessage);
     });
     sock.on('close', () => {
-      if (agent && this.agents.get(agent.workerId)?.sock === sock) this.agents.delete(agent.workerId);
+      if (agent && this.agents.get(agent.workerId)?.sock === sock) {
+        this.agents.delete(agent.workerId);
+        this.disconnected.add(agent.workerId);
+      }
     });
   }
 

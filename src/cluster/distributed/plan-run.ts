@@ -101,6 +101,10 @@ export class PlanRun {
     this.slotStep = Array<number>(rec.slots).fill(this.st.committed);
     this.endStep = Math.ceil((rec.spec.end! - rec.spec.begin) / rec.spec.stepLength - 1e-9);
     this.commits = new CheckpointCommits(rec.parts, this.st.committed);
+    // sessions a previous leader sent their plans to may still be building (and unable to reconnect)
+    this.st.slotPlannedAt?.forEach((at, slot) => {
+      if (at > 0 && at + this.buildingMs() > Date.now()) this.building.set(slot, at + this.buildingMs());
+    });
   }
 
   /** Registry ids of the workers hosting this plan's slots. */
@@ -116,7 +120,15 @@ export class PlanRun {
   }
 
   private planSent(slot: number): void {
-    this.building.set(slot, Date.now() + Math.max(10 * this.ctx.o.leaseMs, 10_000));
+    const now = Date.now();
+    this.building.set(slot, now + this.buildingMs());
+    (this.st.slotPlannedAt ??= Array<number>(this.slots).fill(0))[slot] = now;
+    this.dirty = true;
+  }
+
+  /** how long a session building or restoring its parts may miss heartbeats, ms */
+  private buildingMs(): number {
+    return Math.max(10 * this.ctx.o.leaseMs, 10_000);
   }
 
   /** A new leader carries on: commits any checkpoint every part wrote meanwhile. */
