@@ -11,12 +11,7 @@
 import { CommandError, InputError, isUserError } from '../errors.js';
 import { readTextFile } from '../io/files.js';
 import { parseSimCommand } from '../sim/commands.js';
-import type { DeskCommand } from '../cluster/command-desk.js';
-
-export interface ScriptedCommand {
-  step: number;
-  command: DeskCommand;
-}
+import type { ScriptedCommand } from '../cluster/command-desk.js';
 
 export function loadCommandScript(file: string, begin: number, stepLength: number): ScriptedCommand[] {
   let list: unknown;
