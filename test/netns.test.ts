@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisServer, redisServerAvailable } from '../src/chaos/redis.js';
+import { RedisServer, redisServerAvailable } from '../src/cluster/store/redis-server.js';
 import { createLab, netemUnavailable, netnsUnavailable, type NetnsLab } from './netns-harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -27,7 +27,7 @@ import { UsageError, assertNever } from '../errors.js';
 import { loadScenario } from '../io/scenario.js';
 import type { Summary } from '../sim/summary.js';
 import { collectEvents, judgeFaults, timingSource, type Injection, type ObservedStatus, type Snapshot, type StatusEvent } from './observe.js';
-import { RedisServer, redisServerAvailable } from './redis.js';
+import { RedisServer, redisServerAvailable } from '../cluster/store/redis-server.js';
 import { byKind, compareCounts, medians, writeReport, type ChaosReport, type Counts } from './report.js';
 import { FaultKinds, defaultWeights, makeSchedule, scheduleDefaults, scheduleSpanMs, type Fault, type FaultKind } from './schedule.js';
 

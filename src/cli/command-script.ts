@@ -8,26 +8,13 @@
  *
  * A command at time t applies at the start of the step that begins at t (rounded to a step).
  */
-import { CommandError, InputError, isUserError } from '../errors.js';
-import { readTextFile } from '../io/files.js';
+import { CommandError, InputError } from '../errors.js';
+import { readJsonList } from '../io/files.js';
 import { parseSimCommand } from '../sim/commands.js';
-import type { DeskCommand } from '../cluster/command-desk.js';
-
-export interface ScriptedCommand {
-  step: number;
-  command: DeskCommand;
-}
+import type { ScriptedCommand } from '../cluster/command-desk.js';
 
 export function loadCommandScript(file: string, begin: number, stepLength: number): ScriptedCommand[] {
-  let list: unknown;
-  try {
-    list = JSON.parse(readTextFile(file, 'command list'));
-  } catch (e) {
-    if (isUserError(e)) throw e;
-    throw new InputError(file, `not JSON: ${(e as Error).message}`);
-  }
-  if (!Array.isArray(list)) throw new InputError(file, 'expected a JSON list of commands');
-  const out = list.map((item: unknown, i): ScriptedCommand => {
+  const out = readJsonList(file, 'commands').map((item: unknown, i): ScriptedCommand => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new InputError(file, `command ${i}: expected an object`);
     const { time, step, ...body } = item as Record<string, unknown>;
     let at: number;

@@ -6,8 +6,8 @@ import os from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadScenario } from '../io/scenario.js';
 import { writeTripinfo } from '../io/tripinfo.js';
-import { CommandError, InputError, UsageError, isUserError } from '../errors.js';
-import { readTextFile } from '../io/files.js';
+import { CommandError, InputError, UsageError } from '../errors.js';
+import { readJsonList } from '../io/files.js';
 import type { NetFault } from '../cluster/protocol.js';
 import { Engine } from '../sim/engine.js';
 import { dumpState } from '../sim/dump.js';
@@ -224,15 +224,8 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
 
 /** Reads a --inject-faults file: a JSON list of {step, worker, kind, ms?}. */
 function loadFaults(file: string): NetFault[] {
-  let list: unknown;
-  try {
-    list = JSON.parse(readTextFile(file, 'fault list'));
-  } catch (e) {
-    if (isUserError(e)) throw e;
-    throw new InputError(file, `not JSON: ${(e as Error).message}`);
-  }
-  if (!Array.isArray(list)) throw new InputError(file, 'expected a JSON list of faults');
-  return list.map((f: Partial<NetFault>, i) => {
+  return readJsonList(file, 'faults').map((item, i) => {
+    const f = (typeof item === 'object' && item !== null ? item : {}) as Partial<NetFault>;
     if (!Number.isInteger(f.step) || !Number.isInteger(f.worker) || !['cut', 'delay', 'drop'].includes(f.kind as string)) {
       throw new InputError(file, `fault ${i}: expected {step: integer, worker: integer, kind: "cut"|"delay"|"drop", ms?: number}`);
     }

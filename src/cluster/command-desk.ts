@@ -22,6 +22,12 @@ export type DeskCommand =
   | { type: 'setRealtimeFactor'; factor: number | null }
   | { type: 'sim'; command: SimCommand };
 
+/** A command scheduled ahead at a chosen step (`tessds run --commands FILE`). */
+export interface ScriptedCommand {
+  step: number;
+  command: DeskCommand;
+}
+
 export interface DeskAnswer {
   status: number;
   body: { id?: number; type?: string; effectiveStep?: number; error?: string; warning?: string; state?: string };

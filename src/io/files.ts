@@ -15,3 +15,16 @@ export function readTextFile(path: string, what: string): string {
     throw new InputError(path, detail, undefined, undefined, { cause: e });
   }
 }
+
+/** Reads a JSON file that must hold a list; not JSON or not a list is one InputError naming the file. */
+export function readJsonList(path: string, what: string): unknown[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(readTextFile(path, what));
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(path, `not JSON: ${(e as Error).message}`, undefined, undefined, { cause: e });
+  }
+  if (!Array.isArray(value)) throw new InputError(path, `expected a JSON list (${what})`);
+  return value;
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { openStore, StoreError, type Store } from './store.js';
 import { freshNamespace, sleep, storeSuite } from './store.test-suite.js';
-import { RedisServer, freePort, redisMissing } from './redis-server.testing.js';
+import { RedisServer, freePort, redisMissing } from './redis-server.js';
 
 const missing = redisMissing;
 

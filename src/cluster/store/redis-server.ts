@@ -1,5 +1,6 @@
 /**
- * A redis-server of the chaos runner's own: a free port (on 127.0.0.1 unless told otherwise), AOF on
+ * A real redis-server we start ourselves (the chaos runner's Redis-restart fault, and every test that
+ * needs Redis — never a mock): a free port (on 127.0.0.1 unless told otherwise), AOF on
  * (fsync every write) in a temporary directory, so the runner can SIGKILL it and start it again on
  * the same port and data — the Redis-restart fault (R12, and Disque's lesson of seed 002: without an append-only log a
  * restarted node comes back empty).
@@ -17,7 +18,7 @@ export function redisServerAvailable(): boolean {
 }
 
 export class RedisServer {
-  readonly dir = mkdtempSync(join(tmpdir(), 'tessds-chaos-redis-'));
+  readonly dir = mkdtempSync(join(tmpdir(), 'tessds-redis-'));
   port = 0;
   private child: ChildProcess | undefined;
 
@@ -85,3 +86,8 @@ async function waitUntilListening(host: string, port: number, child: ChildProces
     await sleep(20);
   }
 }
+
+/** Why tests that need a real Redis must be skipped here, or undefined when redis-server exists. */
+export const redisMissing = redisServerAvailable()
+  ? undefined
+  : 'redis-server is not installed (Debian: apt-get install redis-server); Redis tests skipped';
