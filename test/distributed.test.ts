@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisServer, freePort, redisMissing } from '../src/cluster/store/redis-server.testing.js';
+import { RedisServer, freePort, redisMissing } from '../src/cluster/store/redis-server.js';
 import { openCluster, key, type LeaderRecord, type PlanState } from '../src/cluster/distributed/layout.js';
 import type { Store } from '../src/cluster/store/store.js';
 
