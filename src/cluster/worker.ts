@@ -61,6 +61,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   let idleSince = 0;
   let pumping = false;
   let finished = false;
+  /** the master said shutdown (or went away): links closing now are not to be repaired */
+  let closing = false;
   let statusTimer: NodeJS.Timeout | undefined;
   let store: Store | undefined;
   /** injected network faults still to come, by step (chaos testing) */
@@ -136,9 +138,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     sock.on('close', () => {
       if (peers.get(workerId) !== sock) return;
       peers.delete(workerId);
-      if (finished) return;
+      if (closing) return;
       // without checkpoints there are no logs to repair a broken link from
-      if (!plan?.checkpointEvery) return fail(`lost the connection to worker ${workerId}`);
+      if (!plan?.checkpointEvery) {
+        if (!finished) fail(`lost the connection to worker ${workerId}`);
+        return;
+      }
+      // (even when our parts are done: a neighbour replaced in the last steps needs our logs)
       // The peer died (the master replaces it and sends its new address: peer-restart) or only the
       // link broke: either way the lower id reconnects, and the log is resent on reconnection.
       if (o.workerId < workerId) reconnect(workerId);
@@ -150,12 +156,12 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     maybeReady();
   };
 
-  /** Keeps trying to connect to worker `w` (at its latest address) until linked or finished. */
+  /** Keeps trying to connect to worker `w` (at its latest address) until linked or shut down. */
   const reconnect = (w: number) => {
     if (connecting.has(w)) return;
     connecting.add(w);
     const attempt = () => {
-      if (finished || peers.has(w) || !addresses.has(w)) return connecting.delete(w);
+      if (closing || peers.has(w) || !addresses.has(w)) return connecting.delete(w);
       connectTo(w, 500).then(
         () => connecting.delete(w),
         () => setTimeout(attempt, 100),
@@ -511,6 +517,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   master.sendControl({ type: 'hello', workerId: o.workerId, pid: process.pid, host: os.hostname(), port });
 
   function shutdown(s: Server) {
+    closing = true;
     if (statusTimer) clearInterval(statusTimer);
     for (const p of peers.values()) p.socket.destroy();
     s.close();
