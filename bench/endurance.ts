@@ -12,7 +12,7 @@
  * and a paused worker is never fenced. Faults are the chaos tool's kinds (SIGKILL, SIGSTOP, network
  * faults, Redis restarts when redis-server is installed), one every spacing + jitter.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,7 @@ const workers = num('workers', values.workers!, 2);
 const seed = num('seed', values.seed!, 0);
 const spacingMs = num('spacing-ms', values['spacing-ms']!, 0);
 const reportRoot = resolve(values.report ?? mkdtempSync(join(tmpdir(), 'tessds-endurance-')));
+mkdirSync(reportRoot, { recursive: true });
 const scenario = resolve(values.scenario!);
 
 let spec;

@@ -137,6 +137,13 @@ test('an unknown option and an unknown command', () => {
   expectUserError(tessds('fly'), /unknown command 'fly'/);
 });
 
+test('an output path in a missing directory is refused before the run, naming the option', () => {
+  const grid = join(fixtures, 'grid4/scenario.sumocfg');
+  expectUserError(tessds('run', grid, '--end', '10', '--summary', '/nonexistent-dir/s.json'), /--summary \/nonexistent-dir\/s\.json: directory \/nonexistent-dir does not exist/);
+  expectUserError(tessds('run', grid, '--end', '10', '--tripinfo', '/nonexistent-dir/t.xml', '--workers', '2'), /--tripinfo/);
+  expectUserError(tessds('run', grid, '--end', '10', '--status-file', tmpdir()), /--status-file .*is a directory/);
+});
+
 test('a state file of another scenario is refused', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-cli-'));
   const state = join(dir, 'g.state');

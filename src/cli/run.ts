@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { loadScenario } from '../io/scenario.js';
 import { writeTripinfo } from '../io/tripinfo.js';
 import { CommandError, InputError, UsageError } from '../errors.js';
-import { readJsonList } from '../io/files.js';
+import { checkOutputPath, readJsonList } from '../io/files.js';
 import type { NetFault } from '../cluster/protocol.js';
 import { Engine } from '../sim/engine.js';
 import { dumpState } from '../sim/dump.js';
@@ -79,6 +79,9 @@ export interface RunOptions {
 
 export async function runCommand(scenarioPath: string, o: RunOptions): Promise<Summary> {
   const t0 = performance.now();
+  for (const [option, path] of [['--summary', o.summary], ['--tripinfo', o.tripinfo], ['--save-state', o.saveState], ['--status-file', o.statusFile], ['--log-file', o.logFile]] as const) {
+    if (path !== undefined && path !== '-') checkOutputPath(path, option);
+  }
   let spec = loadScenario(scenarioPath);
   if (o.begin !== undefined) spec.begin = o.begin;
   if (o.end !== undefined) spec.end = o.end;

@@ -1,8 +1,9 @@
 /**
  * Reading an input file as text: a missing or unreadable file is one InputError naming the path.
  */
-import { readFileSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InputError, UsageError } from '../errors.js';
 
 /** `what` names the expected content for the directory case, e.g. "an XML file". */
 export function readTextFile(path: string, what: string): string {
@@ -27,4 +28,25 @@ export function readJsonList(path: string, what: string): unknown[] {
   }
   if (!Array.isArray(value)) throw new InputError(path, `expected a JSON list (${what})`);
   return value;
+}
+
+/**
+ * Checks before a run that an output file can be written (its directory exists and is writable), so
+ * that a long run is not lost at the end to a typo in a path. Throws UsageError naming the option.
+ */
+export function checkOutputPath(path: string, option: string): void {
+  const dir = dirname(resolve(path));
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {
+    throw new UsageError(`${option} ${path}: directory ${dir} does not exist`);
+  }
+  if (!ok) throw new UsageError(`${option} ${path}: ${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`${option} ${path}: directory ${dir} is not writable`);
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${option} ${path}: is a directory, expected a file name`);
 }
