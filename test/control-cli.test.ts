@@ -97,3 +97,20 @@ test('--http-linger keeps serving the finished run until SIGTERM', async () => {
     child.kill('SIGKILL');
   }
 });
+
+test('a partitioned run logs JSON lines from the master and every worker, each with plan, worker and step', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-wlog-'));
+  const log = join(dir, 'run.log');
+  const r = spawnSync(process.execPath, [cli, 'run', 'test/fixtures/grid4/scenario.sumocfg', '--end', '100', '--workers', '3', '--log-file', log, '--plan', 'wlog', '-q'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '', 'nothing on the terminal');
+  const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  for (const l of lines) {
+    assert.equal(l.plan, 'wlog');
+    assert.equal(typeof l.step, 'number');
+  }
+  const workers = new Set(lines.filter((l) => l.msg === 'plan received').map((l) => l.worker));
+  assert.deepEqual([...workers].sort(), [0, 1, 2], 'every worker logs');
+  assert.equal(new Set(lines.filter((l) => l.worker !== undefined).map((l) => l.pid)).size, 3, 'from three processes');
+  assert.ok(lines.some((l) => l.msg === 'parts finished' && l.step === 200));
+});

@@ -10,6 +10,7 @@ import { formatSummary, runCommand } from './run.js';
 import { runWorker } from '../cluster/worker.js';
 import { registerDistributed } from './distributed.js';
 import { makeFrameSampler } from '../control/positions.js';
+import { workerLogFactory } from '../control/log.js';
 import { reportCommand } from './report.js';
 import { registerChaos } from './chaos.js';
 
@@ -123,7 +124,7 @@ program
   .requiredOption('--id <n>', 'worker id', numberOption({ integer: true, min: 0 }))
   .action(async (opts: { master: string; id: number }) => {
     const [host, port] = opts.master.split(':');
-    await runWorker({ masterHost: host!, masterPort: Number(port), workerId: opts.id, listenHost: '127.0.0.1', sampleFrame: makeFrameSampler() });
+    await runWorker({ masterHost: host!, masterPort: Number(port), workerId: opts.id, listenHost: '127.0.0.1', sampleFrame: makeFrameSampler(), makeLog: workerLogFactory() });
     await new Promise(() => {}); // the worker exits when the master shuts it down
   });
 

@@ -18,7 +18,7 @@ import { StatusWriter } from '../cluster/status.js';
 import { loadPartitionMap } from '../partition/plan.js';
 import { applyRegion, parseRegion } from '../partition/region.js';
 import { Progress } from './progress.js';
-import { createLogger, type Logger } from '../control/log.js';
+import { createLogger, workerLogFactory, type Logger } from '../control/log.js';
 import { createMetrics } from '../control/metrics.js';
 import { LocalRun, type LocalSimCommands } from '../control/local.js';
 import { startControlServer, type ControlServer } from '../control/http.js';
@@ -108,6 +108,8 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
     if (server) o.onListening?.(`http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`);
     const r = await runEmbedded(spec, {
       script,
+      log: o.logFile !== undefined || o.logJson ? { file: o.logFile, json: o.logJson, level: o.logLevel, plan: o.plan ?? `run-${process.pid}` } : undefined,
+      makeLog: workerLogFactory(),
       control: o.http !== undefined,
       sampleFrame: o.http !== undefined ? makeFrameSampler() : undefined,
       onController: (c) => backend.attach(c),

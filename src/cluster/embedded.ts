@@ -13,7 +13,7 @@ import { Demand } from '../sim/demand.js';
 import { mergeDumps, type StateDump } from '../sim/dump.js';
 import { makePartition, type PartitionOptions } from '../partition/plan.js';
 import { FrameKind, listen, type FramedSocket } from './frames.js';
-import { assertNever, decodeDump, type FrameSampler, type MasterMessage, type NetFault, type WorkerMessage } from './protocol.js';
+import { assertNever, decodeDump, type FrameSampler, type LogConfig, type MasterMessage, type NetFault, type WorkerLogFactory, type WorkerMessage } from './protocol.js';
 import { StatusWriter, type RunStatus, type WorkerStatus } from './status.js';
 import { CommandDesk, type DeskAnswer, type DeskCommand, type ScriptedCommand } from './command-desk.js';
 import { resolveSimCommand, type ResolvedCommand } from '../sim/commands.js';
@@ -49,6 +49,9 @@ export interface EmbeddedOptions extends PartitionOptions {
   script?: { file: string; commands: ScriptedCommand[] };
   /** online commands (a control plane): parts advance only as far as the master grants */
   control?: boolean;
+  /** JSON logs: the workers log there too (with `makeLog` for the in-process worker 0) */
+  log?: LogConfig;
+  makeLog?: WorkerLogFactory;
   /** encodes vehicle positions for the viewer, in every worker (see protocol.ts FrameSampler) */
   sampleFrame?: FrameSampler;
   /** receives the handle through which commands are submitted, once the run is set up */
@@ -279,7 +282,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         });
         // worker 0 runs in this process: the master is idle most of the time, and one process less
         // leaves the CPUs (and their garbage collector threads) to the simulation
-        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, sampleFrame: o.sampleFrame }).catch((err: Error) => fail(`worker 0: ${err.message}`));
+        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, sampleFrame: o.sampleFrame, makeLog: o.makeLog }).catch((err: Error) => fail(`worker 0: ${err.message}`));
         masterPort = port;
         for (let w = 1; w < workers; w++) startWorker(w);
       })
@@ -353,6 +356,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         realtimeFactor: o.realtimeFactor,
         startedAt,
         heartbeatMs,
+        log: o.log,
         horizon: o.control ? desk.horizon : undefined,
         commands: desk.log,
         pace: desk.pace,

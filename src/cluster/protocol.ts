@@ -59,6 +59,8 @@ export type MasterMessage =
       commands?: LoggedCommand[];
       /** pacing as last set (setRealtimeFactor, resume): overrides realtimeFactor/startedAt */
       pace?: Pace;
+      /** JSON logs of the run (absent: the worker logs nothing) */
+      log?: LogConfig;
     }
   | { type: 'start' }
   /** parts may now complete steps up to `horizon` */
@@ -99,6 +101,24 @@ export interface Pace {
 /** Encodes the positions of the vehicles on the given engines' own lanes inside `viewport` (the
  *  control layer's sampler, handed down so that this layer does not call upward). */
 export type FrameSampler = (engines: Engine[], viewport?: [number, number, number, number]) => Buffer;
+
+/** Where and how the run logs (JSON lines): every worker process logs there too. */
+export interface LogConfig {
+  file?: string;
+  json?: boolean;
+  level?: string;
+  plan: string;
+}
+
+/** The little a worker needs of a logger (pino's shape; the control layer hands one down). */
+export interface WorkerLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
+}
+
+/** Makes a worker's logger: base fields plan and worker, and the worker's slowest step on every line. */
+export type WorkerLogFactory = (config: LogConfig, worker: number, step: () => number) => WorkerLog;
 
 /** An injected network fault (`tessds run --inject-faults FILE`, used by `tessds chaos`). */
 export interface NetFault {

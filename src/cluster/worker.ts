@@ -15,7 +15,7 @@ import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restore
 import { openStore, type Store } from './store/store.js';
 import { checkpointKey } from './commits.js';
 import { FrameKind, FramedSocket, connect, listen } from './frames.js';
-import { assertNever, encodeDump, type LoggedCommand, type FrameSampler, type MasterMessage, type NetFault, type Pace, type PeerMessage } from './protocol.js';
+import { assertNever, encodeDump, type LoggedCommand, type FrameSampler, type WorkerLog, type WorkerLogFactory, type MasterMessage, type NetFault, type Pace, type PeerMessage } from './protocol.js';
 import { applyLoggedSimCommand } from './commands.js';
 
 interface Part {
@@ -45,6 +45,8 @@ export interface WorkerOptions {
   inProcess?: boolean;
   /** encodes vehicle positions for the viewer (absent: frame requests go unanswered) */
   sampleFrame?: FrameSampler;
+  /** makes the worker's JSON logger when the plan asks for logs */
+  makeLog?: WorkerLogFactory;
 }
 
 export async function runWorker(o: WorkerOptions): Promise<void> {
@@ -82,6 +84,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   /** steps after which a checkpoint was requested (the `checkpoint` command) */
   const forcedCheckpoints = new Set<number>();
   let pace: Pace | undefined;
+  const quiet: WorkerLog = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+  let log: WorkerLog = quiet;
+  const slowestStep = () => {
+    let step = Infinity;
+    for (const p of parts.values()) step = Math.min(step, p.engine.step);
+    return step === Infinity ? 0 : step;
+  };
   /** durations of the checkpoints written since the last status (for metrics) */
   const checkpointSeconds: number[] = [];
   /** the hosted parts exist (until then, sim commands wait in commandLog) */
@@ -139,6 +148,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       if (peers.get(workerId) !== sock) return;
       peers.delete(workerId);
       if (closing) return;
+      (finished ? log.debug : log.warn).call(log, { peer: workerId }, 'peer link lost');
       // without checkpoints there are no logs to repair a broken link from
       if (!plan?.checkpointEvery) {
         if (!finished) fail(`lost the connection to worker ${workerId}`);
@@ -223,6 +233,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
 
   const onPlan = async (p: Extract<MasterMessage, { type: 'plan' }>) => {
     plan = p;
+    if (p.log && o.makeLog) log = o.makeLog(p.log, o.workerId, slowestStep);
+    log.info({ parts: p.hosted, recoverFrom: p.recoverFrom ?? null }, p.recoverFrom !== undefined ? 'replacement: restoring parts' : 'plan received');
     faults = (p.faults ?? []).filter((f) => f.worker === o.workerId).sort((a, b) => a.step - b.step);
     const net = new Network(p.spec.net);
     const demand = new Demand(p.spec.demand, net, { stepLength: p.spec.stepLength, begin: p.spec.begin, end: p.spec.end, seed: p.spec.seed });
@@ -239,6 +251,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         const bytes = await store!.get(key);
         if (!bytes) throw new Error(`checkpoint ${key} is missing from ${store!.url}`);
         const outbox = restorePart(engine, bytes, key);
+        log.info({ part: id, checkpoint: p.recoverFrom }, 'part restored from checkpoint');
         restoredOutboxes = [...(restoredOutboxes ?? []), ...outbox];
         for (const [to, buf] of outbox) logMessage(part, to, buf);
       }
@@ -306,6 +319,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     while (faults.length > 0 && faults[0]!.step <= step) {
       const f = faults.shift()!;
       process.stderr.write(`[fault] worker ${o.workerId} at step ${step}: ${f.kind}${f.ms ? ` ${f.ms} ms` : ''}\n`);
+      log.warn({ fault: f.kind, ms: f.ms ?? null }, 'injected network fault');
       switch (f.kind) {
         case 'cut':
           for (const sock of peers.values()) sock.socket.destroy();
@@ -403,6 +417,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       .put(checkpointKey(step, part.id), bytes)
       .then(() => {
         checkpointSeconds.push((performance.now() - t0) / 1000);
+        log.debug({ part: part.id, checkpoint: step, bytes: bytes.length }, 'checkpoint written');
         master.sendControl({ type: 'checkpoint', workerId: o.workerId, part: part.id, step });
       })
       .catch((err: Error) => {
@@ -455,6 +470,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
 
   const finish = () => {
     finished = true;
+    log.info({ parts: [...parts.keys()] }, 'parts finished');
     if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] worker ${o.workerId}: stepping ${(stepSeconds * 1000).toFixed(0)} ms (doStep ${(doStepSeconds * 1000).toFixed(0)} ms), waiting ${(waitSeconds * 1000).toFixed(0)} ms\n`);
     if (statusTimer) clearInterval(statusTimer);
     sendStatus();

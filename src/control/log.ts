@@ -8,6 +8,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { UsageError } from '../errors.js';
+import type { WorkerLogFactory } from '../cluster/protocol.js';
 
 export type { Logger };
 
@@ -52,4 +53,9 @@ export function createLogger(o: LogOptions = {}): Logger {
     },
     dest,
   );
+}
+
+/** The worker processes' loggers (handed down to the cluster layer): same destination as the run's. */
+export function workerLogFactory(): WorkerLogFactory {
+  return (cfg, worker, step) => createLogger({ file: cfg.file, json: cfg.json, level: cfg.level, plan: cfg.plan, worker, step });
 }
