@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChaosReport } from '../src/chaos/report.js';
+import { redisMissing } from '../src/cluster/store/redis-server.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
@@ -73,12 +74,55 @@ test('without recovery (--checkpoint-every 0) a kill fails the run and chaos say
   assert.match(r.stdout, /^FAIL: /m);
 });
 
+test('--distributed: 2 masters, 2 + 1 workers on our own Redis; a leader kill, worker kills, a stop past the lease (fenced), a Redis restart: equal hashes', { skip: redisMissing ?? false, timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-chaos-test-'));
+  // seed 1 draws: stop-worker, restart-store, kill-workers [1], kill-leader, kill-workers [0]
+  const r = await chaos(['--distributed', '--workers', '2', '--faults', '5', '--seed', '1', '--spacing-ms', '3000', '--report', dir]);
+  assert.equal(r.code, 0, `chaos failed:\n${r.stdout}\n${r.stderr}`);
+  const report = JSON.parse(readFileSync(join(dir, 'chaos-report.json'), 'utf8')) as ChaosReport;
+  assert.equal(report.mode, 'distributed');
+  assert.equal(report.verdict, 'pass');
+  // the golden value is the one-process reference run
+  assert.equal(report.hashEqual, true);
+  assert.equal(report.run?.stateHash, report.reference.stateHash);
+  assert.match(report.reference.stateHash, /^[0-9a-f]{16,}$/);
+  assert.equal(report.vehiclesLost, 0);
+  assert.equal(report.vehiclesDuplicated, 0);
+  assert.deepEqual(report.differences, {});
+  assert.deepEqual(report.faults.map((f) => f.kind), ['stop-worker', 'restart-store', 'kill-workers', 'kill-leader', 'kill-workers']);
+  for (const f of report.faults) {
+    if (f.outcome === 'skipped') {
+      assert.ok(f.note, `skipped fault ${f.index} says why`);
+      continue;
+    }
+    if (f.kind === 'restart-store') assert.equal(f.outcome, 'absorbed', JSON.stringify(f));
+    else {
+      assert.equal(f.outcome, 'recovered', `fault ${f.index}: ${JSON.stringify(f)}`);
+      assert.ok(f.detectMs !== undefined && f.detectMs >= 0, `fault ${f.index} has a detection time`);
+      assert.ok(f.recoverMs !== undefined && f.recoverMs >= 0, `fault ${f.index} has a recovery time`);
+    }
+    assert.doesNotMatch(f.note ?? '', /not fenced/);
+  }
+  const leaderKill = report.faults.find((f) => f.kind === 'kill-leader')!;
+  assert.equal(leaderKill.outcome, 'recovered', 'the leader kill was carried out and a standby took over');
+  assert.ok(report.byKind['kill-leader']?.medianDetectMs !== undefined);
+  assert.match(report.notes.join('\n'), /[2-9] leader term\(s\)/);
+  const md = readFileSync(join(dir, 'chaos-report.md'), 'utf8');
+  assert.match(md, /Distributed mode/);
+  assert.match(md, /\| kill-leader \| leader \|/);
+  assert.match(r.stdout, /^PASS: \d\/5 faults, hashes equal, 0 vehicles lost, 0 duplicated/m);
+});
+
 test('bad flags: one line, exit 2', () => {
   for (const [args, pattern] of [
     [['--workers', '1'], /--workers/],
     [['--kinds', 'kill-everything'], /kill-everything/],
     [['--faults', 'x'], /--faults/],
     [['--store', 'file:/tmp/x', '--kinds', 'restart-store'], /restart-store/],
+    [['--distributed', '--kinds', 'net-cut'], /net-cut is not available with --distributed/],
+    [['--distributed', '--checkpoint-every', '0'], /--checkpoint-every/],
+    [['--distributed', '--workers', '2', '--max-kill', '2'], /--max-kill 2: with --distributed at most/],
+    [['--distributed', '--lease-ms', '100', '--heartbeat-ms', '200'], /--heartbeat-ms 200/],
   ] as const) {
     const r = spawnSync(process.execPath, [cli, 'chaos', cfg, ...args], { encoding: 'utf8', cwd: root });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -94,7 +138,7 @@ test('bad flags: one line, exit 2', () => {
 test('--help documents every chaos option', () => {
   const r = spawnSync(process.execPath, [cli, 'chaos', '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
-  for (const flag of ['--workers', '--faults', '--seed', '--store', '--checkpoint-every', '--report', '--end', '--realtime-factor', '--spacing-ms', '--kinds', '--max-kill', '--heartbeat-ms', '--lease-ms', '--quiet']) {
+  for (const flag of ['--workers', '--faults', '--seed', '--store', '--checkpoint-every', '--report', '--end', '--realtime-factor', '--spacing-ms', '--kinds', '--max-kill', '--heartbeat-ms', '--lease-ms', '--distributed', '--quiet']) {
     assert.ok(r.stdout.includes(flag), `${flag} in --help`);
   }
 });

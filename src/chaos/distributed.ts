@@ -7,7 +7,8 @@
  * one-process reference.
  *
  * Faults (a fault's `worker` numbers are plan slots 0..N−1):
- * - kill-workers: SIGKILL the processes hosting these slots; start as many new workers (a spare again);
+ * - kill-workers: SIGKILL the processes hosting these slots (at most N − 1: losing every worker of a
+ *   plan at once is a total crash, which waits for `tessds resume`); start as many new workers;
  * - stop-worker: SIGSTOP for max(hold, 3 × lease), then SIGCONT: the woken worker must be fenced out
  *   (exit code 3); a new worker is started to keep a spare;
  * - kill-leader: SIGKILL the master holding the leader lease; start a new master (always 2);
@@ -48,7 +49,7 @@ interface Proc {
 }
 
 export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult> {
-  if (!Number.isInteger(o.workers) || o.workers < 1) throw new UsageError(`--workers must be at least 1, got ${o.workers}`);
+  if (!Number.isInteger(o.workers) || o.workers < 2) throw new UsageError(`--workers must be at least 2 (a kill must leave one worker of the plan alive), got ${o.workers}`);
   if (o.checkpointEvery < 1) throw new UsageError('--distributed needs --checkpoint-every ≥ 1 (a plan always checkpoints)');
   const spec = loadScenario(o.scenario);
   const end = o.end ?? spec.end;
@@ -94,6 +95,10 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
     const weights: Partial<Record<FaultKind, number>> = {};
     for (const k of o.kinds ?? DistributedKinds) if (k !== 'restart-store' || redis) weights[k] = distributedWeights[k];
     const slots = Array.from({ length: o.workers }, (_, i) => i);
+    // every worker of a plan lost at once is a total crash: the plan waits for `tessds resume` (a
+    // different scenario), so at least one slot always survives a kill
+    const maxKill = o.maxSimultaneousKills ?? Math.min(2, o.workers - 1);
+    if (maxKill > o.workers - 1) throw new UsageError(`--max-kill ${maxKill}: with --distributed at most --workers − 1 = ${o.workers - 1} (killing every worker of a plan is a total crash)`);
     const stopHoldMs = Math.max(scheduleDefaults.stopHoldMs, 3 * leaseMs);
     const faults = makeSchedule({
       ...scheduleDefaults,
@@ -104,7 +109,7 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
       weights,
       spacingMs: o.spacingMs,
       stopHoldMs,
-      maxSimultaneousKills: o.maxSimultaneousKills ?? Math.min(2, o.workers),
+      maxSimultaneousKills: maxKill,
     });
     const span = scheduleSpanMs(faults, o.spacingMs) + 2000;
     const realtimeFactor = o.realtimeFactor ?? Math.round((simSeconds / (span / 1000)) * 1000) / 1000;
@@ -280,7 +285,14 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
 
       // 3. the plan's result
       const remainingMs = Math.max(0, (simSeconds / realtimeFactor) * 1000 - (Date.now() - startedAt));
-      waitResult = await runCli(others, o.cli, ['wait', '--store', url, '--plan', plan, '--summary', '-'], remainingMs + 120_000);
+      // an interrupted plan (every worker lost) waits for `tessds resume`: stop waiting for it
+      const interrupted = new AbortController();
+      const watchInterrupt = setInterval(() => {
+        if (latest?.state === 'interrupted') interrupted.abort();
+      }, 200);
+      waitResult = await runCli(others, o.cli, ['wait', '--store', url, '--plan', plan, '--summary', '-'], remainingMs + 120_000, interrupted.signal);
+      clearInterval(watchInterrupt);
+      if (interrupted.signal.aborted) notes.push('the plan was interrupted: every worker of it was lost at once (a total crash; it waits for `tessds resume`)');
       await sleep(300);
       await poll();
     } finally {
@@ -342,9 +354,10 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
   }
 }
 
-/** Runs a tessds command to its end (SIGKILLed after `timeoutMs`). */
-async function runCli(children: Set<ChildProcess>, cli: string, args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs a tessds command to its end (SIGKILLed after `timeoutMs` or when `signal` aborts). */
+async function runCli(children: Set<ChildProcess>, cli: string, args: string[], timeoutMs = 60_000, signal?: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' });
+  child.on('error', () => undefined); // an abort: the exit follows
   children.add(child);
   let stdout = '';
   let stderr = '';
