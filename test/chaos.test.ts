@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +112,42 @@ test('--distributed: 2 masters, 2 + 1 workers on our own Redis; a leader kill, w
   assert.match(md, /Distributed mode/);
   assert.match(md, /\| kill-leader \| leader \|/);
   assert.match(r.stdout, /^PASS: \d\/5 faults, hashes equal, 0 vehicles lost, 0 duplicated/m);
+});
+
+/** Pids of the `tessds <command>` processes whose parent is `parent` (from /proc). */
+function childrenOf(parent: number, command: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (ppid === parent && args[2] === command) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+test('--distributed: every worker SIGKILLed at once (a total crash) ends the chaos run with FAIL and says why, not a hang', { skip: redisMissing ?? false, timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-chaos-test-'));
+  const child = spawn(process.execPath, [cli, 'chaos', cfg, '--distributed', '--workers', '2', '--faults', '0', '--realtime-factor', '10', '--report', dir, '-q'], { cwd: root });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  // the plan runs once chaos has started `tessds wait`; then all 3 workers (2 slots + the spare) die
+  while (childrenOf(child.pid!, 'wait').length === 0) await sleep(100);
+  const workers = childrenOf(child.pid!, 'worker');
+  assert.equal(workers.length, 3, 'chaos started 2 + 1 workers');
+  for (const pid of workers) process.kill(pid, 'SIGKILL');
+  assert.equal(await exited, 1, stdout);
+  const report = JSON.parse(readFileSync(join(dir, 'chaos-report.json'), 'utf8')) as ChaosReport;
+  assert.equal(report.verdict, 'fail');
+  assert.equal(report.run, undefined);
+  assert.match(report.notes.join('\n'), /the plan was interrupted/);
+  assert.match(stdout, /^FAIL: /m);
 });
 
 test('bad flags: one line, exit 2', () => {

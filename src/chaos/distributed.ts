@@ -168,6 +168,7 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
     const injections: DistributedInjection[] = faults.map((fault, index) => ({ index, fault, pids: [] }));
     let startedAt = 0;
     let waitResult: { code: number | null; stdout: string; stderr: string } | undefined;
+    let interruptedPlan = false;
     try {
       const startDeadline = Date.now() + 120_000;
       while (latest?.state !== 'running') {
@@ -292,7 +293,8 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
       }, 200);
       waitResult = await runCli(others, o.cli, ['wait', '--store', url, '--plan', plan, '--summary', '-'], remainingMs + 120_000, interrupted.signal);
       clearInterval(watchInterrupt);
-      if (interrupted.signal.aborted) notes.push('the plan was interrupted: every worker of it was lost at once (a total crash; it waits for `tessds resume`)');
+      interruptedPlan = interrupted.signal.aborted;
+      if (interruptedPlan) notes.push('the plan was interrupted: every worker of it was lost at once (a total crash; it waits for `tessds resume`)');
       await sleep(300);
       await poll();
     } finally {
@@ -307,7 +309,7 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
       } catch {
         notes.push('tessds wait printed no summary');
       }
-    } else notes.push(`the plan did not finish (tessds wait exit ${waitResult?.code ?? 'none'}): ${lastLine(waitResult?.stderr ?? '')}`);
+    } else if (!interruptedPlan) notes.push(`the plan did not finish (tessds wait exit ${waitResult?.code ?? 'none: killed'}): ${lastLine(waitResult?.stderr ?? '')}`);
     if (process.env.TESSDS_CHAOS_KEEP) for (const p of procs) writeFileSync(join(scratch, `${p.role}-${p.pid}.log`), p.log());
 
     const results = judgeDistributedFaults({ injections, snapshots, events, startedAt, completed });
