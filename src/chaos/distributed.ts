@@ -123,8 +123,8 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
       const child = spawn(process.execPath, [o.cli, role, '--store', url, ...timing], { stdio: ['ignore', 'ignore', 'pipe'] });
       let log = '';
       child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-16384)));
-      const p: Proc = { role, child, pid: child.pid!, log: () => log, exited: undefined as unknown as Promise<number | null> };
-      p.exited = new Promise((resolve) => child.on('exit', (code) => ((p.exit = code), resolve(code))));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => ((p.exit = code), resolve(code))));
+      const p: Proc = { role, child, pid: child.pid!, log: () => log, exited };
       procs.push(p);
       return p;
     };
