@@ -30,7 +30,8 @@ export interface StatusEvent {
 export interface ObservedStatus {
   step: number;
   state: string;
-  workers: { id: number; pid: number; step: number; state: string; heartbeatAgeMs?: number }[];
+  /** slot: distributed mode only (the plan slot the worker hosts; its id changes when a spare takes over) */
+  workers: { id: number; slot?: number; pid: number; step: number; state: string; heartbeatAgeMs?: number }[];
   leader?: { pid: number; host: string; epoch: number };
   recoveries?: number;
   committedCheckpoint?: number;

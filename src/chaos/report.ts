@@ -13,6 +13,8 @@ export type Counts = Pick<Summary, (typeof countFields)[number] | 'stateHash' | 
 
 export interface ChaosReport {
   scenario: string;
+  /** the run under faults: an embedded cluster (`tessds run`, the default) or distributed mode (`--distributed`) */
+  mode?: 'embedded' | 'distributed';
   seed: number;
   workers: number;
   checkpointEvery: number;
@@ -95,7 +97,7 @@ export function markdownReport(r: ChaosReport): string {
   return [
     `# Chaos report: ${r.scenario}`,
     '',
-    `Seed ${r.seed}, ${r.workers} workers, checkpoint every ${r.checkpointEvery} steps, realtime factor ${r.realtimeFactor}, store ${r.store}` +
+    `${r.mode === 'distributed' ? 'Distributed mode (2 masters, workers + 1 spare). ' : ''}Seed ${r.seed}, ${r.workers} workers, checkpoint every ${r.checkpointEvery} steps, realtime factor ${r.realtimeFactor}, store ${r.store}` +
       `${r.heartbeatMs !== undefined ? `, heartbeat ${r.heartbeatMs} ms` : ''}${r.leaseMs !== undefined ? `, lease ${r.leaseMs} ms` : ''}.`,
     `Faults: ${r.faultsInjected} injected of ${r.faultsPlanned} planned; timings from ${r.timing === 'events' ? "the master's events" : 'status polling (coarse)'}.`,
     '',

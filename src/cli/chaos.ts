@@ -2,11 +2,13 @@
  * `tessds chaos <scenario>`: a fault-free reference run, then the same run on an embedded cluster
  * under a seeded schedule of faults; compares state hashes and vehicle counts and writes
  * chaos-report.json and chaos-report.md. Exit 0 when the run under faults ended exactly where the
- * reference did, 1 when not, 2 on bad flags.
+ * reference did, 1 when not, 2 on bad flags. `--distributed`: the run under faults is a plan on
+ * 2 masters and N + 1 workers instead (src/chaos/distributed.ts), with leader kills.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { runChaos } from '../chaos/runner.js';
+import { runDistributedChaos } from '../chaos/distributed.js';
 import { markdownTable } from '../chaos/report.js';
 import { FaultKinds, type FaultKind } from '../chaos/schedule.js';
 import { numberOption } from './options.js';
@@ -36,10 +38,11 @@ export function registerChaos(program: Command): void {
     .option('--max-kill <n>', 'most workers SIGKILLed at once (default min(2, workers − 1))', numberOption({ integer: true, positive: true }))
     .option('--heartbeat-ms <ms>', 'worker heartbeat interval passed to the run (default 250)', numberOption({ integer: true, min: 0 }))
     .option('--lease-ms <ms>', 'worker lease passed to the run (default 1000)', numberOption({ integer: true, positive: true }))
+    .option('--distributed', 'run under faults in distributed mode: its own redis-server, 2 `tessds master` + workers + 1 spare `tessds worker`; kinds kill-workers, stop-worker, kill-leader, restart-store')
     .option('-q, --quiet', 'print only the verdict line')
     .action(async (scenario: string, opts: Record<string, unknown>) => {
       const quiet = opts.quiet === true;
-      const { report, files } = await runChaos({
+      const { report, files } = await (opts.distributed === true ? runDistributedChaos : runChaos)({
         scenario,
         workers: opts.workers as number,
         faults: opts.faults as number,
