@@ -91,6 +91,12 @@ export class PlanRun {
   private desk: CommandDesk | undefined;
   /** the furthest part of each slot (completed steps) */
   private readonly slotMaxStep: number[];
+  /**
+   * Slots whose session holds this term's log: sent its plan by this term, or sent the whole log again
+   * when it rejoined. Commands and grants go only to these, so a session never takes a live entry (or
+   * a grant past an entry's step) before the older entries a previous leader may not have sent.
+   */
+  private readonly synced = new Set<number>();
   /** desk state writes, one at a time (each writes the latest state) */
   private deskWrites: Promise<unknown> = Promise.resolve();
 
@@ -144,8 +150,17 @@ export class PlanRun {
     return Math.max(10 * this.ctx.o.leaseMs, 10_000);
   }
 
+  /** resolves when takeOver built the desk: messages that come before wait for it */
+  private tookOver: Promise<void> = new Promise((resolve) => (this.tookOverResolve = resolve));
+  private tookOverResolve!: () => void;
+
   /** A new leader carries on: commits any checkpoint every part wrote meanwhile. */
   async takeOver(): Promise<void> {
+    await this.takeOverInner();
+    this.tookOverResolve();
+  }
+
+  private async takeOverInner(): Promise<void> {
     this.planStore = await openStore(this.ctx.o.storeUrl, { project: PROJECT, plan: this.name });
     const previous = await this.ctx.cluster.get(key.status(this.name));
     if (previous) {
@@ -190,7 +205,7 @@ export class PlanRun {
         const resolved = resolveSimCommand(net, demand, c, { effectiveStep, prior });
         return { resolved, parts: commandParts(net, resolved, laneOwner) };
       },
-      broadcast: (m) => this.forSlots((w) => this.ctx.send(w, m)),
+      broadcast: (m) => this.forSlots((w, s) => this.synced.has(s) && this.ctx.send(w, m)),
       onCommand: (entry, name) => this.event({ type: 'command', step: entry.step, detail: name }),
       onPause: (paused, step) => this.event({ type: paused ? 'paused' : 'resumed', step }),
       writeLog: (entry) => this.writeLogEntry(entry),
@@ -234,21 +249,18 @@ export class PlanRun {
     return this.desk.submit(c);
   }
 
-  /** The simulation commands accepted so far (resolved). */
-  simLog(): readonly unknown[] {
-    return this.desk?.simLog ?? [];
-  }
-
   /** A session (re)joined this leader: it gets the durable log again (it drops entries it has), then the grant. */
-  private resendDesk(workerId: number): void {
+  private resendDesk(workerId: number, slot: number): void {
     const d = this.desk;
     if (!d) return;
+    this.synced.add(slot);
     for (const entry of d.durableLog()) this.ctx.send(workerId, { type: 'command', entry });
     d.resendGrant((m: MasterMessage) => this.ctx.send(workerId, m as Exclude<MasterMessage, { type: 'plan' }>));
   }
 
   /** An agent told this leader about its session of this plan (after a leader change). */
   onAgentSession(a: Agent, s: SessionInfo): void {
+    if (!this.desk) return void this.tookOver.then(() => this.onAgentSession(a, s));
     if (this.st.slotWorker[s.slot] !== a.workerId) {
       this.ctx.send(a.workerId, { type: 'shutdown' }); // a slot it no longer hosts
       return;
@@ -257,7 +269,7 @@ export class PlanRun {
     if (s.started) this.started.add(s.slot);
     if (!s.hello) return; // still starting: its hello comes through the relay
     if (s.planned && this.st.startedAt > 0) {
-      this.resendDesk(a.workerId);
+      this.resendDesk(a.workerId, s.slot);
       this.hello[s.slot] = { ...s.hello, reach: a.listenHost };
       this.slotStep[s.slot] = Math.max(this.slotStep[s.slot]!, this.st.committed);
     } else {
@@ -281,6 +293,7 @@ export class PlanRun {
   }
 
   onWorkerMessage(a: Agent, m: WorkerMessage): void {
+    if (!this.desk) return void this.tookOver.then(() => this.onWorkerMessage(a, m));
     const slot = a.session?.slot;
     if (slot === undefined || this.st.slotWorker[slot] !== a.workerId || this.over) return;
     switch (m.type) {
@@ -332,11 +345,12 @@ export class PlanRun {
       this.hello[s] = undefined;
       this.ready.delete(s);
       this.started.delete(s);
+      this.synced.delete(s);
     }
   }
 
   async tick(): Promise<void> {
-    if (this.over) return;
+    if (this.over || !this.desk) return; // (still taking over)
     switch (this.st.state) {
       case 'submitted':
         await this.assignAll();
@@ -373,6 +387,7 @@ export class PlanRun {
   }
 
   private assign(slot: number, a: Agent): void {
+    this.synced.delete(slot); // a new session: its plan brings the log
     a.session = { plan: this.name, slot, planned: false, ready: false, started: false, done: false };
     this.ctx.send(a.workerId, { type: 'assign', epoch: this.ctx.epoch, plan: this.name, slot });
   }
@@ -401,6 +416,7 @@ export class PlanRun {
     desk.markSent(horizon);
     for (let s = 0; s < this.slots; s++) {
       this.planSent(s);
+      this.synced.add(s);
       this.ctx.send(this.st.slotWorker[s]!, this.planFor(s, undefined, horizon));
     }
   }
@@ -438,6 +454,7 @@ export class PlanRun {
     const h = this.hello[slot]!;
     this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} slot ${slot} restarts on worker ${this.st.slotWorker[slot]} from step ${this.st.committed}`);
     this.planSent(slot);
+    this.synced.add(slot);
     this.ctx.send(this.st.slotWorker[slot]!, this.planFor(slot, this.st.committed));
     this.started.add(slot); // restored sessions start by themselves
     this.forSlots((w, s) => {
