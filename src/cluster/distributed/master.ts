@@ -119,6 +119,10 @@ class LeaderTerm implements LeaderContext {
     return this.o.cluster;
   }
 
+  leading(): boolean {
+    return !this.stopped && this.election.epoch === this.epoch;
+  }
+
   leaderInfo() {
     return { pid: process.pid, host: os.hostname(), epoch: this.epoch };
   }
@@ -178,10 +182,13 @@ class LeaderTerm implements LeaderContext {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    const loadStart = Date.now();
     for (const k of await this.cluster.list('plans/')) {
       const name = k.slice('plans/'.length);
       if (!this.runs.has(name) && !this.over.has(name)) await this.load(name);
     }
+    // a takeover waits out a store stall: the workers could not renew meanwhile either
+    if (Date.now() - loadStart > this.o.heartbeatMs) this.graceUntil = Math.max(this.graceUntil, Date.now() + this.o.leaseMs + RECONNECT_MAX_MS);
     // liveness: a worker whose lease expired is dead; taking its lease fences it out. Not in the
     // term's first lease period: after a store outage workers need one heartbeat to renew.
     if (Date.now() < this.graceUntil) return this.tickRuns();
@@ -242,7 +249,22 @@ class LeaderTerm implements LeaderContext {
     }
   }
 
-  private async load(name: string): Promise<PlanRun | undefined> {
+  /** plans being loaded: the tick and a worker's session may ask for the same plan at once */
+  private readonly loading = new Map<string, Promise<PlanRun | undefined>>();
+
+  /** The plan's run, loaded once (concurrent callers share the load: one PlanRun per plan and term). */
+  private load(name: string): Promise<PlanRun | undefined> {
+    let p = this.loading.get(name);
+    if (!p) {
+      p = this.loadOnce(name).finally(() => this.loading.delete(name));
+      this.loading.set(name, p);
+    }
+    return p;
+  }
+
+  private async loadOnce(name: string): Promise<PlanRun | undefined> {
+    const known = this.runs.get(name);
+    if (known) return known;
     const rec = await readJson<PlanRecord>(this.cluster, key.plan(name));
     if (!rec) return undefined;
     const st = await readJson<PlanState>(this.cluster, key.state(name));

@@ -21,7 +21,7 @@ import { Demand } from '../../sim/demand.js';
 import { mergeDumps, type StateDump } from '../../sim/dump.js';
 import { summarizeDump } from '../../sim/summary.js';
 import type { RunEvent, WorkerState } from '../status.js';
-import type { LoggedCommand, MasterMessage, Pace } from '../protocol.js';
+import type { LoggedCommand, MasterMessage } from '../protocol.js';
 import { CommandDesk, type DeskAnswer, type DeskCommand } from '../command-desk.js';
 import { resolveSimCommand } from '../../sim/commands.js';
 import { commandParts } from '../../sim/commands-resolve.js';
@@ -53,6 +53,8 @@ export interface LeaderContext {
   send(workerId: number, m: ToAgent): void;
   idleAgents(): Agent[];
   leaderInfo(): { pid: number; host: string; epoch: number };
+  /** whether this term still leads */
+  leading(): boolean;
 }
 
 type Hello = Extract<WorkerMessage, { type: 'hello' }>;
@@ -116,6 +118,9 @@ export class PlanRun {
       epoch: ctx.epoch,
     };
     this.hello = Array(rec.slots).fill(undefined);
+    let resolve!: () => void;
+    this.tookOver = new Promise<void>((r) => (resolve = r));
+    this.tookOverResolve = resolve;
     this.slotStep = Array<number>(rec.slots).fill(this.st.committed);
     this.slotMaxStep = Array<number>(rec.slots).fill(this.st.committed);
     this.endStep = Math.ceil((rec.spec.end! - rec.spec.begin) / rec.spec.stepLength - 1e-9);
@@ -151,25 +156,37 @@ export class PlanRun {
   }
 
   /** resolves when takeOver built the desk: messages that come before wait for it */
-  private tookOver: Promise<void> = new Promise((resolve) => (this.tookOverResolve = resolve));
-  private tookOverResolve!: () => void;
+  private readonly tookOver: Promise<void>;
+  private readonly tookOverResolve: () => void;
 
   /** A new leader carries on: commits any checkpoint every part wrote meanwhile. */
   async takeOver(): Promise<void> {
-    await this.takeOverInner();
+    // the store may stall (a Redis restart): retry while this term leads; nothing runs without the desk
+    for (;;) {
+      try {
+        await this.takeOverInner();
+        break;
+      } catch (err) {
+        if (!this.ctx.leading()) throw err;
+        this.ctx.o.log(`leader epoch ${this.ctx.epoch}: taking over plan ${this.name}: ${(err as Error).message}; retrying`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     this.tookOverResolve();
   }
 
   private async takeOverInner(): Promise<void> {
-    this.planStore = await openStore(this.ctx.o.storeUrl, { project: PROJECT, plan: this.name });
-    const previous = await this.ctx.cluster.get(key.status(this.name));
-    if (previous) {
-      const p = JSON.parse(previous.toString()) as { events?: RunEvent[]; recoveries?: number };
-      this.events = p.events ?? [];
-      this.recoveries = p.recoveries ?? 0;
+    this.planStore ??= await openStore(this.ctx.o.storeUrl, { project: PROJECT, plan: this.name });
+    if (!this.desk) {
+      const previous = await this.ctx.cluster.get(key.status(this.name));
+      if (previous) {
+        const p = JSON.parse(previous.toString()) as { events?: RunEvent[]; recoveries?: number };
+        this.events = p.events ?? [];
+        this.recoveries = p.recoveries ?? 0;
+      }
+      await this.openDesk();
+      this.event({ type: 'leader', detail: JSON.stringify(this.ctx.leaderInfo()) });
     }
-    this.event({ type: 'leader', detail: JSON.stringify(this.ctx.leaderInfo()) });
-    await this.openDesk();
     if (this.st.state === 'running' || this.st.state === 'interrupted') {
       for (const k of await this.planStore.list('checkpoint/')) {
         const c = parseCheckpointKey(k);
