@@ -9,6 +9,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { RedisServer, freePort, redisMissing } from '../src/cluster/store/redis-server.js';
 import { openCluster, key, type LeaderRecord, type PlanState } from '../src/cluster/distributed/layout.js';
 import type { Store } from '../src/cluster/store/store.js';
@@ -401,6 +403,104 @@ test('a leader stopped with SIGTERM hands over at once: it releases the lease, e
     while (!(next = await c.leader()) || next.epoch <= first.epoch) await sleep(10);
     assert.notEqual(next.pid, first.pid);
     assert.match(proc.log(), new RegExp(`lost leadership of epoch ${first.epoch}: stopped`));
+  } finally {
+    await c.close();
+  }
+});
+
+test('commands through the leader\'s HTTP API (404, closeLane, setSpeedLimit, addVehicle, pause), the leader SIGKILLed while paused: the new one stays paused, takes more commands, resumes; the hash of one process replaying the answered steps', { skip, timeout: 180_000 }, async () => {
+  const grid = join(root, 'test/fixtures/grid4/scenario.sumocfg');
+  const c = new Cluster();
+  try {
+    await c.start(0, 3);
+    const httpPort = new Map<number, number>();
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      httpPort.set(c.master(['--http', String(port)]).pid, port);
+    }
+    const r = c.cli(['submit', grid, '--end', END, '--plan', 'cmds', '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '15']);
+    assert.equal(r.status, 0, r.stderr);
+    const api = async (port: number, body: object) => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/commands?plan=cmds`, { method: 'POST', body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as { effectiveStep: number; error?: string } };
+    };
+    const step = async () => (await c.status('cmds'))?.step ?? 0;
+    const until = async (what: string, cond: () => Promise<boolean>) => {
+      for (let i = 0; i < 2400; i++) {
+        if (await cond()) return;
+        await sleep(25);
+      }
+      throw new Error(`timed out waiting for ${what}\n${c.logs()}`);
+    };
+    await c.waitStep('cmds', 30);
+    const leader = (await c.leader())!;
+    const port = httpPort.get(leader.pid)!;
+    const standby = [...httpPort].find(([pid]) => pid !== leader.pid)![1];
+
+    const notLeader = await api(standby, { type: 'pause' });
+    assert.equal(notLeader.status, 409, 'a standby takes no commands');
+    assert.match(notLeader.body.error!, /does not lead/);
+    const bad = await api(port, { type: 'closeLane', lane: 'nowhere_0' });
+    assert.equal(bad.status, 404);
+    assert.match(bad.body.error!, /nowhere_0/);
+    assert.equal((await api(port, { type: 'jump' })).status, 400);
+
+    const replay: Record<string, unknown>[] = [];
+    const sent = async (to: number, body: Record<string, unknown>, replayed = body) => {
+      const a = await api(to, body);
+      assert.equal(a.status, 202, JSON.stringify(a.body));
+      assert.ok(a.body.effectiveStep >= 30);
+      replay.push({ ...replayed, step: a.body.effectiveStep });
+    };
+    await sent(port, { type: 'closeLane', lane: 'B0C0_0' });
+    await sent(port, { type1: 'down', type2: 'setSpeedLimit', param: [{ edge: 'A0B0', speed: '6' }] }, { type: 'setSpeedLimit', edge: 'A0B0', speed: 6 });
+    await sent(port, { type: 'addVehicle', id: 'early1', from: 'A0B0', to: 'C0D0' });
+
+    // pause: the parts finish the steps granted (the answer's effectiveStep) and stop there
+    const p = await api(port, { type: 'pause' });
+    assert.equal(p.status, 200, JSON.stringify(p.body));
+    await until('the pause step', async () => (await step()) >= p.body.effectiveStep);
+    const s1 = await step();
+    assert.equal(s1, p.body.effectiveStep, 'the run pauses at the step the answer named');
+
+    // the leader dies while the plan is paused; the new one rebuilds the desk from the store: the plan
+    // stays paused, takes commands and resumes
+    process.kill(leader.pid, 'SIGKILL');
+    let next: LeaderRecord | undefined;
+    while (!(next = await c.leader()) || next.epoch <= leader.epoch) await sleep(10);
+    const port2 = httpPort.get(next.pid)!;
+    await until('the new leader\'s status mirror', async () => (await c.status('cmds'))?.leader?.epoch === next!.epoch);
+    await sleep(1000);
+    const paused = (await c.status('cmds'))!;
+    assert.equal(paused.step, s1, 'still paused under the new leader');
+    assert.equal((paused as unknown as { paused: boolean }).paused, true);
+    let late: { status: number; body: { effectiveStep: number; error?: string } };
+    const addVehicle = { type: 'addVehicle', id: 'late1', from: 'A0B0', to: 'C0D0' };
+    for (;;) {
+      late = await api(port2, addVehicle);
+      if (late.status !== 503 && late.status !== 409) break;
+      await sleep(50);
+    }
+    assert.equal(late.status, 202, JSON.stringify(late.body));
+    assert.ok(late.body.effectiveStep >= s1, 'not before a step the parts may have reached');
+    replay.push({ ...addVehicle, step: late.body.effectiveStep });
+    assert.equal((await api(port2, { type: 'resume' })).status, 200);
+    await until('steps after resume', async () => (await step()) > s1 + 20);
+    await sent(port2, { type: 'openLane', lane: 'B0C0_0' });
+    // the new leader rebuilt the log: the old leader's vehicle id is taken (and late1's demand index follows it)
+    const twice = await api(port2, { type: 'addVehicle', id: 'early1', from: 'A0B0', to: 'C0D0' });
+    assert.ok(twice.status >= 400 && twice.status < 500, JSON.stringify(twice.body));
+    assert.match(twice.body.error!, /early1/);
+    process.stderr.write(`[distributed] commands answered at steps ${replay.map((x) => x.step).join(', ')}\n`);
+
+    const hash = await c.waitResult('cmds');
+    const file = join(mkdtempSync(join(tmpdir(), 'tessds-dcmds-')), 'commands.json');
+    writeFileSync(file, JSON.stringify(replay));
+    const one = spawnSync(process.execPath, [cli, 'run', grid, '--end', END, '--summary', '-', '--no-progress', '--commands', file], { encoding: 'utf8' });
+    assert.equal(one.status, 0, one.stderr);
+    const plain = spawnSync(process.execPath, [cli, 'run', grid, '--end', END, '--summary', '-', '--no-progress'], { encoding: 'utf8' });
+    assert.notEqual(JSON.parse(plain.stdout).stateHash, hash, 'the commands must change the run');
+    assert.equal(hash, JSON.parse(one.stdout).stateHash, 'one process, the same commands from a file, no failover');
   } finally {
     await c.close();
   }

@@ -15,6 +15,9 @@ import { StoreError, type Store } from '../cluster/store/store.js';
 import { checkPlanName, json, key, openCluster, readJson, type PlanRecord, type PlanState } from '../cluster/distributed/layout.js';
 import { readStatus, runMaster } from '../cluster/distributed/master.js';
 import { runAgent } from '../cluster/distributed/agent.js';
+import type { DeskCommand } from '../cluster/command-desk.js';
+import { parseCommand } from '../control/run-control.js';
+import { simCommandParser } from '../control/sim-commands.js';
 import { numberOption } from './options.js';
 import { formatSummary } from './run.js';
 
@@ -39,6 +42,12 @@ function timings(opts: { leaseMs?: number; heartbeatMs?: number }): { leaseMs: n
   return { leaseMs, heartbeatMs };
 }
 
+/** A posted command body as the leader's desk takes it (throws RequestError naming what is wrong). */
+function deskCommand(body: unknown): DeskCommand {
+  const p = parseCommand(body, simCommandParser);
+  return p.kind === 'sim' ? { type: 'sim', command: p.command } : p.command;
+}
+
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
 export function registerDistributed(program: Command): void {
@@ -47,14 +56,14 @@ export function registerDistributed(program: Command): void {
     .description('a master of distributed mode: run two or more; one leads (lease with epoch), the others stand by')
     .option('--store <url>', 'the shared store: redis://host:port (or file:DIR on one machine)')
     .option('--listen <host[:port]>', 'address workers reach this master on while it leads (default 127.0.0.1, any free port)', '127.0.0.1')
-    .option('--http <port>', 'serve GET /api/status?plan=NAME on this port', numberOption({ integer: true, min: 0 }))
+    .option('--http <port>', 'serve GET /api/status?plan=NAME and, while leading, POST /api/commands?plan=NAME on this port', numberOption({ integer: true, min: 0 }))
     .option('--lease-ms <ms>', LEASE_HELP, numberOption({ integer: true, positive: true }))
     .option('--heartbeat-ms <ms>', HEARTBEAT_HELP, numberOption({ integer: true, positive: true }))
     .action(async (opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number }) => {
       const t = timings(opts);
       const { host, port } = hostPort(opts.listen);
       const cluster = await open(opts.store);
-      const stop = await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, httpPort: opts.http, ...t, log });
+      const stop = await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, httpPort: opts.http, ...t, log, parseCommand: deskCommand });
       // SIGTERM/SIGINT (a rolling update, ^C): hand leadership over at once instead of after the lease
       const quit = () => void stop().finally(() => process.exit(0));
       process.once('SIGTERM', quit);

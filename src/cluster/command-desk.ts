@@ -49,6 +49,19 @@ export interface DeskOptions {
   /** a command was accepted (for the timeline) */
   onCommand?: (entry: LoggedCommand, name: string) => void;
   onPause?: (paused: boolean, step: number) => void;
+  /**
+   * Distributed mode: writes a log entry durably (instead of `store.append`), retrying while the store
+   * is unreachable; rejects only when this master may no longer write (deposed). The command is then
+   * neither sent nor acknowledged (409).
+   */
+  writeLog?: (entry: LoggedCommand) => Promise<void>;
+  /**
+   * Distributed mode: writes the desk's state (`horizon`, `paused`, `pace`) durably, so that a new
+   * leader never grants less than was granted before; a grant goes out only after it resolved true.
+   */
+  persist?: () => Promise<boolean>;
+  /** a new leader carries on from what the previous one stored */
+  restore?: { horizon: number; paused: boolean; pace?: Pace; log: LoggedCommand[] };
 }
 
 /** Least steps granted ahead of the fastest part, and the wall time of progress a grant aims to cover. */
@@ -69,7 +82,73 @@ export class CommandDesk {
   /** commands logged but not yet sent: no grant may pass their step until they are out */
   private unsent = 0;
 
-  constructor(private readonly o: DeskOptions) {}
+  /** the largest horizon sent to the parts (`horizon` may be ahead while its persist is in flight) */
+  private sent = 0;
+  private granting = false;
+  /** entries of `log` written durably (a prefix: appends are serialized) */
+  private durable = 0;
+
+  /** The largest horizon sent to the parts (with `persist`: durable). */
+  get sentHorizon(): number {
+    return this.sent;
+  }
+
+  /** A horizon made durable by the caller (the plans carry it) counts as sent. */
+  markSent(h: number): void {
+    if (h > this.sent) this.sent = h;
+  }
+
+  /** The log entries that are durable: what a new session's plan may carry. */
+  durableLog(): LoggedCommand[] {
+    return this.log.slice(0, this.durable);
+  }
+
+  constructor(private readonly o: DeskOptions) {
+    const r = o.restore;
+    if (r) {
+      // every step up to the stored horizon may have been computed: commands go at or after it
+      this.horizon = Math.max(MIN_LEAD, r.horizon);
+      this.sent = r.horizon;
+      this.paused = r.paused;
+      this.pace = r.pace;
+      this.durable = r.log.length;
+      for (const e of r.log) {
+        this.log.push(e);
+        if (e.command.type === 'sim') this.simLog.push(e.command.resolved as ResolvedCommand);
+      }
+    }
+  }
+
+  /** Raises the horizon to `h` (at least) and sends it once it is durable (persist). */
+  private grant(h: number): void {
+    if (h > this.horizon) this.horizon = h;
+    this.flushGrant();
+  }
+
+  private flushGrant(): void {
+    if (this.granting || this.sent >= this.horizon) return;
+    const h = this.horizon;
+    if (!this.o.persist) {
+      this.sent = h;
+      this.o.broadcast({ type: 'grant', horizon: h });
+      return;
+    }
+    this.granting = true;
+    this.o.persist().then(
+      (ok) => {
+        this.granting = false;
+        if (!ok) return; // deposed: the next leader grants
+        if (h > this.sent) {
+          this.sent = h;
+          this.o.broadcast({ type: 'grant', horizon: h });
+        }
+        this.flushGrant();
+      },
+      () => {
+        this.granting = false; // the store is unreachable: retried at the next progress report
+      },
+    );
+  }
 
   /** Called when the plan goes out: pacing starts at `startedAt`. */
   start(startedAt: number): void {
@@ -84,13 +163,17 @@ export class CommandDesk {
       this.rate = this.rate === 0 ? r : 0.7 * this.rate + 0.3 * r;
       this.lastProgress = { at: now, step: minStep };
     } else if (!this.lastProgress) this.lastProgress = { at: now, step: minStep };
+    this.flushGrant(); // a grant whose persist failed is retried
     if (this.paused || this.unsent > 0) return;
     const lead = Math.max(MIN_LEAD, Math.ceil(this.rate * LEAD_SECONDS));
     // grant when the fastest part has used half of its lead
-    if (maxStep + lead / 2 >= this.horizon) {
-      this.horizon = maxStep + lead;
-      this.o.broadcast({ type: 'grant', horizon: this.horizon });
-    }
+    if (maxStep + lead / 2 >= this.horizon) this.grant(maxStep + lead);
+  }
+
+  /** Sends the grant and pacing a session needs after it (re)connected to a new leader. */
+  resendGrant(send: (m: MasterMessage) => void): void {
+    if (this.sent > 0) send({ type: 'grant', horizon: this.sent });
+    if (this.pace) send({ type: 'pace', pace: this.pace });
   }
 
   /** Accepts a command: logs it durably, then sends it; answers with the step it takes effect. */
@@ -102,6 +185,7 @@ export class CommandDesk {
           this.paused = true;
           this.o.onPause?.(true, this.horizon);
         }
+        if (this.o.persist && !(await this.o.persist().catch(() => false))) return this.notDurable('pause');
         return { status: 200, body: { type: 'pause', effectiveStep: this.horizon, state: 'paused' } };
       case 'resume': {
         if (this.paused) {
@@ -109,14 +193,15 @@ export class CommandDesk {
           // pacing restarts from here: a paced run must not sprint to make up for the pause
           if (this.pace?.factor) this.setPace(this.pace.factor);
           this.o.onPause?.(false, this.horizon);
-          this.horizon += MIN_LEAD;
-          this.o.broadcast({ type: 'grant', horizon: this.horizon });
+          this.grant(this.horizon + MIN_LEAD);
         }
+        if (this.o.persist && !(await this.o.persist().catch(() => false))) return this.notDurable('resume');
         return { status: 200, body: { type: 'resume', effectiveStep: this.horizon, state: 'running' } };
       }
       case 'setRealtimeFactor':
         if (c.factor !== null && !(c.factor > 0)) return { status: 400, body: { error: `factor must be a positive number or null, got ${c.factor}` } };
         this.setPace(c.factor ?? undefined);
+        if (this.o.persist && !(await this.o.persist().catch(() => false))) return this.notDurable('setRealtimeFactor');
         return { status: 200, body: { type: 'setRealtimeFactor', effectiveStep: this.horizon } };
       case 'checkpoint':
         if (!this.o.canCheckpoint) return { status: 409, body: { error: 'this run has no store for checkpoints: start it with --checkpoint-every N' } };
@@ -165,6 +250,10 @@ export class CommandDesk {
     return this.submit(c, step);
   }
 
+  private notDurable(what: string): DeskAnswer {
+    return { status: 503, body: { error: `${what} is in effect but could not be stored (the store is unreachable or leadership is changing): send it again` } };
+  }
+
   private setPace(factor: number | undefined): void {
     // from the step the parts may have reached now, at the new rate
     this.pace = { factor, anchorStep: this.horizon, anchorAt: Date.now() };
@@ -178,18 +267,24 @@ export class CommandDesk {
     // durable before anyone acts on it: a recovery must find every command a part may have applied.
     // Appends (and so sends) happen one at a time, in log order.
     const store = this.o.store;
-    const written = this.appending.then(() => store?.append('commands', Buffer.from(JSON.stringify(entry))));
+    const writeLog = this.o.writeLog;
+    const written: Promise<unknown> = this.appending.then((): Promise<unknown> | undefined => (writeLog ? writeLog(entry) : store?.append('commands', Buffer.from(JSON.stringify(entry)))));
     this.appending = written.catch(() => undefined);
     let warning: string | undefined;
+    let deposed: string | undefined;
     try {
       await written;
+      this.durable = Math.max(this.durable, entry.seq + 1);
     } catch (e) {
       // Once in the log (and maybe in a replacement's plan) an entry cannot be taken back: every live
       // part gets it; only its durability across a total crash is lost, and the answer says so.
-      warning = `the command log could not be written: ${(e as Error).message}`;
+      if (writeLog) deposed = (e as Error).message;
+      else warning = `the command log could not be written: ${(e as Error).message}`;
     } finally {
       this.unsent--;
     }
+    // deposed before the entry was stored: nobody may act on it (a new leader does not know it)
+    if (deposed !== undefined) return { status: 409, body: { error: `leadership is changing; the command was not accepted (${deposed}): send it again` } };
     this.o.broadcast({ type: 'command', entry });
     this.o.onCommand?.(entry, name);
     return { status: 202, body: { id: entry.seq, type: name, effectiveStep: step, ...(warning ? { warning } : {}) } };

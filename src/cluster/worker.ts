@@ -261,7 +261,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       }
       endStep = Math.min(endStep || Infinity, engine.endStep!);
     }
-    horizon = p.horizon ?? Infinity;
+    // a grant that came while the parts were being built may be beyond the plan's horizon: keep it
+    horizon = p.horizon === undefined ? Infinity : Math.max(p.horizon, horizon === Infinity ? 0 : horizon);
     pace = p.pace ?? (p.realtimeFactor && p.startedAt ? { factor: p.realtimeFactor, anchorStep: 0, anchorAt: p.startedAt } : undefined);
     // the plan's log and whatever came while the parts were being built, in log order, once each
     partsBuilt = true;

@@ -16,8 +16,13 @@
  *   plan/<name>/dump/part-<p>       a part's final state dump (fenced by the writing worker's lease)
  *   plan/<name>/summary             the run summary JSON, written with state 'finished' (fenced)
  *   plan/<name>/resume              a resume request after a total crash (written by `tessds resume`)
+ *   plan/<name>/desk                DeskState: the largest horizon granted, pause, pacing (fenced;
+ *                                   written before a grant goes out, so a new leader grants no less)
+ *   plan/<name>/command/<seq>       the command log, one entry per key (fenced; written before the
+ *                                   command is sent or acknowledged; seq zero-padded to 8 digits)
  */
 import type { ScenarioSpec } from '../../io/spec.js';
+import type { Pace } from '../protocol.js';
 import { UsageError } from '../../errors.js';
 import { openStore, type Store } from '../store/store.js';
 
@@ -37,6 +42,9 @@ export const key = {
   dump: (name: string, part: number) => `plan/${name}/dump/part-${part}`,
   summary: (name: string) => `plan/${name}/summary`,
   resume: (name: string) => `plan/${name}/resume`,
+  desk: (name: string) => `plan/${name}/desk`,
+  commands: (name: string) => `plan/${name}/command/`,
+  command: (name: string, seq: number) => `plan/${name}/command/${String(seq).padStart(8, '0')}`,
 } as const;
 
 export interface LeaderRecord {
@@ -88,6 +96,14 @@ export interface PlanState {
   /** leader epoch that wrote this */
   epoch: number;
   message?: string;
+}
+
+/** The leader's command desk state of a plan (fenced): a new leader carries on from it. */
+export interface DeskState {
+  /** the largest horizon any leader granted (or was about to): no part has completed more steps */
+  horizon: number;
+  paused: boolean;
+  pace?: Pace;
 }
 
 export const json = (x: unknown): Buffer => Buffer.from(JSON.stringify(x));

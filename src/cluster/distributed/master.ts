@@ -17,6 +17,8 @@ import { LeaderElection } from './leader.js';
 import { AGENT_TYPES, type AgentMessage, type FromAgent, type LeaderMessage, type SessionInfo, type ToAgent } from './messages.js';
 import { LEADER_LEASE, json, key, readJson, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
 import { PlanRun, type Agent, type LeaderContext } from './plan-run.js';
+import type { DeskCommand } from '../command-desk.js';
+import { RequestError } from '../../errors.js';
 
 /** owner of a dead worker's lease once a leader took it */
 const FENCED = 'fenced-by-leader-';
@@ -33,6 +35,15 @@ export interface MasterOptions {
   leaseMs: number;
   heartbeatMs: number;
   log: (line: string) => void;
+  /** checks a posted command body (the control layer's parser; throws RequestError); without it
+   *  POST /api/commands answers 501 */
+  parseCommand?: (body: unknown) => DeskCommand;
+}
+
+/** The answer to POST /api/commands?plan=NAME. */
+export interface MasterCommandAnswer {
+  status: number;
+  body: Record<string, unknown>;
 }
 
 /** Starts a master; resolves to a function that stops it (releasing the lease if it leads). */
@@ -51,7 +62,28 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
     term = undefined;
   });
   election.start();
-  const statusServer = o.httpPort !== undefined ? await serveStatus(o.cluster, o.httpPort, o.listenHost) : undefined;
+  const command = async (plan: string, body: unknown): Promise<MasterCommandAnswer> => {
+    if (!o.parseCommand) return { status: 501, body: { error: 'this master takes no commands' } };
+    let c: DeskCommand;
+    try {
+      c = o.parseCommand(body);
+    } catch (e) {
+      if (e instanceof RequestError) return { status: e.status, body: { error: e.message } };
+      throw e;
+    }
+    if (!term) {
+      const leader = await readJson<LeaderRecord>(o.cluster, key.leader).catch(() => undefined);
+      const lease = await o.cluster.readLease(LEADER_LEASE).catch(() => undefined);
+      const who = leader && lease && lease.epoch === leader.epoch ? `the leader is pid ${leader.pid} on ${leader.host}` : 'no master leads right now (leadership is changing)';
+      return { status: 409, body: { error: `this master (pid ${process.pid}) does not lead: ${who}; send commands to the leader's --http port` } };
+    }
+    return term.command(plan, c);
+  };
+  const statusServer = o.httpPort !== undefined ? await serveStatus(o.cluster, o.httpPort, o.listenHost, command) : undefined;
+  if (statusServer) {
+    const a = statusServer.address();
+    if (a && typeof a === 'object') o.log(`master pid ${process.pid}: control API at http://${o.listenHost}:${a.port}/api/status?plan=NAME`);
+  }
   o.log(`master pid ${process.pid} standing for leader`);
   return async () => {
     statusServer?.close();
@@ -85,6 +117,10 @@ class LeaderTerm implements LeaderContext {
 
   get cluster(): Store {
     return this.o.cluster;
+  }
+
+  leading(): boolean {
+    return !this.stopped && this.election.epoch === this.epoch;
   }
 
   leaderInfo() {
@@ -134,12 +170,25 @@ class LeaderTerm implements LeaderContext {
       });
   }
 
+  /** A command for plan `name` (POST /api/commands?plan=NAME on this leader). */
+  async command(name: string, c: DeskCommand): Promise<MasterCommandAnswer> {
+    if (this.stopped || this.election.epoch !== this.epoch) return { status: 409, body: { error: 'leadership is changing; send the command again to the new leader' } };
+    const r = this.runs.get(name);
+    if (r) return r.command(c);
+    if (this.over.has(name)) return { status: 409, body: { error: `plan ${name} is over; no more commands` } };
+    if (!(await this.cluster.get(key.plan(name)))) return { status: 404, body: { error: `no plan ${name}` } };
+    return { status: 503, body: { error: `the leader is still taking over plan ${name}; try again in a moment` } };
+  }
+
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    const loadStart = Date.now();
     for (const k of await this.cluster.list('plans/')) {
       const name = k.slice('plans/'.length);
       if (!this.runs.has(name) && !this.over.has(name)) await this.load(name);
     }
+    // a takeover waits out a store stall: the workers could not renew meanwhile either
+    if (Date.now() - loadStart > this.o.heartbeatMs) this.graceUntil = Math.max(this.graceUntil, Date.now() + this.o.leaseMs + RECONNECT_MAX_MS);
     // liveness: a worker whose lease expired is dead; taking its lease fences it out. Not in the
     // term's first lease period: after a store outage workers need one heartbeat to renew.
     if (Date.now() < this.graceUntil) return this.tickRuns();
@@ -200,7 +249,22 @@ class LeaderTerm implements LeaderContext {
     }
   }
 
-  private async load(name: string): Promise<PlanRun | undefined> {
+  /** plans being loaded: the tick and a worker's session may ask for the same plan at once */
+  private readonly loading = new Map<string, Promise<PlanRun | undefined>>();
+
+  /** The plan's run, loaded once (concurrent callers share the load: one PlanRun per plan and term). */
+  private load(name: string): Promise<PlanRun | undefined> {
+    let p = this.loading.get(name);
+    if (!p) {
+      p = this.loadOnce(name).finally(() => this.loading.delete(name));
+      this.loading.set(name, p);
+    }
+    return p;
+  }
+
+  private async loadOnce(name: string): Promise<PlanRun | undefined> {
+    const known = this.runs.get(name);
+    if (known) return known;
     const rec = await readJson<PlanRecord>(this.cluster, key.plan(name));
     if (!rec) return undefined;
     const st = await readJson<PlanState>(this.cluster, key.state(name));
@@ -283,17 +347,47 @@ class LeaderTerm implements LeaderContext {
   }
 }
 
-/** GET /api/status?plan=NAME: the status mirror from the store (any master serves it). */
-async function serveStatus(cluster: Store, port: number, host: string): Promise<http.Server> {
+/**
+ * GET /api/status?plan=NAME: the status mirror from the store (any master serves it).
+ * POST /api/commands?plan=NAME: a command for the plan (the leader takes it; others answer 409).
+ */
+async function serveStatus(cluster: Store, port: number, host: string, command: (plan: string, body: unknown) => Promise<MasterCommandAnswer>): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const reply = (code: number, body: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body) + '\n');
     };
-    if (url.pathname !== '/api/status') return reply(404, { error: `no such resource ${url.pathname}; try /api/status?plan=NAME` });
+    const routes: Record<string, string> = { '/api/status': 'GET', '/api/commands': 'POST' };
+    const method = routes[url.pathname];
+    if (!method) return reply(404, { error: `no such resource ${url.pathname}; try /api/status?plan=NAME or POST /api/commands?plan=NAME` });
+    if (req.method !== method) return reply(405, { error: `${url.pathname} takes ${method}, not ${req.method}` });
     const plan = url.searchParams.get('plan');
     if (!plan) return reply(400, { error: 'missing query parameter plan' });
+    if (method === 'POST') {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > 1 << 20) {
+          reply(413, { error: 'request body is larger than 1048576 bytes' });
+          req.destroy();
+        } else chunks.push(c);
+      });
+      req.on('end', () => {
+        if (size > 1 << 20) return;
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown;
+        try {
+          if (text.trim() === '') throw new Error('the body is empty; send a JSON object');
+          body = JSON.parse(text);
+        } catch (e) {
+          return reply(400, { error: `request body is not valid JSON: ${(e as Error).message.split('\n')[0]}` });
+        }
+        command(plan, body).then((a) => reply(a.status, a.body), (err: Error) => reply(500, { error: err.message }));
+      });
+      return;
+    }
     readStatus(cluster, plan)
       .then((s) => (s ? reply(200, s) : reply(404, { error: `no plan ${plan}` })))
       .catch((err: Error) => reply(503, { error: err.message }));

@@ -21,8 +21,14 @@ import { Demand } from '../../sim/demand.js';
 import { mergeDumps, type StateDump } from '../../sim/dump.js';
 import { summarizeDump } from '../../sim/summary.js';
 import type { RunEvent, WorkerState } from '../status.js';
+import type { LoggedCommand, MasterMessage } from '../protocol.js';
+import { CommandDesk, type DeskAnswer, type DeskCommand } from '../command-desk.js';
+import { resolveSimCommand } from '../../sim/commands.js';
+import { commandParts } from '../../sim/commands-resolve.js';
+import { applyDemandCommands } from '../../sim/commands-apply.js';
+import { laneOwnersFromJunctions } from '../../sim/partition.js';
 import type { PlanWithoutSpec, SessionInfo, ToAgent } from './messages.js';
-import { PROJECT, json, key, type PlanRecord, type PlanState } from './layout.js';
+import { PROJECT, json, key, readJson, type DeskState, type PlanRecord, type PlanState } from './layout.js';
 
 export interface Agent {
   workerId: number;
@@ -47,6 +53,8 @@ export interface LeaderContext {
   send(workerId: number, m: ToAgent): void;
   idleAgents(): Agent[];
   leaderInfo(): { pid: number; host: string; epoch: number };
+  /** whether this term still leads */
+  leading(): boolean;
 }
 
 type Hello = Extract<WorkerMessage, { type: 'hello' }>;
@@ -81,6 +89,18 @@ export class PlanRun {
   private recoveries = 0;
   /** lost slots not yet caught up: when lost, the step the run had reached then, the restart step */
   private readonly lostInfo = new Map<number, { at: number; catchUp: number; from: number }>();
+  /** online commands and step grants (every distributed plan is controlled); built by takeOver */
+  private desk: CommandDesk | undefined;
+  /** the furthest part of each slot (completed steps) */
+  private readonly slotMaxStep: number[];
+  /**
+   * Slots whose session holds this term's log: sent its plan by this term, or sent the whole log again
+   * when it rejoined. Commands and grants go only to these, so a session never takes a live entry (or
+   * a grant past an entry's step) before the older entries a previous leader may not have sent.
+   */
+  private readonly synced = new Set<number>();
+  /** desk state writes, one at a time (each writes the latest state) */
+  private deskWrites: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly ctx: LeaderContext,
@@ -98,7 +118,11 @@ export class PlanRun {
       epoch: ctx.epoch,
     };
     this.hello = Array(rec.slots).fill(undefined);
+    let resolve!: () => void;
+    this.tookOver = new Promise<void>((r) => (resolve = r));
+    this.tookOverResolve = resolve;
     this.slotStep = Array<number>(rec.slots).fill(this.st.committed);
+    this.slotMaxStep = Array<number>(rec.slots).fill(this.st.committed);
     this.endStep = Math.ceil((rec.spec.end! - rec.spec.begin) / rec.spec.stepLength - 1e-9);
     this.commits = new CheckpointCommits(rec.parts, this.st.committed);
     // sessions a previous leader sent their plans to may still be building (and unable to reconnect)
@@ -131,16 +155,38 @@ export class PlanRun {
     return Math.max(10 * this.ctx.o.leaseMs, 10_000);
   }
 
+  /** resolves when takeOver built the desk: messages that come before wait for it */
+  private readonly tookOver: Promise<void>;
+  private readonly tookOverResolve: () => void;
+
   /** A new leader carries on: commits any checkpoint every part wrote meanwhile. */
   async takeOver(): Promise<void> {
-    this.planStore = await openStore(this.ctx.o.storeUrl, { project: PROJECT, plan: this.name });
-    const previous = await this.ctx.cluster.get(key.status(this.name));
-    if (previous) {
-      const p = JSON.parse(previous.toString()) as { events?: RunEvent[]; recoveries?: number };
-      this.events = p.events ?? [];
-      this.recoveries = p.recoveries ?? 0;
+    // the store may stall (a Redis restart): retry while this term leads; nothing runs without the desk
+    for (;;) {
+      try {
+        await this.takeOverInner();
+        break;
+      } catch (err) {
+        if (!this.ctx.leading()) throw err;
+        this.ctx.o.log(`leader epoch ${this.ctx.epoch}: taking over plan ${this.name}: ${(err as Error).message}; retrying`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
-    this.event({ type: 'leader', detail: JSON.stringify(this.ctx.leaderInfo()) });
+    this.tookOverResolve();
+  }
+
+  private async takeOverInner(): Promise<void> {
+    this.planStore ??= await openStore(this.ctx.o.storeUrl, { project: PROJECT, plan: this.name });
+    if (!this.desk) {
+      const previous = await this.ctx.cluster.get(key.status(this.name));
+      if (previous) {
+        const p = JSON.parse(previous.toString()) as { events?: RunEvent[]; recoveries?: number };
+        this.events = p.events ?? [];
+        this.recoveries = p.recoveries ?? 0;
+      }
+      await this.openDesk();
+      this.event({ type: 'leader', detail: JSON.stringify(this.ctx.leaderInfo()) });
+    }
     if (this.st.state === 'running' || this.st.state === 'interrupted') {
       for (const k of await this.planStore.list('checkpoint/')) {
         const c = parseCheckpointKey(k);
@@ -150,8 +196,88 @@ export class PlanRun {
     }
   }
 
+  /**
+   * The command desk, carried on from the store: the log (fenced keys plan/<name>/command/<seq>) and
+   * the largest horizon any leader granted, its pause and pacing (plan/<name>/desk). Both are written
+   * before anyone acts on them, so no part can have passed the step a command is scheduled at here.
+   */
+  private async openDesk(): Promise<void> {
+    const spec = this.rec.spec;
+    const net = new Network(spec.net);
+    const demand = new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
+    const laneOwner = laneOwnersFromJunctions(net, Int32Array.from(this.rec.junctionPart));
+    const saved = await readJson<DeskState>(this.ctx.cluster, key.desk(this.name));
+    const log: LoggedCommand[] = [];
+    for (const k of await this.ctx.cluster.list(key.commands(this.name))) {
+      const e = await readJson<LoggedCommand>(this.ctx.cluster, k);
+      if (e) log.push(e);
+    }
+    log.sort((a, b) => a.seq - b.seq);
+    if (log.some((e, i) => e.seq !== i)) throw new Error(`the command log of plan ${this.name} has a gap: ${log.map((e) => e.seq).join(',')}`);
+    this.desk = new CommandDesk({
+      stepLength: spec.stepLength,
+      realtimeFactor: this.rec.realtimeFactor,
+      canCheckpoint: this.rec.checkpointEvery > 0,
+      resolveSim: (c, effectiveStep, prior) => {
+        const resolved = resolveSimCommand(net, demand, c, { effectiveStep, prior });
+        return { resolved, parts: commandParts(net, resolved, laneOwner) };
+      },
+      broadcast: (m) => this.forSlots((w, s) => this.synced.has(s) && this.ctx.send(w, m)),
+      onCommand: (entry, name) => this.event({ type: 'command', step: entry.step, detail: name }),
+      onPause: (paused, step) => this.event({ type: paused ? 'paused' : 'resumed', step }),
+      writeLog: (entry) => this.writeLogEntry(entry),
+      persist: () => this.persistDesk(),
+      restore: saved ? { ...saved, log } : undefined,
+    });
+    if (!saved && this.st.startedAt > 0) this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} has no stored horizon; granting from step ${this.desk.horizon}`);
+  }
+
+  private deskState(): DeskState {
+    const d = this.desk!;
+    return { horizon: d.horizon, paused: d.paused, ...(d.pace ? { pace: d.pace } : {}) };
+  }
+
+  /** Writes the desk's state (fenced, one write at a time, each the latest state); false when deposed. */
+  private persistDesk(): Promise<boolean> {
+    const w = this.deskWrites.then(() => this.ctx.write([{ key: key.desk(this.name), value: json(this.deskState()) }]));
+    this.deskWrites = w.catch(() => undefined);
+    return w;
+  }
+
+  /** Stores a log entry (fenced), retrying while the store is unreachable; rejects once deposed. */
+  private async writeLogEntry(entry: LoggedCommand): Promise<void> {
+    for (;;) {
+      let ok: boolean;
+      try {
+        ok = await this.ctx.write([{ key: key.command(this.name, entry.seq), value: json(entry) }]);
+      } catch {
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      if (!ok) throw new Error(`leader epoch ${this.ctx.epoch} no longer leads`);
+      return;
+    }
+  }
+
+  /** A command from the control API (already parsed). */
+  async command(c: DeskCommand): Promise<DeskAnswer> {
+    if (this.over || this.st.state === 'finished' || this.st.state === 'failed') return { status: 409, body: { error: `plan ${this.name} has ${this.st.state === 'failed' ? 'failed' : 'finished'}; no more commands` } };
+    if (!this.desk) return { status: 503, body: { error: `the leader is still taking over plan ${this.name}; try again in a moment` } };
+    return this.desk.submit(c);
+  }
+
+  /** A session (re)joined this leader: it gets the durable log again (it drops entries it has), then the grant. */
+  private resendDesk(workerId: number, slot: number): void {
+    const d = this.desk;
+    if (!d) return;
+    this.synced.add(slot);
+    for (const entry of d.durableLog()) this.ctx.send(workerId, { type: 'command', entry });
+    d.resendGrant((m: MasterMessage) => this.ctx.send(workerId, m as Exclude<MasterMessage, { type: 'plan' }>));
+  }
+
   /** An agent told this leader about its session of this plan (after a leader change). */
   onAgentSession(a: Agent, s: SessionInfo): void {
+    if (!this.desk) return void this.tookOver.then(() => this.onAgentSession(a, s));
     if (this.st.slotWorker[s.slot] !== a.workerId) {
       this.ctx.send(a.workerId, { type: 'shutdown' }); // a slot it no longer hosts
       return;
@@ -160,6 +286,7 @@ export class PlanRun {
     if (s.started) this.started.add(s.slot);
     if (!s.hello) return; // still starting: its hello comes through the relay
     if (s.planned && this.st.startedAt > 0) {
+      this.resendDesk(a.workerId, s.slot);
       this.hello[s.slot] = { ...s.hello, reach: a.listenHost };
       this.slotStep[s.slot] = Math.max(this.slotStep[s.slot]!, this.st.committed);
     } else {
@@ -183,6 +310,7 @@ export class PlanRun {
   }
 
   onWorkerMessage(a: Agent, m: WorkerMessage): void {
+    if (!this.desk) return void this.tookOver.then(() => this.onWorkerMessage(a, m));
     const slot = a.session?.slot;
     if (slot === undefined || this.st.slotWorker[slot] !== a.workerId || this.over) return;
     switch (m.type) {
@@ -198,6 +326,8 @@ export class PlanRun {
         this.building.delete(slot);
         const step = Math.min(...m.parts.map((p) => p.step));
         this.slotStep[slot] = step;
+        this.slotMaxStep[slot] = Math.max(...m.parts.map((p) => p.step));
+        if (this.st.startedAt > 0) this.desk?.progress(Math.min(...this.slotStep), Math.max(...this.slotMaxStep));
         const lost = this.lostInfo.get(slot);
         if (lost && step >= lost.catchUp) {
           // recovered once its parts caught up with where the run was when it was lost
@@ -232,11 +362,12 @@ export class PlanRun {
       this.hello[s] = undefined;
       this.ready.delete(s);
       this.started.delete(s);
+      this.synced.delete(s);
     }
   }
 
   async tick(): Promise<void> {
-    if (this.over) return;
+    if (this.over || !this.desk) return; // (still taking over)
     switch (this.st.state) {
       case 'submitted':
         await this.assignAll();
@@ -273,6 +404,7 @@ export class PlanRun {
   }
 
   private assign(slot: number, a: Agent): void {
+    this.synced.delete(slot); // a new session: its plan brings the log
     a.session = { plan: this.name, slot, planned: false, ready: false, started: false, done: false };
     this.ctx.send(a.workerId, { type: 'assign', epoch: this.ctx.epoch, plan: this.name, slot });
   }
@@ -293,15 +425,23 @@ export class PlanRun {
   private async sendPlans(): Promise<void> {
     this.st.startedAt = Date.now() + 500; // the workers need a moment to build their parts
     this.dirty = true;
-    if (!(await this.writeState())) return;
+    const desk = this.desk!;
+    desk.start(this.st.startedAt);
+    // the first horizon is durable before any part holds it
+    const horizon = desk.horizon;
+    if (!(await this.persistDesk()) || !(await this.writeState())) return;
+    desk.markSent(horizon);
     for (let s = 0; s < this.slots; s++) {
       this.planSent(s);
-      this.ctx.send(this.st.slotWorker[s]!, this.planFor(s));
+      this.synced.add(s);
+      this.ctx.send(this.st.slotWorker[s]!, this.planFor(s, undefined, horizon));
     }
   }
 
-  private planFor(slot: number, recoverFrom?: number): PlanWithoutSpec {
+  /** `horizon`: a durable one (default: the largest horizon sent, which is durable) */
+  private planFor(slot: number, recoverFrom?: number, horizon = this.desk!.sentHorizon): PlanWithoutSpec {
     const r = this.rec;
+    const desk = this.desk!;
     return {
       type: 'plan',
       parts: r.parts,
@@ -316,6 +456,11 @@ export class PlanRun {
       realtimeFactor: r.realtimeFactor,
       startedAt: this.st.startedAt,
       heartbeatMs: this.ctx.o.heartbeatMs,
+      horizon,
+      // a replacement re-applies the entries at or after its checkpoint; only durable ones (a new
+      // leader must know every entry a part may have applied)
+      commands: desk.durableLog(),
+      pace: desk.pace,
     };
   }
 
@@ -326,6 +471,7 @@ export class PlanRun {
     const h = this.hello[slot]!;
     this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} slot ${slot} restarts on worker ${this.st.slotWorker[slot]} from step ${this.st.committed}`);
     this.planSent(slot);
+    this.synced.add(slot);
     this.ctx.send(this.st.slotWorker[slot]!, this.planFor(slot, this.st.committed));
     this.started.add(slot); // restored sessions start by themselves
     this.forSlots((w, s) => {
@@ -403,6 +549,8 @@ export class PlanRun {
     const spec = this.rec.spec;
     const net = new Network(spec.net);
     const demand = new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
+    // the leader's demand, for the summary, gets the vehicles the commands added
+    applyDemandCommands(demand, (this.desk?.simLog ?? []) as Parameters<typeof applyDemandCommands>[1]);
     const dump = mergeDumps(dumps, demand.count);
     const wall = this.st.startedAt > 0 ? (Date.now() - this.st.startedAt) / 1000 : 0;
     const summary = summarizeDump(dump, demand, spec.stepLength, wall, this.stepSeconds);
@@ -468,6 +616,9 @@ export class PlanRun {
       leader: this.ctx.leaderInfo(),
       recoveries: this.recoveries,
       committedCheckpoint: this.st.committed,
+      paused: this.desk?.paused ?? false,
+      realtimeFactor: this.desk?.pace?.factor ?? null,
+      horizon: this.desk?.horizon,
       events: this.events,
       error: this.st.message,
     };
