@@ -92,7 +92,10 @@ export function parseCommand<C extends SimCommand>(body: unknown, sim?: SimComma
   } catch (e) {
     if (e instanceof RequestError) throw e;
     // the simulation's own verdict keeps its status: 404 unknown target, 409 conflict, 400 malformed
-    if (e instanceof CommandError) throw new RequestError(e.status, e.message);
+    if (e instanceof CommandError) {
+      // an unknown type: name every command this API takes, the run's own ones too
+      throw new RequestError(e.status, e.message.replace('(expected one of ', `(expected one of ${RUN_COMMAND_TYPES.join(', ')}, `));
+    }
     const msg = e instanceof Error ? e.message : String(e);
     throw new RequestError(400, msg.split('\n')[0]!);
   }

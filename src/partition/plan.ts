@@ -13,6 +13,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Demand } from '../sim/demand.js';
+import { laneOwnersFromJunctions } from '../sim/partition.js';
 import type { Network } from '../sim/network.js';
 import { buildJunctionGraph } from './graph.js';
 import { partitionKway } from './kway.js';
@@ -85,15 +86,9 @@ export function chooseParts(junctions: number, opts: { minParts?: number; maxPar
   return up <= hi ? up : p;
 }
 
-/** Lane ownership: a normal lane follows the junction it drives into, an internal lane its junction. */
-export function laneOwners(net: Network, junctionPart: Int32Array): Int32Array {
-  const owner = new Int32Array(net.laneCount);
-  for (let lane = 0; lane < net.laneCount; lane++) {
-    const junction = lane < net.normalLaneCount ? net.edgeTo[net.laneEdge[lane]!]! : net.linkJunction[net.laneLink[lane]!]!;
-    owner[lane] = junctionPart[junction]!;
-  }
-  return owner;
-}
+/** Lane ownership: a normal lane follows the junction it drives into, an internal lane its junction
+ *  (one definition, in sim/partition.ts, which the workers use too). */
+export const laneOwners = laneOwnersFromJunctions;
 
 function fromMap(net: Network, map: Map<string, number>): { parts: number; junctionPart: Int32Array } {
   const known = new Set(net.junctionIds);
