@@ -3,11 +3,11 @@
  * (leader.ts); the leader opens a control port, publishes it in the leader record, and coordinates
  * every submitted plan (plan-run.ts) with the workers that connect to it. Leadership lost (a failed
  * renewal, a pause longer than the lease) ends the term at once: its sockets close and its state is
- * dropped; a later term rebuilds everything from the store. Any master, leading or not, serves
- * `GET /api/status?plan=NAME` from the store's status mirror when given --http.
+ * dropped; a later term rebuilds everything from the store. Given --http, any master, leading or
+ * not, serves the control API (master-http.ts): status, network and timeline from the store, commands
+ * and the plan figures of /metrics only on the leader.
  */
 import os from 'node:os';
-import http from 'node:http';
 import type { Server } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { FrameKind, listen, type FramedSocket } from '../frames.js';
@@ -19,6 +19,10 @@ import { LEADER_LEASE, json, key, readJson, type LeaderRecord, type PlanRecord, 
 import { PlanRun, type Agent, type LeaderContext } from './plan-run.js';
 import type { DeskCommand } from '../command-desk.js';
 import { RequestError } from '../../errors.js';
+import { readStatus, serveMasterHttp, type MasterCommandAnswer } from './master-http.js';
+import { createMasterMetrics, type PlanFigures } from './master-metrics.js';
+
+export { readStatus, type MasterCommandAnswer };
 
 /** owner of a dead worker's lease once a leader took it */
 const FENCED = 'fenced-by-leader-';
@@ -40,11 +44,6 @@ export interface MasterOptions {
   parseCommand?: (body: unknown) => DeskCommand;
 }
 
-/** The answer to POST /api/commands?plan=NAME. */
-export interface MasterCommandAnswer {
-  status: number;
-  body: Record<string, unknown>;
-}
 
 /** Starts a master; resolves to a function that stops it (releasing the lease if it leads). */
 export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> {
@@ -79,10 +78,11 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
     }
     return term.command(plan, c);
   };
-  const statusServer = o.httpPort !== undefined ? await serveStatus(o.cluster, o.httpPort, o.listenHost, command) : undefined;
+  const metrics = createMasterMetrics(() => term?.figures());
+  const statusServer = o.httpPort !== undefined ? await serveMasterHttp({ cluster: o.cluster, port: o.httpPort, host: o.listenHost, command, metrics }) : undefined;
   if (statusServer) {
     const a = statusServer.address();
-    if (a && typeof a === 'object') o.log(`master pid ${process.pid}: control API at http://${o.listenHost}:${a.port}/api/status?plan=NAME`);
+    if (a && typeof a === 'object') o.log(`master pid ${process.pid}: control API at http://${o.listenHost}:${a.port}/ (/api/status?plan=NAME, /api/network, /api/timeline, POST /api/commands, /metrics)`);
   }
   o.log(`master pid ${process.pid} standing for leader`);
   return async () => {
@@ -168,6 +168,13 @@ class LeaderTerm implements LeaderContext {
       .finally(() => {
         if (!this.stopped) this.timer = setTimeout(() => this.loop(), Math.max(0, this.o.heartbeatMs - (Date.now() - t0)));
       });
+  }
+
+  /** The figures of every plan this term coordinates (GET /metrics). */
+  figures(): PlanFigures[] {
+    if (this.stopped || this.election.epoch !== this.epoch) return [];
+    const now = Date.now();
+    return [...this.runs.values()].map((r) => r.figures(now));
   }
 
   /** A command for plan `name` (POST /api/commands?plan=NAME on this leader). */
@@ -345,70 +352,4 @@ class LeaderTerm implements LeaderContext {
     }
     r.onAgentSession(agent, s);
   }
-}
-
-/**
- * GET /api/status?plan=NAME: the status mirror from the store (any master serves it).
- * POST /api/commands?plan=NAME: a command for the plan (the leader takes it; others answer 409).
- */
-async function serveStatus(cluster: Store, port: number, host: string, command: (plan: string, body: unknown) => Promise<MasterCommandAnswer>): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const reply = (code: number, body: unknown) => {
-      res.writeHead(code, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body) + '\n');
-    };
-    const routes: Record<string, string> = { '/api/status': 'GET', '/api/commands': 'POST' };
-    const method = routes[url.pathname];
-    if (!method) return reply(404, { error: `no such resource ${url.pathname}; try /api/status?plan=NAME or POST /api/commands?plan=NAME` });
-    if (req.method !== method) return reply(405, { error: `${url.pathname} takes ${method}, not ${req.method}` });
-    const plan = url.searchParams.get('plan');
-    if (!plan) return reply(400, { error: 'missing query parameter plan' });
-    if (method === 'POST') {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > 1 << 20) {
-          reply(413, { error: 'request body is larger than 1048576 bytes' });
-          req.destroy();
-        } else chunks.push(c);
-      });
-      req.on('end', () => {
-        if (size > 1 << 20) return;
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown;
-        try {
-          if (text.trim() === '') throw new Error('the body is empty; send a JSON object');
-          body = JSON.parse(text);
-        } catch (e) {
-          return reply(400, { error: `request body is not valid JSON: ${(e as Error).message.split('\n')[0]}` });
-        }
-        command(plan, body).then((a) => reply(a.status, a.body), (err: Error) => reply(500, { error: err.message }));
-      });
-      return;
-    }
-    readStatus(cluster, plan)
-      .then((s) => (s ? reply(200, s) : reply(404, { error: `no plan ${plan}` })))
-      .catch((err: Error) => reply(503, { error: err.message }));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host === '0.0.0.0' ? undefined : host, resolve);
-  });
-  return server;
-}
-
-/** The status of plan `name`: the leader's mirror, with the leader as it is now. */
-export async function readStatus(cluster: Store, name: string): Promise<Record<string, unknown> | undefined> {
-  const rec = await cluster.get(key.plan(name));
-  if (!rec) return undefined;
-  const status = (await readJson<Record<string, unknown>>(cluster, key.status(name))) ?? { step: 0, state: 'submitted', workers: [] };
-  const st = await readJson<PlanState>(cluster, key.state(name));
-  if (st && (st.state === 'finished' || st.state === 'failed' || st.state === 'interrupted')) status.state = st.state;
-  const lease = await cluster.readLease(LEADER_LEASE);
-  const leader = await readJson<LeaderRecord>(cluster, key.leader);
-  status.leader = lease && leader && leader.epoch === lease.epoch ? { pid: leader.pid, host: leader.host, epoch: leader.epoch } : null;
-  if (st?.message) status.message = st.message;
-  return status;
 }

@@ -28,6 +28,7 @@ import { commandParts } from '../../sim/commands-resolve.js';
 import { applyDemandCommands } from '../../sim/commands-apply.js';
 import { laneOwnersFromJunctions } from '../../sim/partition.js';
 import type { PlanWithoutSpec, SessionInfo, ToAgent } from './messages.js';
+import type { PlanFigures } from './master-metrics.js';
 import { PROJECT, json, key, readJson, type DeskState, type PlanRecord, type PlanState } from './layout.js';
 
 export interface Agent {
@@ -593,6 +594,16 @@ export class PlanRun {
     const ok = await this.ctx.write(entries, deletes);
     if (ok && dirty) this.dirty = false;
     return ok;
+  }
+
+  /** The figures `GET /metrics` shows for this plan (master-metrics.ts). */
+  figures(now = Date.now()): PlanFigures {
+    const lastHeardSeconds = new Map<number, number>();
+    for (const w of this.workers()) {
+      const a = this.ctx.agents.get(w);
+      if (a) lastHeardSeconds.set(w, Math.max(0, now - a.lastHeard) / 1000);
+    }
+    return { plan: this.name, step: Math.min(...this.slotStep), recoveries: this.recoveries, paused: this.desk?.paused ?? false, lastHeardSeconds };
   }
 
   private status() {
