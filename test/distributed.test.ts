@@ -9,11 +9,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { RedisServer, freePort, redisMissing } from '../src/cluster/store/redis-server.js';
 import { openCluster, key, type LeaderRecord, type PlanState } from '../src/cluster/distributed/layout.js';
 import type { Store } from '../src/cluster/store/store.js';
+import { parsePrometheusText } from '../src/control/prom-text.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
@@ -408,7 +409,7 @@ test('a leader stopped with SIGTERM hands over at once: it releases the lease, e
   }
 });
 
-test('commands through the leader\'s HTTP API (404, closeLane, setSpeedLimit, addVehicle, pause), the leader SIGKILLed while paused: the new one stays paused, takes more commands, resumes; the hash of one process replaying the answered steps', { skip, timeout: 180_000 }, async () => {
+test('commands through the leader\'s HTTP API (404, closeLane, setSpeedLimit, addVehicle, pause; /metrics, /api/network, /api/timeline while paused), the leader SIGKILLed while paused: the new one stays paused, takes more commands, resumes; the hash of one process replaying the answered steps', { skip, timeout: 180_000 }, async () => {
   const grid = join(root, 'test/fixtures/grid4/scenario.sumocfg');
   const c = new Cluster();
   try {
@@ -462,6 +463,52 @@ test('commands through the leader\'s HTTP API (404, closeLane, setSpeedLimit, ad
     await until('the pause step', async () => (await step()) >= p.body.effectiveStep);
     const s1 = await step();
     assert.equal(s1, p.body.effectiveStep, 'the run pauses at the step the answer named');
+
+    // the rest of the control API while paused: /metrics (the leader's plan figures; none on the
+    // standby), /api/network (any master, from the submitted plan), /api/timeline (the status mirror's events)
+    const get = async (to: number, path: string) => {
+      const res = await fetch(`http://127.0.0.1:${to}${path}`);
+      return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+    };
+    const scrape = async (to: number) => {
+      const m = await get(to, '/metrics');
+      assert.equal(m.status, 200);
+      assert.match(m.type, /^text\/plain/);
+      const fams = parsePrometheusText(m.text);
+      return (name: string, labels: Record<string, string> = {}) =>
+        fams.get(name)?.samples.filter((x) => Object.entries(labels).every(([k, v]) => x.labels[k] === v)).map((x) => x.value) ?? [];
+    };
+    const lm = await scrape(port);
+    assert.deepEqual(lm('tessds_master_leading'), [1]);
+    assert.deepEqual(lm('tessds_step', { plan: 'cmds' }), [s1]);
+    assert.deepEqual(lm('tessds_paused', { plan: 'cmds' }), [1]);
+    assert.deepEqual(lm('tessds_recoveries_total', { plan: 'cmds' }), [0]);
+    assert.deepEqual(lm('tessds_commands_total', { plan: 'cmds', type: 'closeLane' }), [1]);
+    assert.deepEqual(lm('tessds_commands_total', { plan: 'cmds', type: 'pause' }), [1]);
+    assert.equal(lm('tessds_worker_last_heard_seconds', { plan: 'cmds' }).length, 3, 'one age per worker');
+    const sm = await scrape(standby);
+    assert.deepEqual(sm('tessds_master_leading'), [0]);
+    assert.deepEqual(sm('tessds_step'), [], 'a standby has no plan figures');
+    // the network: the normal lanes are exactly the net file's non-internal lanes, dealt to the 3 parts
+    const netXml = readFileSync(join(root, 'test/fixtures/grid4/net.net.xml'), 'utf8');
+    const xmlLanes = [...netXml.matchAll(/<lane id="([^"]+)"/g)].map((x) => x[1]!).filter((id) => !id.startsWith(':'));
+    const nw = await get(standby, '/api/network?plan=cmds');
+    assert.equal(nw.status, 200, nw.text);
+    const view = JSON.parse(nw.text) as { lanes: { id: string; internal: boolean; part: number; shape: number[] }[]; bounds: number[]; parts: number };
+    assert.deepEqual(view.lanes.filter((l) => !l.internal).map((l) => l.id).sort(), xmlLanes.sort());
+    assert.equal(view.parts, 3);
+    assert.deepEqual([...new Set(view.lanes.map((l) => l.part))].sort(), [0, 1, 2]);
+    assert.equal(view.bounds.length, 4);
+    const tl = await get(port, '/api/timeline?plan=cmds');
+    assert.equal(tl.status, 200, tl.text);
+    const events = JSON.parse(tl.text) as { type: string; step?: number; detail?: string }[];
+    assert.ok(events.some((e) => e.type === 'leader'), tl.text);
+    assert.ok(events.some((e) => e.type === 'command' && e.detail === 'closeLane'), tl.text);
+    assert.ok(events.some((e) => e.type === 'paused' && e.step === p.body.effectiveStep), tl.text);
+    assert.equal((await get(port, '/api/network?plan=nope')).status, 404);
+    assert.equal((await get(standby, '/api/timeline?plan=nope')).status, 404);
+    assert.equal((await get(port, '/api/timeline')).status, 400);
+    assert.equal((await get(port, '/api/nothing')).status, 404);
 
     // the leader dies while the plan is paused; the new one rebuilds the desk from the store: the plan
     // stays paused, takes commands and resumes

@@ -56,7 +56,7 @@ export function registerDistributed(program: Command): void {
     .description('a master of distributed mode: run two or more; one leads (lease with epoch), the others stand by')
     .option('--store <url>', 'the shared store: redis://host:port (or file:DIR on one machine)')
     .option('--listen <host[:port]>', 'address workers reach this master on while it leads (default 127.0.0.1, any free port)', '127.0.0.1')
-    .option('--http <port>', 'serve GET /api/status?plan=NAME and, while leading, POST /api/commands?plan=NAME on this port', numberOption({ integer: true, min: 0 }))
+    .option('--http <port>', 'serve the control API on this port: GET /api/status, /api/network, /api/timeline ?plan=NAME, GET /metrics and, while leading, POST /api/commands?plan=NAME', numberOption({ integer: true, min: 0 }))
     .option('--lease-ms <ms>', LEASE_HELP, numberOption({ integer: true, positive: true }))
     .option('--heartbeat-ms <ms>', HEARTBEAT_HELP, numberOption({ integer: true, positive: true }))
     .action(async (opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number }) => {
