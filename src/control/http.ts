@@ -23,6 +23,7 @@ import { RequestError, UsageError } from '../errors.js';
 import { encodeFrame, type ControlBackend, type RunEvent, type Viewport } from './backend.js';
 import type { Metrics } from './metrics.js';
 import type { Logger } from './log.js';
+import { API_ROUTES, MAX_BODY_BYTES, parseJson, readBody, sendJson } from './http-json.js';
 
 export interface ControlServerOptions {
   /** 0: any free port */
@@ -43,7 +44,6 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1 << 20;
 
 /** The viewer's files: next to this module when copied into dist/, else in the source tree. */
 export function viewerDir(): string {
@@ -58,47 +58,6 @@ const STATIC: Record<string, { file: string; type: string }> = {
   '/viewer.js': { file: 'viewer.js', type: 'text/javascript; charset=utf-8' },
   '/viewer.css': { file: 'viewer.css', type: 'text/css; charset=utf-8' },
 };
-
-const ROUTES: Record<string, 'GET' | 'POST'> = {
-  '/api/status': 'GET',
-  '/api/network': 'GET',
-  '/api/timeline': 'GET',
-  '/api/commands': 'POST',
-  '/metrics': 'GET',
-};
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new RequestError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function parseJson(text: string, what: string): unknown {
-  if (text.trim() === '') throw new RequestError(400, `${what} is empty; send a JSON object`);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new RequestError(400, `${what} is not valid JSON: ${(e as Error).message.split('\n')[0]}`);
-  }
-}
 
 /** Checks a viewport `[x0, y0, x1, y1]` sent by a client. */
 export function parseViewport(v: unknown): Viewport {
@@ -128,7 +87,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
       res.end(method === 'HEAD' ? undefined : readFileSync(join(dir, file.file)));
       return;
     }
-    const allowed = ROUTES[path];
+    const allowed = API_ROUTES[path];
     if (!allowed) throw new RequestError(404, `no route ${method} ${path}`);
     if (method !== allowed) {
       res.setHeader('allow', allowed);

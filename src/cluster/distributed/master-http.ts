@@ -20,6 +20,8 @@ import { Network } from '../../sim/network.js';
 import { laneOwnersFromJunctions } from '../../sim/partition.js';
 import { networkView } from '../../control/positions.js';
 import type { NetworkView } from '../../control/backend.js';
+import { API_ROUTES, parseJson, readBody } from '../../control/http-json.js';
+import { RequestError } from '../../errors.js';
 
 /** The answer to POST /api/commands?plan=NAME. */
 export interface MasterCommandAnswer {
@@ -34,16 +36,6 @@ export interface MasterHttpOptions {
   command: (plan: string, body: unknown) => Promise<MasterCommandAnswer>;
   metrics: MasterMetrics;
 }
-
-const ROUTES: Record<string, 'GET' | 'POST'> = {
-  '/api/status': 'GET',
-  '/api/network': 'GET',
-  '/api/timeline': 'GET',
-  '/api/commands': 'POST',
-  '/metrics': 'GET',
-};
-
-const MAX_BODY_BYTES = 1 << 20;
 
 /** Networks drawn, by plan name (a plan record is written once, so its drawing never changes). */
 const VIEWS_KEPT = 8;
@@ -71,8 +63,8 @@ export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server
     };
     const reply = (code: number, body: unknown) => send(code, JSON.stringify(body) + '\n');
     const failed = (err: Error) => reply(503, { error: err.message });
-    const method = ROUTES[url.pathname];
-    if (!method) return reply(404, { error: `no such resource ${url.pathname}; try ${Object.keys(ROUTES).join(', ')}` });
+    const method = API_ROUTES[url.pathname];
+    if (!method) return reply(404, { error: `no such resource ${url.pathname}; try ${Object.keys(API_ROUTES).join(', ')}` });
     if (req.method !== method) {
       res.setHeader('allow', method);
       return reply(405, { error: `${url.pathname} takes ${method}, not ${req.method}` });
@@ -85,7 +77,7 @@ export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server
     if (!plan) return reply(400, { error: `missing query parameter plan (${url.pathname}?plan=NAME)` });
     switch (url.pathname) {
       case '/api/commands':
-        return void readCommand(req, plan, o, reply);
+        return void readCommand(req, plan, o, reply).catch((err: Error) => reply(500, { error: err.message }));
       case '/api/network':
         network(plan).then((text) => (text ? send(200, text) : reply(404, { error: `no plan ${plan}` })), failed);
         return;
@@ -103,35 +95,22 @@ export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server
   return server;
 }
 
-function readCommand(req: http.IncomingMessage, plan: string, o: MasterHttpOptions, reply: (code: number, body: unknown) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (c: Buffer) => {
-    size += c.length;
-    if (size > MAX_BODY_BYTES) {
-      reply(413, { error: `request body is larger than ${MAX_BODY_BYTES} bytes` });
-      req.destroy();
-    } else chunks.push(c);
-  });
-  req.on('end', () => {
-    if (size > MAX_BODY_BYTES) return;
-    const text = Buffer.concat(chunks).toString('utf8');
-    let body: unknown;
-    try {
-      if (text.trim() === '') throw new Error('the body is empty; send a JSON object');
-      body = JSON.parse(text);
-    } catch (e) {
-      return reply(400, { error: `request body is not valid JSON: ${(e as Error).message.split('\n')[0]}` });
-    }
-    o.command(plan, body).then(
-      (a) => {
-        const type = a.body.type;
-        if (a.status < 300 && typeof type === 'string') o.metrics.commands.inc({ plan, type });
-        reply(a.status, a.body);
-      },
-      (err: Error) => reply(500, { error: err.message }),
-    );
-  });
+async function readCommand(req: http.IncomingMessage, plan: string, o: MasterHttpOptions, reply: (code: number, body: unknown) => void): Promise<void> {
+  let body: unknown;
+  try {
+    body = parseJson(await readBody(req), 'request body');
+  } catch (e) {
+    if (e instanceof RequestError) return reply(e.status, { error: e.message });
+    throw e;
+  }
+  try {
+    const a = await o.command(plan, body);
+    const type = a.body.type;
+    if (a.status < 300 && typeof type === 'string') o.metrics.commands.inc({ plan, type });
+    reply(a.status, a.body);
+  } catch (err) {
+    reply(500, { error: (err as Error).message });
+  }
 }
 
 /** The status of plan `name`: the leader's mirror, with the leader as it is now. */

@@ -1,0 +1,56 @@
+/**
+ * What the two control servers share — `tessds run --http` (http.ts) and `tessds master --http`
+ * (cluster/distributed/master-http.ts): the API routes and their methods, JSON answers, and request
+ * bodies read with a size limit and parsed with one-line errors (RequestError: 400, 413).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RequestError } from '../errors.js';
+
+/** The largest request body accepted (a command is a few hundred bytes). */
+export const MAX_BODY_BYTES = 1 << 20;
+
+/** The API routes and the method each takes. */
+export const API_ROUTES: Readonly<Record<string, 'GET' | 'POST'>> = {
+  '/api/status': 'GET',
+  '/api/network': 'GET',
+  '/api/timeline': 'GET',
+  '/api/commands': 'POST',
+  '/metrics': 'GET',
+};
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** The request body as text; rejects with RequestError 413 past MAX_BODY_BYTES. */
+export function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        // discard the rest rather than destroy the socket: the 413 answer must still reach the client
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new RequestError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Parses JSON sent by a client; `what` names it in the one-line RequestError 400. */
+export function parseJson(text: string, what: string): unknown {
+  if (text.trim() === '') throw new RequestError(400, `${what} is empty; send a JSON object`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new RequestError(400, `${what} is not valid JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
