@@ -28,7 +28,8 @@ import { key, openCluster, type LeaderRecord } from '../cluster/distributed/layo
 import type { Store } from '../cluster/store/store.js';
 import { collectEvents, timingSource, type ObservedStatus, type Snapshot, type StatusEvent } from './observe.js';
 import { judgeDistributedFaults, unfencedStops, type DistributedInjection } from './observe-distributed.js';
-import { byKind, compareCounts, medians, writeReport, type ChaosReport, type Counts } from './report.js';
+import { byKind, compareCounts, counts, medians, writeReport, type ChaosReport, type Counts } from './report.js';
+import { lastLine, restartStore, signal, signalTargets } from './inject.js';
 import { defaultWeights, makeSchedule, scheduleDefaults, scheduleSpanMs, type FaultKind } from './schedule.js';
 import { referenceRun, type ChaosOptions, type ChaosResult } from './runner.js';
 
@@ -213,22 +214,9 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
           case 'kill-workers':
           case 'stop-worker': {
             const ids = f.type === 'kill-workers' ? f.workers : [f.worker];
-            const pids: number[] = [];
-            for (const s of ids) {
-              const pid = await slotPid(s);
-              if (pid === undefined) {
-                inj.note = `slot ${s} not running`;
-                return;
-              }
-              pids.push(pid);
-            }
-            inj.at = Date.now();
-            inj.step = latest?.step;
-            inj.pids = pids;
-            for (const pid of pids) {
-              hit.add(pid);
-              signal(pid, f.type === 'kill-workers' ? 'SIGKILL' : 'SIGSTOP');
-            }
+            const pids = await signalTargets(inj, ids, 'slot', slotPid, f.type === 'kill-workers' ? 'SIGKILL' : 'SIGSTOP', () => latest?.step);
+            if (!pids) return;
+            for (const pid of pids) hit.add(pid);
             if (f.type === 'kill-workers') {
               for (let k = 0; k < pids.length; k++) start('worker');
               return;
@@ -255,11 +243,7 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
             return;
           }
           case 'restart-store':
-            inj.at = Date.now();
-            inj.step = latest?.step;
-            await redis!.kill();
-            await sleep(f.downMs);
-            await redis!.start();
+            await restartStore(inj, redis!, f.downMs, () => latest?.step);
             inj.storeBackAt = Date.now();
             return;
           case 'net-delay':
@@ -377,18 +361,4 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   return Promise.race([p, sleep(ms).then(() => undefined)]);
 }
 
-function counts(s: Summary): Counts {
-  return { loaded: s.loaded, inserted: s.inserted, arrived: s.arrived, running: s.running, waiting: s.waiting, steps: s.steps, stateHash: s.stateHash, ups: s.ups };
-}
 
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-function lastLine(s: string): string {
-  return s.trim().split('\n').pop() ?? '';
-}

@@ -123,3 +123,8 @@ export function writeReport(dir: string, r: ChaosReport): { json: string; md: st
   writeFileSync(md, markdownReport(r));
   return { json, md };
 }
+
+/** The figures of a summary that the reference and the run under faults must share. */
+export function counts(s: Summary): Counts {
+  return { loaded: s.loaded, inserted: s.inserted, arrived: s.arrived, running: s.running, waiting: s.waiting, steps: s.steps, stateHash: s.stateHash, ups: s.ups };
+}

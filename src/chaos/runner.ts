@@ -28,7 +28,8 @@ import { loadScenario } from '../io/scenario.js';
 import type { Summary } from '../sim/summary.js';
 import { collectEvents, judgeFaults, timingSource, type Injection, type ObservedStatus, type Snapshot, type StatusEvent } from './observe.js';
 import { RedisServer, redisServerAvailable } from '../cluster/store/redis-server.js';
-import { byKind, compareCounts, medians, writeReport, type ChaosReport, type Counts } from './report.js';
+import { byKind, compareCounts, counts, medians, writeReport, type ChaosReport, type Counts } from './report.js';
+import { lastLine, restartStore, signal, signalTargets } from './inject.js';
 import { FaultKinds, defaultWeights, makeSchedule, scheduleDefaults, scheduleSpanMs, type Fault, type FaultKind } from './schedule.js';
 
 export interface ChaosOptions {
@@ -81,7 +82,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   if (end === undefined) throw new UsageError(`${o.scenario}: the scenario has no end time; give --end`);
   if (end <= spec.begin) throw new UsageError(`--end ${end} is not after the scenario's begin time ${spec.begin}`);
   const simSeconds = end - spec.begin;
-  const endStep = Math.ceil(simSeconds / spec.stepLength - 1e-9);
   const notes: string[] = [];
 
   // what the installed `tessds run` can do
@@ -240,22 +240,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           case 'kill-workers':
           case 'stop-worker': {
             const ids = f.type === 'kill-workers' ? f.workers : [f.worker];
-            const pids: number[] = [];
-            for (const w of ids) {
-              const pid = await runningPid(w);
-              if (pid === undefined) {
-                inj.note = `worker ${w} not running`;
-                return;
-              }
-              pids.push(pid);
-            }
-            inj.at = Date.now();
-            inj.step = latest?.step;
-            inj.pids = pids;
-            for (const pid of pids) {
-              if (f.type === 'kill-workers') killed.add(pid);
-              signal(pid, f.type === 'kill-workers' ? 'SIGKILL' : 'SIGSTOP');
-            }
+            const pids = await signalTargets(inj, ids, 'worker', runningPid, f.type === 'kill-workers' ? 'SIGKILL' : 'SIGSTOP', () => latest?.step);
+            if (!pids) return;
+            if (f.type === 'kill-workers') for (const pid of pids) killed.add(pid);
             if (f.type === 'stop-worker') {
               await sleep(f.holdMs);
               signal(pids[0]!, 'SIGCONT'); // if the master fenced it meanwhile, it is gone: fine
@@ -263,11 +250,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
             return;
           }
           case 'restart-store':
-            inj.at = Date.now();
-            inj.step = latest?.step;
-            await redis!.kill();
-            await sleep(f.downMs);
-            await redis!.start();
+            await restartStore(inj, redis!, f.downMs, () => latest?.step);
             return;
           case 'net-delay':
           case 'net-drop':
@@ -373,17 +356,6 @@ export async function referenceRun(children: Set<ChildProcess>, cli: string, sce
   return counts(JSON.parse(readFileSync(refFile, 'utf8')) as Summary);
 }
 
-function counts(s: Summary): Counts {
-  return { loaded: s.loaded, inserted: s.inserted, arrived: s.arrived, running: s.running, waiting: s.waiting, steps: s.steps, stateHash: s.stateHash, ups: s.ups };
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
 
 function describeTarget(inj: Injection): string {
   const f = inj.fault;
@@ -404,9 +376,6 @@ async function runToEnd(children: Set<ChildProcess>, cli: string, args: string[]
   return { code, stderr };
 }
 
-function lastLine(s: string): string {
-  return s.trim().split('\n').pop() ?? '';
-}
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
