@@ -24,7 +24,7 @@ program
 
 program
   .command('run')
-  .description('simulate a scenario (SUMO .sumocfg or TessDS .json) in this process')
+  .description('simulate a scenario (SUMO .sumocfg or TessDS .json) in this process, or split into parts on worker processes (--workers, --parts)')
   .argument('<scenario>', 'a SUMO .sumocfg file or a TessDS JSON scenario')
   .option('--begin <s>', 'simulation begin time, s (default: from the scenario, else 0)', numberOption())
   .option('--end <s>', 'simulation end time, s (default: from the scenario, else until every vehicle arrived)', numberOption())
