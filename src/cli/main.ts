@@ -8,6 +8,7 @@ import { isUserError } from '../errors.js';
 import { numberOption } from './options.js';
 import { formatSummary, runCommand } from './run.js';
 import { runWorker } from '../cluster/worker.js';
+import { readMasterAddress } from '../cluster/prestart.js';
 import { registerDistributed } from './distributed.js';
 import { makeFrameSampler } from '../control/positions.js';
 import { workerLogFactory } from '../control/log.js';
@@ -120,10 +121,12 @@ registerChaos(program);
 // internal: a worker of the embedded cluster, started by `run --workers N`
 program
   .command('worker-embedded', { hidden: true })
-  .requiredOption('--master <host:port>', 'the master to report to')
+  .requiredOption('--master <host:port>', 'the master to report to; "stdin": read it from stdin (a pre-started worker)')
   .requiredOption('--id <n>', 'worker id', numberOption({ integer: true, min: 0 }))
   .action(async (opts: { master: string; id: number }) => {
-    const [host, port] = opts.master.split(':');
+    const master = opts.master === 'stdin' ? await readMasterAddress() : opts.master;
+    if (master === undefined) return; // the master went away, or did not need this worker
+    const [host, port] = master.split(':');
     await runWorker({ masterHost: host!, masterPort: Number(port), workerId: opts.id, listenHost: '127.0.0.1', sampleFrame: makeFrameSampler(), makeLog: workerLogFactory() });
     await new Promise(() => {}); // the worker exits when the master shuts it down
   });

@@ -14,6 +14,7 @@ import { dumpState } from '../sim/dump.js';
 import { restore, snapshot } from '../sim/snapshot.js';
 import { summarizeDump, type Summary } from '../sim/summary.js';
 import { runEmbedded } from '../cluster/embedded.js';
+import { WorkerPool } from '../cluster/prestart.js';
 import { StatusWriter } from '../cluster/status.js';
 import { loadPartitionMap } from '../partition/plan.js';
 import { applyRegion, parseRegion } from '../partition/region.js';
@@ -82,6 +83,21 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   for (const [option, path] of [['--summary', o.summary], ['--tripinfo', o.tripinfo], ['--save-state', o.saveState], ['--status-file', o.statusFile], ['--log-file', o.logFile]] as const) {
     if (path !== undefined && path !== '-') checkOutputPath(path, option);
   }
+  // partitioned: the worker processes boot while this process reads the scenario
+  const workers = o.workers ?? 1;
+  const pool = isPartitioned(o) && Number.isInteger(workers) && workers > 1 ? new WorkerPool(workers) : undefined;
+  try {
+    return await runScenario(scenarioPath, o, t0, pool);
+  } finally {
+    pool?.release();
+  }
+}
+
+function isPartitioned(o: RunOptions): boolean {
+  return (o.workers ?? 1) > 1 || (o.parts ?? 1) > 1 || o.partitionMap !== undefined || o.minParts !== undefined || o.maxParts !== undefined;
+}
+
+async function runScenario(scenarioPath: string, o: RunOptions, t0: number, prestarted: WorkerPool | undefined): Promise<Summary> {
   let spec = loadScenario(scenarioPath);
   if (o.begin !== undefined) spec.begin = o.begin;
   if (o.end !== undefined) spec.end = o.end;
@@ -92,7 +108,7 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
     throw new InputError(scenarioPath, `end time ${spec.end} is before begin time ${spec.begin}`);
   }
   if (o.region !== undefined) spec = applyRegion(spec, parseRegion(o.region));
-  const partitioned = (o.workers ?? 1) > 1 || (o.parts ?? 1) > 1 || o.partitionMap !== undefined || o.minParts !== undefined || o.maxParts !== undefined;
+  const partitioned = isPartitioned(o);
   let currentStep = 0;
   // one process: worker 0 simulating part 0; partitioned: this is the master (its workers log their own)
   const log = createLogger({ file: o.logFile, json: o.logJson, level: o.logLevel, plan: o.plan ?? `run-${process.pid}`, ...(partitioned ? {} : { worker: 0, part: 0 }), step: () => currentStep });
@@ -113,6 +129,7 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
       control: o.http !== undefined,
       sampleFrame: o.http !== undefined ? makeFrameSampler() : undefined,
       onController: (c) => backend.attach(c),
+      prestarted,
       workers: o.workers ?? 1,
       parts: o.parts,
       minParts: o.minParts,

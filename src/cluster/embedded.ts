@@ -23,6 +23,7 @@ import { InputError } from '../errors.js';
 import { CheckCollector } from './check.js';
 import { CheckpointCommits, deleteCheckpointsBefore } from './commits.js';
 import { runWorker } from './worker.js';
+import { workerArgs, type WorkerPool } from './prestart.js';
 import { openStore } from './store/store.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,6 +58,8 @@ export interface EmbeddedOptions extends PartitionOptions {
   /** receives the handle through which commands are submitted, once the run is set up */
   onController?: (c: EmbeddedController) => void;
   check?: boolean;
+  /** worker processes started while the scenario was read (worker w is taken from here when there) */
+  prestarted?: WorkerPool;
   /** called about every 250 ms with the slowest part's step */
   onProgress?: (step: number, running: number, arrived: number) => void;
 }
@@ -282,18 +285,19 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         });
         // worker 0 runs in this process: the master is idle most of the time, and one process less
         // leaves the CPUs (and their garbage collector threads) to the simulation
-        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, sampleFrame: o.sampleFrame, makeLog: o.makeLog }).catch((err: Error) => fail(`worker 0: ${err.message}`));
+        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, sampleFrame: o.sampleFrame, makeLog: o.makeLog, direct: (receive) => (toWorker0 = receive) }).catch((err: Error) => fail(`worker 0: ${err.message}`));
         masterPort = port;
         for (let w = 1; w < workers; w++) startWorker(w);
+        o.prestarted?.release(); // more workers than parts: the rest are not needed
       })
       .catch((err: Error) => fail(err.message));
 
     let masterPort = 0;
+    /** worker 0's message handler, called directly (it runs in this process) */
+    let toWorker0: ((m: MasterMessage) => void) | undefined;
     function startWorker(w: number) {
-      // a larger young generation: fewer scavenges, and a worker's pause stalls its neighbours too
-      const child = spawn(process.execPath, ['--max-semi-space-size=64', process.argv[1]!, 'worker-embedded', '--master', `127.0.0.1:${masterPort}`, '--id', String(w)], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+      const master = `127.0.0.1:${masterPort}`;
+      const child = o.prestarted?.take(w, master) ?? spawn(process.execPath, workerArgs(master, w), { stdio: ['ignore', 'ignore', 'inherit'] });
       child.on('exit', (code, signal) => {
         if (settled || done.has(w)) return;
         if (!checkpointEvery) return fail(`worker ${w} (pid ${child.pid}) exited (${signal ?? `code ${code}`}) before the run ended`);
@@ -358,7 +362,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         heartbeatMs,
         log: o.log,
         horizon: o.control ? desk.horizon : undefined,
-        commands: desk.log,
+        commands: [...desk.log],
         pace: desk.pace,
         // injected faults are for the original processes only: a replacement replays, faults don't repeat
         faults: recoverFrom === undefined ? o.faults : undefined,
@@ -398,9 +402,12 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         const hosted = partWorker.flatMap((ww, p) => (ww === w ? [p] : []));
         const h = hellos.get(w)!;
         workerStatus.set(w, { id: w, pid: h.pid, host: h.host, parts: hosted, step: 0, state: 'starting' });
-        sock.sendControl(planFor(w));
+        if (w !== 0 || !toWorker0) sock.sendControl(planFor(w));
       }
       status.update({ workers: [...workerStatus.values()] });
+      // worker 0, in this process, builds its parts after the others have their plans on the way
+      const local = toWorker0;
+      if (local) setImmediate(() => local(planFor(0)));
     }
 
     const running = new Map<number, number>();

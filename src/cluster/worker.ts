@@ -47,6 +47,9 @@ export interface WorkerOptions {
   sampleFrame?: FrameSampler;
   /** makes the worker's JSON logger when the plan asks for logs */
   makeLog?: WorkerLogFactory;
+  /** in the master's process: hands the master a way to pass messages without the socket (the plan
+   *  carries the whole scenario, which would otherwise be serialised and parsed within one process) */
+  direct?: (receive: (m: MasterMessage) => void) => void;
 }
 
 export async function runWorker(o: WorkerOptions): Promise<void> {
@@ -479,9 +482,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     master.sendControl({ type: 'done', workerId: o.workerId, stepSeconds });
   };
 
-  master.on('frame', (kind, payload) => {
-    if (kind !== FrameKind.control) return;
-    const m = JSON.parse(payload.toString()) as MasterMessage;
+  const onMaster = (m: MasterMessage) => {
     switch (m.type) {
       case 'plan':
         plan = m;
@@ -529,7 +530,11 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       default:
         assertNever(m);
     }
+  };
+  master.on('frame', (kind, payload) => {
+    if (kind === FrameKind.control) onMaster(JSON.parse(payload.toString()) as MasterMessage);
   });
+  o.direct?.(onMaster);
   master.on('close', () => shutdown(server));
   master.sendControl({ type: 'hello', workerId: o.workerId, pid: process.pid, host: os.hostname(), port });
 

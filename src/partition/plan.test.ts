@@ -54,16 +54,18 @@ for (const name of ['grid4', 'spider4', 'rand4']) {
   });
 }
 
-test('part count rule: ≥ 50 junctions a part, within min..max, one part per worker, a multiple of workers', () => {
+test('part count rule: one part per worker; one worker: ≥ 50 junctions a part; within min..max, a multiple of workers', () => {
   assert.equal(chooseParts(16), 1, 'small network: one part');
-  assert.equal(chooseParts(16, { workers: 4 }), 4, 'but at least one per worker');
+  assert.equal(chooseParts(16, { workers: 4 }), 4, 'one per worker, even when small');
   assert.equal(chooseParts(16, { workers: 4, maxParts: 2 }), 2, 'unless the range forbids');
   assert.equal(chooseParts(3, { workers: 4 }), 3, 'never more parts than junctions');
-  assert.equal(chooseParts(260), 5, '⌊260 / 50⌋');
-  assert.equal(chooseParts(260, { workers: 2 }), 4, 'rounded down to a multiple of the workers');
+  assert.equal(chooseParts(260), 5, 'one worker: ⌊260 / 50⌋');
+  assert.equal(chooseParts(260, { workers: 2 }), 2, 'several workers: one part each, not more');
   assert.equal(chooseParts(2000), 8, 'default maxParts 8');
-  assert.equal(chooseParts(2000, { maxParts: 64, workers: 8 }), 40);
-  assert.equal(chooseParts(2000, { maxParts: 30, workers: 8 }), 24);
+  assert.equal(chooseParts(2000, { maxParts: 64, workers: 8 }), 8);
+  assert.equal(chooseParts(2000, { minParts: 20, maxParts: 30, workers: 8 }), 24, 'more parts than workers: a multiple of them');
+  assert.equal(chooseParts(2000, { minParts: 20, maxParts: 23, workers: 8 }), 20, 'no multiple in range: the range wins');
+  assert.equal(chooseParts(2000, { maxParts: 6, workers: 8 }), 6, 'fewer parts than workers when the range says so');
   assert.equal(chooseParts(100, { minParts: 3, workers: 2 }), 4, 'rounded up when rounding down leaves the range');
   assert.equal(chooseParts(100, { minParts: 3, maxParts: 3, workers: 2 }), 3, 'no multiple in range: the range wins');
   assert.throws(() => chooseParts(100, { minParts: 5, maxParts: 4 }), /--min-parts 5 is greater than --max-parts 4/);

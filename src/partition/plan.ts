@@ -4,12 +4,16 @@
  * the part of the junction it drives into, so every conflict at a junction is decided inside one part.
  *
  * How many parts, when not given (`parts`) or fixed by a manual map:
- *   as many as keep at least MIN_JUNCTIONS_PER_PART junctions each (⌊junctions / 50⌋), within
- *   [minParts, maxParts] (default 1..8) and never more than there are junctions; raised to `workers`
- *   when the range allows, so every worker gets a part; then rounded to a multiple of `workers` — down
- *   if that stays in range (parts stay big), else up if that does, else left as it is.
- * Examples with 8 workers: 100 junctions → 8 parts (raised to one per worker); 1000 → 16 if maxParts
- * allows (20 rounded down); with the defaults maxParts = 8 caps it at 8.
+ *   - several workers: one part per worker. A worker steps its parts one after the other, and every
+ *     extra part adds border work and a link in the chain of messages each step waits for: on the
+ *     16×16 bench grid, 2 workers ran 4 parts clearly slower than 2 (bench/cluster.ts).
+ *   - one worker (automatic parts asked for with --min-parts/--max-parts): as many parts as keep at
+ *     least MIN_JUNCTIONS_PER_PART junctions each (⌊junctions / 50⌋).
+ *   Either way within [minParts, maxParts] (default 1..8) and never more than there are junctions;
+ *   then rounded up to a multiple of `workers` if that stays in range, so that the workers carry
+ *   equal numbers of parts.
+ * Examples: 8 workers, 100 junctions → 8 parts; 2 workers and --min-parts 3 → 4; 1 worker, 1000
+ * junctions → 8 (20, capped by the default maxParts).
  */
 import { UsageError } from '../errors.js';
 import type { Demand } from '../sim/demand.js';
@@ -77,12 +81,10 @@ export function chooseParts(junctions: number, opts: { minParts?: number; maxPar
   if (lo > maxParts) throw new UsageError(`--min-parts ${lo} is greater than --max-parts ${maxParts}`);
   if (lo > junctions) throw new UsageError(`--min-parts ${lo}: the network has only ${junctions} junction(s), at most one part each`);
   const hi = Math.min(maxParts, junctions);
-  let p = Math.min(Math.max(Math.floor(junctions / MIN_JUNCTIONS_PER_PART), lo), hi);
-  p = Math.max(p, Math.min(workers, hi));
-  if (p % workers === 0) return p;
-  const down = p - (p % workers);
-  if (down >= lo && down >= 1) return down;
-  const up = down + workers;
+  const wanted = workers > 1 ? workers : Math.floor(junctions / MIN_JUNCTIONS_PER_PART);
+  const p = Math.min(Math.max(wanted, lo), hi);
+  // only --min-parts above the workers gets here with p > workers: every worker the same number of parts
+  const up = Math.ceil(p / workers) * workers;
   return up <= hi ? up : p;
 }
 
