@@ -24,6 +24,13 @@ interface Run {
   seconds: number;
   hash: string;
   ups: number;
+  /** partitioned runs (TESSDS_TIMING): ms from process start until every worker was ready */
+  readyMs?: number;
+  /** ms from the start signal until the last worker finished */
+  runMs?: number;
+  /** per worker: ms stepping (border exchange included) and ms idle waiting for neighbours */
+  stepMs: number[];
+  waitMs: number[];
 }
 
 function runCli(cfg: string, end: number, workers: number): Run {
@@ -31,11 +38,23 @@ function runCli(cfg: string, end: number, workers: number): Run {
   const r = spawnSync(process.execPath, [CLI, 'run', cfg, '--end', String(end), '--workers', String(workers), '--summary', '-', '--no-progress'], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
+    env: { ...process.env, TESSDS_TIMING: '1' },
   });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`tessds run --workers ${workers} failed: ${r.stderr}`);
   const s = JSON.parse(r.stdout) as { stateHash: string; ups: number };
-  return { seconds, hash: s.stateHash, ups: s.ups };
+  const ready = /all ready at \d+ ms \((\d+) ms after the process started\)/.exec(r.stderr);
+  const run = /\[timing\] run (\d+) ms/.exec(r.stderr);
+  const workersTiming = [...r.stderr.matchAll(/\[timing\] worker \d+: stepping (\d+) ms .*, waiting (\d+) ms/g)];
+  return {
+    seconds,
+    hash: s.stateHash,
+    ups: s.ups,
+    readyMs: ready ? Number(ready[1]) : undefined,
+    runMs: run ? Number(run[1]) : undefined,
+    stepMs: workersTiming.map((m) => Number(m[1])),
+    waitMs: workersTiming.map((m) => Number(m[2])),
+  };
 }
 
 /** In-process: two parts stepping in lockstep, timing the exchange apart from the stepping. */
@@ -115,6 +134,13 @@ function main(): number {
     ),
   );
   console.log(`hashes equal across all ${one.length + many.length} runs: ${hashesEqual ? 'yes' : 'NO'}   (acceptance: speed-up ≥ 1.6× with 2 workers)`);
+  // where the partitioned run's time goes (medians over the runs)
+  const m = (f: (r: Run) => number | undefined) => median(many.map(f).filter((x): x is number => x !== undefined));
+  console.log(
+    `${workers} workers, medians: all ready ${m((r) => r.readyMs).toFixed(0)} ms after the process started; ` +
+      `run ${m((r) => r.runMs).toFixed(0)} ms, of which the busiest worker stepped ${m((r) => Math.max(...r.stepMs)).toFixed(0)} ms ` +
+      `and the workers waited for neighbours ${m((r) => Math.min(...r.waitMs)).toFixed(0)}–${m((r) => Math.max(...r.waitMs)).toFixed(0)} ms`,
+  );
   // longer runs than CI's fixtures: the hash must not depend on the number of workers
   let allEqual = hashesEqual;
   if (opts.hashKinds) {

@@ -243,7 +243,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
               if (ready.size === workers) break;
               ready.add(m.workerId);
               if (ready.size === workers) {
-                if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] all ready at ${(performance.now() - tStart).toFixed(0)} ms\n`);
+                if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] all ready at ${(performance.now() - tStart).toFixed(0)} ms (${performance.now().toFixed(0)} ms after the process started)\n`);
                 tRun = performance.now();
                 status.update({ state: 'running' });
                 for (const s of sockets.values()) s.sendControl({ type: 'start' } satisfies MasterMessage);
