@@ -14,9 +14,11 @@ import { applyRegion, parseRegion } from '../partition/region.js';
 import { StoreError, type Store } from '../cluster/store/store.js';
 import { checkPlanName, json, key, openCluster, readJson, type PlanRecord, type PlanState } from '../cluster/distributed/layout.js';
 import { readStatus, runMaster } from '../cluster/distributed/master.js';
+import type { MasterView } from '../cluster/distributed/master-view.js';
 import { runAgent } from '../cluster/distributed/agent.js';
 import type { DeskCommand } from '../cluster/command-desk.js';
 import { parseCommand } from '../control/run-control.js';
+import { serveMasterHttp } from '../control/master-http.js';
 import { simCommandParser } from '../control/sim-commands.js';
 import { numberOption } from './options.js';
 import { formatSummary } from './run.js';
@@ -63,7 +65,9 @@ export function registerDistributed(program: Command): void {
       const t = timings(opts);
       const { host, port } = hostPort(opts.listen);
       const cluster = await open(opts.store);
-      const stop = await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, httpPort: opts.http, ...t, log, parseCommand: deskCommand });
+      const http = opts.http;
+      const serveHttp = http === undefined ? undefined : (view: MasterView) => serveMasterHttp({ view, port: http, host });
+      const stop = await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, ...t, log, serveHttp, parseCommand: deskCommand });
       // SIGTERM/SIGINT (a rolling update, ^C): hand leadership over at once instead of after the lease
       const quit = () => void stop().finally(() => process.exit(0));
       process.once('SIGTERM', quit);

@@ -1,7 +1,7 @@
 /**
  * What the two control servers share — `tessds run --http` (http.ts) and `tessds master --http`
- * (cluster/distributed/master-http.ts): the API routes and their methods, JSON answers, and request
- * bodies read with a size limit and parsed with one-line errors (RequestError: 400, 413).
+ * (master-http.ts): the API routes and their methods, JSON answers, and request bodies read with a
+ * size limit and parsed with one-line errors (RequestError: 400, 413).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestError } from '../errors.js';

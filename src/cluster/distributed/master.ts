@@ -4,8 +4,9 @@
  * every submitted plan (plan-run.ts) with the workers that connect to it. Leadership lost (a failed
  * renewal, a pause longer than the lease) ends the term at once: its sockets close and its state is
  * dropped; a later term rebuilds everything from the store. Given --http, any master, leading or
- * not, serves the control API (master-http.ts): status, network and timeline from the store, commands
- * and the plan figures of /metrics only on the leader.
+ * not, serves the control API on its view (master-view.ts; the server is control/master-http.ts,
+ * handed in by the CLI): status, network and timeline from the store, commands and the plan figures
+ * of /metrics only on the leader.
  */
 import os from 'node:os';
 import type { Server } from 'node:net';
@@ -19,8 +20,7 @@ import { LEADER_LEASE, json, key, readJson, type LeaderRecord, type PlanRecord, 
 import { PlanRun, type Agent, type LeaderContext } from './plan-run.js';
 import type { DeskCommand } from '../command-desk.js';
 import { RequestError } from '../../errors.js';
-import { readStatus, serveMasterHttp, type MasterCommandAnswer } from './master-http.js';
-import { createMasterMetrics, type PlanFigures } from './master-metrics.js';
+import { readStatus, type MasterCommandAnswer, type MasterView, type PlanFigures, type ServeMasterHttp } from './master-view.js';
 
 export { readStatus, type MasterCommandAnswer };
 
@@ -35,7 +35,8 @@ export interface MasterOptions {
   listenHost: string;
   /** the control port (default 0: a free port per term; the leader record tells workers) */
   listenPort?: number;
-  httpPort?: number;
+  /** serves the control API on the master's view (the control layer's server; `--http`) */
+  serveHttp?: ServeMasterHttp;
   leaseMs: number;
   heartbeatMs: number;
   log: (line: string) => void;
@@ -78,8 +79,13 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
     }
     return term.command(plan, c);
   };
-  const metrics = createMasterMetrics(() => term?.figures());
-  const statusServer = o.httpPort !== undefined ? await serveMasterHttp({ cluster: o.cluster, port: o.httpPort, host: o.listenHost, command, metrics }) : undefined;
+  const view: MasterView = {
+    status: (plan) => readStatus(o.cluster, plan),
+    plan: (plan) => readJson<PlanRecord>(o.cluster, key.plan(plan)),
+    command,
+    figures: () => term?.figures(),
+  };
+  const statusServer = o.serveHttp ? await o.serveHttp(view) : undefined;
   if (statusServer) {
     const a = statusServer.address();
     if (a && typeof a === 'object') o.log(`master pid ${process.pid}: control API at http://${o.listenHost}:${a.port}/ (/api/status?plan=NAME, /api/network, /api/timeline, POST /api/commands, /metrics)`);

@@ -28,7 +28,7 @@ import { commandParts } from '../../sim/commands-resolve.js';
 import { applyDemandCommands } from '../../sim/commands-apply.js';
 import { laneOwnersFromJunctions } from '../../sim/partition.js';
 import type { PlanWithoutSpec, SessionInfo, ToAgent } from './messages.js';
-import type { PlanFigures } from './master-metrics.js';
+import type { PlanFigures } from './master-view.js';
 import { PROJECT, json, key, readJson, type DeskState, type PlanRecord, type PlanState } from './layout.js';
 
 export interface Agent {
@@ -596,7 +596,7 @@ export class PlanRun {
     return ok;
   }
 
-  /** The figures `GET /metrics` shows for this plan (master-metrics.ts). */
+  /** The figures `GET /metrics` shows for this plan (control/master-metrics.ts). */
   figures(now = Date.now()): PlanFigures {
     const lastHeardSeconds = new Map<number, number>();
     for (const w of this.workers()) {

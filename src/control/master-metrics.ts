@@ -12,18 +12,7 @@
  *   tessds_commands_total{plan,type}              commands this master accepted, by type
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-
-/** One plan's figures as its leader knows them. */
-export interface PlanFigures {
-  plan: string;
-  /** steps completed by the slowest slot */
-  step: number;
-  /** lost workers replaced so far */
-  recoveries: number;
-  paused: boolean;
-  /** seconds since the leader last heard from each connected worker of the plan, by registry id */
-  lastHeardSeconds: Map<number, number>;
-}
+import type { PlanFigures } from '../cluster/distributed/master-view.js';
 
 export interface MasterMetrics {
   registry: Registry;

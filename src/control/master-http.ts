@@ -1,7 +1,8 @@
 /**
- * The control API of `tessds master --http PORT`. Every master serves it, leading or not; what only
- * the leader knows (commands, the plan figures in /metrics) is the leader's, the rest comes from the
- * store:
+ * The control API of `tessds master --http PORT`, served on top of the master's view
+ * (cluster/distributed/master-view.ts; the CLI hands `runMaster` this server). Every master serves it,
+ * leading or not; what only the leader knows (commands, the plan figures in /metrics) is the leader's,
+ * the rest comes from the store:
  *
  *   GET  /api/status?plan=NAME    the plan's status mirror, with the leader as it is now
  *   GET  /api/network?plan=NAME   lanes to draw (control/positions.ts `networkView`, parts from the
@@ -13,40 +14,32 @@
  * 405 wrong method, 413 body over 1 MB, 503 the store is unreachable.
  */
 import http from 'node:http';
-import type { Store } from '../store/store.js';
-import { LEADER_LEASE, key, readJson, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
-import type { MasterMetrics } from './master-metrics.js';
-import { Network } from '../../sim/network.js';
-import { laneOwnersFromJunctions } from '../../sim/partition.js';
-import { networkView } from '../../control/positions.js';
-import type { NetworkView } from '../../control/backend.js';
-import { API_ROUTES, parseJson, readBody } from '../../control/http-json.js';
-import { RequestError } from '../../errors.js';
-
-/** The answer to POST /api/commands?plan=NAME. */
-export interface MasterCommandAnswer {
-  status: number;
-  body: Record<string, unknown>;
-}
+import type { MasterView } from '../cluster/distributed/master-view.js';
+import { createMasterMetrics, type MasterMetrics } from './master-metrics.js';
+import { Network } from '../sim/network.js';
+import { laneOwnersFromJunctions } from '../sim/partition.js';
+import { networkView } from './positions.js';
+import type { NetworkView } from './backend.js';
+import { API_ROUTES, parseJson, readBody } from './http-json.js';
+import { RequestError } from '../errors.js';
 
 export interface MasterHttpOptions {
-  cluster: Store;
+  view: MasterView;
   port: number;
   host: string;
-  command: (plan: string, body: unknown) => Promise<MasterCommandAnswer>;
-  metrics: MasterMetrics;
 }
 
 /** Networks drawn, by plan name (a plan record is written once, so its drawing never changes). */
 const VIEWS_KEPT = 8;
 
 export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server> {
-  const { cluster } = o;
+  const { view: master } = o;
+  const metrics = createMasterMetrics(() => master.figures());
   const views = new Map<string, string>();
   const network = async (plan: string): Promise<string | undefined> => {
     const known = views.get(plan);
     if (known) return known;
-    const rec = await readJson<PlanRecord>(cluster, key.plan(plan));
+    const rec = await master.plan(plan);
     if (!rec) return undefined;
     const net = new Network(rec.spec.net);
     const view: NetworkView = networkView(net, laneOwnersFromJunctions(net, Int32Array.from(rec.junctionPart)));
@@ -70,22 +63,22 @@ export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server
       return reply(405, { error: `${url.pathname} takes ${method}, not ${req.method}` });
     }
     if (url.pathname === '/metrics') {
-      o.metrics.registry.metrics().then((text) => send(200, text, o.metrics.registry.contentType), failed);
+      metrics.registry.metrics().then((text) => send(200, text, metrics.registry.contentType), failed);
       return;
     }
     const plan = url.searchParams.get('plan');
     if (!plan) return reply(400, { error: `missing query parameter plan (${url.pathname}?plan=NAME)` });
     switch (url.pathname) {
       case '/api/commands':
-        return void readCommand(req, plan, o, reply).catch((err: Error) => reply(500, { error: err.message }));
+        return void readCommand(req, plan, master, metrics, reply).catch((err: Error) => reply(500, { error: err.message }));
       case '/api/network':
         network(plan).then((text) => (text ? send(200, text) : reply(404, { error: `no plan ${plan}` })), failed);
         return;
       case '/api/timeline':
-        readStatus(cluster, plan).then((s) => (s ? reply(200, s.events ?? []) : reply(404, { error: `no plan ${plan}` })), failed);
+        master.status(plan).then((s) => (s ? reply(200, s.events ?? []) : reply(404, { error: `no plan ${plan}` })), failed);
         return;
       default:
-        readStatus(cluster, plan).then((s) => (s ? reply(200, s) : reply(404, { error: `no plan ${plan}` })), failed);
+        master.status(plan).then((s) => (s ? reply(200, s) : reply(404, { error: `no plan ${plan}` })), failed);
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -95,7 +88,7 @@ export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server
   return server;
 }
 
-async function readCommand(req: http.IncomingMessage, plan: string, o: MasterHttpOptions, reply: (code: number, body: unknown) => void): Promise<void> {
+async function readCommand(req: http.IncomingMessage, plan: string, master: MasterView, metrics: MasterMetrics, reply: (code: number, body: unknown) => void): Promise<void> {
   let body: unknown;
   try {
     body = parseJson(await readBody(req), 'request body');
@@ -104,25 +97,11 @@ async function readCommand(req: http.IncomingMessage, plan: string, o: MasterHtt
     throw e;
   }
   try {
-    const a = await o.command(plan, body);
+    const a = await master.command(plan, body);
     const type = a.body.type;
-    if (a.status < 300 && typeof type === 'string') o.metrics.commands.inc({ plan, type });
+    if (a.status < 300 && typeof type === 'string') metrics.commands.inc({ plan, type });
     reply(a.status, a.body);
   } catch (err) {
     reply(500, { error: (err as Error).message });
   }
-}
-
-/** The status of plan `name`: the leader's mirror, with the leader as it is now. */
-export async function readStatus(cluster: Store, name: string): Promise<Record<string, unknown> | undefined> {
-  const rec = await cluster.get(key.plan(name));
-  if (!rec) return undefined;
-  const status = (await readJson<Record<string, unknown>>(cluster, key.status(name))) ?? { step: 0, state: 'submitted', workers: [] };
-  const st = await readJson<PlanState>(cluster, key.state(name));
-  if (st && (st.state === 'finished' || st.state === 'failed' || st.state === 'interrupted')) status.state = st.state;
-  const lease = await cluster.readLease(LEADER_LEASE);
-  const leader = await readJson<LeaderRecord>(cluster, key.leader);
-  status.leader = lease && leader && leader.epoch === lease.epoch ? { pid: leader.pid, host: leader.host, epoch: leader.epoch } : null;
-  if (st?.message) status.message = st.message;
-  return status;
 }

@@ -1,7 +1,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { createMasterMetrics, type PlanFigures } from './master-metrics.js';
-import { parsePrometheusText } from '../../control/prom-text.js';
+import { createMasterMetrics } from './master-metrics.js';
+import type { PlanFigures } from '../cluster/distributed/master-view.js';
+import { parsePrometheusText } from './prom-text.js';
 
 test('master metrics: the leader\'s plan figures per plan; none when not leading', async () => {
   let figures: PlanFigures[] | undefined = [
