@@ -22,7 +22,7 @@ import type { DeskCommand } from '../command-desk.js';
 import { RequestError } from '../../errors.js';
 import { readStatus, type MasterCommandAnswer, type MasterView, type PlanFigures, type ServeMasterHttp } from './master-view.js';
 
-export { readStatus, type MasterCommandAnswer };
+export { readStatus };
 
 /** owner of a dead worker's lease once a leader took it */
 const FENCED = 'fenced-by-leader-';
