@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +142,29 @@ test('an output path in a missing directory is refused before the run, naming th
   expectUserError(tessds('run', grid, '--end', '10', '--summary', '/nonexistent-dir/s.json'), /--summary \/nonexistent-dir\/s\.json: directory \/nonexistent-dir does not exist/);
   expectUserError(tessds('run', grid, '--end', '10', '--tripinfo', '/nonexistent-dir/t.xml', '--workers', '2'), /--tripinfo/);
   expectUserError(tessds('run', grid, '--end', '10', '--status-file', tmpdir()), /--status-file .*is a directory/);
+  // refused before the run starts: its log (opened first thing) is never written
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-cli-'));
+  for (const where of [['--workers', '2'], []]) {
+    expectUserError(tessds('run', grid, '--end', '10', ...where, '--log-file', join(dir, 'log.jsonl'), '--save-partition', '/nonexistent-dir/p.json'),
+      /^tessds: --save-partition \/nonexistent-dir\/p\.json: directory \/nonexistent-dir does not exist$/);
+    expectUserError(tessds('run', grid, '--end', '10', ...where, '--save-partition', dir), /--save-partition .*is a directory/);
+  }
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('--save-partition in one process: every junction in part 0, a map --partition-map takes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-cli-'));
+  const cfg = join(fixtures, 'grid4/scenario.sumocfg');
+  const saved = join(dir, 'partition.json');
+  const alone = tessds('run', cfg, '--end', '20', '--save-partition', saved, '--summary', '-');
+  assert.equal(alone.code, 0, alone.stderr);
+  const map = JSON.parse(readFileSync(saved, 'utf8')) as Record<string, number>;
+  const junctions = [...readFileSync(join(fixtures, 'grid4/net.net.xml'), 'utf8').matchAll(/<junction id="([^"]+)"(?![^>]*type="internal")/g)].map((m) => m[1]);
+  assert.deepEqual(Object.keys(map).sort(), junctions.sort());
+  assert.deepEqual(new Set(Object.values(map)), new Set([0]));
+  const fedBack = tessds('run', cfg, '--end', '20', '--partition-map', saved, '--summary', '-');
+  assert.equal(fedBack.code, 0, fedBack.stderr);
+  assert.equal(JSON.parse(fedBack.stdout).stateHash, JSON.parse(alone.stdout).stateHash);
 });
 
 test('a state file of another scenario is refused', () => {
@@ -156,7 +179,7 @@ test('--help documents every run option', () => {
   assert.equal(r.code, 0);
   for (const o of [
     '--end', '--step', '--seed', '--begin', '--summary', '--tripinfo', '--save-state', '--load-state', '--time-to-teleport', '--no-progress', '--quiet',
-    '--workers', '--parts', '--min-parts', '--max-parts', '--partition-map', '--region', '--checkpoint-every', '--store', '--plan', '--realtime-factor', '--status-file', '--check',
+    '--workers', '--parts', '--min-parts', '--max-parts', '--partition-map', '--save-partition', '--region', '--checkpoint-every', '--store', '--plan', '--realtime-factor', '--status-file', '--check',
   ]) {
     assert.match(r.stdout, new RegExp(o));
   }

@@ -117,6 +117,12 @@ test('run --workers 3 --http: commands through the API, pause/resume, a 4xx for 
     const bad = await api({ type: 'closeLane', lane: 'nowhere_0' });
     assert.equal(bad.status, 404);
     assert.match(bad.body.error!, /nowhere_0/);
+    // an unknown type: the answer names every command this API takes, the run's and the simulation's
+    for (const body of [{ type: 'warp' }, { type1: 'down', type2: 'warp', param: [{}] }]) {
+      const unknown = await api(body);
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.body.error!, /^type2?: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow\)$/);
+    }
 
     const replay: Record<string, unknown>[] = [];
     const sent = async (body: Record<string, unknown>) => {

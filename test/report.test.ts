@@ -12,6 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { CHROMIUM_MISSING, launchBrowser } from './browser.js';
 import { decodePng } from './png.js';
 import { repoRoot } from '../src/control/testing.js';
+import { loadScenario } from '../src/io/scenario.js';
+import { Network } from '../src/sim/network.js';
 
 const cli = join(repoRoot, 'dist/src/cli/main.js');
 const tessds = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: repoRoot });
@@ -79,6 +81,39 @@ test('report opened in Chromium shows its plots', { skip: CHROMIUM_MISSING }, as
   } finally {
     await browser.close();
   }
+});
+
+test('run --save-partition writes the parts it used: --partition-map gives them back, and the report draws them', () => {
+  const cfg = join(repoRoot, 'test/fixtures/grid4/scenario.sumocfg');
+  const net = new Network(loadScenario(cfg).net);
+  const first = mkdtempSync(join(tmpdir(), 'tessds-report-saved-'));
+  const again = mkdtempSync(join(tmpdir(), 'tessds-report-saved-'));
+  const saved = join(first, 'partition.json');
+  let r = tessds('run', cfg, '--end', '200', '--workers', '2', '--save-partition', saved, '--summary', join(first, 'summary.json'), '-q');
+  assert.equal(r.status, 0, r.stderr);
+  const map = JSON.parse(readFileSync(saved, 'utf8')) as Record<string, number>;
+  assert.deepEqual(Object.keys(map).sort(), [...net.junctionIds].sort(), 'every junction, once');
+  assert.deepEqual([...new Set(Object.values(map))].sort(), [0, 1]);
+
+  // fed back, the map is the partition the second run uses (it saves the same file) and ends in the same state
+  r = tessds('run', cfg, '--end', '200', '--workers', '2', '--partition-map', saved, '--save-partition', join(again, 'partition.json'), '--summary', join(again, 'summary.json'), '-q');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(again, 'partition.json'), 'utf8'), readFileSync(saved, 'utf8'));
+  const hash = (d: string) => (JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')) as { stateHash: string }).stateHash;
+  assert.equal(hash(again), hash(first));
+
+  // the report colours each lane by the part of the junction it drives into, as the saved map says
+  r = tessds('report', first, '--scenario', cfg);
+  assert.equal(r.status, 0, r.stderr);
+  const html = readFileSync(join(first, 'report.html'), 'utf8');
+  const start = html.indexOf('<svg id="plot-partition"');
+  const drawn = [...html.slice(start, html.indexOf('</svg>', start)).matchAll(/data-part="(\d+)"/g)].map((m) => Number(m[1]));
+  const expected: number[] = [];
+  for (let lane = 0; lane < net.laneCount; lane++) {
+    if (net.laneLink[lane]! < 0) expected.push(map[net.junctionIds[net.edgeTo[net.laneEdge[lane]!]!]!]!);
+  }
+  assert.deepEqual(drawn, expected);
+  assert.equal(new Set(drawn).size, 2, 'both parts on the map');
 });
 
 test('report: a missing directory, an empty one and a broken file are one line each, exit 2', () => {

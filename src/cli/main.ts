@@ -41,6 +41,7 @@ program
   .option('--min-parts <n>', 'least number of parts for the automatic choice (default 1)', numberOption({ integer: true, positive: true }))
   .option('--max-parts <n>', 'largest number of parts for the automatic choice (default 8)', numberOption({ integer: true, positive: true }))
   .option('--partition-map <file>', 'your own junction → part map: JSON {"junction": part} or lines "junction part"')
+  .option('--save-partition <file>', 'write the junction → part map the run uses to FILE, as JSON that --partition-map reads (one process: every junction in part 0)')
   .option('--region <region>', 'simulate only a sub-network: edge ids "e1,e2,...", a file of edge ids, or a box "x1,y1,x2,y2" (m)')
   .option('--checkpoint-every <steps>', 'checkpoint every N steps; a lost worker is then replaced and the run goes on (default 0: off)', numberOption({ integer: true, min: 0 }))
   .option('--store <url>', 'where checkpoints go: file:DIR or redis://host:port (default: a temporary directory)')
@@ -76,6 +77,7 @@ program
       minParts: opts.minParts as number | undefined,
       maxParts: opts.maxParts as number | undefined,
       partitionMap: opts.partitionMap as string | undefined,
+      savePartition: opts.savePartition as string | undefined,
       region: opts.region as string | undefined,
       checkpointEvery: opts.checkpointEvery as number | undefined,
       store: opts.store as string | undefined,

@@ -1,12 +1,12 @@
 /**
  * `tessds report DIR`: a static HTML page with plots from the files a run wrote into DIR. It looks for
  * these names (write them with `tessds run ... --summary DIR/summary.json --tripinfo DIR/tripinfo.xml
- * --status-file DIR/status.json`):
+ * --status-file DIR/status.json --save-partition DIR/partition.json`):
  *
  *   summary.json                 the --summary JSON             → summary table
  *   tripinfo.xml                 the --tripinfo XML (SUMO's)    → vehicles over time, travel times, speeds, time loss
  *   status.json                  the --status-file JSON         → final state, workers, events
- *   partition.json|partition.txt a junction → part map, as for --partition-map   → partition map colours
+ *   partition.json|partition.txt the --save-partition map (or one as for --partition-map) → partition map colours
  *   the scenario                 --scenario FILE, else DIR/scenario.json or the one *.sumocfg in DIR → the map
  *
  * At least one of the first three must exist. Writes DIR/report.html (or --output FILE).
@@ -104,7 +104,7 @@ export function reportCommand(dir: string, o: ReportOptions = {}): string {
   } else {
     inputs.sources.push({ file: 'scenario', found: false, note: `no map: give --scenario FILE, or put ${REPORT_FILES.scenario} or one .sumocfg in the directory` });
   }
-  inputs.sources.push({ file: REPORT_FILES.partition.join(' | '), found: mapName !== undefined, note: mapName ? undefined : 'the map shows one part' });
+  inputs.sources.push({ file: REPORT_FILES.partition.join(' | '), found: mapName !== undefined, note: mapName ? undefined : 'the map shows one part (write the parts with run --save-partition)' });
 
   const out = o.output ?? at('report.html');
   try {

@@ -16,7 +16,7 @@ import { summarizeDump, type Summary } from '../sim/summary.js';
 import { runEmbedded } from '../cluster/embedded.js';
 import { WorkerPool } from '../cluster/prestart.js';
 import { StatusWriter } from '../cluster/status.js';
-import { loadPartitionMap } from '../partition/plan.js';
+import { formatPartitionMap, loadPartitionMap } from '../partition/plan.js';
 import { applyRegion, parseRegion } from '../partition/region.js';
 import { Progress } from './progress.js';
 import { createLogger, workerLogFactory, type Logger } from '../control/log.js';
@@ -45,6 +45,8 @@ export interface RunOptions {
   minParts?: number;
   maxParts?: number;
   partitionMap?: string;
+  /** write the junction → part map the run uses (JSON, the --partition-map format) to this file */
+  savePartition?: string;
   region?: string;
   checkpointEvery?: number;
   store?: string;
@@ -80,7 +82,7 @@ export interface RunOptions {
 
 export async function runCommand(scenarioPath: string, o: RunOptions): Promise<Summary> {
   const t0 = performance.now();
-  for (const [option, path] of [['--summary', o.summary], ['--tripinfo', o.tripinfo], ['--save-state', o.saveState], ['--status-file', o.statusFile], ['--log-file', o.logFile]] as const) {
+  for (const [option, path] of [['--summary', o.summary], ['--tripinfo', o.tripinfo], ['--save-state', o.saveState], ['--status-file', o.statusFile], ['--log-file', o.logFile], ['--save-partition', o.savePartition]] as const) {
     if (path !== undefined && path !== '-') checkOutputPath(path, option);
   }
   // partitioned: the worker processes boot while this process reads the scenario
@@ -128,6 +130,9 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
       makeLog: workerLogFactory(),
       control: o.http !== undefined,
       sampleFrame: o.http !== undefined ? makeFrameSampler() : undefined,
+      onPartition: (plan, net) => {
+        if (o.savePartition) savePartition(o.savePartition, net.junctionIds, plan.junctionPart);
+      },
       onController: (c) => backend.attach(c),
       prestarted,
       workers: o.workers ?? 1,
@@ -182,6 +187,8 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
     }
   }
   reportWarnings(engine.demand.warnings);
+  // one process simulates one part: every junction in part 0
+  if (o.savePartition) savePartition(o.savePartition, engine.net.junctionIds, new Int32Array(engine.net.junctionIds.length));
   if (o.loadState) {
     let bytes: Buffer;
     try {
@@ -242,6 +249,15 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
   o.onSummary?.(summary);
   if (http) await http.close();
   return summary;
+}
+
+/** Writes --save-partition (its path was checked before the run; this catches what changed since). */
+function savePartition(path: string, junctionIds: readonly string[], junctionPart: Int32Array): void {
+  try {
+    writeFileSync(path, formatPartitionMap(junctionIds, junctionPart));
+  } catch (e) {
+    throw new UsageError(`--save-partition ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
 }
 
 /** Reads a --inject-faults file: a JSON list of {step, worker, kind, ms?}. */

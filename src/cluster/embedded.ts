@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { Network } from '../sim/network.js';
 import { Demand } from '../sim/demand.js';
 import { mergeDumps, type StateDump } from '../sim/dump.js';
-import { makePartition, type PartitionOptions } from '../partition/plan.js';
+import { makePartition, type PartitionOptions, type PartitionPlan } from '../partition/plan.js';
 import { FrameKind, listen, type FramedSocket } from './frames.js';
 import { assertNever, decodeDump, type FrameSampler, type LogConfig, type MasterMessage, type NetFault, type WorkerLogFactory, type WorkerMessage } from './protocol.js';
 import { StatusWriter, type RunStatus, type WorkerStatus } from './status.js';
@@ -55,6 +55,8 @@ export interface EmbeddedOptions extends PartitionOptions {
   makeLog?: WorkerLogFactory;
   /** encodes vehicle positions for the viewer, in every worker (see protocol.ts FrameSampler) */
   sampleFrame?: FrameSampler;
+  /** receives the partition the run uses, once made and before any worker gets its plan */
+  onPartition?: (plan: PartitionPlan, net: Network) => void;
   /** receives the handle through which commands are submitted, once the run is set up */
   onController?: (c: EmbeddedController) => void;
   check?: boolean;
@@ -106,6 +108,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const net = new Network(spec.net);
   const demand = new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
   const plan = makePartition(net, demand, o);
+  o.onPartition?.(plan, net);
   const workers = Math.min(o.workers, plan.parts);
   const partWorker = Array.from({ length: plan.parts }, (_, p) => p % workers);
 

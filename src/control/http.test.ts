@@ -54,7 +54,8 @@ test('bad requests get a 4xx naming the problem; a bad target is refused', async
     const cases: [string | object, number, RegExp][] = [
       ['{"type": "pause"', 400, /not valid JSON/],
       ['', 400, /empty/],
-      [{ type: 'warp' }, 400, /unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane/],
+      [{ type: 'warp' }, 400, /^type: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow\)$/],
+      [{ type1: 'down', type2: 'warp' }, 400, /^type2: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane,/],
       [{ type: 'setRealtimeFactor', factor: -3 }, 400, /"factor" must be > 0/],
       [{ type: 'closeLane', lane: 'no_such_lane' }, 404, /unknown lane "no_such_lane"/],
       [{ type1: 'down', type2: 'closeLane', param: [{ lane: 'no_such_lane' }] }, 404, /unknown lane "no_such_lane"/],

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RequestError } from '../errors.js';
 import { parseCommand } from './run-control.js';
+import { simCommandParser } from './sim-commands.js';
 
 const rejects = (body: unknown, pattern: RegExp, sim?: Parameters<typeof parseCommand>[1]) =>
   assert.throws(() => parseCommand(body, sim), (e: unknown) => e instanceof RequestError && e.status === 400 && pattern.test(e.message));
@@ -24,7 +25,15 @@ test('malformed commands are rejected with a line naming the problem', () => {
   rejects({ type: 'setRealtimeFactor' }, /needs "factor"/);
   rejects({ type: 'setRealtimeFactor', factor: 'fast' }, /"factor" must be a number, got "fast"/);
   rejects({ type: 'setRealtimeFactor', factor: -1 }, /must be > 0/);
-  rejects({ type: 'closeLane', lane: 'x' }, /unknown command type "closeLane"/);
+  rejects({ type: 'closeLane', lane: 'x' }, /^type: unknown command "closeLane" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint\)$/);
+});
+
+test('an unknown type names every command the API takes: the run commands and the simulation\'s', () => {
+  const all = 'pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow';
+  rejects({ type: 'warp' }, new RegExp(`^type: unknown command "warp" \\(expected one of ${all}\\)$`), simCommandParser);
+  rejects({ type1: 'down', type2: 'global', param: [{}] }, new RegExp(`^type2: unknown command "global" \\(expected one of ${all}\\)$`), simCommandParser);
+  // a known simulation command with a bad field is the simulation's verdict, not an unknown type
+  rejects({ type: 'closeLane' }, /lane/, simCommandParser);
 });
 
 test('other commands go to the simulation parser, flattened; its errors become 400s', () => {

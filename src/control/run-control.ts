@@ -31,6 +31,8 @@ export interface SimCommand {
  * line naming the problem (unknown type, unknown lane, bad value): the server answers 400 with it.
  */
 export interface SimCommandParser<C extends SimCommand = SimCommand> {
+  /** the command names `parse` takes: any other is refused before it, naming every command of the API */
+  readonly types?: readonly string[];
   parse(body: Record<string, unknown>): C;
 }
 
@@ -67,7 +69,8 @@ function numberField(b: Record<string, unknown>, name: string): number | undefin
 
 /**
  * Parses a posted command: a run command here, anything else through `sim`. Throws RequestError
- * (400 malformed or unknown type, 400 for whatever `sim.parse` rejects).
+ * (400 malformed; 400 for an unknown type, naming the run commands and `sim.types`; whatever
+ * `sim.parse` rejects, with its status).
  */
 export function parseCommand<C extends SimCommand>(body: unknown, sim?: SimCommandParser<C>): ParsedCommand<C> {
   const b = flattenCommand(body);
@@ -86,16 +89,17 @@ export function parseCommand<C extends SimCommand>(body: unknown, sim?: SimComma
       return { kind: 'run', command: { type: 'setRealtimeFactor', factor: f === 0 ? null : f } };
     }
   }
-  if (!sim) throw new RequestError(400, `unknown command type "${b.type}" (this run knows ${RUN_COMMAND_TYPES.join(', ')})`);
+  if (!sim || (sim.types && !sim.types.includes(b.type))) {
+    const field = (body as Record<string, unknown>).type === undefined ? 'type2' : 'type';
+    const known = [...RUN_COMMAND_TYPES, ...(sim?.types ?? [])];
+    throw new RequestError(400, `${field}: unknown command ${JSON.stringify(b.type)} (expected one of ${known.join(', ')})`);
+  }
   try {
     return { kind: 'sim', command: sim.parse(b) };
   } catch (e) {
     if (e instanceof RequestError) throw e;
     // the simulation's own verdict keeps its status: 404 unknown target, 409 conflict, 400 malformed
-    if (e instanceof CommandError) {
-      // an unknown type: name every command this API takes, the run's own ones too
-      throw new RequestError(e.status, e.message.replace('(expected one of ', `(expected one of ${RUN_COMMAND_TYPES.join(', ')}, `));
-    }
+    if (e instanceof CommandError) throw new RequestError(e.status, e.message);
     const msg = e instanceof Error ? e.message : String(e);
     throw new RequestError(400, msg.split('\n')[0]!);
   }

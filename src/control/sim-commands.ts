@@ -4,7 +4,7 @@
  * error later), logged in resolved form, applied at their step.
  */
 import type { Engine } from '../sim/engine.js';
-import { parseSimCommand, resolveSimCommand, type ResolvedCommand, type SimCommand } from '../sim/commands.js';
+import { SIM_COMMAND_TYPES, parseSimCommand, resolveSimCommand, type ResolvedCommand, type SimCommand } from '../sim/commands.js';
 import { applyCommand } from '../sim/commands-apply.js';
 import type { LocalSimCommands, } from './local.js';
 import type { SimCommandParser } from './run-control.js';
@@ -16,6 +16,7 @@ import type { SimCommandParser } from './run-control.js';
 export function localSimCommands(engine: Engine, log: ResolvedCommand[] = []): LocalSimCommands<ResolvedCommand> & { readonly log: ResolvedCommand[] } {
   return {
     log,
+    types: SIM_COMMAND_TYPES,
     parse(body) {
       const last = log[log.length - 1];
       const effectiveStep = Math.max(engine.step, last ? last.effectiveStep : 0);
@@ -30,4 +31,4 @@ export function localSimCommands(engine: Engine, log: ResolvedCommand[] = []): L
 }
 
 /** For a partitioned run: only parsed here; the master's desk resolves it at the step it chooses. */
-export const simCommandParser: SimCommandParser<SimCommand> = { parse: (body) => parseSimCommand(body) };
+export const simCommandParser: SimCommandParser<SimCommand> = { types: SIM_COMMAND_TYPES, parse: (body) => parseSimCommand(body) };

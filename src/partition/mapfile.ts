@@ -7,6 +7,9 @@
  *
  * Parts are non-negative integers. Whether the map fits a network (every junction listed, parts
  * 0..N-1 all used) is checked by makePartition, which knows the network.
+ *
+ * formatPartitionMap writes the JSON format (`run --save-partition`), so a run's partition can be fed
+ * back with --partition-map, or drawn by `tessds report`.
  */
 import { readTextFile } from '../io/files.js';
 import { InputError } from '../errors.js';
@@ -17,6 +20,15 @@ export function loadPartitionMap(path: string): Map<string, number> {
   const map = json ? parseJsonMap(text, path) : parseTextMap(text, path);
   if (map.size === 0) throw new InputError(path, 'the partition map lists no junctions');
   return map;
+}
+
+/**
+ * The JSON map of a partition, one junction a line in network order. Each line is built with
+ * JSON.stringify of the id: an object with a key like "__proto__" would lose that junction.
+ */
+export function formatPartitionMap(junctionIds: readonly string[], junctionPart: ArrayLike<number>): string {
+  const lines = junctionIds.map((id, j) => `  ${JSON.stringify(id)}: ${junctionPart[j]}`);
+  return `{\n${lines.join(',\n')}\n}\n`;
 }
 
 function parseTextMap(text: string, path: string): Map<string, number> {

@@ -8,7 +8,7 @@ import { InputError, UsageError } from '../errors.js';
 import { loadSumoScenario } from '../io/sumo/config.js';
 import { Engine } from '../sim/engine.js';
 import type { Network } from '../sim/network.js';
-import { chooseParts, laneOwners, loadPartitionMap, makePartition } from './plan.js';
+import { chooseParts, formatPartitionMap, laneOwners, loadPartitionMap, makePartition } from './plan.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
 const engines = new Map<string, Engine>();
@@ -97,6 +97,18 @@ test('a JSON partition map assigns the junctions as written', () => {
     net.junctionIds.forEach((id, j) => assert.equal(plan.junctionPart[j], id < 'C' ? 0 : 1));
     checkOwners(net, plan.junctionPart, plan.laneOwner, 2);
     assert.throws(() => makePartition(net, demand, { map, parts: 3 }), /contradicts the partition map/);
+  });
+});
+
+test('formatPartitionMap writes a JSON map that reads back as the same partition, whatever the ids', () => {
+  const { net, demand } = engine('grid4');
+  const plan = makePartition(net, demand, { parts: 3 });
+  withFile('saved.json', formatPartitionMap(net.junctionIds, plan.junctionPart), (path) => {
+    assert.deepEqual(makePartition(net, demand, { map: loadPartitionMap(path) }).junctionPart, plan.junctionPart);
+  });
+  const odd = ['__proto__', 'a "quoted" id', 'x#1', 'ünïcode'];
+  withFile('odd.json', formatPartitionMap(odd, [1, 0, 1, 0]), (path) => {
+    assert.deepEqual([...loadPartitionMap(path)], [['__proto__', 1], ['a "quoted" id', 0], ['x#1', 1], ['ünïcode', 0]]);
   });
 });
 

@@ -22,7 +22,7 @@ import type { Network } from '../sim/network.js';
 import { buildJunctionGraph } from './graph.js';
 import { partitionKway } from './kway.js';
 
-export { loadPartitionMap } from './mapfile.js';
+export { formatPartitionMap, loadPartitionMap } from './mapfile.js';
 
 /** Below this many junctions a part costs more in messages than it saves in work. */
 export const MIN_JUNCTIONS_PER_PART = 50;
