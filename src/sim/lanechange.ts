@@ -34,10 +34,11 @@ function laneQuality(e: Engine, lane: number, next: number, after: number): numb
 }
 
 /**
- * How far vehicle `s` can drive on `lane` (of its current edge) before it must leave it: the rest of
- * the lane, plus the next edges while the lane's continuation serves the route (SUMO's neighDist).
+ * How far vehicle `s` can drive on a lane of its current edge of quality `q` before it must leave
+ * it: `remaining` (m, the rest of the lane), plus the next edges while the lane's continuation
+ * serves the route (SUMO's neighDist).
  */
-function usableDistance(e: Engine, lane: number, q: number, remaining: number, next: number, after: number): number {
+function usableDistance(e: Engine, q: number, remaining: number, next: number, after: number): number {
   if (q === 3) return remaining;
   let d = remaining;
   if (q >= 1) d += e.net.edgeLength[next]!;
@@ -46,20 +47,35 @@ function usableDistance(e: Engine, lane: number, q: number, remaining: number, n
 }
 
 /**
- * The speed vehicle `s` could reach on a lane (SUMO LC2013 anticipateFollowSpeed): safe behind that
- * lane's leader `leader` (-1: none), or able to stop within the lane's usable distance.
+ * What `laneOutlook` hands back: two numbers, and a number returned from a function V8 does not
+ * inline is boxed (one heap allocation per call, per vehicle and step), so they come back here.
  */
-function anticipatedSpeed(e: Engine, s: number, leader: number, usable: number, vMax: number): number {
+const outlook = new Float64Array(2);
+/** index in `outlook`: the speed vehicle `s` could reach on the lane, m/s */
+const SPEED = 0;
+/** index in `outlook`: how far it can drive on the lane, m */
+const DISTANCE = 1;
+
+/**
+ * The outlook of vehicle `s` on `lane` (its own or a neighbouring lane of its edge, of quality `q`)
+ * behind `leader` (-1: none), into `outlook`: the usable distance (`usableDistance`) and the speed
+ * it could reach there (SUMO LC2013 anticipateFollowSpeed): safe behind the leader, or able to stop
+ * within the usable distance, at most the lane's speed limit.
+ */
+function laneOutlook(e: Engine, s: number, lane: number, q: number, leader: number, next: number, after: number): void {
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
-  let vs: number;
+  const usable = usableDistance(e, q, e.net.laneLength[v.lane[s]!]! - v.pos[s]!, next, after);
+  let gap = usable;
+  let vLeader = 0;
   if (leader >= 0) {
-    const gap = v.pos[leader]! - e.demand.types[e.demand.type[v.vid[leader]!]!]!.length - v.pos[s]! - t.minGap;
-    vs = safeFollowSpeed(gap, v.speed[leader]!, t.decel, t.idm.tau);
-  } else {
-    vs = safeFollowSpeed(usable, 0, t.decel, t.idm.tau);
+    gap = v.pos[leader]! - e.demand.types[e.demand.type[v.vid[leader]!]!]!.length - v.pos[s]! - t.minGap;
+    vLeader = v.speed[leader]!;
   }
-  return vs < vMax ? vs : vMax;
+  const vs = safeFollowSpeed(gap, vLeader, t.decel, t.idm.tau);
+  const vMax = e.maxSpeedOn(s, lane);
+  outlook[SPEED] = vs < vMax ? vs : vMax;
+  outlook[DISTANCE] = usable;
 }
 
 /** Krauss' safe speed: stop behind a leader braking at `b` within `gap`, reacting after `tau`. */
@@ -78,20 +94,22 @@ function safeFollowSpeed(gap: number, vLeader: number, b: number, tau: number): 
  */
 function tacticalChoice(
   e: Engine, s: number, lane: number, idx: number, nLanes: number, qCur: number, qLeft: number, qRight: number,
-  next: number, after: number, remaining: number, dt: number,
+  next: number, after: number,
 ): number {
   const { v, demand } = e;
+  const dt = e.cfg.stepLength;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
-  const vMax = e.maxSpeedOn(s, lane);
-  const here = anticipatedSpeed(e, s, v.ahead[s]!, usableDistance(e, lane, qCur, remaining, next, after), vMax);
+  laneOutlook(e, s, lane, qCur, v.ahead[s]!, next, after);
+  const here = outlook[SPEED]!;
   const speedGain = Math.max(t.lcSpeedGain, 1e-6);
   let gain = v.lcGain[s]!;
   let target = -1;
   if (qLeft >= qCur && qLeft > 0 && idx + 1 < nLanes) {
-    e.neighbours(lane + 1, v.pos[s]!, s);
-    const dist = usableDistance(e, lane + 1, qLeft, remaining, next, after);
-    const there = anticipatedSpeed(e, s, e.nbLeader, dist, e.maxSpeedOn(s, lane + 1));
+    e.neighbours(lane + 1, s);
+    laneOutlook(e, s, lane + 1, qLeft, e.nbLeader, next, after);
+    const there = outlook[SPEED]!;
+    const dist = outlook[DISTANCE]!;
     if (here >= there) {
       if (gain > 0) gain *= Math.pow(0.5, dt);
     } else {
@@ -101,16 +119,17 @@ function tacticalChoice(
   }
   let keepRight = v.lcKeepRight[s]!;
   if (target < 0 && qRight >= qCur && qRight > 0 && idx > 0) {
-    e.neighbours(lane - 1, v.pos[s]!, s);
-    const dist = usableDistance(e, lane - 1, qRight, remaining, next, after);
-    const there = anticipatedSpeed(e, s, e.nbLeader, dist, e.maxSpeedOn(s, lane - 1));
+    e.neighbours(lane - 1, s);
+    laneOutlook(e, s, lane - 1, qRight, e.nbLeader, next, after);
+    const there = outlook[SPEED]!;
+    const dist = outlook[DISTANCE]!;
     if (here - 5 / 3.6 > there) {
       if (gain < 0) gain *= Math.pow(0.5, dt);
     } else {
       gain -= (dt * (there - here)) / Math.max(there, here, 0.1);
     }
     // keep right: the right lane allows (nearly) full speed
-    keepRight = there >= 0.9 * vMax ? keepRight + dt * t.lcKeepRight : 0;
+    keepRight = there >= 0.9 * e.maxSpeedOn(s, lane) ? keepRight + dt * t.lcKeepRight : 0;
     if ((gain < (-2 * t.lcKeepRight) / speedGain || keepRight > KEEP_RIGHT_TIME) && dist / Math.max(0.1, sp) > 20) {
       target = lane - 1;
     }
@@ -128,7 +147,6 @@ export function laneChangePhase(e: Engine): void {
   const used = v.used;
   v.lcTarget.fill(-1, 0, used);
   v.yieldTo.fill(-1, 0, used);
-  const dt = e.cfg.stepLength;
   const step = e.step;
 
   // ---- decide ----
@@ -173,7 +191,7 @@ export function laneChangePhase(e: Engine): void {
         target = lane - 1;
         strategic = true;
       } else {
-        target = tacticalChoice(e, s, lane, idx, nLanes, qCur, qLeft, qRight, next, after, remaining, dt);
+        target = tacticalChoice(e, s, lane, idx, nLanes, qCur, qLeft, qRight, next, after);
       }
       if (target < 0 || e.laneClosed[target]) continue; // never into a lane closed by a command
       v.lcTarget[s] = target;
@@ -183,7 +201,7 @@ export function laneChangePhase(e: Engine): void {
       const sp = v.speed[s]!;
       const urgentDist = 20 + (sp * sp) / t.decel + 2 * sp * t.idm.tau;
       if (remaining > urgentDist) continue;
-      e.neighbours(target, v.pos[s]!, s);
+      e.neighbours(target, s);
       const f = e.nbFollower;
       const l = e.nbLeader;
       if (f >= 0 && !followerSafe(e, s, f)) requestYield(e, f, s);
@@ -238,7 +256,7 @@ function requestYield(e: Engine, who: number, forWhom: number): void {
 
 function tryChange(e: Engine, s: number, lane: number, target: number): void {
   const v = e.v;
-  e.neighbours(target, v.pos[s]!, s);
+  e.neighbours(target, s);
   const leader = e.nbLeader;
   const follower = e.nbFollower;
   const okLeader = leader < 0 || leaderSafe(e, s, leader);
