@@ -543,9 +543,8 @@ export class Engine {
   desiredSpeed(s: number, lane: number, speed: number): number {
     const v0 = this.maxSpeedOn(s, lane);
     if (speed <= v0 || !(this.laneSpeed[lane]! < this.net.laneSpeed[lane]!)) return v0;
-    const t = this.demand.types[this.demand.type[this.v.vid[s]!]!]!;
     // accel·(1 − (v/v0′)^δ) = −decel  ⇔  v0′ = v / (1 + decel/accel)^(1/δ)
-    const gentle = speed / Math.pow(1 + t.decel / t.idm.accel, 1 / t.idm.delta);
+    const gentle = speed / this.demand.types[this.demand.type[this.v.vid[s]!]!]!.decelV0Divisor;
     return gentle > v0 ? gentle : v0;
   }
 

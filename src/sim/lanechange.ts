@@ -47,20 +47,22 @@ function usableDistance(e: Engine, q: number, remaining: number, next: number, a
 }
 
 /**
- * What `laneOutlook` hands back: two numbers, and a number returned from a function V8 does not
+ * What `laneOutlook` hands back: several numbers, and a number returned from a function V8 does not
  * inline is boxed (one heap allocation per call, per vehicle and step), so they come back here.
  */
-const outlook = new Float64Array(2);
+const outlook = new Float64Array(3);
 /** index in `outlook`: the speed vehicle `s` could reach on the lane, m/s */
 const SPEED = 0;
 /** index in `outlook`: how far it can drive on the lane, m */
 const DISTANCE = 1;
+/** index in `outlook`: the highest speed it may drive on the lane (`maxSpeedOn`), m/s */
+const LIMIT = 2;
 
 /**
  * The outlook of vehicle `s` on `lane` (its own or a neighbouring lane of its edge, of quality `q`)
  * behind `leader` (-1: none), into `outlook`: the usable distance (`usableDistance`) and the speed
  * it could reach there (SUMO LC2013 anticipateFollowSpeed): safe behind the leader, or able to stop
- * within the usable distance, at most the lane's speed limit.
+ * within the usable distance, at most the lane's speed limit (also in `outlook`).
  */
 function laneOutlook(e: Engine, s: number, lane: number, q: number, leader: number, next: number, after: number): void {
   const v = e.v;
@@ -76,6 +78,7 @@ function laneOutlook(e: Engine, s: number, lane: number, q: number, leader: numb
   const vMax = e.maxSpeedOn(s, lane);
   outlook[SPEED] = vs < vMax ? vs : vMax;
   outlook[DISTANCE] = usable;
+  outlook[LIMIT] = vMax;
 }
 
 /** Krauss' safe speed: stop behind a leader braking at `b` within `gap`, reacting after `tau`. */
@@ -102,6 +105,7 @@ function tacticalChoice(
   const sp = v.speed[s]!;
   laneOutlook(e, s, lane, qCur, v.ahead[s]!, next, after);
   const here = outlook[SPEED]!;
+  const vMax = outlook[LIMIT]!;
   const speedGain = Math.max(t.lcSpeedGain, 1e-6);
   let gain = v.lcGain[s]!;
   let target = -1;
@@ -129,7 +133,7 @@ function tacticalChoice(
       gain -= (dt * (there - here)) / Math.max(there, here, 0.1);
     }
     // keep right: the right lane allows (nearly) full speed
-    keepRight = there >= 0.9 * e.maxSpeedOn(s, lane) ? keepRight + dt * t.lcKeepRight : 0;
+    keepRight = there >= 0.9 * vMax ? keepRight + dt * t.lcKeepRight : 0;
     if ((gain < (-2 * t.lcKeepRight) / speedGain || keepRight > KEEP_RIGHT_TIME) && dist / Math.max(0.1, sp) > 20) {
       target = lane - 1;
     }
