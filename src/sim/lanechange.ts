@@ -208,8 +208,8 @@ export function laneChangePhase(e: Engine): void {
       e.neighbours(target, s);
       const f = e.nbFollower;
       const l = e.nbLeader;
-      if (f >= 0 && !followerSafe(e, s, f)) requestYield(e, f, s);
-      if (l >= 0 && !leaderSafe(e, s, l)) requestYield(e, s, l);
+      if (f >= 0 && !safeGap(e, f, s)) requestYield(e, f, s);
+      if (l >= 0 && !safeGap(e, s, l)) requestYield(e, s, l);
     }
   }
 
@@ -226,20 +226,12 @@ export function laneChangePhase(e: Engine): void {
   }
 }
 
-function leaderSafe(e: Engine, s: number, leader: number): boolean {
+/** Is the gap from vehicle `back` to vehicle `front` ahead of it on one lane safe for `back` (its secureGap)? */
+function safeGap(e: Engine, back: number, front: number): boolean {
   const { v, demand } = e;
-  const t = demand.types[demand.type[v.vid[s]!]!]!;
-  const lt = demand.types[demand.type[v.vid[leader]!]!]!;
-  const gap = v.pos[leader]! - lt.length - v.pos[s]! - t.minGap;
-  return gap >= -GAP_TOLERANCE && gap >= secureGap(v.speed[s]!, v.speed[leader]!, t.idm) - GAP_TOLERANCE;
-}
-
-function followerSafe(e: Engine, s: number, follower: number): boolean {
-  const { v, demand } = e;
-  const t = demand.types[demand.type[v.vid[s]!]!]!;
-  const ft = demand.types[demand.type[v.vid[follower]!]!]!;
-  const gap = v.pos[s]! - t.length - v.pos[follower]! - ft.minGap;
-  return gap >= -GAP_TOLERANCE && gap >= secureGap(v.speed[follower]!, v.speed[s]!, ft.idm) - GAP_TOLERANCE;
+  const bt = demand.types[demand.type[v.vid[back]!]!]!;
+  const gap = v.pos[front]! - demand.types[demand.type[v.vid[front]!]!]!.length - v.pos[back]! - bt.minGap;
+  return gap >= -GAP_TOLERANCE && gap >= secureGap(v.speed[back]!, v.speed[front]!, bt.idm) - GAP_TOLERANCE;
 }
 
 /** With no follower on the target lane: nobody about to leave the junction behind cuts in. */
@@ -263,23 +255,24 @@ function tryChange(e: Engine, s: number, lane: number, target: number): void {
   e.neighbours(target, s);
   const leader = e.nbLeader;
   const follower = e.nbFollower;
-  const okLeader = leader < 0 || leaderSafe(e, s, leader);
-  const okFollower = follower >= 0 ? followerSafe(e, s, follower) : upstreamSafe(e, s, target);
+  const okLeader = leader < 0 || safeGap(e, s, leader);
+  const okFollower = follower >= 0 ? safeGap(e, follower, s) : upstreamSafe(e, s, target);
   if (okLeader && okFollower) {
     move(e, s, target);
     return;
   }
   // swap with a vehicle alongside that wants our lane (SUMO's MSLaneChanger swap)
-  const length = e.demand.types[e.demand.type[v.vid[s]!]!]!.length;
-  const other = !okLeader && wantsSwap(e, leader, s, lane, length) ? leader : !okFollower && wantsSwap(e, follower, s, lane, length) ? follower : -1;
+  const other = !okLeader && wantsSwap(e, leader, s, lane) ? leader : !okFollower && wantsSwap(e, follower, s, lane) ? follower : -1;
   if (other < 0) return;
   move(e, s, target);
   move(e, other, lane);
 }
 
-function wantsSwap(e: Engine, other: number, s: number, lane: number, length: number): boolean {
+/** Does `other` (-1: none) want to change to `lane`, and is it alongside `s` (less than `s`'s length apart)? */
+function wantsSwap(e: Engine, other: number, s: number, lane: number): boolean {
   const v = e.v;
-  return other >= 0 && v.lcTarget[other] === lane && v.lastLaneChange[other] !== e.step && Math.abs(v.pos[other]! - v.pos[s]!) < length;
+  if (other < 0 || v.lcTarget[other] !== lane || v.lastLaneChange[other] === e.step) return false;
+  return Math.abs(v.pos[other]! - v.pos[s]!) < e.demand.types[e.demand.type[v.vid[s]!]!]!.length;
 }
 
 function move(e: Engine, s: number, target: number): void {
