@@ -242,19 +242,27 @@ function conflictsClear(e: Engine, link: number, minor: boolean, stamp: number):
     if (busy === WAITING && !(yieldsTo(net, foe, link) && signalGreen(e.linkState(foe)))) return false;
   }
   if (!minor || e.apprStamp[link] !== stamp) return true;
-  const to = net.linkTo[link]!;
-  const arrive = e.apprArrive[link]!;
-  const leave = e.apprLeave[link]!;
   for (let k = net.linkYieldStart[link]!, end = net.linkYieldStart[link + 1]!; k < end; k++) {
     const foe = net.linkYield[k]!;
     if (e.apprStamp[foe] !== stamp) continue;
     const fs = e.linkState(foe);
     if (fs === LinkState.red || fs === LinkState.redYellow) continue;
-    const merge = net.linkTo[foe] === to;
-    if (e.apprWill[foe] !== 0 && conflicts(e.apprArrive[foe]!, e.apprLeave[foe]!, arrive, leave, merge)) return false;
-    if (conflicts(e.apprArrive2[foe]!, e.apprLeave2[foe]!, arrive, leave, merge)) return false;
+    if (foeConflicts(e, foe, link)) return false;
   }
   return true;
+}
+
+/**
+ * Does a window announced for `foe` (its first announcer's, if that means to pass, or the span of
+ * the later ones) conflict with the first announcer's window of `link`? Takes integers only: V8
+ * does not inline a call that is rare when it compiles the caller, and boxes the numbers passed.
+ */
+function foeConflicts(e: Engine, foe: number, link: number): boolean {
+  const merge = e.net.linkTo[foe] === e.net.linkTo[link];
+  const arrive = e.apprArrive[link]!;
+  const leave = e.apprLeave[link]!;
+  if (e.apprWill[foe] !== 0 && conflicts(e.apprArrive[foe]!, e.apprLeave[foe]!, arrive, leave, merge)) return true;
+  return conflicts(e.apprArrive2[foe]!, e.apprLeave2[foe]!, arrive, leave, merge);
 }
 
 /**

@@ -72,10 +72,18 @@ export function movePhase(e: Engine): void {
  * function of integers, as a number returned from a function V8 does not inline is boxed.)
  */
 function pastEnd(e: Engine, s: number, lane: number): boolean {
+  if (lane < e.net.normalLaneCount && e.v.link[s] === ROUTE_END) return atArrival(e, s, lane);
   const p = e.v.pos[s]!;
-  if (lane < e.net.normalLaneCount && e.v.link[s] === ROUTE_END) return !(p < e.arrivalPosition(s, lane));
   const end = e.net.laneLength[lane]!;
   return !(p < end || p === end);
+}
+
+/**
+ * Has vehicle `s` reached its arrival position on its last lane `lane`? A function of its own: V8
+ * does not inline a call that is rare when it compiles the caller, and boxes the number it returns.
+ */
+function atArrival(e: Engine, s: number, lane: number): boolean {
+  return !(e.v.pos[s]! < e.arrivalPosition(s, lane));
 }
 
 /** Moves on the `e.scratch[0..nOut)` vehicles taken off their lanes: into the junction, out of it (in transit), or arrived. */
