@@ -32,6 +32,11 @@ export interface VehicleType {
   lcSpeedGain: number;
   lcKeepRight: number;
   lcCooperative: number;
+  /**
+   * (1 + decel/accel)^(1/δ): v divided by this is the desired speed at which the IDM's free-road
+   * term brakes by exactly `decel` (see Engine.desiredSpeed)
+   */
+  decelV0Divisor: number;
 }
 
 /** Checks a vType's parameters up front, naming the first one out of range (MovSim style). */
@@ -72,6 +77,7 @@ export function compileVType(t: VTypeSpec, stepLength: number): VehicleType {
     lcSpeedGain: t.lcSpeedGain,
     lcKeepRight: t.lcKeepRight,
     lcCooperative: t.lcCooperative,
+    decelV0Divisor: Math.pow(1 + t.decel / t.accel, 1 / t.delta),
   };
 }
 

@@ -449,17 +449,33 @@ export class Engine {
     if (--this.laneVehicles[lane]! === 0 && this.ownedLane[lane]) this.activeBits[lane >>> 5]! &= ~(1 << (lane & 31));
   }
 
-  /** Scratch results of `neighbours`. */
+  /** Scratch results of `neighbours` and `neighboursAt`. */
   nbLeader = -1;
   nbFollower = -1;
 
-  /** Finds the vehicles on `lane` just ahead of and just behind position `p` (excluding `self`). */
-  neighbours(lane: number, p: number, self: number): void {
+  /** Finds the vehicles on `lane` just ahead of and just behind vehicle `self` (at its position). */
+  neighbours(lane: number, self: number): void {
+    // the position is read here rather than passed: a number passed to a function V8 does not
+    // inline is boxed (a heap allocation per call, per vehicle and step)
     const v = this.v;
+    const p = v.pos[self]!;
     let follower = -1;
     let x = this.laneBack[lane]!;
     while (x >= 0 && (v.pos[x]! <= p || x === self)) {
       if (x !== self) follower = x;
+      x = v.ahead[x]!;
+    }
+    this.nbLeader = x;
+    this.nbFollower = follower;
+  }
+
+  /** Finds the vehicles on `lane` just ahead of and just behind position `p` (insertion). */
+  neighboursAt(lane: number, p: number): void {
+    const v = this.v;
+    let follower = -1;
+    let x = this.laneBack[lane]!;
+    while (x >= 0 && v.pos[x]! <= p) {
+      follower = x;
       x = v.ahead[x]!;
     }
     this.nbLeader = x;
@@ -527,9 +543,8 @@ export class Engine {
   desiredSpeed(s: number, lane: number, speed: number): number {
     const v0 = this.maxSpeedOn(s, lane);
     if (speed <= v0 || !(this.laneSpeed[lane]! < this.net.laneSpeed[lane]!)) return v0;
-    const t = this.demand.types[this.demand.type[this.v.vid[s]!]!]!;
     // accel·(1 − (v/v0′)^δ) = −decel  ⇔  v0′ = v / (1 + decel/accel)^(1/δ)
-    const gentle = speed / Math.pow(1 + t.decel / t.idm.accel, 1 / t.idm.delta);
+    const gentle = speed / this.demand.types[this.demand.type[this.v.vid[s]!]!]!.decelV0Divisor;
     return gentle > v0 ? gentle : v0;
   }
 

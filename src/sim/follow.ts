@@ -16,102 +16,153 @@ import { NO_LINK, ROUTE_END } from './vehicles.js';
 import { LinkState } from './network.js';
 
 export function followPhase(e: Engine): void {
-  const { net, v, demand } = e;
-  const dt = e.cfg.stepLength;
-  const types = demand.types;
-  const vType = demand.type;
-  const vid = v.vid;
-  const pos = v.pos;
-  const speed = v.speed;
-  const laneLength = net.laneLength;
-
-  const nActive = e.collectActive(0, net.laneCount);
+  const v = e.v;
+  const nActive = e.collectActive(0, e.net.laneCount);
   for (let i = 0; i < nActive; i++) {
     const lane = e.activeList[i]!;
-    let s = e.laneFront[lane]!;
-    if (s < 0) continue;
-    const internal = lane >= net.normalLaneCount;
-    // front vehicle: look ahead along the route, through the junction to the next normal lane
-    {
-      const t = types[vType[vid[s]!]!]!;
-      const p = t.idm;
-      const sp = speed[s]!;
-      const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
-      let vNext = idmSpeed(1e6, sp, v0, v0, dt, p, false);
-      let seen = laneLength[lane]! - pos[s]!;
-      let beyond = -1; // the normal lane after the junction, seen through the step's view
-      if (internal) {
-        const link = net.laneLink[lane]!;
-        const cp = net.linkContPos[link]!;
-        if (cp >= 0 && pos[s]! <= cp + 1e-6 && v.linkOpen[s] === 0) {
-          // waiting inside the junction for a gap in the oncoming traffic (SUMO internal junction)
-          const vs = stopSpeed(cp - pos[s]!, sp, v0, dt, p);
-          if (vs < vNext) vNext = vs;
-        } else {
-          beyond = net.linkTo[link]!;
-        }
-      } else {
-        const link = v.link[s]!;
-        if (link === NO_LINK || (link !== ROUTE_END && v.linkOpen[s] === 0)) {
-          const vs = stopSpeed(seen, sp, v0, dt, p);
-          if (vs < vNext) vNext = vs;
-        } else if (link !== ROUTE_END) {
-          const via = net.linkLane[link]!;
-          vNext = approachLane(e, s, via, seen, sp, v0, dt, p, vNext);
-          const back = e.laneBack[via]!;
-          if (back >= 0) {
-            const gap = seen + pos[back]! - types[vType[vid[back]!]!]!.length - t.minGap;
-            const vf = idmSpeed(gap, sp, speed[back]!, v0, dt, p, true);
-            if (vf < vNext) vNext = vf;
-          } else {
-            seen += laneLength[via]!;
-            beyond = net.linkTo[link]!;
-          }
-        }
-      }
-      if (beyond >= 0 && seen < 20 + 3 * sp * p.tau + (sp * sp) / p.decel) {
-        vNext = approachLane(e, s, beyond, seen, sp, v0, dt, p, vNext);
-        if (e.viewHas(beyond)) {
-          const gap = seen + e.viewPos[beyond]! - e.viewLength[beyond]! - t.minGap;
-          const vf = idmSpeed(gap, sp, e.viewSpeed[beyond]!, v0, dt, p, true);
-          if (vf < vNext) vNext = vf;
-        } else {
-          // an empty lane: stop for a red light at its end
-          const toEdge = e.routeEdge(s, 2);
-          const lk = toEdge < 0 ? -1 : net.linkToward(beyond, toEdge, e.routeEdge(s, 3));
-          if (lk >= 0) {
-            const st = e.linkState(lk);
-            if (st === LinkState.red || st === LinkState.redYellow || st === LinkState.yellowMajor) {
-              const vs = stopSpeed(seen + laneLength[beyond]!, sp, v0, dt, p);
-              if (vs < vNext) vNext = vs;
-            }
-          }
-        }
-      }
-      vNext = cooperate(e, s, vNext, sp, v0, dt, t.decel, t.minGap, p);
-      v.nextSpeed[s] = vNext;
-      s = v.behind[s]!;
-    }
-    // followers: the IDM behind the vehicle ahead on the lane
-    for (; s >= 0; s = v.behind[s]!) {
-      const t = types[vType[vid[s]!]!]!;
-      const a = v.ahead[s]!;
-      const sp = speed[s]!;
-      const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
-      const gap = pos[a]! - types[vType[vid[a]!]!]!.length - pos[s]! - t.minGap;
-      let vNext = idmSpeed(gap, sp, speed[a]!, v0, dt, t.idm, true);
-      vNext = cooperate(e, s, vNext, sp, v0, dt, t.decel, t.minGap, t.idm);
-      v.nextSpeed[s] = vNext;
-    }
+    const front = e.laneFront[lane]!;
+    if (front < 0) continue;
+    followFront(e, front, lane);
+    for (let s = v.behind[front]!; s >= 0; s = v.behind[s]!) followLeader(e, s, lane);
   }
 }
 
-/** Slows vehicle `s` down ahead of lane `next`, `seen` m away, when that lane's limit is lower. */
-function approachLane(e: Engine, s: number, next: number, seen: number, sp: number, v0: number, dt: number, p: IdmParams, vNext: number): number {
+// The helpers below take integers only (vehicle, lanes, link) and lower `nextSpeed[s]`, each from
+// what it reads itself (the speed, the desired speed, the distance seen): a number passed to or
+// returned from a function V8 does not inline is boxed, one heap allocation per call, and V8
+// inlines the IDM only a few times into one function. The front vehicle's candidate speeds are
+// combined in the order they always were (free road, then along the route, then cooperation).
+
+/** A vehicle behind another on its lane: the IDM behind the vehicle ahead. */
+function followLeader(e: Engine, s: number, lane: number): void {
+  const { v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const a = v.ahead[s]!;
+  const sp = v.speed[s]!;
+  const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
+  const gap = v.pos[a]! - demand.types[demand.type[v.vid[a]!]!]!.length - v.pos[s]! - t.minGap;
+  v.nextSpeed[s] = idmSpeed(gap, sp, v.speed[a]!, v0, e.cfg.stepLength, t.idm, true);
+  if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
+}
+
+/**
+ * The front vehicle of a lane: free road, then a look ahead along its route, through the junction
+ * to the next normal lane as the step's view shows it (never further: that lane may belong to
+ * another partition).
+ */
+function followFront(e: Engine, s: number, lane: number): void {
+  const { net, v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const sp = v.speed[s]!;
+  const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
+  v.nextSpeed[s] = idmSpeed(1e6, sp, v0, v0, e.cfg.stepLength, t.idm, false);
+  if (lane >= net.normalLaneCount) {
+    const link = net.laneLink[lane]!;
+    const cp = net.linkContPos[link]!;
+    if (cp >= 0 && v.pos[s]! <= cp + 1e-6 && v.linkOpen[s] === 0) {
+      // waiting inside the junction for a gap in the oncoming traffic (SUMO internal junction)
+      stopAtWaitPoint(e, s, lane);
+    } else {
+      lookBeyond(e, s, lane, -1, net.linkTo[link]!);
+    }
+  } else {
+    const link = v.link[s]!;
+    if (link === NO_LINK || (link !== ROUTE_END && v.linkOpen[s] === 0)) {
+      stopAtEnd(e, s, lane, -1, -1);
+    } else if (link !== ROUTE_END) {
+      const via = net.linkLane[link]!;
+      approachLane(e, s, lane, -1, via);
+      if (e.laneBack[via]! >= 0) followBack(e, s, lane, via);
+      else lookBeyond(e, s, lane, via, net.linkTo[link]!);
+    }
+  }
+  if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
+}
+
+/** Distance from vehicle `s` on `lane` to the end of `lane`, and of `via` after it (-1: none), m. */
+function seenTo(e: Engine, s: number, lane: number, via: number): number {
+  const seen = e.net.laneLength[lane]! - e.v.pos[s]!;
+  return via >= 0 ? seen + e.net.laneLength[via]! : seen;
+}
+
+/** The front vehicle `s` of `lane` behind the last vehicle on the junction lane `via` after it. */
+function followBack(e: Engine, s: number, lane: number, via: number): void {
+  const { v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const back = e.laneBack[via]!;
+  const sp = v.speed[s]!;
+  const v0 = e.desiredSpeed(s, lane, sp);
+  const gap = seenTo(e, s, lane, -1) + v.pos[back]! - demand.types[demand.type[v.vid[back]!]!]!.length - t.minGap;
+  const vf = idmSpeed(gap, sp, v.speed[back]!, v0, e.cfg.stepLength, t.idm, true);
+  if (vf < v.nextSpeed[s]!) v.nextSpeed[s] = vf;
+}
+
+/**
+ * The front vehicle `s` of `lane`, with `via` (-1: none, `lane` is internal) between, looks at the
+ * normal lane `beyond` when near enough: its limit, its last vehicle as the step's view shows it,
+ * or, an empty lane, a red light at its end.
+ */
+function lookBeyond(e: Engine, s: number, lane: number, via: number, beyond: number): void {
+  const { net, v } = e;
+  const p = e.demand.types[e.demand.type[v.vid[s]!]!]!.idm;
+  const sp = v.speed[s]!;
+  if (!(seenTo(e, s, lane, via) < 20 + 3 * sp * p.tau + (sp * sp) / p.decel)) return;
+  approachLane(e, s, lane, via, beyond);
+  if (e.viewHas(beyond)) {
+    followView(e, s, lane, via, beyond);
+    return;
+  }
+  // an empty lane: stop for a red light at its end
+  const toEdge = e.routeEdge(s, 2);
+  const lk = toEdge < 0 ? -1 : net.linkToward(beyond, toEdge, e.routeEdge(s, 3));
+  if (lk >= 0) {
+    const st = e.linkState(lk);
+    if (st === LinkState.red || st === LinkState.redYellow || st === LinkState.yellowMajor) stopAtEnd(e, s, lane, via, beyond);
+  }
+}
+
+/** The front vehicle `s` of `lane` (then `via`) behind the last vehicle on `beyond` as the step's view shows it. */
+function followView(e: Engine, s: number, lane: number, via: number, beyond: number): void {
+  const v = e.v;
+  const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
+  const sp = v.speed[s]!;
+  const v0 = e.desiredSpeed(s, lane, sp);
+  const gap = seenTo(e, s, lane, via) + e.viewPos[beyond]! - e.viewLength[beyond]! - t.minGap;
+  const vf = idmSpeed(gap, sp, e.viewSpeed[beyond]!, v0, e.cfg.stepLength, t.idm, true);
+  if (vf < v.nextSpeed[s]!) v.nextSpeed[s] = vf;
+}
+
+/** The front vehicle `s` of `lane` stops at the end of `lane`, `via` and `beyond` (-1: none). */
+function stopAtEnd(e: Engine, s: number, lane: number, via: number, beyond: number): void {
+  const v = e.v;
+  const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
+  const sp = v.speed[s]!;
+  const v0 = e.desiredSpeed(s, lane, sp);
+  let d = seenTo(e, s, lane, via);
+  if (beyond >= 0) d += e.net.laneLength[beyond]!;
+  const vs = stopSpeed(d, sp, v0, e.cfg.stepLength, t.idm);
+  if (vs < v.nextSpeed[s]!) v.nextSpeed[s] = vs;
+}
+
+/** The front vehicle `s` of internal lane `lane` stops at the lane's wait point (SUMO internal junction). */
+function stopAtWaitPoint(e: Engine, s: number, lane: number): void {
+  const v = e.v;
+  const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
+  const sp = v.speed[s]!;
+  const v0 = e.desiredSpeed(s, lane, sp);
+  const vs = stopSpeed(e.net.linkContPos[e.net.laneLink[lane]!]! - v.pos[s]!, sp, v0, e.cfg.stepLength, t.idm);
+  if (vs < v.nextSpeed[s]!) v.nextSpeed[s] = vs;
+}
+
+/** Slows the front vehicle `s` of `lane` down ahead of lane `next` (after `via`; -1: none) when that lane's limit is lower. */
+function approachLane(e: Engine, s: number, lane: number, via: number, next: number): void {
+  const v = e.v;
+  const sp = v.speed[s]!;
   const limit = e.maxSpeedOn(s, next);
-  if (limit >= sp) return vNext;
-  const vl = approachLimit(seen, sp, limit, v0, dt, p);
-  return vl < vNext ? vl : vNext;
+  if (limit >= sp) return;
+  const p = e.demand.types[e.demand.type[v.vid[s]!]!]!.idm;
+  const vl = approachLimit(seenTo(e, s, lane, via), sp, limit, e.desiredSpeed(s, lane, sp), e.cfg.stepLength, p);
+  if (vl < v.nextSpeed[s]!) v.nextSpeed[s] = vl;
 }
 
 /** SUMO's IDM freeSpeed when the speed limit ahead is lower than the current speed. */
@@ -122,15 +173,19 @@ function approachLimit(seen: number, sp: number, limit: number, v0: number, dt: 
   return vs < limit ? limit : vs;
 }
 
-/** Leave room for a vehicle changing into this lane ahead, if that needs no more than comfortable braking. */
-function cooperate(e: Engine, s: number, vNext: number, sp: number, v0: number, dt: number, decel: number, minGap: number, p: IdmParams): number {
-  const x = e.v.yieldTo[s]!;
-  if (x < 0) return vNext;
-  const v = e.v;
-  const gap = v.pos[x]! - e.demand.types[e.demand.type[v.vid[x]!]!]!.length - v.pos[s]! - minGap;
+/**
+ * Vehicle `s` on `lane` leaves room for the vehicle changing into its lane ahead (`yieldTo`), if that
+ * needs no more than comfortable braking.
+ */
+function cooperate(e: Engine, s: number, lane: number): void {
+  const { v, demand } = e;
+  const x = v.yieldTo[s]!;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const gap = v.pos[x]! - demand.types[demand.type[v.vid[x]!]!]!.length - v.pos[s]! - t.minGap;
   // already alongside: waiting would not open a gap, only block both (drive on instead)
-  if (gap < 0) return vNext;
-  const vy = idmSpeed(gap, sp, v.speed[x]!, v0, dt, p, true);
-  if (vy >= sp - decel * dt && vy < vNext) return vy;
-  return vNext;
+  if (gap < 0) return;
+  const sp = v.speed[s]!;
+  const dt = e.cfg.stepLength;
+  const vy = idmSpeed(gap, sp, v.speed[x]!, e.desiredSpeed(s, lane, sp), dt, t.idm, true);
+  if (vy >= sp - t.decel * dt && vy < v.nextSpeed[s]!) v.nextSpeed[s] = vy;
 }

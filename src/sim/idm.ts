@@ -104,7 +104,9 @@ export function stopSpeed(gap: number, v: number, v0: number, dt: number, p: Idm
   const r = idmSpeed(gap, v, 0, v0, dt, p, false);
   if (v < EPS && r < EPS) {
     // SUMO caps every speed at v + a·dt (maxNextSpeed); the IDM itself never exceeds it
-    const creep = maximumSafeStopSpeed(gap, p.decel, dt);
+    // unary +: V8 then knows the result is a number, even where it does not inline the call, and
+    // keeps the speeds this function returns unboxed (else every return allocates)
+    const creep = +maximumSafeStopSpeed(gap, p.decel, dt);
     const cap = v + p.accel * dt;
     return creep < cap ? creep : cap;
   }

@@ -107,7 +107,7 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   else speed = v0; // max, desired, speedLimit: reduced below to what is safe
 
   // room: leader ahead and follower behind on the lane
-  e.neighbours(lane, pos, -1);
+  e.neighboursAt(lane, pos);
   const leader = e.nbLeader;
   const follower = e.nbFollower;
   const v = e.v;
@@ -233,7 +233,7 @@ function reinsertTeleported(e: Engine): void {
 /** Room for a standing vehicle at `pos` on `lane`: no overlap ahead or behind, nobody about to enter. */
 function roomFor(e: Engine, lane: number, pos: number, length: number, minGap: number): boolean {
   const { v, demand: d } = e;
-  e.neighbours(lane, pos, -1);
+  e.neighboursAt(lane, pos);
   const leader = e.nbLeader;
   const follower = e.nbFollower;
   if (leader >= 0 && v.pos[leader]! - d.types[d.type[v.vid[leader]!]!]!.length - pos - minGap < 0) return false;

@@ -45,9 +45,7 @@ export function junctionPhase(e: Engine): void {
   for (let i = split; i < n; i++) {
     const link = net.laneLink[lanes[i]!]!;
     const s = waitingInside(e, link);
-    if (s < 0) continue;
-    const cp = net.linkContPos[link]!;
-    announce(e, s, link, cp - v.pos[s]!, net.laneLength[net.linkLane[link]!]! - cp, stamp, v.willPass[s]!);
+    if (s >= 0) announce(e, s, link, stamp, v.willPass[s]!);
   }
   // ---- ... then every vehicle approaching a stop line, front to back, within reach ----
   for (let i = 0; i < split; i++) {
@@ -58,11 +56,8 @@ export function junctionPhase(e: Engine): void {
       if (d > announceRange(v.speed[s]!, demand.types[demand.type[v.vid[s]!]!]!.decel)) break;
       const link = v.link[s]!;
       if (link < 0) continue;
-      const cp = net.linkContPos[link]!;
-      const via = net.laneLength[net.linkLane[link]!]!;
       // the front vehicle says what it decided last step; those behind mean to pass
-      const will = s === e.laneFront[lane] ? v.willPass[s]! : 1;
-      announce(e, s, link, d + (cp > 0 ? cp : 0), cp > 0 ? via - cp : via, stamp, will);
+      announce(e, s, link, stamp, s === e.laneFront[lane] ? v.willPass[s]! : 1);
     }
   }
 
@@ -108,15 +103,29 @@ export function waitingInside(e: Engine, link: number): number {
 }
 
 /**
- * Records when vehicle `s`, `d` m before the conflict area of `link`, arrives there and leaves it.
- * Per link the first announcer's window is kept, and one window spanning all later ones (SUMO keeps
- * every approaching vehicle; the span is the conservative summary of a platoon).
+ * Records when vehicle `s`, on a normal lane before `link` or waiting inside at its wait point,
+ * arrives at the conflict area of `link` and leaves it. Per link the first announcer's window is
+ * kept, and one window spanning all later ones (SUMO keeps every approaching vehicle; the span is
+ * the conservative summary of a platoon). Takes integers only, as a number passed to a function V8
+ * does not inline is boxed (a heap allocation per call).
  */
-function announce(e: Engine, s: number, link: number, d: number, through: number, stamp: number, will: number): void {
+function announce(e: Engine, s: number, link: number, stamp: number, will: number): void {
   const { net, v, demand } = e;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
   const via = net.linkLane[link]!;
+  const cp = net.linkContPos[link]!;
+  const viaLength = net.laneLength[via]!;
+  // d: distance to the conflict area (the wait point of a cont link); through: length of the area
+  let d: number;
+  let through: number;
+  if (v.lane[s]! >= net.normalLaneCount) {
+    d = cp - v.pos[s]!;
+    through = viaLength - cp;
+  } else {
+    d = net.laneLength[v.lane[s]!]! - v.pos[s]! + (cp > 0 ? cp : 0);
+    through = cp > 0 ? viaLength - cp : viaLength;
+  }
   const vmax = Math.min(e.maxSpeedOn(s, v.lane[s]!), e.maxSpeedOn(s, via));
   const arrive = timeToCover(d, sp, t.idm.accel, vmax);
   const leave = timeToCover(d + through + t.length, sp, t.idm.accel, vmax);
@@ -172,7 +181,7 @@ function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: n
   }
   if (committed) return true;
   if (d > announceRange(sp, t.decel)) return true; // far away: only the signal matters yet
-  if (!roomBehind(e, link, t.length + t.minGap)) return false;
+  if (!roomBehind(e, s, link)) return false;
   // a cont link is entered without yielding: the vehicle yields at the wait point inside
   if (net.linkContPos[link]! >= 0) return true;
   return conflictsClear(e, link, minor, stamp);
@@ -202,12 +211,14 @@ function yieldsTo(net: Engine['net'], link: number, other: number): boolean {
 }
 
 /**
- * Is there room on the target lane for `need` m, counted as SUMO does to keep junctions clear
- * (MSVehicle::checkRewindLinkLanes): the space till the last standing vehicle beyond the junction,
- * less what the vehicles already on the way there take?
+ * Is there room for vehicle `s` (its length and minGap) on the target lane of `link`, counted as
+ * SUMO does to keep junctions clear (MSVehicle::checkRewindLinkLanes): the space till the last
+ * standing vehicle beyond the junction, less what the vehicles already on the way there take?
  */
-function roomBehind(e: Engine, link: number, need: number): boolean {
+function roomBehind(e: Engine, s: number, link: number): boolean {
   const { net, v, demand } = e;
+  const st = demand.types[demand.type[v.vid[s]!]!]!;
+  const need = st.length + st.minGap;
   const to = net.linkTo[link]!;
   // the lane beyond the junction as the step's view shows it (it may belong to another partition)
   let free = e.viewHas(to) ? e.viewSpace[to]! : net.laneLength[to]!;
@@ -231,19 +242,27 @@ function conflictsClear(e: Engine, link: number, minor: boolean, stamp: number):
     if (busy === WAITING && !(yieldsTo(net, foe, link) && signalGreen(e.linkState(foe)))) return false;
   }
   if (!minor || e.apprStamp[link] !== stamp) return true;
-  const to = net.linkTo[link]!;
-  const arrive = e.apprArrive[link]!;
-  const leave = e.apprLeave[link]!;
   for (let k = net.linkYieldStart[link]!, end = net.linkYieldStart[link + 1]!; k < end; k++) {
     const foe = net.linkYield[k]!;
     if (e.apprStamp[foe] !== stamp) continue;
     const fs = e.linkState(foe);
     if (fs === LinkState.red || fs === LinkState.redYellow) continue;
-    const merge = net.linkTo[foe] === to;
-    if (e.apprWill[foe] !== 0 && conflicts(e.apprArrive[foe]!, e.apprLeave[foe]!, arrive, leave, merge)) return false;
-    if (conflicts(e.apprArrive2[foe]!, e.apprLeave2[foe]!, arrive, leave, merge)) return false;
+    if (foeConflicts(e, foe, link)) return false;
   }
   return true;
+}
+
+/**
+ * Does a window announced for `foe` (its first announcer's, if that means to pass, or the span of
+ * the later ones) conflict with the first announcer's window of `link`? Takes integers only: V8
+ * does not inline a call that is rare when it compiles the caller, and boxes the numbers passed.
+ */
+function foeConflicts(e: Engine, foe: number, link: number): boolean {
+  const merge = e.net.linkTo[foe] === e.net.linkTo[link];
+  const arrive = e.apprArrive[link]!;
+  const leave = e.apprLeave[link]!;
+  if (e.apprWill[foe] !== 0 && conflicts(e.apprArrive[foe]!, e.apprLeave[foe]!, arrive, leave, merge)) return true;
+  return conflicts(e.apprArrive2[foe]!, e.apprLeave2[foe]!, arrive, leave, merge);
 }
 
 /**

@@ -34,10 +34,11 @@ function laneQuality(e: Engine, lane: number, next: number, after: number): numb
 }
 
 /**
- * How far vehicle `s` can drive on `lane` (of its current edge) before it must leave it: the rest of
- * the lane, plus the next edges while the lane's continuation serves the route (SUMO's neighDist).
+ * How far vehicle `s` can drive on a lane of its current edge of quality `q` before it must leave
+ * it: `remaining` (m, the rest of the lane), plus the next edges while the lane's continuation
+ * serves the route (SUMO's neighDist).
  */
-function usableDistance(e: Engine, lane: number, q: number, remaining: number, next: number, after: number): number {
+function usableDistance(e: Engine, q: number, remaining: number, next: number, after: number): number {
   if (q === 3) return remaining;
   let d = remaining;
   if (q >= 1) d += e.net.edgeLength[next]!;
@@ -46,20 +47,38 @@ function usableDistance(e: Engine, lane: number, q: number, remaining: number, n
 }
 
 /**
- * The speed vehicle `s` could reach on a lane (SUMO LC2013 anticipateFollowSpeed): safe behind that
- * lane's leader `leader` (-1: none), or able to stop within the lane's usable distance.
+ * What `laneOutlook` hands back: several numbers, and a number returned from a function V8 does not
+ * inline is boxed (one heap allocation per call, per vehicle and step), so they come back here.
  */
-function anticipatedSpeed(e: Engine, s: number, leader: number, usable: number, vMax: number): number {
+const outlook = new Float64Array(3);
+/** index in `outlook`: the speed vehicle `s` could reach on the lane, m/s */
+const SPEED = 0;
+/** index in `outlook`: how far it can drive on the lane, m */
+const DISTANCE = 1;
+/** index in `outlook`: the highest speed it may drive on the lane (`maxSpeedOn`), m/s */
+const LIMIT = 2;
+
+/**
+ * The outlook of vehicle `s` on `lane` (its own or a neighbouring lane of its edge, of quality `q`)
+ * behind `leader` (-1: none), into `outlook`: the usable distance (`usableDistance`) and the speed
+ * it could reach there (SUMO LC2013 anticipateFollowSpeed): safe behind the leader, or able to stop
+ * within the usable distance, at most the lane's speed limit (also in `outlook`).
+ */
+function laneOutlook(e: Engine, s: number, lane: number, q: number, leader: number, next: number, after: number): void {
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
-  let vs: number;
+  const usable = usableDistance(e, q, e.net.laneLength[v.lane[s]!]! - v.pos[s]!, next, after);
+  let gap = usable;
+  let vLeader = 0;
   if (leader >= 0) {
-    const gap = v.pos[leader]! - e.demand.types[e.demand.type[v.vid[leader]!]!]!.length - v.pos[s]! - t.minGap;
-    vs = safeFollowSpeed(gap, v.speed[leader]!, t.decel, t.idm.tau);
-  } else {
-    vs = safeFollowSpeed(usable, 0, t.decel, t.idm.tau);
+    gap = v.pos[leader]! - e.demand.types[e.demand.type[v.vid[leader]!]!]!.length - v.pos[s]! - t.minGap;
+    vLeader = v.speed[leader]!;
   }
-  return vs < vMax ? vs : vMax;
+  const vs = safeFollowSpeed(gap, vLeader, t.decel, t.idm.tau);
+  const vMax = e.maxSpeedOn(s, lane);
+  outlook[SPEED] = vs < vMax ? vs : vMax;
+  outlook[DISTANCE] = usable;
+  outlook[LIMIT] = vMax;
 }
 
 /** Krauss' safe speed: stop behind a leader braking at `b` within `gap`, reacting after `tau`. */
@@ -78,20 +97,23 @@ function safeFollowSpeed(gap: number, vLeader: number, b: number, tau: number): 
  */
 function tacticalChoice(
   e: Engine, s: number, lane: number, idx: number, nLanes: number, qCur: number, qLeft: number, qRight: number,
-  next: number, after: number, remaining: number, dt: number,
+  next: number, after: number,
 ): number {
   const { v, demand } = e;
+  const dt = e.cfg.stepLength;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
-  const vMax = e.maxSpeedOn(s, lane);
-  const here = anticipatedSpeed(e, s, v.ahead[s]!, usableDistance(e, lane, qCur, remaining, next, after), vMax);
+  laneOutlook(e, s, lane, qCur, v.ahead[s]!, next, after);
+  const here = outlook[SPEED]!;
+  const vMax = outlook[LIMIT]!;
   const speedGain = Math.max(t.lcSpeedGain, 1e-6);
   let gain = v.lcGain[s]!;
   let target = -1;
   if (qLeft >= qCur && qLeft > 0 && idx + 1 < nLanes) {
-    e.neighbours(lane + 1, v.pos[s]!, s);
-    const dist = usableDistance(e, lane + 1, qLeft, remaining, next, after);
-    const there = anticipatedSpeed(e, s, e.nbLeader, dist, e.maxSpeedOn(s, lane + 1));
+    e.neighbours(lane + 1, s);
+    laneOutlook(e, s, lane + 1, qLeft, e.nbLeader, next, after);
+    const there = outlook[SPEED]!;
+    const dist = outlook[DISTANCE]!;
     if (here >= there) {
       if (gain > 0) gain *= Math.pow(0.5, dt);
     } else {
@@ -101,9 +123,10 @@ function tacticalChoice(
   }
   let keepRight = v.lcKeepRight[s]!;
   if (target < 0 && qRight >= qCur && qRight > 0 && idx > 0) {
-    e.neighbours(lane - 1, v.pos[s]!, s);
-    const dist = usableDistance(e, lane - 1, qRight, remaining, next, after);
-    const there = anticipatedSpeed(e, s, e.nbLeader, dist, e.maxSpeedOn(s, lane - 1));
+    e.neighbours(lane - 1, s);
+    laneOutlook(e, s, lane - 1, qRight, e.nbLeader, next, after);
+    const there = outlook[SPEED]!;
+    const dist = outlook[DISTANCE]!;
     if (here - 5 / 3.6 > there) {
       if (gain < 0) gain *= Math.pow(0.5, dt);
     } else {
@@ -128,7 +151,6 @@ export function laneChangePhase(e: Engine): void {
   const used = v.used;
   v.lcTarget.fill(-1, 0, used);
   v.yieldTo.fill(-1, 0, used);
-  const dt = e.cfg.stepLength;
   const step = e.step;
 
   // ---- decide ----
@@ -173,7 +195,7 @@ export function laneChangePhase(e: Engine): void {
         target = lane - 1;
         strategic = true;
       } else {
-        target = tacticalChoice(e, s, lane, idx, nLanes, qCur, qLeft, qRight, next, after, remaining, dt);
+        target = tacticalChoice(e, s, lane, idx, nLanes, qCur, qLeft, qRight, next, after);
       }
       if (target < 0 || e.laneClosed[target]) continue; // never into a lane closed by a command
       v.lcTarget[s] = target;
@@ -183,11 +205,11 @@ export function laneChangePhase(e: Engine): void {
       const sp = v.speed[s]!;
       const urgentDist = 20 + (sp * sp) / t.decel + 2 * sp * t.idm.tau;
       if (remaining > urgentDist) continue;
-      e.neighbours(target, v.pos[s]!, s);
+      e.neighbours(target, s);
       const f = e.nbFollower;
       const l = e.nbLeader;
-      if (f >= 0 && !followerSafe(e, s, f)) requestYield(e, f, s);
-      if (l >= 0 && !leaderSafe(e, s, l)) requestYield(e, s, l);
+      if (f >= 0 && !safeGap(e, f, s)) requestYield(e, f, s);
+      if (l >= 0 && !safeGap(e, s, l)) requestYield(e, s, l);
     }
   }
 
@@ -204,20 +226,12 @@ export function laneChangePhase(e: Engine): void {
   }
 }
 
-function leaderSafe(e: Engine, s: number, leader: number): boolean {
+/** Is the gap from vehicle `back` to vehicle `front` ahead of it on one lane safe for `back` (its secureGap)? */
+function safeGap(e: Engine, back: number, front: number): boolean {
   const { v, demand } = e;
-  const t = demand.types[demand.type[v.vid[s]!]!]!;
-  const lt = demand.types[demand.type[v.vid[leader]!]!]!;
-  const gap = v.pos[leader]! - lt.length - v.pos[s]! - t.minGap;
-  return gap >= -GAP_TOLERANCE && gap >= secureGap(v.speed[s]!, v.speed[leader]!, t.idm) - GAP_TOLERANCE;
-}
-
-function followerSafe(e: Engine, s: number, follower: number): boolean {
-  const { v, demand } = e;
-  const t = demand.types[demand.type[v.vid[s]!]!]!;
-  const ft = demand.types[demand.type[v.vid[follower]!]!]!;
-  const gap = v.pos[s]! - t.length - v.pos[follower]! - ft.minGap;
-  return gap >= -GAP_TOLERANCE && gap >= secureGap(v.speed[follower]!, v.speed[s]!, ft.idm) - GAP_TOLERANCE;
+  const bt = demand.types[demand.type[v.vid[back]!]!]!;
+  const gap = v.pos[front]! - demand.types[demand.type[v.vid[front]!]!]!.length - v.pos[back]! - bt.minGap;
+  return gap >= -GAP_TOLERANCE && gap >= secureGap(v.speed[back]!, v.speed[front]!, bt.idm) - GAP_TOLERANCE;
 }
 
 /** With no follower on the target lane: nobody about to leave the junction behind cuts in. */
@@ -238,26 +252,27 @@ function requestYield(e: Engine, who: number, forWhom: number): void {
 
 function tryChange(e: Engine, s: number, lane: number, target: number): void {
   const v = e.v;
-  e.neighbours(target, v.pos[s]!, s);
+  e.neighbours(target, s);
   const leader = e.nbLeader;
   const follower = e.nbFollower;
-  const okLeader = leader < 0 || leaderSafe(e, s, leader);
-  const okFollower = follower >= 0 ? followerSafe(e, s, follower) : upstreamSafe(e, s, target);
+  const okLeader = leader < 0 || safeGap(e, s, leader);
+  const okFollower = follower >= 0 ? safeGap(e, follower, s) : upstreamSafe(e, s, target);
   if (okLeader && okFollower) {
     move(e, s, target);
     return;
   }
   // swap with a vehicle alongside that wants our lane (SUMO's MSLaneChanger swap)
-  const length = e.demand.types[e.demand.type[v.vid[s]!]!]!.length;
-  const other = !okLeader && wantsSwap(e, leader, s, lane, length) ? leader : !okFollower && wantsSwap(e, follower, s, lane, length) ? follower : -1;
+  const other = !okLeader && wantsSwap(e, leader, s, lane) ? leader : !okFollower && wantsSwap(e, follower, s, lane) ? follower : -1;
   if (other < 0) return;
   move(e, s, target);
   move(e, other, lane);
 }
 
-function wantsSwap(e: Engine, other: number, s: number, lane: number, length: number): boolean {
+/** Does `other` (-1: none) want to change to `lane`, and is it alongside `s` (less than `s`'s length apart)? */
+function wantsSwap(e: Engine, other: number, s: number, lane: number): boolean {
   const v = e.v;
-  return other >= 0 && v.lcTarget[other] === lane && v.lastLaneChange[other] !== e.step && Math.abs(v.pos[other]! - v.pos[s]!) < length;
+  if (other < 0 || v.lcTarget[other] !== lane || v.lastLaneChange[other] === e.step) return false;
+  return Math.abs(v.pos[other]! - v.pos[s]!) < e.demand.types[e.demand.type[v.vid[s]!]!]!.length;
 }
 
 function move(e: Engine, s: number, target: number): void {

@@ -58,18 +58,37 @@ export function movePhase(e: Engine): void {
   let nOut = 0;
   for (let i = 0; i < nActive; i++) {
     const lane = lanes[i]!;
-    for (let s = e.laneFront[lane]!; s >= 0; s = e.laneFront[lane]!) {
-      const p = v.pos[s]!;
-      const routeEnd = lane < net.normalLaneCount && v.link[s] === ROUTE_END;
-      const end = routeEnd ? e.arrivalPosition(s, lane) : net.laneLength[lane]!;
-      if (p < end || (p === end && !routeEnd)) break;
+    for (let s = e.laneFront[lane]!; s >= 0 && pastEnd(e, s, lane); s = e.laneFront[lane]!) {
       e.unlink(s);
       if (nOut === e.scratch.length) e.growScratch();
       e.scratch[nOut++] = s;
     }
   }
+  moveOn(e, nOut);
+}
 
-  // ---- move them on: into the junction, out of it (in transit), or arrived ----
+/**
+ * Has vehicle `s` passed the end of `lane`, or reached its arrival position on its last lane? (A
+ * function of integers, as a number returned from a function V8 does not inline is boxed.)
+ */
+function pastEnd(e: Engine, s: number, lane: number): boolean {
+  if (lane < e.net.normalLaneCount && e.v.link[s] === ROUTE_END) return atArrival(e, s, lane);
+  const p = e.v.pos[s]!;
+  const end = e.net.laneLength[lane]!;
+  return !(p < end || p === end);
+}
+
+/**
+ * Has vehicle `s` reached its arrival position on its last lane `lane`? A function of its own: V8
+ * does not inline a call that is rare when it compiles the caller, and boxes the number it returns.
+ */
+function atArrival(e: Engine, s: number, lane: number): boolean {
+  return !(e.v.pos[s]! < e.arrivalPosition(s, lane));
+}
+
+/** Moves on the `e.scratch[0..nOut)` vehicles taken off their lanes: into the junction, out of it (in transit), or arrived. */
+function moveOn(e: Engine, nOut: number): void {
+  const { net, v } = e;
   for (let k = 0; k < nOut; k++) {
     const s = e.scratch[k]!;
     let lane = v.lane[s]!;
@@ -84,7 +103,7 @@ export function movePhase(e: Engine): void {
       const L = net.laneLength[lane]!;
       if (link < 0 || v.linkOpen[s] === 0) {
         // not allowed through: halt at the line
-        haltAt(e, s, L, p);
+        haltAt(e, s, lane);
         e.insertSorted(s, lane);
         continue;
       }
@@ -108,14 +127,15 @@ export function movePhase(e: Engine): void {
       e.arrive(s, ap, p - ap);
       continue;
     }
-    if (!last && p > net.laneLength[next]!) haltAt(e, s, net.laneLength[next]!, p);
+    if (!last && p > net.laneLength[next]!) haltAt(e, s, next);
     e.addTransit(s);
   }
 }
 
-/** Puts vehicle `s` (which reached `p`) back to `at` with speed 0. */
-function haltAt(e: Engine, s: number, at: number, p: number): void {
-  e.v.odometer[s]! -= p - at;
+/** Puts vehicle `s` back to the end of `lane` (its position is beyond) with speed 0. */
+function haltAt(e: Engine, s: number, lane: number): void {
+  const at = e.net.laneLength[lane]!;
+  e.v.odometer[s]! -= e.v.pos[s]! - at;
   e.v.pos[s] = at;
   e.v.speed[s] = 0;
 }
