@@ -43,7 +43,7 @@ function runCli(cfg: string, end: number, workers: number): Run {
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`tessds run --workers ${workers} failed: ${r.stderr}`);
   const s = JSON.parse(r.stdout) as { stateHash: string; ups: number };
-  const ready = /all ready at \d+ ms \((\d+) ms after the process started\)/.exec(r.stderr);
+  const ready = /\[timing\] all ready at (\d+) ms/.exec(r.stderr);
   const run = /\[timing\] run (\d+) ms/.exec(r.stderr);
   const workersTiming = [...r.stderr.matchAll(/\[timing\] worker \d+: stepping (\d+) ms .*, waiting (\d+) ms/g)];
   return {
@@ -133,6 +133,9 @@ function main(): number {
       ['r', 'r', 'r', 'l'],
     ),
   );
+  // the machine's speed drifts within minutes: each pair of back-to-back runs gives one ratio
+  const paired = one.map((r, i) => r.seconds / many[i]!.seconds);
+  console.log(`speed-up of each back-to-back pair: ${paired.map((x) => x.toFixed(2)).join(' ')} (median ${median(paired).toFixed(2)}×)`);
   console.log(`hashes equal across all ${one.length + many.length} runs: ${hashesEqual ? 'yes' : 'NO'}   (acceptance: speed-up ≥ 1.6× with 2 workers)`);
   // where the partitioned run's time goes (medians over the runs)
   const m = (f: (r: Run) => number | undefined) => median(many.map(f).filter((x): x is number => x !== undefined));

@@ -15,6 +15,7 @@ import { restore, snapshot } from '../sim/snapshot.js';
 import { summarizeDump, type Summary } from '../sim/summary.js';
 import { runEmbedded } from '../cluster/embedded.js';
 import { WorkerPool } from '../cluster/prestart.js';
+import { sinceStart, timing } from '../timing.js';
 import { StatusWriter } from '../cluster/status.js';
 import { formatPartitionMap, loadPartitionMap } from '../partition/plan.js';
 import { applyRegion, parseRegion } from '../partition/region.js';
@@ -101,6 +102,7 @@ function isPartitioned(o: RunOptions): boolean {
 
 async function runScenario(scenarioPath: string, o: RunOptions, t0: number, prestarted: WorkerPool | undefined): Promise<Summary> {
   let spec = loadScenario(scenarioPath);
+  timing(() => `scenario read at ${sinceStart()}`);
   if (o.begin !== undefined) spec.begin = o.begin;
   if (o.end !== undefined) spec.end = o.end;
   if (o.step !== undefined) spec.stepLength = o.step;

@@ -24,6 +24,7 @@ import { CheckCollector } from './check.js';
 import { CheckpointCommits, deleteCheckpointsBefore } from './commits.js';
 import { runWorker } from './worker.js';
 import { workerArgs, type WorkerPool } from './prestart.js';
+import { sinceStart, timing } from '../timing.js';
 import { openStore } from './store/store.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -188,8 +189,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   o.onController?.(controller);
   /** wall-clock origin of --realtime-factor pacing (set when the plan goes out) */
   let startedAt = 0;
-  const tStart = performance.now();
-  let tRun = tStart;
+  let tRun = performance.now();
 
   return await new Promise<EmbeddedResult>((resolve, reject) => {
     let settled = false;
@@ -246,7 +246,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
               if (ready.size === workers) break;
               ready.add(m.workerId);
               if (ready.size === workers) {
-                if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] all ready at ${(performance.now() - tStart).toFixed(0)} ms (${performance.now().toFixed(0)} ms after the process started)\n`);
+                timing(() => `all ready at ${sinceStart()}`);
                 tRun = performance.now();
                 status.update({ state: 'running' });
                 for (const s of sockets.values()) s.sendControl({ type: 'start' } satisfies MasterMessage);
@@ -399,6 +399,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
 
     const workerStatus = new Map<number, WorkerStatus>();
     function sendPlans() {
+      timing(() => `plans sent at ${sinceStart()}`);
       startedAt = Date.now() + 500; // the workers need a moment to build their parts
       desk.start(startedAt);
       for (const [w, sock] of sockets) {
@@ -448,7 +449,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
 
     function finish() {
       if (settled) return;
-      if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] run ${(performance.now() - tRun).toFixed(0)} ms, busiest stepping ${(stepSeconds * 1000).toFixed(0)} ms\n`);
+      timing(() => `run ${(performance.now() - tRun).toFixed(0)} ms, busiest stepping ${(stepSeconds * 1000).toFixed(0)} ms`);
       if (dumps.length !== plan.parts) return fail(`expected ${plan.parts} part dumps, got ${dumps.length}`);
       settled = true;
       clearInterval(watchdog);

@@ -25,6 +25,8 @@ export interface FramedSocketEvents {
 export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** bytes the frame at the head of `pending` needs in all (0: not known yet) */
+  private needed = 0;
 
   constructor(readonly socket: net.Socket) {
     super();
@@ -57,10 +59,15 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     this.pendingBytes += chunk.length;
     for (;;) {
       if (this.pendingBytes < 4) return;
+      // a large frame (a plan carries the scenario) comes in many chunks: join them once it is whole,
+      // not at every chunk (that copied megabytes hundreds of times)
+      if (this.needed > this.pendingBytes) return;
       let buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
       this.pending = [buf];
       const len = buf.readUInt32LE(0);
+      this.needed = 4 + len;
       if (buf.length < 4 + len) return;
+      this.needed = 0;
       const kind = buf.readUInt8(4);
       const payload = buf.subarray(5, 4 + len);
       buf = buf.subarray(4 + len);

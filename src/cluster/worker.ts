@@ -17,6 +17,7 @@ import { checkpointKey } from './commits.js';
 import { FrameKind, FramedSocket, connect, listen } from './frames.js';
 import { assertNever, encodeDump, type LoggedCommand, type FrameSampler, type WorkerLog, type WorkerLogFactory, type MasterMessage, type NetFault, type Pace, type PeerMessage } from './protocol.js';
 import { applyLoggedSimCommand } from './commands.js';
+import { timing } from '../timing.js';
 
 interface Part {
   id: number;
@@ -239,6 +240,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     if (p.log && o.makeLog) log = o.makeLog(p.log, o.workerId, slowestStep);
     log.info({ parts: p.hosted, recoverFrom: p.recoverFrom ?? null }, p.recoverFrom !== undefined ? 'replacement: restoring parts' : 'plan received');
     faults = (p.faults ?? []).filter((f) => f.worker === o.workerId).sort((a, b) => a.step - b.step);
+    const tb = performance.now();
     const net = new Network(p.spec.net);
     const demand = new Demand(p.spec.demand, net, { stepLength: p.spec.stepLength, begin: p.spec.begin, end: p.spec.end, seed: p.spec.seed });
     const owners = laneOwnersFromJunctions(net, Int32Array.from(p.junctionPart));
@@ -284,6 +286,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       });
     await Promise.all([...neededPeers].filter((w) => w > o.workerId && addresses.has(w) && !peers.has(w)).map(connectOrRetry));
     planned = true;
+    timing(() => `worker ${o.workerId}: parts built in ${(performance.now() - tb).toFixed(0)} ms`);
     for (const w of peers.keys()) sendRestored(w); // peers that connected while we were restoring
     // addresses that came in while we were restoring
     for (const w of neededPeers) {
@@ -475,7 +478,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const finish = () => {
     finished = true;
     log.info({ parts: [...parts.keys()] }, 'parts finished');
-    if (process.env.TESSDS_TIMING) process.stderr.write(`[timing] worker ${o.workerId}: stepping ${(stepSeconds * 1000).toFixed(0)} ms (doStep ${(doStepSeconds * 1000).toFixed(0)} ms), waiting ${(waitSeconds * 1000).toFixed(0)} ms\n`);
+    timing(() => `worker ${o.workerId}: stepping ${(stepSeconds * 1000).toFixed(0)} ms (doStep ${(doStepSeconds * 1000).toFixed(0)} ms), waiting ${(waitSeconds * 1000).toFixed(0)} ms`);
     if (statusTimer) clearInterval(statusTimer);
     sendStatus();
     for (const p of parts.values()) master.send(FrameKind.dump, encodeDump(p.id, dumpState(p.engine)));
