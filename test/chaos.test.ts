@@ -75,7 +75,7 @@ test('without recovery (--checkpoint-every 0) a kill fails the run and chaos say
   assert.match(r.stdout, /^FAIL: /m);
 });
 
-test('--distributed: 2 masters, 2 + 1 workers on our own Redis; a leader kill, worker kills, a stop past the lease (fenced), a Redis restart: equal hashes', { skip: redisMissing ?? false, timeout: 90_000 }, async () => {
+test('--distributed: 2 masters, 2 + 1 workers on our own Redis; a leader kill, worker kills, a stop past the lease (fenced), a Redis restart: equal hashes', { skip: redisMissing() ?? false, timeout: 90_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-chaos-test-'));
   // seed 1 draws: stop-worker, restart-store, kill-workers [1], kill-leader, kill-workers [0]
   const r = await chaos(['--distributed', '--workers', '2', '--faults', '5', '--seed', '1', '--spacing-ms', '3000', '--report', dir]);
@@ -131,7 +131,7 @@ function childrenOf(parent: number, command: string): number[] {
   return pids;
 }
 
-test('--distributed: every worker SIGKILLed at once (a total crash) ends the chaos run with FAIL and says why, not a hang', { skip: redisMissing ?? false, timeout: 90_000 }, async () => {
+test('--distributed: every worker SIGKILLed at once (a total crash) ends the chaos run with FAIL and says why, not a hang', { skip: redisMissing() ?? false, timeout: 90_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-chaos-test-'));
   const child = spawn(process.execPath, [cli, 'chaos', cfg, '--distributed', '--workers', '2', '--faults', '0', '--realtime-factor', '10', '--report', dir, '-q'], { cwd: root });
   let stdout = '';

@@ -20,7 +20,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
 const cfg = join(root, 'test/fixtures/rand4/scenario.sumocfg');
 const END = '300';
-const skip = redisMissing ?? false;
+const skip = redisMissing() ?? false;
 
 let expectedHash: string | undefined;
 function faultFreeHash(): string {

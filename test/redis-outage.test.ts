@@ -18,7 +18,7 @@ const cli = join(root, 'dist/src/cli/main.js');
 const cfg = join(root, 'test/fixtures/rand4/scenario.sumocfg');
 const END = '300';
 
-test('Redis down for 10 s mid-run: the run waits it out and ends in the fault-free hash', { skip: redisMissing ?? false }, async () => {
+test('Redis down for 10 s mid-run: the run waits it out and ends in the fault-free hash', { skip: redisMissing() ?? false }, async () => {
   const ref = spawnSync(process.execPath, [cli, 'run', cfg, '--end', END, '--summary', '-'], { encoding: 'utf8' });
   assert.equal(ref.status, 0, ref.stderr);
   const expected = JSON.parse(ref.stdout).stateHash as string;

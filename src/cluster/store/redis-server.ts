@@ -87,7 +87,9 @@ async function waitUntilListening(host: string, port: number, child: ChildProces
   }
 }
 
-/** Why tests that need a real Redis must be skipped here, or undefined when redis-server exists. */
-export const redisMissing = redisServerAvailable()
-  ? undefined
-  : 'redis-server is not installed (Debian: apt-get install redis-server); Redis tests skipped';
+/** Why tests that need a real Redis must be skipped here, or undefined when redis-server exists.
+ *  (A function: every tessds process imports this module, and none should start a redis-server
+ *  --version to find out something only tests ask.) */
+export function redisMissing(): string | undefined {
+  return redisServerAvailable() ? undefined : 'redis-server is not installed (Debian: apt-get install redis-server); Redis tests skipped';
+}

@@ -10,7 +10,7 @@ import { openStore, StoreError, type Store } from './store.js';
 import { freshNamespace, sleep, storeSuite } from './store.test-suite.js';
 import { RedisServer, freePort, redisMissing } from './redis-server.js';
 
-const missing = redisMissing;
+const missing = redisMissing();
 
 const server = new RedisServer();
 storeSuite('redis store', (ns) => openStore(server.url, ns), {

@@ -1,0 +1,89 @@
+/**
+ * Worker processes started before the scenario is read (src/cluster/prestart.ts): a run that needs
+ * fewer of them, a run that fails on its input, and a master killed at any moment must leave no
+ * worker process behind; and a run on pre-started workers ends in the one-process hash.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = join(root, 'dist/src/cli/main.js');
+const cfg = join(root, 'test/fixtures/grid4/scenario.sumocfg');
+
+/** pids of the processes carrying `mark` in their environment (a run's master and its workers,
+ *  whoever their parent is by now: an orphan is adopted by init) */
+function marked(mark: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(`TESSDS_TEST_MARK=${mark}\0`)) pids.push(Number(name));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/** Starts `tessds run …`, collects its worker pids while it runs, waits for its exit, and then
+ *  for every process it started to be gone. */
+async function runWatching(args: string[], kill?: { afterWorkers: number }) {
+  const mark = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const child = spawn(process.execPath, [cli, 'run', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSDS_TEST_MARK: mark } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const seen = new Set<number>();
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!done) {
+    for (const pid of marked(mark)) if (pid !== child.pid) seen.add(pid);
+    if (kill && seen.size >= kill.afterWorkers) child.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const code = await exited;
+  let left = marked(mark);
+  for (const deadline = Date.now() + 5000; left.length > 0 && Date.now() < deadline; left = marked(mark)) await new Promise((r) => setTimeout(r, 50));
+  // a failing test must not hang: leftovers hold the pipes to this process open
+  for (const pid of left) process.kill(pid, 'SIGKILL');
+  child.stdout.destroy();
+  child.stderr.destroy();
+  return { code, stdout, stderr, workers: [...seen], left };
+}
+
+test('a run on pre-started workers ends in the one-process hash and leaves no worker behind', async () => {
+  const one = spawnSync(process.execPath, [cli, 'run', cfg, '--end', '120', '--summary', '-'], { cwd: root, encoding: 'utf8' });
+  assert.equal(one.status, 0, one.stderr);
+  const r = await runWatching([cfg, '--end', '120', '--summary', '-', '--workers', '3']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).stateHash, JSON.parse(one.stdout).stateHash);
+  assert.equal(r.workers.length, 2, 'workers 1 and 2 are processes (worker 0 runs in the master)');
+  assert.deepEqual(r.left, [], 'no process of the run outlives it');
+});
+
+test('more workers than parts: the workers not needed exit', async () => {
+  const r = await runWatching([cfg, '--end', '60', '--summary', '-', '--workers', '4', '--parts', '2']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.workers.length, 3, 'three were started before the part count was known');
+  assert.deepEqual(r.left, [], 'no process of the run outlives it');
+});
+
+test('bad input after the workers started: one line, exit code 2, no worker left', async () => {
+  const r = await runWatching([join(root, 'test/fixtures/grid4/no-such.sumocfg'), '--workers', '3']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^tessds: .*no-such\.sumocfg: file not found\n$/);
+  assert.deepEqual(r.left, [], 'no process of the run outlives it');
+});
+
+test('a master SIGKILLed while its workers start leaves no worker behind', async () => {
+  const r = await runWatching([cfg, '--end', '600', '--workers', '3'], { afterWorkers: 2 });
+  assert.equal(r.code, null, 'killed');
+  assert.ok(r.workers.length >= 2);
+  assert.deepEqual(r.left, [], 'no process of the run outlives it');
+});
