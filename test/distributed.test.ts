@@ -352,7 +352,7 @@ test('total crash: every process and Redis SIGKILLed, Redis restarted from its A
   }
 });
 
-test('Redis SIGKILLed for 5 s mid-run and restarted from its AOF: nobody is fenced, the plan ends in the fault-free hash', { skip, timeout: 180_000 }, async () => {
+test('Redis SIGKILLed for 5 s mid-run and restarted from its AOF: nobody is fenced, the plan ends in the fault-free hash; one store-down, one store-up', { skip, timeout: 180_000 }, async () => {
   const expected = faultFreeHash();
   const c = new Cluster();
   try {
@@ -363,12 +363,23 @@ test('Redis SIGKILLed for 5 s mid-run and restarted from its AOF: nobody is fenc
       if (st && st.committed >= 40) break;
       await sleep(25);
     }
+    const killedAt = Date.now();
     await c.redis.kill();
     await sleep(5000);
+    const restartedAt = Date.now();
     await c.redis.start();
     assert.equal(await c.waitResult('outage'), expected);
+    const endedAt = Date.now();
     for (const p of c.procs) assert.equal(p.child.exitCode, null, `pid ${p.pid} exited:\n${p.log()}`);
     assert.doesNotMatch(c.logs(), /fenced out|is dead/);
+    // the leader wrote the outage into the timeline once Redis was back: one store-down, one store-up
+    // (both masters and every worker noticed it), with the times it began and ended
+    const events = ((await c.status('outage'))!.events ?? []).filter((e) => e.type === 'store-down' || e.type === 'store-up');
+    const [down, up, ...more] = events;
+    assert.deepEqual([down?.type, up?.type, more.length], ['store-down', 'store-up', 0], JSON.stringify(events));
+    assert.ok(down!.at >= killedAt && down!.at <= restartedAt, `store-down at ${down!.at - killedAt} ms after the kill, Redis restarted after ${restartedAt - killedAt} ms`);
+    assert.ok(up!.at >= restartedAt && up!.at <= endedAt, `store-up at ${up!.at - restartedAt} ms after the restart`);
+    assert.equal(JSON.parse(down!.detail!).store, c.redis.url);
   } finally {
     await c.close();
   }

@@ -76,3 +76,29 @@ test('a leader kill with no later leader event is undetected', () => {
   assert.equal(f!.outcome, 'undetected');
   assert.equal(f!.detectMs, undefined);
 });
+
+test('a Redis restart with the store events the leader wrote after it: detection and recovery from them', () => {
+  const injections: DistributedInjection[] = [
+    { index: 0, fault: { type: 'restart-store', atMs: 1000, downMs: 500 }, at: T0 + 1000, step: 50, pids: [], storeBackAt: T0 + 1520 },
+    { index: 1, fault: { type: 'restart-store', atMs: 8000, downMs: 500 }, at: T0 + 8000, step: 150, pids: [], storeBackAt: T0 + 8510 },
+  ];
+  // written by the new leader after the first outage (a term ended in it): times from its connection
+  const events: StatusEvent[] = [
+    { at: T0, type: 'leader', detail: '{"pid":10,"host":"h","epoch":1}' },
+    { at: T0 + 1002, type: 'store-down', step: 50, detail: '{"store":"redis://h:1","error":"connection closed"}' },
+    { at: T0 + 1700, type: 'store-up', step: 58, detail: '{"store":"redis://h:1","downAt":1001002,"downMs":698}' },
+    { at: T0 + 1800, type: 'leader', detail: '{"pid":11,"host":"h","epoch":2}' },
+  ];
+  const snapshots = [snap(1900, 60, 2), snap(8700, 151, 2)];
+  const r = judgeDistributedFaults({ injections, snapshots, events, startedAt: T0, completed: true });
+  assert.deepEqual(
+    r.map((f) => [f.detectMs, f.recoverMs, f.outcome]),
+    [
+      [2, 698, 'recovered'],
+      // no store events for the second: the fallback (step moving − Redis back), absorbed
+      [undefined, 190, 'absorbed'],
+    ],
+  );
+  const lone = judgeDistributedFaults({ injections: injections.slice(0, 1), snapshots, events: events.slice(0, 2), startedAt: T0, completed: true });
+  assert.deepEqual([lone[0]!.detectMs, lone[0]!.recoverMs, lone[0]!.outcome], [2, undefined, 'not-recovered']);
+});

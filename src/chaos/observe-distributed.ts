@@ -10,12 +10,15 @@
  * - kill-leader: detection = the first `leader` event with a higher epoch − kill time; recovery = the
  *   first poll written by the new leader showing the plan's step past the step at the kill − that
  *   `leader` event (so, like the worker faults, recovery counts from detection).
- * - restart-store: the masters log no store-down/store-up events; no detection time; recovery = the
- *   first poll showing the step past the step at the kill − the moment Redis was started again.
+ * - restart-store: the leader writes the outage's `store-down` and `store-up` (the times its own
+ *   connection, or a worker, lost and reached Redis again) once Redis is back; detection =
+ *   store-down − kill time, recovery = store-up − store-down, as in the embedded cluster. Without
+ *   them (a master from before those events): no detection time; recovery = the first poll showing
+ *   the step past the step at the kill − the moment Redis was started again; outcome `absorbed`.
  */
 import { assertNever } from '../errors.js';
 import { faultTarget } from './schedule.js';
-import type { FaultResult, Injection, Snapshot, StatusEvent } from './observe.js';
+import { storeFromEvents, type FaultResult, type Injection, type Snapshot, type StatusEvent } from './observe.js';
 
 export interface DistributedInjection extends Injection {
   /** kill-leader: the epoch of the leader that was killed */
@@ -72,7 +75,8 @@ function stepPast(snapshots: Snapshot[], from: number, step: number, minEpoch = 
 }
 
 export function judgeDistributedFaults(j: DistributedJudgeInput): FaultResult[] {
-  return j.injections.map((inj) => {
+  return j.injections.map((inj, i) => {
+    const next = j.injections.slice(i + 1).find((x) => x.at !== undefined)?.at ?? Infinity;
     const base: FaultResult = {
       index: inj.index,
       kind: inj.fault.type,
@@ -115,6 +119,14 @@ export function judgeDistributedFaults(j: DistributedJudgeInput): FaultResult[] 
         return base;
       }
       case 'restart-store': {
+        const { downAt, upAt } = storeFromEvents(j.events, at, next);
+        if (downAt !== undefined) {
+          base.detectMs = Math.max(0, downAt - at);
+          if (upAt !== undefined) base.recoverMs = upAt - downAt;
+          // (a store-down alone: as far as the timeline tells, the store never came back)
+          base.outcome = !j.completed ? 'run-failed' : upAt !== undefined ? 'recovered' : 'not-recovered';
+          return base;
+        }
         const back = inj.storeBackAt ?? at;
         const moved = stepPast(j.snapshots, back, inj.step ?? 0);
         if (moved !== undefined) base.recoverMs = Math.max(0, moved - back);

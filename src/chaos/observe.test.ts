@@ -49,6 +49,35 @@ test('a fault not injected is skipped; a stop without lease that nobody noticed 
   assert.equal(withLease[0]!.outcome, 'undetected');
 });
 
+test('a Redis restart: detection = store-down − kill, recovery = store-up − store-down', () => {
+  const restart = (index: number, at: number): Injection => ({ index, fault: { type: 'restart-store', atMs: at - T0, downMs: 500 }, at, step: 80, pids: [] });
+  const snap: Snapshot[] = [{ t: T0, status: { step: 0, state: 'running', workers: [], events: [] } }];
+  // the events of a 3-worker run: one pair per outage (the master folds the workers' reports)
+  const events: StatusEvent[] = [
+    { at: T0 + 900, type: 'checkpoint', step: 40 },
+    { at: T0 + 1003, type: 'store-down', worker: 2, step: 80, detail: '{"store":"redis://127.0.0.1:1","error":"connection closed"}' },
+    { at: T0 + 1650, type: 'store-up', worker: 0, step: 88, detail: '{"store":"redis://127.0.0.1:1","downAt":1001003,"downMs":647}' },
+    { at: T0 + 6010, type: 'store-down', worker: 1, step: 150 },
+    { at: T0 + 6900, type: 'store-up', worker: 1, step: 160 },
+  ];
+  const r = judgeFaults({ injections: [restart(0, T0 + 1000), restart(1, T0 + 6000)], snapshots: snap, events, startedAt: T0, completed: true });
+  assert.deepEqual(r.map((f) => [f.detectMs, f.recoverMs, f.outcome]), [
+    [3, 647, 'recovered'],
+    [10, 890, 'recovered'],
+  ]);
+  // the first restart unnoticed: the second one's outage is not credited to it
+  const unnoticed = judgeFaults({ injections: [restart(0, T0 + 1000), restart(1, T0 + 6000)], snapshots: snap, events: events.slice(3), startedAt: T0, completed: true });
+  assert.deepEqual(unnoticed.map((f) => [f.detectMs, f.recoverMs, f.outcome]), [
+    [undefined, undefined, 'absorbed'],
+    [10, 890, 'recovered'],
+  ]);
+  // the run ended while the store was still down; the run failed
+  const [down] = judgeFaults({ injections: [restart(0, T0 + 1000)], snapshots: snap, events: events.slice(0, 2), startedAt: T0, completed: true });
+  assert.deepEqual([down!.detectMs, down!.recoverMs, down!.outcome], [3, undefined, 'not-recovered']);
+  const [failed] = judgeFaults({ injections: [restart(0, T0 + 1000)], snapshots: snap, events, startedAt: T0, completed: false });
+  assert.equal(failed!.outcome, 'run-failed');
+});
+
 test('polling fallback: lost when the pid changes or the state is not running; recovered on a fresh report past the step', () => {
   const w = (pid: number, state: string, step: number) => ({ step: 100, state: 'running', workers: [{ id: 1, pid, state, step }] });
   const snaps: Snapshot[] = [

@@ -4,8 +4,10 @@
  * The master's status file (`--status-file`) is polled every ~50 ms. Two sources of timing:
  * - **events** (preferred): the master logs `worker-lost` when it detects a death and
  *   `worker-recovered` (detail `{"replayedSteps": n}`) when the replacement has caught up with the
- *   step the run had reached at detection; `store-down`/`store-up` around a Redis outage.
- *   Time to detect = lost.at − kill time; time to recover = recovered.at − lost.at.
+ *   step the run had reached at detection; `store-down` when a worker (or the master) loses the
+ *   store, `store-up` when one reaches it again (storeFromEvents).
+ *   Time to detect = lost.at − kill time; time to recover = recovered.at − lost.at (for a Redis
+ *   restart: store-down.at − kill time, and store-up.at − store-down.at).
  * - **status polling** (fallback, when the status file carries no `events`): detection = the first
  *   poll showing the worker with another pid or not running; recovery = the first poll showing its
  *   replacement running at or past the run's step at detection. Coarser (poll and status-write
@@ -61,8 +63,9 @@ export interface Injection {
 
 export const Outcomes = ['recovered', 'absorbed', 'undetected', 'not-recovered', 'skipped', 'run-failed'] as const;
 /**
- * recovered: detected and caught up; absorbed: the run went on with nothing to recover (a network
- * fault repaired by resend, a Redis restart ridden out, a stop shorter than any lease); undetected: a
+ * recovered: detected and caught up (a Redis restart: its store-down and store-up logged); absorbed:
+ * the run went on with nothing to recover (a network fault repaired by resend, a Redis restart no
+ * event tells of — an older master —, a stop shorter than any lease); undetected: a
  * death the master never noticed; not-recovered: detected, never caught up; skipped: not injected
  * (run over, target gone); run-failed: the run died with this fault in progress.
  */
@@ -139,11 +142,11 @@ export function judgeFaults(j: JudgeInput): FaultResult[] {
         return base;
       }
       case 'restart-store': {
-        const down = j.events.find((e) => e.type === 'store-down' && e.at >= inj.at! - 50);
-        const up = down && j.events.find((e) => e.type === 'store-up' && e.at >= down.at);
-        if (down) base.detectMs = down.at - inj.at;
-        if (down && up) base.recoverMs = up.at - down.at;
-        base.outcome = j.completed ? 'absorbed' : 'run-failed';
+        const { downAt, upAt } = storeFromEvents(j.events, inj.at, next);
+        if (downAt !== undefined) base.detectMs = Math.max(0, downAt - inj.at);
+        if (downAt !== undefined && upAt !== undefined) base.recoverMs = upAt - downAt;
+        // (a run may end while the store is still down: the embedded workers hand their dumps over TCP)
+        base.outcome = !j.completed ? 'run-failed' : upAt !== undefined ? 'recovered' : downAt !== undefined ? 'not-recovered' : 'absorbed';
         return base;
       }
       case 'net-delay':
@@ -178,6 +181,18 @@ export function fromEvents(events: StatusEvent[], w: number, pid: number | undef
     // a detail that is not JSON: no replay count
   }
   return { lostAt: lost.at, recoveredAt: rec.at, replayedSteps };
+}
+
+/**
+ * The store outage a Redis restart at `at` caused: the first store-down from then (before `until`,
+ * the next fault) and the first store-up after it. The master logs one pair per outage however many
+ * workers noticed it.
+ */
+export function storeFromEvents(events: StatusEvent[], at: number, until = Infinity): { downAt?: number; upAt?: number } {
+  const down = events.find((e) => e.type === 'store-down' && e.at >= at - 50 && e.at < until);
+  if (!down) return {};
+  const up = events.find((e) => e.type === 'store-up' && e.at >= down.at);
+  return { downAt: down.at, upAt: up?.at };
 }
 
 /**

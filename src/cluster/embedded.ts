@@ -22,6 +22,7 @@ import { applyDemandCommands } from '../sim/commands-apply.js';
 import { InputError } from '../errors.js';
 import { CheckCollector } from './check.js';
 import { CheckpointCommits, deleteCheckpointsBefore } from './commits.js';
+import { StoreOutages, storeDownEvent, storeUpEvent, type StoreReport } from './store-outages.js';
 import { runWorker } from './worker.js';
 import { workerArgs, type WorkerPool } from './prestart.js';
 import { sinceStart, timing } from '../timing.js';
@@ -85,6 +86,9 @@ export interface EmbeddedController {
   onWorkerStatus?: (m: Extract<WorkerMessage, { type: 'status' }>) => void;
   /** every worker's encoded vehicle positions (those that answer within a moment) */
   frames(viewport?: [number, number, number, number]): Promise<Buffer[]>;
+  /** the checkpoint store (as shown: no password) and whether it answers, as far as anyone noticed;
+   *  undefined: the run has no store */
+  store(): { url: string; up: boolean } | undefined;
 }
 
 export interface EmbeddedResult {
@@ -139,6 +143,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const storeUrl = checkpointEvery > 0 ? (o.store ?? `file:${mkdtempSync(join(tmpdir(), 'tessds-store-'))}`) : undefined;
   const storeNs = { project: 'tessds', plan: o.plan ?? `run-${process.pid}` };
   const store = storeUrl ? await openStore(storeUrl, storeNs) : undefined;
+  /** the store's outages as the workers (and this process's own connection) notice them */
+  const outages = new StoreOutages();
   /** checkpoint step → parts that wrote it */
   const commits = new CheckpointCommits(plan.parts);
   let recoveries = 0;
@@ -169,6 +175,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     submit: (c) => desk.submit(c),
     schedule: (c, step) => desk.schedule(c, step),
     simLog: () => desk.simLog,
+    store: () => (store ? { url: store.url, up: !outages.down } : undefined),
     frames: (viewport) =>
       new Promise<Buffer[]>((resolve) => {
         const id = ++frameRequests;
@@ -257,6 +264,9 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
               break;
             case 'checkpoint':
               onCheckpoint(m.part, m.step);
+              break;
+            case 'store':
+              onStoreReport({ up: m.up, at: m.at, error: m.error, by: m.workerId });
               break;
             case 'done':
               done.add(m.workerId);
@@ -386,6 +396,16 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         if (w !== h.workerId) sock.sendControl({ type: 'peer-restart', workerId: h.workerId, host: '127.0.0.1', port: h.port, step: commits.committed } satisfies MasterMessage);
       }
     }
+
+    /** One store outage, however many noticed it: one store-down, one store-up (store-outages.ts). */
+    function onStoreReport(r: StoreReport) {
+      const change = outages.report(r);
+      const outage = outages.last;
+      if (!change || !outage || !store) return;
+      if (change === 'down') status.event(storeDownEvent(outage, store.url, status.status.step));
+      else status.event(storeUpEvent({ ...outage, upAt: outage.upAt! }, store.url, status.status.step));
+    }
+    store?.watch?.((a) => onStoreReport({ up: a.up, at: Date.now(), error: a.up ? undefined : a.error }));
 
     function onCheckpoint(part: number, step: number) {
       const old = commits.committed;

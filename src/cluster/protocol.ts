@@ -23,6 +23,9 @@ export type WorkerMessage =
       checkpointSeconds?: number[];
     }
   | { type: 'checkpoint'; workerId: number; part: number; step: number }
+  /** the worker lost the store (its connection closed, or a checkpoint write failed: `error`), or
+   *  reached it again, at `at` (ms since epoch), its slowest part at `step` */
+  | { type: 'store'; workerId: number; up: boolean; at: number; step: number; error?: string }
   | { type: 'done'; workerId: number; stepSeconds: number }
   | { type: 'failed'; workerId: number; message: string };
 

@@ -80,9 +80,11 @@ export class StatusWriter {
     this.onUpdate?.(this.status);
   }
 
-  event(e: Omit<RunEvent, 'at'>): void {
+  /** Records an event that happens now, or at `at` (one noticed elsewhere, reported a little later). */
+  event(e: Omit<RunEvent, 'at'> & { at?: number }): void {
     const events = (this.status.events ??= []);
-    events.push({ at: Date.now(), ...e });
+    const { at, ...rest } = e;
+    insertByTime(events, { at: at ?? Date.now(), ...rest });
     if (events.length > MAX_EVENTS) events.splice(0, events.length - MAX_EVENTS);
     this.write();
     this.onUpdate?.(this.status);
@@ -100,4 +102,11 @@ export class StatusWriter {
     renameSync(tmp, this.file);
     this.lastWrite = Date.now();
   }
+}
+
+/** Inserts `e` into `events` (oldest first) at its time: an event may be recorded after later ones. */
+export function insertByTime(events: RunEvent[], e: RunEvent): void {
+  let i = events.length;
+  while (i > 0 && events[i - 1]!.at > e.at) i--;
+  events.splice(i, 0, e);
 }

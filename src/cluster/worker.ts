@@ -244,7 +244,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     const net = new Network(p.spec.net);
     const demand = new Demand(p.spec.demand, net, { stepLength: p.spec.stepLength, begin: p.spec.begin, end: p.spec.end, seed: p.spec.seed });
     const owners = laneOwnersFromJunctions(net, Int32Array.from(p.junctionPart));
-    if (p.store) store = await openStore(p.store.url, { project: p.store.project, plan: p.store.plan });
+    if (p.store) {
+      store = await openStore(p.store.url, { project: p.store.project, plan: p.store.plan });
+      store.watch?.((a) => storeNews(a.up, a.up ? undefined : a.error));
+    }
     for (const id of p.hosted) {
       const engine = new Engine(p.spec, net, demand);
       const layout = makeLayout(net, demand, owners, id, p.parts);
@@ -416,6 +419,17 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     setImmediate(pump);
   };
 
+  /** the store is unreachable as far as this worker knows (told to the master at each change) */
+  let storeDown = false;
+  /** The store was lost (its connection closed, a write failed) or reached again: the master keeps
+   *  the run's timeline of outages (store-down, store-up events). */
+  const storeNews = (up: boolean, error?: string) => {
+    if (up !== storeDown || closing) return;
+    storeDown = !up;
+    log[up ? 'info' : 'warn']({ error: error ?? null }, up ? 'store reachable again' : 'store unreachable');
+    master.sendControl({ type: 'store', workerId: o.workerId, up, at: Date.now(), step: slowestStep(), ...(error !== undefined ? { error } : {}) });
+  };
+
   /** Writes a checkpoint, retrying while the store is unreachable: the run goes on meanwhile (the
    *  logs just grow until the master can commit), and fails only after STORE_GIVE_UP_MS of errors. */
   const writeCheckpoint = (part: Part, bytes: Buffer, step: number, since = Date.now()) => {
@@ -423,12 +437,14 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     store!
       .put(checkpointKey(step, part.id), bytes)
       .then(() => {
+        storeNews(true);
         checkpointSeconds.push((performance.now() - t0) / 1000);
         log.debug({ part: part.id, checkpoint: step, bytes: bytes.length }, 'checkpoint written');
         master.sendControl({ type: 'checkpoint', workerId: o.workerId, part: part.id, step });
       })
       .catch((err: Error) => {
         if (finished) return;
+        storeNews(false, err.message);
         if (Date.now() - since > STORE_GIVE_UP_MS) return fail(`writing checkpoint ${step} of part ${part.id}: ${err.message}`);
         setTimeout(() => writeCheckpoint(part, bytes, step, since), 500);
       });

@@ -63,6 +63,8 @@ export class EmbeddedBackend implements ControlBackend {
     if (r > this.recoveries) m.recoveries.inc(r - this.recoveries);
     this.recoveries = r;
     m.paused.set(s.state === 'paused' ? 1 : 0);
+    const store = this.controller?.store();
+    if (store) m.storeUp.set({ store: store.url }, store.up ? 1 : 0);
     for (const w of s.workers) if (w.heartbeatAgeMs !== undefined) m.leaseAge.set({ worker: String(w.id) }, w.heartbeatAgeMs / 1000);
   }
 

@@ -34,7 +34,7 @@ const VIEWS_KEPT = 8;
 
 export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server> {
   const { view: master } = o;
-  const metrics = createMasterMetrics(() => master.figures());
+  const metrics = createMasterMetrics(() => master.figures(), () => master.store());
   const views = new Map<string, string>();
   const network = async (plan: string): Promise<string | undefined> => {
     const known = views.get(plan);

@@ -5,6 +5,7 @@
  * and the counters it kept from terms it led.
  *
  *   tessds_master_leading                         1 while this master leads, else 0
+ *   tessds_store_up{store}                        1 while the store answers this master, else 0
  *   tessds_step{plan}                             steps completed (the slowest slot's)
  *   tessds_paused{plan}                           1 while the plan is paused
  *   tessds_recoveries_total{plan}                 lost workers replaced (carried over between leaders)
@@ -20,10 +21,23 @@ export interface MasterMetrics {
   commands: Counter<'plan' | 'type'>;
 }
 
-/** `figures` is read at every scrape: undefined while this master does not lead. */
-export function createMasterMetrics(figures: () => PlanFigures[] | undefined): MasterMetrics {
+/** `figures` is read at every scrape: undefined while this master does not lead; so is `store`. */
+export function createMasterMetrics(figures: () => PlanFigures[] | undefined, store?: () => { url: string; up: boolean }): MasterMetrics {
   const registry = new Registry();
   const registers = [registry];
+  if (store) {
+    new Gauge({
+      name: 'tessds_store_up',
+      help: '1 while the store answers, else 0 (it went down and did not come back yet)',
+      labelNames: ['store'],
+      registers,
+      collect() {
+        const s = store();
+        this.reset();
+        this.set({ store: s.url }, s.up ? 1 : 0);
+      },
+    });
+  }
   new Gauge({
     name: 'tessds_master_leading',
     help: '1 while this master leads, else 0',

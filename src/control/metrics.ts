@@ -2,7 +2,7 @@
  * Prometheus metrics of a run (`GET /metrics`), in their own registry so that tests and several runs in
  * one process do not share counters. Names are `tessds_*`; units are in the names (seconds, bytes).
  * A single-process run fills step, step time, vehicles, commands and checkpoints; a multi-worker master
- * also border traffic, recoveries and lease ages.
+ * also border traffic, recoveries, lease ages and whether its checkpoint store answers.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -27,6 +27,8 @@ export interface Metrics {
   leaseAge: Gauge<'worker'>;
   /** commands accepted, by type */
   commands: Counter<'type'>;
+  /** 1 while the checkpoint store answers, else 0, by store (no sample: the run has no store) */
+  storeUp: Gauge<'store'>;
   /** called before every scrape, to bring figures up to date (set by a backend) */
   beforeScrape?: () => void;
 }
@@ -58,5 +60,6 @@ export function createMetrics(o: { processMetrics?: boolean } = {}): Metrics {
     recoveries: new Counter({ name: 'tessds_recoveries_total', help: 'Lost workers replaced during the run', registers }),
     leaseAge: new Gauge({ name: 'tessds_worker_lease_age_seconds', help: 'Seconds since each worker last renewed its lease', labelNames: ['worker'], registers }),
     commands: new Counter({ name: 'tessds_commands_total', help: 'Commands accepted through the control API, by type', labelNames: ['type'], registers }),
+    storeUp: new Gauge({ name: 'tessds_store_up', help: '1 while the checkpoint store answers, else 0 (a worker lost it and none reached it again yet)', labelNames: ['store'], registers }),
   };
 }

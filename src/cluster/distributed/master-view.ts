@@ -37,6 +37,8 @@ export interface MasterView {
   command(plan: string, body: unknown): Promise<MasterCommandAnswer>;
   /** the figures of every plan this master coordinates; undefined while it does not lead */
   figures(): PlanFigures[] | undefined;
+  /** the store (as shown: no password) and whether it answers, as this master sees it */
+  store(): { url: string; up: boolean };
 }
 
 /** Starts the control API of a master on top of its view; resolves once it listens. */

@@ -21,6 +21,7 @@ import { PlanRun, type Agent, type LeaderContext } from './plan-run.js';
 import type { DeskCommand } from '../command-desk.js';
 import { RequestError } from '../../errors.js';
 import { readStatus, type MasterCommandAnswer, type MasterView, type PlanFigures, type ServeMasterHttp } from './master-view.js';
+import { StoreOutages, type StoreReport } from '../store-outages.js';
 
 export { readStatus };
 
@@ -50,10 +51,21 @@ export interface MasterOptions {
 export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> {
   const owner = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const election = new LeaderElection(o.cluster, owner, { leaseMs: o.leaseMs, heartbeatMs: o.heartbeatMs }, LEADER_LEASE);
+  // Store outages are kept by the process, not the term: one longer than the lease ends the term
+  // that saw it begin, and whichever term leads once the store is back writes it into the timelines.
+  const outages = new StoreOutages();
+  const storeReport = (r: StoreReport) => {
+    const change = outages.report(r);
+    const last = outages.last;
+    if (change === 'down') o.log(`master pid ${process.pid}: store ${o.cluster.url} unreachable (${last!.error}${r.by !== undefined ? `, noticed by worker ${r.by}` : ''})`);
+    if (change === 'up') o.log(`master pid ${process.pid}: store ${o.cluster.url} answers again after ${last!.upAt! - last!.downAt} ms`);
+  };
+  o.cluster.watch?.((a) => storeReport({ up: a.up, at: Date.now(), error: a.up ? undefined : a.error }));
+  const store = { outages, report: storeReport };
   let term: LeaderTerm | undefined;
   election.on('elected', (epoch) => {
     o.log(`master pid ${process.pid}: leading with epoch ${epoch}`);
-    term = new LeaderTerm(o, election, epoch);
+    term = new LeaderTerm(o, election, epoch, store);
     term.start().catch((err: Error) => o.log(`master pid ${process.pid}: term ${epoch} failed to start: ${err.message}`));
   });
   election.on('lost', (epoch, reason) => {
@@ -84,6 +96,7 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
     plan: (plan) => readJson<PlanRecord>(o.cluster, key.plan(plan)),
     command,
     figures: () => term?.figures(),
+    store: () => ({ url: o.cluster.url, up: !outages.down }),
   };
   const statusServer = o.serveHttp ? await o.serveHttp(view) : undefined;
   if (statusServer) {
@@ -117,8 +130,17 @@ class LeaderTerm implements LeaderContext {
     readonly o: MasterOptions,
     private readonly election: LeaderElection,
     readonly epoch: number,
+    private readonly store: { outages: StoreOutages; report: (r: StoreReport) => void },
   ) {
     this.graceUntil = Date.now() + o.leaseMs + RECONNECT_MAX_MS;
+  }
+
+  storeOutages() {
+    return this.store.outages.outages;
+  }
+
+  storeReport(r: StoreReport): void {
+    this.store.report(r);
   }
 
   get cluster(): Store {

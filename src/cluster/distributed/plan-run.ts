@@ -20,7 +20,8 @@ import { Network } from '../../sim/network.js';
 import { Demand } from '../../sim/demand.js';
 import { mergeDumps, type StateDump } from '../../sim/dump.js';
 import { summarizeDump } from '../../sim/summary.js';
-import type { RunEvent, WorkerState } from '../status.js';
+import { insertByTime, type RunEvent, type WorkerState } from '../status.js';
+import { outageRecorded, storeDownEvent, storeUpEvent, type Outage, type StoreReport } from '../store-outages.js';
 import type { LoggedCommand, MasterMessage } from '../protocol.js';
 import { CommandDesk, type DeskAnswer, type DeskCommand } from '../command-desk.js';
 import { resolveSimCommand } from '../../sim/commands.js';
@@ -56,6 +57,11 @@ export interface LeaderContext {
   leaderInfo(): { pid: number; host: string; epoch: number };
   /** whether this term still leads */
   leading(): boolean;
+  /** the store's outages as this master process saw them (its own connection, workers' reports),
+   *  oldest first; they outlive terms: an outage longer than the lease ends the term that saw it */
+  storeOutages(): readonly Outage[];
+  /** a worker's news of the store (its connection, its checkpoint writes) */
+  storeReport(r: StoreReport): void;
 }
 
 type Hello = Extract<WorkerMessage, { type: 'hello' }>;
@@ -102,6 +108,11 @@ export class PlanRun {
   private readonly synced = new Set<number>();
   /** desk state writes, one at a time (each writes the latest state) */
   private deskWrites: Promise<unknown> = Promise.resolve();
+  /** store outages put in this run's timeline: 'down' while only its store-down is */
+  private readonly outagesNoted = new Map<Outage, 'down' | 'both'>();
+  /** the plan's step in the status mirror last written (or found at takeover): during an outage
+   *  nothing is written, so this is the step the run had when the store went down */
+  private mirroredStep = 0;
 
   constructor(
     private readonly ctx: LeaderContext,
@@ -181,9 +192,10 @@ export class PlanRun {
     if (!this.desk) {
       const previous = await this.ctx.cluster.get(key.status(this.name));
       if (previous) {
-        const p = JSON.parse(previous.toString()) as { events?: RunEvent[]; recoveries?: number };
+        const p = JSON.parse(previous.toString()) as { events?: RunEvent[]; recoveries?: number; step?: number };
         this.events = p.events ?? [];
         this.recoveries = p.recoveries ?? 0;
+        this.mirroredStep = p.step ?? 0;
       }
       await this.openDesk();
       this.event({ type: 'leader', detail: JSON.stringify(this.ctx.leaderInfo()) });
@@ -348,6 +360,10 @@ export class PlanRun {
         break;
       case 'failed':
         void this.fail(`slot ${slot} (worker ${a.workerId}): ${m.message}`);
+        break;
+      case 'store':
+        // the time is ours: the worker's clock is another machine's
+        this.ctx.storeReport({ up: m.up, at: Date.now(), error: m.error, by: a.workerId });
         break;
       default:
         assertNever(m, 'worker message');
@@ -588,12 +604,40 @@ export class PlanRun {
 
   /** Writes the status mirror, and the plan state when it changed; false when fenced. */
   private async writeState(deletes: string[] = [], extra: { key: string; value: Buffer }[] = []): Promise<boolean> {
-    const entries = [{ key: key.status(this.name), value: json(this.status()) }, ...extra];
+    this.noteOutages();
+    const status = this.status();
+    const entries = [{ key: key.status(this.name), value: json(status) }, ...extra];
     const dirty = this.dirty;
     if (dirty) entries.push({ key: key.state(this.name), value: json({ ...this.st, epoch: this.ctx.epoch }) });
     const ok = await this.ctx.write(entries, deletes);
     if (ok && dirty) this.dirty = false;
+    if (ok) this.mirroredStep = status.step;
     return ok;
+  }
+
+  /**
+   * Puts the store's outages in the timeline, with their real times: the status mirror lives in the
+   * store, so an outage is written once the store answers again (its store-down and store-up at
+   * once). Outages before the plan was submitted are not its own; one a previous leader wrote
+   * already (a span of its events overlaps: every observer's times of one outage overlap) is not
+   * written again.
+   */
+  private noteOutages(): void {
+    for (const o of this.ctx.storeOutages()) {
+      const noted = this.outagesNoted.get(o);
+      if (noted === 'both' || (o.upAt ?? Infinity) < this.rec.submittedAt) continue;
+      if (noted === undefined) {
+        if (outageRecorded(this.events, o)) {
+          this.outagesNoted.set(o, 'both');
+          continue;
+        }
+        this.insertEvent(storeDownEvent(o, this.ctx.cluster.url, this.mirroredStep));
+        this.outagesNoted.set(o, 'down');
+      }
+      if (o.upAt === undefined) continue;
+      this.insertEvent(storeUpEvent({ ...o, upAt: o.upAt }, this.ctx.cluster.url, Math.min(...this.slotStep)));
+      this.outagesNoted.set(o, 'both');
+    }
   }
 
   /** The figures `GET /metrics` shows for this plan (control/master-metrics.ts). */
@@ -636,7 +680,11 @@ export class PlanRun {
   }
 
   private event(e: Omit<RunEvent, 'at'>): void {
-    this.events.push({ at: Date.now(), ...e });
+    this.insertEvent({ at: Date.now(), ...e });
+  }
+
+  private insertEvent(e: RunEvent): void {
+    insertByTime(this.events, e);
     if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
   }
 

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { openStore, StoreError, type Store } from './store.js';
+import { openStore, StoreError, type Store, type StoreAvailability } from './store.js';
 import { freshNamespace, sleep, storeSuite } from './store.test-suite.js';
 import { RedisServer, freePort, redisMissing } from './redis-server.js';
 
@@ -74,6 +74,27 @@ describe('redis store faults', { skip: missing ?? false }, () => {
     assert.deepEqual(await s.get('during'), Buffer.from('written during the outage'));
     assert.deepEqual(await s.list(''), ['before', 'during', 'fenced']);
     assert.deepEqual((await s.acquireLease('leader', 'B', 1000)), undefined, 'the lease survived too');
+  });
+
+  test('watch: down once when the server dies, however many reconnects fail; up once it answers; nothing on close()', async () => {
+    const s = await open();
+    const seen: StoreAvailability[] = [];
+    s.watch!((a) => seen.push(a));
+    await s.put('k', Buffer.from('v'));
+    await faulty.kill();
+    while (seen.length === 0) await sleep(10);
+    // ioredis retries at 100, 200, 400 ms …: let a few attempts fail
+    await sleep(800);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.up, false);
+    const waiting = s.get('k');
+    await faulty.start();
+    assert.deepEqual(await waiting, Buffer.from('v'));
+    while (seen.length < 2) await sleep(10);
+    assert.deepEqual(seen[1], { up: true });
+    await s.close();
+    await sleep(50);
+    assert.equal(seen.length, 2, 'our own close is no outage');
   });
 
   test('close() returns while the server is down; waiting commands then fail with a StoreError', { timeout: 10_000 }, async () => {

@@ -14,7 +14,7 @@
  */
 import { Redis } from 'ioredis';
 import { StoreError, reason } from './store-error.js';
-import { RECONNECT_MAX_MS, type Namespace, type OpenOptions, type Store } from './store.js';
+import { RECONNECT_MAX_MS, type Namespace, type OpenOptions, type Store, type StoreAvailability } from './store.js';
 import * as lua from './redis-scripts.js';
 
 /** Back-off between reconnect attempts: 100 ms, 200 ms, ... capped at 2 s. */
@@ -66,6 +66,10 @@ export class RedisStore implements Store {
   /** Rejects when close() is called, failing every call still waiting (see close). */
   private readonly closed: Promise<never>;
   private markClosed: () => void = () => undefined;
+  /** close() was called: the connection's end is ours, not an outage */
+  private closing = false;
+  /** the last connection error since the server last answered (what watch() says went wrong) */
+  private lastError: unknown;
 
   constructor(
     readonly url: string,
@@ -76,6 +80,25 @@ export class RedisStore implements Store {
     this.index = `${prefix}index`;
     this.closed = new Promise<never>((_, reject) => (this.markClosed = () => reject(new Error('the store was closed'))));
     this.closed.catch(() => undefined); // only ever observed through guard's race
+    redis.on('error', (e) => (this.lastError = e));
+    redis.on('ready', () => (this.lastError = undefined));
+  }
+
+  /** Down at the first 'close' of a connection that was ready (each failed reconnect closes again:
+   *  one report per outage), up at the next 'ready' — which ioredis gives only once the server
+   *  answers and has finished loading its AOF, just before it sends the calls that waited. */
+  watch(listener: (a: StoreAvailability) => void): void {
+    let down = false;
+    this.redis.on('close', () => {
+      if (down || this.closing) return;
+      down = true;
+      listener({ up: false, error: this.lastError ? reason(this.lastError) : 'connection closed' });
+    });
+    this.redis.on('ready', () => {
+      if (!down || this.closing) return;
+      down = false;
+      listener({ up: true });
+    });
   }
 
   get(key: string): Promise<Buffer | undefined> {
@@ -160,6 +183,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (this.redis.status === 'end') return;
     // QUIT lets queued replies arrive; but while the server is down it would wait forever in the
     // offline queue (maxRetriesPerRequest null), so only try it when connected, and only briefly.

@@ -63,7 +63,18 @@ export interface Store {
 
   /** Releases connections and handles; returns promptly even when the server is unreachable. */
   close(): Promise<void>;
+
+  /**
+   * A networked store (Redis) tells `listener` when its connection is lost (its calls then wait) and
+   * when the server answers again — at once, not at the next call, which may be far off. Never for
+   * a close() of ours. A file store has no connection to lose: it lacks this method, and its failing
+   * calls are what tell.
+   */
+  watch?(listener: (a: StoreAvailability) => void): void;
 }
+
+/** A change of whether a store answers (Store.watch). */
+export type StoreAvailability = { up: true } | { up: false; error: string };
 
 /** Longest wait between two reconnect attempts of a store client (Redis), ms. */
 export const RECONNECT_MAX_MS = 2000;
