@@ -7,9 +7,6 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { runChaos } from '../chaos/runner.js';
-import { runDistributedChaos } from '../chaos/distributed.js';
-import { markdownTable } from '../chaos/report.js';
 import { FaultKinds, type FaultKind } from '../chaos/schedule.js';
 import { numberOption } from './options.js';
 
@@ -42,6 +39,8 @@ export function registerChaos(program: Command): void {
     .option('-q, --quiet', 'print only the verdict line')
     .action(async (scenario: string, opts: Record<string, unknown>) => {
       const quiet = opts.quiet === true;
+      // loaded here, not at the top: every tessds process imports this file for the options only
+      const [{ runChaos }, { runDistributedChaos }, { markdownTable }] = await Promise.all([import('../chaos/runner.js'), import('../chaos/distributed.js'), import('../chaos/report.js')]);
       const { report, files } = await (opts.distributed === true ? runDistributedChaos : runChaos)({
         scenario,
         workers: opts.workers as number,

@@ -2,17 +2,16 @@
 /**
  * The `tessds` command. User errors (bad input, bad flags) print one line and exit with code 2;
  * anything else is a bug: one line too, the stack only with TESSDS_DEBUG=1.
+ *
+ * Start-up time is paid by every run and every worker process, so this file defines the commands and
+ * their options only (commander needs them for --help and parsing); each command's implementation is
+ * imported inside its action. Keep it that way: a static import here loads its whole module graph
+ * (HTTP server, metrics, Redis, ...) into every process, used or not.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { isUserError } from '../errors.js';
 import { numberOption } from './options.js';
-import { formatSummary, runCommand } from './run.js';
-import { runWorker } from '../cluster/worker.js';
-import { readMasterAddress } from '../cluster/prestart.js';
 import { registerDistributed } from './distributed.js';
-import { makeFrameSampler } from '../control/positions.js';
-import { workerLogFactory } from '../control/log.js';
-import { reportCommand } from './report.js';
 import { registerChaos } from './chaos.js';
 
 const program = new Command();
@@ -62,6 +61,7 @@ program
   .option('--no-progress', 'no progress line on the terminal')
   .option('-q, --quiet', 'print nothing but errors and warnings')
   .action(async (scenario: string, opts: Record<string, unknown>) => {
+    const { formatSummary, runCommand } = await import('./run.js');
     await runCommand(scenario, {
       begin: opts.begin as number | undefined,
       end: opts.end as number | undefined,
@@ -112,7 +112,8 @@ program
   .argument('<dir>', 'directory with the run\'s outputs')
   .option('--scenario <file>', 'the run\'s scenario, to draw the (partition) map (default: DIR/scenario.json or the one .sumocfg in DIR)')
   .option('-o, --output <file>', 'write the report here (default: DIR/report.html)')
-  .action((dir: string, opts: { scenario?: string; output?: string }) => {
+  .action(async (dir: string, opts: { scenario?: string; output?: string }) => {
+    const { reportCommand } = await import('./report.js');
     const out = reportCommand(dir, opts);
     process.stdout.write(`tessds: report written to ${out}\n`);
   });
@@ -126,9 +127,14 @@ program
   .requiredOption('--master <host:port>', 'the master to report to; "stdin": read it from stdin (a pre-started worker)')
   .requiredOption('--id <n>', 'worker id', numberOption({ integer: true, min: 0 }))
   .action(async (opts: { master: string; id: number }) => {
+    // a pre-started worker loads its code while it waits for the master's address
+    const modules = Promise.all([import('../cluster/worker.js'), import('../control/positions.js'), import('../control/log.js')]);
+    modules.catch(() => undefined); // not awaited when the master goes away; awaited (and thrown) below otherwise
+    const { readMasterAddress } = await import('../cluster/prestart.js');
     const master = opts.master === 'stdin' ? await readMasterAddress() : opts.master;
     if (master === undefined) return; // the master went away, or did not need this worker
     const [host, port] = master.split(':');
+    const [{ runWorker }, { makeFrameSampler }, { workerLogFactory }] = await modules;
     await runWorker({ masterHost: host!, masterPort: Number(port), workerId: opts.id, listenHost: '127.0.0.1', sampleFrame: makeFrameSampler(), makeLog: workerLogFactory() });
     await new Promise(() => {}); // the worker exits when the master shuts it down
   });

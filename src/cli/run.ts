@@ -13,23 +13,27 @@ import { Engine } from '../sim/engine.js';
 import { dumpState } from '../sim/dump.js';
 import { restore, snapshot } from '../sim/snapshot.js';
 import { summarizeDump, type Summary } from '../sim/summary.js';
-import { runEmbedded } from '../cluster/embedded.js';
 import { WorkerPool } from '../cluster/prestart.js';
 import { sinceStart, timing } from '../timing.js';
 import { StatusWriter } from '../cluster/status.js';
-import { formatPartitionMap, loadPartitionMap } from '../partition/plan.js';
+import { formatPartitionMap, loadPartitionMap } from '../partition/mapfile.js';
 import { applyRegion, parseRegion } from '../partition/region.js';
 import { Progress } from './progress.js';
 import { createLogger, workerLogFactory, type Logger } from '../control/log.js';
 import { createMetrics } from '../control/metrics.js';
 import { LocalRun, type LocalSimCommands } from '../control/local.js';
-import { startControlServer, type ControlServer } from '../control/http.js';
+import type { ControlServer } from '../control/http.js';
 import { EmbeddedBackend } from '../control/embedded-backend.js';
 import { makeFrameSampler } from '../control/positions.js';
 import { localSimCommands } from '../control/sim-commands.js';
 import { loadCommandScript } from './command-script.js';
 import { resolveSimCommand, type ResolvedCommand } from '../sim/commands.js';
 import { applyCommand } from '../sim/commands-apply.js';
+
+// Loaded on first call: a one-process run without --http needs neither the embedded cluster (workers,
+// partitioning, store) nor the control server, and every run pays for what this file imports.
+const runEmbedded: typeof import('../cluster/embedded.js').runEmbedded = async (...args) => (await import('../cluster/embedded.js')).runEmbedded(...args);
+const startControlServer: typeof import('../control/http.js').startControlServer = async (...args) => (await import('../control/http.js')).startControlServer(...args);
 
 export interface RunOptions {
   begin?: number;

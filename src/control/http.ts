@@ -18,7 +18,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { RequestError, UsageError } from '../errors.js';
 import { encodeFrame, type ControlBackend, type RunEvent, type Viewport } from './backend.js';
 import type { Metrics } from './metrics.js';
@@ -138,6 +138,8 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   });
 
   // ---- WebSocket stream of vehicle frames ----
+  // ws is loaded here, not at the top: a run without --http should not pay for it at start-up
+  const { WebSocketServer } = await import('ws');
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const streams = new Set<NodeJS.Timeout>();
   server.on('upgrade', (req, socket, head) => {

@@ -6,11 +6,20 @@
  * `--log-file FILE` appends JSON lines to FILE, `--log-json` writes them to stderr. The level comes from
  * `--log-level` or the environment variable TESSDS_LOG_LEVEL (default info).
  */
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { LogFn, Logger as PinoLogger } from 'pino';
 import { UsageError } from '../errors.js';
 import type { WorkerLogFactory } from '../cluster/protocol.js';
 
-export type { Logger };
+// pino (~30 files) is required only when logging is on: most runs log nothing, and createLogger is
+// synchronous.
+const require = createRequire(import.meta.url);
+
+/** What TessDS logs with: pino's methods by level. */
+export type Logger = Pick<PinoLogger, 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'>;
+
+const ignore: LogFn = () => undefined;
+const SILENT: Logger = { fatal: ignore, error: ignore, warn: ignore, info: ignore, debug: ignore, trace: ignore };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
@@ -35,7 +44,8 @@ export function createLogger(o: LogOptions = {}): Logger {
   if ((enabled || o.level !== undefined) && !(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new UsageError(`${o.level !== undefined ? '--log-level' : 'TESSDS_LOG_LEVEL'} must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
   }
-  if (!enabled) return pino({ enabled: false });
+  if (!enabled) return SILENT;
+  const { pino } = require('pino') as typeof import('pino');
   const base: Record<string, unknown> = { pid: process.pid };
   if (o.plan !== undefined) base.plan = o.plan;
   if (o.worker !== undefined) base.worker = o.worker;

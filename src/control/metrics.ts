@@ -4,7 +4,12 @@
  * A single-process run fills step, step time, vehicles, commands and checkpoints; a multi-worker master
  * also border traffic, recoveries, lease ages and whether its checkpoint store answers.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+// prom-client (with @opentelemetry/api, ~80 files) is required when metrics are made, not imported at
+// the top: every run loads this module, few serve metrics, and createMetrics must stay synchronous.
+const require = createRequire(import.meta.url);
 
 export interface Metrics {
   registry: Registry;
@@ -34,6 +39,7 @@ export interface Metrics {
 }
 
 export function createMetrics(o: { processMetrics?: boolean } = {}): Metrics {
+  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = require('prom-client') as typeof import('prom-client');
   const registry = new Registry();
   const registers = [registry];
   if (o.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'tessds_process_' });

@@ -45,7 +45,8 @@ export function parseSumoRoutes(text: string, fileName: string, net: NetSpec): D
 class NetIndex {
   /** edge id → number of lanes */
   readonly edges = new Map<string, number>();
-  private readonly successors = new Set<string>();
+  /** edge id → the edges a link leads to (nested, not a joined key: no string built per route step) */
+  private readonly successors = new Map<string, Set<string>>();
   constructor(net: NetSpec) {
     const laneEdge = new Map<string, string>();
     for (const e of net.edges) {
@@ -55,16 +56,16 @@ class NetIndex {
     for (const link of net.links) {
       const a = laneEdge.get(link.fromLane);
       const b = laneEdge.get(link.toLane);
-      if (a !== undefined && b !== undefined) this.successors.add(pairKey(a, b));
+      if (a === undefined || b === undefined) continue;
+      let next = this.successors.get(a);
+      if (next === undefined) this.successors.set(a, (next = new Set()));
+      next.add(b);
     }
   }
   connected(a: string, b: string): boolean {
-    return this.successors.has(pairKey(a, b));
+    return this.successors.get(a)?.has(b) ?? false;
   }
 }
-
-// Edge ids cannot contain NUL, so this key is unambiguous.
-const pairKey = (a: string, b: string): string => `${a}\u0000${b}`;
 
 function sumoRoutesFromXml(files: { file: string; root: XmlElement }[], net: NetSpec): DemandSpec {
   const index = new NetIndex(net);
