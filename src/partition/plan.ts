@@ -6,7 +6,8 @@
  * How many parts, when not given (`parts`) or fixed by a manual map:
  *   - several workers: one part per worker. A worker steps its parts one after the other, and every
  *     extra part adds border work and a link in the chain of messages each step waits for: on the
- *     16×16 bench grid, 2 workers ran 4 parts clearly slower than 2 (bench/cluster.ts).
+ *     16×16 bench grid (1800 s), 2 workers with 4 parts took 9.4 and 8.6 s against 8.0 and 8.3 s
+ *     with 2 (medians of 3 and 5 interleaved runs on a noisy machine: never faster).
  *   - one worker (automatic parts asked for with --min-parts/--max-parts): as many parts as keep at
  *     least MIN_JUNCTIONS_PER_PART junctions each (⌊junctions / 50⌋).
  *   Either way within [minParts, maxParts] (default 1..8) and never more than there are junctions;
