@@ -10,8 +10,13 @@
  */
 import { CommandError, InputError } from '../errors.js';
 import { readJsonList } from '../io/files.js';
-import { parseSimCommand } from '../sim/commands.js';
+import { SIM_COMMAND_TYPES, parseSimCommand } from '../sim/commands.js';
 import type { ScriptedCommand } from '../cluster/command-desk.js';
+
+/** what a command list may hold: a stop, a checkpoint and the simulation commands */
+const SCRIPT_COMMAND_TYPES: readonly string[] = ['stop', 'checkpoint', ...SIM_COMMAND_TYPES];
+/** the API's commands that only make sense while someone watches the run */
+const LIVE_ONLY: readonly string[] = ['pause', 'resume', 'setRealtimeFactor'];
 
 export function loadCommandScript(file: string, begin: number, stepLength: number): ScriptedCommand[] {
   const out = readJsonList(file, 'commands').map((item: unknown, i): ScriptedCommand => {
@@ -24,6 +29,11 @@ export function loadCommandScript(file: string, begin: number, stepLength: numbe
     if (!Number.isInteger(at) || at < 0) throw new InputError(file, `command ${i}: applies at step ${at}; it must be a whole step at or after the begin time`);
     if (body['type'] === 'stop') return { step: at, command: { type: 'stop' } };
     if (body['type'] === 'checkpoint') return { step: at, command: { type: 'checkpoint' } };
+    const name = body['type'] ?? body['type2'];
+    if (typeof name === 'string' && !SCRIPT_COMMAND_TYPES.includes(name)) {
+      const why = LIVE_ONLY.includes(name) ? 'is for a running simulation (the HTTP API), not a command list' : 'is not a command';
+      throw new InputError(file, `command ${i}: "${name}" ${why} (a command list takes ${SCRIPT_COMMAND_TYPES.join(', ')})`);
+    }
     try {
       return { step: at, command: { type: 'sim', command: parseSimCommand(body) } };
     } catch (e) {
