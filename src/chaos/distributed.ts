@@ -29,7 +29,7 @@ import type { Store } from '../cluster/store/store.js';
 import { collectEvents, timingSource, type ObservedStatus, type Snapshot, type StatusEvent } from './observe.js';
 import { judgeDistributedFaults, unfencedStops, type DistributedInjection } from './observe-distributed.js';
 import { byKind, compareCounts, counts, medians, writeReport, type ChaosReport, type Counts } from './report.js';
-import { lastLine, restartStore, signal, signalTargets } from './inject.js';
+import { abortOnInterrupt, lastLine, restartStore, signal, signalTargets } from './inject.js';
 import { defaultWeights, makeSchedule, scheduleDefaults, scheduleSpanMs, type FaultKind } from './schedule.js';
 import { referenceRun, type ChaosOptions, type ChaosResult } from './runner.js';
 
@@ -76,13 +76,7 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
     for (const p of procs) if (p.exit === undefined) p.child.kill('SIGKILL');
     for (const c of others) c.kill('SIGKILL');
   };
-  const abort = () => {
-    killAll();
-    void redis?.destroy();
-    process.exit(130);
-  };
-  process.once('SIGINT', abort);
-  process.once('SIGTERM', abort);
+  const stopAbort = abortOnInterrupt(killAll, () => redis);
   try {
     let storeUrl = o.store;
     if (storeUrl) notes.push('--store given: Redis is not ours to restart, no restart-store faults');
@@ -329,8 +323,7 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
     };
     return { report, files: writeReport(o.reportDir, report) };
   } finally {
-    process.off('SIGINT', abort);
-    process.off('SIGTERM', abort);
+    stopAbort();
     killAll();
     await Promise.all(procs.map((p) => p.exited));
     await store?.close();

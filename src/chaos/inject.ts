@@ -6,6 +6,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisServer } from '../cluster/store/redis-server.js';
 import type { Injection } from './observe.js';
 
+/**
+ * On Ctrl-C or SIGTERM: kills what the chaos run started (`kill`) and its own Redis, and exits 130.
+ * Returns what removes the handlers once the run is over.
+ */
+export function abortOnInterrupt(kill: () => void, redis: () => RedisServer | undefined): () => void {
+  const abort = () => {
+    kill();
+    void redis()?.destroy();
+    process.exit(130);
+  };
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  return () => {
+    process.off('SIGINT', abort);
+    process.off('SIGTERM', abort);
+  };
+}
+
 export function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);

@@ -29,7 +29,7 @@ import type { Summary } from '../sim/summary.js';
 import { collectEvents, judgeFaults, timingSource, type Injection, type ObservedStatus, type Snapshot, type StatusEvent } from './observe.js';
 import { RedisServer, redisServerAvailable } from '../cluster/store/redis-server.js';
 import { byKind, compareCounts, counts, medians, writeReport, type ChaosReport, type Counts } from './report.js';
-import { lastLine, restartStore, signal, signalTargets } from './inject.js';
+import { abortOnInterrupt, lastLine, restartStore, signal, signalTargets } from './inject.js';
 import { FaultKinds, defaultWeights, makeSchedule, scheduleDefaults, scheduleSpanMs, type Fault, type FaultKind } from './schedule.js';
 
 export interface ChaosOptions {
@@ -96,13 +96,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'tessds-chaos-'));
   const children = new Set<ChildProcess>();
   let redis: RedisServer | undefined;
-  const abort = () => {
-    for (const c of children) c.kill('SIGKILL');
-    void redis?.destroy();
-    process.exit(130);
-  };
-  process.once('SIGINT', abort);
-  process.once('SIGTERM', abort);
+  const stopAbort = abortOnInterrupt(
+    () => children.forEach((c) => c.kill('SIGKILL')),
+    () => redis,
+  );
   try {
     let storeUrl = o.store;
     if (storeUrl) notes.push('--store given: Redis is not ours to restart, no restart-store faults');
@@ -337,8 +334,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     };
     return { report, files: writeReport(o.reportDir, report) };
   } finally {
-    process.off('SIGINT', abort);
-    process.off('SIGTERM', abort);
+    stopAbort();
     for (const c of children) c.kill('SIGKILL');
     await redis?.destroy();
     // TESSDS_CHAOS_KEEP=1 keeps the run's status file, summaries and stderr for a post-mortem
