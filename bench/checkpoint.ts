@@ -7,15 +7,13 @@
  *   node dist/bench/checkpoint.js [--size 16] [--period 0.1] [--end 1800] [--repeat 5] [--workers 2]
  *                                 [--every 100] [--store file:DIR | redis://...]
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { ROOT, ensureScenario, missingSumoTools, type ScenarioSpec } from './scenarios.js';
+import { ensureScenario, missingSumoTools, timedRun, type ScenarioSpec } from './scenarios.js';
 import { median, table } from './table.js';
 
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 interface Run {
   seconds: number;
@@ -24,15 +22,8 @@ interface Run {
 }
 
 function run(cfg: string, end: number, workers: number, extra: string[]): Run {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, 'run', cfg, '--end', String(end), '--workers', String(workers), '--summary', '-', '--no-progress', ...extra], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`tessds run ${extra.join(' ')} failed: ${r.stderr}`);
-  const s = JSON.parse(r.stdout) as { stateHash: string; vehicleUpdates: number };
-  return { seconds, updates: s.vehicleUpdates, hash: s.stateHash };
+  const { seconds, summary } = timedRun(cfg, end, workers, extra);
+  return { seconds, updates: Number(summary['vehicleUpdates']), hash: summary.stateHash };
 }
 
 function main(): number {

@@ -8,17 +8,14 @@
  *
  * A shared 2-core machine: compare ratios within one invocation, not absolute times.
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadSumoScenario } from '../src/io/sumo/config.js';
 import { Engine } from '../src/sim/engine.js';
 import { applyInbox, collectOutbox, makeLayout } from '../src/sim/partition.js';
 import { makePartition } from '../src/partition/plan.js';
-import { ROOT, ensureScenario, missingSumoTools, type ScenarioSpec } from './scenarios.js';
+import { ensureScenario, missingSumoTools, timedRun, type ScenarioSpec } from './scenarios.js';
 import { median, table } from './table.js';
 
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 interface Run {
   seconds: number;
@@ -34,22 +31,14 @@ interface Run {
 }
 
 function runCli(cfg: string, end: number, workers: number): Run {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, 'run', cfg, '--end', String(end), '--workers', String(workers), '--summary', '-', '--no-progress'], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-    env: { ...process.env, TESSDS_TIMING: '1' },
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`tessds run --workers ${workers} failed: ${r.stderr}`);
-  const s = JSON.parse(r.stdout) as { stateHash: string; ups: number };
-  const ready = /\[timing\] all ready at (\d+) ms/.exec(r.stderr);
-  const run = /\[timing\] run (\d+) ms/.exec(r.stderr);
-  const workersTiming = [...r.stderr.matchAll(/\[timing\] worker \d+: stepping (\d+) ms .*, waiting (\d+) ms/g)];
+  const { seconds, summary, stderr } = timedRun(cfg, end, workers, [], { ...process.env, TESSDS_TIMING: '1' });
+  const ready = /\[timing\] all ready at (\d+) ms/.exec(stderr);
+  const run = /\[timing\] run (\d+) ms/.exec(stderr);
+  const workersTiming = [...stderr.matchAll(/\[timing\] worker \d+: stepping (\d+) ms .*, waiting (\d+) ms/g)];
   return {
     seconds,
-    hash: s.stateHash,
-    ups: s.ups,
+    hash: summary.stateHash,
+    ups: summary.ups,
     readyMs: ready ? Number(ready[1]) : undefined,
     runMs: run ? Number(run[1]) : undefined,
     stepMs: workersTiming.map((m) => Number(m[1])),

@@ -133,6 +133,17 @@ export function runTessds(cfg: string, end: number, measureRss: boolean): RunRes
   return { ...parseJson(r.stdout, 'tessds run'), processSeconds, peakRssKiB };
 }
 
+/** `tessds run CFG --end END --workers N [extra] --summary -` in a fresh process, timed whole (as a
+ *  user sees it): wall seconds, the summary, and stderr (where TESSDS_TIMING lines go). */
+export function timedRun(cfg: string, end: number, workers: number, extra: string[] = [], env: NodeJS.ProcessEnv = process.env): { seconds: number; summary: Reported & { stateHash: string }; stderr: string } {
+  const args = [CLI, 'run', cfg, '--end', String(end), '--workers', String(workers), '--summary', '-', '--no-progress', ...extra];
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: BIG, env });
+  const seconds = (performance.now() - t0) / 1000;
+  check(r, 'node', args);
+  return { seconds, summary: parseJson(r.stdout, 'tessds run') as Reported & { stateHash: string }, stderr: r.stderr };
+}
+
 function check(r: SpawnSyncReturns<string>, what: string, args: string[]): void {
   if (r.error) throw new BenchError(`${what}: ${r.error.message}`);
   if (r.status !== 0) {
