@@ -20,10 +20,15 @@ const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const SAMPLE = new RegExp(`^(${NAME})(?:\\{(.*)\\})?\\s+(\\S+)(?:\\s+(-?\\d+))?$`);
 const LABEL = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)/y;
 
+/**
+ * A sample value as Prometheus reads it (Go's ParseFloat): a number, or NaN / ±Inf in any case.
+ * prom-client writes NaN as "Nan" (Node's event-loop-delay figures before their first sample).
+ */
 function parseValue(s: string, line: number): number {
-  if (s === '+Inf') return Infinity;
-  if (s === '-Inf') return -Infinity;
-  if (s === 'NaN') return NaN;
+  const special = s.toLowerCase();
+  if (special === '+inf' || special === 'inf') return Infinity;
+  if (special === '-inf') return -Infinity;
+  if (special === 'nan') return NaN;
   const v = Number(s);
   if (s === '' || Number.isNaN(v)) throw new Error(`line ${line}: bad sample value "${s}"`);
   return v;
