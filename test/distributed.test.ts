@@ -15,6 +15,8 @@ import { RedisServer, freePort, redisMissing } from '../src/cluster/store/redis-
 import { openCluster, key, type LeaderRecord, type PlanState } from '../src/cluster/distributed/layout.js';
 import type { Store } from '../src/cluster/store/store.js';
 import { parsePrometheusText } from '../src/control/prom-text.js';
+import { Network } from '../src/sim/network.js';
+import type { ScenarioSpec } from '../src/io/spec.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
@@ -581,8 +583,23 @@ test('CLI: bad flags and an unreachable store are one line and exit 2', { skip }
     bad(['master', '--store', c.redis.url, '--lease-ms', '100', '--heartbeat-ms', '200'], /--heartbeat-ms 200 must be below --lease-ms 100/);
     bad(['worker', '--store', 'ftp://x'], /bad store URL/);
     bad(['worker', '--store', c.redis.url, '--listen', 'host:99999'], /--listen host:99999: expected HOST or HOST:PORT/);
-    const ok = c.cli(['submit', cfg, '--end', '10', '--plan', 'dup']);
+    const map = join(mkdtempSync(join(tmpdir(), 'tessds-dmap-')), 'partition.json');
+    bad(['submit', cfg, '--end', '10', '--plan', 'nomap', '--store', c.redis.url, '--save-partition', join(map, 'x', 'y.json')], /--save-partition/);
+    const ok = c.cli(['submit', cfg, '--end', '10', '--plan', 'dup', '--workers', '3', '--save-partition', map]);
     assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /3 part\(s\) on 3 worker\(s\)/);
+    // the map of the plan as stored, in the --partition-map format
+    const saved = JSON.parse(readFileSync(map, 'utf8')) as Record<string, number>;
+    const store = await openCluster(c.redis.url);
+    try {
+      const rec = JSON.parse((await store.get(key.plan('dup')))!.toString()) as { junctionPart: number[]; spec: ScenarioSpec };
+      const ids = new Network(rec.spec.net).junctionIds;
+      assert.deepEqual(Object.keys(saved).sort(), [...ids].sort(), 'every junction once');
+      assert.deepEqual(ids.map((id) => saved[id]), rec.junctionPart);
+      assert.deepEqual(new Set(rec.junctionPart), new Set([0, 1, 2]));
+    } finally {
+      await store.close();
+    }
     bad(['submit', cfg, '--end', '10', '--plan', 'dup', '--store', c.redis.url], /a plan of that name exists/);
   } finally {
     await c.close();
@@ -593,7 +610,7 @@ test('--help documents every option of the distributed commands', () => {
   const options: Record<string, string[]> = {
     master: ['--store', '--listen', '--http', '--lease-ms', '--heartbeat-ms'],
     worker: ['--store', '--listen', '--lease-ms', '--heartbeat-ms'],
-    submit: ['--store', '--plan', '--workers', '--parts', '--min-parts', '--max-parts', '--partition-map', '--region', '--begin', '--end', '--step', '--seed', '--time-to-teleport', '--checkpoint-every', '--realtime-factor'],
+    submit: ['--store', '--plan', '--workers', '--parts', '--min-parts', '--max-parts', '--partition-map', '--save-partition', '--region', '--begin', '--end', '--step', '--seed', '--time-to-teleport', '--checkpoint-every', '--realtime-factor'],
     status: ['--store', '--plan', '--json'],
     wait: ['--store', '--plan', '--summary'],
     resume: ['--store', '--plan', '--summary'],

@@ -9,7 +9,9 @@ import { Network } from '../sim/network.js';
 import { Demand } from '../sim/demand.js';
 import type { Summary } from '../sim/summary.js';
 import { loadPartitionMap, makePartition } from '../partition/plan.js';
+import { savePartitionMap } from '../partition/mapfile.js';
 import { applyRegion, parseRegion } from '../partition/region.js';
+import { checkOutputPath } from '../io/files.js';
 import { StoreError, type Store } from '../cluster/store/store.js';
 import { checkPlanName, json, key, openCluster, readJson, type PlanRecord, type PlanState } from '../cluster/distributed/layout.js';
 import { readStatus, runMaster } from '../cluster/distributed/master.js';
@@ -72,6 +74,8 @@ export async function workerCommand(opts: { store?: string; listen: string; leas
 export async function submitCommand(scenario: string, opts: Record<string, unknown>): Promise<void> {
   const plan = required(opts.plan as string | undefined, '--plan');
   checkPlanName(plan);
+  const savePartition = opts.savePartition as string | undefined;
+  if (savePartition !== undefined) checkOutputPath(savePartition, '--save-partition');
   let spec = loadScenario(scenario);
   if (opts.begin !== undefined) spec.begin = opts.begin as number;
   if (opts.end !== undefined) spec.end = opts.end as number;
@@ -91,6 +95,7 @@ export async function submitCommand(scenario: string, opts: Record<string, unkno
     maxParts: opts.maxParts as number | undefined,
     map: opts.partitionMap ? loadPartitionMap(opts.partitionMap as string) : undefined,
   });
+  if (savePartition !== undefined) savePartitionMap(savePartition, net.junctionIds, p.junctionPart);
   const slots = Math.min(workers, p.parts);
   const rec: PlanRecord = {
     name: plan,

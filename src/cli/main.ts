@@ -36,7 +36,7 @@ program
   .option('--save-state <file>', 'write the final engine state (a snapshot) to FILE')
   .option('--load-state <file>', 'start from a snapshot written by --save-state for the same scenario')
   .option('--workers <n>', 'worker processes on this machine (an embedded cluster); default 1: this process', numberOption({ integer: true, positive: true }))
-  .option('--parts <n>', 'cut the network into N parts (default: chosen from network size and workers)', numberOption({ integer: true, positive: true }))
+  .option('--parts <n>', 'cut the network into N parts (default: one per worker)', numberOption({ integer: true, positive: true }))
   .option('--min-parts <n>', 'least number of parts for the automatic choice (default 1)', numberOption({ integer: true, positive: true }))
   .option('--max-parts <n>', 'largest number of parts for the automatic choice (default 8)', numberOption({ integer: true, positive: true }))
   .option('--partition-map <file>', 'your own junction → part map: JSON {"junction": part} or lines "junction part"')

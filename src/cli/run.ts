@@ -16,7 +16,7 @@ import { summarizeDump, type Summary } from '../sim/summary.js';
 import { WorkerPool } from '../cluster/prestart.js';
 import { sinceStart, timing } from '../timing.js';
 import { StatusWriter } from '../cluster/status.js';
-import { formatPartitionMap, loadPartitionMap } from '../partition/mapfile.js';
+import { loadPartitionMap, savePartitionMap } from '../partition/mapfile.js';
 import { applyRegion, parseRegion } from '../partition/region.js';
 import { Progress } from './progress.js';
 import { createLogger, workerLogFactory, type Logger } from '../control/log.js';
@@ -137,7 +137,7 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
       control: o.http !== undefined,
       sampleFrame: o.http !== undefined ? makeFrameSampler() : undefined,
       onPartition: (plan, net) => {
-        if (o.savePartition) savePartition(o.savePartition, net.junctionIds, plan.junctionPart);
+        if (o.savePartition) savePartitionMap(o.savePartition, net.junctionIds, plan.junctionPart);
       },
       onController: (c) => backend.attach(c),
       prestarted,
@@ -194,7 +194,7 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
   }
   reportWarnings(engine.demand.warnings);
   // one process simulates one part: every junction in part 0
-  if (o.savePartition) savePartition(o.savePartition, engine.net.junctionIds, new Int32Array(engine.net.junctionIds.length));
+  if (o.savePartition) savePartitionMap(o.savePartition, engine.net.junctionIds, new Int32Array(engine.net.junctionIds.length));
   if (o.loadState) {
     let bytes: Buffer;
     try {
@@ -255,15 +255,6 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
   o.onSummary?.(summary);
   if (http) await http.close();
   return summary;
-}
-
-/** Writes --save-partition (its path was checked before the run; this catches what changed since). */
-function savePartition(path: string, junctionIds: readonly string[], junctionPart: Int32Array): void {
-  try {
-    writeFileSync(path, formatPartitionMap(junctionIds, junctionPart));
-  } catch (e) {
-    throw new UsageError(`--save-partition ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
 }
 
 /** Reads a --inject-faults file: a JSON list of {step, worker, kind, ms?}. */

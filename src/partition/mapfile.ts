@@ -12,7 +12,8 @@
  * back with --partition-map, or drawn by `tessds report`.
  */
 import { readTextFile } from '../io/files.js';
-import { InputError } from '../errors.js';
+import { writeFileSync } from 'node:fs';
+import { InputError, UsageError } from '../errors.js';
 
 export function loadPartitionMap(path: string): Map<string, number> {
   const text = readTextFile(path, 'a partition map');
@@ -29,6 +30,15 @@ export function loadPartitionMap(path: string): Map<string, number> {
 export function formatPartitionMap(junctionIds: readonly string[], junctionPart: ArrayLike<number>): string {
   const lines = junctionIds.map((id, j) => `  ${JSON.stringify(id)}: ${junctionPart[j]}`);
   return `{\n${lines.join(',\n')}\n}\n`;
+}
+
+/** Writes `--save-partition FILE` (its path was checked before the run; this catches what changed since). */
+export function savePartitionMap(path: string, junctionIds: readonly string[], junctionPart: ArrayLike<number>): void {
+  try {
+    writeFileSync(path, formatPartitionMap(junctionIds, junctionPart));
+  } catch (e) {
+    throw new UsageError(`--save-partition ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
 }
 
 function parseTextMap(text: string, path: string): Map<string, number> {
