@@ -7,11 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot, waitFor } from '../src/control/testing.js';
+import { watch } from './watch.js';
 
 const cli = join(repoRoot, 'dist/src/cli/main.js');
 const cfg = join(repoRoot, 'test/fixtures/grid4/scenario.sumocfg');
@@ -74,39 +75,24 @@ test('commands and worker kills: SIGKILL a worker after commands applied; the ha
   const dir = mkdtempSync(join(tmpdir(), 'tessds-cmd-kill-'));
   const statusFile = join(dir, 'status.json');
   const child = spawn(process.execPath, [cli, 'run', cfg, '--end', END, '--commands', file, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '30', '--store', `file:${join(dir, 'store')}`, '--status-file', statusFile, '--summary', '-', '--no-progress']);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const status = () => {
-    try {
-      return existsSync(statusFile) ? (JSON.parse(readFileSync(statusFile, 'utf8')) as { step: number; workers: { id: number; pid: number }[] }) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
+  const { stdout, stderr, exited, status } = watch<{ step: number; workers: { id: number; pid: number }[] }>(child, statusFile);
   // past the closeLane at step 60 and the addVehicle at 90, before the openLane at 150
   await waitFor(() => (status()?.step ?? 0) >= 110, 'step 110');
   process.kill(status()!.workers.find((w) => w.id === 1)!.pid, 'SIGKILL');
   await sleep(1500);
   process.kill(status()!.workers.find((w) => w.id === 2)!.pid, 'SIGKILL');
-  assert.equal(await exited, 0, stderr);
-  assert.equal(JSON.parse(stdout).stateHash, expected);
+  assert.equal(await exited, 0, stderr());
+  assert.equal(JSON.parse(stdout()).stateHash, expected);
 });
 
 test('run --workers 3 --http: commands through the API, pause/resume, a 4xx for a bad target, kills; the same hash as the same commands from a file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-cmd-http-'));
   const statusFile = join(dir, 'status.json');
   const child = spawn(process.execPath, [cli, 'run', cfg, '--end', END, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '15', '--http', '0', '--store', `file:${join(dir, 'store')}`, '--status-file', statusFile, '--summary', '-', '--no-progress']);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { stdout, stderr, exited } = watch(child);
   try {
-    await waitFor(() => /control API and viewer at (http:\S+)/.test(stderr), 'the server address');
-    const base = stderr.match(/control API and viewer at (http:\S+)/)![1]!.replace(/\/$/, '');
+    await waitFor(() => /control API and viewer at (http:\S+)/.test(stderr()), 'the server address');
+    const base = stderr().match(/control API and viewer at (http:\S+)/)![1]!.replace(/\/$/, '');
     const api = async (body: object) => {
       const r = await fetch(`${base}/api/commands`, { method: 'POST', body: JSON.stringify(body) });
       return { status: r.status, body: (await r.json()) as { effectiveStep: number; error?: string } };
@@ -156,8 +142,8 @@ test('run --workers 3 --http: commands through the API, pause/resume, a 4xx for 
     assert.match(metrics, /^tessds_border_messages_total\{part="\d+"\} [1-9]\d*/m, 'border traffic from the workers');
     assert.match(metrics, /^tessds_checkpoint_seconds_count [1-9]\d*/m, 'checkpoint times from the workers');
     assert.match(metrics, /^tessds_recoveries_total [1-9]/m, 'the kill was counted');
-    assert.equal(await exited, 0, stderr);
-    const hash = JSON.parse(stdout).stateHash as string;
+    assert.equal(await exited, 0, stderr());
+    const hash = JSON.parse(stdout()).stateHash as string;
     // the envelope's numbers may be strings; in the replay file they are numbers
     const file = commandFile(replay.map((c) => ('type2' in c ? { step: c.step, type: 'setSpeedLimit', edge: 'A0B0', speed: 6 } : c)));
     assert.equal(run('--commands', file).stateHash, hash, 'one process, the same commands from a file, no kills');

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, waitFor } from '../src/control/testing.js';
+import { watch } from './watch.js';
 
 const cli = join(repoRoot, 'dist/src/cli/main.js');
 
@@ -16,13 +17,10 @@ test('run --http serves the API while it runs; stop ends it with the usual repor
   const dir = mkdtempSync(join(tmpdir(), 'tessds-http-'));
   const log = join(dir, 'run.log');
   const child = spawn(process.execPath, [cli, 'run', 'examples/crossroads.json', '--end', '3600', '--realtime-factor', '20', '--http', '0', '--log-file', log, '--plan', 'p1', '--summary', join(dir, 'summary.json')], { cwd: repoRoot });
-  let stderr = '', stdout = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.on('data', (d) => (stdout += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { stdout, stderr, exited } = watch(child);
   try {
-    await waitFor(() => /control API and viewer at (http:\S+)/.test(stderr), 'the server address');
-    const base = stderr.match(/control API and viewer at (http:\S+)/)![1]!.replace(/\/$/, '');
+    await waitFor(() => /control API and viewer at (http:\S+)/.test(stderr()), 'the server address');
+    const base = stderr().match(/control API and viewer at (http:\S+)/)![1]!.replace(/\/$/, '');
     await waitFor(async () => ((await (await fetch(`${base}/api/status`)).json()) as { step: number }).step > 10, 'the run to step');
     const page = await fetch(`${base}/`);
     assert.equal(page.status, 200);
@@ -32,8 +30,8 @@ test('run --http serves the API while it runs; stop ends it with the usual repor
     const stop = await fetch(`${base}/api/commands`, { method: 'POST', body: JSON.stringify({ type1: 'down', type2: 'stop' }) });
     assert.equal(stop.status, 200);
     const stoppedAt = ((await stop.json()) as { effectiveStep: number }).effectiveStep;
-    assert.equal(await exited, 0, stderr);
-    assert.match(stdout, /TessDS run: examples\/crossroads\.json/);
+    assert.equal(await exited, 0, stderr());
+    assert.match(stdout(), /TessDS run: examples\/crossroads\.json/);
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { steps: number };
     assert.equal(summary.steps, stoppedAt, 'the run ended where it was stopped');
     await assert.rejects(fetch(`${base}/api/status`), 'the server is closed after the run');
@@ -82,13 +80,10 @@ test('--help documents the control and logging options, and the report command',
 
 test('--http-linger keeps serving the finished run until SIGTERM', async () => {
   const child = spawn(process.execPath, [cli, 'run', 'examples/crossroads.json', '--end', '30', '--http', '0', '--http-linger'], { cwd: repoRoot });
-  let stderr = '', stdout = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.on('data', (d) => (stdout += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { stdout, stderr, exited } = watch(child);
   try {
-    await waitFor(() => /state hash/.test(stdout), 'the end-of-run report');
-    const base = stderr.match(/control API and viewer at (http:\S+)/)![1]!.replace(/\/$/, '');
+    await waitFor(() => /state hash/.test(stdout()), 'the end-of-run report');
+    const base = stderr().match(/control API and viewer at (http:\S+)/)![1]!.replace(/\/$/, '');
     const status = (await (await fetch(`${base}/api/status`)).json()) as { state: string; step: number };
     assert.deepEqual([status.state, status.step], ['finished', 60]);
     child.kill('SIGTERM');

@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { watch } from './watch.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
@@ -34,12 +35,8 @@ function marked(mark: string): number[] {
 async function runWatching(args: string[], kill?: { afterWorkers: number }) {
   const mark = `${process.pid}-${Math.random().toString(36).slice(2)}`;
   const child = spawn(process.execPath, [cli, 'run', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSDS_TEST_MARK: mark } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => (stdout += c));
-  child.stderr.on('data', (c) => (stderr += c));
+  const { stdout, stderr, exited } = watch(child);
   const seen = new Set<number>();
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   let done = false;
   void exited.then(() => (done = true));
   while (!done) {
@@ -54,7 +51,7 @@ async function runWatching(args: string[], kill?: { afterWorkers: number }) {
   for (const pid of left) process.kill(pid, 'SIGKILL');
   child.stdout.destroy();
   child.stderr.destroy();
-  return { code, stdout, stderr, workers: [...seen], left };
+  return { code, stdout: stdout(), stderr: stderr(), workers: [...seen], left };
 }
 
 test('a run on pre-started workers ends in the one-process hash and leaves no worker behind', async () => {

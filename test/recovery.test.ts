@@ -6,11 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { watch } from './watch.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
@@ -40,19 +41,7 @@ function startRun(extra: (dir: string) => string[] = () => []) {
     [cli, 'run', cfg, '--end', END, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '30', '--status-file', statusFile, '--store', `file:${join(dir, 'store')}`, '--summary', '-', '--no-progress', ...extra(dir)],
     { cwd: root },
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const status = (): Status | undefined => {
-    if (!existsSync(statusFile)) return undefined;
-    try {
-      return JSON.parse(readFileSync(statusFile, 'utf8')) as Status;
-    } catch {
-      return undefined;
-    }
-  };
+  const { stdout, stderr, exited, status } = watch<Status>(child, statusFile);
   /** waits until the run's slowest part passed `step` */
   const waitStep = async (step: number) => {
     for (let i = 0; i < 600; i++) {
@@ -60,15 +49,15 @@ function startRun(extra: (dir: string) => string[] = () => []) {
       if (s && s.state === 'running' && s.step >= step) return s;
       await sleep(25);
     }
-    throw new Error(`run did not reach step ${step}: ${stderr}`);
+    throw new Error(`run did not reach step ${step}: ${stderr()}`);
   };
   const pidOf = (s: Status, id: number) => s.workers.find((w) => w.id === id)!.pid;
   const result = async () => {
     const code = await exited;
-    assert.equal(code, 0, `run failed: ${stderr}`);
-    return JSON.parse(stdout).stateHash as string;
+    assert.equal(code, 0, `run failed: ${stderr()}`);
+    return JSON.parse(stdout()).stateHash as string;
   };
-  return { waitStep, pidOf, result, status, stderr: () => stderr };
+  return { waitStep, pidOf, result, status, stderr };
 }
 
 test('SIGKILL one worker mid-run: the run completes with the fault-free hash', async () => {

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisServer, redisMissing } from '../src/cluster/store/redis-server.js';
 import { parsePrometheusText } from '../src/control/prom-text.js';
 import type { RunStatus } from '../src/cluster/status.js';
+import { watch } from './watch.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
@@ -33,21 +34,10 @@ test('Redis down for 10 s mid-run: the run waits it out and ends in the fault-fr
     const dir = mkdtempSync(join(tmpdir(), 'tessds-outage-'));
     const statusFile = join(dir, 'status.json');
     const child = spawn(process.execPath, [cli, 'run', cfg, '--end', END, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '12', '--store', redis.url, '--plan', 'outage', '--status-file', statusFile, '--summary', '-', '--no-progress', '--http', '0']);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const status = () => {
-      try {
-        return existsSync(statusFile) ? (JSON.parse(readFileSync(statusFile, 'utf8')) as RunStatus) : undefined;
-      } catch {
-        return undefined;
-      }
-    };
+    const { stdout, stderr, exited, status } = watch<RunStatus>(child, statusFile);
     const storeEvents = () => (status()?.events ?? []).filter((e) => e.type === 'store-down' || e.type === 'store-up');
     const storeUp = async () => {
-      const base = /control API and viewer at (http:\/\/\S+\/)/.exec(stderr)![1]!;
+      const base = /control API and viewer at (http:\/\/\S+\/)/.exec(stderr())![1]!;
       const fams = parsePrometheusText(await (await fetch(`${base}metrics`)).text());
       return fams.get('tessds_store_up')?.samples.find((x) => x.labels.store === redis.url)?.value;
     };
@@ -69,8 +59,8 @@ test('Redis down for 10 s mid-run: the run waits it out and ends in the fault-fr
     assert.equal(await storeUp(), 1, 'tessds_store_up once Redis is back');
     const code = await exited;
     const endedAt = Date.now();
-    assert.equal(code, 0, `run failed: ${stderr}`);
-    assert.equal(JSON.parse(stdout).stateHash, expected);
+    assert.equal(code, 0, `run failed: ${stderr()}`);
+    assert.equal(JSON.parse(stdout()).stateHash, expected);
     assert.ok((status()!.committedCheckpoint ?? 0) > (during.committedCheckpoint ?? 0), 'no checkpoint was committed after Redis came back');
 
     // one outage, told once although three workers (and the master) lost the store
