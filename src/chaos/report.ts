@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Summary } from '../sim/summary.js';
-import { median, type FaultResult } from './observe.js';
+import { median, timingSource, type FaultResult, type Snapshot } from './observe.js';
 
 /** The summary fields compared between the reference and the run under faults. */
 export const countFields = ['loaded', 'inserted', 'arrived', 'running', 'waiting'] as const;
@@ -46,6 +46,43 @@ export interface ChaosReport {
   faults: FaultResult[];
   notes: string[];
   verdict: 'pass' | 'fail';
+}
+
+/** What a chaos runner knows once the run under faults is over; the report derives the rest. */
+export interface ChaosOutcome {
+  header: Pick<ChaosReport, 'scenario' | 'mode' | 'seed' | 'workers' | 'checkpointEvery' | 'realtimeFactor' | 'store' | 'heartbeatMs' | 'leaseMs'>;
+  snapshots: Snapshot[];
+  faultsPlanned: number;
+  injections: readonly { at?: number }[];
+  reference: Counts;
+  run?: Counts;
+  runExitCode: number | null;
+  recoveries?: number;
+  faults: FaultResult[];
+  notes: string[];
+  /** the run completed, and whatever else the runner needs for a pass held */
+  completed: boolean;
+}
+
+/** The report of both runners: counts compared with the reference, fault medians, the verdict. */
+export function assembleReport(o: ChaosOutcome): ChaosReport {
+  const cmp = compareCounts(o.reference, o.run);
+  return {
+    ...o.header,
+    timing: timingSource(o.snapshots),
+    faultsPlanned: o.faultsPlanned,
+    faultsInjected: o.injections.filter((i) => i.at !== undefined).length,
+    reference: o.reference,
+    run: o.run,
+    runExitCode: o.runExitCode,
+    recoveries: o.recoveries,
+    ...cmp,
+    ...medians(o.faults),
+    byKind: byKind(o.faults),
+    faults: o.faults,
+    notes: o.notes,
+    verdict: o.completed && cmp.hashEqual && cmp.vehiclesLost === 0 && cmp.vehiclesDuplicated === 0 && Object.keys(cmp.differences).length === 0 ? 'pass' : 'fail',
+  };
 }
 
 export function compareCounts(reference: Counts, run: Counts | undefined): Pick<ChaosReport, 'differences' | 'vehiclesLost' | 'vehiclesDuplicated' | 'hashEqual'> {

@@ -26,9 +26,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError, assertNever } from '../errors.js';
 import { loadScenario } from '../io/scenario.js';
 import type { Summary } from '../sim/summary.js';
-import { collectEvents, judgeFaults, timingSource, type Injection, type ObservedStatus, type Snapshot, type StatusEvent } from './observe.js';
+import { collectEvents, judgeFaults, type Injection, type ObservedStatus, type Snapshot, type StatusEvent } from './observe.js';
 import { RedisServer, redisServerAvailable } from '../cluster/store/redis-server.js';
-import { byKind, compareCounts, counts, medians, writeReport, type ChaosReport, type Counts } from './report.js';
+import { assembleReport, counts, writeReport, type ChaosReport, type Counts } from './report.js';
 import { abortOnInterrupt, lastLine, restartStore, signal, signalTargets } from './inject.js';
 import { FaultKinds, defaultWeights, makeSchedule, scheduleDefaults, scheduleSpanMs, type Fault, type FaultKind } from './schedule.js';
 
@@ -308,30 +308,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (exitCode !== 0) notes.push(`the run under faults failed (exit ${exitCode}): ${lastLine(stderr)}`);
     // with heartbeats off no lease is in force: a paused worker is only resumed
     const results = judgeFaults({ injections, snapshots, events, startedAt, completed: exitCode === 0, leaseMs: heartbeatMs ? leaseMs : undefined });
-    const cmp = compareCounts(reference, run);
-    const report: ChaosReport = {
-      scenario: o.scenario,
-      seed: o.seed,
-      workers: o.workers,
-      checkpointEvery: o.checkpointEvery,
-      realtimeFactor,
-      store: storeUrl ?? 'none',
-      heartbeatMs,
-      leaseMs,
-      timing: timingSource(snapshots),
+    const report = assembleReport({
+      header: { scenario: o.scenario, seed: o.seed, workers: o.workers, checkpointEvery: o.checkpointEvery, realtimeFactor, store: storeUrl ?? 'none', heartbeatMs, leaseMs },
+      snapshots,
       faultsPlanned: faults.length,
-      faultsInjected: injections.filter((i) => i.at !== undefined).length,
+      injections,
       reference,
       run,
       runExitCode: exitCode ?? null,
       recoveries: latest?.recoveries,
-      ...cmp,
-      ...medians(results),
-      byKind: byKind(results),
       faults: results,
       notes,
-      verdict: exitCode === 0 && cmp.hashEqual && cmp.vehiclesLost === 0 && cmp.vehiclesDuplicated === 0 && Object.keys(cmp.differences).length === 0 ? 'pass' : 'fail',
-    };
+      completed: exitCode === 0,
+    });
     return { report, files: writeReport(o.reportDir, report) };
   } finally {
     stopAbort();
