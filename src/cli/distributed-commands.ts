@@ -4,13 +4,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { loadScenario } from '../io/scenario.js';
 import { Network } from '../sim/network.js';
 import { Demand } from '../sim/demand.js';
 import type { Summary } from '../sim/summary.js';
 import { loadPartitionMap, makePartition } from '../partition/plan.js';
 import { savePartitionMap } from '../partition/mapfile.js';
-import { applyRegion, parseRegion } from '../partition/region.js';
+import { prepareScenario, type ScenarioOverrides } from './prepare.js';
 import { checkOutputPath } from '../io/files.js';
 import { StoreError, type Store } from '../cluster/store/store.js';
 import { checkPlanName, json, key, openCluster, readJson, type PlanRecord, type PlanState } from '../cluster/distributed/layout.js';
@@ -76,15 +75,8 @@ export async function submitCommand(scenario: string, opts: Record<string, unkno
   checkPlanName(plan);
   const savePartition = opts.savePartition as string | undefined;
   if (savePartition !== undefined) checkOutputPath(savePartition, '--save-partition');
-  let spec = loadScenario(scenario);
-  if (opts.begin !== undefined) spec.begin = opts.begin as number;
-  if (opts.end !== undefined) spec.end = opts.end as number;
-  if (opts.step !== undefined) spec.stepLength = opts.step as number;
-  if (opts.seed !== undefined) spec.seed = opts.seed as number;
-  if (opts.timeToTeleport !== undefined) spec.timeToTeleport = opts.timeToTeleport as number;
+  const spec = prepareScenario(scenario, opts as ScenarioOverrides);
   if (spec.end === undefined) throw new UsageError('a plan needs an end time: give --end (or <end> in the scenario)');
-  if (spec.end < spec.begin) throw new UsageError(`--end ${spec.end} is before the begin time ${spec.begin}`);
-  if (opts.region !== undefined) spec = applyRegion(spec, parseRegion(opts.region as string));
   const workers = (opts.workers as number | undefined) ?? 2;
   const net = new Network(spec.net);
   const demand = new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });

@@ -13,6 +13,7 @@ import { isUserError } from '../errors.js';
 import { numberOption } from './options.js';
 import { registerDistributed } from './distributed.js';
 import { registerChaos } from './chaos.js';
+import type { PreloadedScenario } from '../cluster/worker.js';
 
 const program = new Command();
 program
@@ -127,15 +128,19 @@ program
   .requiredOption('--master <host:port>', 'the master to report to; "stdin": read it from stdin (a pre-started worker)')
   .requiredOption('--id <n>', 'worker id', numberOption({ integer: true, min: 0 }))
   .action(async (opts: { master: string; id: number }) => {
-    // a pre-started worker loads its code while it waits for the master's address
+    // a pre-started worker loads its code while the master reads the scenario
     const modules = Promise.all([import('../cluster/worker.js'), import('../control/positions.js'), import('../control/log.js')]);
-    modules.catch(() => undefined); // not awaited when the master goes away; awaited (and thrown) below otherwise
-    const { readMasterAddress } = await import('../cluster/prestart.js');
-    const master = opts.master === 'stdin' ? await readMasterAddress() : opts.master;
-    if (master === undefined) return; // the master went away, or did not need this worker
+    const [{ runWorker, preloadScenario }, { makeFrameSampler }, { workerLogFactory }] = await modules;
+    let preloaded: PreloadedScenario | undefined;
+    let master = opts.master;
+    if (master === 'stdin') {
+      const { readMasterAddress } = await import('../cluster/prestart.js');
+      const address = await readMasterAddress((preload) => (preloaded = preloadScenario(preload)));
+      if (address === undefined) return; // the master went away, or did not need this worker
+      master = address;
+    }
     const [host, port] = master.split(':');
-    const [{ runWorker }, { makeFrameSampler }, { workerLogFactory }] = await modules;
-    await runWorker({ masterHost: host!, masterPort: Number(port), workerId: opts.id, listenHost: '127.0.0.1', sampleFrame: makeFrameSampler(), makeLog: workerLogFactory() });
+    await runWorker({ masterHost: host!, masterPort: Number(port), workerId: opts.id, listenHost: '127.0.0.1', sampleFrame: makeFrameSampler(), makeLog: workerLogFactory(), preloaded });
     await new Promise(() => {}); // the worker exits when the master shuts it down
   });
 

@@ -4,7 +4,6 @@
  */
 import os from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { loadScenario } from '../io/scenario.js';
 import { writeTripinfo } from '../io/tripinfo.js';
 import { CommandError, InputError, UsageError } from '../errors.js';
 import { checkOutputPath, readJsonList } from '../io/files.js';
@@ -17,7 +16,7 @@ import { WorkerPool } from '../cluster/prestart.js';
 import { sinceStart, timing } from '../timing.js';
 import { StatusWriter } from '../cluster/status.js';
 import { loadPartitionMap, savePartitionMap } from '../partition/mapfile.js';
-import { applyRegion, parseRegion } from '../partition/region.js';
+import { prepareScenario } from './prepare.js';
 import { Progress } from './progress.js';
 import { createLogger, workerLogFactory, type Logger } from '../control/log.js';
 import { createMetrics } from '../control/metrics.js';
@@ -90,13 +89,13 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   for (const [option, path] of [['--summary', o.summary], ['--tripinfo', o.tripinfo], ['--save-state', o.saveState], ['--status-file', o.statusFile], ['--log-file', o.logFile], ['--save-partition', o.savePartition]] as const) {
     if (path !== undefined && path !== '-') checkOutputPath(path, option);
   }
-  // partitioned: the worker processes boot while this process reads the scenario
   const workers = o.workers ?? 1;
+  // partitioned: the worker processes boot while this process reads the scenario
   const pool = isPartitioned(o) && Number.isInteger(workers) && workers > 1 ? new WorkerPool(workers) : undefined;
   try {
     return await runScenario(scenarioPath, o, t0, pool);
   } finally {
-    pool?.release();
+    pool?.dispose();
   }
 }
 
@@ -105,17 +104,11 @@ function isPartitioned(o: RunOptions): boolean {
 }
 
 async function runScenario(scenarioPath: string, o: RunOptions, t0: number, prestarted: WorkerPool | undefined): Promise<Summary> {
-  let spec = loadScenario(scenarioPath);
+  const spec = prepareScenario(scenarioPath, o);
   timing(() => `scenario read at ${sinceStart()}`);
-  if (o.begin !== undefined) spec.begin = o.begin;
-  if (o.end !== undefined) spec.end = o.end;
-  if (o.step !== undefined) spec.stepLength = o.step;
-  if (o.seed !== undefined) spec.seed = o.seed;
-  if (o.timeToTeleport !== undefined) spec.timeToTeleport = o.timeToTeleport;
-  if (spec.end !== undefined && spec.end < spec.begin) {
-    throw new InputError(scenarioPath, `end time ${spec.end} is before begin time ${spec.begin}`);
-  }
-  if (o.region !== undefined) spec = applyRegion(spec, parseRegion(o.region));
+  // the pre-started workers parse and build it while this process partitions
+  const scenarioId = prestarted?.preload(spec);
+  if (prestarted) timing(() => `scenario handed to the workers at ${sinceStart()}`);
   const partitioned = isPartitioned(o);
   let currentStep = 0;
   // one process: worker 0 simulating part 0; partitioned: this is the master (its workers log their own)
@@ -131,6 +124,7 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
     const server = o.http !== undefined ? await startControlServer({ port: o.http, host: o.httpHost, backend, metrics, log }) : undefined;
     if (server) o.onListening?.(`http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`);
     const r = await runEmbedded(spec, {
+      scenarioId,
       script,
       log: o.logFile !== undefined || o.logJson ? { file: o.logFile, json: o.logJson, level: o.logLevel, plan: o.plan ?? `run-${process.pid}` } : undefined,
       makeLog: workerLogFactory(),

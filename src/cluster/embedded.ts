@@ -64,6 +64,9 @@ export interface EmbeddedOptions extends PartitionOptions {
   check?: boolean;
   /** worker processes started while the scenario was read (worker w is taken from here when there) */
   prestarted?: WorkerPool;
+  /** the id under which `prestarted` was handed this scenario (WorkerPool.preload): a worker whose
+   *  hello names it holds the scenario, and gets its plan without it */
+  scenarioId?: string;
   /** called about every 250 ms with the slowest part's step */
   onProgress?: (step: number, running: number, arrived: number) => void;
 }
@@ -113,6 +116,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const net = new Network(spec.net);
   const demand = new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
   const plan = makePartition(net, demand, o);
+  /** names this scenario to the workers; not handed to pre-started workers, only worker 0 holds it */
+  const scenarioId = o.scenarioId ?? `in-process:${process.pid}`;
   o.onPartition?.(plan, net);
   const workers = Math.min(o.workers, plan.parts);
   const partWorker = Array.from({ length: plan.parts }, (_, p) => p % workers);
@@ -246,7 +251,10 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
               sockets.set(m.workerId, sock);
               hellos.set(m.workerId, m);
               if (recovering.has(m.workerId)) replaced(m);
-              else if (hellos.size === workers) scriptLogged.then(sendPlans, () => undefined);
+              else if (hellos.size === workers) {
+                o.prestarted?.dispose(); // every worker has read the scenario it was handed
+                scriptLogged.then(sendPlans, () => undefined);
+              }
               break;
             case 'ready':
               // replacements start by themselves: 'start' goes out once, at the beginning
@@ -298,7 +306,9 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         });
         // worker 0 runs in this process: the master is idle most of the time, and one process less
         // leaves the CPUs (and their garbage collector threads) to the simulation
-        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, sampleFrame: o.sampleFrame, makeLog: o.makeLog, direct: (receive) => (toWorker0 = receive) }).catch((err: Error) => fail(`worker 0: ${err.message}`));
+        // it shares this process's network (no run changes one) and builds its own demand
+        const preloaded = { spec, id: scenarioId, net };
+        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, sampleFrame: o.sampleFrame, makeLog: o.makeLog, direct: (receive) => (toWorker0 = receive), preloaded }).catch((err: Error) => fail(`worker 0: ${err.message}`));
         masterPort = port;
         for (let w = 1; w < workers; w++) startWorker(w);
         o.prestarted?.release(); // more workers than parts: the rest are not needed
@@ -360,7 +370,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       const peers = [...hellos.values()].map((h) => ({ workerId: h.workerId, host: '127.0.0.1', port: h.port }));
       return {
         type: 'plan',
-        spec,
+        // a worker handed the scenario before (and worker 0, which has this process's) goes without
+        ...(hellos.get(w)?.preloaded === scenarioId ? { scenarioId } : { spec }),
         parts: plan.parts,
         junctionPart: Array.from(plan.junctionPart),
         hosted: partWorker.flatMap((ww, p) => (ww === w ? [p] : [])),

@@ -10,7 +10,8 @@ import type { CommandDump } from '../sim/commands-apply.js';
 
 /** worker → master */
 export type WorkerMessage =
-  | { type: 'hello'; workerId: number; pid: number; host: string; port: number }
+  /** `preloaded`: the id of the scenario a pre-started worker was handed before its plan (prestart.ts) */
+  | { type: 'hello'; workerId: number; pid: number; host: string; port: number; preloaded?: string }
   | { type: 'ready'; workerId: number }
   | {
       type: 'status';
@@ -33,7 +34,9 @@ export type WorkerMessage =
 export type MasterMessage =
   | {
       type: 'plan';
-      spec: ScenarioSpec;
+      /** the scenario; absent when the worker holds it already (its hello's `preloaded` is `scenarioId`) */
+      spec?: ScenarioSpec;
+      scenarioId?: string;
       parts: number;
       /** part of every junction */
       junctionPart: number[];

@@ -6,10 +6,13 @@
  * barrier. Messages are keyed by (from part, step) and a duplicate is ignored.
  */
 import os from 'node:os';
+import { readFileSync, rmSync, rmdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Server } from 'node:net';
 import { Engine } from '../sim/engine.js';
 import { Network } from '../sim/network.js';
 import { Demand } from '../sim/demand.js';
+import type { ScenarioSpec } from '../io/spec.js';
 import { dumpState } from '../sim/dump.js';
 import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart, type PartLayout } from '../sim/partition.js';
 import { openStore, type Store } from './store/store.js';
@@ -17,7 +20,7 @@ import { checkpointKey } from './commits.js';
 import { FrameKind, FramedSocket, connect, listen } from './frames.js';
 import { assertNever, encodeDump, type LoggedCommand, type FrameSampler, type WorkerLog, type WorkerLogFactory, type MasterMessage, type NetFault, type Pace, type PeerMessage } from './protocol.js';
 import { applyLoggedSimCommand } from './commands.js';
-import { timing } from '../timing.js';
+import { sinceStart, timing } from '../timing.js';
 
 interface Part {
   id: number;
@@ -48,16 +51,59 @@ export interface WorkerOptions {
   sampleFrame?: FrameSampler;
   /** makes the worker's JSON logger when the plan asks for logs */
   makeLog?: WorkerLogFactory;
-  /** in the master's process: hands the master a way to pass messages without the socket (the plan
-   *  carries the whole scenario, which would otherwise be serialised and parsed within one process) */
+  /** in the master's process: hands the master a way to pass messages without the socket (nothing is
+   *  serialised and parsed within one process) */
   direct?: (receive: (m: MasterMessage) => void) => void;
+  /** the scenario this worker got before its plan (a pre-started worker; worker 0 gets the master's,
+   *  and its network, which no run changes). A plan without a scenario uses it when its `scenarioId`
+   *  is this one's `id`. */
+  preloaded?: PreloadedScenario;
+}
+
+export interface PreloadedScenario {
+  spec: ScenarioSpec;
+  id: string;
+  net?: Network;
+  demand?: Demand;
+}
+
+/** A pre-started worker's scenario, which the master wrote to a file as soon as it read it (prestart.ts). */
+export function preloadScenario(preload: unknown): PreloadedScenario | undefined {
+  const { id, file } = preload as { id: string; file: string };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // gone already (the master gave up): the plan, if one comes, carries the scenario
+  }
+  rmSync(file, { force: true });
+  try {
+    rmdirSync(dirname(file)); // the last worker to read takes the folder too
+  } catch {
+    // another worker's file is still in it
+  }
+  const pre: PreloadedScenario = { id, spec: JSON.parse(text) as ScenarioSpec };
+  timing(() => `worker: scenario parsed at ${sinceStart()}`);
+  buildPreloaded(pre);
+  timing(() => `worker: scenario built at ${sinceStart()}`);
+  return pre;
+}
+
+/** The network and demand of a preloaded scenario (built once: the worker's parts share them). */
+function buildPreloaded(pre: PreloadedScenario): { net: Network; demand: Demand } {
+  const { spec } = pre;
+  pre.net ??= new Network(spec.net);
+  pre.demand ??= new Demand(spec.demand, pre.net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
+  return { net: pre.net, demand: pre.demand };
 }
 
 export async function runWorker(o: WorkerOptions): Promise<void> {
   const master = await connect(o.masterHost, o.masterPort);
   const peers = new Map<number, FramedSocket>();
   const parts = new Map<number, Part>();
-  let plan: Extract<MasterMessage, { type: 'plan' }> | undefined;
+  let plan: (Extract<MasterMessage, { type: 'plan' }> & { spec: ScenarioSpec }) | undefined;
+  /** the preloaded scenario, until a plan takes it (its demand then gets the run's added vehicles) */
+  let preloaded = o.preloaded;
   let neededPeers = new Set<number>();
   let started = false;
   let endStep = 0;
@@ -235,14 +281,17 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     schedule();
   };
 
-  const onPlan = async (p: Extract<MasterMessage, { type: 'plan' }>) => {
-    plan = p;
+  const onPlan = async (message: Extract<MasterMessage, { type: 'plan' }>) => {
+    const pre = preloaded;
+    preloaded = undefined;
+    const spec = message.spec ?? (pre && pre.id === message.scenarioId ? pre.spec : undefined);
+    if (!spec) throw new Error('the plan carries no scenario, and this worker read none or another one');
+    const p = (plan = { ...message, spec });
     if (p.log && o.makeLog) log = o.makeLog(p.log, o.workerId, slowestStep);
     log.info({ parts: p.hosted, recoverFrom: p.recoverFrom ?? null }, p.recoverFrom !== undefined ? 'replacement: restoring parts' : 'plan received');
     faults = (p.faults ?? []).filter((f) => f.worker === o.workerId).sort((a, b) => a.step - b.step);
     const tb = performance.now();
-    const net = new Network(p.spec.net);
-    const demand = new Demand(p.spec.demand, net, { stepLength: p.spec.stepLength, begin: p.spec.begin, end: p.spec.end, seed: p.spec.seed });
+    const { net, demand } = buildPreloaded(spec === pre?.spec ? pre : { spec, id: '' });
     const owners = laneOwnersFromJunctions(net, Int32Array.from(p.junctionPart));
     if (p.store) {
       store = await openStore(p.store.url, { project: p.store.project, plan: p.store.plan });
@@ -504,7 +553,6 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const onMaster = (m: MasterMessage) => {
     switch (m.type) {
       case 'plan':
-        plan = m;
         onPlan(m).catch((err: Error) => fail(err.message));
         break;
       case 'start':
@@ -555,7 +603,14 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   });
   o.direct?.(onMaster);
   master.on('close', () => shutdown(server));
-  master.sendControl({ type: 'hello', workerId: o.workerId, pid: process.pid, host: os.hostname(), port });
+  master.sendControl({ type: 'hello', workerId: o.workerId, pid: process.pid, host: os.hostname(), port, ...(preloaded ? { preloaded: preloaded.id } : {}) });
+  // while the master partitions: build what the plan will need (unless the plan came first)
+  if (preloaded) {
+    const pre = preloaded;
+    setImmediate(() => {
+      if (preloaded === pre) buildPreloaded(pre);
+    });
+  }
 
   function shutdown(s: Server) {
     closing = true;

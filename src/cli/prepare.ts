@@ -1,0 +1,35 @@
+/**
+ * A scenario as a run uses it: the file read, then the command line's overrides (times, step, seed,
+ * teleport time, region) applied. `run` and `submit` both prepare it here, with one set of errors.
+ */
+import { loadScenario } from '../io/scenario.js';
+import type { ScenarioSpec } from '../io/spec.js';
+import { InputError, UsageError } from '../errors.js';
+import { applyRegion, parseRegion } from '../partition/region.js';
+
+/** What the command line may change of a scenario. */
+export interface ScenarioOverrides {
+  begin?: number;
+  end?: number;
+  step?: number;
+  seed?: number;
+  timeToTeleport?: number;
+  /** `--region`: an edge list or a bounding box */
+  region?: string;
+}
+
+export function prepareScenario(path: string, o: ScenarioOverrides): ScenarioSpec {
+  let spec = loadScenario(path);
+  if (o.begin !== undefined) spec.begin = o.begin;
+  if (o.end !== undefined) spec.end = o.end;
+  if (o.step !== undefined) spec.stepLength = o.step;
+  if (o.seed !== undefined) spec.seed = o.seed;
+  if (o.timeToTeleport !== undefined) spec.timeToTeleport = o.timeToTeleport;
+  if (spec.end !== undefined && spec.end < spec.begin) {
+    // name what the user typed: the flags, or else the scenario file
+    if (o.begin !== undefined || o.end !== undefined) throw new UsageError(`the end time ${spec.end} is before the begin time ${spec.begin} (--begin, --end)`);
+    throw new InputError(path, `end time ${spec.end} is before begin time ${spec.begin}`);
+  }
+  if (o.region !== undefined) spec = applyRegion(spec, parseRegion(o.region));
+  return spec;
+}
