@@ -97,6 +97,32 @@ describe('redis store faults', { skip: missing ?? false }, () => {
     assert.equal(seen.length, 2, 'our own close is no outage');
   });
 
+  test('watch: a server that stops answering but keeps the connection (SIGSTOP) is down, and up once it answers again', { timeout: 20_000 }, async () => {
+    const s = await open();
+    const seen: StoreAvailability[] = [];
+    s.watch!((a) => seen.push(a));
+    await s.put('k', Buffer.from('v'));
+    const pid = faulty.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const stoppedAt = Date.now();
+      const waiting = s.get('k');
+      while (seen.length === 0 && Date.now() - stoppedAt < 10_000) await sleep(20);
+      assert.equal(seen.length, 1, 'one report of the hang');
+      assert.equal(seen[0]!.up, false);
+      assert.match((seen[0] as { error: string }).error, /no answer for 2 s/);
+      process.kill(pid, 'SIGCONT');
+      assert.deepEqual(await waiting, Buffer.from('v'), 'the call that waited is answered');
+      while (seen.length < 2) await sleep(20);
+      assert.deepEqual(seen[1], { up: true });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await sleep(1200);
+    assert.equal(seen.length, 2, 'nothing more while it answers');
+    await s.close();
+  });
+
   test('close() returns while the server is down; waiting commands then fail with a StoreError', { timeout: 10_000 }, async () => {
     const s = await open();
     await s.put('k', Buffer.from('v'));

@@ -19,6 +19,10 @@ import * as lua from './redis-scripts.js';
 
 /** Back-off between reconnect attempts: 100 ms, 200 ms, ... capped at 2 s. */
 const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), RECONNECT_MAX_MS);
+/** watch(): how often a PING checks that the server answers, and how long one may wait before the
+ *  server counts as down (a checkpoint write takes milliseconds; a busy server answers within this) */
+const PROBE_EVERY_MS = 500;
+const HANG_MS = 2000;
 /** How long close() waits for a polite QUIT before dropping the connection. */
 const QUIT_WAIT_MS = 1000;
 
@@ -86,19 +90,32 @@ export class RedisStore implements Store {
 
   /** Down at the first 'close' of a connection that was ready (each failed reconnect closes again:
    *  one report per outage), up at the next 'ready' — which ioredis gives only once the server
-   *  answers and has finished loading its AOF, just before it sends the calls that waited. */
+   *  answers and has finished loading its AOF, just before it sends the calls that waited.
+   *  A server that keeps the connection but answers nothing (stopped, hung) closes nothing: a PING
+   *  every PROBE_EVERY_MS finds it, down once one has waited HANG_MS, up when it is answered. */
   watch(listener: (a: StoreAvailability) => void): void {
     let down = false;
-    this.redis.on('close', () => {
-      if (down || this.closing) return;
-      down = true;
-      listener({ up: false, error: this.lastError ? reason(this.lastError) : 'connection closed' });
-    });
-    this.redis.on('ready', () => {
-      if (!down || this.closing) return;
-      down = false;
-      listener({ up: true });
-    });
+    const report = (up: boolean, error = '') => {
+      if (up !== down || this.closing) return;
+      down = !up;
+      listener(up ? { up: true } : { up: false, error });
+    };
+    /** when the PING now waiting was sent (0: none); a connection lost or made anew starts over */
+    let pingSince = 0;
+    this.redis.on('close', () => ((pingSince = 0), report(false, this.lastError ? reason(this.lastError) : 'connection closed')));
+    this.redis.on('ready', () => ((pingSince = 0), report(true)));
+    const probe = setInterval(() => {
+      if (this.closing) return clearInterval(probe);
+      if (this.redis.status !== 'ready') return; // a closed connection is reported by 'close'
+      if (pingSince === 0) {
+        pingSince = Date.now();
+        this.redis.ping().then(
+          () => ((pingSince = 0), this.redis.status === 'ready' && report(true)),
+          () => (pingSince = 0),
+        );
+      } else if (Date.now() - pingSince >= HANG_MS) report(false, `no answer for ${HANG_MS / 1000} s (the server holds the connection but does not reply)`);
+    }, PROBE_EVERY_MS);
+    probe.unref();
   }
 
   get(key: string): Promise<Buffer | undefined> {
