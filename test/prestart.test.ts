@@ -34,11 +34,11 @@ function marked(mark: string): number[] {
 
 /** Starts `tessds run …`, collects its worker pids while it runs, waits for its exit, and then
  *  for every process it started to be gone. */
-async function runWatching(args: string[], kill?: { afterWorkers: number } | { afterOutput: RegExp }) {
+async function runWatching(args: string[], kill?: { afterWorkers: number } | { afterOutput: RegExp }, extraEnv: Record<string, string> = {}) {
   const mark = `${process.pid}-${Math.random().toString(36).slice(2)}`;
   // a temporary folder of its own: what the run leaves in it is what it failed to clean up
   const tmp = mkdtempSync(join(tmpdir(), 'tessds-prestart-test-'));
-  const env = { ...process.env, TESSDS_TEST_MARK: mark, TMPDIR: tmp, TESSDS_TIMING: '1' };
+  const env = { ...process.env, TESSDS_TEST_MARK: mark, TMPDIR: tmp, TESSDS_TIMING: '1', ...extraEnv };
   const child = spawn(process.execPath, [cli, 'run', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
   const { stdout, stderr, exited } = watch(child);
   const seen = new Set<number>();
@@ -104,4 +104,13 @@ test('a master SIGKILLed once it handed its workers the scenario leaves neither 
   assert.equal(r.code, null, 'killed');
   assert.deepEqual(r.left, [], 'no process of the run outlives it');
   assert.deepEqual(r.files, [], 'each worker removed the file it was handed');
+});
+
+test('no room to hand the scenario over (TMPDIR unusable): the plans carry it, same hash', async () => {
+  const one = spawnSync(process.execPath, [cli, 'run', cfg, '--end', '120', '--summary', '-'], { cwd: root, encoding: 'utf8' });
+  const r = await runWatching([cfg, '--end', '120', '--summary', '-', '--workers', '3'], undefined, { TMPDIR: join(root, 'no-such-folder', 'tmp') });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).stateHash, JSON.parse(one.stdout).stateHash);
+  assert.equal(r.timingLines.filter((l) => l.includes('worker: scenario built')).length, 0, 'nothing was handed over');
+  assert.deepEqual(r.left, [], 'no process of the run outlives it');
 });

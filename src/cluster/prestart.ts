@@ -47,21 +47,29 @@ export class WorkerPool {
 
   /**
    * Hands the scenario to every waiting worker; returns the id that names it (the plans of
-   * workers that hold it need not carry it). It goes through a file: a pipe would move only as fast
-   * as this process, busy partitioning, turns its event loop.
+   * workers that hold it need not carry it), or undefined when it handed nothing. It goes through a
+   * file: a pipe would move only as fast as this process, busy partitioning, turns its event loop.
    */
-  preload(spec: ScenarioSpec): string {
+  preload(spec: ScenarioSpec): string | undefined {
+    if (this.waiting.size === 0) return undefined;
     const id = `${process.pid}-${Date.now()}`;
-    if (this.waiting.size === 0) return id;
-    this.dir = mkdtempSync(join(tmpdir(), 'tessds-scenario-'));
-    const text = JSON.stringify(spec);
-    for (const [w, child] of this.waiting) {
+    const files = new Map<number, string>();
+    try {
+      this.dir = mkdtempSync(join(tmpdir(), 'tessds-scenario-'));
+      const text = JSON.stringify(spec);
       // one file each: a worker removes its own once read, so a killed master leaves none (unless it
       // dies within the few milliseconds of this loop)
-      const file = join(this.dir, `worker-${w}.json`);
-      writeFileSync(file, text);
-      child.stdin!.write(`${JSON.stringify({ preload: { id, file } })}\n`);
+      for (const w of this.waiting.keys()) {
+        const file = join(this.dir, `worker-${w}.json`);
+        writeFileSync(file, text);
+        files.set(w, file);
+      }
+    } catch {
+      // no room or no right to write: the plans carry the scenario, as they would without this
+      this.removeDir();
+      return undefined;
     }
+    for (const [w, child] of this.waiting) child.stdin!.write(`${JSON.stringify({ preload: { id, file: files.get(w) } })}\n`);
     return id;
   }
 
@@ -83,6 +91,10 @@ export class WorkerPool {
   /** Lets the waiting workers go and removes the scenario file (the workers said hello: they read it). */
   dispose(): void {
     this.release();
+    this.removeDir();
+  }
+
+  private removeDir(): void {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
   }

@@ -82,11 +82,15 @@ export function preloadScenario(preload: unknown): PreloadedScenario | undefined
   } catch {
     // another worker's file is still in it
   }
-  const pre: PreloadedScenario = { id, spec: JSON.parse(text) as ScenarioSpec };
-  timing(() => `worker: scenario parsed at ${sinceStart()}`);
-  buildPreloaded(pre);
-  timing(() => `worker: scenario built at ${sinceStart()}`);
-  return pre;
+  try {
+    const pre: PreloadedScenario = { id, spec: JSON.parse(text) as ScenarioSpec };
+    timing(() => `worker: scenario parsed at ${sinceStart()}`);
+    buildPreloaded(pre);
+    timing(() => `worker: scenario built at ${sinceStart()}`);
+    return pre;
+  } catch {
+    return undefined; // the master, building the same, reports what is wrong with it
+  }
 }
 
 /** The network and demand of a preloaded scenario (built once: the worker's parts share them). */
