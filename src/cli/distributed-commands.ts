@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { Network } from '../sim/network.js';
-import { Demand } from '../sim/demand.js';
+import { scenarioDemand } from '../sim/demand.js';
 import type { Summary } from '../sim/summary.js';
 import { loadPartitionMap, makePartition } from '../partition/plan.js';
 import { savePartitionMap } from '../partition/mapfile.js';
@@ -79,7 +79,7 @@ export async function submitCommand(scenario: string, opts: Record<string, unkno
   if (spec.end === undefined) throw new UsageError('a plan needs an end time: give --end (or <end> in the scenario)');
   const workers = (opts.workers as number | undefined) ?? 2;
   const net = new Network(spec.net);
-  const demand = new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
+  const demand = scenarioDemand(spec, net);
   const p = makePartition(net, demand, {
     workers,
     parts: opts.parts as number | undefined,

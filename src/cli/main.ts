@@ -134,8 +134,11 @@ program
     let preloaded: PreloadedScenario | undefined;
     let master = opts.master;
     if (master === 'stdin') {
-      const { readMasterAddress } = await import('../cluster/prestart.js');
-      const address = await readMasterAddress((preload) => (preloaded = preloadScenario(preload)));
+      const { readMasterAddress, takeHandedScenario } = await import('../cluster/prestart.js');
+      const address = await readMasterAddress((preload) => {
+        const handed = takeHandedScenario(preload);
+        if (handed) preloaded = preloadScenario(handed);
+      });
       if (address === undefined) return; // the master went away, or did not need this worker
       master = address;
     }

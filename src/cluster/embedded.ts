@@ -9,7 +9,7 @@ import os from 'node:os';
 import type { ScenarioSpec } from '../io/spec.js';
 import { UsageError } from '../errors.js';
 import { Network } from '../sim/network.js';
-import { Demand } from '../sim/demand.js';
+import { scenarioDemand, type Demand } from '../sim/demand.js';
 import { mergeDumps, type StateDump } from '../sim/dump.js';
 import { makePartition, type PartitionOptions, type PartitionPlan } from '../partition/plan.js';
 import { FrameKind, listen, type FramedSocket } from './frames.js';
@@ -114,7 +114,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   }
   if (!Number.isInteger(o.workers) || o.workers < 1) throw new UsageError(`--workers must be a whole number ≥ 1, got ${o.workers}`);
   const net = new Network(spec.net);
-  const demand = new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
+  const demand = scenarioDemand(spec, net);
   const plan = makePartition(net, demand, o);
   /** names this scenario to the workers; not handed to pre-started workers, only worker 0 holds it */
   const scenarioId = o.scenarioId ?? `in-process:${process.pid}`;

@@ -18,11 +18,12 @@
  * side by side each took 40% longer on the 2-vCPU machine we measure on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ScenarioSpec } from '../io/spec.js';
+import { sinceStart, timing } from '../timing.js';
 
 /** The node flags and arguments of an embedded worker process. */
 export function workerArgs(master: string, workerId: number): string[] {
@@ -129,4 +130,32 @@ export function readMasterAddress(onPreload?: (preload: unknown) => void, stdin:
     });
     stdin.on('end', () => done(chunks.join('').trim() || undefined));
   });
+}
+
+/**
+ * In a worker: the scenario a `preload` line handed over, read from its file, which is then removed
+ * (and its folder, by the last worker to read); undefined when the file is gone or unreadable (the
+ * master gave up; a plan, if one comes, carries the scenario).
+ */
+export function takeHandedScenario(preload: unknown): { id: string; spec: ScenarioSpec } | undefined {
+  const { id, file } = preload as { id: string; file: string };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  rmSync(file, { force: true });
+  try {
+    rmdirSync(dirname(file));
+  } catch {
+    // another worker's file is still in it
+  }
+  try {
+    const spec = JSON.parse(text) as ScenarioSpec;
+    timing(() => `worker: scenario parsed at ${sinceStart()}`);
+    return { id, spec };
+  } catch {
+    return undefined; // cut short (the master died writing it)
+  }
 }

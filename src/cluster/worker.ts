@@ -6,12 +6,10 @@
  * barrier. Messages are keyed by (from part, step) and a duplicate is ignored.
  */
 import os from 'node:os';
-import { readFileSync, rmSync, rmdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Server } from 'node:net';
 import { Engine } from '../sim/engine.js';
 import { Network } from '../sim/network.js';
-import { Demand } from '../sim/demand.js';
+import { scenarioDemand, type Demand } from '../sim/demand.js';
 import type { ScenarioSpec } from '../io/spec.js';
 import { dumpState } from '../sim/dump.js';
 import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart, type PartLayout } from '../sim/partition.js';
@@ -67,38 +65,23 @@ export interface PreloadedScenario {
   demand?: Demand;
 }
 
-/** A pre-started worker's scenario, which the master wrote to a file as soon as it read it (prestart.ts). */
-export function preloadScenario(preload: unknown): PreloadedScenario | undefined {
-  const { id, file } = preload as { id: string; file: string };
-  let text: string;
+/** A pre-started worker's scenario, as the master handed it (prestart.ts `takeHandedScenario`), with
+ *  its network and demand built; undefined when it cannot be built (the master, building the same,
+ *  reports what is wrong with it). */
+export function preloadScenario(handed: { id: string; spec: ScenarioSpec }): PreloadedScenario | undefined {
   try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined; // gone already (the master gave up): the plan, if one comes, carries the scenario
-  }
-  rmSync(file, { force: true });
-  try {
-    rmdirSync(dirname(file)); // the last worker to read takes the folder too
-  } catch {
-    // another worker's file is still in it
-  }
-  try {
-    const pre: PreloadedScenario = { id, spec: JSON.parse(text) as ScenarioSpec };
-    timing(() => `worker: scenario parsed at ${sinceStart()}`);
-    buildPreloaded(pre);
+    const pre: PreloadedScenario = { ...handed, ...build(handed.spec) };
     timing(() => `worker: scenario built at ${sinceStart()}`);
     return pre;
   } catch {
-    return undefined; // the master, building the same, reports what is wrong with it
+    return undefined;
   }
 }
 
-/** The network and demand of a preloaded scenario (built once: the worker's parts share them). */
-function buildPreloaded(pre: PreloadedScenario): { net: Network; demand: Demand } {
-  const { spec } = pre;
-  pre.net ??= new Network(spec.net);
-  pre.demand ??= new Demand(spec.demand, pre.net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
-  return { net: pre.net, demand: pre.demand };
+/** The network and demand of a scenario, but for those already built (a worker's parts share them). */
+function build(spec: ScenarioSpec, built: { net?: Network; demand?: Demand } = {}): { net: Network; demand: Demand } {
+  const net = built.net ?? new Network(spec.net);
+  return { net, demand: built.demand ?? scenarioDemand(spec, net) };
 }
 
 export async function runWorker(o: WorkerOptions): Promise<void> {
@@ -295,7 +278,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     log.info({ parts: p.hosted, recoverFrom: p.recoverFrom ?? null }, p.recoverFrom !== undefined ? 'replacement: restoring parts' : 'plan received');
     faults = (p.faults ?? []).filter((f) => f.worker === o.workerId).sort((a, b) => a.step - b.step);
     const tb = performance.now();
-    const { net, demand } = buildPreloaded(spec === pre?.spec ? pre : { spec, id: '' });
+    const { net, demand } = build(spec, spec === pre?.spec ? pre : {});
     const owners = laneOwnersFromJunctions(net, Int32Array.from(p.junctionPart));
     if (p.store) {
       store = await openStore(p.store.url, { project: p.store.project, plan: p.store.plan });
@@ -612,7 +595,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   if (preloaded) {
     const pre = preloaded;
     setImmediate(() => {
-      if (preloaded === pre) buildPreloaded(pre);
+      if (preloaded === pre) Object.assign(pre, build(pre.spec, pre));
     });
   }
 

@@ -3,7 +3,7 @@
  * order), with its route as edge indices. Flows are expanded here and trips routed here, so the
  * demand is a pure function of (scenario, seed, step length).
  */
-import type { ArrivalPos, DemandSpec, DepartLane, DepartPos, DepartSpeed, VTypeSpec } from '../io/spec.js';
+import type { ArrivalPos, DemandSpec, DepartLane, DepartPos, DepartSpeed, ScenarioSpec, VTypeSpec } from '../io/spec.js';
 import { InputError, ParameterError } from '../errors.js';
 import type { IdmParams } from './idm.js';
 import type { Network } from './network.js';
@@ -110,6 +110,11 @@ export interface DemandEntry {
   ds: number;
   dp: number;
   ap: number;
+}
+
+/** A scenario's demand over its network, with the times and seed the scenario gives. */
+export function scenarioDemand(spec: ScenarioSpec, net: Network): Demand {
+  return new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
 }
 
 export class Demand {

@@ -17,7 +17,7 @@ import { openStore } from '../store/store.js';
 import { assertNever } from '../../errors.js';
 import { CheckpointCommits, deleteCheckpointsBefore, parseCheckpointKey } from '../commits.js';
 import { Network } from '../../sim/network.js';
-import { Demand } from '../../sim/demand.js';
+import { scenarioDemand } from '../../sim/demand.js';
 import { mergeDumps, type StateDump } from '../../sim/dump.js';
 import { summarizeDump } from '../../sim/summary.js';
 import { insertByTime, type RunEvent, type WorkerState } from '../status.js';
@@ -217,7 +217,7 @@ export class PlanRun {
   private async openDesk(): Promise<void> {
     const spec = this.rec.spec;
     const net = new Network(spec.net);
-    const demand = new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
+    const demand = scenarioDemand(spec, net);
     const laneOwner = laneOwnersFromJunctions(net, Int32Array.from(this.rec.junctionPart));
     const saved = await readJson<DeskState>(this.ctx.cluster, key.desk(this.name));
     const log: LoggedCommand[] = [];
@@ -565,7 +565,7 @@ export class PlanRun {
     }
     const spec = this.rec.spec;
     const net = new Network(spec.net);
-    const demand = new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
+    const demand = scenarioDemand(spec, net);
     // the leader's demand, for the summary, gets the vehicles the commands added
     applyDemandCommands(demand, (this.desk?.simLog ?? []) as Parameters<typeof applyDemandCommands>[1]);
     const dump = mergeDumps(dumps, demand.count);
