@@ -26,7 +26,7 @@ const notFound = (m: string) => new CommandError(CommandStatus.notFound, m);
 const malformed = (m: string) => new CommandError(CommandStatus.malformed, m);
 const conflict = (m: string) => new CommandError(CommandStatus.conflict, m);
 
-const routers = new WeakMap<Network, Router>();
+const routers = new WeakMap<Network, Map<number, Router>>();
 const baseIds = new WeakMap<Demand, Set<string>>();
 
 /**
@@ -127,25 +127,30 @@ function resolveAddVehicle(net: Network, demand: Demand, cmd: Extract<SimCommand
     if (e === undefined) throw notFound(`addVehicle.${field}: unknown edge "${id}"`);
     return e;
   };
-  let route: number[];
-  if (cmd.route) {
-    route = cmd.route.map((id) => edge(id, 'route'));
-    for (let i = 0; i + 1 < route.length; i++) {
-      if (!net.edgesConnected(route[i]!, route[i + 1]!)) throw malformed(`addVehicle.route: no connection from edge "${cmd.route[i]}" to "${cmd.route[i + 1]}"`);
-    }
-  } else {
-    const from = edge(cmd.from!, 'from');
-    const to = edge(cmd.to!, 'to');
-    let router = routers.get(net);
-    if (!router) routers.set(net, (router = new Router(net)));
-    const found = router.route(from, to);
-    if (!found) throw malformed(`addVehicle.to: no route from edge "${cmd.from}" to "${cmd.to}"`);
-    route = found.slice();
-  }
   const typeName = cmd.vType ?? 'DEFAULT_VEHTYPE';
   const vType = demand.typeIndex.get(typeName);
   if (vType === undefined) {
     throw notFound(`addVehicle.vType: unknown vType "${typeName}"${cmd.vType === undefined ? ' (the default; name one of ' + [...demand.typeIndex.keys()].join(', ') + ')' : ''}`);
+  }
+  const cls = demand.types[vType]!.vClass;
+  let route: number[];
+  if (cmd.route) {
+    route = cmd.route.map((id) => edge(id, 'route'));
+    for (let i = 0; i + 1 < route.length; i++) {
+      if (!net.edgesConnected(route[i]!, route[i + 1]!, cls)) {
+        throw malformed(`addVehicle.route: no connection from edge "${cmd.route[i]}" to "${cmd.route[i + 1]}" for vType "${typeName}"`);
+      }
+    }
+  } else {
+    const from = edge(cmd.from!, 'from');
+    const to = edge(cmd.to!, 'to');
+    let byClass = routers.get(net);
+    if (!byClass) routers.set(net, (byClass = new Map()));
+    let router = byClass.get(cls);
+    if (!router) byClass.set(cls, (router = new Router(net, cls)));
+    const found = router.route(from, to);
+    if (!found) throw malformed(`addVehicle.to: no route from edge "${cmd.from}" to "${cmd.to}"`);
+    route = found.slice();
   }
   let departLane: number;
   const dl = cmd.departLane ?? 'first';

@@ -9,6 +9,7 @@ import type { IdmParams } from './idm.js';
 import type { Network } from './network.js';
 import { Router } from './routing.js';
 import { Purpose, uniform } from './rng.js';
+import { vClassMask } from './vclass.js';
 
 /** departLane codes (>= 0: a lane index) */
 export const DepartLaneCode = { first: -1, best: -2, free: -3, random: -4, allowed: -5 } as const;
@@ -22,6 +23,8 @@ export const ArrivalPosCode = { max: -1e9, random: -1e9 - 1 } as const;
 
 export interface VehicleType {
   id: string;
+  /** the class as a mask (vclass.ts): the lanes, links and routes the type may use */
+  vClass: number;
   idm: IdmParams;
   length: number;
   minGap: number;
@@ -32,6 +35,7 @@ export interface VehicleType {
   lcSpeedGain: number;
   lcKeepRight: number;
   lcCooperative: number;
+  lcStrategic: number;
   /**
    * (1 + decel/accel)^(1/δ): v divided by this is the desired speed at which the IDM's free-road
    * term brakes by exactly `decel` (see Engine.desiredSpeed)
@@ -57,8 +61,11 @@ export function compileVType(t: VTypeSpec, stepLength: number): VehicleType {
   if (t.emergencyDecel < t.decel) {
     throw new ParameterError(owner, 'emergencyDecel', `(${t.emergencyDecel}) must not be below decel (${t.decel})`);
   }
+  const vClass = vClassMask(t.vClass);
+  if (vClass === 0) throw new ParameterError(owner, 'vClass', `"${t.vClass}" is not a SUMO vehicle class`);
   return {
     id: t.id,
+    vClass,
     idm: {
       accel: t.accel,
       decel: t.decel,
@@ -77,6 +84,7 @@ export function compileVType(t: VTypeSpec, stepLength: number): VehicleType {
     lcSpeedGain: t.lcSpeedGain,
     lcKeepRight: t.lcKeepRight,
     lcCooperative: t.lcCooperative,
+    lcStrategic: t.lcStrategic,
     decelV0Divisor: Math.pow(1 + t.decel / t.accel, 1 / t.delta),
   };
 }
@@ -158,12 +166,20 @@ export class Demand {
     const { stepLength, begin, seed } = opts;
     this.opts = { ...opts };
     this.warnings = [...spec.warnings];
+    const unknownClasses = new Map<string, string>();
+    for (const u of net.unknownClasses) if (!unknownClasses.has(u.name)) unknownClasses.set(u.name, u.lane);
+    for (const [name, lane] of unknownClasses) this.warnings.push(`lane "${lane}" (and maybe others) names vehicle class "${name}", which SUMO 1.15 does not know; ignored`);
     const typeIndex = this.typeIndex;
     for (const t of spec.vTypes) {
       typeIndex.set(t.id, this.types.length);
       this.types.push(compileVType(t, stepLength));
     }
-    const router = new Router(net);
+    const routers = new Map<number, Router>();
+    const routerFor = (cls: number): Router => {
+      let r = routers.get(cls);
+      if (r === undefined) routers.set(cls, (r = new Router(net, cls)));
+      return r;
+    };
     const routeKey = this.routeKey;
     const routes: number[][] = [];
 
@@ -192,17 +208,27 @@ export class Demand {
       return e;
     };
     /** route index for an explicit route or a trip, or -1 (with a warning) when it cannot be driven */
-    const routeOf = (r: { route?: string[]; from?: string; to?: string; via?: string[] }, who: string): number => {
+    /**
+     * route index for an explicit route or a trip, or -1 (with a warning) when a vehicle of type
+     * `type` cannot drive it (SUMO: the class may not use an edge or a connection of it)
+     */
+    const routeOf = (r: { route?: string[]; from?: string; to?: string; via?: string[] }, type: number, who: string): number => {
+      const cls = this.types[type]!.vClass;
+      const className = spec.vTypes[type]!.vClass;
       let edges: number[] = [];
       if (r.route) {
         for (const id of r.route) {
           const e = edgeOf(id, who);
           if (e === undefined) return -1;
+          if ((net.edgePerm[e]! & cls) === 0) {
+            this.warnings.push(`${who}: vClass "${className}" may not use edge "${id}"; skipped`);
+            return -1;
+          }
           edges.push(e);
         }
         for (let i = 0; i + 1 < edges.length; i++) {
-          if (!net.edgesConnected(edges[i]!, edges[i + 1]!)) {
-            this.warnings.push(`${who}: no connection from edge "${net.edgeIds[edges[i]!]}" to "${net.edgeIds[edges[i + 1]!]}"; skipped`);
+          if (!net.edgesConnected(edges[i]!, edges[i + 1]!, cls)) {
+            this.warnings.push(`${who}: no connection from edge "${net.edgeIds[edges[i]!]}" to "${net.edgeIds[edges[i + 1]!]}" for vClass "${className}"; skipped`);
             return -1;
           }
         }
@@ -215,9 +241,9 @@ export class Demand {
             if (stops[i] === undefined || stops[i + 1] === undefined) this.warnings.push(`${who}: a trip needs both from and to; skipped`);
             return -1;
           }
-          const part = router.route(a, b);
+          const part = routerFor(cls).route(a, b);
           if (!part) {
-            this.warnings.push(`${who}: no route from "${stops[i]}" to "${stops[i + 1]}"; skipped`);
+            this.warnings.push(`${who}: no route from "${stops[i]}" to "${stops[i + 1]}" for vClass "${className}"; skipped`);
             return -1;
           }
           edges = edges.length ? edges.concat(part.slice(1)) : part;
@@ -240,15 +266,16 @@ export class Demand {
     let order = 0;
     for (const v of spec.vehicles) {
       const who = `vehicle "${v.id}"`;
-      const route = routeOf(v, who);
+      const type = typeOf(v.type, who);
+      const route = routeOf(v, type, who);
       if (route < 0) continue;
-      entries.push({ id: v.id, depart: v.depart, order: order++, type: typeOf(v.type, who), route, ...codes(v), flow: -1 });
+      entries.push({ id: v.id, depart: v.depart, order: order++, type, route, ...codes(v), flow: -1 });
     }
     for (const f of spec.flows) {
       const who = `flow "${f.id}"`;
-      const route = routeOf(f, who);
-      if (route < 0) continue;
       const type = typeOf(f.type, who);
+      const route = routeOf(f, type, who);
+      if (route < 0) continue;
       const c = codes(f);
       const flowEnd = opts.end !== undefined ? Math.min(f.end, opts.end) : f.end;
       const flow = this.flows.length;

@@ -133,6 +133,8 @@ export class Engine {
    * standing vehicle (or its end), less the length-with-gap of every moving vehicle before that.
    */
   readonly viewSpace: Float64Array;
+  /** 1 when the view found a standing vehicle on the lane (its space ends there), else 0 */
+  readonly viewStanding: Uint8Array;
 
   inserted = 0;
   arrived = 0;
@@ -185,6 +187,7 @@ export class Engine {
     this.viewSpeed = new Float64Array(nn);
     this.viewLength = new Float64Array(nn);
     this.viewSpace = new Float64Array(nn);
+    this.viewStanding = new Uint8Array(nn);
     this.pending = new Int32Array(Math.max(16, Math.min(this.demand.count, 4096)));
     this.ownedLane = new Uint8Array(L).fill(1);
     // the scenario's vehicles (a demand shared with other engines may already hold commands' vehicles)
@@ -259,15 +262,18 @@ export class Engine {
       this.viewLength[lane] = this.demand.types[this.demand.type[v.vid[b]!]!]!.length;
       let lengths = 0;
       let space = this.net.laneLength[lane]!;
+      let standing = 0;
       for (let x = b; x >= 0; x = v.ahead[x]!) {
         const t = this.demand.types[this.demand.type[v.vid[x]!]!]!;
         if (v.speed[x]! < 0.1) {
           space = v.pos[x]! - t.length - t.minGap;
+          standing = 1;
           break;
         }
         lengths += t.length + t.minGap;
       }
       this.viewSpace[lane] = space - lengths;
+      this.viewStanding[lane] = standing;
     }
   }
 
@@ -513,8 +519,18 @@ export class Engine {
     const next = d.routeEdges[start + ri + 1]!;
     const after = ri + 2 < len ? d.routeEdges[start + ri + 2]! : -1;
     // links into lanes closed by a command are not taken (none open: the vehicle waits at the line)
-    const lk = this.net.linkToward(lane, next, after, this.laneClosed);
+    const lk = this.net.linkToward(lane, next, after, this.laneClosed, this.vClassOf(s));
     return lk >= 0 ? lk : NO_LINK;
+  }
+
+  /** The vehicle class mask (vclass.ts) of vehicle `s`. */
+  vClassOf(s: number): number {
+    return this.demand.types[this.demand.type[this.v.vid[s]!]!]!.vClass;
+  }
+
+  /** May vehicles of class mask `cls` enter `lane` now (allowed for the class, not closed by a command)? */
+  laneOpenFor(lane: number, cls: number): boolean {
+    return this.laneClosed[lane] === 0 && (this.net.lanePerm[lane]! & cls) !== 0;
   }
 
   /** Edge at route position `ri + offset` of vehicle `s`, or -1 beyond the route's end. */

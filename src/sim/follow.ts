@@ -114,7 +114,7 @@ function lookBeyond(e: Engine, s: number, lane: number, via: number, beyond: num
   }
   // an empty lane: stop for a red light at its end
   const toEdge = e.routeEdge(s, 2);
-  const lk = toEdge < 0 ? -1 : net.linkToward(beyond, toEdge, e.routeEdge(s, 3));
+  const lk = toEdge < 0 ? -1 : net.linkToward(beyond, toEdge, e.routeEdge(s, 3), undefined, e.vClassOf(s));
   if (lk >= 0) {
     const st = e.linkState(lk);
     if (st === LinkState.red || st === LinkState.redYellow || st === LinkState.yellowMajor) stopAtEnd(e, s, lane, via, beyond);

@@ -57,27 +57,27 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   const code = d.departLane[id]!;
   const step = e.step;
   const seed = e.cfg.seed;
+  const cls = t.vClass;
   let lane: number;
   const closed = e.laneClosed;
   if (code >= 0) {
     if (code >= n) return false;
     lane = first + code;
-    if (closed[lane]) return false; // the given lane is closed by a command: wait
+    if (!e.laneOpenFor(lane, cls)) return false; // the given lane is closed by a command (or forbidden): wait
   } else if (code === DepartLaneCode.random) {
-    lane = first + Math.floor(uniform(seed, id, step, Purpose.departLane) * n);
-    if (closed[lane]) lane = firstOpenLane(e, first, n);
-  } else if (code === DepartLaneCode.free || code === DepartLaneCode.best) {
+    lane = randomOpenLane(e, first, n, cls, uniform(seed, id, step, Purpose.departLane));
+  } else if (code === DepartLaneCode.free || code === DepartLaneCode.best || code === DepartLaneCode.allowed) {
     // the lane with most room at its start; for "best" among those that continue the route
     const next = routeEdgeOf(e, id, 1);
     const after = routeEdgeOf(e, id, 2);
     lane = -1;
     let bestScore = -Infinity;
     for (let l = first; l < first + n; l++) {
-      if (closed[l]) continue;
+      if (!e.laneOpenFor(l, cls)) continue;
       let score = roomAtStart(e, l);
       if (code === DepartLaneCode.best && next >= 0) {
-        const lk = net.linkToward(l, next, after, closed);
-        score += lk < 0 ? -1e7 : after >= 0 && !net.hasLinkToEdge(net.linkTo[lk]!, after) ? -1e6 : 0;
+        const lk = net.linkToward(l, next, after, closed, cls);
+        score += lk < 0 ? -1e7 : after >= 0 && !net.hasLinkToEdge(net.linkTo[lk]!, after, undefined, cls) ? -1e6 : 0;
       }
       if (score > bestScore) {
         bestScore = score;
@@ -85,10 +85,9 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
       }
     }
   } else {
-    lane = first; // first / allowed: the rightmost lane
-    if (closed[lane]) lane = firstOpenLane(e, first, n);
+    lane = firstOpenLane(e, first, n, cls); // first: the rightmost lane the class may use (SUMO getFirstAllowed)
   }
-  if (lane < 0) return false; // every lane of the edge is closed
+  if (lane < 0) return false; // every lane of the edge is closed or forbidden for the class
   const L = net.laneLength[lane]!;
   const pc = d.departPos[id]!;
   let pos: number;
@@ -159,9 +158,19 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   return true;
 }
 
-/** The rightmost lane of the edge whose lanes are [first, first + n) that is not closed, or -1. */
-function firstOpenLane(e: Engine, first: number, n: number): number {
-  for (let l = first; l < first + n; l++) if (!e.laneClosed[l]) return l;
+/** The rightmost lane of the edge whose lanes are [first, first + n) that class `cls` may enter now, or -1. */
+function firstOpenLane(e: Engine, first: number, n: number, cls: number): number {
+  for (let l = first; l < first + n; l++) if (e.laneOpenFor(l, cls)) return l;
+  return -1;
+}
+
+/** A lane of [first, first + n) that class `cls` may enter now, chosen by `u` in [0, 1) among those, or -1. */
+function randomOpenLane(e: Engine, first: number, n: number, cls: number, u: number): number {
+  let open = 0;
+  for (let l = first; l < first + n; l++) if (e.laneOpenFor(l, cls)) open++;
+  if (open === 0) return -1;
+  let k = Math.floor(u * open);
+  for (let l = first; l < first + n; l++) if (e.laneOpenFor(l, cls) && k-- === 0) return l;
   return -1;
 }
 
@@ -196,12 +205,13 @@ function reinsertTeleported(e: Engine): void {
     const t = d.types[d.type[v.vid[s]!]!]!;
     const next = e.routeEdge(s, 1);
     const first = net.edgeFirstLane[edge]!;
+    const cls = t.vClass;
     const pos = Math.min(t.length + POSITION_EPS, net.edgeLength[edge]!);
     let placed = -1;
     for (let pass = 0; pass < 2 && placed < 0; pass++) {
       for (let lane = first; lane < first + net.edgeLaneCount[edge]!; lane++) {
-        if (e.laneClosed[lane]) continue; // closed by a command: nobody enters it
-        if (pass === 0 && next >= 0 && !net.hasLinkToEdge(lane, next, e.laneClosed)) continue;
+        if (!e.laneOpenFor(lane, cls)) continue; // closed by a command, or not for this class
+        if (pass === 0 && next >= 0 && !net.hasLinkToEdge(lane, next, e.laneClosed, cls)) continue;
         if (roomFor(e, lane, Math.min(pos, net.laneLength[lane]!), t.length, t.minGap)) {
           placed = lane;
           break;

@@ -221,7 +221,14 @@ function roomBehind(e: Engine, s: number, link: number): boolean {
   const need = st.length + st.minGap;
   const to = net.linkTo[link]!;
   // the lane beyond the junction as the step's view shows it (it may belong to another partition)
-  let free = e.viewHas(to) ? e.viewSpace[to]! : net.laneLength[to]!;
+  const inView = e.viewHas(to);
+  let free = inView ? e.viewSpace[to]! : net.laneLength[to]!;
+  // SUMO counts the space on along the route past the lane's end (MSVehicle::checkRewindLinkLanes
+  // sums the lanes ahead until a standing vehicle). The lanes past `to` are not in the view (another
+  // part may own them), so a lane with no standing vehicle lends one vehicle's room past its end: a
+  // short lane (joined OSM clusters have many of 5–15 m) would otherwise let one vehicle at a time
+  // into the junction and halve a turn's capacity.
+  if (!inView || e.viewStanding[to] === 0) free += need;
   for (let x = e.laneFront[net.linkLane[link]!]!; x >= 0; x = v.behind[x]!) {
     const xt = demand.types[demand.type[v.vid[x]!]!]!;
     free -= xt.length + xt.minGap;

@@ -25,12 +25,12 @@ const GAP_TOLERANCE = 0.2;
  * 3 = last edge of the route (any lane), 2 = continues to `next` onto a lane that continues to `after`,
  * 1 = continues to `next`, 0 = does not continue (the vehicle must leave this lane).
  */
-function laneQuality(e: Engine, lane: number, next: number, after: number): number {
+function laneQuality(e: Engine, lane: number, next: number, after: number, cls: number): number {
   if (next < 0) return 3;
-  const lk = e.net.linkToward(lane, next, after, e.laneClosed);
+  const lk = e.net.linkToward(lane, next, after, e.laneClosed, cls);
   if (lk < 0) return 0;
   if (after < 0) return 2;
-  return e.net.hasLinkToEdge(e.net.linkTo[lk]!, after) ? 2 : 1;
+  return e.net.hasLinkToEdge(e.net.linkTo[lk]!, after, undefined, cls) ? 2 : 1;
 }
 
 /**
@@ -168,10 +168,11 @@ export function laneChangePhase(e: Engine): void {
       const next = e.routeEdge(s, 1);
       const after = next >= 0 ? e.routeEdge(s, 2) : -1;
       const link = v.link[s]!;
-      const qCur = link === ROUTE_END ? 3 : link === NO_LINK ? 0 : laneQuality(e, lane, next, after);
-      // a lane closed by a command is no target (as if it were not there)
-      const qLeft = idx + 1 < nLanes && !e.laneClosed[lane + 1] ? laneQuality(e, lane + 1, next, after) : -1;
-      const qRight = idx > 0 && !e.laneClosed[lane - 1] ? laneQuality(e, lane - 1, next, after) : -1;
+      const cls = e.vClassOf(s);
+      const qCur = link === ROUTE_END ? 3 : link === NO_LINK ? 0 : laneQuality(e, lane, next, after, cls);
+      // a lane closed by a command, or one the vehicle's class may not use, is no target (as if it were not there)
+      const qLeft = idx + 1 < nLanes && e.laneOpenFor(lane + 1, cls) ? laneQuality(e, lane + 1, next, after, cls) : -1;
+      const qRight = idx > 0 && e.laneOpenFor(lane - 1, cls) ? laneQuality(e, lane - 1, next, after, cls) : -1;
       const remaining = laneLen - v.pos[s]!;
       let target = -1;
       let strategic = false;
@@ -182,7 +183,7 @@ export function laneChangePhase(e: Engine): void {
         else {
           // the good lane is further away: move one lane toward it
           for (let k = 0; k < nLanes; k++) {
-            if (!e.laneClosed[first + k] && laneQuality(e, first + k, next, after) > 0) {
+            if (e.laneOpenFor(first + k, cls) && laneQuality(e, first + k, next, after, cls) > 0) {
               target = k < idx ? lane - 1 : lane + 1;
               break;
             }
@@ -197,14 +198,11 @@ export function laneChangePhase(e: Engine): void {
       } else {
         target = tacticalChoice(e, s, lane, idx, nLanes, qCur, qLeft, qRight, next, after);
       }
-      if (target < 0 || e.laneClosed[target]) continue; // never into a lane closed by a command
+      if (target < 0 || !e.laneOpenFor(target, cls)) continue; // never into a closed or forbidden lane
       v.lcTarget[s] = target;
       if (!strategic) continue;
       // urgent strategic change: ask for room if it is blocked now
-      const t = demand.types[demand.type[v.vid[s]!]!]!;
-      const sp = v.speed[s]!;
-      const urgentDist = 20 + (sp * sp) / t.decel + 2 * sp * t.idm.tau;
-      if (remaining > urgentDist) continue;
+      if (!strategicUrgent(e, s, lane, target, qCur, remaining, next, after, cls)) continue;
       e.neighbours(target, s);
       const f = e.nbFollower;
       const l = e.nbLeader;
@@ -224,6 +222,46 @@ export function laneChangePhase(e: Engine): void {
       s = nextS;
     }
   }
+}
+
+/**
+ * Is the strategic change of vehicle `s` on `lane` toward `target` urgent (SUMO LC2013 `_wantsChange`:
+ * `currentDistDisallows(usableDist, bestLaneOffset, laDist)`)? The distance the vehicle may still
+ * drive on its lane, less the room the queue on the lane it must reach already takes (SUMO's
+ * `best.occupation`), per lane change still needed, is shorter than its look-ahead distance
+ * `laDist` = speed · 10 s · lcStrategic (· 2 to the left) + 2 · (length + minGap). SUMO keeps a slowly
+ * decaying memory of the speed here; we take the current speed. An urgent change asks the blocking
+ * vehicles on the target lane for room (informLeader / informFollower): a queue on a turn lane makes
+ * every vehicle bound for it merge early instead of at the end of its lane, where it would block the
+ * lane it is on.
+ */
+function strategicUrgent(
+  e: Engine, s: number, lane: number, target: number, qCur: number, remaining: number, next: number, after: number, cls: number,
+): boolean {
+  const { net, v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const edge = net.laneEdge[lane]!;
+  const first = net.edgeFirstLane[edge]!;
+  const last = first + net.edgeLaneCount[edge]! - 1;
+  const dir = target > lane ? 1 : -1;
+  // the nearest lane in that direction that serves the route better than this one
+  let good = -1;
+  for (let l = target; l >= first && l <= last; l += dir) {
+    if (e.laneOpenFor(l, cls) && laneQuality(e, l, next, after, cls) > qCur) {
+      good = l;
+      break;
+    }
+  }
+  if (good < 0) good = target;
+  let occupation = 0;
+  for (let x = e.laneFront[good]!; x >= 0; x = v.behind[x]!) {
+    const xt = demand.types[demand.type[v.vid[x]!]!]!;
+    occupation += xt.length + xt.minGap;
+  }
+  const usable = usableDistance(e, qCur, remaining, next, after) - occupation;
+  const laneChanges = Math.abs(good - lane);
+  const laDist = v.speed[s]! * 10 * t.lcStrategic * (dir > 0 ? 2 : 1) + 2 * (t.length + t.minGap);
+  return usable / laneChanges < laDist;
 }
 
 /** Is the gap from vehicle `back` to vehicle `front` ahead of it on one lane safe for `back` (its secureGap)? */

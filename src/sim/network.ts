@@ -11,6 +11,7 @@
  */
 import type { LinkDirection, NetSpec, TlLogicSpec } from '../io/spec.js';
 import { InputError } from '../errors.js';
+import { ALL_CLASSES, permissionMask } from './vclass.js';
 
 export const MIN_INTERNAL_LENGTH = 0.1;
 
@@ -75,6 +76,13 @@ export class Network {
   readonly laneInStart: Int32Array;
   readonly laneIn: Int32Array;
   readonly laneShape: Float64Array[];
+  /**
+   * per lane: the vehicle classes that may use it (vclass.ts bits; SUMO allow/disallow). An internal
+   * lane allows what both lanes of its link allow.
+   */
+  readonly lanePerm: Uint32Array;
+  /** vehicle class names in allow/disallow lists that SUMO does not know, with the lane that named them */
+  readonly unknownClasses: { lane: string; name: string }[] = [];
 
   readonly edgeCount: number;
   readonly edgeFirstLane: Int32Array;
@@ -83,6 +91,8 @@ export class Network {
   readonly edgeTo: Int32Array;
   readonly edgeLength: Float64Array;
   readonly edgeSpeed: Float64Array;
+  /** per edge: the classes that may use at least one of its lanes */
+  readonly edgePerm: Uint32Array;
 
   readonly linkCount: number;
   readonly linkFrom: Int32Array;
@@ -143,6 +153,8 @@ export class Network {
     this.laneLink = new Int32Array(L).fill(-1);
     this.laneIndexInEdge = new Int32Array(L);
     this.laneShape = new Array<Float64Array>(L);
+    this.lanePerm = new Uint32Array(L);
+    this.edgePerm = new Uint32Array(this.edgeCount);
     this.edgeFirstLane = new Int32Array(this.edgeCount);
     this.edgeLaneCount = new Int32Array(this.edgeCount);
     this.edgeFrom = new Int32Array(this.edgeCount);
@@ -171,6 +183,10 @@ export class Network {
         this.laneEdge[lane] = ei;
         this.laneIndexInEdge[lane] = l.index;
         this.laneShape[lane] = Float64Array.from(l.shape);
+        const unknown: string[] = [];
+        this.lanePerm[lane] = permissionMask(l.allow, l.disallow, unknown);
+        for (const name of unknown) this.unknownClasses.push({ lane: l.id, name });
+        this.edgePerm[ei] = (this.edgePerm[ei]! | this.lanePerm[lane]!) >>> 0;
         if (l.speed > maxSpeed) maxSpeed = l.speed;
         lane++;
       }
@@ -222,6 +238,7 @@ export class Network {
       this.laneLength[internal] = Math.max(lk.viaLength, MIN_INTERNAL_LENGTH);
       this.laneSpeed[internal] = lk.viaSpeed > 0 ? lk.viaSpeed : Math.min(this.laneSpeed[from]!, this.laneSpeed[to]!);
       this.laneShape[internal] = Float64Array.from(lk.viaShape);
+      this.lanePerm[internal] = (this.lanePerm[from]! & this.lanePerm[to]!) >>> 0;
       if (lk.cont && lk.contPos !== undefined && lk.contPos > 0 && lk.contPos < this.laneLength[internal]!) {
         this.linkContPos[i] = lk.contPos;
       }
@@ -293,18 +310,20 @@ export class Network {
   }
 
   /**
-   * The link from `lane` onto edge `toEdge` whose target lane continues best to `afterEdge` (-1: none).
+   * The link from `lane` onto edge `toEdge` whose target lane continues best to `afterEdge` (-1: none)
+   * for a vehicle of class mask `cls` (only links whose path the class may use; vclass.ts).
    * `closed` (per lane, 1 = closed by an online command) excludes links into closed lanes; without
    * closures the result is what it was before closures existed.
    */
-  linkToward(lane: number, toEdge: number, afterEdge: number, closed?: Uint8Array): number {
+  linkToward(lane: number, toEdge: number, afterEdge: number, closed?: Uint8Array, cls = ALL_CLASSES): number {
     let best = -1;
     let bestScore = -1;
     for (let k = this.laneOutStart[lane]!, end = this.laneOutStart[lane + 1]!; k < end; k++) {
       const lk = this.laneOut[k]!;
       if (this.linkToEdge[lk] !== toEdge) continue;
+      if ((this.lanePerm[this.linkLane[lk]!]! & cls) === 0) continue;
       if (closed !== undefined && closed[this.linkTo[lk]!] !== 0) continue;
-      const score = afterEdge < 0 ? 1 : this.hasLinkToEdge(this.linkTo[lk]!, afterEdge) ? 2 : 1;
+      const score = afterEdge < 0 ? 1 : this.hasLinkToEdge(this.linkTo[lk]!, afterEdge, undefined, cls) ? 2 : 1;
       if (score > bestScore) {
         best = lk;
         bestScore = score;
@@ -313,20 +332,30 @@ export class Network {
     return best;
   }
 
-  /** Has `lane` a link onto edge `toEdge` (into a lane not `closed`, when given)? */
-  hasLinkToEdge(lane: number, toEdge: number, closed?: Uint8Array): boolean {
+  /** Has `lane` a link onto edge `toEdge` (into a lane not `closed`, when given) that class mask `cls` may use? */
+  hasLinkToEdge(lane: number, toEdge: number, closed?: Uint8Array, cls = ALL_CLASSES): boolean {
     for (let k = this.laneOutStart[lane]!, end = this.laneOutStart[lane + 1]!; k < end; k++) {
       const lk = this.laneOut[k]!;
-      if (this.linkToEdge[lk] === toEdge && (closed === undefined || closed[this.linkTo[lk]!] === 0)) return true;
+      if (this.linkToEdge[lk] !== toEdge || (this.lanePerm[this.linkLane[lk]!]! & cls) === 0) continue;
+      if (closed === undefined || closed[this.linkTo[lk]!] === 0) return true;
     }
     return false;
   }
 
-  /** Are edges a and b joined by some link? */
-  edgesConnected(a: number, b: number): boolean {
+  /** Are edges a and b joined by some link that class mask `cls` may use, from a lane it may use? */
+  edgesConnected(a: number, b: number, cls = ALL_CLASSES): boolean {
     const first = this.edgeFirstLane[a]!;
-    for (let l = first; l < first + this.edgeLaneCount[a]!; l++) if (this.hasLinkToEdge(l, b)) return true;
+    for (let l = first; l < first + this.edgeLaneCount[a]!; l++) {
+      if ((this.lanePerm[l]! & cls) !== 0 && this.hasLinkToEdge(l, b, undefined, cls)) return true;
+    }
     return false;
+  }
+
+  /** The rightmost lane of edge `edge` that class mask `cls` may use, or -1. */
+  firstAllowedLane(edge: number, cls: number): number {
+    const first = this.edgeFirstLane[edge]!;
+    for (let l = first, end = first + this.edgeLaneCount[edge]!; l < end; l++) if ((this.lanePerm[l]! & cls) !== 0) return l;
+    return -1;
   }
 
   /** Signal state of a traffic light's phase at time t (s). */

@@ -1,11 +1,13 @@
 /**
  * Shortest-path routing of trips (from/to without a route) on the edge graph, by free-flow travel
  * time, as SUMO's duarouter does for an empty network. Ties are broken by edge index so that the
- * route is a function of the network alone.
+ * route is a function of the network alone. A router serves one set of vehicle classes: it uses only
+ * the links (and so the edges) those classes may use, as SUMO routes each vClass on its own graph.
  */
 import type { Network } from './network.js';
+import { ALL_CLASSES } from './vclass.js';
 
-/** Successor edges of each edge, with the cost of entering them. Built once per network. */
+/** Successor edges of each edge, with the cost of entering them. Built once per network and class. */
 export class Router {
   private readonly succStart: Int32Array;
   private readonly succ: Int32Array;
@@ -14,10 +16,15 @@ export class Router {
   private readonly prev: Int32Array;
   private readonly cache = new Map<string, number[] | null>();
 
-  constructor(private readonly net: Network) {
+  /** `cls`: the vehicle class mask (vclass.ts) whose vehicles this router routes */
+  constructor(
+    private readonly net: Network,
+    readonly cls = ALL_CLASSES,
+  ) {
     const n = net.edgeCount;
     const lists: number[][] = Array.from({ length: n }, () => []);
     for (let lk = 0; lk < net.linkCount; lk++) {
+      if ((net.lanePerm[net.linkFrom[lk]!]! & cls) === 0 || (net.lanePerm[net.linkLane[lk]!]! & cls) === 0) continue;
       const from = net.laneEdge[net.linkFrom[lk]!]!;
       const to = net.linkToEdge[lk]!;
       const l = lists[from]!;
@@ -35,6 +42,7 @@ export class Router {
 
   /** Edges from `from` to `to` (both included), or null when `to` cannot be reached. */
   route(from: number, to: number): number[] | null {
+    if ((this.net.edgePerm[from]! & this.cls) === 0 || (this.net.edgePerm[to]! & this.cls) === 0) return null;
     const key = `${from}>${to}`;
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
