@@ -10,6 +10,7 @@ import type { Network } from './network.js';
 import { Router } from './routing.js';
 import { Purpose, uniform } from './rng.js';
 import { vClassMask } from './vclass.js';
+import { routeContinuation, type RouteContinuation } from './bestlanes.js';
 
 /** departLane codes (>= 0: a lane index) */
 export const DepartLaneCode = { first: -1, best: -2, free: -3, random: -4, allowed: -5 } as const;
@@ -156,6 +157,9 @@ export class Demand {
   readonly appliedCommands = new Set<number>();
   private readonly routeKey = new Map<string, number>();
   private routeCount = 0;
+  private readonly net: Network;
+  /** per type, per route: the continuations of its lanes (bestlanes.ts), computed when first asked for */
+  private readonly continuations: (RouteContinuation | undefined)[][] = [];
 
   /** Number of distinct routes. */
   get routes(): number {
@@ -164,6 +168,7 @@ export class Demand {
 
   constructor(spec: DemandSpec, net: Network, opts: { stepLength: number; begin: number; end?: number; seed: number }) {
     const { stepLength, begin, seed } = opts;
+    this.net = net;
     this.opts = { ...opts };
     this.warnings = [...spec.warnings];
     const unknownClasses = new Map<string, string>();
@@ -333,6 +338,15 @@ export class Demand {
     this.routeEdges = new Int32Array(this.routeStart[routes.length]!);
     routes.forEach((r, i) => this.routeEdges.set(r, this.routeStart[i]!));
     this.routeCount = routes.length;
+  }
+
+  /** How far a vehicle of type `type` on route `r` can drive from each lane without changing lanes (bestlanes.ts). */
+  continuation(type: number, r: number): RouteContinuation {
+    let byRoute = this.continuations[type];
+    if (byRoute === undefined) this.continuations[type] = byRoute = [];
+    let c = byRoute[r];
+    if (c === undefined) byRoute[r] = c = routeContinuation(this.net, this.routeOf(r), this.types[type]!.vClass);
+    return c;
   }
 
   /** Edge indices of route `r`. */

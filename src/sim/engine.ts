@@ -508,19 +508,61 @@ export class Engine {
 
   // ---- routes ----
 
-  /** The link vehicle `s` will take at the end of normal lane `lane` (or NO_LINK / ROUTE_END). */
+  /**
+   * The link vehicle `s` will take at the end of normal lane `lane` (or NO_LINK / ROUTE_END): of the
+   * links onto its next edge that its class may use, into a lane not closed by a command, the one
+   * whose target lane continues furthest along the route (SUMO's bestLanes); none open: NO_LINK (the
+   * vehicle waits at the line).
+   */
   computeLink(s: number, lane: number): number {
     const d = this.demand;
-    const r = d.route[this.v.vid[s]!]!;
+    const vid = this.v.vid[s]!;
+    const r = d.route[vid]!;
     const start = d.routeStart[r]!;
     const len = d.routeStart[r + 1]! - start;
     const ri = this.v.routeIdx[s]!;
     if (ri >= len - 1) return ROUTE_END;
     const next = d.routeEdges[start + ri + 1]!;
-    const after = ri + 2 < len ? d.routeEdges[start + ri + 2]! : -1;
-    // links into lanes closed by a command are not taken (none open: the vehicle waits at the line)
-    const lk = this.net.linkToward(lane, next, after, this.laneClosed, this.vClassOf(s));
-    return lk >= 0 ? lk : NO_LINK;
+    const net = this.net;
+    const cls = d.types[d.type[vid]!]!.vClass;
+    const c = d.continuation(d.type[vid]!, r);
+    const base = c.start[ri + 1]! - net.edgeFirstLane[next]!;
+    let best = NO_LINK;
+    let bestCont = -1;
+    for (let k = net.laneOutStart[lane]!, end = net.laneOutStart[lane + 1]!; k < end; k++) {
+      const lk = net.laneOut[k]!;
+      if (net.linkToEdge[lk] !== next || (net.lanePerm[net.linkLane[lk]!]! & cls) === 0) continue;
+      const to = net.linkTo[lk]!;
+      if (this.laneClosed[to] !== 0) continue;
+      const ct = c.cont[base + to]!;
+      if (ct > bestCont) {
+        best = lk;
+        bestCont = ct;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * How far vehicle `s` could drive along its route from the start of `lane` (a lane of its current
+   * edge) without changing lanes, m (SUMO's bestLanes length; bestlanes.ts). A lane whose way on is
+   * closed by a command ends with its edge; a lane the class may not use or closed: -1.
+   */
+  laneContinuation(s: number, lane: number): number {
+    const d = this.demand;
+    const vid = this.v.vid[s]!;
+    const type = d.type[vid]!;
+    if (!this.laneOpenFor(lane, d.types[type]!.vClass)) return -1;
+    const r = d.route[vid]!;
+    const ri = this.v.routeIdx[s]!;
+    const net = this.net;
+    const edge = net.laneEdge[lane]!;
+    const c = d.continuation(type, r);
+    const ct = c.cont[c.start[ri]! + lane - net.edgeFirstLane[edge]!]!;
+    const next = this.routeEdge(s, 1);
+    // a closure on the way on: the lane ends with its edge
+    if (next >= 0 && ct > net.edgeLength[edge]! && !net.hasLinkToEdge(lane, next, this.laneClosed, d.types[type]!.vClass)) return net.edgeLength[edge]!;
+    return ct;
   }
 
   /** The vehicle class mask (vclass.ts) of vehicle `s`. */

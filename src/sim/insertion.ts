@@ -59,28 +59,37 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   const seed = e.cfg.seed;
   const cls = t.vClass;
   let lane: number;
-  const closed = e.laneClosed;
   if (code >= 0) {
     if (code >= n) return false;
     lane = first + code;
     if (!e.laneOpenFor(lane, cls)) return false; // the given lane is closed by a command (or forbidden): wait
   } else if (code === DepartLaneCode.random) {
     lane = randomOpenLane(e, first, n, cls, uniform(seed, id, step, Purpose.departLane));
-  } else if (code === DepartLaneCode.free || code === DepartLaneCode.best || code === DepartLaneCode.allowed) {
-    // the lane with most room at its start; for "best" among those that continue the route
-    const next = routeEdgeOf(e, id, 1);
-    const after = routeEdgeOf(e, id, 2);
+  } else if (code === DepartLaneCode.free || code === DepartLaneCode.allowed) {
+    // the allowed lane with most room at its start
     lane = -1;
-    let bestScore = -Infinity;
+    let bestRoom = -Infinity;
     for (let l = first; l < first + n; l++) {
       if (!e.laneOpenFor(l, cls)) continue;
-      let score = roomAtStart(e, l);
-      if (code === DepartLaneCode.best && next >= 0) {
-        const lk = net.linkToward(l, next, after, closed, cls);
-        score += lk < 0 ? -1e7 : after >= 0 && !net.hasLinkToEdge(net.linkTo[lk]!, after, undefined, cls) ? -1e6 : 0;
+      const room = roomAtStart(e, l);
+      if (room > bestRoom) {
+        bestRoom = room;
+        lane = l;
       }
-      if (score > bestScore) {
-        bestScore = score;
+    }
+  } else if (code === DepartLaneCode.best) {
+    // the lane that leads furthest along the route (SUMO's bestLanes), then the one with most room
+    const c = d.continuation(d.type[id]!, d.route[id]!);
+    lane = -1;
+    let bestCont = -1;
+    let bestRoom = -Infinity;
+    for (let l = first; l < first + n; l++) {
+      if (!e.laneOpenFor(l, cls)) continue;
+      const ct = c.cont[l - first]!;
+      const room = roomAtStart(e, l);
+      if (ct > bestCont || (ct === bestCont && room > bestRoom)) {
+        bestCont = ct;
+        bestRoom = room;
         lane = l;
       }
     }
@@ -179,13 +188,6 @@ function roomAtStart(e: Engine, lane: number): number {
   const b = e.laneBack[lane]!;
   if (b < 0) return e.net.laneLength[lane]!;
   return e.v.pos[b]! - e.demand.types[e.demand.type[e.v.vid[b]!]!]!.length;
-}
-
-function routeEdgeOf(e: Engine, id: number, offset: number): number {
-  const d = e.demand;
-  const r = d.route[id]!;
-  const i = d.routeStart[r]! + offset;
-  return i < d.routeStart[r + 1]! ? d.routeEdges[i]! : -1;
 }
 
 /**

@@ -9,6 +9,9 @@ import type { Engine } from './engine.js';
 import { secureGap } from './idm.js';
 import { NO_LINK, ROUTE_END } from './vehicles.js';
 
+/** scratch: the continuation of each lane of the edge being decided (laneContinuation) */
+const contOf = new Float64Array(64);
+
 /** Minimum time between two non-strategic changes of one vehicle, s. */
 const TACTICAL_COOLDOWN = 3;
 /** Seconds the right lane must have allowed full speed before a vehicle keeps right. */
@@ -19,32 +22,6 @@ const KEEP_RIGHT_TIME = 7;
  * rounding error would keep the gap closed forever.
  */
 const GAP_TOLERANCE = 0.2;
-
-/**
- * How well `lane` serves a vehicle whose next edges are `next` and `after`:
- * 3 = last edge of the route (any lane), 2 = continues to `next` onto a lane that continues to `after`,
- * 1 = continues to `next`, 0 = does not continue (the vehicle must leave this lane).
- */
-function laneQuality(e: Engine, lane: number, next: number, after: number, cls: number): number {
-  if (next < 0) return 3;
-  const lk = e.net.linkToward(lane, next, after, e.laneClosed, cls);
-  if (lk < 0) return 0;
-  if (after < 0) return 2;
-  return e.net.hasLinkToEdge(e.net.linkTo[lk]!, after, undefined, cls) ? 2 : 1;
-}
-
-/**
- * How far vehicle `s` can drive on a lane of its current edge of quality `q` before it must leave
- * it: `remaining` (m, the rest of the lane), plus the next edges while the lane's continuation
- * serves the route (SUMO's neighDist).
- */
-function usableDistance(e: Engine, q: number, remaining: number, next: number, after: number): number {
-  if (q === 3) return remaining;
-  let d = remaining;
-  if (q >= 1) d += e.net.edgeLength[next]!;
-  if (q >= 2 && after >= 0) d += e.net.edgeLength[after]!;
-  return d;
-}
 
 /**
  * What `laneOutlook` hands back: several numbers, and a number returned from a function V8 does not
@@ -60,14 +37,16 @@ const LIMIT = 2;
 
 /**
  * The outlook of vehicle `s` on `lane` (its own or a neighbouring lane of its edge, of quality `q`)
- * behind `leader` (-1: none), into `outlook`: the usable distance (`usableDistance`) and the speed
+ * behind `leader` (-1: none), into `outlook`: the usable distance (how far the lane leads, less the position) and the speed
  * it could reach there (SUMO LC2013 anticipateFollowSpeed): safe behind the leader, or able to stop
  * within the usable distance, at most the lane's speed limit (also in `outlook`).
  */
 function laneOutlook(e: Engine, s: number, lane: number, q: number, leader: number, next: number, after: number): void {
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
-  const usable = usableDistance(e, q, e.net.laneLength[v.lane[s]!]! - v.pos[s]!, next, after);
+  const usable = q - v.pos[s]!; // q: how far the lane leads along the route (laneContinuation)
+  void next;
+  void after;
   let gap = usable;
   let vLeader = 0;
   if (leader >= 0) {
@@ -109,7 +88,7 @@ function tacticalChoice(
   const speedGain = Math.max(t.lcSpeedGain, 1e-6);
   let gain = v.lcGain[s]!;
   let target = -1;
-  if (qLeft >= qCur && qLeft > 0 && idx + 1 < nLanes) {
+  if (qLeft >= 0 && idx + 1 < nLanes) {
     e.neighbours(lane + 1, s);
     laneOutlook(e, s, lane + 1, qLeft, e.nbLeader, next, after);
     const there = outlook[SPEED]!;
@@ -122,7 +101,7 @@ function tacticalChoice(
     if (gain > 0.2 / speedGain && dist / Math.max(0.1, sp) > 20) target = lane + 1;
   }
   let keepRight = v.lcKeepRight[s]!;
-  if (target < 0 && qRight >= qCur && qRight > 0 && idx > 0) {
+  if (target < 0 && qRight >= 0 && idx > 0) {
     e.neighbours(lane - 1, s);
     laneOutlook(e, s, lane - 1, qRight, e.nbLeader, next, after);
     const there = outlook[SPEED]!;
@@ -160,7 +139,7 @@ export function laneChangePhase(e: Engine): void {
     const lane = active[i]!;
     const edge = net.laneEdge[lane]!;
     const nLanes = net.edgeLaneCount[edge]!;
-    if (nLanes < 2) continue;
+    if (nLanes < 2 || nLanes > contOf.length) continue;
     const first = net.edgeFirstLane[edge]!;
     const idx = lane - first;
     const laneLen = net.laneLength[lane]!;
@@ -169,45 +148,45 @@ export function laneChangePhase(e: Engine): void {
       const after = next >= 0 ? e.routeEdge(s, 2) : -1;
       const link = v.link[s]!;
       const cls = e.vClassOf(s);
-      const qCur = link === ROUTE_END ? 3 : link === NO_LINK ? 0 : laneQuality(e, lane, next, after, cls);
-      // a lane closed by a command, or one the vehicle's class may not use, is no target (as if it were not there)
-      const qLeft = idx + 1 < nLanes && e.laneOpenFor(lane + 1, cls) ? laneQuality(e, lane + 1, next, after, cls) : -1;
-      const qRight = idx > 0 && e.laneOpenFor(lane - 1, cls) ? laneQuality(e, lane - 1, next, after, cls) : -1;
+      // how far each lane of the edge leads along the route (SUMO's bestLanes; -1: closed or forbidden)
+      let bestCont = -1;
+      for (let k = 0; k < nLanes; k++) {
+        const c = e.laneContinuation(s, first + k);
+        contOf[k] = c;
+        if (c > bestCont) bestCont = c;
+      }
+      const qCur = link === NO_LINK ? net.edgeLength[edge]! : contOf[idx]!;
+      const qLeft = idx + 1 < nLanes ? contOf[idx + 1]! : -1;
+      const qRight = idx > 0 ? contOf[idx - 1]! : -1;
       const remaining = laneLen - v.pos[s]!;
       let target = -1;
       let strategic = false;
-      if (qCur === 0) {
-        strategic = true;
-        if (qRight > 0 && qRight >= qLeft) target = lane - 1;
-        else if (qLeft > 0) target = lane + 1;
-        else {
-          // the good lane is further away: move one lane toward it
-          for (let k = 0; k < nLanes; k++) {
-            if (e.laneOpenFor(first + k, cls) && laneQuality(e, first + k, next, after, cls) > 0) {
-              target = k < idx ? lane - 1 : lane + 1;
-              break;
-            }
-          }
+      let good = -1;
+      if (qCur < bestCont) {
+        // the nearest lane that leads furthest (SUMO's bestLaneOffset), one lane toward it
+        for (let k = 1; k < nLanes && good < 0; k++) {
+          if (idx - k >= 0 && contOf[idx - k] === bestCont) good = lane - k;
+          else if (idx + k < nLanes && contOf[idx + k] === bestCont) good = lane + k;
         }
-      } else if (qLeft > qCur) {
-        target = lane + 1;
-        strategic = true;
-      } else if (qRight > qCur) {
-        target = lane - 1;
-        strategic = true;
-      } else {
-        target = tacticalChoice(e, s, lane, idx, nLanes, qCur, qLeft, qRight, next, after);
+        if (good >= 0 && strategicUrgent(e, s, lane, good, qCur)) {
+          strategic = true;
+          target = good < lane ? lane - 1 : lane + 1;
+        }
+      }
+      if (!strategic && link !== NO_LINK) {
+        // neither lane may be one the vehicle could not come back from in time (LC2013: LCA_STAY)
+        target = tacticalChoice(e, s, lane, idx, nLanes, qCur, tacticalOk(qLeft, qCur) ? qLeft : -1, tacticalOk(qRight, qCur) ? qRight : -1, next, after);
       }
       if (target < 0 || !e.laneOpenFor(target, cls)) continue; // never into a closed or forbidden lane
       v.lcTarget[s] = target;
       if (!strategic) continue;
       // urgent strategic change: ask for room if it is blocked now
-      if (!strategicUrgent(e, s, lane, target, qCur, remaining, next, after, cls)) continue;
       e.neighbours(target, s);
       const f = e.nbFollower;
       const l = e.nbLeader;
       if (f >= 0 && !safeGap(e, f, s)) requestYield(e, f, s);
       if (l >= 0 && !safeGap(e, s, l)) requestYield(e, s, l);
+      void remaining;
     }
   }
 
@@ -235,33 +214,32 @@ export function laneChangePhase(e: Engine): void {
  * every vehicle bound for it merge early instead of at the end of its lane, where it would block the
  * lane it is on.
  */
-function strategicUrgent(
-  e: Engine, s: number, lane: number, target: number, qCur: number, remaining: number, next: number, after: number, cls: number,
-): boolean {
-  const { net, v, demand } = e;
+function strategicUrgent(e: Engine, s: number, lane: number, good: number, qCur: number): boolean {
+  const { v, demand } = e;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
-  const edge = net.laneEdge[lane]!;
-  const first = net.edgeFirstLane[edge]!;
-  const last = first + net.edgeLaneCount[edge]! - 1;
-  const dir = target > lane ? 1 : -1;
-  // the nearest lane in that direction that serves the route better than this one
-  let good = -1;
-  for (let l = target; l >= first && l <= last; l += dir) {
-    if (e.laneOpenFor(l, cls) && laneQuality(e, l, next, after, cls) > qCur) {
-      good = l;
-      break;
-    }
-  }
-  if (good < 0) good = target;
   let occupation = 0;
   for (let x = e.laneFront[good]!; x >= 0; x = v.behind[x]!) {
     const xt = demand.types[demand.type[v.vid[x]!]!]!;
     occupation += xt.length + xt.minGap;
   }
-  const usable = usableDistance(e, qCur, remaining, next, after) - occupation;
-  const laneChanges = Math.abs(good - lane);
-  const laDist = v.speed[s]! * 10 * t.lcStrategic * (dir > 0 ? 2 : 1) + 2 * (t.length + t.minGap);
-  return usable / laneChanges < laDist;
+  const usable = qCur - v.pos[s]! - occupation;
+  return usable / Math.abs(good - lane) < lookAheadDistance(e, s, good > lane);
+}
+
+/** LC2013's look-ahead distance laDist of vehicle `s`: speed · 10 s · lcStrategic (· 2 to the left) + 2 · (length + minGap), m. */
+function lookAheadDistance(e: Engine, s: number, left: boolean): number {
+  const t = e.demand.types[e.demand.type[e.v.vid[s]!]!]!;
+  return e.v.speed[s]! * 10 * t.lcStrategic * (left ? 2 : 1) + 2 * (t.length + t.minGap);
+}
+
+/**
+ * May vehicle `s` change for speed or to keep right onto a lane leading `q` m along its route (-1:
+ * closed or forbidden), when its own leads `qCur`? Only onto one that leads as far: letting vehicles
+ * leave their best lane for speed while the way back is long enough (LC2013's neighLeftPlace rule)
+ * put straight-on traffic behind waiting left-turners (cologne1: +33% duration).
+ */
+function tacticalOk(q: number, qCur: number): boolean {
+  return q >= 0 && q >= qCur;
 }
 
 /** Is the gap from vehicle `back` to vehicle `front` ahead of it on one lane safe for `back` (its secureGap)? */
