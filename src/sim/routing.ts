@@ -4,8 +4,23 @@
  * route is a function of the network alone. A router serves one set of vehicle classes: it uses only
  * the links (and so the edges) those classes may use, as SUMO routes each vClass on its own graph.
  */
-import type { Network } from './network.js';
+import { LinkState, MIN_INTERNAL_LENGTH, type Network } from './network.js';
 import { ALL_CLASSES } from './vclass.js';
+
+/** SUMO's --weights.minor-penalty default: routing cost of passing a minor link's internal lane, s. */
+export const MINOR_PENALTY = 1.5;
+
+/**
+ * Routing cost of crossing a junction by link `lk`, s: the travel time of its internal path at its
+ * speed limit, plus MINOR_PENALTY on a minor link (SUMO routes over internal edges and adds that
+ * penalty; a net without internal lanes costs nothing to cross).
+ */
+function crossingCost(net: Network, lk: number): number {
+  const via = net.linkLane[lk]!;
+  const length = net.laneLength[via]!;
+  if (!(length > MIN_INTERNAL_LENGTH)) return 0;
+  return length / Math.max(net.laneSpeed[via]!, 0.1) + (net.linkStaticState[lk] === LinkState.minor ? MINOR_PENALTY : 0);
+}
 
 /** Successor edges of each edge, with the cost of entering them. Built once per network and class. */
 export class Router {
@@ -14,6 +29,8 @@ export class Router {
   private readonly cost: Float64Array;
   private readonly dist: Float64Array;
   private readonly prev: Int32Array;
+  /** per successor entry: the cost of crossing the junction to it, s */
+  private readonly via: Float64Array;
   private readonly cache = new Map<string, number[] | null>();
 
   /** `cls`: the vehicle class mask (vclass.ts) whose vehicles this router routes */
@@ -22,18 +39,28 @@ export class Router {
     readonly cls = ALL_CLASSES,
   ) {
     const n = net.edgeCount;
-    const lists: number[][] = Array.from({ length: n }, () => []);
+    // per edge: successor edge → cheapest way across the junction to it
+    const lists: Map<number, number>[] = Array.from({ length: n }, () => new Map());
     for (let lk = 0; lk < net.linkCount; lk++) {
       if ((net.lanePerm[net.linkFrom[lk]!]! & cls) === 0 || (net.lanePerm[net.linkLane[lk]!]! & cls) === 0) continue;
       const from = net.laneEdge[net.linkFrom[lk]!]!;
       const to = net.linkToEdge[lk]!;
+      const c = crossingCost(net, lk);
       const l = lists[from]!;
-      if (!l.includes(to)) l.push(to);
+      const known = l.get(to);
+      if (known === undefined || c < known) l.set(to, c);
     }
     this.succStart = new Int32Array(n + 1);
-    lists.forEach((l, i) => (this.succStart[i + 1] = this.succStart[i]! + l.length));
+    lists.forEach((l, i) => (this.succStart[i + 1] = this.succStart[i]! + l.size));
     this.succ = new Int32Array(this.succStart[n]!);
-    lists.forEach((l, i) => this.succ.set(l.sort((a, b) => a - b), this.succStart[i]!));
+    this.via = new Float64Array(this.succStart[n]!);
+    lists.forEach((l, i) => {
+      const sorted = [...l.keys()].sort((a, b) => a - b);
+      sorted.forEach((to, k) => {
+        this.succ[this.succStart[i]! + k] = to;
+        this.via[this.succStart[i]! + k] = l.get(to)!;
+      });
+    });
     this.cost = new Float64Array(n);
     for (let e = 0; e < n; e++) this.cost[e] = net.edgeLength[e]! / Math.max(net.edgeSpeed[e]!, 0.1);
     this.dist = new Float64Array(n);
@@ -102,7 +129,7 @@ export class Router {
       if (e === to) break;
       for (let k = succStart[e]!; k < succStart[e + 1]!; k++) {
         const s = succ[k]!;
-        const nd = d0 + cost[s]!;
+        const nd = d0 + this.via[k]! + cost[s]!;
         if (nd < dist[s]!) {
           dist[s] = nd;
           prev[s] = e;
