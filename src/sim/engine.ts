@@ -86,6 +86,9 @@ export class Engine {
   readonly apprWill: Uint8Array;
   /** per link, the window spanning every later announcer (see junction.ts `announce`) */
   readonly apprArrive2: Float64Array;
+  /** per link: when the first announcer (and, spanned, the later ones) would arrive if it braked now (SUMO's arrivalTimeBraking) */
+  readonly apprArriveBraking: Float64Array;
+  readonly apprArriveBraking2: Float64Array;
   readonly apprLeave2: Float64Array;
 
   /** the part of a partitioned run this engine simulates (undefined: the whole network) */
@@ -180,6 +183,8 @@ export class Engine {
     this.apprLeave = new Float64Array(nl);
     this.apprWill = new Uint8Array(nl);
     this.apprArrive2 = new Float64Array(nl);
+    this.apprArriveBraking = new Float64Array(nl);
+    this.apprArriveBraking2 = new Float64Array(nl);
     this.apprLeave2 = new Float64Array(nl);
     const nn = this.net.normalLaneCount;
     this.viewStamp = new Int32Array(nn);

@@ -15,6 +15,10 @@ import { brakeGap, eulerBrakeGap } from './idm.js';
 
 /** Conflict window margin, s (SUMO's junction lookahead time). */
 const FOE_GAP = 1.0;
+/** SUMO's --time-to-impatience default: s of waiting after which a driver takes any gap a foe could brake for. */
+const TIME_TO_IMPATIENCE = 180;
+/** SUMO's arrivalTimeBraking for a vehicle that can stop before the link: its arrival time + 30 s. */
+const BRAKING_DELAY = 30;
 
 /** pathState values: nobody on the path; somebody on it; somebody waiting at its wait point */
 const FREE = 0;
@@ -129,16 +133,27 @@ function announce(e: Engine, s: number, link: number, stamp: number, will: numbe
   const vmax = Math.min(e.maxSpeedOn(s, v.lane[s]!), e.maxSpeedOn(s, via));
   const arrive = timeToCover(d, sp, t.idm.accel, vmax);
   const leave = timeToCover(d + through + t.length, sp, t.idm.accel, vmax);
+  // SUMO's arrivalTimeBraking: a vehicle that can stop before the conflict area "arrives" 30 s later
+  // when it brakes; one that cannot arrives no earlier than braking all the way lets it
+  let braking = arrive + BRAKING_DELAY;
+  if (d < brakeGap(sp, t.decel)) {
+    const vb = Math.sqrt(Math.max(0, sp * sp - 2 * t.decel * d));
+    const tb = d / Math.max(0.5 * (sp + vb), 1e-6);
+    braking = tb > arrive ? tb : arrive;
+  }
   if (e.apprStamp[link] !== stamp) {
     e.apprStamp[link] = stamp;
     e.apprArrive[link] = arrive;
     e.apprLeave[link] = leave;
     e.apprWill[link] = will;
+    e.apprArriveBraking[link] = braking;
     e.apprArrive2[link] = Infinity;
     e.apprLeave2[link] = -Infinity;
+    e.apprArriveBraking2[link] = Infinity;
   } else if (will) {
     if (arrive < e.apprArrive2[link]!) e.apprArrive2[link] = arrive;
     if (leave > e.apprLeave2[link]!) e.apprLeave2[link] = leave;
+    if (braking < e.apprArriveBraking2[link]!) e.apprArriveBraking2[link] = braking;
   }
 }
 
@@ -184,7 +199,7 @@ function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: n
   if (!roomBehind(e, s, link)) return false;
   // a cont link is entered without yielding: the vehicle yields at the wait point inside
   if (net.linkContPos[link]! >= 0) return true;
-  return conflictsClear(e, link, minor, stamp);
+  return conflictsClear(e, s, link, minor, stamp);
 }
 
 /**
@@ -197,7 +212,7 @@ function decideInside(e: Engine, s: number, link: number, stamp: number): boolea
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const d = net.linkContPos[link]! - v.pos[s]!;
   if (eulerBrakeGap(v.speed[s]!, t.emergencyDecel, e.cfg.stepLength) > d + 0.01) return true;
-  return conflictsClear(e, link, signalGreen(e.linkState(link)), stamp);
+  return conflictsClear(e, s, link, signalGreen(e.linkState(link)), stamp);
 }
 
 /** Green of any kind (or no signal): the states in which a vehicle waiting inside still yields. */
@@ -236,12 +251,14 @@ function roomBehind(e: Engine, s: number, link: number): boolean {
   return free >= Math.min(need, net.laneLength[to]!);
 }
 
-/** No vehicle on a conflicting path inside the junction, and (minor links) no announced foe to yield to. */
-function conflictsClear(e: Engine, link: number, minor: boolean, stamp: number): boolean {
+/**
+ * No vehicle on a conflicting path inside the junction, and (minor links) no announced foe that
+ * vehicle `s` must yield to.
+ */
+function conflictsClear(e: Engine, s: number, link: number, minor: boolean, stamp: number): boolean {
   const net = e.net;
   for (let k = net.linkFoeStart[link]!, end = net.linkFoeStart[link + 1]!; k < end; k++) {
     const foe = net.linkFoe[k]!;
-    if (process.env.NOMERGEBUSY && net.linkTo[foe] === net.linkTo[link]) continue;
     const busy = pathState(e, foe);
     if (busy === BUSY) return false;
     // a vehicle waiting inside blocks every foe path but those of the traffic it waits for (while
@@ -254,31 +271,40 @@ function conflictsClear(e: Engine, link: number, minor: boolean, stamp: number):
     if (e.apprStamp[foe] !== stamp) continue;
     const fs = e.linkState(foe);
     if (fs === LinkState.red || fs === LinkState.redYellow) continue;
-    if (foeConflicts(e, foe, link)) return false;
+    if (foeConflicts(e, s, foe, link)) return false;
   }
   return true;
 }
 
 /**
  * Does a window announced for `foe` (its first announcer's, if that means to pass, or the span of
- * the later ones) conflict with the first announcer's window of `link`? Takes integers only: V8
+ * the later ones) conflict with the first announcer's window of `link`, for vehicle `s`? An
+ * impatient driver (SUMO MSVehicle::getImpatience: waiting time / --time-to-impatience) counts a
+ * foe's arrival partly as if the foe braked for it (MSLink::blockedByFoe). Takes integers only: V8
  * does not inline a call that is rare when it compiles the caller, and boxes the numbers passed.
  */
-function foeConflicts(e: Engine, foe: number, link: number): boolean {
+function foeConflicts(e: Engine, s: number, foe: number, link: number): boolean {
   const merge = e.net.linkTo[foe] === e.net.linkTo[link];
   const arrive = e.apprArrive[link]!;
   const leave = e.apprLeave[link]!;
-  if (e.apprWill[foe] !== 0 && conflicts(e.apprArrive[foe]!, e.apprLeave[foe]!, arrive, leave, merge)) return true;
-  return conflicts(e.apprArrive2[foe]!, e.apprLeave2[foe]!, arrive, leave, merge);
+  const waited = e.v.waitSteps[s]! * e.cfg.stepLength;
+  const imp = waited < TIME_TO_IMPATIENCE ? waited / TIME_TO_IMPATIENCE : 1;
+  if (e.apprWill[foe] !== 0) {
+    const fa = (1 - imp) * e.apprArrive[foe]! + imp * e.apprArriveBraking[foe]!;
+    if (conflicts(fa, e.apprLeave[foe]!, arrive, leave, merge)) return true;
+  }
+  if (e.apprArrive2[foe]! > e.apprLeave2[foe]!) return false; // no later announcer
+  const fa2 = (1 - imp) * e.apprArrive2[foe]! + imp * e.apprArriveBraking2[foe]!;
+  return conflicts(fa2, e.apprLeave2[foe]!, arrive, leave, merge);
 }
 
 /**
  * Does a foe occupying the conflict area from `foeArrive` to `foeLeave` conflict with us there from
- * `arrive` to `leave`? We need FOE_GAP after we leave before the foe comes (SUMO's lookahead time);
+ * `arrive` to `leave` (MSLink::blockedByFoe: not if it leaves before we arrive, nor if it arrives
+ * FOE_GAP after we left; an impatient driver's `foeArrive` may lie past `foeLeave`)? We need FOE_GAP after we leave before the foe comes (SUMO's lookahead time);
  * merging into the same lane also FOE_GAP after the foe left before we come.
  */
 function conflicts(foeArrive: number, foeLeave: number, arrive: number, leave: number, merge: boolean): boolean {
-  if (foeArrive > foeLeave) return false; // empty window
   if (merge) return foeLeave + FOE_GAP > arrive && foeArrive < leave + FOE_GAP;
   return foeLeave >= arrive && foeArrive <= leave + FOE_GAP;
 }
