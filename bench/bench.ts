@@ -2,7 +2,8 @@
  * `npm run bench`: TessDS against SUMO on identical SUMO-generated scenarios.
  *
  *  1. fidelity + speed: grid/spider/rand, SUMO and TessDS one after the other, figures side by side;
- *  2. scale: a 30×30 grid with a vehicle every 0.02 s for an hour, TessDS only unless --scale-sumo.
+ *  2. scale: a 30×30 grid with a vehicle every 0.02 s for an hour, TessDS only unless --scale-sumo;
+ *  3. real: the real networks of ../shared/scenarios (RESCO, Monaco from OSM) as shipped (real.ts).
  *
  * Progress goes to stderr and the tables to stdout, so `npm run bench > report.txt` keeps just the report.
  * It reports and never fails on timings (the machine is shared); the exit code is 2 only when it could
@@ -23,6 +24,7 @@ import {
   type ScenarioSpec,
 } from './scenarios.js';
 import { kib, median, num, pct, relErr, table, ups } from './table.js';
+import { realGroup } from './real.js';
 
 const SIZES: Record<string, number> = { grid: 10, spider: 8, rand: 8 };
 const DEFAULTS = { period: 0.2, seed: 42, step: 0.5 };
@@ -40,6 +42,8 @@ interface Options {
   skipScale?: boolean;
   onlyScale?: boolean;
   scaleSumo?: boolean;
+  skipReal?: boolean;
+  onlyReal?: boolean;
   json?: string;
 }
 
@@ -88,6 +92,8 @@ function parseOptions(): Options {
     .option('--skip-scale', 'skip the 30×30 scale run')
     .option('--only-scale', 'run only the 30×30 scale run')
     .option('--scale-sumo', 'also run SUMO on the scale scenario (takes very long)')
+    .option('--skip-real', 'skip the real networks of ../shared/scenarios')
+    .option('--only-real', 'run only the real networks of ../shared/scenarios')
     .option('--json <file>', 'also write all results as JSON to FILE')
     .showHelpAfterError('(bench --help for usage)')
     // bad input exits 2, as everywhere in TessDS (commander's default is 1)
@@ -95,6 +101,7 @@ function parseOptions(): Options {
     .parse();
   const o = program.opts<Options>();
   if (o.skipScale && o.onlyScale) program.error('--skip-scale and --only-scale exclude each other');
+  if (o.onlyReal && (o.onlyScale || o.skipReal)) program.error('--only-real excludes --only-scale and --skip-real');
   return o;
 }
 
@@ -216,8 +223,9 @@ function main(): void {
   out(`acceptance: arrived, meanDuration, meanRouteLength within ${FIDELITY_TOLERANCE}% of SUMO; updates/s ≥ ${SPEEDUP_TARGET}× SUMO`);
   out();
 
-  const scenarios = o.onlyScale ? [] : fidelity(o, rss);
-  const scaleResult = o.skipScale ? undefined : scale(o, rss);
+  const scenarios = o.onlyScale || o.onlyReal ? [] : fidelity(o, rss);
+  const real = o.onlyScale || o.skipReal ? [] : realGroup(out, log, rss);
+  const scaleResult = o.skipScale || o.onlyReal ? undefined : scale(o, rss);
 
   if (scenarios.length) {
     const rows = [['scenario', `fidelity ≤ ${FIDELITY_TOLERANCE}%`, 'TessDS/SUMO', `≥ ${SPEEDUP_TARGET}×`]];
@@ -229,7 +237,7 @@ function main(): void {
     out();
   }
   if (o.json) {
-    const doc = { date: new Date().toISOString(), node: process.version, sumo: sumoVersion(), cpus: cpus().length, options: o, scenarios, scale: scaleResult };
+    const doc = { date: new Date().toISOString(), node: process.version, sumo: sumoVersion(), cpus: cpus().length, options: o, scenarios, real, scale: scaleResult };
     writeFileSync(o.json, JSON.stringify(doc, null, 2) + '\n');
     log(`wrote ${o.json}`);
   }
