@@ -60,8 +60,15 @@ export function junctionPhase(e: Engine): void {
       if (d > announceRange(v.speed[s]!, demand.types[demand.type[v.vid[s]!]!]!.decel)) break;
       const link = v.link[s]!;
       if (link < 0) continue;
-      // the front vehicle says what it decided last step; those behind mean to pass
-      announce(e, s, link, stamp, s === e.laneFront[lane] ? v.willPass[s]! : 1);
+      // the front vehicle says what it decided last step; those behind mean to pass, unless the front
+      // will not: nobody passes a vehicle waiting at the line, so they announce nothing (SUMO: their
+      // speed, and so their arrival, is bound by the waiting leader)
+      const front = s === e.laneFront[lane];
+      if (front && v.willPass[s] === 0) {
+        announce(e, s, link, stamp, 0);
+        break;
+      }
+      announce(e, s, link, stamp, front ? v.willPass[s]! : 1);
     }
   }
 
