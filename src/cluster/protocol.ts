@@ -162,6 +162,7 @@ export function encodeDump(part: number, d: StateDump): Buffer {
       count: d.trips.count,
       // state changed by online commands (sim/commands-apply.ts); JSON keeps its doubles exact
       ...(d.commands ? { commands: d.commands } : {}),
+      ...(d.actuated ? { actuated: d.actuated } : {}),
     }),
   );
   const parts: Buffer[] = [Buffer.alloc(4), head, bytes(d.pending), bytes(d.vehicleIds), d.vehicles, ...cols.map(bytes)];
@@ -174,6 +175,7 @@ export function decodeDump(buf: Buffer): { part: number; dump: StateDump } {
   const h = JSON.parse(buf.subarray(4, 4 + headLen).toString()) as {
     part: number; step: number; inserted: number; arrived: number; teleports: number; running: number;
     vehicleUpdates: number; pending: number; vehicles: number; count: number; commands?: CommandDump;
+    actuated?: number[][];
   };
   let off = 4 + headLen;
   const take = (n: number) => {
@@ -199,6 +201,7 @@ export function decodeDump(buf: Buffer): { part: number; dump: StateDump } {
       step: h.step, inserted: h.inserted, arrived: h.arrived, teleports: h.teleports, running: h.running,
       vehicleUpdates: h.vehicleUpdates, pending, vehicleIds, vehicles, trips,
       ...(h.commands ? { commands: h.commands } : {}),
+      ...(h.actuated ? { actuated: h.actuated } : {}),
     },
   };
 }

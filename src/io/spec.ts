@@ -54,6 +54,11 @@ export interface LinkSpec {
   dir: LinkDirection;
   /** the traffic light controlling the link and the index into its phase states */
   tl?: { id: string; linkIndex: number };
+  /**
+   * SUMO's connection `state` of an unsignalised link when it is not M/m: 's' (stop sign,
+   * priority_stop), 'w' (allway_stop), '=' (right_before_left / left_before_right), 'Z' (zipper)
+   */
+  state?: string;
   /** SUMO's `cont`: the path has an internal junction where a left-turner may wait */
   cont: boolean;
   /**
@@ -80,13 +85,26 @@ export interface TlPhaseSpec {
   duration: number;
   /** one character per link index: G g y r s u o O */
   state: string;
+  /** actuated programs: shortest and longest duration, s (absent: `duration`) */
+  minDur?: number;
+  maxDur?: number;
+  /** SUMO `next`: the phase(s) that may follow (absent: the next in the list) */
+  next?: number[];
+  name?: string;
 }
+
+/** SUMO tlLogic type: static (fixed time), actuated (MSActuatedTrafficLightLogic), delay_based. */
+export type TlType = 'static' | 'actuated' | 'delay_based';
 
 export interface TlLogicSpec {
   id: string;
   programID: string;
   offset: number;
   phases: TlPhaseSpec[];
+  /** absent: static */
+  type?: TlType;
+  /** `<param key value/>` children (max-gap, passing-time, detector-gap, ...), numbers checked by the importer */
+  params?: Record<string, string>;
 }
 
 export interface NetSpec {
@@ -96,6 +114,8 @@ export interface NetSpec {
   junctions: JunctionSpec[];
   links: LinkSpec[];
   tlLogics: TlLogicSpec[];
+  /** what the importer met and does not model (once per kind, with file and line) */
+  warnings?: string[];
 }
 
 /** SUMO vType, with SUMO's names and defaults filled in by the importer. */

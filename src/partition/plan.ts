@@ -20,7 +20,8 @@ import { UsageError } from '../errors.js';
 import type { Demand } from '../sim/demand.js';
 import { laneOwnersFromJunctions } from '../sim/partition.js';
 import type { Network } from '../sim/network.js';
-import { buildJunctionGraph } from './graph.js';
+import { buildJunctionGraph, fromPairs, type JunctionGraph } from './graph.js';
+import { actuatedJunctionGroups } from '../sim/actuated.js';
 import { partitionKway } from './kway.js';
 
 export { formatPartitionMap, loadPartitionMap } from './mapfile.js';
@@ -60,13 +61,14 @@ export function makePartition(net: Network, demand: Demand | undefined, opts: Pa
     if (opts.parts !== undefined && opts.parts !== parts) {
       throw new UsageError(`--parts ${opts.parts} contradicts the partition map, which has ${parts} part(s)`);
     }
+    checkGroups(net, junctionPart);
   } else {
     if (opts.parts !== undefined) {
       positiveInt('--parts', opts.parts);
       if (opts.parts > n) throw new UsageError(`--parts ${opts.parts}: the network has only ${n} junction(s), at most one part each`);
     }
     parts = opts.parts ?? chooseParts(n, opts);
-    junctionPart = parts === 1 ? new Int32Array(n) : partitionKway(buildJunctionGraph(net, demand), parts, { imbalance: opts.imbalance, seed: opts.seed });
+    junctionPart = parts === 1 ? new Int32Array(n) : partitionGrouped(net, buildJunctionGraph(net, demand), parts, { imbalance: opts.imbalance, seed: opts.seed });
   }
   return { parts, junctionPart, laneOwner: laneOwners(net, junctionPart) };
 }
@@ -92,6 +94,68 @@ export function chooseParts(junctions: number, opts: { minParts?: number; maxPar
 /** Lane ownership: a normal lane follows the junction it drives into, an internal lane its junction
  *  (one definition, in sim/partition.ts, which the workers use too). */
 export const laneOwners = laneOwnersFromJunctions;
+
+/**
+ * Partitions with the junctions of each actuated light (and of the lanes its induction loops lie
+ * on) kept in one part: a light's decision reads its loops, so the part owning the light must own
+ * every lane they read (sim/actuated.ts actuatedJunctionGroups). Each group is contracted into one
+ * vertex of the graph handed to the k-way partitioner; without groups the graph is unchanged.
+ */
+function partitionGrouped(net: Network, g: JunctionGraph, parts: number, opts: { imbalance?: number; seed?: number }): Int32Array {
+  const groups = actuatedJunctionGroups(net);
+  const n = g.n;
+  const vertexOf = new Int32Array(n);
+  let m = 0;
+  const rootVertex = new Map<number, number>();
+  let contracted = false;
+  for (let j = 0; j < n; j++) {
+    const root = groups[j]!;
+    if (root < 0) vertexOf[j] = m++;
+    else {
+      const have = rootVertex.get(root);
+      if (have === undefined) {
+        rootVertex.set(root, m);
+        vertexOf[j] = m++;
+      } else {
+        vertexOf[j] = have;
+        contracted = true;
+      }
+    }
+  }
+  if (!contracted) return partitionKway(g, parts, opts);
+  if (parts > m) throw new UsageError(`--parts ${parts}: with the junctions of each actuated traffic light kept together the network has only ${m} unit(s) to place`);
+  const w = new Int32Array(m);
+  for (let j = 0; j < n; j++) w[vertexOf[j]!] = Math.min(0x7fffffff, w[vertexOf[j]!]! + g.vertexWeight[j]!);
+  const pairs = new Map<number, number>();
+  for (let a = 0; a < n; a++) {
+    for (let i = g.adjStart[a]!; i < g.adjStart[a + 1]!; i++) {
+      const b = g.adj[i]!;
+      if (b <= a) continue;
+      const va = vertexOf[a]!;
+      const vb = vertexOf[b]!;
+      if (va === vb) continue;
+      const key = va < vb ? va * m + vb : vb * m + va;
+      pairs.set(key, (pairs.get(key) ?? 0) + g.adjWeight[i]!);
+    }
+  }
+  const part = partitionKway(fromPairs(m, w, pairs), parts, opts);
+  return Int32Array.from(vertexOf, (v) => part[v]!);
+}
+
+/** A user's map must keep each actuated light's junctions together (see partitionGrouped). */
+function checkGroups(net: Network, junctionPart: Int32Array): void {
+  const groups = actuatedJunctionGroups(net);
+  const partOfGroup = new Map<number, number>();
+  for (let j = 0; j < groups.length; j++) {
+    const root = groups[j]!;
+    if (root < 0) continue;
+    const p = partOfGroup.get(root);
+    if (p === undefined) partOfGroup.set(root, junctionPart[j]!);
+    else if (p !== junctionPart[j]) {
+      throw new UsageError(`partition map: junctions "${net.junctionIds[root]}" and "${net.junctionIds[j]}" must be in the same part (an actuated traffic light and the lanes its detectors lie on)`);
+    }
+  }
+}
 
 function fromMap(net: Network, map: Map<string, number>): { parts: number; junctionPart: Int32Array } {
   const known = new Set(net.junctionIds);

@@ -12,6 +12,7 @@ import type { Engine } from './engine.js';
 import { TL_OFF } from './engine.js';
 import { commandsDue, type ResolvedCommand } from './commands.js';
 import { demandChange } from './commands-resolve.js';
+import { startActuated } from './actuated-run.js';
 
 /**
  * Applies `c` to `e` at the start of step `c.effectiveStep` (call it when `e.step === c.effectiveStep`,
@@ -40,6 +41,8 @@ export function applyCommand(e: Engine, c: ResolvedCommand): void {
       e.tlAnchor[tl] = t;
       e.tlHoldPhase[tl] = -1;
       e.tlHoldUntil[tl] = 0;
+      // an actuated program starts at its phase 0 too (its events run from now)
+      startActuated(e, tl, false);
       break;
     }
     case 'setPhase': {
@@ -54,6 +57,18 @@ export function applyCommand(e: Engine, c: ResolvedCommand): void {
       e.tlHoldUntil[tl] = t + duration;
       // after the hold the program goes on with the next phase
       e.tlAnchor[tl] = t + duration - ends[c.phase]!;
+      if (prog.act) {
+        // actuated: the phase starts now; its next switch event comes after the duration, and with
+        // an explicit duration that event switches whatever the loops say (SUMO: myTraCISwitch)
+        const now = e.timeMs();
+        e.tlAct[tl] = 1;
+        e.tlActPhase[tl] = c.phase;
+        e.tlLastSwitch[tl] = now;
+        e.tlNextSwitch[tl] = now + Math.round(duration * 1000);
+        e.tlForce[tl] = c.duration !== null && c.duration !== undefined ? 1 : 0;
+      } else {
+        e.tlAct[tl] = 0;
+      }
       break;
     }
     case 'addVehicle':
@@ -168,6 +183,7 @@ export function resetCommandState(e: Engine): void {
   e.tlAnchor.fill(0);
   e.tlHoldPhase.fill(-1);
   e.tlHoldUntil.fill(0);
+  e.net.trafficLights.forEach((tl, i) => (e.tlAct[i] = tl.act ? 1 : 0));
   e.extraDepartures = [];
   e.nextExtra = 0;
   e.demandCommands = [];
@@ -190,6 +206,7 @@ export function readCommandState(e: Engine, bytes: Buffer): void {
     e.tlAnchor[tl] = anchor;
     e.tlHoldPhase[tl] = holdPhase;
     e.tlHoldUntil[tl] = holdUntil;
+    e.tlAct[tl] = program >= 0 && e.net.trafficLights[tl]!.programs[program]!.act ? 1 : 0;
   }
   const d = e.demand;
   for (const c of s.demand) {

@@ -170,7 +170,7 @@ export class Demand {
     const { stepLength, begin, seed } = opts;
     this.net = net;
     this.opts = { ...opts };
-    this.warnings = [...spec.warnings];
+    this.warnings = [...net.warnings, ...spec.warnings];
     const unknownClasses = new Map<string, string>();
     for (const u of net.unknownClasses) if (!unknownClasses.has(u.name)) unknownClasses.set(u.name, u.lane);
     for (const [name, lane] of unknownClasses) this.warnings.push(`lane "${lane}" (and maybe others) names vehicle class "${name}", which SUMO 1.15 does not know; ignored`);

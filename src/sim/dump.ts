@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Engine } from './engine.js';
 import { TripRecords } from './trips.js';
 import { commandDumpBytes, dumpCommandState, mergeCommandDumps, type CommandDump } from './commands-apply.js';
+import { actuatedBytes, dumpActuated, mergeActuated } from './actuated-run.js';
 
 /** Bytes of one vehicle record: where (i32) + the fields of `writeVehicleRecord`. */
 export const VEHICLE_RECORD_BYTES = 4 + 4 + 8 + 8 + 4 * 4 + 8 + 8 + 4 * 3 + 8 + 8;
@@ -28,6 +29,8 @@ export interface StateDump {
   trips: TripRecords;
   /** state changed by online commands (owned lanes and lights only); absent when none changed anything */
   commands?: CommandDump;
+  /** actuated lights owned here and their loops (actuated-run.ts dumpActuated); absent without actuated programs */
+  actuated?: number[][];
 }
 
 /** Where a vehicle is: a lane index, -2 - lane while leaving a junction, -1 while teleporting. */
@@ -107,6 +110,7 @@ export function dumpState(e: Engine): StateDump {
   refs.forEach((r, k) => r.buf.copy(vehicles, k * VEHICLE_RECORD_BYTES, r.off, r.off + VEHICLE_RECORD_BYTES));
   const pending = Int32Array.from(e.pending.subarray(0, e.pendingCount)).sort();
   const commands = dumpCommandState(e);
+  const actuated = dumpActuated(e);
   return {
     step: e.step,
     inserted: e.inserted,
@@ -120,6 +124,7 @@ export function dumpState(e: Engine): StateDump {
     vehicles,
     trips: e.trips,
     ...(commands ? { commands } : {}),
+    ...(actuated ? { actuated } : {}),
   };
 }
 
@@ -152,6 +157,7 @@ export function mergeDumps(dumps: StateDump[], demandCount: number): StateDump {
   pending.sort();
   const sum = (f: (d: StateDump) => number) => dumps.reduce((a, d) => a + f(d), 0);
   const commands = mergeCommandDumps(dumps.map((d) => d.commands));
+  const actuated = mergeActuated(dumps.map((d) => d.actuated));
   return {
     step: first.step,
     inserted: sum((d) => d.inserted),
@@ -164,6 +170,7 @@ export function mergeDumps(dumps: StateDump[], demandCount: number): StateDump {
     vehicles,
     trips,
     ...(commands ? { commands } : {}),
+    ...(actuated ? { actuated } : {}),
   };
 }
 
@@ -197,6 +204,8 @@ export function hashDump(d: StateDump): string {
   }
   // only when a command changed something, so that a run without commands keeps its hash
   if (d.commands) h.update(commandDumpBytes(d.commands));
+  // only for networks with actuated programs: their phases depend on the loops, not on the step alone
+  if (d.actuated) h.update(actuatedBytes(d.actuated));
   return h.digest('hex');
 }
 

@@ -17,6 +17,7 @@ import { junctionPhase } from './junction.js';
 import { followPhase } from './follow.js';
 import { movePhase, teleportPhase } from './move.js';
 import { insertionPhase } from './insertion.js';
+import { detectorPhase, startActuated, trySwitch } from './actuated-run.js';
 import { secureGap } from './idm.js';
 import type { Outgoing, PartLayout } from './partition.js';
 import type { ResolvedCommand } from './commands.js';
@@ -72,6 +73,28 @@ export class Engine {
   /** per traffic light: a phase held until `tlHoldUntil` (s) by setPhase with a duration, or -1 */
   readonly tlHoldPhase: Int32Array;
   readonly tlHoldUntil: Float64Array;
+  // ---- actuated lights (actuated.ts, actuated-run.ts): part of the state (snapshot, hash) ----
+  /** per traffic light: 1 while the program in force is actuated */
+  readonly tlAct: Uint8Array;
+  /** per traffic light: the phase of its actuated program */
+  readonly tlActPhase: Int32Array;
+  /** per traffic light: when its phase started and when its next switch event is due, ms (SUMOTime) */
+  readonly tlLastSwitch: Float64Array;
+  readonly tlNextSwitch: Float64Array;
+  /** per traffic light: 1 when the next event switches regardless of detectors (setPhase with a duration; SUMO's myTraCISwitch) */
+  readonly tlForce: Uint8Array;
+  /** per traffic light: 1 when this engine keeps its state (it owns the light's links) */
+  readonly tlOwned: Uint8Array;
+  /** per induction loop: time the last vehicle left it, s; 1 while a vehicle is on it */
+  readonly detLastLeave: Float64Array;
+  readonly detOccupied: Uint8Array;
+  /** per induction loop (copies of the network's, typed for the hot path): lane, position, max-gap, light */
+  readonly detLane: Int32Array;
+  readonly detPos: Float64Array;
+  readonly detMaxGap: Float64Array;
+  readonly detTl: Int32Array;
+  /** whether any light has an actuated program */
+  readonly hasActuated: boolean;
   /** vehicles added by commands (addVehicle, setFlow) that depart on this engine's edges, by (depart step, index) */
   extraDepartures: number[] = [];
   /** first index into `extraDepartures` not yet moved to `pending` */
@@ -177,6 +200,23 @@ export class Engine {
     this.tlAnchor = new Float64Array(nTl);
     this.tlHoldPhase = new Int32Array(nTl).fill(-1);
     this.tlHoldUntil = new Float64Array(nTl);
+    this.tlAct = new Uint8Array(nTl);
+    this.tlActPhase = new Int32Array(nTl);
+    this.tlLastSwitch = new Float64Array(nTl);
+    this.tlNextSwitch = new Float64Array(nTl);
+    this.tlForce = new Uint8Array(nTl);
+    this.tlOwned = new Uint8Array(nTl).fill(1);
+    const dets = this.net.detectors;
+    this.detLane = Int32Array.from(dets.lane);
+    this.detPos = Float64Array.from(dets.pos);
+    this.detMaxGap = Float64Array.from(dets.maxGap);
+    this.detTl = Int32Array.from(dets.tl);
+    this.detLastLeave = new Float64Array(dets.count).fill(this.cfg.begin);
+    this.detOccupied = new Uint8Array(dets.count);
+    for (let tl = 0; tl < nTl; tl++) if (this.net.trafficLights[tl]!.act) startActuated(this, tl, true);
+    /** the owned actuated lights, for the end-of-step events */
+    this.hasActuated = this.net.trafficLights.some((t) => t.programs.some((p) => p.act !== undefined));
+    if (this.hasActuated) this.runActuatedEvents();
     const nl = this.net.linkCount;
     this.apprStamp = new Int32Array(nl);
     this.apprArrive = new Float64Array(nl);
@@ -222,6 +262,11 @@ export class Engine {
     this.layout = layout;
     for (let lane = 0; lane < this.net.laneCount; lane++) this.ownedLane[lane] = layout.laneOwner[lane] === layout.part ? 1 : 0;
     this.departures = layout.departures;
+    // a light belongs to the part of its first link (a light without links to part 0)
+    for (let tl = 0; tl < this.tlOwned.length; tl++) {
+      const first = this.net.tlFirstLink[tl]!;
+      this.tlOwned[tl] = (first >= 0 ? this.ownedLane[this.net.linkLane[first]!] : layout.part === 0 ? 1 : 0)!;
+    }
   }
 
   /** Advances the simulation by one step. */
@@ -234,8 +279,12 @@ export class Engine {
     junctionPhase(this);
     followPhase(this);
     movePhase(this);
+    if (this.detLane.length > 0) detectorPhase(this);
     teleportPhase(this);
     this.step++;
+    // the actuated lights decide the next step's phase now, from the loops as this step left them
+    // (SUMO: the switch events at the next step's begin); parts send it to their neighbours
+    if (this.hasActuated) this.runActuatedEvents();
   }
 
   /** Places the vehicles that left a junction in the last step on their lanes. */
@@ -334,7 +383,39 @@ export class Engine {
 
   private updateSignals(): void {
     const t = this.time();
-    for (let i = 0; i < this.tlPhase.length; i++) this.tlPhase[i] = this.tlCustom[i] ? this.commandedPhase(i, t) : this.net.tlPhaseAt(i, t);
+    for (let i = 0; i < this.tlPhase.length; i++) {
+      if (this.tlAct[i]) this.tlPhase[i] = this.actuatedPhase(i);
+      else this.tlPhase[i] = this.tlCustom[i] ? this.commandedPhase(i, t) : this.net.tlPhaseAt(i, t);
+    }
+  }
+
+  /** Current time in integer milliseconds (SUMO's SUMOTime), for the actuated lights' events. */
+  timeMs(k = this.step): number {
+    return Math.round(this.time(k) * 1000);
+  }
+
+  /** The phase of actuated light `tl` in this step (decided at the end of the last step, or received from its part). */
+  private actuatedPhase(tl: number): number {
+    return this.tlActPhase[tl]!;
+  }
+
+  /**
+   * Runs the switch events of the owned actuated lights due in the step about to begin (SUMO's
+   * MSEventControl::execute runs every event due before the step's end, at the step's time).
+   */
+  runActuatedEvents(): void {
+    const now = this.timeMs();
+    const end = now + Math.round(this.cfg.stepLength * 1000);
+    for (let tl = 0; tl < this.tlAct.length; tl++) {
+      if (!this.tlAct[tl] || !this.tlOwned[tl]) continue;
+      for (let guard = 0; this.tlNextSwitch[tl]! < end && guard < 1000; guard++) this.tlNextSwitch[tl] = now + trySwitch(this, tl, now);
+    }
+  }
+
+  /** The actuated program in force at light `tl` (undefined: it runs a fixed-time program or is off). */
+  actuatedProgram(tl: number) {
+    const p = this.tlCustom[tl] ? this.tlProgram[tl]! : 0;
+    return p < 0 ? undefined : this.net.trafficLights[tl]!.programs[p]!.act;
   }
 
   /** The phase of a traffic light whose program or phase a command changed, at time t (s); -1: off. */

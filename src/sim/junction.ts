@@ -25,6 +25,15 @@ const FREE = 0;
 const BUSY = 1;
 const WAITING = 2;
 
+/**
+ * A decision at a link: it is open; it is closed only until a vehicle crossing the path has left it,
+ * so the vehicle keeps its request (SUMO: a vehicle braking for a link leader still approaches with
+ * willPass, and foes yield to it); or it is closed and the vehicle will wait at the line.
+ */
+const OPEN = 1;
+const HELD = 2;
+const CLOSED = 0;
+
 /** Time to cover `d` m from speed `v` accelerating at `a` up to `vmax`, s. */
 export function timeToCover(d: number, v: number, a: number, vmax: number): number {
   if (d <= 0) return 0;
@@ -55,6 +64,9 @@ export function junctionPhase(e: Engine): void {
   for (let i = 0; i < split; i++) {
     const lane = lanes[i]!;
     const L = net.laneLength[lane]!;
+    // the front vehicle says what it decided last step; those behind mean to pass, unless the front
+    // waits: nobody behind it passes before it does
+    const frontWill = v.willPass[e.laneFront[lane]!]!;
     for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
       const d = L - v.pos[s]!;
       if (d > announceRange(v.speed[s]!, demand.types[demand.type[v.vid[s]!]!]!.decel)) break;
@@ -72,28 +84,24 @@ export function junctionPhase(e: Engine): void {
     }
   }
 
-  // ---- decide ----
+  // ---- decide, and keep the intentions for the next step's announcements (announcements of this
+  // step are already taken, so writing willPass here changes no decision of this step) ----
   for (let i = 0; i < split; i++) {
     const lane = lanes[i]!;
     const s = e.laneFront[lane]!;
     if (s < 0) continue;
     const link = v.link[s]!;
-    if (link >= 0) v.linkOpen[s] = decideAtLine(e, s, lane, link, stamp) ? 1 : 0;
+    const r = link >= 0 ? decideAtLine(e, s, lane, link, stamp) : CLOSED;
+    if (link >= 0) v.linkOpen[s] = r === OPEN ? 1 : 0;
+    v.willPass[s] = r === CLOSED ? 0 : 1;
   }
   for (let i = split; i < n; i++) {
     const link = net.laneLink[lanes[i]!]!;
     const s = waitingInside(e, link);
-    if (s >= 0) v.linkOpen[s] = decideInside(e, s, link, stamp) ? 1 : 0;
-  }
-
-  // ---- commit the intentions for the next step's announcements ----
-  for (let i = 0; i < split; i++) {
-    const s = e.laneFront[lanes[i]!]!;
-    if (s >= 0) v.willPass[s] = v.link[s]! >= 0 ? v.linkOpen[s]! : 0;
-  }
-  for (let i = split; i < n; i++) {
-    const s = waitingInside(e, net.laneLink[lanes[i]!]!);
-    if (s >= 0) v.willPass[s] = v.linkOpen[s]!;
+    if (s < 0) continue;
+    const r = decideInside(e, s, link, stamp);
+    v.linkOpen[s] = r === OPEN ? 1 : 0;
+    v.willPass[s] = r === CLOSED ? 0 : 1;
   }
 }
 
@@ -169,7 +177,7 @@ function announceRange(speed: number, decel: number): number {
 }
 
 /** May the front vehicle `s` of normal lane `lane` pass the stop line into `link` in this step? */
-function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: number): boolean {
+function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: number): number {
   const { net, v, demand } = e;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const d = net.laneLength[lane]! - v.pos[s]!;
@@ -183,14 +191,14 @@ function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: n
     case LinkState.red:
     case LinkState.redYellow:
       // never through red: the stop line holds even a vehicle that brakes too late (SUMO)
-      return false;
+      return CLOSED;
     case LinkState.yellowMajor:
     case LinkState.yellowMinor:
       // SUMO: stop for yellow when able to brake comfortably in time
-      return !(brakeGap(sp, t.decel) < d || sp < t.decel * dt);
+      return brakeGap(sp, t.decel) < d || sp < t.decel * dt ? CLOSED : OPEN;
     case LinkState.stop:
       // stop sign: come to a halt at the line first
-      if (sp > 0.2 || d > 2) return committed;
+      if (v.waitSteps[s]! < 1 || d > 2) return committed ? OPEN : CLOSED;
       minor = true;
       break;
     case LinkState.greenMinor:
@@ -201,11 +209,11 @@ function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: n
     default:
       break;
   }
-  if (committed) return true;
-  if (d > announceRange(sp, t.decel)) return true; // far away: only the signal matters yet
-  if (!roomBehind(e, s, link)) return false;
+  if (committed) return OPEN;
+  if (d > announceRange(sp, t.decel)) return OPEN; // far away: only the signal matters yet
+  if (!roomBehind(e, s, link)) return CLOSED;
   // a cont link is entered without yielding: the vehicle yields at the wait point inside
-  if (net.linkContPos[link]! >= 0) return true;
+  if (net.linkContPos[link]! >= 0) return OPEN;
   return conflictsClear(e, s, link, minor, stamp);
 }
 
@@ -214,11 +222,11 @@ function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: n
  * green it yields to the traffic it must let pass; once its signal ended it clears the junction,
  * held only by vehicles physically crossing (the first in the junction goes first, as in SUMO).
  */
-function decideInside(e: Engine, s: number, link: number, stamp: number): boolean {
+function decideInside(e: Engine, s: number, link: number, stamp: number): number {
   const { net, v, demand } = e;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const d = net.linkContPos[link]! - v.pos[s]!;
-  if (eulerBrakeGap(v.speed[s]!, t.emergencyDecel, e.cfg.stepLength) > d + 0.01) return true;
+  if (eulerBrakeGap(v.speed[s]!, t.emergencyDecel, e.cfg.stepLength) > d + 0.01) return OPEN;
   return conflictsClear(e, s, link, signalGreen(e.linkState(link)), stamp);
 }
 
@@ -259,28 +267,28 @@ function roomBehind(e: Engine, s: number, link: number): boolean {
 }
 
 /**
- * No vehicle on a conflicting path inside the junction, and (minor links) no announced foe that
- * vehicle `s` must yield to.
+ * OPEN if no vehicle is on a conflicting path inside the junction and (minor links) no announced foe
+ * needs vehicle `s` to yield; HELD if only a vehicle inside is in the way; CLOSED if it yields.
  */
-function conflictsClear(e: Engine, s: number, link: number, minor: boolean, stamp: number): boolean {
+function conflictsClear(e: Engine, s: number, link: number, minor: boolean, stamp: number): number {
   const net = e.net;
   for (let k = net.linkFoeStart[link]!, end = net.linkFoeStart[link + 1]!; k < end; k++) {
     const foe = net.linkFoe[k]!;
     const busy = pathState(e, foe);
-    if (busy === BUSY) return false;
+    if (busy === BUSY) return HELD;
     // a vehicle waiting inside blocks every foe path but those of the traffic it waits for (while
     // its signal lets it wait; after that it must clear the junction before anyone crosses its path)
-    if (busy === WAITING && !(yieldsTo(net, foe, link) && signalGreen(e.linkState(foe)))) return false;
+    if (busy === WAITING && !(yieldsTo(net, foe, link) && signalGreen(e.linkState(foe)))) return HELD;
   }
-  if (!minor || e.apprStamp[link] !== stamp) return true;
+  if (!minor || e.apprStamp[link] !== stamp) return OPEN;
   for (let k = net.linkYieldStart[link]!, end = net.linkYieldStart[link + 1]!; k < end; k++) {
     const foe = net.linkYield[k]!;
     if (e.apprStamp[foe] !== stamp) continue;
     const fs = e.linkState(foe);
     if (fs === LinkState.red || fs === LinkState.redYellow) continue;
-    if (foeConflicts(e, s, foe, link)) return false;
+    if (foeConflicts(e, s, foe, link)) return CLOSED;
   }
-  return true;
+  return OPEN;
 }
 
 /**
@@ -294,12 +302,14 @@ function foeConflicts(e: Engine, s: number, foe: number, link: number): boolean 
   const merge = e.net.linkTo[foe] === e.net.linkTo[link];
   const arrive = e.apprArrive[link]!;
   const leave = e.apprLeave[link]!;
+  // the later announcers queue behind the first: when it waits, none of them passes before it
+  // (counting them anyway deadlocks junctions where every approach yields to another: right
+  // before left, all-way stops)
+  if (e.apprWill[foe] === 0) return false;
   const waited = e.v.waitSteps[s]! * e.cfg.stepLength;
   const imp = waited < TIME_TO_IMPATIENCE ? waited / TIME_TO_IMPATIENCE : 1;
-  if (e.apprWill[foe] !== 0) {
-    const fa = (1 - imp) * e.apprArrive[foe]! + imp * e.apprArriveBraking[foe]!;
-    if (conflicts(fa, e.apprLeave[foe]!, arrive, leave, merge)) return true;
-  }
+  const fa = (1 - imp) * e.apprArrive[foe]! + imp * e.apprArriveBraking[foe]!;
+  if (conflicts(fa, e.apprLeave[foe]!, arrive, leave, merge)) return true;
   if (e.apprArrive2[foe]! > e.apprLeave2[foe]!) return false; // no later announcer
   const fa2 = (1 - imp) * e.apprArrive2[foe]! + imp * e.apprArriveBraking2[foe]!;
   return conflicts(fa2, e.apprLeave2[foe]!, arrive, leave, merge);

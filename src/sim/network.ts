@@ -12,6 +12,7 @@
 import type { LinkDirection, NetSpec, TlLogicSpec } from '../io/spec.js';
 import { InputError } from '../errors.js';
 import { ALL_CLASSES, permissionMask } from './vclass.js';
+import { buildActuated, Detectors, type ActuatedProgram } from './actuated.js';
 
 export const MIN_INTERNAL_LENGTH = 0.1;
 
@@ -43,6 +44,8 @@ export interface TlProgram {
   states: Uint8Array[];
   /** why this program cannot run (bad durations, too few link states), or undefined when it can */
   problem?: string;
+  /** an actuated program (SUMO type="actuated"): its timing and induction loops; absent: fixed time */
+  act?: ActuatedProgram;
 }
 
 /** A traffic light: the fields of the program that runs at start (the first), and every program. */
@@ -119,6 +122,10 @@ export class Network {
   /** per traffic light: its lowest controlled link (-1: controls none); the part owning it keeps the light's state */
   readonly tlFirstLink: Int32Array;
   private readonly tlFirstLinkList: number[] = [];
+  /** induction loops of the actuated programs (actuated.ts) */
+  readonly detectors = new Detectors();
+  /** what the network has that is not modelled (once per kind, with file and line) */
+  readonly warnings: string[];
 
   constructor(spec: NetSpec) {
     const src = spec.source;
@@ -206,17 +213,23 @@ export class Network {
     this.linkStaticState = new Uint8Array(nLinks);
     this.linkContPos = new Float64Array(nLinks).fill(-1);
 
+    this.warnings = [...(spec.warnings ?? [])];
     const tlIndex = new Map<string, number>();
+    const actuatedSpecs: { tl: number; prog: TlProgram; spec: TlLogicSpec }[] = [];
     for (const tl of spec.tlLogics) {
       const existing = tlIndex.get(tl.id);
       if (existing !== undefined) {
         // several programs: the first one runs; the others stay available for online commands
-        this.trafficLights[existing]!.programs.push(compileProgram(tl, undefined));
+        const prog = compileProgram(tl, undefined);
+        this.trafficLights[existing]!.programs.push(prog);
+        if (tl.type === 'actuated') actuatedSpecs.push({ tl: existing, prog, spec: tl });
         continue;
       }
       const first = compileProgram(tl, src);
       tlIndex.set(tl.id, this.trafficLights.length);
-      this.trafficLights.push({ id: tl.id, ...first, programs: [first] });
+      const light: TrafficLight = { id: tl.id, ...first, programs: [first] };
+      if (tl.type === 'actuated') actuatedSpecs.push({ tl: this.trafficLights.length, prog: first, spec: tl });
+      this.trafficLights.push(light);
     }
 
     // (junction, request index) → global link, to translate the per-junction matrices
@@ -295,7 +308,10 @@ export class Network {
     [this.linkYieldStart, this.linkYield] = csr(yields);
     [this.linkFoeStart, this.linkFoe] = csr(foes);
     for (let i = 0; i < nLinks; i++) {
-      this.linkStaticState[i] = yields[i]!.length > 0 ? LinkState.minor : LinkState.major;
+      const st = spec.links[i]!.state;
+      // stop signs (priority_stop 's', allway_stop 'w'): come to a halt at the line, then yield
+      if (st === 's' || st === 'w') this.linkStaticState[i] = LinkState.stop;
+      else this.linkStaticState[i] = yields[i]!.length > 0 ? LinkState.minor : LinkState.major;
     }
 
     const out: number[][] = Array.from({ length: nNormal }, () => []);
@@ -307,6 +323,17 @@ export class Network {
     [this.laneOutStart, this.laneOut] = csr(out);
     [this.laneInStart, this.laneIn] = csr(into);
     this.tlFirstLink = Int32Array.from(this.trafficLights, (_, t) => this.tlFirstLinkList[t] ?? -1);
+
+    if (actuatedSpecs.length > 0) {
+      const perm = this.lanePerm;
+      for (const a of actuatedSpecs) {
+        if (a.prog.problem !== undefined) continue;
+        a.prog.act = buildActuated(this, spec, a.tl, a.spec, this.detectors, perm);
+        // the light's own fields are a copy of its first program's
+        const light = this.trafficLights[a.tl]!;
+        if (light.programs[0] === a.prog) light.act = a.prog.act;
+      }
+    }
   }
 
   /**

@@ -112,6 +112,9 @@ export function collectOutbox(e: Engine, layout: PartLayout, outgoing: Outgoing[
   const out = new Map<number, Buffer>();
   const inFlight: Buffer[] = [];
   e.ghostCopies.length = 0;
+  // the next step's phase of our actuated lights: a neighbour's vehicles may look at them
+  const actuated: number[] = [];
+  if (e.hasActuated) for (let tl = 0; tl < e.tlAct.length; tl++) if (e.tlOwned[tl] && e.tlAct[tl]) actuated.push(tl);
   for (const q of layout.neighbours) {
     const mine = outgoing.filter((o) => o.to === q);
     const transits = mine.filter((o) => o.where !== -1);
@@ -119,7 +122,7 @@ export function collectOutbox(e: Engine, layout: PartLayout, outgoing: Outgoing[
     const haloLanes = layout.haloOut.get(q) ?? new Int32Array(0);
     let haloVehicles = 0;
     for (const lane of haloLanes) haloVehicles += e.laneVehicles[lane]!;
-    const size = 4 * 7 + mine.length * VEHICLE_RECORD_BYTES + haloLanes.length * 8 + haloVehicles * GHOST_BYTES;
+    const size = 4 * 7 + mine.length * VEHICLE_RECORD_BYTES + haloLanes.length * 8 + haloVehicles * GHOST_BYTES + 4 + actuated.length * 8;
     const buf = Buffer.alloc(size);
     let off = 0;
     off = buf.writeUInt32LE(MAGIC, off);
@@ -143,6 +146,11 @@ export function collectOutbox(e: Engine, layout: PartLayout, outgoing: Outgoing[
         off = buf.writeDoubleLE(v.pos[s]!, off);
         off = buf.writeDoubleLE(v.speed[s]!, off);
       }
+    }
+    off = buf.writeInt32LE(actuated.length, off);
+    for (const tl of actuated) {
+      off = buf.writeInt32LE(tl, off);
+      off = buf.writeInt32LE(e.tlActPhase[tl]!, off);
     }
     out.set(q, buf);
   }
@@ -189,6 +197,12 @@ export function applyInbox(e: Engine, layout: PartLayout, messages: Buffer[], so
         e.addGhost(lane, buf.readInt32LE(off), buf.readDoubleLE(off + 4), buf.readDoubleLE(off + 12), false);
         off += GHOST_BYTES;
       }
+    }
+    // the phases of the sender's actuated lights in the step about to begin
+    if (off + 4 <= buf.length) {
+      const n = buf.readInt32LE(off);
+      off += 4;
+      for (let k = 0; k < n; k++, off += 8) e.tlActPhase[buf.readInt32LE(off)] = buf.readInt32LE(off + 4);
     }
   }
   for (const g of e.ghostCopies) e.addGhost(g.lane, g.vid, g.pos, g.speed, true);

@@ -7,10 +7,11 @@
 import type { Engine } from './engine.js';
 import { InputError } from '../errors.js';
 import { readCommandState, writeCommandState } from './commands-apply.js';
+import { readActuatedState, writeActuatedState } from './actuated-run.js';
 
 const MAGIC = 0x54534453; // "TSDS"
-/** 5: the state changed by online commands (commands-apply.ts) follows the fingerprint */
-const VERSION = 5;
+/** 5: the state changed by online commands (commands-apply.ts) follows the fingerprint; 6: then the actuated lights' state */
+const VERSION = 6;
 
 class Writer {
   private buf = Buffer.alloc(1 << 16);
@@ -141,6 +142,7 @@ export function snapshot(e: Engine): Buffer {
   w.i32(VERSION);
   for (const x of fingerprint(e)) w.i32(x);
   w.blob(writeCommandState(e));
+  w.blob(writeActuatedState(e));
   writeCommon(w, e);
   for (let lane = 0; lane < e.net.laneCount; lane++) {
     const n = e.laneVehicles[lane]!;
@@ -176,6 +178,7 @@ export function restore(e: Engine, bytes: Buffer, source = 'snapshot'): void {
   e.clearLanes();
   // first: the demand grows to hold the commands' vehicles, and links depend on closed lanes
   readCommandState(e, r.blob());
+  readActuatedState(e, r.blob());
   e.step = r.i32();
   e.nextDeparture = r.i32();
   e.inserted = r.i32();

@@ -139,3 +139,29 @@ test('bad numbers, bits and references in the net are errors naming the element 
   inputError(() => parseSumoNet('<routes/>', 'r.xml'), /^r\.xml:1: expected a SUMO network \(<net>\), found <routes>$/);
   inputError(() => parseSumoNet(SMALL_NET.slice(0, 2000), 'cut.net.xml'), /^cut\.net\.xml:\d+: unexpected end of file/);
 });
+
+test('actuated programs: minDur/maxDur/next/params read; bad values name file and line; other types warn once', () => {
+  const actuated = SMALL_NET.replace(
+    /<tlLogic id="C" type="static" programID="0" offset="5">[\s\S]*?<\/tlLogic>/,
+    `<tlLogic id="C" type="actuated" programID="0" offset="0">
+        <param key="max-gap" value="2.5"/>
+        <phase duration="30" state="GgG" minDur="5" maxDur="40" name="main"/>
+        <phase duration="3"  state="yyy" next="2"/>
+        <phase duration="20.5" state="rrr"/>
+    </tlLogic>`,
+  );
+  const net = parseSumoNet(actuated, 'a.net.xml');
+  const tl = net.tlLogics[0]!;
+  assert.equal(tl.type, 'actuated');
+  assert.deepEqual(tl.params, { 'max-gap': '2.5' });
+  assert.deepEqual(tl.phases[0], { duration: 30, state: 'GgG', minDur: 5, maxDur: 40, name: 'main' });
+  assert.deepEqual(tl.phases[1]!.next, [2]);
+  const bad = (text: string, re: RegExp) => assert.throws(() => parseSumoNet(text, 'b.net.xml'), (e: unknown) => e instanceof InputError && re.test(e.message) && /b\.net\.xml:\d+/.test(e.message));
+  bad(actuated.replace('minDur="5" maxDur="40"', 'minDur="50" maxDur="40"'), /minDur 50 is greater than maxDur 40/);
+  bad(actuated.replace('value="2.5"', 'value="fast"'), /param "max-gap"/);
+  bad(actuated.replace('next="2"', 'next="7"'), /next phase 7/);
+  const nema = parseSumoNet(SMALL_NET.replace('type="static"', 'type="NEMA"') + '', 'n.net.xml');
+  assert.equal(nema.tlLogics[0]!.type, undefined);
+  assert.equal(nema.warnings?.length, 1);
+  assert.match(nema.warnings![0]!, /^n\.net\.xml:\d+: .*type "NEMA" is not modelled/);
+});

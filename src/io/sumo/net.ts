@@ -15,9 +15,9 @@
  * - response/foes bit strings have link 0 as the RIGHTMOST character.
  */
 import { InputError } from '../../errors.js';
-import type { EdgeSpec, JunctionSpec, LaneSpec, LinkDirection, LinkSpec, NetSpec, TlLogicSpec } from '../spec.js';
+import type { EdgeSpec, JunctionSpec, LaneSpec, LinkDirection, LinkSpec, NetSpec, TlLogicSpec, TlPhaseSpec, TlType } from '../spec.js';
 import { parseXmlFile, parseXmlString, type XmlElement } from '../xml.js';
-import { fail, int, list, num, parseShape, reqStr } from './attrs.js';
+import { fail, int, list, num, optNum, parseNumber, parseShape, reqStr } from './attrs.js';
 
 export function loadSumoNet(path: string): NetSpec {
   return sumoNetFromXml(parseXmlFile(path), path);
@@ -116,23 +116,18 @@ export function sumoNetFromXml(root: XmlElement, file: string): NetSpec {
   // --- traffic lights (before junctions/connections so links can be checked against them)
   const tlLogics: TlLogicSpec[] = [];
   const tlSize = new Map<string, number>();
+  const warnings: string[] = [];
+  const warned = new Set<string>();
+  const warnOnce = (kind: string, el: XmlElement, text: string) => {
+    if (warned.has(kind)) return;
+    warned.add(kind);
+    warnings.push(`${file}:${el.line}: ${text}`);
+  };
   for (const el of tlEls) {
-    const id = reqStr(file, el, 'id');
-    const phases = el.children
-      .filter((p) => p.name === 'phase')
-      .map((p) => {
-        const duration = num(file, p, 'duration');
-        if (!(duration > 0)) throw fail(file, p, `phase duration must be > 0, got ${duration}`);
-        const state = reqStr(file, p, 'state');
-        if (!/^[GgyrsuoO]+$/.test(state)) throw fail(file, p, `phase state "${state}" has characters other than GgyrsuoO`);
-        return { duration, state };
-      });
-    if (phases.length === 0) throw fail(file, el, 'traffic light program has no phases');
-    const size = phases[0]!.state.length;
-    if (phases.some((p) => p.state.length !== size)) throw fail(file, el, 'phase states differ in length');
-    tlLogics.push({ id, programID: el.attrs['programID'] ?? '0', offset: num(file, el, 'offset', 0), phases });
+    tlLogics.push(readTlLogic(file, el, warnOnce));
+    const tl = tlLogics[tlLogics.length - 1]!;
     // Several programs of one tl may exist; links must fit all of them.
-    tlSize.set(id, Math.min(size, tlSize.get(id) ?? Infinity));
+    tlSize.set(tl.id, Math.min(tl.phases[0]!.state.length, tlSize.get(tl.id) ?? Infinity));
   }
 
   // --- junctions (internal junctions ":J_n_m" are skipped: their logic is implied by the via chains)
@@ -197,6 +192,8 @@ export function sumoNetFromXml(root: XmlElement, file: string): NetSpec {
       dir: dirAttr as LinkDirection,
       cont: false,
     };
+    const connState = el.attrs['state'];
+    if (connState === 's' || connState === 'w' || connState === '=' || connState === 'Z') link.state = connState;
     const tl = el.attrs['tl'];
     if (tl !== undefined) {
       const size = tlSize.get(tl);
@@ -246,7 +243,7 @@ export function sumoNetFromXml(root: XmlElement, file: string): NetSpec {
     if (!link.cont) delete link.contPos;
   }
 
-  return { source: file, edges, junctions, links, tlLogics };
+  return { source: file, edges, junctions, links, tlLogics, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
 function connFail(file: string, el: XmlElement, detail: string): InputError {
@@ -356,4 +353,88 @@ function appendShape(into: number[], part: number[]): void {
   const n = into.length;
   if (n >= 2 && part.length >= 2 && into[n - 2] === part[0] && into[n - 1] === part[1]) start = 2;
   for (let i = start; i < part.length; i++) into.push(part[i]!);
+}
+
+/** Parameters of actuated and delay_based programs whose values must be numbers (SUMO 1.15's names). */
+const NUMERIC_PARAMS: ReadonlySet<string> = new Set(['max-gap', 'passing-time', 'detector-gap', 'inactive-threshold', 'jam-threshold', 'detector-length', 'freq', 'detectorRange', 'minTimeLoss']);
+/** Parameters that change nothing we simulate (output files, drawing). */
+const HARMLESS_PARAMS: ReadonlySet<string> = new Set(['show-detectors', 'file', 'freq', 'show-conditions', 'hide-conditions', 'coordinated', 'cycleTime', 'extendMaxDur']);
+
+/**
+ * One `<tlLogic>`: its phases (with minDur/maxDur/next/name of actuated programs) and params. SUMO
+ * 1.15's static, actuated and delay_based types run; any other type (NEMA, off, rail_signal, ...)
+ * is warned once per kind and runs as static.
+ */
+function readTlLogic(file: string, el: XmlElement, warnOnce: (kind: string, el: XmlElement, text: string) => void): TlLogicSpec {
+  const id = reqStr(file, el, 'id');
+  const typeAttr = el.attrs['type'] ?? 'static';
+  let type: TlType = 'static';
+  if (typeAttr === 'actuated' || typeAttr === 'static') type = typeAttr;
+  else warnOnce(`tltype:${typeAttr}`, el, `traffic light "${id}": type "${typeAttr}" is not modelled; it runs as a static (fixed-time) program`);
+  const params: Record<string, string> = {};
+  let hasParams = false;
+  for (const p of el.children) {
+    if (p.name !== 'param') continue;
+    const key = reqStr(file, p, 'key');
+    const value = p.attrs['value'] ?? '';
+    const base = key.startsWith('max-gap:') ? 'max-gap' : key;
+    if (NUMERIC_PARAMS.has(base)) {
+      const n = parseNumber(value);
+      if (n === undefined || (base === 'passing-time' && !(n > 0)) || (base !== 'jam-threshold' && n < 0)) {
+        throw fail(file, p, `param "${key}" of traffic light "${id}" must be a ${base === 'passing-time' ? 'positive' : 'non-negative'} number, got "${value}"`);
+      }
+    } else if (!HARMLESS_PARAMS.has(key) && type !== 'static') {
+      if (key.startsWith('linkMaxDur:') || key.startsWith('linkMinDur:')) warnOnce('tlparam:linkDur', p, `traffic light "${id}": param "${key}" is not modelled; ignored`);
+      else if (value !== 'NO_DETECTOR') warnOnce('tlparam:custom', p, `traffic light "${id}": param "${key}" (a custom detector or unknown setting) is not modelled; the default detector is used`);
+    }
+    params[key] = value;
+    hasParams = true;
+  }
+  const phases = el.children
+    .filter((p) => p.name === 'phase')
+    .map((p): TlPhaseSpec => {
+      const duration = num(file, p, 'duration');
+      if (!(duration > 0)) throw fail(file, p, `phase duration must be > 0, got ${duration}`);
+      const state = reqStr(file, p, 'state');
+      if (!/^[GgyrsuoO]+$/.test(state)) throw fail(file, p, `phase state "${state}" has characters other than GgyrsuoO`);
+      const phase: TlPhaseSpec = { duration, state };
+      const minDur = optNum(file, p, 'minDur');
+      const maxDur = optNum(file, p, 'maxDur');
+      if (minDur !== undefined) {
+        if (!(minDur >= 0)) throw fail(file, p, `minDur must be >= 0, got ${minDur}`);
+        phase.minDur = minDur;
+      }
+      if (maxDur !== undefined) {
+        if (!(maxDur > 0)) throw fail(file, p, `maxDur must be > 0, got ${maxDur}`);
+        phase.maxDur = maxDur;
+      }
+      if ((minDur ?? duration) > (maxDur ?? duration)) throw fail(file, p, `minDur ${minDur ?? duration} is greater than maxDur ${maxDur ?? duration}`);
+      const next = p.attrs['next'];
+      if (next !== undefined && next.trim() !== '') {
+        phase.next = list(next).map((x) => {
+          const n = parseNumber(x);
+          if (n === undefined || !Number.isInteger(n) || n < 0) throw fail(file, p, `next="${next}" must list phase indices`);
+          return n;
+        });
+        if (phase.next.length > 1 && type === 'actuated') warnOnce('tlphase:multinext', p, `traffic light "${id}": a phase with several next phases (decideNextPhase) is not modelled; the first is taken`);
+      }
+      if (p.attrs['name'] !== undefined) phase.name = p.attrs['name'];
+      for (const a of ['earliestEnd', 'latestEnd', 'vehext', 'yellow', 'red', 'earlyTarget', 'finalTarget']) {
+        if (p.attrs[a] !== undefined && type !== 'static') warnOnce(`tlphase:${a}`, p, `traffic light "${id}": phase attribute ${a} is not modelled; ignored`);
+      }
+      return phase;
+    });
+  if (phases.length === 0) throw fail(file, el, 'traffic light program has no phases');
+  const size = phases[0]!.state.length;
+  if (phases.some((p) => p.state.length !== size)) throw fail(file, el, 'phase states differ in length');
+  phases.forEach((p) => {
+    for (const n of p.next ?? []) if (n >= phases.length) throw fail(file, el, `a phase names next phase ${n}, but the program has phases 0..${phases.length - 1}`);
+  });
+  for (const c of el.children) {
+    if (c.name === 'condition' || c.name === 'assignment' || c.name === 'function') warnOnce('tl:conditions', c, `traffic light "${id}": <${c.name}> (custom switching rules) is not modelled; ignored`);
+  }
+  const tl: TlLogicSpec = { id, programID: el.attrs['programID'] ?? '0', offset: num(file, el, 'offset', 0), phases };
+  if (type !== 'static') tl.type = type;
+  if (hasParams) tl.params = params;
+  return tl;
 }
