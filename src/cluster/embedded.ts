@@ -194,7 +194,10 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         const timer = setTimeout(done, FRAME_WAIT_MS);
         frameWaiters.set(id, (b) => {
           got.push(b);
-          if (got.length === expected) clearTimeout(timer), done();
+          if (got.length === expected) {
+            clearTimeout(timer);
+            done();
+          }
         });
         for (const sock of sockets.values()) sock.sendControl({ type: 'frame-request', id, viewport } satisfies MasterMessage);
       }),

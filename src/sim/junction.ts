@@ -64,9 +64,6 @@ export function junctionPhase(e: Engine): void {
   for (let i = 0; i < split; i++) {
     const lane = lanes[i]!;
     const L = net.laneLength[lane]!;
-    // the front vehicle says what it decided last step; those behind mean to pass, unless the front
-    // waits: nobody behind it passes before it does
-    const frontWill = v.willPass[e.laneFront[lane]!]!;
     for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
       const d = L - v.pos[s]!;
       if (d > announceRange(v.speed[s]!, demand.types[demand.type[v.vid[s]!]!]!.decel)) break;
