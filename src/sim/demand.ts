@@ -22,17 +22,36 @@ export const DepartPosCode = { base: -1e9, free: -1e9 - 1, random: -1e9 - 2, las
 /** arrivalPos codes (above POS_KEYWORD: a position in m) */
 export const ArrivalPosCode = { max: -1e9, random: -1e9 - 1 } as const;
 
+/** Car-following model codes (VehicleType.model): SUMO's default Krauss (krauss.ts) and the IDM (idm.ts). */
+export const CfModel = { KRAUSS: 0, IDM: 1 } as const;
+export type CfModelCode = (typeof CfModel)[keyof typeof CfModel];
+
 export interface VehicleType {
   id: string;
   /** the class as a mask (vclass.ts): the lanes, links and routes the type may use */
   vClass: number;
+  /** car-following model (CfModel) */
+  model: CfModelCode;
   idm: IdmParams;
   length: number;
   minGap: number;
   maxSpeed: number;
+  /** mean speed factor; each vehicle's own is `Demand.speedFactor` */
   speedFactor: number;
+  /** speed factor distribution: standard deviation and bounds (±Infinity: none) */
+  speedDev: number;
+  speedFactorMin: number;
+  speedFactorMax: number;
+  /** m/s² */
+  accel: number;
   decel: number;
   emergencyDecel: number;
+  /** the deceleration followers assume this vehicle brakes with (SUMO apparentDecel), m/s² */
+  apparentDecel: number;
+  /** desired time headway, s */
+  tau: number;
+  /** Krauss driver imperfection σ in [0, 1] */
+  sigma: number;
   lcSpeedGain: number;
   lcKeepRight: number;
   lcCooperative: number;
@@ -59,6 +78,12 @@ export function compileVType(t: VTypeSpec, stepLength: number): VehicleType {
   positive('delta', t.delta);
   positive('idmStepping', t.idmStepping);
   if (!(t.minGap >= 0)) throw new ParameterError(owner, 'minGap', `must not be negative, got ${t.minGap}`);
+  if (!(t.sigma >= 0 && t.sigma <= 1)) throw new ParameterError(owner, 'sigma', `must be in [0, 1], got ${t.sigma}`);
+  if (!(t.speedDev >= 0) || !Number.isFinite(t.speedDev)) throw new ParameterError(owner, 'speedDev', `must not be negative, got ${t.speedDev}`);
+  if (t.apparentDecel !== undefined) positive('apparentDecel', t.apparentDecel);
+  if (t.carFollowModel !== 'Krauss' && t.carFollowModel !== 'IDM') {
+    throw new ParameterError(owner, 'carFollowModel', `must be "Krauss" or "IDM", got "${String(t.carFollowModel)}"`);
+  }
   if (t.emergencyDecel < t.decel) {
     throw new ParameterError(owner, 'emergencyDecel', `(${t.emergencyDecel}) must not be below decel (${t.decel})`);
   }
@@ -67,6 +92,7 @@ export function compileVType(t: VTypeSpec, stepLength: number): VehicleType {
   return {
     id: t.id,
     vClass,
+    model: t.carFollowModel === 'IDM' ? CfModel.IDM : CfModel.KRAUSS,
     idm: {
       accel: t.accel,
       decel: t.decel,
@@ -80,14 +106,45 @@ export function compileVType(t: VTypeSpec, stepLength: number): VehicleType {
     minGap: t.minGap,
     maxSpeed: t.maxSpeed,
     speedFactor: t.speedFactor,
+    speedDev: t.speedDev,
+    speedFactorMin: t.speedFactorMin ?? -Infinity,
+    speedFactorMax: t.speedFactorMax ?? Infinity,
+    accel: t.accel,
     decel: t.decel,
     emergencyDecel: t.emergencyDecel,
+    apparentDecel: t.apparentDecel ?? t.decel,
+    tau: t.tau,
+    sigma: t.sigma,
     lcSpeedGain: t.lcSpeedGain,
     lcKeepRight: t.lcKeepRight,
     lcCooperative: t.lcCooperative,
     lcStrategic: t.lcStrategic,
     decelV0Divisor: Math.pow(1 + t.decel / t.accel, 1 / t.delta),
   };
+}
+
+/**
+ * The speed factor of the vehicle with demand index `index` and type `t` (SUMO: drawn once when the
+ * vehicle is built, MSVehicleType::computeChosenSpeedDeviation): a normal draw (polar method) with the
+ * type's mean and deviation, drawn again while outside the type's bounds (SUMO normc), rounded to 4
+ * decimals as SUMO does. Every uniform comes from the counter-based RNG keyed by (seed, index,
+ * attempt, Purpose.speedFactor), so the factor depends on nothing but the vehicle. A factor must be
+ * positive; after 1000 draws outside the bounds the mean is used.
+ */
+export function drawSpeedFactor(t: VehicleType, seed: number, index: number): number {
+  if (!(t.speedDev > 0)) return t.speedFactor;
+  const lo = t.speedFactorMin;
+  const hi = t.speedFactorMax;
+  for (let k = 0; k < 2000; k += 2) {
+    const a = 2 * uniform(seed, index, k, Purpose.speedFactor) - 1;
+    const b = 2 * uniform(seed, index, k + 1, Purpose.speedFactor) - 1;
+    const q = a * a + b * b;
+    if (q === 0 || q >= 1) continue;
+    const x = t.speedFactor + t.speedDev * a * Math.sqrt((-2 * Math.log(q)) / q);
+    if (x < lo || x > hi || !(x > 0)) continue;
+    return Math.round(x * 1e4) / 1e4;
+  }
+  return t.speedFactor;
 }
 
 /** A `<flow>` as online commands see it: what its vehicles share, and which demand indices it made. */
@@ -140,6 +197,8 @@ export class Demand {
   departSpeed: Float64Array;
   departPos: Float64Array;
   arrivalPos: Float64Array;
+  /** each vehicle's speed factor, drawn from its type's distribution (`drawSpeedFactor`) */
+  speedFactor: Float64Array;
   /** 1 for a vehicle an online command (setFlow) cancelled before it departed */
   cancelled: Uint8Array;
   /** CSR of routes: edges of route r are routeEdges[routeStart[r] .. routeStart[r+1]) */
@@ -320,6 +379,7 @@ export class Demand {
     this.departSpeed = new Float64Array(n);
     this.departPos = new Float64Array(n);
     this.arrivalPos = new Float64Array(n);
+    this.speedFactor = new Float64Array(n);
     entries.forEach((e, i) => {
       this.ids.push(e.id);
       this.depart[i] = e.depart;
@@ -331,6 +391,7 @@ export class Demand {
       this.departSpeed[i] = e.ds;
       this.departPos[i] = e.dp;
       this.arrivalPos[i] = e.ap;
+      this.speedFactor[i] = drawSpeedFactor(this.types[e.type]!, seed, i);
       if (e.flow >= 0) this.flows[e.flow]!.members.push(i);
     });
     this.routeStart = new Int32Array(routes.length + 1);
@@ -389,6 +450,7 @@ export class Demand {
     this.departSpeed = grow(this.departSpeed, n, Float64Array);
     this.departPos = grow(this.departPos, n, Float64Array);
     this.arrivalPos = grow(this.arrivalPos, n, Float64Array);
+    this.speedFactor = grow(this.speedFactor, n, Float64Array);
     this.cancelled = grow(this.cancelled, n, Uint8Array);
     for (const id of cancel) this.cancelled[id] = 1;
     entries.forEach((e, k) => {
@@ -402,6 +464,7 @@ export class Demand {
       this.departSpeed[i] = e.ds;
       this.departPos[i] = e.dp;
       this.arrivalPos[i] = e.ap;
+      this.speedFactor[i] = drawSpeedFactor(this.types[e.type]!, this.opts.seed, i);
       if (flow >= 0) this.flows[flow]!.members.push(i);
     });
     this.count = n;

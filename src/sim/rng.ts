@@ -31,4 +31,8 @@ export const Purpose = {
   departPos: 3,
   departSpeed: 4,
   arrivalPos: 5,
+  /** Krauss σ dawdling: one draw per vehicle (demand index) and step */
+  dawdle: 16,
+  /** a vehicle's speed factor: draws 0, 1, … per demand index (the step slot counts the attempts) */
+  speedFactor: 17,
 } as const;
