@@ -12,6 +12,7 @@
 import type { Engine } from './engine.js';
 import { LinkState } from './network.js';
 import { brakeGap, eulerBrakeGap } from './idm.js';
+import * as krauss from './krauss.js';
 
 /** Conflict window margin, s (SUMO's junction lookahead time). */
 const FOE_GAP = 1.0;
@@ -144,11 +145,16 @@ function announce(e: Engine, s: number, link: number, stamp: number, will: numbe
   }
   const vmax = Math.min(e.maxSpeedOn(s, v.lane[s]!), e.maxSpeedOn(s, via));
   const arrive = timeToCover(d, sp, t.accel, vmax);
-  const leave = timeToCover(d + through + t.length, sp, t.accel, vmax);
+  // SUMO's leave time (MSLink::getLeaveTime): the link and the vehicle's length at the mean of the
+  // speeds it arrives and leaves with, accelerating across
+  const vArr = Math.min(vmax, Math.sqrt(sp * sp + 2 * t.accel * d));
+  const vLeave = Math.min(vmax, Math.sqrt(vArr * vArr + 2 * t.accel * through));
+  const leave = arrive + (through + t.length) / Math.max(0.5 * (vArr + vLeave), 1e-3);
   // SUMO's arrivalTimeBraking: a vehicle that can stop before the conflict area "arrives" 30 s later
-  // when it brakes; one that cannot arrives no earlier than braking all the way lets it
+  // when it brakes; one that cannot arrives no earlier than braking all the way lets it. "Can stop"
+  // is SUMO's brakeGap: Euler braking plus a reaction time of the type's tau (MSCFModel::brakeGap)
   let braking = arrive + BRAKING_DELAY;
-  if (d < brakeGap(sp, t.decel)) {
+  if (d < krauss.brakeGap(sp, t.decel, e.cfg.stepLength, t.tau)) {
     const vb = Math.sqrt(Math.max(0, sp * sp - 2 * t.decel * d));
     const tb = d / Math.max(0.5 * (sp + vb), 1e-6);
     braking = tb > arrive ? tb : arrive;
