@@ -14,6 +14,8 @@ import { LinkState } from './network.js';
 import { brakeGap, eulerBrakeGap } from './idm.js';
 import * as krauss from './krauss.js';
 
+/** Distance to the line from which a driver at a minor link sees its foes, m (SUMO's default link visibility). */
+const FOE_VISIBILITY = 4.5;
 /** Conflict window margin, s (SUMO's junction lookahead time). */
 const FOE_GAP = 1.0;
 /** SUMO's --time-to-impatience default: s of waiting after which a driver takes any gap a foe could brake for. */
@@ -219,7 +221,12 @@ function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: n
   if (!roomBehind(e, s, link)) return CLOSED;
   // a cont link is entered without yielding: the vehicle yields at the wait point inside
   if (net.linkContPos[link]! >= 0) return OPEN;
-  return conflictsClear(e, s, link, minor, stamp);
+  const r = conflictsClear(e, s, link, minor, stamp);
+  // SUMO (MSVehicle::processLinkApproaches): a minor link is only passed from within the distance
+  // at which its foes are visible (netconvert's default 4.5 m); before that a vehicle that can still
+  // stop approaches as if it had to (it keeps its request)
+  if (r === OPEN && minor && d > FOE_VISIBILITY && eulerBrakeGap(sp, t.decel, dt) < d) return HELD;
+  return r;
 }
 
 /**
