@@ -151,6 +151,12 @@ export class Demand {
   /** vehicles read from the scenario (indices below it are in departure order) */
   readonly baseCount: number;
   readonly flows: FlowInfo[] = [];
+  /**
+   * Vehicles (and flow departures) of the scenario whose depart time is before its begin: SUMO does
+   * not load them (MSRouteHandler skips a vehicle with depart < begin; a flow's departures before
+   * begin are skipped and its numbering starts at the first kept one), so neither do we.
+   */
+  readonly droppedBeforeBegin: number = 0;
   readonly flowIndex = new Map<string, number>();
   readonly opts: Readonly<{ stepLength: number; begin: number; end?: number; seed: number }>;
   /** sequence numbers of the online commands already applied to this demand (`extend` is idempotent) */
@@ -269,7 +275,12 @@ export class Demand {
     };
 
     let order = 0;
+    let dropped = 0;
     for (const v of spec.vehicles) {
+      if (v.depart < begin) {
+        dropped++;
+        continue;
+      }
       const who = `vehicle "${v.id}"`;
       const type = typeOf(v.type, who);
       const route = routeOf(v, type, who);
@@ -289,10 +300,11 @@ export class Demand {
       let n = 0;
       const add = (t: number) => entries.push({ id: `${f.id}.${n++}`, depart: t, order: order++, type, route, ...c, flow });
       if (f.probability !== undefined) {
-        // one Bernoulli draw per step, as SUMO does for probability flows (p is per second)
+        // one Bernoulli draw per step, as SUMO does for probability flows (p is per second), from the
+        // later of the flow's and the scenario's begin
         const p = Math.min(1, f.probability * stepLength);
         const flowIndex = spec.flows.indexOf(f);
-        for (let k = Math.ceil((f.begin - begin) / stepLength - 1e-9); begin + k * stepLength < flowEnd; k++) {
+        for (let k = Math.max(0, Math.ceil((f.begin - begin) / stepLength - 1e-9)); begin + k * stepLength < flowEnd; k++) {
           if (uniform(seed, flowIndex, k, Purpose.flowProbability) < p) add(begin + k * stepLength);
         }
       } else {
@@ -303,10 +315,17 @@ export class Demand {
         else throw new InputError(spec.source, `${who} has none of period, vehsPerHour, probability, number`);
         if (!(period > 0)) throw new InputError(spec.source, `${who} has a non-positive period`);
         const limit = f.number ?? Infinity;
-        for (let t = f.begin; t < flowEnd - 1e-9 && n < limit; t = f.begin + n * period) add(t);
+        // departures before the scenario's begin are skipped, but count toward `number` (SUMO)
+        let j = 0;
+        for (let t = f.begin; t < flowEnd - 1e-9 && j < limit; t = f.begin + ++j * period) {
+          if (t < begin - 1e-9) dropped++;
+          else add(t);
+        }
       }
     }
     entries.sort((a, b) => a.depart - b.depart || a.order - b.order);
+    this.droppedBeforeBegin = dropped;
+    if (dropped > 0) this.warnings.push(`${dropped} vehicle(s) depart before the begin (${begin} s) and were dropped, as SUMO does`);
 
     const n = entries.length;
     this.count = n;
