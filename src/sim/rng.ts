@@ -31,4 +31,9 @@ export const Purpose = {
   departPos: 3,
   departSpeed: 4,
   arrivalPos: 5,
+  // demand (sim/demand.ts): per vehicle, or per flow and vehicle number (+ 1000)
+  vTypeChoice: 21,
+  routeChoice: 22,
+  arrivalLane: 23,
+  flowExp: 24,
 } as const;
