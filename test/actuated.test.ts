@@ -15,7 +15,8 @@ import { Engine } from '../src/sim/engine.js';
 import { summarize } from '../src/sim/summary.js';
 import { restore, snapshot, stateHash } from '../src/sim/snapshot.js';
 import { applyDueCommands } from '../src/sim/commands-apply.js';
-import { resolveSimCommand, type ResolvedCommand } from '../src/sim/commands.js';
+import type { ResolvedCommand } from '../src/sim/commands.js';
+import { resolveSimCommand } from '../src/sim/commands-resolve.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixtures = join(root, 'test/fixtures');

@@ -170,4 +170,4 @@ async function main(argv: string[]): Promise<number> {
 // Exit explicitly once a command is done: an embedded cluster's sockets and child processes are
 // being torn down asynchronously and must not keep a finished run waiting. (Writes to pipes and files
 // are synchronous on POSIX, so nothing printed is lost.)
-main(process.argv).then((code) => process.exit(code));
+void main(process.argv).then((code) => process.exit(code));

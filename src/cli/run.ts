@@ -26,7 +26,8 @@ import { EmbeddedBackend } from '../control/embedded-backend.js';
 import { makeFrameSampler } from '../control/positions.js';
 import { localSimCommands } from '../control/sim-commands.js';
 import { loadCommandScript } from './command-script.js';
-import { resolveSimCommand, type ResolvedCommand } from '../sim/commands.js';
+import type { ResolvedCommand } from '../sim/commands.js';
+import { resolveSimCommand } from '../sim/commands-resolve.js';
 import { applyCommand } from '../sim/commands-apply.js';
 
 // Loaded on first call: a one-process run without --http needs neither the embedded cluster (workers,

@@ -16,7 +16,8 @@ import { FrameKind, listen, type FramedSocket } from './frames.js';
 import { assertNever, decodeDump, type FrameSampler, type LogConfig, type MasterMessage, type NetFault, type WorkerLogFactory, type WorkerMessage } from './protocol.js';
 import { StatusWriter, type RunStatus, type WorkerStatus } from './status.js';
 import { CommandDesk, type DeskAnswer, type DeskCommand, type ScriptedCommand } from './command-desk.js';
-import { resolveSimCommand, type ResolvedCommand } from '../sim/commands.js';
+import type { ResolvedCommand } from '../sim/commands.js';
+import { resolveSimCommand } from '../sim/commands-resolve.js';
 import { commandParts } from '../sim/commands-resolve.js';
 import { applyDemandCommands } from '../sim/commands-apply.js';
 import { InputError } from '../errors.js';
@@ -193,7 +194,10 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         const timer = setTimeout(done, FRAME_WAIT_MS);
         frameWaiters.set(id, (b) => {
           got.push(b);
-          if (got.length === expected) clearTimeout(timer), done();
+          if (got.length === expected) {
+            clearTimeout(timer);
+            done();
+          }
         });
         for (const sock of sockets.values()) sock.sendControl({ type: 'frame-request', id, viewport } satisfies MasterMessage);
       }),

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { Engine } from '../sim/engine.js';
 import { dumpState, hashDump } from '../sim/dump.js';
 import { corridor, vehicle } from '../sim/testnets.js';
-import { applyDueCommands, resolveSimCommand, type ResolvedCommand } from '../sim/commands.js';
+import type { ResolvedCommand } from '../sim/commands.js';
+import { resolveSimCommand } from '../sim/commands-resolve.js';
+import { applyDueCommands } from '../sim/commands-apply.js';
 import { decodeDump, encodeDump } from './protocol.js';
 
 test('a dump with command state survives encodeDump/decodeDump with its hash', () => {

@@ -91,7 +91,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   let plan: (Extract<MasterMessage, { type: 'plan' }> & { spec: ScenarioSpec }) | undefined;
   /** the preloaded scenario, until a plan takes it (its demand then gets the run's added vehicles) */
   let preloaded = o.preloaded;
-  let neededPeers = new Set<number>();
+  const neededPeers = new Set<number>();
   let started = false;
   let endStep = 0;
   let stepSeconds = 0;
@@ -398,7 +398,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     if (step >= endStep) return false;
     if (step >= horizon) {
       // at the granted horizon: say where we are now rather than at the next heartbeat
-      if (askedFor !== horizon) (askedFor = horizon), sendStatus();
+      if (askedFor !== horizon) {
+        askedFor = horizon;
+        sendStatus();
+      }
       return false;
     }
     if (step >= pacedLimit()) {
@@ -503,8 +506,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const sendStatus = () => {
     if (process.env.TESSDS_DEBUG_STALL) {
       const steps = [...parts.values()].map((p) => p.engine.step).join(',');
-      if (steps !== lastSteps) (lastSteps = steps), (stalledSince = Date.now());
-      else if (Date.now() - stalledSince > 2000) {
+      if (steps !== lastSteps) {
+        lastSteps = steps;
+        stalledSince = Date.now();
+      } else if (Date.now() - stalledSince > 2000) {
         for (const p of parts.values()) {
           process.stderr.write(`[stall w${o.workerId}] part ${p.id} step ${p.engine.step} needs ${p.layout.neighbours} inbox ${[...p.inbox].map(([h, m]) => `${h}:[${[...m.keys()]}]`).join(' ')} peers ${[...peers.keys()]} needed ${[...neededPeers]} connecting ${[...connecting]}\n`);
         }

@@ -4,7 +4,8 @@
  * error later), logged in resolved form, applied at their step.
  */
 import type { Engine } from '../sim/engine.js';
-import { SIM_COMMAND_TYPES, parseSimCommand, resolveSimCommand, type ResolvedCommand, type SimCommand } from '../sim/commands.js';
+import { SIM_COMMAND_TYPES, parseSimCommand, type ResolvedCommand, type SimCommand } from '../sim/commands.js';
+import { resolveSimCommand } from '../sim/commands-resolve.js';
 import { applyCommand } from '../sim/commands-apply.js';
 import type { LocalSimCommands, } from './local.js';
 import type { SimCommandParser } from './run-control.js';

@@ -3,14 +3,29 @@
  * departure order), so that scripts written for SUMO's --tripinfo-output read ours unchanged.
  */
 import { createWriteStream } from 'node:fs';
-import type { Demand } from '../sim/demand.js';
-import type { Network } from '../sim/network.js';
-import type { TripRecords } from '../sim/trips.js';
 
+/**
+ * What the writer reads of a finished run, by shape (io/ is below sim/ and does not import it; the
+ * engine's trips, demand and network fit as they are).
+ */
 export interface TripSource {
-  trips: TripRecords;
-  demand: Demand;
-  net: Network;
+  trips: {
+    count: number;
+    departStep: ArrayLike<number>;
+    arrivalStep: ArrayLike<number>;
+    departLane: ArrayLike<number>;
+    departPos: ArrayLike<number>;
+    departSpeed: ArrayLike<number>;
+    arrivalLane: ArrayLike<number>;
+    arrivalPos: ArrayLike<number>;
+    arrivalSpeed: ArrayLike<number>;
+    routeLength: ArrayLike<number>;
+    waitSteps: ArrayLike<number>;
+    waitCount: ArrayLike<number>;
+    timeLoss: ArrayLike<number>;
+  };
+  demand: { ids: readonly string[]; depart: ArrayLike<number>; type: ArrayLike<number>; types: readonly { id: string; speedFactor: number }[] };
+  net: { laneIds: readonly string[] };
   begin: number;
   stepLength: number;
 }

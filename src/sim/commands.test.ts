@@ -18,17 +18,13 @@ import { hash4 } from './rng.js';
 import { corridor, vehicle } from './testnets.js';
 import {
   ALL_PARTS,
-  applyCommand,
-  applyDemandCommands,
-  applyDueCommands,
-  commandLanes,
-  commandParts,
   commandsToReplay,
   parseSimCommand,
-  resolveSimCommand,
   type ResolvedCommand,
   type SimCommand,
 } from './commands.js';
+import { commandLanes, commandParts, resolveSimCommand } from './commands-resolve.js';
+import { applyCommand, applyDemandCommands, applyDueCommands } from './commands-apply.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
 

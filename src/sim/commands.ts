@@ -298,6 +298,3 @@ export function commandsDue(log: readonly ResolvedCommand[], step: number): Reso
 export function commandsToReplay(log: readonly ResolvedCommand[], checkpointStep: number): ResolvedCommand[] {
   return log.filter((c) => c.effectiveStep >= checkpointStep).sort((a, b) => a.effectiveStep - b.effectiveStep || a.seq - b.seq);
 }
-
-export { resolveSimCommand, commandLanes, commandParts, type ResolveContext } from './commands-resolve.js';
-export { applyCommand, applyDueCommands, applyDemandCommands } from './commands-apply.js';

@@ -112,6 +112,8 @@ export class Engine {
   /** per link: when the first announcer (and, spanned, the later ones) would arrive if it braked now (SUMO's arrivalTimeBraking) */
   readonly apprArriveBraking: Float64Array;
   readonly apprArriveBraking2: Float64Array;
+  /** steps the first announcer has been waiting (an all-way stop lets the longest waiting go first) */
+  readonly apprWait: Int32Array;
   readonly apprLeave2: Float64Array;
 
   /** the part of a partitioned run this engine simulates (undefined: the whole network) */
@@ -225,6 +227,7 @@ export class Engine {
     this.apprArrive2 = new Float64Array(nl);
     this.apprArriveBraking = new Float64Array(nl);
     this.apprArriveBraking2 = new Float64Array(nl);
+    this.apprWait = new Int32Array(nl);
     this.apprLeave2 = new Float64Array(nl);
     const nn = this.net.normalLaneCount;
     this.viewStamp = new Int32Array(nn);

@@ -64,9 +64,6 @@ export function junctionPhase(e: Engine): void {
   for (let i = 0; i < split; i++) {
     const lane = lanes[i]!;
     const L = net.laneLength[lane]!;
-    // the front vehicle says what it decided last step; those behind mean to pass, unless the front
-    // waits: nobody behind it passes before it does
-    const frontWill = v.willPass[e.laneFront[lane]!]!;
     for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
       const d = L - v.pos[s]!;
       if (d > announceRange(v.speed[s]!, demand.types[demand.type[v.vid[s]!]!]!.decel)) break;
@@ -162,6 +159,7 @@ function announce(e: Engine, s: number, link: number, stamp: number, will: numbe
     e.apprLeave[link] = leave;
     e.apprWill[link] = will;
     e.apprArriveBraking[link] = braking;
+    e.apprWait[link] = v.waitSteps[s]!;
     e.apprArrive2[link] = Infinity;
     e.apprLeave2[link] = -Infinity;
     e.apprArriveBraking2[link] = Infinity;
@@ -197,6 +195,7 @@ function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: n
       // SUMO: stop for yellow when able to brake comfortably in time
       return brakeGap(sp, t.decel) < d || sp < t.decel * dt ? CLOSED : OPEN;
     case LinkState.stop:
+    case LinkState.allwayStop:
       // stop sign: come to a halt at the line first
       if (v.waitSteps[s]! < 1 || d > 2) return committed ? OPEN : CLOSED;
       minor = true;
@@ -232,7 +231,7 @@ function decideInside(e: Engine, s: number, link: number, stamp: number): number
 
 /** Green of any kind (or no signal): the states in which a vehicle waiting inside still yields. */
 function signalGreen(state: number): boolean {
-  return state === LinkState.greenMinor || state === LinkState.greenMajor || state === LinkState.minor || state === LinkState.major || state === LinkState.offBlinking || state === LinkState.stop;
+  return state === LinkState.greenMinor || state === LinkState.greenMajor || state === LinkState.minor || state === LinkState.major || state === LinkState.offBlinking || state === LinkState.stop || state === LinkState.allwayStop;
 }
 
 function yieldsTo(net: Engine['net'], link: number, other: number): boolean {
@@ -306,6 +305,12 @@ function foeConflicts(e: Engine, s: number, foe: number, link: number): boolean 
   // (counting them anyway deadlocks junctions where every approach yields to another: right
   // before left, all-way stops)
   if (e.apprWill[foe] === 0) return false;
+  // all-way stop: first come, first served — who has waited longer goes, ties to the earlier arrival
+  // (MSLink::blockedByFoe for LINKSTATE_ALLWAY_STOP)
+  if (e.linkState(link) === LinkState.allwayStop) {
+    const w = e.v.waitSteps[s]!;
+    if (w > e.apprWait[foe]! || (w === e.apprWait[foe]! && arrive < e.apprArrive[foe]!)) return false;
+  }
   const waited = e.v.waitSteps[s]! * e.cfg.stepLength;
   const imp = waited < TIME_TO_IMPATIENCE ? waited / TIME_TO_IMPATIENCE : 1;
   const fa = (1 - imp) * e.apprArrive[foe]! + imp * e.apprArriveBraking[foe]!;

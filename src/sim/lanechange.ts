@@ -7,7 +7,7 @@
  */
 import type { Engine } from './engine.js';
 import { secureGap } from './idm.js';
-import { NO_LINK, ROUTE_END } from './vehicles.js';
+import { NO_LINK } from './vehicles.js';
 
 /** scratch: the continuation of each lane of the edge being decided (laneContinuation) */
 const contOf = new Float64Array(64);
@@ -126,7 +126,7 @@ function tacticalChoice(
 }
 
 export function laneChangePhase(e: Engine): void {
-  const { net, v, demand } = e;
+  const { net, v } = e;
   const used = v.used;
   v.lcTarget.fill(-1, 0, used);
   v.yieldTo.fill(-1, 0, used);
@@ -216,7 +216,6 @@ export function laneChangePhase(e: Engine): void {
  */
 function strategicUrgent(e: Engine, s: number, lane: number, good: number, qCur: number): boolean {
   const { v, demand } = e;
-  const t = demand.types[demand.type[v.vid[s]!]!]!;
   let occupation = 0;
   for (let x = e.laneFront[good]!; x >= 0; x = v.behind[x]!) {
     const xt = demand.types[demand.type[v.vid[x]!]!]!;
@@ -267,7 +266,6 @@ function requestYield(e: Engine, who: number, forWhom: number): void {
 }
 
 function tryChange(e: Engine, s: number, lane: number, target: number): void {
-  const v = e.v;
   e.neighbours(target, s);
   const leader = e.nbLeader;
   const follower = e.nbFollower;

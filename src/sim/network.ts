@@ -25,6 +25,7 @@ export const LinkState = {
   yellowMajor: 121, // 'y'
   yellowMinor: 89, // 'Y'
   stop: 115, // 's'
+  allwayStop: 119, // 'w'
   offBlinking: 111, // 'o'
   offMajor: 79, // 'O'
   major: 77, // 'M' (unsignalised, priority)
@@ -310,7 +311,8 @@ export class Network {
     for (let i = 0; i < nLinks; i++) {
       const st = spec.links[i]!.state;
       // stop signs (priority_stop 's', allway_stop 'w'): come to a halt at the line, then yield
-      if (st === 's' || st === 'w') this.linkStaticState[i] = LinkState.stop;
+      if (st === 's') this.linkStaticState[i] = LinkState.stop;
+      else if (st === 'w') this.linkStaticState[i] = LinkState.allwayStop;
       else this.linkStaticState[i] = yields[i]!.length > 0 ? LinkState.minor : LinkState.major;
     }
 

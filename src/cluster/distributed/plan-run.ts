@@ -24,7 +24,7 @@ import { insertByTime, type RunEvent, type WorkerState } from '../status.js';
 import { outageRecorded, storeDownEvent, storeUpEvent, type Outage, type StoreReport } from '../store-outages.js';
 import type { LoggedCommand, MasterMessage } from '../protocol.js';
 import { CommandDesk, type DeskAnswer, type DeskCommand } from '../command-desk.js';
-import { resolveSimCommand } from '../../sim/commands.js';
+import { resolveSimCommand } from '../../sim/commands-resolve.js';
 import { commandParts } from '../../sim/commands-resolve.js';
 import { applyDemandCommands } from '../../sim/commands-apply.js';
 import { laneOwnersFromJunctions } from '../../sim/partition.js';

@@ -14,7 +14,8 @@
  */
 import { Redis } from 'ioredis';
 import { StoreError, reason } from './store-error.js';
-import { RECONNECT_MAX_MS, type Namespace, type OpenOptions, type Store, type StoreAvailability } from './store.js';
+import { RECONNECT_MAX_MS } from './reconnect.js';
+import type { Namespace, OpenOptions, Store, StoreAvailability } from './store.js';
 import * as lua from './redis-scripts.js';
 
 /** Back-off between reconnect attempts: 100 ms, 200 ms, ... capped at 2 s. */

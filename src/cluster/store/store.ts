@@ -76,8 +76,7 @@ export interface Store {
 /** A change of whether a store answers (Store.watch). */
 export type StoreAvailability = { up: true } | { up: false; error: string };
 
-/** Longest wait between two reconnect attempts of a store client (Redis), ms. */
-export const RECONNECT_MAX_MS = 2000;
+export { RECONNECT_MAX_MS } from './reconnect.js';
 
 export interface OpenOptions {
   /** Redis only: how long openStore waits for the first answer before failing (ms, default 10 000). */
