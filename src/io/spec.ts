@@ -118,10 +118,15 @@ export interface NetSpec {
   warnings?: string[];
 }
 
+/** Car-following models TessDS runs; SUMO's default (a vType that names none) is Krauss. */
+export type CarFollowModelName = 'Krauss' | 'IDM';
+
 /** SUMO vType, with SUMO's names and defaults filled in by the importer. */
 export interface VTypeSpec {
   id: string;
   vClass: string;
+  /** the car-following model (SUMO's carFollowModel attribute) */
+  carFollowModel: CarFollowModelName;
   /** m/s² */
   accel: number;
   /** comfortable deceleration, m/s² */
@@ -134,9 +139,20 @@ export interface VTypeSpec {
   minGap: number;
   length: number;
   maxSpeed: number;
+  /** mean of the vehicles' speed factors (multiplier on the lane's speed limit) */
   speedFactor: number;
-  /** driver imperfection; IDM ignores it as SUMO does */
+  /** standard deviation of the vehicles' speed factors (0: every vehicle drives at `speedFactor`) */
+  speedDev: number;
+  /**
+   * bounds of the speed factor: a draw outside is drawn again (SUMO normc); absent: unbounded
+   * (SUMO norm(m,d)), except that a factor must be positive
+   */
+  speedFactorMin?: number;
+  speedFactorMax?: number;
+  /** driver imperfection σ in [0, 1] (Krauss dawdling); IDM ignores it as SUMO does */
   sigma: number;
+  /** the deceleration others assume this vehicle brakes with (SUMO apparentDecel); absent: decel */
+  apparentDecel?: number;
   /** IDM acceleration exponent */
   delta: number;
   /** IDM internal integration step, s (SUMO's stepping) */
@@ -148,9 +164,15 @@ export interface VTypeSpec {
   lcKeepRight: number;
 }
 
-/** SUMO 1.15's defaults for vClass passenger with the IDM and LC2013 models (every vType field). */
+/**
+ * The native (JSON) scenario format's vType defaults: SUMO 1.15's values for vClass passenger, but
+ * with the IDM and without a speed deviation (every vehicle at the mean speed factor), as TessDS's
+ * JSON scenarios always ran. SUMO inputs take SUMO's own defaults (src/io/sumo/vclass-defaults.ts:
+ * Krauss, speedDev by class).
+ */
 export const PASSENGER_DEFAULTS: Readonly<Omit<VTypeSpec, 'id'>> = {
   vClass: 'passenger',
+  carFollowModel: 'IDM',
   accel: 2.6,
   decel: 4.5,
   emergencyDecel: 9,
@@ -159,6 +181,9 @@ export const PASSENGER_DEFAULTS: Readonly<Omit<VTypeSpec, 'id'>> = {
   length: 5,
   maxSpeed: 55.56,
   speedFactor: 1,
+  speedDev: 0,
+  speedFactorMin: 0.2,
+  speedFactorMax: 2,
   sigma: 0.5,
   delta: 4,
   idmStepping: 0.25,

@@ -24,7 +24,7 @@ export interface TripSource {
     waitCount: ArrayLike<number>;
     timeLoss: ArrayLike<number>;
   };
-  demand: { ids: readonly string[]; depart: ArrayLike<number>; type: ArrayLike<number>; types: readonly { id: string; speedFactor: number }[] };
+  demand: { ids: readonly string[]; depart: ArrayLike<number>; type: ArrayLike<number>; speedFactor: ArrayLike<number>; types: readonly { id: string; speedFactor: number }[] };
   net: { laneIds: readonly string[] };
   begin: number;
   stepLength: number;
@@ -63,7 +63,7 @@ export function writeTripinfo(src: TripSource, path: string): Promise<void> {
       ` arrival="${f2(arrival)}" arrivalLane="${escapeAttr(net.laneIds[t.arrivalLane[id]!] ?? '')}" arrivalPos="${f2(t.arrivalPos[id]!)}"` +
       ` arrivalSpeed="${f2(t.arrivalSpeed[id]!)}" duration="${f2(arrival - depart)}" routeLength="${f2(t.routeLength[id]!)}"` +
       ` waitingTime="${f2(t.waitSteps[id]! * dt)}" waitingCount="${t.waitCount[id]!}" stopTime="0.00" timeLoss="${f2(t.timeLoss[id]!)}"` +
-      ` rerouteNo="0" devices="tripinfo_${escapeAttr(d.ids[id]!)}" vType="${escapeAttr(type.id)}" speedFactor="${f2(type.speedFactor)}" vaporized=""/>\n`;
+      ` rerouteNo="0" devices="tripinfo_${escapeAttr(d.ids[id]!)}" vType="${escapeAttr(type.id)}" speedFactor="${f2(d.speedFactor[id]!)}" vaporized=""/>\n`;
     if (chunk.length > 1 << 16) {
       out.write(chunk);
       chunk = '';

@@ -248,7 +248,7 @@ test('setSpeedLimit: vehicles on the edge slow to the new limit × speedFactor',
         const id = x.v.vid[s]!;
         here.add(id);
         if (!since.has(id)) since.set(id, x.step);
-        const sf = x.demand.types[x.demand.type[id]!]!.speedFactor;
+        const sf = x.demand.speedFactor[id]!; // each vehicle's own (SUMO: speedFactor="1" keeps passenger's speedDev 0.1)
         if (x.step <= CHANGE && x.v.speed[s]! > LIMIT * sf + 1) fastBefore++;
         // 10 s on the edge under the new limit: the IDM has reached its desired speed (from above
         // it approaches it asymptotically, hence 1 cm/s)

@@ -26,17 +26,36 @@ export const ArrivalLaneCode = { current: -1 } as const;
 /** arrivalSpeed: whatever speed it has (>= 0: m/s) */
 export const ArrivalSpeedCode = { current: -1 } as const;
 
+/** Car-following model codes (VehicleType.model): SUMO's default Krauss (krauss.ts) and the IDM (idm.ts). */
+export const CfModel = { KRAUSS: 0, IDM: 1 } as const;
+export type CfModelCode = (typeof CfModel)[keyof typeof CfModel];
+
 export interface VehicleType {
   id: string;
   /** the class as a mask (vclass.ts): the lanes, links and routes the type may use */
   vClass: number;
+  /** car-following model (CfModel) */
+  model: CfModelCode;
   idm: IdmParams;
   length: number;
   minGap: number;
   maxSpeed: number;
+  /** mean speed factor; each vehicle's own is `Demand.speedFactor` */
   speedFactor: number;
+  /** speed factor distribution: standard deviation and bounds (±Infinity: none) */
+  speedDev: number;
+  speedFactorMin: number;
+  speedFactorMax: number;
+  /** m/s² */
+  accel: number;
   decel: number;
   emergencyDecel: number;
+  /** the deceleration followers assume this vehicle brakes with (SUMO apparentDecel), m/s² */
+  apparentDecel: number;
+  /** desired time headway, s */
+  tau: number;
+  /** Krauss driver imperfection σ in [0, 1] */
+  sigma: number;
   lcSpeedGain: number;
   lcKeepRight: number;
   lcCooperative: number;
@@ -63,6 +82,12 @@ export function compileVType(t: VTypeSpec, stepLength: number): VehicleType {
   positive('delta', t.delta);
   positive('idmStepping', t.idmStepping);
   if (!(t.minGap >= 0)) throw new ParameterError(owner, 'minGap', `must not be negative, got ${t.minGap}`);
+  if (!(t.sigma >= 0 && t.sigma <= 1)) throw new ParameterError(owner, 'sigma', `must be in [0, 1], got ${t.sigma}`);
+  if (!(t.speedDev >= 0) || !Number.isFinite(t.speedDev)) throw new ParameterError(owner, 'speedDev', `must not be negative, got ${t.speedDev}`);
+  if (t.apparentDecel !== undefined) positive('apparentDecel', t.apparentDecel);
+  if (t.carFollowModel !== 'Krauss' && t.carFollowModel !== 'IDM') {
+    throw new ParameterError(owner, 'carFollowModel', `must be "Krauss" or "IDM", got "${String(t.carFollowModel)}"`);
+  }
   if (t.emergencyDecel < t.decel) {
     throw new ParameterError(owner, 'emergencyDecel', `(${t.emergencyDecel}) must not be below decel (${t.decel})`);
   }
@@ -71,6 +96,7 @@ export function compileVType(t: VTypeSpec, stepLength: number): VehicleType {
   return {
     id: t.id,
     vClass,
+    model: t.carFollowModel === 'IDM' ? CfModel.IDM : CfModel.KRAUSS,
     idm: {
       accel: t.accel,
       decel: t.decel,
@@ -84,14 +110,45 @@ export function compileVType(t: VTypeSpec, stepLength: number): VehicleType {
     minGap: t.minGap,
     maxSpeed: t.maxSpeed,
     speedFactor: t.speedFactor,
+    speedDev: t.speedDev,
+    speedFactorMin: t.speedFactorMin ?? -Infinity,
+    speedFactorMax: t.speedFactorMax ?? Infinity,
+    accel: t.accel,
     decel: t.decel,
     emergencyDecel: t.emergencyDecel,
+    apparentDecel: t.apparentDecel ?? t.decel,
+    tau: t.tau,
+    sigma: t.sigma,
     lcSpeedGain: t.lcSpeedGain,
     lcKeepRight: t.lcKeepRight,
     lcCooperative: t.lcCooperative,
     lcStrategic: t.lcStrategic,
     decelV0Divisor: Math.pow(1 + t.decel / t.accel, 1 / t.delta),
   };
+}
+
+/**
+ * The speed factor of the vehicle with demand index `index` and type `t` (SUMO: drawn once when the
+ * vehicle is built, MSVehicleType::computeChosenSpeedDeviation): a normal draw (polar method) with the
+ * type's mean and deviation, drawn again while outside the type's bounds (SUMO normc), rounded to 4
+ * decimals as SUMO does. Every uniform comes from the counter-based RNG keyed by (seed, index,
+ * attempt, Purpose.speedFactor), so the factor depends on nothing but the vehicle. A factor must be
+ * positive; after 1000 draws outside the bounds the mean is used.
+ */
+export function drawSpeedFactor(t: VehicleType, seed: number, index: number): number {
+  if (!(t.speedDev > 0)) return t.speedFactor;
+  const lo = t.speedFactorMin;
+  const hi = t.speedFactorMax;
+  for (let k = 0; k < 2000; k += 2) {
+    const a = 2 * uniform(seed, index, k, Purpose.speedFactor) - 1;
+    const b = 2 * uniform(seed, index, k + 1, Purpose.speedFactor) - 1;
+    const q = a * a + b * b;
+    if (q === 0 || q >= 1) continue;
+    const x = t.speedFactor + t.speedDev * a * Math.sqrt((-2 * Math.log(q)) / q);
+    if (x < lo || x > hi || !(x > 0)) continue;
+    return Math.round(x * 1e4) / 1e4;
+  }
+  return t.speedFactor;
 }
 
 /** A `<flow>` as online commands see it: what its vehicles share, and which demand indices it made. */
@@ -181,6 +238,8 @@ export class Demand {
   /** the vehicle's stops in the stop table: [stopFirst, stopLast) (equal: none) */
   stopFirst: Int32Array;
   stopLast: Int32Array;
+  /** each vehicle's speed factor, drawn from its type's distribution (`drawSpeedFactor`) */
+  speedFactor: Float64Array;
   /** 1 for a vehicle an online command (setFlow) cancelled before it departed */
   cancelled: Uint8Array;
   /** CSR of routes: edges of route r are routeEdges[routeStart[r] .. routeStart[r+1]) */
@@ -553,6 +612,7 @@ export class Demand {
     this.arrivalSpeed = new Float64Array(n);
     this.stopFirst = new Int32Array(n);
     this.stopLast = new Int32Array(n);
+    this.speedFactor = new Float64Array(n);
     entries.forEach((e, i) => {
       this.ids.push(e.id);
       this.depart[i] = e.depart;
@@ -568,6 +628,7 @@ export class Demand {
       this.arrivalSpeed[i] = e.as;
       this.stopFirst[i] = e.stopFirst;
       this.stopLast[i] = e.stopLast;
+      this.speedFactor[i] = drawSpeedFactor(this.types[e.type]!, seed, i);
       if (e.flow >= 0) this.flows[e.flow]!.members.push(i);
     });
     this.routeStart = new Int32Array(routes.length + 1);
@@ -638,6 +699,7 @@ export class Demand {
     this.arrivalSpeed = grow(this.arrivalSpeed, n, Float64Array);
     this.stopFirst = grow(this.stopFirst, n, Int32Array);
     this.stopLast = grow(this.stopLast, n, Int32Array);
+    this.speedFactor = grow(this.speedFactor, n, Float64Array);
     this.cancelled = grow(this.cancelled, n, Uint8Array);
     for (const id of cancel) this.cancelled[id] = 1;
     entries.forEach((e, k) => {
@@ -655,6 +717,7 @@ export class Demand {
       this.arrivalSpeed[i] = e.as ?? ArrivalSpeedCode.current;
       this.stopFirst[i] = e.stops?.[0] ?? 0;
       this.stopLast[i] = e.stops?.[1] ?? 0;
+      this.speedFactor[i] = drawSpeedFactor(this.types[e.type]!, this.opts.seed, i);
       if (flow >= 0) this.flows[flow]!.members.push(i);
     });
     this.count = n;

@@ -18,7 +18,7 @@ import { followPhase } from './follow.js';
 import { movePhase, teleportPhase } from './move.js';
 import { insertionPhase } from './insertion.js';
 import { detectorPhase, startActuated, trySwitch } from './actuated-run.js';
-import { secureGap } from './idm.js';
+import { secureGapOf } from './cfmodel.js';
 import type { Outgoing, PartLayout } from './partition.js';
 import type { ResolvedCommand } from './commands.js';
 
@@ -156,6 +156,8 @@ export class Engine {
   readonly viewPos: Float64Array;
   readonly viewSpeed: Float64Array;
   readonly viewLength: Float64Array;
+  /** the deceleration the last vehicle's followers assume (its type's apparentDecel), m/s² */
+  readonly viewDecel: Float64Array;
   /**
    * Room on the lane as SUMO's getSpaceTillLastStanding counts it: from the lane's start to its last
    * standing vehicle (or its end), less the length-with-gap of every moving vehicle before that.
@@ -234,6 +236,7 @@ export class Engine {
     this.viewPos = new Float64Array(nn);
     this.viewSpeed = new Float64Array(nn);
     this.viewLength = new Float64Array(nn);
+    this.viewDecel = new Float64Array(nn);
     this.viewSpace = new Float64Array(nn);
     this.viewStanding = new Uint8Array(nn);
     this.pending = new Int32Array(Math.max(16, Math.min(this.demand.count, 4096)));
@@ -316,7 +319,9 @@ export class Engine {
       this.viewStamp[lane] = stamp;
       this.viewPos[lane] = v.pos[b]!;
       this.viewSpeed[lane] = v.speed[b]!;
-      this.viewLength[lane] = this.demand.types[this.demand.type[v.vid[b]!]!]!.length;
+      const bt = this.demand.types[this.demand.type[v.vid[b]!]!]!;
+      this.viewLength[lane] = bt.length;
+      this.viewDecel[lane] = bt.apparentDecel;
       let lengths = 0;
       let space = this.net.laneLength[lane]!;
       let standing = 0;
@@ -590,7 +595,8 @@ export class Engine {
       if (x < 0) continue;
       const xt = demand.types[demand.type[v.vid[x]!]!]!;
       const gap = p - length + (v.pos[x]! - net.laneLength[via]!) - xt.minGap;
-      if (gap < 0 || gap < secureGap(v.speed[x]!, speed, xt.idm)) return false;
+      // (the newcomer's deceleration is not known here: the follower's own counts, SUMO's lower bound)
+      if (gap < 0 || gap < secureGapOf(xt, v.speed[x]!, speed, xt.decel, this.cfg.stepLength)) return false;
     }
     return true;
   }
@@ -675,7 +681,7 @@ export class Engine {
   /** Highest speed vehicle `s` may drive on `lane`, m/s. */
   maxSpeedOn(s: number, lane: number): number {
     const t = this.demand.types[this.demand.type[this.v.vid[s]!]!]!;
-    const limit = this.laneSpeed[lane]! * t.speedFactor;
+    const limit = this.laneSpeed[lane]! * this.demand.speedFactor[this.v.vid[s]!]!;
     return limit < t.maxSpeed ? limit : t.maxSpeed;
   }
 

@@ -1,19 +1,29 @@
 /**
  * Car-following phase: each vehicle chooses its speed for the end of the step from the committed
- * state only (positions and speeds of the previous step, link decisions of this step):
- *   - the IDM behind its leader on the same lane, or, for the front vehicle of a lane, behind the
+ * state only (positions and speeds of the previous step, link decisions of this step), with its
+ * type's model (Krauss, SUMO's default, krauss.ts; or the IDM, idm.ts):
+ *   - the model behind its leader on the same lane, or, for the front vehicle of a lane, behind the
  *     last vehicle on the lanes ahead along its route: its junction path, and the normal lane beyond
  *     as the step's view shows it (never further: that lane may belong to another partition);
  *   - a stop at the end of its lane when its link is closed or it is on a lane that does not continue;
  *   - slowing down ahead of a lane with a lower speed limit (turns);
  *   - leaving room for a vehicle that asked to change into its lane (cooperation).
+ * A Krauss vehicle then takes SUMO's finalizeSpeed of the lowest of these: bounded by its comfortable
+ * and emergency deceleration, and dawdling by σ with a uniform draw keyed by (seed, demand index,
+ * step, Purpose.dawdle), so that the speed depends on nothing but the committed state.
  * Writes only `nextSpeed`.
  */
 import type { Engine } from './engine.js';
 import { idmSpeed, stopSpeed, secureGap } from './idm.js';
 import type { IdmParams } from './idm.js';
+import * as krauss from './krauss.js';
+import { CfModel } from './demand.js';
+import { Purpose, uniform } from './rng.js';
 import { NO_LINK, ROUTE_END } from './vehicles.js';
 import { LinkState } from './network.js';
+
+/** SUMO's jmStoplineGap default: a vehicle stops this far before the line of a red or yellow light, m. */
+const STOPLINE_GAP = 1;
 
 export function followPhase(e: Engine): void {
   const v = e.v;
@@ -33,16 +43,57 @@ export function followPhase(e: Engine): void {
 // inlines the IDM only a few times into one function. The front vehicle's candidate speeds are
 // combined in the order they always were (free road, then along the route, then cooperation).
 
-/** A vehicle behind another on its lane: the IDM behind the vehicle ahead. */
+/** A vehicle behind another on its lane: its model behind the vehicle ahead. */
 function followLeader(e: Engine, s: number, lane: number): void {
   const { v, demand } = e;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const a = v.ahead[s]!;
+  const at = demand.types[demand.type[v.vid[a]!]!]!;
   const sp = v.speed[s]!;
+  const gap = v.pos[a]! - at.length - v.pos[s]! - t.minGap;
+  if (t.model === CfModel.KRAUSS) {
+    freeRoad(e, s, lane);
+    const dt = e.cfg.stepLength;
+    const vf = krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, maxNextSpeed(e, s));
+    if (vf < v.nextSpeed[s]!) v.nextSpeed[s] = vf;
+    if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
+    finalize(e, s, lane);
+    return;
+  }
   const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
-  const gap = v.pos[a]! - demand.types[demand.type[v.vid[a]!]!]!.length - v.pos[s]! - t.minGap;
   v.nextSpeed[s] = idmSpeed(gap, sp, v.speed[a]!, v0, e.cfg.stepLength, t.idm, true);
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
+}
+
+/**
+ * Krauss on a free road (SUMO planMove's first bound): at most v + accel·dt and the type's maxSpeed
+ * (maxNextSpeed), and the lane's limit for the vehicle unless that means braking harder than decel.
+ */
+function freeRoad(e: Engine, s: number, lane: number): void {
+  const v = e.v;
+  const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
+  const sp = v.speed[s]!;
+  let limit = e.maxSpeedOn(s, lane);
+  const comfortable = sp - t.decel * e.cfg.stepLength;
+  if (limit < comfortable) limit = comfortable; // a limit is no emergency (SUMO)
+  const vNext = maxNextSpeed(e, s);
+  v.nextSpeed[s] = vNext < limit ? vNext : limit;
+}
+
+/** SUMO maxNextSpeed of vehicle `s`: min(v + accel·dt, the type's maxSpeed), m/s. */
+function maxNextSpeed(e: Engine, s: number): number {
+  const t = e.demand.types[e.demand.type[e.v.vid[s]!]!]!;
+  const vn = e.v.speed[s]! + t.accel * e.cfg.stepLength;
+  return vn < t.maxSpeed ? vn : t.maxSpeed;
+}
+
+/** A Krauss vehicle's speed for the end of the step from the bound in `nextSpeed` (krauss.finalizeSpeed, σ dawdling). */
+function finalize(e: Engine, s: number, lane: number): void {
+  const v = e.v;
+  const vid = v.vid[s]!;
+  const t = e.demand.types[e.demand.type[vid]!]!;
+  const r = t.sigma > 0 ? uniform(e.cfg.seed, vid, e.step, Purpose.dawdle) : 0;
+  v.nextSpeed[s] = krauss.finalizeSpeed(v.speed[s]!, v.nextSpeed[s]!, e.maxSpeedOn(s, lane), t.accel, t.decel, t.emergencyDecel, t.sigma, e.cfg.stepLength, r);
 }
 
 /**
@@ -54,8 +105,13 @@ function followFront(e: Engine, s: number, lane: number): void {
   const { net, v, demand } = e;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
-  const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
-  v.nextSpeed[s] = idmSpeed(1e6, sp, v0, v0, e.cfg.stepLength, t.idm, false);
+  const kr = t.model === CfModel.KRAUSS;
+  if (kr) {
+    freeRoad(e, s, lane);
+  } else {
+    const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
+    v.nextSpeed[s] = idmSpeed(1e6, sp, v0, v0, e.cfg.stepLength, t.idm, false);
+  }
   if (lane >= net.normalLaneCount) {
     const link = net.laneLink[lane]!;
     const cp = net.linkContPos[link]!;
@@ -68,7 +124,7 @@ function followFront(e: Engine, s: number, lane: number): void {
   } else {
     const link = v.link[s]!;
     if (link === NO_LINK || (link !== ROUTE_END && v.linkOpen[s] === 0)) {
-      stopAtEnd(e, s, lane, -1, -1);
+      stopAtEnd(e, s, lane, -1, -1, link);
     } else if (link !== ROUTE_END) {
       const via = net.linkLane[link]!;
       approachLane(e, s, lane, -1, via);
@@ -77,6 +133,7 @@ function followFront(e: Engine, s: number, lane: number): void {
     }
   }
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
+  if (kr) finalize(e, s, lane);
 }
 
 /** Distance from vehicle `s` on `lane` to the end of `lane`, and of `via` after it (-1: none), m. */
@@ -90,10 +147,13 @@ function followBack(e: Engine, s: number, lane: number, via: number): void {
   const { v, demand } = e;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const back = e.laneBack[via]!;
+  const bt = demand.types[demand.type[v.vid[back]!]!]!;
   const sp = v.speed[s]!;
-  const v0 = e.desiredSpeed(s, lane, sp);
-  const gap = seenTo(e, s, lane, -1) + v.pos[back]! - demand.types[demand.type[v.vid[back]!]!]!.length - t.minGap;
-  const vf = idmSpeed(gap, sp, v.speed[back]!, v0, e.cfg.stepLength, t.idm, true);
+  const gap = seenTo(e, s, lane, -1) + v.pos[back]! - bt.length - t.minGap;
+  const vf =
+    t.model === CfModel.KRAUSS
+      ? krauss.followSpeed(gap, sp, v.speed[back]!, bt.apparentDecel, t.decel, t.emergencyDecel, t.tau, e.cfg.stepLength, maxNextSpeed(e, s))
+      : idmSpeed(gap, sp, v.speed[back]!, e.desiredSpeed(s, lane, sp), e.cfg.stepLength, t.idm, true);
   if (vf < v.nextSpeed[s]!) v.nextSpeed[s] = vf;
 }
 
@@ -104,9 +164,9 @@ function followBack(e: Engine, s: number, lane: number, via: number): void {
  */
 function lookBeyond(e: Engine, s: number, lane: number, via: number, beyond: number): void {
   const { net, v } = e;
-  const p = e.demand.types[e.demand.type[v.vid[s]!]!]!.idm;
+  const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
-  if (!(seenTo(e, s, lane, via) < 20 + 3 * sp * p.tau + (sp * sp) / p.decel)) return;
+  if (!(seenTo(e, s, lane, via) < 20 + 3 * sp * t.tau + (sp * sp) / t.decel)) return;
   approachLane(e, s, lane, via, beyond);
   if (e.viewHas(beyond)) {
     followView(e, s, lane, via, beyond);
@@ -117,7 +177,7 @@ function lookBeyond(e: Engine, s: number, lane: number, via: number, beyond: num
   const lk = toEdge < 0 ? -1 : net.linkToward(beyond, toEdge, e.routeEdge(s, 3), undefined, e.vClassOf(s));
   if (lk >= 0) {
     const st = e.linkState(lk);
-    if (st === LinkState.red || st === LinkState.redYellow || st === LinkState.yellowMajor) stopAtEnd(e, s, lane, via, beyond);
+    if (st === LinkState.red || st === LinkState.redYellow || st === LinkState.yellowMajor) stopAtEnd(e, s, lane, via, beyond, lk);
   }
 }
 
@@ -126,21 +186,36 @@ function followView(e: Engine, s: number, lane: number, via: number, beyond: num
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
-  const v0 = e.desiredSpeed(s, lane, sp);
   const gap = seenTo(e, s, lane, via) + e.viewPos[beyond]! - e.viewLength[beyond]! - t.minGap;
-  const vf = idmSpeed(gap, sp, e.viewSpeed[beyond]!, v0, e.cfg.stepLength, t.idm, true);
+  const vf =
+    t.model === CfModel.KRAUSS
+      ? krauss.followSpeed(gap, sp, e.viewSpeed[beyond]!, e.viewDecel[beyond]!, t.decel, t.emergencyDecel, t.tau, e.cfg.stepLength, maxNextSpeed(e, s))
+      : idmSpeed(gap, sp, e.viewSpeed[beyond]!, e.desiredSpeed(s, lane, sp), e.cfg.stepLength, t.idm, true);
   if (vf < v.nextSpeed[s]!) v.nextSpeed[s] = vf;
 }
 
-/** The front vehicle `s` of `lane` stops at the end of `lane`, `via` and `beyond` (-1: none). */
-function stopAtEnd(e: Engine, s: number, lane: number, via: number, beyond: number): void {
+/**
+ * The front vehicle `s` of `lane` stops at the end of `lane`, `via` and `beyond` (-1: none), where
+ * `link` (-1, NO_LINK: none) begins: at a red or yellow light `STOPLINE_GAP` before the line, if it
+ * can brake comfortably for that (SUMO's jmStoplineGap, for either model).
+ */
+function stopAtEnd(e: Engine, s: number, lane: number, via: number, beyond: number, link: number): void {
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
-  const v0 = e.desiredSpeed(s, lane, sp);
   let d = seenTo(e, s, lane, via);
   if (beyond >= 0) d += e.net.laneLength[beyond]!;
-  const vs = stopSpeed(d, sp, v0, e.cfg.stepLength, t.idm);
+  if (link >= 0) {
+    const st = e.linkState(link);
+    if (st === LinkState.red || st === LinkState.redYellow || st === LinkState.yellowMajor || st === LinkState.yellowMinor) {
+      const room = d - krauss.brakeGap(sp, t.decel, e.cfg.stepLength, 0);
+      d -= room < 0 ? 0 : room < STOPLINE_GAP ? room : STOPLINE_GAP;
+    }
+  }
+  const vs =
+    t.model === CfModel.KRAUSS
+      ? krauss.stopSpeed(d, t.decel, e.cfg.stepLength, maxNextSpeed(e, s))
+      : stopSpeed(d, sp, e.desiredSpeed(s, lane, sp), e.cfg.stepLength, t.idm);
   if (vs < v.nextSpeed[s]!) v.nextSpeed[s] = vs;
 }
 
@@ -149,8 +224,11 @@ function stopAtWaitPoint(e: Engine, s: number, lane: number): void {
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
-  const v0 = e.desiredSpeed(s, lane, sp);
-  const vs = stopSpeed(e.net.linkContPos[e.net.laneLink[lane]!]! - v.pos[s]!, sp, v0, e.cfg.stepLength, t.idm);
+  const d = e.net.linkContPos[e.net.laneLink[lane]!]! - v.pos[s]!;
+  const vs =
+    t.model === CfModel.KRAUSS
+      ? krauss.stopSpeed(d, t.decel, e.cfg.stepLength, maxNextSpeed(e, s))
+      : stopSpeed(d, sp, e.desiredSpeed(s, lane, sp), e.cfg.stepLength, t.idm);
   if (vs < v.nextSpeed[s]!) v.nextSpeed[s] = vs;
 }
 
@@ -159,8 +237,16 @@ function approachLane(e: Engine, s: number, lane: number, via: number, next: num
   const v = e.v;
   const sp = v.speed[s]!;
   const limit = e.maxSpeedOn(s, next);
+  const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
+  if (t.model === CfModel.KRAUSS) {
+    // SUMO's freeSpeed toward the next lane's limit (binding only while that is below the bound so far)
+    if (!(limit < v.nextSpeed[s]!)) return;
+    const vk = krauss.freeSpeed(t.decel, seenTo(e, s, lane, via), limit, e.cfg.stepLength);
+    if (vk < v.nextSpeed[s]!) v.nextSpeed[s] = vk;
+    return;
+  }
   if (limit >= sp) return;
-  const p = e.demand.types[e.demand.type[v.vid[s]!]!]!.idm;
+  const p = t.idm;
   const vl = approachLimit(seenTo(e, s, lane, via), sp, limit, e.desiredSpeed(s, lane, sp), e.cfg.stepLength, p);
   if (vl < v.nextSpeed[s]!) v.nextSpeed[s] = vl;
 }
@@ -186,6 +272,9 @@ function cooperate(e: Engine, s: number, lane: number): void {
   if (gap < 0) return;
   const sp = v.speed[s]!;
   const dt = e.cfg.stepLength;
-  const vy = idmSpeed(gap, sp, v.speed[x]!, e.desiredSpeed(s, lane, sp), dt, t.idm, true);
+  const vy =
+    t.model === CfModel.KRAUSS
+      ? krauss.followSpeed(gap, sp, v.speed[x]!, demand.types[demand.type[v.vid[x]!]!]!.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, maxNextSpeed(e, s))
+      : idmSpeed(gap, sp, v.speed[x]!, e.desiredSpeed(s, lane, sp), dt, t.idm, true);
   if (vy >= sp - t.decel * dt && vy < v.nextSpeed[s]!) v.nextSpeed[s] = vy;
 }

@@ -6,7 +6,7 @@
  */
 import type { Engine } from './engine.js';
 import { DepartLaneCode, DepartPosCode, DepartSpeedCode, POS_KEYWORD } from './demand.js';
-import { secureGap } from './idm.js';
+import { insertionSafe, insertionSpeed, secureGapOf } from './cfmodel.js';
 import { Purpose, uniform } from './rng.js';
 
 const POSITION_EPS = 0.1;
@@ -107,7 +107,7 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   if (pos > L) pos = L;
   if (pos < 0) pos = 0;
 
-  const v0 = Math.min(e.laneSpeed[lane]! * t.speedFactor, t.maxSpeed);
+  const v0 = Math.min(e.laneSpeed[lane]! * d.speedFactor[id]!, t.maxSpeed);
   const sc = d.departSpeed[id]!;
   let speed: number;
   if (sc >= 0) speed = sc;
@@ -125,15 +125,15 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
     if (gap < 0) return false;
     if (sc < 0) {
       // "max": the highest speed that is still safe behind the leader
-      while (speed > 0 && secureGap(speed, v.speed[leader]!, t.idm) > gap) speed = Math.max(0, speed - 1);
-    } else if (secureGap(speed, v.speed[leader]!, t.idm) > gap) {
+      speed = insertionSpeed(t, speed, gap, v.speed[leader]!, lt.apparentDecel, e.cfg.stepLength);
+    } else if (!insertionSafe(t, speed, gap, v.speed[leader]!, lt.apparentDecel, e.cfg.stepLength)) {
       return false;
     }
   }
   if (follower >= 0) {
     const ft = d.types[d.type[v.vid[follower]!]!]!;
     const gap = pos - t.length - v.pos[follower]! - ft.minGap;
-    if (gap < 0 || secureGap(v.speed[follower]!, speed, ft.idm) > gap) return false;
+    if (gap < 0 || secureGapOf(ft, v.speed[follower]!, speed, t.apparentDecel, e.cfg.stepLength) > gap) return false;
   } else if (!e.upstreamClear(lane, pos, t.length, speed)) {
     return false;
   }
@@ -252,7 +252,7 @@ function roomFor(e: Engine, lane: number, pos: number, length: number, minGap: n
   if (follower >= 0) {
     const ft = d.types[d.type[v.vid[follower]!]!]!;
     const gap = pos - length - v.pos[follower]! - ft.minGap;
-    return gap >= 0 && gap >= secureGap(v.speed[follower]!, 0, ft.idm);
+    return gap >= 0 && gap >= secureGapOf(ft, v.speed[follower]!, 0, ft.decel, e.cfg.stepLength);
   }
   return e.upstreamClear(lane, pos, length, 0);
 }

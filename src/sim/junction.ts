@@ -143,8 +143,8 @@ function announce(e: Engine, s: number, link: number, stamp: number, will: numbe
     through = cp > 0 ? viaLength - cp : viaLength;
   }
   const vmax = Math.min(e.maxSpeedOn(s, v.lane[s]!), e.maxSpeedOn(s, via));
-  const arrive = timeToCover(d, sp, t.idm.accel, vmax);
-  const leave = timeToCover(d + through + t.length, sp, t.idm.accel, vmax);
+  const arrive = timeToCover(d, sp, t.accel, vmax);
+  const leave = timeToCover(d + through + t.length, sp, t.accel, vmax);
   // SUMO's arrivalTimeBraking: a vehicle that can stop before the conflict area "arrives" 30 s later
   // when it brakes; one that cannot arrives no earlier than braking all the way lets it
   let braking = arrive + BRAKING_DELAY;

@@ -6,7 +6,7 @@
  * (SUMO LC2013's cooperation); two vehicles that want each other's lane swap (SUMO's MSLaneChanger).
  */
 import type { Engine } from './engine.js';
-import { secureGap } from './idm.js';
+import { secureGapOf } from './cfmodel.js';
 import { NO_LINK } from './vehicles.js';
 
 /** scratch: the continuation of each lane of the edge being decided (laneContinuation) */
@@ -53,7 +53,7 @@ function laneOutlook(e: Engine, s: number, lane: number, q: number, leader: numb
     gap = v.pos[leader]! - e.demand.types[e.demand.type[v.vid[leader]!]!]!.length - v.pos[s]! - t.minGap;
     vLeader = v.speed[leader]!;
   }
-  const vs = safeFollowSpeed(gap, vLeader, t.decel, t.idm.tau);
+  const vs = safeFollowSpeed(gap, vLeader, t.decel, t.tau);
   const vMax = e.maxSpeedOn(s, lane);
   outlook[SPEED] = vs < vMax ? vs : vMax;
   outlook[DISTANCE] = usable;
@@ -246,7 +246,8 @@ function safeGap(e: Engine, back: number, front: number): boolean {
   const { v, demand } = e;
   const bt = demand.types[demand.type[v.vid[back]!]!]!;
   const gap = v.pos[front]! - demand.types[demand.type[v.vid[front]!]!]!.length - v.pos[back]! - bt.minGap;
-  return gap >= -GAP_TOLERANCE && gap >= secureGap(v.speed[back]!, v.speed[front]!, bt.idm) - GAP_TOLERANCE;
+  const ft = demand.types[demand.type[v.vid[front]!]!]!;
+  return gap >= -GAP_TOLERANCE && gap >= secureGapOf(bt, v.speed[back]!, v.speed[front]!, ft.apparentDecel, e.cfg.stepLength) - GAP_TOLERANCE;
 }
 
 /** With no follower on the target lane: nobody about to leave the junction behind cuts in. */

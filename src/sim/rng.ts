@@ -31,6 +31,10 @@ export const Purpose = {
   departPos: 3,
   departSpeed: 4,
   arrivalPos: 5,
+  /** Krauss σ dawdling: one draw per vehicle (demand index) and step */
+  dawdle: 16,
+  /** a vehicle's speed factor: draws 0, 1, … per demand index (the step slot counts the attempts) */
+  speedFactor: 17,
   // demand (sim/demand.ts): per vehicle, or per flow and vehicle number (+ 1000)
   vTypeChoice: 21,
   routeChoice: 22,

@@ -14,7 +14,7 @@ export const FIELDS = {
   edge: ['id', 'from', 'to', 'lanes', 'speed', 'priority', 'width', 'length', 'shape', 'allow', 'disallow', 'reverse'],
   trafficLight: ['node', 'programID', 'offset', 'green', 'yellow', 'phases'],
   phase: ['duration', 'state'],
-  vType: ['id', 'vClass', 'accel', 'decel', 'emergencyDecel', 'tau', 'minGap', 'length', 'maxSpeed', 'speedFactor', 'sigma', 'delta', 'idmStepping', 'lcStrategic', 'lcCooperative', 'lcSpeedGain', 'lcKeepRight'],
+  vType: ['id', 'vClass', 'carFollowModel', 'accel', 'decel', 'emergencyDecel', 'tau', 'minGap', 'length', 'maxSpeed', 'speedFactor', 'speedDev', 'sigma', 'delta', 'idmStepping', 'lcStrategic', 'lcCooperative', 'lcSpeedGain', 'lcKeepRight'],
   route: ['id', 'edges'],
   vehicle: ['id', 'type', 'depart', 'route', 'from', 'to', 'via', 'departLane', 'departSpeed', 'departPos', 'arrivalPos'],
   flow: ['id', 'type', 'begin', 'end', 'period', 'vehsPerHour', 'probability', 'number', 'route', 'from', 'to', 'via', 'departLane', 'departSpeed', 'departPos', 'arrivalPos'],
@@ -23,7 +23,7 @@ export const FIELDS = {
 export const NODE_TYPES = ['priority', 'traffic_light', 'dead_end'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
-/** SUMO's defaults (1.15, vClass passenger, IDM) for every vType field. */
+/** The JSON format's vType defaults: SUMO 1.15's passenger values with the IDM and no speed deviation (spec.ts). */
 export const DEFAULT_VTYPE: Readonly<VTypeSpec> = { id: 'DEFAULT_VEHTYPE', ...PASSENGER_DEFAULTS };
 
 export const DEFAULTS = {

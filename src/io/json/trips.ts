@@ -8,9 +8,17 @@ export function readVType(o: Obj): VTypeSpec {
   const d = DEFAULT_VTYPE;
   const pos = { gt: 0 };
   const nonNeg = { min: 0 };
+  const model = o.optStr('carFollowModel') ?? d.carFollowModel;
+  if (model !== 'Krauss' && model !== 'IDM') o.fail('carFollowModel', `must be "Krauss" or "IDM", got "${model}"`);
+  const speedFactor = o.optNum('speedFactor', pos) ?? d.speedFactor;
+  const speedDev = o.optNum('speedDev', nonNeg) ?? d.speedDev;
+  if (speedDev > 0 && !(speedFactor >= d.speedFactorMin! && speedFactor <= d.speedFactorMax!)) {
+    o.fail('speedFactor', `with a speedDev the mean speed factor must be in [${d.speedFactorMin}, ${d.speedFactorMax}], got ${speedFactor}`);
+  }
   return {
     id: o.id('id'),
     vClass: o.optStr('vClass') ?? d.vClass,
+    carFollowModel: model,
     accel: o.optNum('accel', pos) ?? d.accel,
     decel: o.optNum('decel', pos) ?? d.decel,
     emergencyDecel: o.optNum('emergencyDecel', pos) ?? d.emergencyDecel,
@@ -18,7 +26,10 @@ export function readVType(o: Obj): VTypeSpec {
     minGap: o.optNum('minGap', nonNeg) ?? d.minGap,
     length: o.optNum('length', pos) ?? d.length,
     maxSpeed: o.optNum('maxSpeed', pos) ?? d.maxSpeed,
-    speedFactor: o.optNum('speedFactor', pos) ?? d.speedFactor,
+    speedFactor,
+    speedDev,
+    speedFactorMin: d.speedFactorMin!,
+    speedFactorMax: d.speedFactorMax!,
     sigma: o.optNum('sigma', { min: 0, max: 1 }) ?? d.sigma,
     delta: o.optNum('delta', pos) ?? d.delta,
     idmStepping: o.optNum('idmStepping', pos) ?? d.idmStepping,

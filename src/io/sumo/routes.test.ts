@@ -39,6 +39,7 @@ test('vTypes: SUMO names, passenger defaults, speedFactor distributions', () => 
   assert.deepEqual(d.vTypes[0], {
     id: 'car',
     vClass: 'taxi',
+    carFollowModel: 'IDM',
     accel: 3,
     decel: 5,
     emergencyDecel: 8,
@@ -47,6 +48,9 @@ test('vTypes: SUMO names, passenger defaults, speedFactor distributions', () => 
     length: 4.5,
     maxSpeed: 30,
     speedFactor: 1.1,
+    speedDev: 0.1,
+    speedFactorMin: 0.2,
+    speedFactorMax: 2,
     sigma: 0,
     delta: 3,
     idmStepping: 0.1,
@@ -56,13 +60,86 @@ test('vTypes: SUMO names, passenger defaults, speedFactor distributions', () => 
     lcKeepRight: 0,
   });
   assert.deepEqual(d.vTypes[1], { id: 'plain', ...SUMO_PASSENGER_DEFAULTS });
+  // SUMO's DEFAULT_VEHTYPE: passenger, Krauss with sigma 0.5, speed factors normc(1, 0.1, 0.2, 2)
+  assert.equal(SUMO_PASSENGER_DEFAULTS.carFollowModel, 'Krauss');
   assert.equal(SUMO_PASSENGER_DEFAULTS.accel, 2.6);
   assert.equal(SUMO_PASSENGER_DEFAULTS.sigma, 0.5);
+  assert.equal(SUMO_PASSENGER_DEFAULTS.speedDev, 0.1);
+  assert.equal(SUMO_PASSENGER_DEFAULTS.speedFactorMin, 0.2);
+  assert.equal(SUMO_PASSENGER_DEFAULTS.speedFactorMax, 2);
+  // a plain number sets the mean and keeps the class's deviation (SUMO)
   assert.equal(d.vTypes[2]!.speedFactor, 0.9);
+  assert.equal(d.vTypes[2]!.speedDev, 0.1);
+  assert.equal(d.vTypes[2]!.carFollowModel, 'Krauss');
   // no vehicle uses the implicit default, so it is not added
   assert.equal(d.vTypes.length, 3);
-  assert.equal(d.warnings.length, 1);
-  assert.match(d.warnings[0]!, /types\.rou\.xml:\d+: vType "krauss": carFollowModel "Krauss" is not supported/);
+  assert.deepEqual(d.warnings, []);
+});
+
+test('vTypes: vClass defaults as SUMO 1.15 has them, overridden by attributes', () => {
+  const d = parseSumoRoutes(
+    routes(`
+    <vType id="bus" vClass="bus"/>
+    <vType id="truck" vClass="truck" decel="8"/>
+    <vType id="tram" vClass="tram" length="30"/>
+    <vType id="bike" vClass="bicycle" speedDev="0.2"/>`),
+    'classes.rou.xml',
+    net,
+  );
+  const [bus, truck, tram, bike] = d.vTypes;
+  assert.equal(bus!.length, 12);
+  assert.equal(bus!.maxSpeed, 100 / 3.6);
+  assert.equal(bus!.accel, 1.2);
+  assert.equal(bus!.decel, 4);
+  assert.equal(bus!.emergencyDecel, 7);
+  assert.equal(bus!.speedDev, 0);
+  assert.equal(truck!.length, 7.1);
+  assert.equal(truck!.speedDev, 0.05);
+  // the default emergency deceleration is never below decel (SUMO getDefaultEmergencyDecel)
+  assert.equal(truck!.decel, 8);
+  assert.equal(truck!.emergencyDecel, 8);
+  assert.equal(tram!.length, 30);
+  assert.equal(tram!.sigma, 0);
+  assert.equal(bike!.minGap, 0.5);
+  assert.equal(bike!.speedDev, 0.2);
+});
+
+test('vTypes: car-following models, distributions and their errors', () => {
+  const d = parseSumoRoutes(
+    routes(`
+    <vType id="w1" carFollowModel="W99"/>
+    <vType id="w2" carFollowModel="W99"/>
+    <vType id="acc"><carFollowing-ACC accel="1.5"/></vType>
+    <vType id="idm"><carFollowing-IDM accel="1.1" delta="3"/></vType>
+    <vType id="n1" speedFactor="norm(1.2,0.3)"/>
+    <vType id="n2" speedFactor="normc(1.2,0.3,0.5)" speedDev="0.05"/>`),
+    'models.rou.xml',
+    net,
+  );
+  const [w1, w2, acc, idm, n1, n2] = d.vTypes;
+  assert.equal(w1!.carFollowModel, 'Krauss');
+  assert.equal(w2!.carFollowModel, 'Krauss');
+  assert.equal(acc!.carFollowModel, 'Krauss');
+  assert.equal(acc!.accel, 1.5);
+  assert.equal(idm!.carFollowModel, 'IDM');
+  assert.equal(idm!.accel, 1.1);
+  assert.equal(idm!.delta, 3);
+  // once per model name, with file and line
+  assert.equal(d.warnings.length, 2);
+  assert.match(d.warnings[0]!, /^models\.rou\.xml:4: vType "w1" \(and maybe others\): carFollowModel "W99" is not supported, Krauss is used$/);
+  assert.match(d.warnings[1]!, /^models\.rou\.xml:6: vType "acc" .*"ACC"/);
+  assert.deepEqual([n1!.speedFactor, n1!.speedDev, n1!.speedFactorMin, n1!.speedFactorMax], [1.2, 0.3, undefined, undefined]);
+  assert.deepEqual([n2!.speedFactor, n2!.speedDev, n2!.speedFactorMin, n2!.speedFactorMax], [1.2, 0.05, 0.5, undefined]);
+
+  const f = 'bad.rou.xml';
+  inputError(() => parseSumoRoutes(routes(`<vType id="car" sigma="1.5"/>`), f, net), /^bad\.rou\.xml:3: <vType id="car">: sigma must be in \[0, 1\], got 1\.5$/);
+  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedDev="-0.1"/>`), f, net), /^bad\.rou\.xml:3: <vType id="car">: speedDev must be >= 0, got -0\.1$/);
+  inputError(() => parseSumoRoutes(routes(`<vType id="car" carFollowModel="Foo"/>`), f, net), /<vType id="car">: carFollowModel "Foo" is not a SUMO car-following model/);
+  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="normc(1,0.1,0.2,x)"/>`), f, net), /speedFactor="normc\(1,0\.1,0\.2,x\)" is not a number or a norm/);
+  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="normc(1)"/>`), f, net), /is not a number or a norm/);
+  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="normc(3,0.1,0.2,2)"/>`), f, net), /speedFactor: distribution mean 3 is above its upper bound 2/);
+  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="2.5"/>`), f, net), /distribution mean 2\.5 is above its upper bound 2/);
+  inputError(() => parseSumoRoutes(routes(`<vType id="car" carFollowModel="IDM"><carFollowing-Krauss/></vType>`), f, net), /name different models/);
 });
 
 test('vehicles with inline routes and route refs, trips, flows, depart attributes, defaults', () => {
@@ -174,7 +251,7 @@ test('several route files: definitions are shared, vehicles keep file order', ()
 test('bad demand input is an error naming file, line, element and attribute', () => {
   const f = 'bad.rou.xml';
   inputError(() => parseSumoRoutes(routes(`<vType id="car" accel="abc"/>`), f, net), /^bad\.rou\.xml:3: <vType id="car">: attribute accel="abc" is not a number$/);
-  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="uniform(1,2)"/>`), f, net), /<vType id="car">: attribute speedFactor="uniform\(1,2\)" is not a number or norm/);
+  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="uniform(1,2)"/>`), f, net), /<vType id="car">: attribute speedFactor="uniform\(1,2\)" is not a number or a norm/);
   inputError(() => parseSumoRoutes(routes(`<vType id="car" decel="0"/>`), f, net), /decel must be > 0/);
   inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="triggered"><route edges="WC"/></vehicle>`), f, net), /<vehicle id="v">: depart="triggered" is not supported/);
   inputError(() => parseSumoRoutes(routes(`<vehicle id="v"><route edges="WC"/></vehicle>`), f, net), /<vehicle id="v">: missing attribute depart/);

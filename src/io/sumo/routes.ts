@@ -14,12 +14,13 @@ import { PASSENGER_DEFAULTS } from '../spec.js';
 import { fail, list, optNum, parseNumber, reqStr } from './attrs.js';
 import { departTime, readDepart, readFlowRate } from './depart.js';
 import { LaneIndex, readStop, readStoppingPlace, STOPPING_PLACES, type StoppingPlace } from './stops.js';
+import { SPEED_FACTOR_MAX, SPEED_FACTOR_MIN, vClassDefaults } from './vclass-defaults.js';
 
 /** SUMO's implicit type for vehicles that name none. */
 export const DEFAULT_VTYPE_ID = 'DEFAULT_VEHTYPE';
 
-/** SUMO 1.15 defaults for vClass passenger with the IDM / LC2013 models. */
-export const SUMO_PASSENGER_DEFAULTS = PASSENGER_DEFAULTS;
+/** SUMO 1.15's default vType (DEFAULT_VEHTYPE): vClass passenger, Krauss with σ 0.5, speedDev 0.1, LC2013. */
+export const SUMO_PASSENGER_DEFAULTS: Readonly<Omit<VTypeSpec, 'id'>> = (({ id: _id, ...rest }) => rest)(sumoVTypeDefaults(DEFAULT_VTYPE_ID, 'passenger'));
 
 /**
  * Loads several route files against one net, in the given order (vehicles keep file order), after
@@ -107,17 +108,18 @@ function sumoRoutesFromXml(files: DemandFile[], net: NetSpec): DemandSpec {
   }
   const stopReader = (file: string) => (el: XmlElement) => readStop(file, el, lanes, places, (kind) => notes.once(kind, `${file}:${el.line ?? '?'}`, `${kind} are not modelled`));
 
+  const vTypeWarnings: VTypeWarnings = { warnings: demand.warnings, seen: new Set() };
   // Pass 1: definitions from every file, so a vehicle may use a route or type from an earlier file.
   for (const { file, root } of files) {
     for (const el of root.children) {
       if (el.name === 'vType') {
         // A file may define DEFAULT_VEHTYPE (the implicit type is only added at the end if none did).
-        const t = readVType(file, el, demand.warnings);
+        const t = readVType(file, el, vTypeWarnings);
         if (vTypes.has(t.id)) throw fail(file, el, 'duplicate vType id');
         vTypes.set(t.id, t);
         vTypeProbability.set(t.id, probabilityOf(file, el));
       } else if (el.name === 'vTypeDistribution') {
-        const d = readVTypeDistribution(file, el, vTypes, vTypeProbability, demand.warnings, notes);
+        const d = readVTypeDistribution(file, el, vTypes, vTypeProbability, vTypeWarnings, notes);
         if (vTypeDists.has(d.id) || vTypes.has(d.id)) throw fail(file, el, 'duplicate vType or vTypeDistribution id');
         vTypeDists.set(d.id, d);
       } else if (el.name === 'route') {
@@ -234,6 +236,7 @@ const VTYPE_NUMBERS: [string, keyof VTypeSpec][] = [
   ['accel', 'accel'],
   ['decel', 'decel'],
   ['emergencyDecel', 'emergencyDecel'],
+  ['apparentDecel', 'apparentDecel'],
   ['tau', 'tau'],
   ['minGap', 'minGap'],
   ['length', 'length'],
@@ -247,41 +250,132 @@ const VTYPE_NUMBERS: [string, keyof VTypeSpec][] = [
   ['lcKeepRight', 'lcKeepRight'],
 ];
 
-function readVType(file: string, el: XmlElement, warnings: string[]): VTypeSpec {
-  const t: VTypeSpec = { id: reqStr(file, el, 'id'), ...SUMO_PASSENGER_DEFAULTS };
-  // TessDS drives every vehicle with IDM; SUMO's default (no attribute) would be Krauss.
-  const model = el.attrs['carFollowModel'];
-  if (model !== undefined && model !== 'IDM') {
-    warnings.push(`${file}:${el.line ?? '?'}: vType "${t.id}": carFollowModel "${model}" is not supported, IDM is used`);
+/** SUMO 1.15's car-following models (SUMOXMLDefinitions::CarFollowModels); TessDS runs Krauss and IDM. */
+const SUMO_CF_MODELS = new Set(['Krauss', 'KraussOrig1', 'KraussPS', 'KraussX', 'SmartSK', 'Daniel1', 'IDM', 'IDMM', 'EIDM', 'PWagner2009', 'BKerner', 'Wiedemann', 'W99', 'Rail', 'ACC', 'CACC', 'CC']);
+
+/** What the vType reader reports once per import (not once per vType). */
+interface VTypeWarnings {
+  warnings: string[];
+  /** model names and vehicle classes already warned about */
+  seen: Set<string>;
+}
+
+/** The vType of class `vClass` with every field at SUMO 1.15's default for that class. */
+export function sumoVTypeDefaults(id: string, vClass: string): VTypeSpec {
+  const c = vClassDefaults(vClass) ?? vClassDefaults('passenger')!;
+  return {
+    id,
+    vClass,
+    carFollowModel: 'Krauss',
+    accel: c.accel,
+    decel: c.decel,
+    emergencyDecel: c.emergencyDecel,
+    tau: 1,
+    minGap: c.minGap,
+    length: c.length,
+    maxSpeed: c.maxSpeed,
+    speedFactor: 1,
+    speedDev: c.speedDev,
+    speedFactorMin: SPEED_FACTOR_MIN,
+    speedFactorMax: SPEED_FACTOR_MAX,
+    sigma: c.sigma,
+    delta: PASSENGER_DEFAULTS.delta,
+    idmStepping: PASSENGER_DEFAULTS.idmStepping,
+    lcStrategic: PASSENGER_DEFAULTS.lcStrategic,
+    lcCooperative: PASSENGER_DEFAULTS.lcCooperative,
+    lcSpeedGain: PASSENGER_DEFAULTS.lcSpeedGain,
+    lcKeepRight: PASSENGER_DEFAULTS.lcKeepRight,
+  };
+}
+
+/**
+ * A `<vType>` as SUMO 1.15 reads it: the defaults of its vClass (vclass-defaults.ts), then its
+ * attributes, then those of a `<carFollowing-MODEL>` child (which also names the model). A model
+ * TessDS does not run is warned once per name and runs as Krauss.
+ */
+function readVType(file: string, el: XmlElement, w: VTypeWarnings): VTypeSpec {
+  const id = reqStr(file, el, 'id');
+  const vClass = el.attrs['vClass'] ?? 'passenger';
+  if (vClassDefaults(vClass) === undefined && !w.seen.has(`class ${vClass}`)) {
+    // an unknown class name fails later (compileVType); a known one without a table entry runs as passenger
+    w.seen.add(`class ${vClass}`);
+    w.warnings.push(`${file}:${el.line ?? '?'}: vType "${id}": no SUMO defaults known for vClass "${vClass}"; passenger's are used`);
   }
-  for (const [attr, field] of VTYPE_NUMBERS) {
-    const v = optNum(file, el, attr);
-    if (v !== undefined) (t as unknown as Record<string, number>)[field] = v;
+  const t = sumoVTypeDefaults(id, vClass);
+  const cf = el.children.find((c) => c.name.startsWith('carFollowing-'));
+  let model = el.attrs['carFollowModel'];
+  if (cf !== undefined) {
+    const named = cf.name.slice('carFollowing-'.length);
+    if (model !== undefined && model !== named) throw fail(file, el, `carFollowModel="${model}" and <${cf.name}> name different models`);
+    model = named;
   }
-  const vClass = el.attrs['vClass'];
-  if (vClass !== undefined) t.vClass = vClass;
+  if (model !== undefined) {
+    if (!SUMO_CF_MODELS.has(model)) throw fail(file, el, `carFollowModel "${model}" is not a SUMO car-following model`);
+    if (model === 'IDM') t.carFollowModel = 'IDM';
+    else if (model !== 'Krauss' && !w.seen.has(`model ${model}`)) {
+      w.seen.add(`model ${model}`);
+      w.warnings.push(`${file}:${el.line ?? '?'}: vType "${id}" (and maybe others): carFollowModel "${model}" is not supported, Krauss is used`);
+    }
+  }
+  let decelSet = false;
+  let emergencySet = false;
+  for (const src of cf !== undefined ? [el, cf] : [el]) {
+    for (const [attr, field] of VTYPE_NUMBERS) {
+      const v = optNum(file, src, attr);
+      if (v === undefined) continue;
+      (t as unknown as Record<string, number>)[field] = v;
+      if (field === 'decel') decelSet = true;
+      if (field === 'emergencyDecel') emergencySet = true;
+    }
+  }
+  // SUMO: the default emergency deceleration is the class's, but never below decel
+  if (decelSet && !emergencySet && t.emergencyDecel < t.decel) t.emergencyDecel = t.decel;
   const sf = el.attrs['speedFactor'];
-  if (sf !== undefined) t.speedFactor = distributionMean(file, el, 'speedFactor', sf);
+  if (sf !== undefined) speedFactorDistribution(file, el, sf, t);
+  const dev = optNum(file, el, 'speedDev');
+  if (dev !== undefined) t.speedDev = dev;
   for (const field of ['accel', 'decel', 'emergencyDecel', 'length', 'maxSpeed', 'speedFactor', 'delta', 'idmStepping'] as const) {
     if (!(t[field] > 0)) throw fail(file, el, `${field} must be > 0, got ${t[field]}`);
   }
-  for (const field of ['tau', 'minGap', 'sigma'] as const) {
+  if (t.apparentDecel !== undefined && !(t.apparentDecel > 0)) throw fail(file, el, `apparentDecel must be > 0, got ${t.apparentDecel}`);
+  for (const field of ['tau', 'minGap', 'sigma', 'speedDev'] as const) {
     if (!(t[field] >= 0)) throw fail(file, el, `${field} must be >= 0, got ${t[field]}`);
+  }
+  if (t.sigma > 1) throw fail(file, el, `sigma must be in [0, 1], got ${t.sigma}`);
+  if (t.speedDev > 0 && t.speedFactorMin !== undefined && t.speedFactor < t.speedFactorMin) {
+    throw fail(file, el, `speedFactor: distribution mean ${t.speedFactor} is below its lower bound ${t.speedFactorMin}`);
+  }
+  if (t.speedDev > 0 && t.speedFactorMax !== undefined && t.speedFactor > t.speedFactorMax) {
+    throw fail(file, el, `speedFactor: distribution mean ${t.speedFactor} is above its upper bound ${t.speedFactorMax}`);
   }
   return t;
 }
 
 /**
- * A plain number, or a SUMO distribution "normc(mean,dev[,min,max])" / "norm(mean,dev)": the importer
- * keeps the mean (individual speed factors are drawn by `sim/`, deterministically per vehicle).
+ * SUMO's speedFactor attribute into `t`: a plain number sets the mean and keeps the class's deviation
+ * and bounds (SUMO Distribution_Parameterized::parse); "norm(mean,dev)" and "normc(mean,dev[,min[,max]])"
+ * set what they give and drop the bounds they do not give. The vehicles' factors are drawn by `sim/`,
+ * deterministically per vehicle.
  */
-function distributionMean(file: string, el: XmlElement, attr: string, value: string): number {
+function speedFactorDistribution(file: string, el: XmlElement, value: string, t: VTypeSpec): void {
   const plain = parseNumber(value);
-  if (plain !== undefined) return plain;
-  const m = /^\s*normc?\(([^,)]+)(,[^)]*)?\)\s*$/.exec(value);
-  const mean = m ? parseNumber(m[1]!) : undefined;
-  if (mean === undefined) throw fail(file, el, `attribute ${attr}="${value}" is not a number or norm(mean,dev) distribution`);
-  return mean;
+  if (plain !== undefined) {
+    t.speedFactor = plain;
+    return;
+  }
+  const m = /^\s*(normc?)\(([^()]*)\)\s*$/.exec(value);
+  const params = m ? m[2]!.split(',').map((p) => parseNumber(p)) : [];
+  if (!m || params.length < 2 || params.length > 4 || params.some((p) => p === undefined)) {
+    throw fail(file, el, `attribute speedFactor="${value}" is not a number or a norm(mean,dev) / normc(mean,dev,min,max) distribution`);
+  }
+  const [mean, dev, min, max] = params as number[];
+  t.speedFactor = mean!;
+  t.speedDev = dev!;
+  delete t.speedFactorMin;
+  delete t.speedFactorMax;
+  if (min !== undefined) t.speedFactorMin = min;
+  if (max !== undefined) t.speedFactorMax = max;
+  if (min !== undefined && max !== undefined && !(min <= max)) throw fail(file, el, `attribute speedFactor="${value}": min ${min} is above max ${max}`);
 }
 
 // --- routes
@@ -341,7 +435,7 @@ function readVTypeDistribution(
   el: XmlElement,
   vTypes: Map<string, VTypeSpec>,
   vTypeProbability: Map<string, number>,
-  warnings: string[],
+  warnings: VTypeWarnings,
   notes: Notes,
 ): VTypeDistributionSpec {
   const id = reqStr(file, el, 'id');
