@@ -311,7 +311,7 @@ export function formatSummary(scenario: string, s: Summary): string {
   return [
     `TessDS run: ${scenario}`,
     `  simulated ${f1(s.simSeconds)} s in ${s.steps} steps, ${s.wallSeconds.toFixed(2)} s wall (${ups} vehicle updates/s)`,
-    `  vehicles: ${s.loaded} loaded, ${s.inserted} inserted, ${s.arrived} arrived, ${s.running} running, ${s.waiting} waiting, ${s.teleports} teleports`,
+    `  vehicles: ${s.loaded} loaded, ${s.inserted} inserted, ${s.arrived} arrived, ${s.running} running, ${s.waiting} waiting, ${s.teleports} teleports${s.droppedBeforeBegin ? `, ${s.droppedBeforeBegin} dropped (depart before begin)` : ''}`,
     `  mean over arrived: duration ${f1(s.meanDuration)} s, route length ${f1(s.meanRouteLength)} m, speed ${s.meanSpeed.toFixed(2)} m/s, time loss ${f1(s.meanTimeLoss)} s, waiting ${f1(s.meanWaitingTime)} s`,
     `  state hash ${s.stateHash}`,
   ].join('\n');

@@ -194,31 +194,99 @@ export const PASSENGER_DEFAULTS: Readonly<Omit<VTypeSpec, 'id'>> = {
 };
 
 export type DepartLane = { kind: 'index'; index: number } | { kind: 'first' | 'best' | 'free' | 'random' | 'allowed' };
-export type DepartSpeed = { kind: 'value'; speed: number } | { kind: 'max' | 'desired' | 'random' | 'speedLimit' };
-export type DepartPos = { kind: 'value'; pos: number } | { kind: 'base' | 'free' | 'random' | 'last' };
-export type ArrivalPos = { kind: 'value'; pos: number } | { kind: 'max' | 'random' };
+/** SUMO 1.15's departSpeed: a value, or random, max, desired (maxSpeed·speedFactor, not patched), speedLimit, last, avg */
+export type DepartSpeed = { kind: 'value'; speed: number } | { kind: 'max' | 'desired' | 'random' | 'speedLimit' | 'last' | 'avg' };
+/** SUMO 1.15's departPos: a value (negative: from the lane's end), or base, free, random, random_free, last, stop */
+export type DepartPos = { kind: 'value'; pos: number } | { kind: 'base' | 'free' | 'random' | 'last' | 'random_free' | 'stop' };
+/** SUMO's arrivalPos: a value (negative: from the lane's end), max, random (drawn once per vehicle), middle */
+export type ArrivalPos = { kind: 'value'; pos: number } | { kind: 'max' | 'random' | 'middle' };
+/** SUMO's arrivalLane: current (any, the default), a lane index, random or first (drawn / chosen once per vehicle) */
+export type ArrivalLane = { kind: 'index'; index: number } | { kind: 'current' | 'random' | 'first' };
+/** SUMO's arrivalSpeed: current (whatever it has, the default) or a speed to arrive with */
+export type ArrivalSpeed = { kind: 'value'; speed: number } | { kind: 'current' };
 
 export interface DepartSpec {
   departLane: DepartLane;
   departSpeed: DepartSpeed;
   departPos: DepartPos;
   arrivalPos: ArrivalPos;
+  /** absent: current */
+  arrivalLane?: ArrivalLane;
+  /** absent: current */
+  arrivalSpeed?: ArrivalSpeed;
 }
 
-/** A vehicle with a fixed route, or a trip (from/to) that `sim/` routes on the shortest path. */
+/**
+ * A SUMO `<stop>`: the vehicle halts with its front between startPos and endPos of `lane` (SUMO: a
+ * lane stop is reached within [endPos − 0.2, endPos], a stopping place anywhere on it) and stays
+ * `duration` s, and at least until `until` when given (SUMO's MSStop::getMinDuration).
+ */
+export interface StopSpec {
+  lane: string;
+  /** m from the lane's start, resolved by the importer (negative values count from the end) */
+  startPos: number;
+  endPos: number;
+  /** s; absent: 0 unless until is given */
+  duration?: number;
+  /** s, absolute (see untilFrom) */
+  until?: number;
+  /**
+   * `until` of a stop of a named route or of a flow counts from the vehicle's departure (SUMO shifts
+   * it): the stop's until is until + depart − untilFrom. Absent: absolute (a vehicle's own stop).
+   */
+  untilFrom?: number;
+  /** the busStop (or other stopping place) it stops at, if any */
+  busStop?: string;
+  /** file:line, for messages */
+  where?: string;
+}
+
+/** One route of a routeDistribution: its edges and the stops the route carries. */
+export interface RouteAlternative {
+  edges: string[];
+  stops?: StopSpec[];
+  probability: number;
+}
+
+/** SUMO `<routeDistribution>`: each vehicle that names it draws one of its routes (deterministically, per vehicle). */
+export interface RouteDistributionSpec {
+  id: string;
+  routes: RouteAlternative[];
+}
+
+/** SUMO `<vTypeDistribution>`: each vehicle that names it draws one of its vTypes (per vehicle). */
+export interface VTypeDistributionSpec {
+  id: string;
+  vTypes: string[];
+  probabilities: number[];
+}
+
+/**
+ * A vehicle with a fixed route, or a trip (from/to) that `sim/` routes on the shortest path, or a
+ * route drawn from a routeDistribution.
+ */
 export interface VehicleSpec extends DepartSpec {
   id: string;
+  /** a vType id, or a vTypeDistribution id */
   type: string;
   /** seconds */
   depart: number;
   /** edge ids; undefined for a trip */
   route?: string[];
+  /** id in DemandSpec.routeDistributions, instead of route/from/to */
+  routeDistribution?: string;
   from?: string;
   to?: string;
   via?: string[];
+  /** in order along the route (a named route's stops first, then the vehicle's own, as SUMO adds them) */
+  stops?: StopSpec[];
 }
 
-/** A flow: vehicles `${id}.${n}` departing between begin and end. Exactly one rate field is set. */
+/**
+ * A flow: vehicles `${id}.${n}` departing between begin and end. Exactly one of period,
+ * vehsPerHour, probability, number is the rate (number alone spreads over begin..end); `number` with
+ * a rate caps the count; `periodExp` is SUMO's period="exp(rate)" (exponential headways).
+ */
 export interface FlowSpec extends DepartSpec {
   id: string;
   type: string;
@@ -228,10 +296,14 @@ export interface FlowSpec extends DepartSpec {
   vehsPerHour?: number;
   probability?: number;
   number?: number;
+  /** rate of SUMO's period="exp(rate)", 1/s */
+  periodExp?: number;
   route?: string[];
+  routeDistribution?: string;
   from?: string;
   to?: string;
   via?: string[];
+  stops?: StopSpec[];
 }
 
 export interface DemandSpec {
@@ -240,6 +312,8 @@ export interface DemandSpec {
   /** in file order */
   vehicles: VehicleSpec[];
   flows: FlowSpec[];
+  vTypeDistributions?: VTypeDistributionSpec[];
+  routeDistributions?: RouteDistributionSpec[];
   /** warnings the importer met and chose to skip (e.g. a route through an unknown edge) */
   warnings: string[];
 }

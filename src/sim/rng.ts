@@ -35,4 +35,9 @@ export const Purpose = {
   dawdle: 16,
   /** a vehicle's speed factor: draws 0, 1, … per demand index (the step slot counts the attempts) */
   speedFactor: 17,
+  // demand (sim/demand.ts): per vehicle, or per flow and vehicle number (+ 1000)
+  vTypeChoice: 21,
+  routeChoice: 22,
+  arrivalLane: 23,
+  flowExp: 24,
 } as const;

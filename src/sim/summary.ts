@@ -13,6 +13,8 @@ export interface Summary {
   waiting: number;
   arrived: number;
   teleports: number;
+  /** vehicles of the scenario that depart before its begin, not loaded (SUMO drops them too) */
+  droppedBeforeBegin: number;
   meanDuration: number;
   meanRouteLength: number;
   meanSpeed: number;
@@ -63,6 +65,7 @@ export function summarizeDump(d: StateDump, demand: Demand, stepLength: number, 
     waiting: d.pending.length,
     arrived: d.arrived,
     teleports: d.teleports,
+    droppedBeforeBegin: demand.droppedBeforeBegin,
     meanDuration: mean(duration),
     meanRouteLength: mean(routeLength),
     meanSpeed: mean(speed),

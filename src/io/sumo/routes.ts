@@ -1,26 +1,19 @@
 /**
- * SUMO route files (.rou.xml) → DemandSpec.
+ * SUMO route files (.rou.xml) and the demand in additional files (vTypes, routes, vehicles, flows,
+ * stopping places) → DemandSpec.
  *
  * Errors in the file itself (bad numbers, unknown vType or route id, duplicate ids) are InputErrors.
  * A vehicle whose route does not fit the net (unknown edge, consecutive edges without a connection) is
  * skipped with a warning, as SUMO does with --ignore-route-errors, so one stale route does not stop a run.
+ * What we do not model (detectors, rerouters, waypoints, ...) is one warning per kind, with file and line.
  */
 import { InputError } from '../../errors.js';
-import type {
-  ArrivalPos,
-  DemandSpec,
-  DepartLane,
-  DepartPos,
-  DepartSpec,
-  DepartSpeed,
-  FlowSpec,
-  NetSpec,
-  VehicleSpec,
-  VTypeSpec,
-} from '../spec.js';
+import type { DemandSpec, NetSpec, RouteDistributionSpec, StopSpec, VehicleSpec, VTypeDistributionSpec, VTypeSpec } from '../spec.js';
 import { parseXmlFile, parseXmlString, type XmlElement } from '../xml.js';
 import { PASSENGER_DEFAULTS } from '../spec.js';
-import { fail, list, num, optNum, parseNumber, reqStr } from './attrs.js';
+import { fail, list, optNum, parseNumber, reqStr } from './attrs.js';
+import { departTime, readDepart, readFlowRate } from './depart.js';
+import { LaneIndex, readStop, readStoppingPlace, STOPPING_PLACES, type StoppingPlace } from './stops.js';
 import { SPEED_FACTOR_MAX, SPEED_FACTOR_MIN, vClassDefaults } from './vclass-defaults.js';
 
 /** SUMO's implicit type for vehicles that name none. */
@@ -29,17 +22,20 @@ export const DEFAULT_VTYPE_ID = 'DEFAULT_VEHTYPE';
 /** SUMO 1.15's default vType (DEFAULT_VEHTYPE): vClass passenger, Krauss with σ 0.5, speedDev 0.1, LC2013. */
 export const SUMO_PASSENGER_DEFAULTS: Readonly<Omit<VTypeSpec, 'id'>> = (({ id: _id, ...rest }) => rest)(sumoVTypeDefaults(DEFAULT_VTYPE_ID, 'passenger'));
 
-/** Loads several route files against one net, in the given order (vehicles keep file order). */
-export function loadSumoRoutes(paths: string[], net: NetSpec): DemandSpec {
+/**
+ * Loads several route files against one net, in the given order (vehicles keep file order), after
+ * the additional files (SUMO loads those first; they may hold vTypes, routes, stopping places).
+ */
+export function loadSumoRoutes(paths: string[], net: NetSpec, additional: string[] = []): DemandSpec {
   return sumoRoutesFromXml(
-    paths.map((path) => ({ file: path, root: parseXmlFile(path) })),
+    [...additional, ...paths].map((path) => ({ file: path, root: parseXmlFile(path) })),
     net,
   );
 }
 
-/** For tests and generated demand: one route file given as text. */
-export function parseSumoRoutes(text: string, fileName: string, net: NetSpec): DemandSpec {
-  return sumoRoutesFromXml([{ file: fileName, root: parseXmlString(text, fileName) }], net);
+/** For tests and generated demand: route (or additional) files given as text. */
+export function parseSumoRoutes(text: string, fileName: string, net: NetSpec, more: { text: string; file: string }[] = []): DemandSpec {
+  return sumoRoutesFromXml([...more.map((m) => ({ file: m.file, root: parseXmlString(m.text, m.file) })), { file: fileName, root: parseXmlString(text, fileName) }], net);
 }
 
 /** What the importer knows about the net: edge ids and which edge follows which. */
@@ -68,10 +64,27 @@ class NetIndex {
   }
 }
 
-function sumoRoutesFromXml(files: { file: string; root: XmlElement }[], net: NetSpec): DemandSpec {
+/** One input file: a route file (`<routes>`) or an additional file (`<additional>`), in load order. */
+interface DemandFile {
+  file: string;
+  root: XmlElement;
+}
+
+/** Elements of route and additional files that are read (the rest: one warning per kind and file). */
+const READ = new Set(['vType', 'vTypeDistribution', 'route', 'routeDistribution', 'vehicle', 'trip', 'flow', ...STOPPING_PLACES]);
+/** Elements read elsewhere (the net's programs are replaced by `tlLogic` of additional files in config.ts) or harmless. */
+const ELSEWHERE = new Set(['tlLogic', 'location', 'param', 'include']);
+
+function sumoRoutesFromXml(files: DemandFile[], net: NetSpec): DemandSpec {
   const index = new NetIndex(net);
+  const lanes = new LaneIndex(net);
   const vTypes = new Map<string, VTypeSpec>();
-  const routes = new Map<string, string[]>(); // top-level <route id> → edges
+  /** vType id → its probability attribute (for vTypeDistribution vTypes="...") */
+  const vTypeProbability = new Map<string, number>();
+  const vTypeDists = new Map<string, VTypeDistributionSpec>();
+  const routes = new Map<string, NamedRoute>(); // top-level <route id> → edges and stops
+  const routeDists = new Map<string, RouteDistributionSpec>();
+  const places = new Map<string, StoppingPlace>();
   const demand: DemandSpec = {
     source: files.map((f) => f.file).join(','),
     vTypes: [],
@@ -79,21 +92,44 @@ function sumoRoutesFromXml(files: { file: string; root: XmlElement }[], net: Net
     flows: [],
     warnings: [],
   };
+  const notes = new Notes(demand.warnings);
+
+  // Pass 0: stopping places from every file (a stop may name one defined in a later file).
+  for (const { file, root } of files) {
+    if (root.name !== 'routes' && root.name !== 'additional') {
+      throw new InputError(file, `expected SUMO routes (<routes>) or additional elements (<additional>), found <${root.name}>`, root.line);
+    }
+    for (const el of root.children) {
+      if (!(STOPPING_PLACES as readonly string[]).includes(el.name)) continue;
+      const p = readStoppingPlace(file, el, lanes);
+      if (places.has(p.id)) throw fail(file, el, `duplicate ${el.name} id`);
+      places.set(p.id, p);
+    }
+  }
+  const stopReader = (file: string) => (el: XmlElement) => readStop(file, el, lanes, places, (kind) => notes.once(kind, `${file}:${el.line ?? '?'}`, `${kind} are not modelled`));
 
   const vTypeWarnings: VTypeWarnings = { warnings: demand.warnings, seen: new Set() };
   // Pass 1: definitions from every file, so a vehicle may use a route or type from an earlier file.
   for (const { file, root } of files) {
-    if (root.name !== 'routes') throw new InputError(file, `expected SUMO routes (<routes>), found <${root.name}>`, root.line);
     for (const el of root.children) {
       if (el.name === 'vType') {
         // A file may define DEFAULT_VEHTYPE (the implicit type is only added at the end if none did).
         const t = readVType(file, el, vTypeWarnings);
         if (vTypes.has(t.id)) throw fail(file, el, 'duplicate vType id');
         vTypes.set(t.id, t);
+        vTypeProbability.set(t.id, probabilityOf(file, el));
+      } else if (el.name === 'vTypeDistribution') {
+        const d = readVTypeDistribution(file, el, vTypes, vTypeProbability, vTypeWarnings, notes);
+        if (vTypeDists.has(d.id) || vTypes.has(d.id)) throw fail(file, el, 'duplicate vType or vTypeDistribution id');
+        vTypeDists.set(d.id, d);
       } else if (el.name === 'route') {
         const id = reqStr(file, el, 'id');
-        if (routes.has(id)) throw fail(file, el, 'duplicate route id');
-        routes.set(id, routeEdges(file, el));
+        if (routes.has(id) || routeDists.has(id)) throw fail(file, el, 'duplicate route id');
+        routes.set(id, readNamedRoute(file, el, stopReader(file)));
+      } else if (el.name === 'routeDistribution') {
+        const id = reqStr(file, el, 'id');
+        if (routes.has(id) || routeDists.has(id)) throw fail(file, el, 'duplicate route or routeDistribution id');
+        routeDists.set(id, readRouteDistribution(file, el, id, routes, stopReader(file)));
       }
     }
   }
@@ -104,9 +140,7 @@ function sumoRoutesFromXml(files: { file: string; root: XmlElement }[], net: Net
   for (const { file, root } of files) {
     for (const el of root.children) {
       if (el.name !== 'vehicle' && el.name !== 'trip' && el.name !== 'flow') {
-        if (el.name !== 'vType' && el.name !== 'route') {
-          demand.warnings.push(`${file}:${el.line ?? '?'}: <${el.name}> is not supported and was ignored`);
-        }
+        if (!READ.has(el.name) && !ELSEWHERE.has(el.name)) notes.once(`<${el.name}>`, `${file}:${el.line ?? '?'}`, `<${el.name}> is not modelled; skipped (every one in ${file})`, file);
         continue;
       }
       const id = reqStr(file, el, 'id');
@@ -114,26 +148,43 @@ function sumoRoutesFromXml(files: { file: string; root: XmlElement }[], net: Net
       ids.add(id);
 
       const type = el.attrs['type'] ?? DEFAULT_VTYPE_ID;
-      if (!vTypes.has(type)) {
+      if (!vTypes.has(type) && !vTypeDists.has(type)) {
         if (type !== DEFAULT_VTYPE_ID) throw fail(file, el, `unknown vType "${type}"`);
         usesDefault = true;
       }
       // Everything in the element is checked first, so a bad number is reported even on a skipped vehicle.
-      const path = readPath(file, el, routes);
+      const readStopHere = stopReader(file);
+      const path = readPath(file, el, routes, routeDists, readStopHere);
       const depart = readDepart(file, el);
       const timing = el.name === 'flow' ? readFlowRate(file, el) : { depart: departTime(file, el) };
-      const problem = checkPath(path, index);
+      noteAttributes(file, el, notes);
+      const own: StopSpec[] = [];
+      let stopProblem: string | undefined;
+      for (const c of el.children) {
+        if (c.name !== 'stop') continue;
+        const s = readStopHere(c);
+        if ('skip' in s) {
+          if (s.skip.startsWith('stop on')) stopProblem ??= s.skip;
+          continue;
+        }
+        // a flow's stop until counts from each vehicle's departure relative to the flow's begin (SUMO)
+        if ('begin' in timing && s.until !== undefined) s.untilFrom = timing.begin;
+        own.push(s);
+      }
+      const problem = stopProblem ?? checkPath(path, index, routeDists);
       if (problem !== undefined) {
         demand.warnings.push(`${file}:${el.line ?? '?'}: ${el.name} "${id}" skipped: ${problem}`);
         continue;
       }
-      if (path.stops) demand.warnings.push(`${file}:${el.line ?? '?'}: ${el.name} "${id}": stops are not supported and were ignored`);
-      const firstEdge = path.route?.[0] ?? path.from!;
-      const lanes = index.edges.get(firstEdge)!;
-      if (depart.departLane.kind === 'index' && depart.departLane.index >= lanes) {
-        throw fail(file, el, `departLane ${depart.departLane.index} does not exist on edge "${firstEdge}" (${lanes} lanes)`);
+      const firstEdges = path.distribution !== undefined ? routeDists.get(path.distribution)!.routes.map((r) => r.edges[0]!) : [path.route?.[0] ?? path.from!];
+      for (const firstEdge of firstEdges) {
+        const nLanes = index.edges.get(firstEdge)!;
+        if (depart.departLane.kind === 'index' && depart.departLane.index >= nLanes) {
+          throw fail(file, el, `departLane ${depart.departLane.index} does not exist on edge "${firstEdge}" (${nLanes} lanes)`);
+        }
       }
-      const placement = { ...depart, ...pathFields(path) };
+      const stops = [...(path.stops ?? []), ...own];
+      const placement = { ...depart, ...pathFields(path), ...(stops.length > 0 ? { stops } : {}) };
       if ('depart' in timing) demand.vehicles.push({ id, type, depart: timing.depart, ...placement });
       else demand.flows.push({ id, type, ...timing, ...placement });
     }
@@ -143,7 +194,39 @@ function sumoRoutesFromXml(files: { file: string; root: XmlElement }[], net: Net
     vTypes.set(DEFAULT_VTYPE_ID, { id: DEFAULT_VTYPE_ID, ...SUMO_PASSENGER_DEFAULTS });
   }
   demand.vTypes = [...vTypes.values()];
+  if (vTypeDists.size > 0) demand.vTypeDistributions = [...vTypeDists.values()];
+  if (routeDists.size > 0) demand.routeDistributions = [...routeDists.values()];
   return demand;
+}
+
+/** Warnings once per kind (and file, when given), with the place of the first. */
+class Notes {
+  private readonly seen = new Set<string>();
+  constructor(private readonly warnings: string[]) {}
+  once(kind: string, where: string, text: string, file = ''): void {
+    const key = `${file}\u0000${kind}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.warnings.push(`${where}: ${text}`);
+  }
+}
+
+// Attributes of vehicles, trips and flows that change nothing we model (SUMO's own or cosmetic).
+const HARMLESS = new Set(['id', 'type', 'route', 'from', 'to', 'via', 'depart', 'begin', 'end', 'period', 'vehsPerHour', 'perHour', 'probability', 'number',
+  'departLane', 'departPos', 'departSpeed', 'arrivalLane', 'arrivalPos', 'arrivalSpeed', 'color', 'line', 'personNumber', 'containerNumber', 'personCapacity',
+  'containerCapacity', 'departPosLat', 'arrivalPosLat', 'arrival']);
+
+/** One warning per attribute kind we do not model (file and line of the first). */
+function noteAttributes(file: string, el: XmlElement, notes: Notes): void {
+  for (const a of Object.keys(el.attrs)) {
+    if (HARMLESS.has(a)) continue;
+    notes.once(`attribute ${a}`, `${file}:${el.line ?? '?'}`, `attribute ${a} of <${el.name}> is not modelled; ignored (everywhere)`);
+  }
+  for (const c of el.children) {
+    if (c.name !== 'route' && c.name !== 'stop' && c.name !== 'param' && c.name !== 'routeDistribution') {
+      notes.once(`<${c.name}> in a vehicle`, `${file}:${c.line ?? '?'}`, `<${c.name}> inside <${el.name}> is not modelled; ignored (everywhere)`);
+    }
+  }
 }
 
 // --- vTypes
@@ -297,12 +380,31 @@ function speedFactorDistribution(file: string, el: XmlElement, value: string, t:
 
 // --- routes
 
+/** A top-level `<route>`: its edges and the stops it carries (their until counts from each vehicle's departure). */
+interface NamedRoute {
+  edges: string[];
+  stops: StopSpec[];
+  probability: number;
+  /** why a vehicle using it is skipped (a stop on a lane not in the net) */
+  problem?: string;
+}
+
 interface Path {
   route?: string[];
+  /** id in routeDists */
+  distribution?: string;
   from?: string;
   to?: string;
   via?: string[];
-  stops: boolean;
+  /** the stops of a named route (until from departure) */
+  stops?: StopSpec[];
+  problem?: string;
+}
+
+function probabilityOf(file: string, el: XmlElement): number {
+  const p = optNum(file, el, 'probability') ?? 1;
+  if (!(p >= 0) || !Number.isFinite(p)) throw fail(file, el, `probability must be a number >= 0, got ${p}`);
+  return p;
 }
 
 function routeEdges(file: string, el: XmlElement): string[] {
@@ -311,35 +413,163 @@ function routeEdges(file: string, el: XmlElement): string[] {
   return edges;
 }
 
-/** The vehicle's route: inline <route>, route="id", or from/to(/via) for a trip. */
-function readPath(file: string, el: XmlElement, routes: Map<string, string[]>): Path {
+/** A `<route>` with edges and stops; stops' until counts from the departure of each vehicle using it (SUMO). */
+function readNamedRoute(file: string, el: XmlElement, readStop: (el: XmlElement) => StopSpec | { skip: string }): NamedRoute {
+  const r: NamedRoute = { edges: routeEdges(file, el), stops: [], probability: probabilityOf(file, el) };
+  for (const c of el.children) {
+    if (c.name !== 'stop') continue;
+    const s = readStop(c);
+    if ('skip' in s) {
+      if (s.skip.startsWith('stop on')) r.problem ??= s.skip;
+      continue;
+    }
+    if (s.until !== undefined) s.untilFrom = 0;
+    r.stops.push(s);
+  }
+  if (el.attrs['repeat'] !== undefined || el.attrs['cycleTime'] !== undefined) throw fail(file, el, 'repeat and cycleTime are not supported');
+  return r;
+}
+
+function readVTypeDistribution(
+  file: string,
+  el: XmlElement,
+  vTypes: Map<string, VTypeSpec>,
+  vTypeProbability: Map<string, number>,
+  warnings: VTypeWarnings,
+  notes: Notes,
+): VTypeDistributionSpec {
+  const id = reqStr(file, el, 'id');
+  const d: VTypeDistributionSpec = { id, vTypes: [], probabilities: [] };
+  for (const c of el.children) {
+    if (c.name !== 'vType') continue;
+    const t = readVType(file, c, warnings);
+    if (vTypes.has(t.id)) throw fail(file, c, 'duplicate vType id');
+    vTypes.set(t.id, t);
+    const p = probabilityOf(file, c);
+    vTypeProbability.set(t.id, p);
+    d.vTypes.push(t.id);
+    d.probabilities.push(p);
+  }
+  for (const t of list(el.attrs['vTypes'])) {
+    if (!vTypes.has(t)) throw fail(file, el, `unknown vType "${t}"`);
+    d.vTypes.push(t);
+    d.probabilities.push(vTypeProbability.get(t) ?? 1);
+  }
+  if (el.attrs['probabilities'] !== undefined) {
+    // SUMO 1.15 reads the vTypes' own probability attributes and ignores this one (later versions read it)
+    notes.once('vTypeDistribution probabilities', `${file}:${el.line ?? '?'}`, `vTypeDistribution "${id}": probabilities="..." is ignored as SUMO 1.15 ignores it (the vTypes' probability attributes count)`);
+  }
+  if (d.vTypes.length === 0) throw fail(file, el, 'vTypeDistribution has no vTypes (nested <vType> or vTypes="...")');
+  if (!(d.probabilities.reduce((a, b) => a + b, 0) > 0)) throw fail(file, el, 'the probabilities of the vTypes sum to 0');
+  return d;
+}
+
+function readRouteDistribution(
+  file: string,
+  el: XmlElement,
+  id: string,
+  routes: Map<string, NamedRoute>,
+  readStop: (el: XmlElement) => StopSpec | { skip: string },
+): RouteDistributionSpec {
+  const d: RouteDistributionSpec = { id, routes: [] };
+  let problem: string | undefined;
+  const add = (r: NamedRoute, p: number) => {
+    d.routes.push({ edges: r.edges, ...(r.stops.length > 0 ? { stops: r.stops } : {}), probability: p });
+    problem ??= r.problem;
+  };
+  for (const c of el.children) {
+    if (c.name !== 'route') continue;
+    const ref = c.attrs['refId'];
+    if (ref !== undefined) {
+      const r = routes.get(ref);
+      if (r === undefined) throw fail(file, c, `unknown route "${ref}"`);
+      add(r, c.attrs['probability'] !== undefined ? probabilityOf(file, c) : r.probability);
+    } else {
+      const r = readNamedRoute(file, c, readStop);
+      add(r, r.probability);
+    }
+  }
+  const refs = list(el.attrs['routes']);
+  const probs = list(el.attrs['probabilities']);
+  if (probs.length > 0 && probs.length !== refs.length) throw fail(file, el, `${probs.length} probabilities for ${refs.length} routes`);
+  refs.forEach((ref, i) => {
+    const r = routes.get(ref);
+    if (r === undefined) throw fail(file, el, `unknown route "${ref}"`);
+    const p = probs.length > 0 ? parseNumber(probs[i]!) : r.probability;
+    if (p === undefined || !(p >= 0)) throw fail(file, el, `probabilities: "${probs[i]}" is not a number >= 0`);
+    add(r, p);
+  });
+  if (d.routes.length === 0) throw fail(file, el, 'routeDistribution has no routes');
+  if (!(d.routes.reduce((a, r) => a + r.probability, 0) > 0)) throw fail(file, el, 'the probabilities of the routes sum to 0');
+  if (problem !== undefined) (d as RouteDistributionSpec & { problem?: string }).problem = problem;
+  return d;
+}
+
+/** The vehicle's route: inline <route>, route="id" (a route or a routeDistribution), an inline <routeDistribution>, or from/to(/via) for a trip. */
+function readPath(
+  file: string,
+  el: XmlElement,
+  routes: Map<string, NamedRoute>,
+  routeDists: Map<string, RouteDistributionSpec>,
+  readStop: (el: XmlElement) => StopSpec | { skip: string },
+): Path {
   const inline = el.children.find((c) => c.name === 'route');
+  const inlineDist = el.children.find((c) => c.name === 'routeDistribution');
   const ref = el.attrs['route'];
-  const stops = el.children.some((c) => c.name === 'stop') || (inline?.children.some((c) => c.name === 'stop') ?? false);
-  if (inline !== undefined && ref !== undefined) throw fail(file, el, 'has both a route attribute and an inline <route>');
-  if (inline !== undefined) return { route: routeEdges(file, inline), stops };
+  if ([inline, inlineDist, ref].filter((x) => x !== undefined).length > 1) throw fail(file, el, 'give one of a route attribute, an inline <route>, an inline <routeDistribution>');
+  if (inline !== undefined) {
+    // stops of an inline route belong to the vehicle (absolute until)
+    const r = readNamedRoute(file, inline, readStop);
+    for (const s of r.stops) delete s.untilFrom;
+    return { route: r.edges, stops: r.stops, ...(r.problem !== undefined ? { problem: r.problem } : {}) };
+  }
+  if (inlineDist !== undefined) {
+    const id = `!${reqStr(file, el, 'id')}`;
+    routeDists.set(id, readRouteDistribution(file, inlineDist, id, routes, readStop));
+    return { distribution: id };
+  }
   if (ref !== undefined) {
-    const edges = routes.get(ref);
-    if (edges === undefined) throw fail(file, el, `unknown route "${ref}"`);
-    return { route: edges, stops };
+    const named = routes.get(ref);
+    if (named !== undefined) {
+      // every vehicle gets its own copies (until is shifted per vehicle in sim/)
+      return { route: named.edges, stops: named.stops.map((s) => ({ ...s })), ...(named.problem !== undefined ? { problem: named.problem } : {}) };
+    }
+    if (routeDists.has(ref)) return { distribution: ref };
+    throw fail(file, el, `unknown route "${ref}"`);
   }
   const from = el.attrs['from'];
   const to = el.attrs['to'];
   if (from !== undefined && to !== undefined) {
     const via = list(el.attrs['via']);
-    return via.length > 0 ? { from, to, via, stops } : { from, to, stops };
+    return via.length > 0 ? { from, to, via } : { from, to };
+  }
+  if (el.attrs['fromTaz'] !== undefined || el.attrs['fromJunction'] !== undefined) {
+    throw fail(file, el, 'fromTaz/toTaz and fromJunction/toJunction are not supported; give from and to edges');
   }
   throw fail(file, el, 'needs a route (inline <route>, route="id") or from and to edges');
 }
 
 /** Why the net cannot carry this path, or undefined if it can. */
-function checkPath(path: Path, index: NetIndex): string | undefined {
-  const edges = path.route ?? [path.from!, ...(path.via ?? []), path.to!];
+function checkPath(path: Path, index: NetIndex, routeDists: Map<string, RouteDistributionSpec>): string | undefined {
+  if (path.problem !== undefined) return path.problem;
+  if (path.distribution !== undefined) {
+    const d = routeDists.get(path.distribution)! as RouteDistributionSpec & { problem?: string };
+    if (d.problem !== undefined) return d.problem;
+    for (const r of d.routes) {
+      const p = checkEdges(r.edges, true, index);
+      if (p !== undefined) return `routeDistribution "${path.distribution}": ${p}`;
+    }
+    return undefined;
+  }
+  return checkEdges(path.route ?? [path.from!, ...(path.via ?? []), path.to!], path.route !== undefined, index);
+}
+
+function checkEdges(edges: string[], connected: boolean, index: NetIndex): string | undefined {
   for (const e of edges) {
     if (!index.edges.has(e)) return `edge "${e}" is not in the net`;
   }
   // Trips are routed by sim/, so only explicit routes must be connected edge to edge.
-  if (path.route !== undefined) {
+  if (connected) {
     for (let i = 1; i < edges.length; i++) {
       if (!index.connected(edges[i - 1]!, edges[i]!)) return `edges "${edges[i - 1]}" and "${edges[i]}" are not connected`;
     }
@@ -347,113 +577,8 @@ function checkPath(path: Path, index: NetIndex): string | undefined {
   return undefined;
 }
 
-function pathFields(path: Path): Pick<VehicleSpec, 'route' | 'from' | 'to' | 'via'> {
+function pathFields(path: Path): Pick<VehicleSpec, 'route' | 'from' | 'to' | 'via' | 'routeDistribution'> {
+  if (path.distribution !== undefined) return { routeDistribution: path.distribution };
   if (path.route !== undefined) return { route: path.route };
   return path.via !== undefined ? { from: path.from!, to: path.to!, via: path.via } : { from: path.from!, to: path.to! };
-}
-
-// --- depart / arrival
-
-function departTime(file: string, el: XmlElement): number {
-  const v = reqStr(file, el, 'depart');
-  const t = parseNumber(v);
-  if (t === undefined) throw fail(file, el, `depart="${v}" is not supported (only a time in seconds)`);
-  if (t < 0) throw fail(file, el, `depart must be >= 0, got ${t}`);
-  return t;
-}
-
-function readDepart(file: string, el: XmlElement): DepartSpec {
-  return {
-    departLane: departLane(file, el),
-    departSpeed: departSpeed(file, el),
-    departPos: departPos(file, el),
-    arrivalPos: arrivalPos(file, el),
-  };
-}
-
-function keywordOrNumber<K extends string>(
-  file: string,
-  el: XmlElement,
-  attr: string,
-  keywords: readonly K[],
-): { keyword: K } | { value: number } | undefined {
-  const v = el.attrs[attr];
-  if (v === undefined) return undefined;
-  if ((keywords as readonly string[]).includes(v)) return { keyword: v as K };
-  const n = parseNumber(v);
-  if (n === undefined) throw fail(file, el, `${attr}="${v}" is not a number or one of ${keywords.join(', ')}`);
-  return { value: n };
-}
-
-function departLane(file: string, el: XmlElement): DepartLane {
-  const v = keywordOrNumber(file, el, 'departLane', ['first', 'best', 'free', 'random', 'allowed'] as const);
-  if (v === undefined) return { kind: 'first' };
-  if ('keyword' in v) return { kind: v.keyword };
-  if (!Number.isInteger(v.value) || v.value < 0) throw fail(file, el, `departLane must be a lane index >= 0, got ${v.value}`);
-  return { kind: 'index', index: v.value };
-}
-
-function departSpeed(file: string, el: XmlElement): DepartSpeed {
-  const v = keywordOrNumber(file, el, 'departSpeed', ['max', 'desired', 'random', 'speedLimit'] as const);
-  if (v === undefined) return { kind: 'value', speed: 0 };
-  if ('keyword' in v) return { kind: v.keyword };
-  if (v.value < 0) throw fail(file, el, `departSpeed must be >= 0, got ${v.value}`);
-  return { kind: 'value', speed: v.value };
-}
-
-function departPos(file: string, el: XmlElement): DepartPos {
-  const v = keywordOrNumber(file, el, 'departPos', ['base', 'free', 'random', 'last'] as const);
-  if (v === undefined) return { kind: 'base' };
-  // negative positions count from the lane end, as in SUMO; sim/ resolves them
-  return 'keyword' in v ? { kind: v.keyword } : { kind: 'value', pos: v.value };
-}
-
-function arrivalPos(file: string, el: XmlElement): ArrivalPos {
-  const v = keywordOrNumber(file, el, 'arrivalPos', ['max', 'random'] as const);
-  if (v === undefined) return { kind: 'max' };
-  return 'keyword' in v ? { kind: v.keyword } : { kind: 'value', pos: v.value };
-}
-
-// --- flows
-
-/** SUMO's default flow end when none is given: 24 hours. */
-const FLOW_DEFAULT_END = 86400;
-
-function readFlowRate(file: string, el: XmlElement): Pick<FlowSpec, 'begin' | 'end' | 'period' | 'vehsPerHour' | 'probability' | 'number'> {
-  const begin = num(file, el, 'begin', 0);
-  let end = optNum(file, el, 'end');
-  const period = optNum(file, el, 'period');
-  const vehsPerHour = optNum(file, el, 'vehsPerHour');
-  const probability = optNum(file, el, 'probability');
-  const number = optNum(file, el, 'number');
-  if (begin < 0) throw fail(file, el, `begin must be >= 0, got ${begin}`);
-  if (number !== undefined && !(Number.isInteger(number) && number >= 0)) throw fail(file, el, `number must be a whole number >= 0, got ${number}`);
-
-  const rates = [period, vehsPerHour, probability].filter((r) => r !== undefined).length;
-  if (rates > 1) throw fail(file, el, 'give only one of period, vehsPerHour, probability');
-  const rate = { begin } as Pick<FlowSpec, 'begin' | 'period' | 'vehsPerHour' | 'probability' | 'number'>;
-  if (period !== undefined) {
-    if (!(period > 0)) throw fail(file, el, `period must be > 0, got ${period}`);
-    rate.period = period;
-  } else if (vehsPerHour !== undefined) {
-    if (!(vehsPerHour > 0)) throw fail(file, el, `vehsPerHour must be > 0, got ${vehsPerHour}`);
-    rate.vehsPerHour = vehsPerHour;
-  } else if (probability !== undefined) {
-    if (!(probability > 0 && probability <= 1)) throw fail(file, el, `probability must be in (0, 1], got ${probability}`);
-    rate.probability = probability;
-  } else if (number !== undefined) {
-    rate.number = number;
-  } else {
-    throw fail(file, el, 'needs one of period, vehsPerHour, probability, number');
-  }
-  // SUMO allows a count with a rate and no end: the flow ends after `number` departures.
-  if (rates === 1 && number !== undefined) {
-    if (end !== undefined) throw fail(file, el, 'number, end and a rate together are not supported; drop end or number');
-    const perSecond = period !== undefined ? 1 / period : vehsPerHour !== undefined ? vehsPerHour / 3600 : undefined;
-    if (perSecond === undefined) throw fail(file, el, 'number cannot be combined with probability');
-    end = begin + number / perSecond;
-  }
-  end ??= FLOW_DEFAULT_END;
-  if (end < begin) throw fail(file, el, `end (${end}) is before begin (${begin})`);
-  return { ...rate, end };
 }
