@@ -35,9 +35,10 @@ function sameResult(a: Record<string, number | string>, b: Record<string, number
   }
 }
 
-for (const name of ['grid4', 'spider4', 'rand4']) {
+// rand4/krauss: rand4's demand with SUMO's default vType (Krauss, sigma 0.5, speedDev 0.1)
+for (const name of ['grid4', 'spider4', 'rand4', 'rand4/krauss']) {
   test(`${name}: --workers 1..4 and --parts 1..8 end in the one-process run's hash and figures`, () => {
-    const cfg = join(fixtures, name, 'scenario.sumocfg');
+    const cfg = name.includes('/') ? join(fixtures, `${name}.sumocfg`) : join(fixtures, name, 'scenario.sumocfg');
     const single = summary(cfg);
     assert.ok(Number(single.arrived) > 0);
     const configs: [number, number][] = [[2, 2], [3, 3], [4, 4], [1, 5], [2, 6], [3, 7], [4, 8]];
