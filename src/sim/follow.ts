@@ -52,12 +52,20 @@ function followLeader(e: Engine, s: number, lane: number): void {
   const sp = v.speed[s]!;
   const gap = v.pos[a]! - at.length - v.pos[s]! - t.minGap;
   if (t.model === CfModel.KRAUSS) {
-    freeRoad(e, s, lane);
+    // freeRoad, followSpeed and finalize in one, the most frequent case (the limit computed once)
     const dt = e.cfg.stepLength;
-    const vf = krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, maxNextSpeed(e, s));
-    if (vf < v.nextSpeed[s]!) v.nextSpeed[s] = vf;
+    const limit = e.maxSpeedOn(s, lane);
+    let vNext = sp + t.accel * dt;
+    if (vNext > t.maxSpeed) vNext = t.maxSpeed;
+    const comfortable = sp - t.decel * dt;
+    let bound = limit > comfortable ? limit : comfortable;
+    if (vNext < bound) bound = vNext;
+    const vf = krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, vNext);
+    v.nextSpeed[s] = vf < bound ? vf : bound;
     if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
-    finalize(e, s, lane);
+    const vid = v.vid[s]!;
+    const r = t.sigma > 0 ? uniform(e.cfg.seed, vid, e.step, Purpose.dawdle) : 0;
+    v.nextSpeed[s] = krauss.finalizeSpeed(sp, v.nextSpeed[s]!, limit, t.accel, t.decel, t.emergencyDecel, t.sigma, dt, r);
     return;
   }
   const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
