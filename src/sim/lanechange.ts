@@ -144,6 +144,7 @@ export function laneChangePhase(e: Engine): void {
     const idx = lane - first;
     const laneLen = net.laneLength[lane]!;
     for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
+      if (v.stopEnd[s]! >= 0) continue; // standing at a stop (or leaving it): stays on its lane
       const next = e.routeEdge(s, 1);
       const after = next >= 0 ? e.routeEdge(s, 2) : -1;
       const link = v.link[s]!;
