@@ -44,12 +44,16 @@ export function movePhase(e: Engine): void {
         p = cp;
         speed = 0;
       }
-      // reaching a stop: it counts as stopped from now on (SUMO: braking into a halt is no waiting)
-      const reached = v.stopNext[s]! >= 0 && stopProgress(e, s, lane, p, ns);
-      if (reached) {
-        speed = 0;
+      // reaching a stop: it counts as stopped in this step already (SUMO's tripinfo: neither waiting
+      // time nor time loss for the step that brings it to a halt at its stop)
+      if (v.stopNext[s]! >= 0 && stopProgress(e, s, lane, p, ns)) {
         v.waitSteps[s] = 0;
-      } else if (ns < WAITING_SPEED) {
+        v.speed[s] = 0;
+        v.pos[s] = p;
+        v.odometer[s]! += p - old;
+        continue;
+      }
+      if (ns < WAITING_SPEED) {
         if (v.waitSteps[s] === 0) v.waitCount[s]!++;
         v.waitSteps[s]!++;
         v.waitTotal[s]!++;
@@ -136,6 +140,9 @@ function stopProgress(e: Engine, s: number, lane: number, p: number, ns: number)
       const until = d.stopUntil(k, vid);
       const end = t + st.duration[k]!;
       v.stopEnd[s] = until > end ? until : end;
+      // a driver standing at a stop forgets why it wanted another lane
+      v.lcGain[s] = 0;
+      v.lcKeepRight[s] = 0;
       return true;
     }
     if (p > st.endPos[k]! + STOP_MISSED) missed = true;
