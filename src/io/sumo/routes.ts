@@ -506,7 +506,8 @@ function readRouteDistribution(
     if (ref !== undefined) {
       const r = routes.get(ref);
       if (r === undefined) throw fail(file, c, `unknown route "${ref}"`);
-      add(r, c.attrs['probability'] !== undefined ? probabilityOf(file, c) : r.probability);
+      // SUMO 1.15: the probability of the reference, 1 by default (not the named route's own)
+      add(r, probabilityOf(file, c));
     } else {
       const r = readNamedRoute(file, c, readStop);
       add(r, r.probability);
@@ -518,7 +519,7 @@ function readRouteDistribution(
   refs.forEach((ref, i) => {
     const r = routes.get(ref);
     if (r === undefined) throw fail(file, el, `unknown route "${ref}"`);
-    const p = probs.length > 0 ? parseNumber(probs[i]!) : r.probability;
+    const p = probs.length > 0 ? parseNumber(probs[i]!) : 1; // SUMO 1.15: equal shares, whatever the routes' own probability
     if (p === undefined || !(p >= 0)) throw fail(file, el, `probabilities: "${probs[i]}" is not a number >= 0`);
     add(r, p);
   });
