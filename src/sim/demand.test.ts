@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Demand } from './demand.js';
+import { Engine } from './engine.js';
 import { Network } from './network.js';
 import { corridor, vehicle } from './testnets.js';
 import type { FlowSpec } from '../io/spec.js';
@@ -36,4 +37,52 @@ test('departures before the begin are dropped as SUMO drops them, and counted', 
   assert.equal(d.depart[ids.indexOf('g.0')], 10);
   assert.equal(d.droppedBeforeBegin, 1 + 3 + 1);
   assert.ok(d.warnings.some((w) => /5 vehicle\(s\) depart before the begin/.test(w)));
+});
+
+test('stops resolve to their place on the route; a stop off the route or a trip through it as SUMO has them', () => {
+  const spec = corridor({ vehicles: [] });
+  const base = vehicle('x', 0, ['in', 'out']);
+  spec.demand.vehicles = [
+    { ...base, id: 'two', stops: [{ lane: 'in_0', startPos: 99.8, endPos: 100, duration: 10 }, { lane: 'out_0', startPos: 0, endPos: 50, until: 80, untilFrom: 0 }] },
+    { ...base, id: 'behind', stops: [{ lane: 'out_0', startPos: 50, endPos: 50, duration: 1 }, { lane: 'in_0', startPos: 10, endPos: 10, duration: 1 }] },
+    { ...base, id: 'trip', depart: 5, route: undefined, from: 'in', to: 'out', stops: [{ lane: 'out_0', startPos: 20, endPos: 20, duration: 3 }] },
+  ];
+  const d = new Demand(spec.demand, new Network(spec.net), { stepLength: 1, begin: 0, seed: 1 });
+  assert.deepEqual(d.ids.slice(0, d.count), ['two', 'trip']);
+  assert.ok(d.warnings.some((w) => /vehicle "behind" skipped: its stop on lane "in_0" is not downstream on its route/.test(w)));
+  const i = d.ids.indexOf('two');
+  const st = d.stops;
+  assert.deepEqual(
+    [st.routeIdx.slice(d.stopFirst[i]!, d.stopLast[i]!), st.duration.slice(d.stopFirst[i]!, d.stopLast[i]!)],
+    [
+      [0, 1],
+      [10, 0],
+    ],
+  );
+  // until 80 of a route's stop counts from the departure: 80 + 0
+  assert.equal(d.stopUntil(d.stopFirst[i]! + 1, i), 80);
+  const t = d.ids.indexOf('trip');
+  assert.equal(d.stopLast[t]! - d.stopFirst[t]!, 1);
+  assert.equal(st.routeIdx[d.stopFirst[t]!], 1);
+});
+
+test('arrival: middle and random positions, arrival lanes checked against the last edge', () => {
+  const spec = corridor({ vehicles: [] });
+  const base = vehicle('x', 0, ['in', 'out']);
+  spec.demand.vehicles = [
+    { ...base, id: 'mid', arrivalPos: { kind: 'middle' } },
+    { ...base, id: 'rnd', depart: 1, arrivalPos: { kind: 'random' } },
+    { ...base, id: 'lane9', depart: 2, arrivalLane: { kind: 'index', index: 9 } },
+  ];
+  spec.end = 200;
+  const e = new Engine(spec);
+  assert.ok(e.demand.warnings.some((w) => /vehicle "lane9": arrivalLane 9 does not exist on its last edge "out" \(1 lanes\); skipped/.test(w)));
+  e.run();
+  const pos = (id: string) => e.trips.arrivalPos[e.demand.ids.indexOf(id)]!;
+  assert.equal(pos('mid'), 250);
+  assert.ok(pos('rnd') > 0 && pos('rnd') < 500);
+  // drawn once per vehicle from the counter-based RNG: the same for another run
+  const again = new Engine(spec);
+  again.run();
+  assert.equal(again.trips.arrivalPos[again.demand.ids.indexOf('rnd')], pos('rnd'));
 });

@@ -538,7 +538,6 @@ export class Demand {
       const p = place(v, who, (purpose) => uniform(seed, vi, 0, purpose));
       if (p === undefined) return;
       const c = codes(v);
-      noteCodes(v, noteOnce);
       entries.push({ id: v.id, depart: v.depart, order: order++, ...p, ...c, flow: -1 });
     });
     spec.flows.forEach((f, specIndex) => {
@@ -550,7 +549,6 @@ export class Demand {
       const shared = member(0);
       if (shared === undefined) return;
       const c = codes(f);
-      noteCodes(f, noteOnce);
       const flowEnd = opts.end !== undefined ? Math.min(f.end, opts.end) : f.end;
       const flow = this.flows.length;
       this.flowIndex.set(f.id, flow);
@@ -630,6 +628,12 @@ export class Demand {
       this.stopLast[i] = e.stopLast;
       this.speedFactor[i] = drawSpeedFactor(this.types[e.type]!, seed, i);
       if (e.flow >= 0) this.flows[e.flow]!.members.push(i);
+      if (e.ds >= 0) {
+        // SUMO 1.15 stops with an error ("Departure speed ... is too high for the departure edge")
+        const edge = routes[e.route]![0]!;
+        const limit = Math.min(this.types[e.type]!.maxSpeed, net.laneSpeed[net.edgeFirstLane[edge]!]! * this.speedFactor[i]!);
+        if (e.ds > limit + 1e-6) noteOnce('departSpeed', `vehicle "${e.id}" (and maybe others): departSpeed ${e.ds} m/s is above the ${limit.toFixed(2)} m/s it may drive on its first edge "${net.edgeIds[edge]}"; SUMO 1.15 stops with an error there, we insert it at that speed`);
+      }
     });
     this.routeStart = new Int32Array(routes.length + 1);
     routes.forEach((r, i) => (this.routeStart[i + 1] = this.routeStart[i]! + r.length));
@@ -757,10 +761,4 @@ function posCode(d: DepartPos): number {
 }
 function arrivalCode(d: ArrivalPos): number {
   return d.kind === 'value' ? d.pos : ArrivalPosCode[d.kind];
-}
-
-/** One warning per kind for what a vehicle asks that we do not model exactly. */
-function noteCodes(d: DepartSpec, once: (kind: string, text: string) => void): void {
-  void d;
-  void once;
 }

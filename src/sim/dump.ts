@@ -11,7 +11,7 @@ import { commandDumpBytes, dumpCommandState, mergeCommandDumps, type CommandDump
 import { actuatedBytes, dumpActuated, mergeActuated } from './actuated-run.js';
 
 /** Bytes of one vehicle record: where (i32) + the fields of `writeVehicleRecord`. */
-export const VEHICLE_RECORD_BYTES = 4 + 4 + 8 + 8 + 4 * 4 + 8 + 8 + 4 * 3 + 8 + 8;
+export const VEHICLE_RECORD_BYTES = 4 + 4 + 8 + 8 + 4 * 4 + 8 + 8 + 4 * 3 + 8 + 8 + 4 + 8;
 
 export interface StateDump {
   step: number;
@@ -51,6 +51,8 @@ export function writeVehicleRecord(buf: Buffer, off: number, e: Engine, s: numbe
   off = buf.writeInt32LE(v.teleports[s]!, off);
   off = buf.writeDoubleLE(v.lcGain[s]!, off);
   off = buf.writeDoubleLE(v.lcKeepRight[s]!, off);
+  off = buf.writeInt32LE(v.stopNext[s]!, off);
+  off = buf.writeDoubleLE(v.stopEnd[s]!, off);
   return off;
 }
 
@@ -72,6 +74,8 @@ export function readVehicleRecord(buf: Buffer, off: number, e: Engine, s: number
   v.teleports[s] = buf.readInt32LE(off + 64);
   v.lcGain[s] = buf.readDoubleLE(off + 68);
   v.lcKeepRight[s] = buf.readDoubleLE(off + 76);
+  v.stopNext[s] = buf.readInt32LE(off + 84);
+  v.stopEnd[s] = buf.readDoubleLE(off + 88);
   return where;
 }
 

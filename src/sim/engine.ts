@@ -8,7 +8,8 @@
  */
 import type { ScenarioSpec } from '../io/spec.js';
 import { UsageError } from '../errors.js';
-import { Demand } from './demand.js';
+import { ArrivalPosCode, Demand, POS_KEYWORD } from './demand.js';
+import { Purpose, uniform } from './rng.js';
 import { Network, programPhaseAt } from './network.js';
 import { TripRecords } from './trips.js';
 import { Vehicles, NO_LINK, ROUTE_END } from './vehicles.js';
@@ -657,7 +658,38 @@ export class Engine {
     const next = this.routeEdge(s, 1);
     // a closure on the way on: the lane ends with its edge
     if (next >= 0 && ct > net.edgeLength[edge]! && !net.hasLinkToEdge(lane, next, this.laneClosed, d.types[type]!.vClass)) return net.edgeLength[edge]!;
+    // a stop on this edge, or the arrival lane on the last: the other lanes end there (SUMO's bestLanes)
+    const k = this.v.stopNext[s]!;
+    if (k >= 0 && d.stops.routeIdx[k] === ri && d.stops.lane[k] !== lane) {
+      const p = d.stops.endPos[k]!;
+      return p < ct ? p : ct;
+    }
+    const al = d.arrivalLane[vid]!;
+    if (al >= 0 && next < 0 && lane - net.edgeFirstLane[edge]! !== al) {
+      const p = this.arrivalPosition(s, lane);
+      return p < ct ? p : ct;
+    }
     return ct;
+  }
+
+  /**
+   * The stop vehicle `s` drives to now (an index into the demand's stop table), or -1: its next stop,
+   * or the one after while it leaves the one it stands at in this step.
+   */
+  stopAhead(s: number): number {
+    const k = this.v.stopNext[s]!;
+    if (k < 0) return -1;
+    const end = this.v.stopEnd[s]!;
+    if (end < 0) return k;
+    if (this.time() + this.cfg.stepLength < end - 1e-9) return k;
+    const vid = this.v.vid[s]!;
+    return k + 1 < this.demand.stopLast[vid]! ? k + 1 : -1;
+  }
+
+  /** Does vehicle `s` stand at a stop for the whole of this step? */
+  holding(s: number): boolean {
+    const end = this.v.stopEnd[s]!;
+    return end >= 0 && this.time() + this.cfg.stepLength < end - 1e-9;
   }
 
   /** The vehicle class mask (vclass.ts) of vehicle `s`. */
@@ -703,11 +735,16 @@ export class Engine {
 
   /** Arrival position of vehicle `s` on its last lane. */
   arrivalPosition(s: number, lane: number): number {
-    const ap = this.demand.arrivalPos[this.v.vid[s]!]!;
+    const vid = this.v.vid[s]!;
+    const ap = this.demand.arrivalPos[vid]!;
     const L = this.net.laneLength[lane]!;
-    if (ap <= -1e9) return L; // max (random is treated as max: SUMO draws it once, we keep it simple)
+    if (ap <= POS_KEYWORD) {
+      if (ap === ArrivalPosCode.random) return uniform(this.cfg.seed, vid, 0, Purpose.arrivalPos) * L; // drawn once per vehicle (SUMO)
+      if (ap === ArrivalPosCode.middle) return L / 2;
+      return L; // max
+    }
     const p = ap < 0 ? L + ap : ap;
-    return p < L ? p : L;
+    return p < L ? (p > 0 ? p : 0) : L;
   }
 
   /** Removes vehicle `s` from the network and records its trip as arrived at the end of this step. */

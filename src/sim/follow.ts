@@ -46,6 +46,10 @@ export function followPhase(e: Engine): void {
 /** A vehicle behind another on its lane: its model behind the vehicle ahead. */
 function followLeader(e: Engine, s: number, lane: number): void {
   const { v, demand } = e;
+  if (v.stopEnd[s]! >= 0 && e.holding(s)) {
+    v.nextSpeed[s] = 0; // standing at a stop
+    return;
+  }
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const a = v.ahead[s]!;
   const at = demand.types[demand.type[v.vid[a]!]!]!;
@@ -63,6 +67,7 @@ function followLeader(e: Engine, s: number, lane: number): void {
     const vf = krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, vNext);
     v.nextSpeed[s] = vf < bound ? vf : bound;
     if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
+    if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END) demandBounds(e, s, lane);
     const vid = v.vid[s]!;
     const r = t.sigma > 0 ? uniform(e.cfg.seed, vid, e.step, Purpose.dawdle) : 0;
     v.nextSpeed[s] = krauss.finalizeSpeed(sp, v.nextSpeed[s]!, limit, t.accel, t.decel, t.emergencyDecel, t.sigma, dt, r);
@@ -71,6 +76,59 @@ function followLeader(e: Engine, s: number, lane: number): void {
   const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
   v.nextSpeed[s] = idmSpeed(gap, sp, v.speed[a]!, v0, e.cfg.stepLength, t.idm, true);
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
+  if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END) demandBounds(e, s, lane);
+}
+
+/**
+ * What the vehicle's demand asks of vehicle `s` on `lane`: stop at its next stop (on this edge, or
+ * the next one while it is near) at the stop's end position, and arrive with its arrivalSpeed.
+ */
+function demandBounds(e: Engine, s: number, lane: number): void {
+  const { net, v, demand } = e;
+  const k = e.stopAhead(s);
+  if (k >= 0) {
+    const st = demand.stops;
+    const ri = st.routeIdx[k]!;
+    const cur = v.routeIdx[s]!;
+    let d = -1;
+    if (lane < net.normalLaneCount) {
+      if (ri === cur) d = st.endPos[k]! - v.pos[s]!;
+      else if (ri === cur + 1 && v.link[s]! >= 0) d = net.laneLength[lane]! - v.pos[s]! + net.laneLength[net.linkLane[v.link[s]!]!]! + st.endPos[k]!;
+    } else if (ri === cur + 1) {
+      d = net.laneLength[lane]! - v.pos[s]! + st.endPos[k]!;
+    }
+    if (d >= 0) stopAt(e, s, lane, d);
+  }
+  if (v.link[s] === ROUTE_END) {
+    const as = demand.arrivalSpeed[v.vid[s]!]!;
+    if (as >= 0) arriveWith(e, s, lane, as);
+  }
+}
+
+/** Vehicle `s` on `lane` stops `d` m ahead. */
+function stopAt(e: Engine, s: number, lane: number, d: number): void {
+  const v = e.v;
+  const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
+  const sp = v.speed[s]!;
+  const vs =
+    t.model === CfModel.KRAUSS
+      ? krauss.stopSpeed(d, t.decel, e.cfg.stepLength, maxNextSpeed(e, s))
+      : stopSpeed(d, sp, e.desiredSpeed(s, lane, sp), e.cfg.stepLength, t.idm);
+  if (vs < v.nextSpeed[s]!) v.nextSpeed[s] = vs;
+}
+
+/** Vehicle `s` on its last lane `lane` slows down to arrive at `as` m/s (SUMO: freeSpeed toward the arrival position). */
+function arriveWith(e: Engine, s: number, lane: number, as: number): void {
+  const v = e.v;
+  const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
+  const sp = v.speed[s]!;
+  if (!(as < v.nextSpeed[s]!)) return;
+  const d = e.arrivalPosition(s, lane) - v.pos[s]!;
+  const va =
+    t.model === CfModel.KRAUSS
+      ? krauss.freeSpeed(t.decel, d > 0 ? d : 0, as, e.cfg.stepLength)
+      : approachLimit(d > 0 ? d : 0, sp, as, e.desiredSpeed(s, lane, sp), e.cfg.stepLength, t.idm);
+  if (va < v.nextSpeed[s]!) v.nextSpeed[s] = va;
 }
 
 /**
@@ -111,6 +169,10 @@ function finalize(e: Engine, s: number, lane: number): void {
  */
 function followFront(e: Engine, s: number, lane: number): void {
   const { net, v, demand } = e;
+  if (v.stopEnd[s]! >= 0 && e.holding(s)) {
+    v.nextSpeed[s] = 0; // standing at a stop
+    return;
+  }
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
   const kr = t.model === CfModel.KRAUSS;
@@ -141,6 +203,7 @@ function followFront(e: Engine, s: number, lane: number): void {
     }
   }
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
+  if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END) demandBounds(e, s, lane);
   if (kr) finalize(e, s, lane);
 }
 

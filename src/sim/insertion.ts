@@ -7,7 +7,7 @@
 import type { Engine } from './engine.js';
 import { DepartLaneCode, DepartPosCode, DepartSpeedCode, POS_KEYWORD } from './demand.js';
 import { insertionSafe, insertionSpeed, secureGapOf } from './cfmodel.js';
-import { Purpose, uniform } from './rng.js';
+import { hash4, Purpose, uniform } from './rng.js';
 
 const POSITION_EPS = 0.1;
 
@@ -58,6 +58,7 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   const step = e.step;
   const seed = e.cfg.seed;
   const cls = t.vClass;
+  const pc = d.departPos[id]!;
   let lane: number;
   if (code >= 0) {
     if (code >= n) return false;
@@ -65,66 +66,79 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
     if (!e.laneOpenFor(lane, cls)) return false; // the given lane is closed by a command (or forbidden): wait
   } else if (code === DepartLaneCode.random) {
     lane = randomOpenLane(e, first, n, cls, uniform(seed, id, step, Purpose.departLane));
-  } else if (code === DepartLaneCode.free || code === DepartLaneCode.allowed) {
-    // the allowed lane with most room at its start
-    lane = -1;
-    let bestRoom = -Infinity;
-    for (let l = first; l < first + n; l++) {
-      if (!e.laneOpenFor(l, cls)) continue;
-      const room = roomAtStart(e, l);
-      if (room > bestRoom) {
-        bestRoom = room;
-        lane = l;
-      }
-    }
-  } else if (code === DepartLaneCode.best) {
-    // the lane that leads furthest along the route (SUMO's bestLanes), then the one with most room
-    const c = d.continuation(d.type[id]!, d.route[id]!);
-    lane = -1;
-    let bestCont = -1;
-    let bestRoom = -Infinity;
-    for (let l = first; l < first + n; l++) {
-      if (!e.laneOpenFor(l, cls)) continue;
-      const ct = c.cont[l - first]!;
-      const room = roomAtStart(e, l);
-      if (ct > bestCont || (ct === bestCont && room > bestRoom)) {
-        bestCont = ct;
-        bestRoom = room;
-        lane = l;
-      }
-    }
+  } else if (code === DepartLaneCode.free || code === DepartLaneCode.allowed || code === DepartLaneCode.best) {
+    lane = freeLane(e, id, edge, code, pc);
   } else {
     lane = firstOpenLane(e, first, n, cls); // first: the rightmost lane the class may use (SUMO getFirstAllowed)
   }
   if (lane < 0) return false; // every lane of the edge is closed or forbidden for the class
-  const L = net.laneLength[lane]!;
-  const pc = d.departPos[id]!;
-  let pos: number;
-  if (pc > POS_KEYWORD) pos = pc < 0 ? L + pc : pc;
-  else if (pc === DepartPosCode.random) pos = t.length + uniform(seed, id, step, Purpose.departPos) * Math.max(0, L - t.length);
-  else if (pc === DepartPosCode.free || pc === DepartPosCode.last) pos = Math.min(L, Math.max(t.length + POSITION_EPS, roomAtStart(e, lane) - t.minGap));
-  else pos = Math.min(t.length + POSITION_EPS, L);
-  if (pos > L) pos = L;
-  if (pos < 0) pos = 0;
 
+  // SUMO's MSLane::getDepartSpeed: the speed, and whether it may be lowered to what is safe (patch)
   const v0 = Math.min(e.laneSpeed[lane]! * d.speedFactor[id]!, t.maxSpeed);
   const sc = d.departSpeed[id]!;
   let speed: number;
+  let patch = false;
   if (sc >= 0) speed = sc;
-  else if (sc === DepartSpeedCode.random) speed = uniform(seed, id, step, Purpose.departSpeed) * v0;
-  else speed = v0; // max, desired, speedLimit: reduced below to what is safe
+  else if (sc === DepartSpeedCode.random) {
+    speed = uniform(seed, id, step, Purpose.departSpeed) * v0;
+    patch = true;
+  } else if (sc === DepartSpeedCode.max) {
+    speed = v0;
+    patch = true;
+  } else if (sc === DepartSpeedCode.speedLimit) {
+    speed = v0 / d.speedFactor[id]!;
+  } else if (sc === DepartSpeedCode.last) {
+    // the speed of the last vehicle on the lane (none: as max)
+    const b = e.laneBack[lane]!;
+    speed = v0;
+    if (b >= 0) speed = Math.min(v0, e.v.speed[b]!);
+    else patch = true;
+  } else if (sc === DepartSpeedCode.avg) {
+    // the mean speed on the lane (empty: its limit)
+    speed = Math.min(v0, meanSpeed(e, lane));
+    patch = e.laneBack[lane]! < 0;
+  } else speed = v0; // desired: as it would drive, not lowered
 
-  // room: leader ahead and follower behind on the lane
+  const L = net.laneLength[lane]!;
+  if (pc === DepartPosCode.free) return freeInsertion(e, id, lane, speed);
+  if (pc === DepartPosCode.last) return lastInsertion(e, id, lane, speed, patch);
+  if (pc === DepartPosCode.random_free) {
+    // SUMO: ten random positions, then the free one
+    for (let k = 0; k < 10; k++) {
+      const pos = hash4(seed, id, step * 16 + k, Purpose.departPosFree) / 4294967296 * L;
+      if (insertAt(e, id, lane, pos, speed, patch)) return true;
+    }
+    return freeInsertion(e, id, lane, speed);
+  }
+  let pos: number;
+  if (pc > POS_KEYWORD) pos = pc < 0 ? L + pc : pc;
+  else if (pc === DepartPosCode.random) pos = uniform(seed, id, step, Purpose.departPos) * L;
+  else if (pc === DepartPosCode.stop && d.stopFirst[id]! < d.stopLast[id]! && d.stops.lane[d.stopFirst[id]!] === lane) pos = d.stops.endPos[d.stopFirst[id]!]!;
+  else pos = Math.min(t.length + POSITION_EPS, L); // base (and stop without a stop on this lane)
+  if (pos > L) pos = L;
+  if (pos < 0) pos = 0;
+  return insertAt(e, id, lane, pos, speed, patch);
+}
+
+/**
+ * Inserts vehicle `id` on `lane` with its front at `pos` at `speed` if that is safe (SUMO's
+ * isInsertionSuccess): room to the leader (with `patch`, the speed is lowered until it is safe;
+ * without, an unsafe speed fails) and to the follower, or to whoever is about to leave a junction
+ * onto the lane.
+ */
+function insertAt(e: Engine, id: number, lane: number, pos: number, speed: number, patch: boolean): boolean {
+  const d = e.demand;
+  const t = d.types[d.type[id]!]!;
+  const v = e.v;
   e.neighboursAt(lane, pos);
   const leader = e.nbLeader;
   const follower = e.nbFollower;
-  const v = e.v;
   if (leader >= 0) {
     const lt = d.types[d.type[v.vid[leader]!]!]!;
     const gap = v.pos[leader]! - lt.length - pos - t.minGap;
     if (gap < 0) return false;
-    if (sc < 0) {
-      // "max": the highest speed that is still safe behind the leader
+    if (patch) {
+      // the highest speed that is still safe behind the leader
       speed = insertionSpeed(t, speed, gap, v.speed[leader]!, lt.apparentDecel, e.cfg.stepLength);
     } else if (!insertionSafe(t, speed, gap, v.speed[leader]!, lt.apparentDecel, e.cfg.stepLength)) {
       return false;
@@ -137,7 +151,138 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   } else if (!e.upstreamClear(lane, pos, t.length, speed)) {
     return false;
   }
+  place(e, id, lane, pos, speed);
+  return true;
+}
 
+/**
+ * SUMO's MSLane::freeInsertion: on an empty lane at its very start; else behind the last vehicle,
+ * else in the first gap, from the lane's start on, where the vehicle fits with secure gaps to both
+ * sides, at its speed lowered to its leader's.
+ */
+function freeInsertion(e: Engine, id: number, lane: number, mspeed: number): boolean {
+  const d = e.demand;
+  const t = d.types[d.type[id]!]!;
+  const v = e.v;
+  const dt = e.cfg.stepLength;
+  const back = e.laneBack[lane]!;
+  if (back < 0) return insertAt(e, id, lane, 0, mspeed, true);
+  // behind the last vehicle (SUMO getFirstFullVehicle, its bogus old behaviour kept: the leader's speed)
+  {
+    const lt = d.types[d.type[v.vid[back]!]!]!;
+    const leaderBack = v.pos[back]! - lt.length;
+    const needed = secureGapOf(t, v.speed[back]!, v.speed[back]!, lt.apparentDecel, dt) + t.minGap;
+    if (leaderBack >= needed) {
+      const sp = insertionSpeed(t, mspeed, needed, v.speed[back]!, lt.apparentDecel, dt);
+      if (insertAt(e, id, lane, 0, sp, true)) return true;
+    }
+  }
+  // the gaps, from the back of the lane forward
+  const L = e.net.laneLength[lane]!;
+  for (let f = back; f >= 0; f = v.ahead[f]!) {
+    const leader = v.ahead[f]!;
+    let speed = mspeed;
+    let frontMax = L;
+    if (leader >= 0) {
+      const lt = d.types[d.type[v.vid[leader]!]!]!;
+      if (v.speed[leader]! < speed) speed = v.speed[leader]!;
+      frontMax = v.pos[leader]! - lt.length - secureGapOf(t, speed, v.speed[leader]!, lt.apparentDecel, dt) - t.minGap;
+    }
+    const ft = d.types[d.type[v.vid[f]!]!]!;
+    const backMin = v.pos[f]! + ft.minGap + secureGapOf(ft, v.speed[f]!, speed, t.apparentDecel, dt) + t.length;
+    if (frontMax > 0 && backMin + POSITION_EPS < frontMax && insertAt(e, id, lane, backMin + POSITION_EPS, speed, true)) return true;
+  }
+  return false;
+}
+
+/** SUMO's MSLane::lastInsertion: at the lane's end, or as far forward behind its last vehicle as a secure gap allows. */
+function lastInsertion(e: Engine, id: number, lane: number, mspeed: number, patch: boolean): boolean {
+  const d = e.demand;
+  const t = d.types[d.type[id]!]!;
+  const v = e.v;
+  const L = e.net.laneLength[lane]!;
+  const pos = L - POSITION_EPS;
+  const back = e.laneBack[lane]!;
+  if (back < 0) return insertAt(e, id, lane, pos, mspeed, patch);
+  const lt = d.types[d.type[v.vid[back]!]!]!;
+  const leaderBack = v.pos[back]! - lt.length;
+  const needed = secureGapOf(t, mspeed, v.speed[back]!, lt.apparentDecel, e.cfg.stepLength) + t.minGap + POSITION_EPS;
+  if (leaderBack < needed) return false;
+  return insertAt(e, id, lane, Math.min(pos, leaderBack - needed), mspeed, patch);
+}
+
+/** The mean speed of the vehicles on `lane`, or its limit when it is empty (SUMO MSLane::getMeanSpeed). */
+function meanSpeed(e: Engine, lane: number): number {
+  let n = 0;
+  let sum = 0;
+  for (let s = e.laneFront[lane]!; s >= 0; s = e.v.behind[s]!) {
+    sum += e.v.speed[s]!;
+    n++;
+  }
+  return n > 0 ? sum / n : e.laneSpeed[lane]!;
+}
+
+/**
+ * The lane SUMO's departLane free / allowed / best picks (MSEdge::getDepartLane, getFreeLane): among
+ * the lanes the class may use (allowed: that lead on to the route's next edge; best: that lead
+ * furthest along the route, up to 3 km), the one with the largest gap from the departure position to
+ * its last vehicle, else the least occupied.
+ */
+function freeLane(e: Engine, id: number, edge: number, code: number, pc: number): number {
+  const { net, demand: d } = e;
+  const first = net.edgeFirstLane[edge]!;
+  const n = net.edgeLaneCount[edge]!;
+  const cls = d.types[d.type[id]!]!.vClass;
+  const r = d.route[id]!;
+  const next = d.routeStart[r + 1]! - d.routeStart[r]! > 1 ? d.routeEdges[d.routeStart[r]! + 1]! : -1;
+  let bestCont = -1;
+  const c = code === DepartLaneCode.best ? d.continuation(d.type[id]!, r) : undefined;
+  if (c !== undefined) for (let l = 0; l < n; l++) if (e.laneOpenFor(first + l, cls) && c.cont[l]! > bestCont) bestCont = c.cont[l]!;
+  const bound = Math.min(bestCont, BEST_LANE_LOOKAHEAD);
+  // the lower bound of the departure position (SUMO getDepartPosBound(veh, false))
+  const L = net.edgeLength[edge]!;
+  const posBound = pc > POS_KEYWORD ? (pc < 0 ? L + pc : pc) : pc === DepartPosCode.random || pc === DepartPosCode.random_free ? L : 0;
+  let byGap = -1;
+  let largestGap = 0;
+  let byOccupancy = -1;
+  let leastOccupancy = Infinity;
+  for (let l = first; l < first + n; l++) {
+    if (!e.laneOpenFor(l, cls)) continue;
+    if (code === DepartLaneCode.allowed && next >= 0 && !net.hasLinkToEdge(l, next, e.laneClosed, cls)) continue;
+    if (c !== undefined && c.cont[l - first]! < bound) continue;
+    const occupancy = bruttoOccupancy(e, l);
+    if (occupancy < leastOccupancy) {
+      leastOccupancy = occupancy;
+      byOccupancy = l;
+    }
+    const back = e.laneBack[l]!;
+    const gap = (back >= 0 ? e.v.pos[back]! : L) - posBound;
+    if (gap > largestGap) {
+      largestGap = gap;
+      byGap = l;
+    }
+  }
+  return byGap >= 0 ? byGap : byOccupancy;
+}
+
+/** SUMO's best lanes look this far ahead when choosing a departure lane, m. */
+const BEST_LANE_LOOKAHEAD = 3000;
+
+/** Length with gap of the vehicles on `lane` over its length (SUMO getBruttoOccupancy). */
+function bruttoOccupancy(e: Engine, lane: number): number {
+  const d = e.demand;
+  let sum = 0;
+  for (let s = e.laneFront[lane]!; s >= 0; s = e.v.behind[s]!) {
+    const t = d.types[d.type[e.v.vid[s]!]!]!;
+    sum += t.length + t.minGap;
+  }
+  return sum / e.net.laneLength[lane]!;
+}
+
+/** Puts vehicle `id` on `lane` at `pos` and `speed`: a new slot, its trip's departure, its first stop. */
+function place(e: Engine, id: number, lane: number, pos: number, speed: number): void {
+  const v = e.v;
+  const d = e.demand;
   const s = v.alloc();
   v.vid[s] = id;
   v.pos[s] = pos;
@@ -153,18 +298,19 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   v.teleports[s] = 0;
   v.lcGain[s] = 0;
   v.lcKeepRight[s] = 0;
+  v.stopNext[s] = d.stopFirst[id]! < d.stopLast[id]! ? d.stopFirst[id]! : -1;
+  v.stopEnd[s] = -1;
   v.ahead[s] = -1;
   v.behind[s] = -1;
   e.insertSorted(s, lane);
   v.link[s] = e.computeLink(s, lane);
   const tr = e.trips;
-  tr.departStep[id] = step;
+  tr.departStep[id] = e.step;
   tr.departLane[id] = lane;
   tr.departPos[id] = pos;
   tr.departSpeed[id] = speed;
   e.inserted++;
   e.running++;
-  return true;
 }
 
 /** The rightmost lane of the edge whose lanes are [first, first + n) that class `cls` may enter now, or -1. */
@@ -181,13 +327,6 @@ function randomOpenLane(e: Engine, first: number, n: number, cls: number, u: num
   let k = Math.floor(u * open);
   for (let l = first; l < first + n; l++) if (e.laneOpenFor(l, cls) && k-- === 0) return l;
   return -1;
-}
-
-/** Free length at the start of a lane: back position of its last vehicle, or its length. */
-function roomAtStart(e: Engine, lane: number): number {
-  const b = e.laneBack[lane]!;
-  if (b < 0) return e.net.laneLength[lane]!;
-  return e.v.pos[b]! - e.demand.types[e.demand.type[e.v.vid[b]!]!]!.length;
 }
 
 /**

@@ -70,6 +70,8 @@ export function junctionPhase(e: Engine): void {
     for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
       const d = L - v.pos[s]!;
       if (d > announceRange(v.speed[s]!, demand.types[demand.type[v.vid[s]!]!]!.decel)) break;
+      // a vehicle that stops on this edge first, and those behind it, do not approach the link (SUMO)
+      if (v.stopNext[s]! >= 0 && stopsHere(e, s)) break;
       const link = v.link[s]!;
       if (link < 0) continue;
       // the front vehicle says what it decided last step; those behind mean to pass, unless the front
@@ -91,6 +93,10 @@ export function junctionPhase(e: Engine): void {
     const s = e.laneFront[lane]!;
     if (s < 0) continue;
     const link = v.link[s]!;
+    if (v.stopNext[s]! >= 0 && stopsHere(e, s)) {
+      v.willPass[s] = 0;
+      continue;
+    }
     const r = link >= 0 ? decideAtLine(e, s, lane, link, stamp) : CLOSED;
     if (link >= 0) v.linkOpen[s] = r === OPEN ? 1 : 0;
     v.willPass[s] = r === CLOSED ? 0 : 1;
@@ -103,6 +109,12 @@ export function junctionPhase(e: Engine): void {
     v.linkOpen[s] = r === OPEN ? 1 : 0;
     v.willPass[s] = r === CLOSED ? 0 : 1;
   }
+}
+
+/** Does vehicle `s`, on a normal lane, stop on this edge before its end (its next stop is here, or it stands at it)? */
+function stopsHere(e: Engine, s: number): boolean {
+  const k = e.stopAhead(s);
+  return k >= 0 && e.demand.stops.routeIdx[k] === e.v.routeIdx[s];
 }
 
 /** Is a vehicle on the path of `link` inside the junction (FREE, BUSY, or WAITING at its wait point)? */

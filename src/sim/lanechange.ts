@@ -144,6 +144,7 @@ export function laneChangePhase(e: Engine): void {
     const idx = lane - first;
     const laneLen = net.laneLength[lane]!;
     for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
+      if (v.stopEnd[s]! >= 0) continue; // standing at a stop (or leaving it): stays on its lane
       const next = e.routeEdge(s, 1);
       const after = next >= 0 ? e.routeEdge(s, 2) : -1;
       const link = v.link[s]!;
@@ -174,8 +175,15 @@ export function laneChangePhase(e: Engine): void {
         }
       }
       if (!strategic && link !== NO_LINK) {
-        // neither lane may be one the vehicle could not come back from in time (LC2013: LCA_STAY)
-        target = tacticalChoice(e, s, lane, idx, nLanes, qCur, tacticalOk(qLeft, qCur) ? qLeft : -1, tacticalOk(qRight, qCur) ? qRight : -1, next, after);
+        // neither lane may be one the vehicle could not come back from in time (LC2013: LCA_STAY);
+        // far enough before a stop on this edge, the lanes beside the stop's lane are as good
+        let qL = qLeft;
+        let qR = qRight;
+        if (v.stopNext[s]! >= 0 && farBeforeStop(e, s)) {
+          if (qL >= 0) qL = Math.max(qL, qCur);
+          if (qR >= 0) qR = Math.max(qR, qCur);
+        }
+        target = tacticalChoice(e, s, lane, idx, nLanes, qCur, tacticalOk(qL, qCur) ? qL : -1, tacticalOk(qR, qCur) ? qR : -1, next, after);
       }
       if (target < 0 || !e.laneOpenFor(target, cls)) continue; // never into a closed or forbidden lane
       v.lcTarget[s] = target;
@@ -229,6 +237,19 @@ function strategicUrgent(e: Engine, s: number, lane: number, good: number, qCur:
 function lookAheadDistance(e: Engine, s: number, left: boolean): number {
   const t = e.demand.types[e.demand.type[e.v.vid[s]!]!]!;
   return e.v.speed[s]! * 10 * t.lcStrategic * (left ? 2 : 1) + 2 * (t.length + t.minGap);
+}
+
+/**
+ * Is vehicle `s` on the edge of its next stop, far enough before it to come back to the stop's lane
+ * (3 s at its speed, plus room for two vehicles)? Then it may overtake on another lane when the
+ * stop's lane is blocked, as SUMO's drivers do (a bus at a stop ahead), and returns in time for its
+ * stop by the strategic change, the other lanes ending at the stop.
+ */
+function farBeforeStop(e: Engine, s: number): boolean {
+  const k = e.stopAhead(s);
+  if (k < 0 || e.demand.stops.routeIdx[k] !== e.v.routeIdx[s]) return false;
+  const t = e.demand.types[e.demand.type[e.v.vid[s]!]!]!;
+  return e.demand.stops.endPos[k]! - e.v.pos[s]! > 3 * e.v.speed[s]! + 2 * (t.length + t.minGap);
 }
 
 /**

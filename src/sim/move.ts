@@ -31,6 +31,28 @@ export function movePhase(e: Engine): void {
     for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
       moved++;
       const ns = v.nextSpeed[s]!;
+      // standing at a stop: no waiting time, no time loss (SUMO: scheduled stops do not count)
+      if (v.stopEnd[s]! >= 0 && e.holding(s)) {
+        v.speed[s] = 0;
+        continue;
+      }
+      const old = v.pos[s]!;
+      let p = old + ns * dt;
+      let speed = ns;
+      // no passing the wait point inside a junction without permission
+      if (cp >= 0 && old <= cp + 1e-6 && p > cp && v.linkOpen[s] === 0) {
+        p = cp;
+        speed = 0;
+      }
+      // reaching a stop: it counts as stopped in this step already (SUMO's tripinfo: neither waiting
+      // time nor time loss for the step that brings it to a halt at its stop)
+      if (v.stopNext[s]! >= 0 && stopProgress(e, s, lane, p, ns)) {
+        v.waitSteps[s] = 0;
+        v.speed[s] = 0;
+        v.pos[s] = p;
+        v.odometer[s]! += p - old;
+        continue;
+      }
       if (ns < WAITING_SPEED) {
         if (v.waitSteps[s] === 0) v.waitCount[s]!++;
         v.waitSteps[s]!++;
@@ -40,14 +62,7 @@ export function movePhase(e: Engine): void {
       }
       const vmax = e.maxSpeedOn(s, lane);
       v.timeLoss[s]! += (dt * (vmax - ns)) / vmax;
-      v.speed[s] = ns;
-      const old = v.pos[s]!;
-      let p = old + ns * dt;
-      // no passing the wait point inside a junction without permission
-      if (cp >= 0 && old <= cp + 1e-6 && p > cp && v.linkOpen[s] === 0) {
-        p = cp;
-        v.speed[s] = 0;
-      }
+      v.speed[s] = speed;
       v.pos[s] = p;
       v.odometer[s]! += p - old;
     }
@@ -83,7 +98,57 @@ function pastEnd(e: Engine, s: number, lane: number): boolean {
  * does not inline a call that is rare when it compiles the caller, and boxes the number it returns.
  */
 function atArrival(e: Engine, s: number, lane: number): boolean {
+  if (e.v.stopNext[s]! >= 0 && stopOnEdge(e, s, e.v.routeIdx[s]!)) return false; // SUMO: not before its stop here
   return !(e.v.pos[s]! < e.arrivalPosition(s, lane));
+}
+
+/** Is the next stop of vehicle `s` (which has one) on the edge at route position `ri`? */
+function stopOnEdge(e: Engine, s: number, ri: number): boolean {
+  return e.demand.stops.routeIdx[e.v.stopNext[s]!] === ri;
+}
+
+/** Distance past a stop's span within which a vehicle still counts as stopping there, m. */
+const STOP_EPS = 0.1;
+/** A vehicle this far past its stop's end has missed it (it was inserted or teleported beyond), m. */
+const STOP_MISSED = 1;
+
+/**
+ * The stop state of vehicle `s` (which has a next stop) moving to `p` on `lane` at `ns`: a stop it
+ * leaves in this step is done; standing within the span of its stop on the stop's lane it reaches
+ * it, and stays `duration` s, at least until `until` (SUMO's MSStop::getMinDuration); a stop it can
+ * no longer reach (passed, or on an edge behind it) is dropped. Returns true when it reaches a stop.
+ */
+function stopProgress(e: Engine, s: number, lane: number, p: number, ns: number): boolean {
+  const v = e.v;
+  const d = e.demand;
+  const st = d.stops;
+  const vid = v.vid[s]!;
+  const k = v.stopNext[s]!;
+  if (v.stopEnd[s]! >= 0) {
+    // it leaves the stop in this step
+    v.stopEnd[s] = -1;
+    v.stopNext[s] = k + 1 < d.stopLast[vid]! ? k + 1 : -1;
+    return false;
+  }
+  const ri = st.routeIdx[k]!;
+  const cur = v.routeIdx[s]!;
+  const internal = lane >= e.net.normalLaneCount;
+  let missed = internal ? ri <= cur : ri < cur;
+  if (!internal && ri === cur) {
+    if (lane === st.lane[k] && ns < WAITING_SPEED && p >= st.startPos[k]! - STOP_EPS && p <= st.endPos[k]! + STOP_EPS) {
+      const t = e.time(e.step + 1);
+      const until = d.stopUntil(k, vid);
+      const end = t + st.duration[k]!;
+      v.stopEnd[s] = until > end ? until : end;
+      // a driver standing at a stop forgets why it wanted another lane
+      v.lcGain[s] = 0;
+      v.lcKeepRight[s] = 0;
+      return true;
+    }
+    if (p > st.endPos[k]! + STOP_MISSED) missed = true;
+  }
+  if (missed) v.stopNext[s] = k + 1 < d.stopLast[vid]! ? k + 1 : -1;
+  return false;
 }
 
 /** Moves on the `e.scratch[0..nOut)` vehicles taken off their lanes: into the junction, out of it (in transit), or arrived. */
@@ -122,7 +187,7 @@ function moveOn(e: Engine, nOut: number): void {
     v.lane[s] = next;
     v.pos[s] = p;
     const last = e.routeEdge(s, 1) < 0;
-    if (last && p >= e.arrivalPosition(s, next)) {
+    if (last && p >= e.arrivalPosition(s, next) && !(v.stopNext[s]! >= 0 && stopOnEdge(e, s, v.routeIdx[s]!))) {
       const ap = e.arrivalPosition(s, next);
       e.arrive(s, ap, p - ap);
       continue;

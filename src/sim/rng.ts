@@ -40,4 +40,6 @@ export const Purpose = {
   routeChoice: 22,
   arrivalLane: 23,
   flowExp: 24,
+  /** departPos random_free: the k-th of ten positions tried in a step (step · 16 + k) */
+  departPosFree: 25,
 } as const;

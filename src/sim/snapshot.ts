@@ -10,8 +10,8 @@ import { readCommandState, writeCommandState } from './commands-apply.js';
 import { readActuatedState, writeActuatedState } from './actuated-run.js';
 
 const MAGIC = 0x54534453; // "TSDS"
-/** 5: the state changed by online commands (commands-apply.ts) follows the fingerprint; 6: then the actuated lights' state */
-const VERSION = 6;
+/** 5: the state changed by online commands (commands-apply.ts) follows the fingerprint; 6: then the actuated lights' state; 7: vehicles' stops */
+const VERSION = 7;
 
 class Writer {
   private buf = Buffer.alloc(1 << 16);
@@ -90,6 +90,8 @@ function writeVehicle(w: Writer, e: Engine, s: number): void {
   w.i32(v.teleports[s]!);
   w.f64(v.lcGain[s]!);
   w.f64(v.lcKeepRight[s]!);
+  w.i32(v.stopNext[s]!);
+  w.f64(v.stopEnd[s]!);
 }
 
 /** Reads what `writeVehicle` wrote into a newly allocated slot. */
@@ -110,6 +112,8 @@ function readVehicle(r: Reader, e: Engine): number {
   v.teleports[s] = r.i32();
   v.lcGain[s] = r.f64();
   v.lcKeepRight[s] = r.f64();
+  v.stopNext[s] = r.i32();
+  v.stopEnd[s] = r.f64();
   return s;
 }
 

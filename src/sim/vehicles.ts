@@ -40,6 +40,10 @@ export class Vehicles {
   lcGain = new Float64Array(0);
   /** seconds the right lane has allowed full speed (keep-right motivation) */
   lcKeepRight = new Float64Array(0);
+  /** the vehicle's next stop in the demand's stop table, -1: none left */
+  stopNext = new Int32Array(0);
+  /** while it stands at that stop: the time the stop ends, s; -1: not stopped */
+  stopEnd = new Float64Array(0);
 
   // -- derived or per-step buffers, not part of the state --
   /** vehicle ahead on the same lane, -1 if front */
@@ -98,6 +102,8 @@ export class Vehicles {
     this.teleports = g(this.teleports);
     this.lcGain = g(this.lcGain);
     this.lcKeepRight = g(this.lcKeepRight);
+    this.stopNext = g(this.stopNext, -1);
+    this.stopEnd = g(this.stopEnd, -1);
     this.ahead = g(this.ahead);
     this.behind = g(this.behind);
     this.link = g(this.link);

@@ -44,12 +44,39 @@ test('config: sections, comma-separated route files relative to the config, opti
   assert.deepEqual(loadSumoConfig(cfg), {
     netFile: join(dir, 'net.net.xml'),
     routeFiles: [join(dir, 'a.rou.xml'), join(dir, 'b.rou.xml')],
+    additionalFiles: [],
+    routeSteps: 200,
     begin: 10,
     end: 500,
     stepLength: 0.5,
     seed: 7,
     timeToTeleport: -1,
   });
+});
+
+test('scenario: additional files load before the route files; route-steps 0 keeps an unsorted route file whole', () => {
+  const cfg = scenarioDir(
+    `<configuration><net-file value="net.net.xml"/><route-files value="r.rou.xml"/><additional-files value="stops.add.xml types.add.xml"/></configuration>`,
+    {
+      'stops.add.xml': `<additional>\n<busStop id="bs" lane="CE_0" startPos="20" endPos="-10"/>\n<e1Detector id="d" lane="WC_0" pos="10" freq="60" file="x"/>\n<e1Detector id="d2" lane="WC_0" pos="20" freq="60" file="x"/>\n</additional>`,
+      'types.add.xml': `<additional><vType id="bus" vClass="bus"/><route id="r" edges="WC CE"/></additional>`,
+      'r.rou.xml': `<routes><vehicle id="v" depart="5" type="bus" route="r"><stop busStop="bs" duration="20"/></vehicle><vehicle id="w" depart="1" route="r"/></routes>`,
+    },
+  );
+  const s = loadSumoScenario(cfg);
+  assert.deepEqual(
+    s.demand.vehicles.map((v) => v.id),
+    ['v'],
+  );
+  assert.deepEqual(s.demand.vehicles[0]!.stops, [{ lane: 'CE_0', startPos: 20, endPos: 85, duration: 20, busStop: 'bs', where: s.demand.vehicles[0]!.stops![0]!.where }]);
+  assert.equal(s.demand.warnings.filter((w) => /e1Detector/.test(w)).length, 1, 'one warning per kind and file');
+  assert.match(s.demand.warnings.find((w) => /e1Detector/.test(w))!, /stops\.add\.xml:3: <e1Detector> is not modelled; skipped/);
+  assert.ok(s.demand.warnings.some((w) => /r\.rou\.xml: 1 vehicle\(s\)\/flow\(s\) depart before one earlier in the file and were ignored.*w \(line/.test(w)));
+  const whole = scenarioDir(
+    `<configuration><net-file value="net.net.xml"/><route-files value="r.rou.xml"/><route-steps value="0"/></configuration>`,
+    { 'r.rou.xml': `<routes><vehicle id="v" depart="5"><route edges="WC CE"/></vehicle><vehicle id="w" depart="1"><route edges="WC CE"/></vehicle></routes>` },
+  );
+  assert.equal(loadSumoScenario(whole).demand.vehicles.length, 2);
 });
 
 test('scenario: defaults and demand loaded against the net', () => {

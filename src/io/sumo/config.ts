@@ -16,6 +16,13 @@ export interface SumoConfig {
   /** relative to the working directory when the config path was (keeps messages short), else absolute */
   netFile: string;
   routeFiles: string[];
+  /** SUMO loads these before the route files: vTypes, routes, vehicles, flows, stopping places */
+  additionalFiles: string[];
+  /**
+   * SUMO's --route-steps (default 200): reading route files in steps, it ignores a vehicle that
+   * departs before one earlier in the same file; 0 reads them whole.
+   */
+  routeSteps: number;
   begin: number;
   end?: number;
   stepLength: number;
@@ -47,12 +54,16 @@ export function loadSumoConfig(path: string): SumoConfig {
 
   const net = str('net-file');
   if (net === undefined || net.trim() === '') throw new InputError(path, 'no <net-file value="..."> given');
-  // SUMO separates file lists with commas
-  const routeFiles = (str('route-files') ?? '')
-    .split(',')
-    .map((f) => f.trim())
-    .filter((f) => f !== '')
-    .map((f) => near(dir, f));
+  // SUMO separates file lists with commas (or spaces)
+  const files = (name: string) =>
+    (str(name) ?? '')
+      .split(/[,\s]+/)
+      .map((f) => f.trim())
+      .filter((f) => f !== '')
+      .map((f) => near(dir, f));
+  const routeFiles = files('route-files');
+  const additionalFiles = files('additional-files');
+  const routeSteps = number('route-steps') ?? 200;
 
   const begin = number('begin') ?? SCENARIO_DEFAULTS.begin;
   const endValue = number('end');
@@ -62,7 +73,7 @@ export function loadSumoConfig(path: string): SumoConfig {
 
   if (!(stepLength > 0)) throw fail(path, options.get('step-length')!, `step-length must be > 0, got ${stepLength}`);
   if (seed !== undefined && !Number.isInteger(seed)) throw fail(path, options.get('seed')!, `seed must be an integer, got ${seed}`);
-  const config: SumoConfig = { netFile: near(dir, net.trim()), routeFiles, begin, stepLength };
+  const config: SumoConfig = { netFile: near(dir, net.trim()), routeFiles, additionalFiles, routeSteps, begin, stepLength };
   // SUMO writes end=-1 for "no end"
   if (endValue !== undefined && endValue >= 0) {
     if (endValue < begin) throw fail(path, options.get('end')!, `end (${endValue}) is before begin (${begin})`);
@@ -90,7 +101,7 @@ function collectOptions(el: XmlElement, into: Map<string, XmlElement>): void {
 export function loadSumoScenario(cfgPath: string): ScenarioSpec {
   const cfg = loadSumoConfig(cfgPath);
   const net = loadSumoNet(cfg.netFile);
-  const demand = loadSumoRoutes(cfg.routeFiles, net);
+  const demand = loadSumoRoutes(cfg.routeFiles, net, cfg.additionalFiles, { sorted: cfg.routeSteps > 0 });
   const scenario: ScenarioSpec = {
     net,
     demand,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { parseSumoNet } from './net.js';
 import { loadSumoRoutes, parseSumoRoutes, SUMO_PASSENGER_DEFAULTS } from './routes.js';
+import type { StopSpec, VehicleSpec } from '../spec.js';
 import { SMALL_NET } from './testing.js';
 
 const net = parseSumoNet(SMALL_NET, 'small.net.xml');
@@ -269,4 +270,114 @@ test('bad demand input is an error naming file, line, element and attribute', ()
   inputError(() => parseSumoRoutes('<net/>', f, net), /^bad\.rou\.xml:1: expected SUMO routes/);
   inputError(() => parseSumoRoutes('<routes>\n<vehicle id="v" depart="0">\n<route edges="WC"/>\n', f, net), /^bad\.rou\.xml:\d+: unexpected end of file/);
   inputError(() => loadSumoRoutes(['/nonexistent/x.rou.xml'], net), /^\/nonexistent\/x\.rou\.xml: file not found$/);
+});
+
+test('every depart and arrival value SUMO 1.15 accepts', () => {
+  const d = parseSumoRoutes(
+    routes(`
+    <vehicle id="a" depart="0" departPos="random_free" departSpeed="last" arrivalLane="1" arrivalSpeed="4.5"><route edges="WC CE"/></vehicle>
+    <vehicle id="b" depart="1" departPos="stop" departSpeed="avg" arrivalLane="current" arrivalSpeed="current" arrivalPos="middle"><route edges="WC CE"/></vehicle>
+    <vehicle id="c" depart="2" departPos="-20" departLane="allowed" arrivalLane="random"><route edges="WC CE"/></vehicle>`),
+    'd.rou.xml',
+    net,
+  );
+  const [a, b, c] = d.vehicles as [VehicleSpec, VehicleSpec, VehicleSpec];
+  assert.deepEqual([a.departPos, a.departSpeed, a.arrivalLane, a.arrivalSpeed], [{ kind: 'random_free' }, { kind: 'last' }, { kind: 'index', index: 1 }, { kind: 'value', speed: 4.5 }]);
+  assert.deepEqual([b.departPos, b.departSpeed, b.arrivalLane, b.arrivalSpeed, b.arrivalPos], [{ kind: 'stop' }, { kind: 'avg' }, { kind: 'current' }, { kind: 'current' }, { kind: 'middle' }]);
+  assert.deepEqual([c.departPos, c.departLane, c.arrivalLane], [{ kind: 'value', pos: -20 }, { kind: 'allowed' }, { kind: 'random' }]);
+  const f = 'bad.rou.xml';
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" arrivalLane="-1"><route edges="WC"/></vehicle>`), f, net), /^bad\.rou\.xml:3: <vehicle id="v">: arrivalLane must be a lane index >= 0, got -1$/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" arrivalSpeed="fast"><route edges="WC"/></vehicle>`), f, net), /arrivalSpeed="fast" is not a number or one of current/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" departPos="front"><route edges="WC"/></vehicle>`), f, net), /departPos="front" is not a number or one of base, free, random, random_free, last, stop/);
+});
+
+test('flows: exp(rate) periods, perHour, probability with a count; vType and route distributions', () => {
+  const d = parseSumoRoutes(
+    routes(`
+    <vType id="a" probability="2"/><vType id="b"/>
+    <vTypeDistribution id="ab" vTypes="a b"/>
+    <vTypeDistribution id="nested"><vType id="n1" probability="0.3" length="4"/><vType id="n2" probability="0.7"/></vTypeDistribution>
+    <route id="r1" edges="WC CE"/><route id="r2" edges="WC CN"><stop lane="CN_0" endPos="50" until="30"/></route>
+    <routeDistribution id="rd" routes="r1 r2" probabilities="1 3"/>
+    <routeDistribution id="rd2"><route refId="r1"/><route edges="SC CN" probability="2"/></routeDistribution>
+    <flow id="e" begin="10" end="100" period="exp(0.5)" type="ab" route="rd"/>
+    <flow id="h" perHour="120" type="nested" route="rd2"/>
+    <flow id="p" begin="5" probability="0.25" number="8" route="r2"/>`),
+    'f.rou.xml',
+    net,
+  );
+  assert.deepEqual(d.vTypeDistributions, [
+    { id: 'ab', vTypes: ['a', 'b'], probabilities: [2, 1] },
+    { id: 'nested', vTypes: ['n1', 'n2'], probabilities: [0.3, 0.7] },
+  ]);
+  const stop = { lane: 'CN_0', startPos: 49.8, endPos: 50, until: 30, untilFrom: 0 };
+  const rd = d.routeDistributions!;
+  assert.deepEqual(
+    rd.map((r) => r.routes.map((x) => [x.edges.join(' '), x.probability])),
+    [
+      [
+        ['WC CE', 1],
+        ['WC CN', 3],
+      ],
+      [
+        ['WC CE', 1],
+        ['SC CN', 2],
+      ],
+    ],
+  );
+  assert.deepEqual({ ...rd[0]!.routes[1]!.stops![0]!, where: undefined }, { ...stop, where: undefined });
+  const [e, h, p] = d.flows;
+  assert.deepEqual([e!.periodExp, e!.routeDistribution, e!.type, e!.begin, e!.end], [0.5, 'rd', 'ab', 10, 100]);
+  assert.deepEqual([h!.vehsPerHour, h!.routeDistribution], [120, 'rd2']);
+  // a named route's stop until counts from each vehicle's departure (untilFrom 0)
+  assert.deepEqual([p!.probability, p!.number, p!.end, p!.stops!.map((s) => ({ ...s, where: undefined }))], [0.25, 8, 86400, [{ ...stop, where: undefined }]]);
+  const f = 'bad.rou.xml';
+  inputError(() => parseSumoRoutes(routes(`<flow id="f" period="exp(0)"><route edges="WC"/></flow>`), f, net), /period="exp\(0\)": the rate of exp\(rate\) must be a number > 0/);
+  inputError(() => parseSumoRoutes(routes(`<flow id="f" period="1" number="3" end="9"><route edges="WC"/></flow>`), f, net), /with a rate, give at most one of end and number/);
+  inputError(() => parseSumoRoutes(routes(`<vTypeDistribution id="d" vTypes="x"/>`), f, net), /<vTypeDistribution id="d">: unknown vType "x"/);
+  inputError(() => parseSumoRoutes(routes(`<routeDistribution id="d" routes="x"/>`), f, net), /<routeDistribution id="d">: unknown route "x"/);
+  inputError(() => parseSumoRoutes(routes(`<route id="r" edges="WC"/><routeDistribution id="d" routes="r" probabilities="1 2"/>`), f, net), /2 probabilities for 1 routes/);
+});
+
+test('stops: lanes, edges, busStops from an additional file, positions from the lane end; what is not modelled warns once', () => {
+  const add = `<additional>\n<busStop id="bs" lane="CE_0" startPos="10" endPos="-5"/>\n<e2Detector id="x" lane="WC_0"/>\n<e2Detector id="y" lane="WC_0"/>\n</additional>`;
+  const d = parseSumoRoutes(
+    routes(`
+    <vehicle id="a" depart="0"><route edges="WC CE"/><stop busStop="bs" duration="20"/><stop lane="CE_0" endPos="-1" until="60"/></vehicle>
+    <vehicle id="b" depart="1"><route edges="WC CE"/><stop edge="WC" endPos="40" duration="5" parking="true"/></vehicle>
+    <vehicle id="c" depart="2"><route edges="WC CE"/><stop lane="CE_0" endPos="30" speed="5"/><stop lane="CE_0" endPos="40"/></vehicle>
+    <flow id="f" begin="100" end="200" period="10"><route edges="WC CE"/><stop lane="CE_0" endPos="60" until="150"/></flow>
+    <vehicle id="gone" depart="3"><route edges="WC CE"/><stop lane="XX_0" duration="1"/></vehicle>`),
+    'stops.rou.xml',
+    net,
+    [{ text: add, file: 'stops.add.xml' }],
+  );
+  const strip = (s: StopSpec[] | undefined) => s?.map(({ where: _w, ...rest }) => rest);
+  assert.deepEqual(strip(d.vehicles[0]!.stops), [
+    { lane: 'CE_0', startPos: 10, endPos: 90, duration: 20, busStop: 'bs' },
+    { lane: 'CE_0', startPos: 93.8, endPos: 94, until: 60 },
+  ]);
+  assert.match(d.vehicles[0]!.stops![0]!.where!, /^stops\.rou\.xml:4$/);
+  assert.deepEqual(strip(d.vehicles[1]!.stops), [{ lane: 'WC_0', startPos: 39.8, endPos: 40, duration: 5 }]);
+  // a waypoint and a stop without duration or until (SUMO waits for a person there) are left out
+  assert.equal(d.vehicles[2]!.stops, undefined);
+  // a flow's stop: until counts from each vehicle's departure relative to the flow's begin
+  assert.deepEqual(strip(d.flows[0]!.stops), [{ lane: 'CE_0', startPos: 59.8, endPos: 60, until: 150, untilFrom: 100 }]);
+  assert.deepEqual(
+    d.vehicles.map((v) => v.id),
+    ['a', 'b', 'c'],
+  );
+  const w = d.warnings.join('\n');
+  assert.match(w, /stops\.rou\.xml:\d+: vehicle "gone" skipped: stop on lane "XX_0", which is not in the net/);
+  assert.match(w, /stops\.add\.xml:3: <e2Detector> is not modelled; skipped \(every one in stops\.add\.xml\)/);
+  assert.equal(d.warnings.filter((x) => /e2Detector/.test(x)).length, 1);
+  assert.match(w, /parking stops/);
+  assert.match(w, /waypoints/);
+  assert.match(w, /stops without duration or until/);
+  const f = 'bad.rou.xml';
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0"><route edges="WC CE"/><stop busStop="nope" duration="1"/></vehicle>`), f, net), /^bad\.rou\.xml:3: <stop>: unknown busStop "nope"$/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0"><route edges="WC CE"/><stop lane="CE_0" endPos="500" duration="1"/></vehicle>`), f, net), /<stop>: endPos 500 is outside the lane \(length 95 m\)/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0"><route edges="WC CE"/><stop lane="CE_0" duration="-1"/></vehicle>`), f, net), /<stop>: duration must be >= 0, got -1/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0"><route edges="WC CE"/><stop duration="1"/></vehicle>`), f, net), /<stop>: needs a lane, an edge or a stopping place/);
+  inputError(() => parseSumoRoutes(routes('<busStop id="b" lane="QQ_0"/>'), f, net), /<busStop id="b">: lane "QQ_0" is not in the net/);
 });

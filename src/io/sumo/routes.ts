@@ -26,9 +26,10 @@ export const SUMO_PASSENGER_DEFAULTS: Readonly<Omit<VTypeSpec, 'id'>> = (({ id: 
  * Loads several route files against one net, in the given order (vehicles keep file order), after
  * the additional files (SUMO loads those first; they may hold vTypes, routes, stopping places).
  */
-export function loadSumoRoutes(paths: string[], net: NetSpec, additional: string[] = []): DemandSpec {
+export function loadSumoRoutes(paths: string[], net: NetSpec, additional: string[] = [], opts: { sorted?: boolean } = {}): DemandSpec {
+  const sorted = opts.sorted ?? true;
   return sumoRoutesFromXml(
-    [...additional, ...paths].map((path) => ({ file: path, root: parseXmlFile(path) })),
+    [...additional.map((path) => ({ file: path, root: parseXmlFile(path) })), ...paths.map((path) => ({ file: path, root: parseXmlFile(path), sorted }))],
     net,
   );
 }
@@ -68,12 +69,17 @@ class NetIndex {
 interface DemandFile {
   file: string;
   root: XmlElement;
+  /**
+   * A route file SUMO reads in steps (its default --route-steps 200): a vehicle, trip or flow that
+   * departs before one earlier in the file is ignored ("Route file should be sorted by departure time").
+   */
+  sorted?: boolean;
 }
 
 /** Elements of route and additional files that are read (the rest: one warning per kind and file). */
 const READ = new Set(['vType', 'vTypeDistribution', 'route', 'routeDistribution', 'vehicle', 'trip', 'flow', ...STOPPING_PLACES]);
-/** Elements read elsewhere (the net's programs are replaced by `tlLogic` of additional files in config.ts) or harmless. */
-const ELSEWHERE = new Set(['tlLogic', 'location', 'param', 'include']);
+/** Elements that change nothing we simulate. */
+const ELSEWHERE = new Set(['location', 'param']);
 
 function sumoRoutesFromXml(files: DemandFile[], net: NetSpec): DemandSpec {
   const index = new NetIndex(net);
@@ -137,10 +143,16 @@ function sumoRoutesFromXml(files: DemandFile[], net: NetSpec): DemandSpec {
   // Pass 2: vehicles, trips and flows in file order.
   const ids = new Set<string>();
   let usesDefault = false;
-  for (const { file, root } of files) {
+  for (const { file, root, sorted } of files) {
+    let lastDepart = -Infinity;
+    const unsorted: string[] = [];
     for (const el of root.children) {
       if (el.name !== 'vehicle' && el.name !== 'trip' && el.name !== 'flow') {
-        if (!READ.has(el.name) && !ELSEWHERE.has(el.name)) notes.once(`<${el.name}>`, `${file}:${el.line ?? '?'}`, `<${el.name}> is not modelled; skipped (every one in ${file})`, file);
+        if (el.name === 'tlLogic' || el.name === 'WAUT') {
+          notes.once(`<${el.name}>`, `${file}:${el.line ?? '?'}`, `<${el.name}> in a route or additional file is not read; the net's signal programs run (every one in ${file})`, file);
+        } else if (!READ.has(el.name) && !ELSEWHERE.has(el.name)) {
+          notes.once(`<${el.name}>`, `${file}:${el.line ?? '?'}`, `<${el.name}> is not modelled; skipped (every one in ${file})`, file);
+        }
         continue;
       }
       const id = reqStr(file, el, 'id');
@@ -171,6 +183,12 @@ function sumoRoutesFromXml(files: DemandFile[], net: NetSpec): DemandSpec {
         if ('begin' in timing && s.until !== undefined) s.untilFrom = timing.begin;
         own.push(s);
       }
+      const departs = 'depart' in timing ? timing.depart : timing.begin;
+      if (sorted && departs < lastDepart) {
+        unsorted.push(`${id} (line ${el.line ?? '?'})`);
+        continue;
+      }
+      lastDepart = departs;
       const problem = stopProblem ?? checkPath(path, index, routeDists);
       if (problem !== undefined) {
         demand.warnings.push(`${file}:${el.line ?? '?'}: ${el.name} "${id}" skipped: ${problem}`);
@@ -187,6 +205,11 @@ function sumoRoutesFromXml(files: DemandFile[], net: NetSpec): DemandSpec {
       const placement = { ...depart, ...pathFields(path), ...(stops.length > 0 ? { stops } : {}) };
       if ('depart' in timing) demand.vehicles.push({ id, type, depart: timing.depart, ...placement });
       else demand.flows.push({ id, type, ...timing, ...placement });
+    }
+    if (unsorted.length > 0) {
+      demand.warnings.push(
+        `${file}: ${unsorted.length} vehicle(s)/flow(s) depart before one earlier in the file and were ignored, as SUMO 1.15 ignores them when it reads the file in steps ("Route file should be sorted by departure time"): ${unsorted.slice(0, 3).join(', ')}${unsorted.length > 3 ? ', ...' : ''}`,
+      );
     }
   }
 
@@ -483,7 +506,8 @@ function readRouteDistribution(
     if (ref !== undefined) {
       const r = routes.get(ref);
       if (r === undefined) throw fail(file, c, `unknown route "${ref}"`);
-      add(r, c.attrs['probability'] !== undefined ? probabilityOf(file, c) : r.probability);
+      // SUMO 1.15: the probability of the reference, 1 by default (not the named route's own)
+      add(r, probabilityOf(file, c));
     } else {
       const r = readNamedRoute(file, c, readStop);
       add(r, r.probability);
@@ -495,7 +519,7 @@ function readRouteDistribution(
   refs.forEach((ref, i) => {
     const r = routes.get(ref);
     if (r === undefined) throw fail(file, el, `unknown route "${ref}"`);
-    const p = probs.length > 0 ? parseNumber(probs[i]!) : r.probability;
+    const p = probs.length > 0 ? parseNumber(probs[i]!) : 1; // SUMO 1.15: equal shares, whatever the routes' own probability
     if (p === undefined || !(p >= 0)) throw fail(file, el, `probabilities: "${probs[i]}" is not a number >= 0`);
     add(r, p);
   });
