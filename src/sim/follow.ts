@@ -99,9 +99,25 @@ function demandBounds(e: Engine, s: number, lane: number): void {
     }
     if (d >= 0) stopAt(e, s, lane, d);
   }
+  const vid = v.vid[s]!;
+  const as = demand.arrivalSpeed[vid]!;
+  if (as < 0) return;
   if (v.link[s] === ROUTE_END) {
-    const as = demand.arrivalSpeed[v.vid[s]!]!;
-    if (as >= 0) arriveWith(e, s, lane, as);
+    arriveWith(e, s, lane, as, e.arrivalPosition(s, lane) - v.pos[s]!);
+    return;
+  }
+  // SUMO looks ahead to the arrival: on the edge before the last (or crossing the junction onto it)
+  // the vehicle already brakes for its arrival speed
+  const r = demand.route[vid]!;
+  if (v.routeIdx[s] !== demand.routeStart[r + 1]! - demand.routeStart[r]! - 2) return;
+  if (lane < net.normalLaneCount) {
+    const link = v.link[s]!;
+    if (link < 0) return;
+    const to = net.linkTo[link]!;
+    arriveWith(e, s, lane, as, net.laneLength[lane]! - v.pos[s]! + net.laneLength[net.linkLane[link]!]! + e.arrivalPosition(s, to));
+  } else {
+    const to = net.linkTo[net.laneLink[lane]!]!;
+    arriveWith(e, s, lane, as, net.laneLength[lane]! - v.pos[s]! + e.arrivalPosition(s, to));
   }
 }
 
@@ -118,12 +134,12 @@ function stopAt(e: Engine, s: number, lane: number, d: number): void {
 }
 
 /** Vehicle `s` on its last lane `lane` slows down to arrive at `as` m/s (SUMO: freeSpeed toward the arrival position). */
-function arriveWith(e: Engine, s: number, lane: number, as: number): void {
+/** Vehicle `s` on `lane` arrives `d` m ahead at speed `as`. */
+function arriveWith(e: Engine, s: number, lane: number, as: number, d: number): void {
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
   if (!(as < v.nextSpeed[s]!)) return;
-  const d = e.arrivalPosition(s, lane) - v.pos[s]!;
   const va =
     t.model === CfModel.KRAUSS
       ? krauss.freeSpeed(t.decel, d > 0 ? d : 0, as, e.cfg.stepLength)
