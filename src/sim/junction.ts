@@ -19,8 +19,6 @@ const FOE_VISIBILITY = 4.5;
 const FOE_GAP = 1.0;
 /** SUMO's --time-to-impatience default: s of waiting after which a driver takes any gap a foe could brake for. */
 const TIME_TO_IMPATIENCE = 180;
-/** SUMO's arrivalTimeBraking for a vehicle that can stop before the link: its arrival time + 30 s. */
-const BRAKING_DELAY = 30;
 
 /** pathState values: nobody on the path; somebody on it; somebody waiting at its wait point */
 const FREE = 0;
@@ -150,14 +148,14 @@ function announce(e: Engine, s: number, link: number, stamp: number, will: numbe
   const vmax = Math.min(e.maxSpeedOn(s, v.lane[s]!), e.maxSpeedOn(s, via));
   const arrive = timeToCover(d, sp, t.accel, vmax);
   const leave = timeToCover(d + through + t.length, sp, t.accel, vmax);
-  // SUMO's arrivalTimeBraking: a vehicle that can stop before the conflict area "arrives" 30 s later
-  // when it brakes; one that cannot arrives no earlier than braking all the way lets it
-  let braking = arrive + BRAKING_DELAY;
-  if (d < brakeGap(sp, t.decel)) {
-    const vb = Math.sqrt(Math.max(0, sp * sp - 2 * t.decel * d));
-    const tb = d / Math.max(0.5 * (sp + vb), 1e-6);
-    braking = tb > arrive ? tb : arrive;
-  }
+  // SUMO's arrivalTimeBraking: when the vehicle would arrive if it braked from now on, at the mean of
+  // its speed and the speed braking leaves it at the area (0 for a vehicle that can stop before it:
+  // it "arrives" after 2·d/v), never before its arrival. SUMO's decisions at a minor link fit this,
+  // not the older "arrival + 30 s" (test/fixtures/junctions priority: 98% against 80% of the
+  // decisions in SUMO's trajectories)
+  const vb = d < brakeGap(sp, t.decel) ? Math.sqrt(Math.max(0, sp * sp - 2 * t.decel * d)) : 0;
+  const tb = d / Math.max(0.5 * (sp + vb), 1e-6);
+  const braking = tb > arrive ? tb : arrive;
   if (e.apprStamp[link] !== stamp) {
     e.apprStamp[link] = stamp;
     e.apprArrive[link] = arrive;
