@@ -89,6 +89,10 @@ test('demand: departures before the begin are dropped as SUMO drops them; an uns
   assert.deepEqual([...ours].filter((id) => !id.startsWith('p.')).sort(), sumoIds.sort());
   assert.equal(ourTrip(e, 'f.0').depart, trips['f.0']!.depart);
   assert.equal(ourTrip(e, 'g.0').depart, 300);
+  // a flow without begin begins with the scenario: 300, 307, ..., 398
+  assert.equal(e.demand.depart[e.demand.ids.indexOf('nob.0')], 300);
+  assert.equal(e.demand.depart[e.demand.ids.indexOf('nob.14')], 398);
+  assert.equal([...ours].filter((id) => id.startsWith('nob.')).length, 15);
   // p: 300 Bernoulli draws with p = 0.05 (SUMO drew 24, a high but possible count)
   const pCount = [...ours].filter((id) => id.startsWith('p.')).length;
   const bounds = binomial(300, 0.05);

@@ -6,7 +6,7 @@
  * freely (SUMO's cutRoutes does the same), and leaves at the region's border.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { FlowSpec, ScenarioSpec, VehicleSpec } from '../io/spec.js';
+import type { FlowSpec, ScenarioSpec, StopSpec, VehicleSpec } from '../io/spec.js';
 import { InputError, UsageError } from '../errors.js';
 
 export type RegionSpec = { kind: 'edges'; edges: string[]; source: string } | { kind: 'bbox'; x1: number; y1: number; x2: number; y2: number };
@@ -82,6 +82,13 @@ export function applyRegion(spec: ScenarioSpec, region: RegionSpec): ScenarioSpe
   const vehicles: VehicleSpec[] = [];
   const warnings = [...spec.demand.warnings];
   let trips = 0;
+  // stops on the cut route's edges stay; arrival lane and speed only where the route still ends
+  const laneEdge = new Map<string, string>();
+  for (const e of spec.net.edges) for (const l of e.lanes) laneEdge.set(l.id, e.id);
+  const keepStops = (stops: StopSpec[] | undefined, route: string[]): { stops?: StopSpec[] } => {
+    const kept = stops?.filter((st) => route.includes(laneEdge.get(st.lane) ?? ''));
+    return kept && kept.length > 0 ? { stops: kept } : {};
+  };
   for (const v of spec.demand.vehicles) {
     if (!v.route) {
       trips++;
@@ -91,12 +98,15 @@ export function applyRegion(spec: ScenarioSpec, region: RegionSpec): ScenarioSpe
     if (!c) continue;
     // a vehicle cut into the middle of its route enters at the start of the region's first edge
     const entered = c.delay > 0 || c.route[0] !== v.route[0];
+    const { stops: _stops, arrivalLane: _lane, arrivalSpeed: _speed, ...rest } = v;
+    const ends = c.route[c.route.length - 1] === v.route[v.route.length - 1];
     vehicles.push({
-      ...v,
+      ...rest,
       depart: v.depart + c.delay,
       route: c.route,
+      ...keepStops(v.stops, c.route),
       ...(entered ? { departPos: { kind: 'base' as const }, departLane: { kind: 'best' as const } } : {}),
-      ...(c.route[c.route.length - 1] !== v.route[v.route.length - 1] ? { arrivalPos: { kind: 'max' as const } } : {}),
+      ...(ends ? { ...(v.arrivalLane ? { arrivalLane: v.arrivalLane } : {}), ...(v.arrivalSpeed ? { arrivalSpeed: v.arrivalSpeed } : {}) } : { arrivalPos: { kind: 'max' as const } }),
     });
   }
   const flows: FlowSpec[] = [];
@@ -107,9 +117,10 @@ export function applyRegion(spec: ScenarioSpec, region: RegionSpec): ScenarioSpe
     }
     const c = cut(f.route);
     if (!c) continue;
-    flows.push({ ...f, begin: f.begin + c.delay, end: f.end + c.delay, route: c.route });
+    const { stops: _stops, ...rest } = f;
+    flows.push({ ...rest, begin: f.begin + c.delay, end: f.end + c.delay, route: c.route, ...keepStops(f.stops, c.route) });
   }
-  if (trips > 0) warnings.push(`--region: ${trips} trip(s) without a route were left out (route them first, e.g. with duarouter)`);
+  if (trips > 0) warnings.push(`--region: ${trips} trip(s) or vehicle(s) without one fixed route (from/to, a routeDistribution) were left out (route them first, e.g. with duarouter)`);
   vehicles.sort((a, b) => a.depart - b.depart);
   return {
     ...spec,

@@ -234,7 +234,20 @@ export function demandChange(demand: Demand, c: Extract<ResolvedCommand, { type:
   const steps = flowDepartSteps(demand, c.flow, c.rate, c.effectiveStep);
   if (steps.length !== c.count) throw new Error(`setFlow ${c.seq}: ${steps.length} departures, but the log says ${c.count}`);
   const route = Array.from(demand.routeOf(f.route));
-  const entries = steps.map((k, j) => ({ id: `${f.id}.${kept + j}`, departStep: k, type: f.type, routeEdges: route, dl: f.dl, ds: f.ds, dp: f.dp, ap: f.ap }));
+  // the flow's vehicles share its type, route and stops (a flow drawing from distributions: its first vehicle's)
+  const entries = steps.map((k, j) => ({
+    id: `${f.id}.${kept + j}`,
+    departStep: k,
+    type: f.type,
+    routeEdges: route,
+    dl: f.dl,
+    ds: f.ds,
+    dp: f.dp,
+    ap: f.ap,
+    al: f.al,
+    as: f.as,
+    stops: [f.stopFirst, f.stopLast] as const,
+  }));
   return { entries, cancel };
 }
 

@@ -101,7 +101,7 @@ function collectOptions(el: XmlElement, into: Map<string, XmlElement>): void {
 export function loadSumoScenario(cfgPath: string): ScenarioSpec {
   const cfg = loadSumoConfig(cfgPath);
   const net = loadSumoNet(cfg.netFile);
-  const demand = loadSumoRoutes(cfg.routeFiles, net, cfg.additionalFiles, { sorted: cfg.routeSteps > 0 });
+  const demand = loadSumoRoutes(cfg.routeFiles, net, cfg.additionalFiles, { sorted: cfg.routeSteps > 0, begin: cfg.begin });
   const scenario: ScenarioSpec = {
     net,
     demand,

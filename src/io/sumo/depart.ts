@@ -100,10 +100,11 @@ export type FlowRate = Pick<FlowSpec, 'begin' | 'end' | 'period' | 'vehsPerHour'
 /**
  * A flow's begin, end and rate as SUMO 1.15 reads them: one of period (a number or "exp(rate)"),
  * vehsPerHour (or perHour), probability; number alone spreads over begin..end; number with a rate
- * caps the count and then end must not be given.
+ * caps the count and then end must not be given. Without begin, the flow begins with the scenario.
  */
-export function readFlowRate(file: string, el: XmlElement): FlowRate {
-  const begin = num(file, el, 'begin', 0);
+export function readFlowRate(file: string, el: XmlElement, defaultBegin = 0): FlowRate {
+  // a flow without begin starts with the scenario (SUMO)
+  const begin = num(file, el, 'begin', defaultBegin);
   let end = optNum(file, el, 'end');
   const periodText = el.attrs['period'];
   let period: number | undefined;

@@ -26,11 +26,12 @@ export const SUMO_PASSENGER_DEFAULTS: Readonly<Omit<VTypeSpec, 'id'>> = (({ id: 
  * Loads several route files against one net, in the given order (vehicles keep file order), after
  * the additional files (SUMO loads those first; they may hold vTypes, routes, stopping places).
  */
-export function loadSumoRoutes(paths: string[], net: NetSpec, additional: string[] = [], opts: { sorted?: boolean } = {}): DemandSpec {
+export function loadSumoRoutes(paths: string[], net: NetSpec, additional: string[] = [], opts: { sorted?: boolean; begin?: number } = {}): DemandSpec {
   const sorted = opts.sorted ?? true;
   return sumoRoutesFromXml(
     [...additional.map((path) => ({ file: path, root: parseXmlFile(path) })), ...paths.map((path) => ({ file: path, root: parseXmlFile(path), sorted }))],
     net,
+    opts.begin ?? 0,
   );
 }
 
@@ -81,7 +82,8 @@ const READ = new Set(['vType', 'vTypeDistribution', 'route', 'routeDistribution'
 /** Elements that change nothing we simulate. */
 const ELSEWHERE = new Set(['location', 'param']);
 
-function sumoRoutesFromXml(files: DemandFile[], net: NetSpec): DemandSpec {
+/** `begin`: the scenario's, where a flow without one begins (SUMO). */
+function sumoRoutesFromXml(files: DemandFile[], net: NetSpec, begin = 0): DemandSpec {
   const index = new NetIndex(net);
   const lanes = new LaneIndex(net);
   const vTypes = new Map<string, VTypeSpec>();
@@ -168,7 +170,7 @@ function sumoRoutesFromXml(files: DemandFile[], net: NetSpec): DemandSpec {
       const readStopHere = stopReader(file);
       const path = readPath(file, el, routes, routeDists, readStopHere);
       const depart = readDepart(file, el);
-      const timing = el.name === 'flow' ? readFlowRate(file, el) : { depart: departTime(file, el) };
+      const timing = el.name === 'flow' ? readFlowRate(file, el, begin) : { depart: departTime(file, el) };
       noteAttributes(file, el, notes);
       const own: StopSpec[] = [];
       let stopProblem: string | undefined;
