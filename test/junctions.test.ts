@@ -25,16 +25,8 @@ function near(ours: number, sumo: number, tol: number, what: string): void {
   assert.ok(rel <= tol, `${what}: TessDS ${ours.toFixed(2)} vs SUMO ${sumo.toFixed(2)} (${(100 * rel).toFixed(1)}%)`);
 }
 
-// Open gaps, measured 2026-12-04 with Krauss (they run and report; see the README's Model section):
-// minor-road drivers take gaps SUMO's do not once impatient (priority 127 s against 147 s,
-// priority_stop 131 s against 178 s; with impatience off priority is 147.6 s)
-const OPEN_GAP: Record<string, string> = {
-  priority: 'minor road 14% too fast with impatience (127 s vs SUMO 147 s)',
-  priority_stop: 'stop sign 26% too fast (131 s vs SUMO 178 s)',
-};
-
 for (const type of ['priority', 'priority_stop', 'traffic_light_unregulated']) {
-  test(`${type}: arrived and meanDuration within 10% of SUMO, meanTimeLoss within 25%`, { todo: OPEN_GAP[type] }, () => {
+  test(`${type}: arrived and meanDuration within 10% of SUMO, meanTimeLoss within 25%`, () => {
     const { ours, sumo } = run(type);
     near(ours.arrived, sumo.arrived, 0.1, 'arrived');
     near(ours.meanDuration, sumo.meanDuration, 0.1, 'meanDuration');
@@ -49,6 +41,6 @@ for (const type of ['right_before_left', 'left_before_right', 'allway_stop']) {
   });
 }
 
-test('priority_stop: the stop sign costs time against plain priority (a full stop at the line)', { todo: OPEN_GAP['priority_stop'] }, () => {
+test('priority_stop: the stop sign costs time against plain priority (a full stop at the line)', () => {
   assert.ok(run('priority_stop').ours.meanTimeLoss > run('priority').ours.meanTimeLoss + 10);
 });
