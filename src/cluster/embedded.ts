@@ -12,7 +12,8 @@ import { Network } from '../sim/network.js';
 import { scenarioDemand, type Demand } from '../sim/demand.js';
 import { mergeDumps, type StateDump } from '../sim/dump.js';
 import { makePartition, type PartitionOptions, type PartitionPlan } from '../partition/plan.js';
-import { FrameKind, listen, type FramedSocket } from './frames.js';
+import { FrameKind, listen, rejectLogger, type FramedSocket } from './frames.js';
+import { readWorkerMessage, WireError } from './validate.js';
 import { assertNever, decodeDump, type FrameSampler, type LogConfig, type MasterMessage, type NetFault, type WorkerLogFactory, type WorkerMessage } from './protocol.js';
 import { StatusWriter, type RunStatus, type WorkerStatus } from './status.js';
 import { CommandDesk, type DeskAnswer, type DeskCommand, type ScriptedCommand } from './command-desk.js';
@@ -229,21 +230,31 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     listen('127.0.0.1', 0, (sock) => {
       let workerId = -1;
       sock.on('frame', (kind, payload) => {
+        // what cannot be read (a frame cut short, a message of the wrong shape) throws here, before
+        // anything is done with it: the frame layer closes this connection only (frames.ts)
+        if (kind !== FrameKind.control && workerId < 0) throw new WireError('a data frame before hello');
+        if (kind === FrameKind.dump) {
+          dumps.push(decodeDump(payload).dump);
+          return;
+        }
+        if (kind === FrameKind.frame) {
+          frameWaiters.get(payload.readUInt32LE(0))?.(payload.subarray(4));
+          return;
+        }
+        if (kind === FrameKind.check) {
+          const err = checks?.add(payload);
+          if (err) fail(`consistency check failed: ${err}`);
+          return;
+        }
+        if (kind !== FrameKind.control) throw new WireError(`a frame of kind ${kind} on the master port`);
+        const m = readWorkerMessage(payload);
+        if (m.type === 'hello') {
+          if (m.workerId >= workers) throw new WireError(`hello from worker ${m.workerId}; this run has ${workers}`);
+          if (workerId >= 0 && m.workerId !== workerId) throw new WireError(`hello from worker ${m.workerId} on worker ${workerId}'s connection`);
+        } else if (m.workerId !== workerId) {
+          throw new WireError(workerId < 0 ? `"${m.type}" before hello` : `"${m.type}" of worker ${m.workerId} on worker ${workerId}'s connection`);
+        }
         try {
-          if (kind === FrameKind.dump) {
-            dumps.push(decodeDump(payload).dump);
-            return;
-          }
-          if (kind === FrameKind.frame) {
-            frameWaiters.get(payload.readUInt32LE(0))?.(payload.subarray(4));
-            return;
-          }
-          if (kind === FrameKind.check) {
-            const err = checks?.add(payload);
-            if (err) fail(`consistency check failed: ${err}`);
-            return;
-          }
-          const m = JSON.parse(payload.toString()) as WorkerMessage;
           if (sockets.get(m.workerId) === sock || m.type === 'hello') lastHeard.set(m.workerId, Date.now());
           switch (m.type) {
             case 'hello':
@@ -295,7 +306,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         if (settled || done.has(workerId) || sockets.get(workerId) !== sock) return;
         if (!checkpointEvery) fail(`worker ${workerId} disconnected before the run ended`);
       });
-    })
+    }, { onReject: rejectLogger('the master port') })
       .then(({ server: s, port }) => {
         server = s;
         status.update({

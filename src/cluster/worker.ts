@@ -15,7 +15,8 @@ import { dumpState } from '../sim/dump.js';
 import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart, type PartLayout } from '../sim/partition.js';
 import { openStore, type Store } from './store/store.js';
 import { checkpointKey } from './commits.js';
-import { FrameKind, FramedSocket, connect, listen } from './frames.js';
+import { FrameKind, FramedSocket, connect, listen, rejectLogger } from './frames.js';
+import { BORDER_HEAD_BYTES, readMasterMessage, readPeerMessage, WireError } from './validate.js';
 import { assertNever, encodeDump, type LoggedCommand, type FrameSampler, type WorkerLog, type WorkerLogFactory, type MasterMessage, type NetFault, type Pace, type PeerMessage } from './protocol.js';
 import { applyLoggedSimCommand } from './commands.js';
 import { sinceStart, timing } from '../timing.js';
@@ -160,6 +161,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   };
 
   const onBorder = (buf: Buffer) => {
+    if (buf.length < BORDER_HEAD_BYTES) throw new WireError(`a ${buf.length}-byte border message`);
     if (!planned) {
       early.push(buf); // a replacement: peers resend before our parts are restored
       return;
@@ -169,6 +171,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     if (!part) return fail(`border message for part ${to}, which this worker does not host`);
     const from = buf.readInt32LE(4);
     const step = buf.readInt32LE(12);
+    // a message must come from a neighbour: the inbox counts one per neighbour
+    if (!part.layout.neighbours.includes(from)) throw new WireError(`a border message for part ${to} from part ${from}, not its neighbour`);
     if (step < part.engine.step) return; // a re-sent message this part already used
     let m = part.inbox.get(step);
     if (!m) part.inbox.set(step, (m = new Map()));
@@ -238,11 +242,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
 
   const { server, port } = await listen(o.listenHost, o.listenPort ?? 0, (sock) => {
     sock.once('frame', (kind, payload) => {
-      if (kind !== FrameKind.control) return sock.close();
-      const m = JSON.parse(payload.toString()) as PeerMessage;
+      if (kind !== FrameKind.control) throw new WireError(`a frame of kind ${kind} before the peer message`);
+      const m = readPeerMessage(payload);
+      if (m.workerId === o.workerId) throw new WireError(`a peer calling itself worker ${m.workerId}, this worker's id`);
+      if (plan && m.workerId >= plan.partWorker.length) throw new WireError(`a peer calling itself worker ${m.workerId}; the run has ${plan.partWorker.length} parts`);
       attachPeer(sock, m.workerId);
     });
-  });
+  }, { onReject: rejectLogger(`worker ${o.workerId}'s peer port`) });
 
   const maybeReady = () => {
     if (!plan || started || !planned) return;
@@ -331,7 +337,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     for (const w of neededPeers) {
       if (w > o.workerId && addresses.has(w) && !peers.has(w)) connectOrRetry(w).catch((err: Error) => fail(`connecting to worker ${w}: ${err.message}`));
     }
-    for (const buf of early.splice(0)) onBorder(buf);
+    for (const buf of early.splice(0)) {
+      try {
+        onBorder(buf);
+      } catch (e) {
+        log.warn({ error: (e as Error).message }, 'dropped a border message that came before the plan');
+      }
+    }
     // local neighbours get the restored boundary messages directly
     if (restoredOutboxes) for (const [to, buf] of restoredOutboxes) if (parts.has(to)) onBorder(buf);
     maybeReady();
@@ -586,8 +598,9 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     }
   };
   master.on('frame', (kind, payload) => {
-    if (kind === FrameKind.control) onMaster(JSON.parse(payload.toString()) as MasterMessage);
+    if (kind === FrameKind.control) onMaster(readMasterMessage(payload));
   });
+  master.on('rejected', (why) => process.stderr.write(`tessds: worker ${o.workerId} closed its connection to the master: ${why}\n`));
   o.direct?.(onMaster);
   master.on('close', () => shutdown(server));
   master.sendControl({ type: 'hello', workerId: o.workerId, pid: process.pid, host: os.hostname(), port, ...(preloaded ? { preloaded: preloaded.id } : {}) });

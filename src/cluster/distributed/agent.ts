@@ -14,8 +14,9 @@
  * A worker whose lease renewal fails was declared dead and replaced: it exits at once (fencing).
  */
 import os from 'node:os';
-import { FrameKind, connect, listen, type FramedSocket } from '../frames.js';
+import { FrameKind, connect, listen, rejectLogger, type FramedSocket } from '../frames.js';
 import { decodeDump, type WorkerMessage } from '../protocol.js';
+import { readToAgent, readWorkerMessage } from '../validate.js';
 import { runWorker } from '../worker.js';
 import type { Store } from '../store/store.js';
 import { LEADER_TYPES, type FromAgent, type LeaderMessage, type PlanWithoutSpec, type SessionInfo, type ToAgent } from './messages.js';
@@ -121,7 +122,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const onLeaderFrame = (sock: FramedSocket, epoch: number, kind: number, payload: Buffer) => {
     if (kind !== FrameKind.control) return;
     if (epoch < maxEpoch || leader?.sock !== sock) return void sock.socket.destroy(); // an old leader
-    const m = JSON.parse(payload.toString()) as ToAgent;
+    const m = readToAgent(payload);
     if (LEADER_TYPES.has(m.type)) {
       if (m.type === 'fenced') fenced(m.reason);
       else if (m.type === 'assign') void startSession(m.plan, m.slot);
@@ -161,7 +162,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
         return;
       }
       if (kind !== FrameKind.control) return; // debug checks are not relayed
-      const m = JSON.parse(payload.toString()) as WorkerMessage;
+      const m = readWorkerMessage(payload);
       if (m.type === 'hello') s.hello = m;
       if (m.type === 'ready') s.ready = true;
       if (m.type === 'done') {
@@ -178,7 +179,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       session = undefined;
       toLeader({ type: 'idle', workerId });
     });
-  });
+  }, { onReject: rejectLogger(`worker ${workerId}'s relay port`) });
 
   const startSession = async (plan: string, slot: number) => {
     if (session) {

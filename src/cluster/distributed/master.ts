@@ -11,7 +11,8 @@
 import os from 'node:os';
 import type { Server } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { FrameKind, listen, type FramedSocket } from '../frames.js';
+import { FrameKind, listen, rejectLogger, type FramedSocket } from '../frames.js';
+import { readFromAgent } from '../validate.js';
 import type { WorkerMessage } from '../protocol.js';
 import { RECONNECT_MAX_MS, type Store } from '../store/store.js';
 import { LeaderElection } from './leader.js';
@@ -173,7 +174,7 @@ class LeaderTerm implements LeaderContext {
   }
 
   async start(): Promise<void> {
-    const { server, port } = await listen(this.o.listenHost, this.o.listenPort ?? 0, (sock) => this.onConnection(sock));
+    const { server, port } = await listen(this.o.listenHost, this.o.listenPort ?? 0, (sock) => this.onConnection(sock), { onReject: rejectLogger(`the leader's port (epoch ${this.epoch})`) });
     this.server = server;
     if (this.stopped) return void server.close();
     const rec: LeaderRecord = { epoch: this.epoch, pid: process.pid, host: os.hostname(), address: { host: this.o.listenHost, port } };
@@ -337,12 +338,8 @@ class LeaderTerm implements LeaderContext {
     sock.on('frame', (kind, payload) => {
       if (agent) agent.lastHeard = Date.now();
       if (kind !== FrameKind.control || this.stopped) return;
-      let m: FromAgent;
-      try {
-        m = JSON.parse(payload.toString()) as FromAgent;
-      } catch {
-        return void sock.socket.destroy();
-      }
+      // a message that cannot be read throws: the frame layer closes this connection only
+      const m: FromAgent = readFromAgent(payload);
       if (AGENT_TYPES.has(m.type)) {
         const am = m as AgentMessage;
         if (am.type === 'agent') {
