@@ -21,6 +21,7 @@ import { parseCommand } from '../control/run-control.js';
 import { serveMasterHttp } from '../control/master-http.js';
 import { simCommandParser } from '../control/sim-commands.js';
 import { formatSummary } from './run.js';
+import { configuredSecret, NO_SECRET_WARNING, PUBLIC_KEY } from '../cluster/secret.js';
 
 /** Opens the cluster namespace; an unreachable store is the user's to fix (one line, exit 2). */
 async function open(url: string | undefined): Promise<Store> {
@@ -48,13 +49,24 @@ function deskCommand(body: unknown): DeskCommand {
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
-export async function masterCommand(opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number }): Promise<void> {
+/** The cluster secret; without one, distributed links are not authenticated: said once (after the
+ *  store opened, so that a bad flag or store stays the one line it is). */
+function secretOrWarn(secretFile: string | undefined): Buffer {
+  const s = configuredSecret(secretFile);
+  if (s) return s;
+  process.stderr.write(`${NO_SECRET_WARNING}\n`);
+  return PUBLIC_KEY;
+}
+
+export async function masterCommand(opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number; secretFile?: string }): Promise<void> {
   const t = timings(opts);
   const { host, port } = hostPort(opts.listen);
+  configuredSecret(opts.secretFile); // a bad secret file is a bad flag: before anything
   const cluster = await open(opts.store);
+  const secret = secretOrWarn(opts.secretFile);
   const http = opts.http;
   const serveHttp = http === undefined ? undefined : (view: MasterView) => serveMasterHttp({ view, port: http, host });
-  const stop = await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, ...t, log, serveHttp, parseCommand: deskCommand });
+  const stop = await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, ...t, log, serveHttp, parseCommand: deskCommand, secret });
   // SIGTERM/SIGINT (a rolling update, ^C): hand leadership over at once instead of after the lease
   const quit = () => void stop().finally(() => process.exit(0));
   process.once('SIGTERM', quit);
@@ -62,11 +74,13 @@ export async function masterCommand(opts: { store?: string; listen: string; http
   await new Promise(() => {}); // runs until stopped
 }
 
-export async function workerCommand(opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number }): Promise<void> {
+export async function workerCommand(opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number; secretFile?: string }): Promise<void> {
   const t = timings(opts);
   const { host, port } = hostPort(opts.listen);
+  configuredSecret(opts.secretFile);
   const cluster = await open(opts.store);
-  await runAgent({ cluster, listenHost: host, listenPort: port, ...t, log });
+  const secret = secretOrWarn(opts.secretFile);
+  await runAgent({ cluster, listenHost: host, listenPort: port, ...t, log, secret });
   await new Promise(() => {});
 }
 

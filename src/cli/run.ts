@@ -12,7 +12,8 @@ import { Engine } from '../sim/engine.js';
 import { dumpState } from '../sim/dump.js';
 import { restore, snapshot } from '../sim/snapshot.js';
 import { summarizeDump, type Summary } from '../sim/summary.js';
-import { WorkerPool } from '../cluster/prestart.js';
+import { WorkerPool, type EmbeddedLinks } from '../cluster/prestart.js';
+import { configuredSecret, randomSecret } from '../cluster/secret.js';
 import { sinceStart, timing } from '../timing.js';
 import { StatusWriter } from '../cluster/status.js';
 import { loadPartitionMap, savePartitionMap } from '../partition/mapfile.js';
@@ -65,6 +66,8 @@ export interface RunOptions {
   statusFile?: string;
   check?: boolean;
   progress: boolean;
+  /** the cluster secret (else TESSDS_CLUSTER_SECRET, else one drawn for the run) */
+  secretFile?: string;
   /** serve the control API and viewer on this port (0: any free port) */
   http?: number;
   /** address to listen on (default 127.0.0.1) */
@@ -90,10 +93,12 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
     if (path !== undefined && path !== '-') checkOutputPath(path, option);
   }
   const workers = o.workers ?? 1;
+  // the links of a partitioned run are authenticated: with the configured secret, else one drawn for this run
+  const links = isPartitioned(o) ? { plan: o.plan ?? `run-${process.pid}`, secret: configuredSecret(o.secretFile) ?? randomSecret() } : undefined;
   // partitioned: the worker processes boot while this process reads the scenario
-  const pool = isPartitioned(o) && Number.isInteger(workers) && workers > 1 ? new WorkerPool(workers) : undefined;
+  const pool = links && Number.isInteger(workers) && workers > 1 ? new WorkerPool(workers, links) : undefined;
   try {
-    return await runScenario(scenarioPath, o, t0, pool);
+    return await runScenario(scenarioPath, o, t0, pool, links);
   } finally {
     pool?.dispose();
   }
@@ -103,7 +108,7 @@ function isPartitioned(o: RunOptions): boolean {
   return (o.workers ?? 1) > 1 || (o.parts ?? 1) > 1 || o.partitionMap !== undefined || o.minParts !== undefined || o.maxParts !== undefined;
 }
 
-async function runScenario(scenarioPath: string, o: RunOptions, t0: number, prestarted: WorkerPool | undefined): Promise<Summary> {
+async function runScenario(scenarioPath: string, o: RunOptions, t0: number, prestarted: WorkerPool | undefined, links: EmbeddedLinks | undefined): Promise<Summary> {
   const spec = prepareScenario(scenarioPath, o);
   timing(() => `scenario read at ${sinceStart()}`);
   // the pre-started workers parse and build it while this process partitions
@@ -125,6 +130,7 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
     if (server) o.onListening?.(`http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`);
     const r = await runEmbedded(spec, {
       scenarioId,
+      links,
       script,
       log: o.logFile !== undefined || o.logJson ? { file: o.logFile, json: o.logJson, level: o.logLevel, plan: o.plan ?? `run-${process.pid}` } : undefined,
       makeLog: workerLogFactory(),

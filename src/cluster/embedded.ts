@@ -25,7 +25,9 @@ import { CheckCollector } from './check.js';
 import { CheckpointCommits, deleteCheckpointsBefore } from './commits.js';
 import { StoreOutages, storeDownEvent, storeUpEvent, type StoreReport } from './store-outages.js';
 import { runWorker } from './worker.js';
-import { workerArgs, type WorkerPool } from './prestart.js';
+import { workerArgs, type EmbeddedLinks, type WorkerPool } from './prestart.js';
+import { randomSecret, workerEnv } from './secret.js';
+import type { LinkAuth } from './link-auth.js';
 import { sinceStart, timing } from '../timing.js';
 import { openStore } from './store/store.js';
 import { mkdtempSync } from 'node:fs';
@@ -70,6 +72,9 @@ export interface EmbeddedOptions extends PartitionOptions {
   scenarioId?: string;
   /** called about every 250 ms with the slowest part's step */
   onProgress?: (step: number, running: number, arrived: number) => void;
+  /** the plan name and secret of the run's links (default: this run's plan and a random secret);
+   *  the pre-started workers were given the same */
+  links?: EmbeddedLinks;
 }
 
 /** What a control plane (HTTP API) needs of a running embedded cluster. */
@@ -148,6 +153,9 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const checkpointEvery = o.checkpointEvery ?? 0;
   const storeUrl = checkpointEvery > 0 ? (o.store ?? `file:${mkdtempSync(join(tmpdir(), 'tessds-store-'))}`) : undefined;
   const storeNs = { project: 'tessds', plan: o.plan ?? `run-${process.pid}` };
+  // every link of the run (master and peers) proves it holds the run's secret (link-auth.ts)
+  const links = o.links ?? { plan: storeNs.plan, secret: randomSecret() };
+  const auth: LinkAuth = { secret: links.secret, plan: links.plan, epoch: 1 };
   const store = storeUrl ? await openStore(storeUrl, storeNs) : undefined;
   /** the store's outages as the workers (and this process's own connection) notice them */
   const outages = new StoreOutages();
@@ -306,7 +314,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         if (settled || done.has(workerId) || sockets.get(workerId) !== sock) return;
         if (!checkpointEvery) fail(`worker ${workerId} disconnected before the run ended`);
       });
-    }, { onReject: rejectLogger('the master port') })
+    }, { auth, onReject: rejectLogger('the master port') })
       .then(({ server: s, port }) => {
         server = s;
         status.update({
@@ -319,7 +327,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         // leaves the CPUs (and their garbage collector threads) to the simulation
         // it shares this process's network (no run changes one) and builds its own demand
         const preloaded = { spec, id: scenarioId, net };
-        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, sampleFrame: o.sampleFrame, makeLog: o.makeLog, direct: (receive) => (toWorker0 = receive), preloaded }).catch((err: Error) => fail(`worker 0: ${err.message}`));
+        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, masterAuth: auth, peerAuth: auth, sampleFrame: o.sampleFrame, makeLog: o.makeLog, direct: (receive) => (toWorker0 = receive), preloaded }).catch((err: Error) => fail(`worker 0: ${err.message}`));
         masterPort = port;
         for (let w = 1; w < workers; w++) startWorker(w);
         o.prestarted?.release(); // more workers than parts: the rest are not needed
@@ -331,7 +339,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     let toWorker0: ((m: MasterMessage) => void) | undefined;
     function startWorker(w: number) {
       const master = `127.0.0.1:${masterPort}`;
-      const child = o.prestarted?.take(w, master) ?? spawn(process.execPath, workerArgs(master, w), { stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = o.prestarted?.take(w, master) ?? spawn(process.execPath, workerArgs(master, w, links.plan), { stdio: ['ignore', 'ignore', 'inherit'], env: workerEnv(links.secret) });
       child.on('exit', (code, signal) => {
         if (settled || done.has(w)) return;
         if (!checkpointEvery) return fail(`worker ${w} (pid ${child.pid}) exited (${signal ?? `code ${code}`}) before the run ended`);

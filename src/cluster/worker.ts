@@ -16,6 +16,7 @@ import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restore
 import { openStore, type Store } from './store/store.js';
 import { checkpointKey } from './commits.js';
 import { FrameKind, FramedSocket, connect, listen, rejectLogger } from './frames.js';
+import type { LinkAuth } from './link-auth.js';
 import { BORDER_HEAD_BYTES, readMasterMessage, readPeerMessage, WireError } from './validate.js';
 import { assertNever, encodeDump, type LoggedCommand, type FrameSampler, type WorkerLog, type WorkerLogFactory, type MasterMessage, type NetFault, type Pace, type PeerMessage } from './protocol.js';
 import { applyLoggedSimCommand } from './commands.js';
@@ -44,6 +45,9 @@ export interface WorkerOptions {
   listenHost: string;
   /** port for border messages from peers (default 0: any free port) */
   listenPort?: number;
+  /** the link to the master and those with peers start with the handshake of link-auth.ts */
+  masterAuth: LinkAuth;
+  peerAuth: LinkAuth;
   /** running inside the master's process: never exit the process, report failures by throwing */
   inProcess?: boolean;
   /** encodes vehicle positions for the viewer (absent: frame requests go unanswered) */
@@ -86,7 +90,7 @@ function build(spec: ScenarioSpec, built: { net?: Network; demand?: Demand } = {
 }
 
 export async function runWorker(o: WorkerOptions): Promise<void> {
-  const master = await connect(o.masterHost, o.masterPort);
+  const master = await connect(o.masterHost, o.masterPort, undefined, o.masterAuth);
   const peers = new Map<number, FramedSocket>();
   const parts = new Map<number, Part>();
   let plan: (Extract<MasterMessage, { type: 'plan' }> & { spec: ScenarioSpec }) | undefined;
@@ -248,7 +252,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       if (plan && m.workerId >= plan.partWorker.length) throw new WireError(`a peer calling itself worker ${m.workerId}; the run has ${plan.partWorker.length} parts`);
       attachPeer(sock, m.workerId);
     });
-  }, { onReject: rejectLogger(`worker ${o.workerId}'s peer port`) });
+  }, { auth: o.peerAuth, onReject: rejectLogger(`worker ${o.workerId}'s peer port`) });
 
   const maybeReady = () => {
     if (!plan || started || !planned) return;
@@ -262,7 +266,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const addresses = new Map<number, { workerId: number; host: string; port: number }>();
   const connectTo = async (w: number, timeoutMs?: number) => {
     const a = addresses.get(w)!;
-    const sock = await connect(a.host, a.port, timeoutMs);
+    const sock = await connect(a.host, a.port, timeoutMs, o.peerAuth);
     sock.sendControl({ type: 'peer', workerId: o.workerId } satisfies PeerMessage);
     attachPeer(sock, w);
   };

@@ -20,7 +20,9 @@ import { readToAgent, readWorkerMessage } from '../validate.js';
 import { runWorker } from '../worker.js';
 import type { Store } from '../store/store.js';
 import { LEADER_TYPES, type FromAgent, type LeaderMessage, type PlanWithoutSpec, type SessionInfo, type ToAgent } from './messages.js';
-import { json, key, readJson, type LeaderRecord, type PlanRecord, type WorkerRecord } from './layout.js';
+import { CLUSTER_NS, json, key, readJson, type LeaderRecord, type PlanRecord, type WorkerRecord } from './layout.js';
+import { randomSecret } from '../secret.js';
+import type { LinkAuth } from '../link-auth.js';
 
 export interface AgentOptions {
   /** the cluster namespace of the store */
@@ -32,6 +34,9 @@ export interface AgentOptions {
   leaseMs: number;
   heartbeatMs: number;
   log: (line: string) => void;
+  /** the cluster secret (secret.ts; PUBLIC_KEY when none is configured): links to the leader and
+   *  between plan sessions prove they hold it */
+  secret: Buffer;
 }
 
 interface Session {
@@ -95,7 +100,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     try {
       const rec = await readJson<LeaderRecord>(cluster, key.leader);
       if (!rec || rec.epoch < maxEpoch || (leader && leader.epoch >= rec.epoch)) return;
-      const sock = await connect(rec.address.host, rec.address.port, 1000);
+      const sock = await connect(rec.address.host, rec.address.port, 1000, { secret: o.secret, plan: CLUSTER_NS.plan, epoch: rec.epoch });
       maxEpoch = Math.max(maxEpoch, rec.epoch);
       if (rec.epoch < maxEpoch) return sock.close();
       const old = leader;
@@ -148,6 +153,9 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   };
 
   // ---- the relay the session connects to, and the session ----
+  // the session runs in this process: its link to the relay proves a secret drawn here, which no
+  // other process knows (the relay port is open to anyone on this machine)
+  const relayAuth: LinkAuth = { secret: randomSecret(), plan: '_relay', epoch: 0 };
   const relay = await listen('127.0.0.1', 0, (local) => {
     const s = session;
     if (!s || s.local) return local.close();
@@ -179,7 +187,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       session = undefined;
       toLeader({ type: 'idle', workerId });
     });
-  }, { onReject: rejectLogger(`worker ${workerId}'s relay port`) });
+  }, { auth: relayAuth, onReject: rejectLogger(`worker ${workerId}'s relay port`) });
 
   const startSession = async (plan: string, slot: number) => {
     if (session) {
@@ -189,7 +197,9 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     const s: Session = { plan, slot, planned: false, ready: false, started: false, done: false, writes: Promise.resolve() };
     session = s;
     o.log(`worker ${workerId}: hosting slot ${slot} of plan ${plan}`);
-    runWorker({ masterHost: '127.0.0.1', masterPort: relay.port, workerId: slot, listenHost: o.listenHost, listenPort: o.listenPort, inProcess: true }).catch((err: Error) => {
+    // the sessions of one plan link up whatever leader gave them their plans: bound to the plan, epoch 0
+    const peerAuth: LinkAuth = { secret: o.secret, plan, epoch: 0 };
+    runWorker({ masterHost: '127.0.0.1', masterPort: relay.port, workerId: slot, listenHost: o.listenHost, listenPort: o.listenPort, inProcess: true, masterAuth: relayAuth, peerAuth }).catch((err: Error) => {
       o.log(`worker ${workerId}: session of ${plan} failed: ${err.message}`);
       toLeader({ type: 'failed', workerId: slot, message: err.message });
     });

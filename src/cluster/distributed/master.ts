@@ -17,7 +17,7 @@ import type { WorkerMessage } from '../protocol.js';
 import { RECONNECT_MAX_MS, type Store } from '../store/store.js';
 import { LeaderElection } from './leader.js';
 import { AGENT_TYPES, type AgentMessage, type FromAgent, type LeaderMessage, type SessionInfo, type ToAgent } from './messages.js';
-import { LEADER_LEASE, json, key, readJson, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
+import { CLUSTER_NS, LEADER_LEASE, json, key, readJson, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
 import { PlanRun, type Agent, type LeaderContext } from './plan-run.js';
 import type { DeskCommand } from '../command-desk.js';
 import { RequestError } from '../../errors.js';
@@ -45,6 +45,9 @@ export interface MasterOptions {
   /** checks a posted command body (the control layer's parser; throws RequestError); without it
    *  POST /api/commands answers 501 */
   parseCommand?: (body: unknown) => DeskCommand;
+  /** the cluster secret (secret.ts; PUBLIC_KEY when none is configured): every worker proves it
+   *  holds it, for this term's epoch, before anything it sends is read */
+  secret: Buffer;
 }
 
 
@@ -174,7 +177,7 @@ class LeaderTerm implements LeaderContext {
   }
 
   async start(): Promise<void> {
-    const { server, port } = await listen(this.o.listenHost, this.o.listenPort ?? 0, (sock) => this.onConnection(sock), { onReject: rejectLogger(`the leader's port (epoch ${this.epoch})`) });
+    const { server, port } = await listen(this.o.listenHost, this.o.listenPort ?? 0, (sock) => this.onConnection(sock), { auth: { secret: this.o.secret, plan: CLUSTER_NS.plan, epoch: this.epoch }, onReject: rejectLogger(`the leader's port (epoch ${this.epoch})`) });
     this.server = server;
     if (this.stopped) return void server.close();
     const rec: LeaderRecord = { epoch: this.epoch, pid: process.pid, host: os.hostname(), address: { host: this.o.listenHost, port } };
