@@ -435,7 +435,7 @@ test('commands through the leader\'s HTTP API (404, closeLane, setSpeedLimit, ad
     const r = c.cli(['submit', grid, '--end', END, '--plan', 'cmds', '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '15']);
     assert.equal(r.status, 0, r.stderr);
     const api = async (port: number, body: object) => {
-      const res = await fetch(`http://127.0.0.1:${port}/api/commands?plan=cmds`, { method: 'POST', body: JSON.stringify(body) });
+      const res = await fetch(`http://127.0.0.1:${port}/api/commands?plan=cmds`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return { status: res.status, body: (await res.json()) as { effectiveStep: number; error?: string } };
     };
     const step = async () => (await c.status('cmds'))?.step ?? 0;

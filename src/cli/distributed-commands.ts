@@ -22,6 +22,7 @@ import { serveMasterHttp } from '../control/master-http.js';
 import { simCommandParser } from '../control/sim-commands.js';
 import { formatSummary } from './run.js';
 import { configuredSecret, NO_SECRET_WARNING, PUBLIC_KEY } from '../cluster/secret.js';
+import { checkBind, controlToken } from '../control/auth.js';
 
 /** Opens the cluster namespace; an unreachable store is the user's to fix (one line, exit 2). */
 async function open(url: string | undefined): Promise<Store> {
@@ -58,14 +59,18 @@ function secretOrWarn(secretFile: string | undefined): Buffer {
   return PUBLIC_KEY;
 }
 
-export async function masterCommand(opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number; secretFile?: string }): Promise<void> {
+export async function masterCommand(opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number; secretFile?: string; tokenFile?: string; httpHost?: string }): Promise<void> {
   const t = timings(opts);
   const { host, port } = hostPort(opts.listen);
   configuredSecret(opts.secretFile); // a bad secret file is a bad flag: before anything
+  const http = opts.http;
+  const token = http === undefined ? undefined : controlToken(opts.tokenFile);
+  // the control API: on the --listen host with a token, else on loopback (checkBind refuses more)
+  const httpHost = opts.httpHost ?? (token !== undefined ? host : '127.0.0.1');
+  if (http !== undefined) checkBind(httpHost, token);
   const cluster = await open(opts.store);
   const secret = secretOrWarn(opts.secretFile);
-  const http = opts.http;
-  const serveHttp = http === undefined ? undefined : (view: MasterView) => serveMasterHttp({ view, port: http, host });
+  const serveHttp = http === undefined ? undefined : (view: MasterView) => serveMasterHttp({ view, port: http, host: httpHost, token });
   const stop = await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, ...t, log, serveHttp, parseCommand: deskCommand, secret });
   // SIGTERM/SIGINT (a rolling update, ^C): hand leadership over at once instead of after the lease
   const quit = () => void stop().finally(() => process.exit(0));

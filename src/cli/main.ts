@@ -55,7 +55,8 @@ program
   .option('--secret-file <file>', 'the secret the links between master and workers prove they hold (default: $TESSDS_CLUSTER_SECRET, else one drawn for the run)')
   .option('--check', 'debug: after every step assert no vehicle is in two parts and inserted = running + arrived')
   .option('--http <port>', 'serve the control API, metrics and live viewer on PORT (0: any free port)', numberOption({ integer: true, min: 0 }))
-  .option('--http-host <host>', 'address the control server listens on (default 127.0.0.1; 0.0.0.0: every interface)')
+  .option('--http-host <host>', 'address the control server listens on (default 127.0.0.1; any other, e.g. 0.0.0.0, needs a token)')
+  .option('--token-file <file>', 'the bearer token every --http route but /metrics, /healthz, /readyz needs (default: $TESSDS_TOKEN; without either the API listens on loopback only)')
   .option('--http-linger', 'keep the control server up after the run until Ctrl-C (SIGINT/SIGTERM)')
   .option('--log-file <file>', 'append JSON log lines (pino: time, level, plan, worker, step, msg) to FILE')
   .option('--log-json', 'write JSON log lines to stderr (default: no logs, only the progress line and report)')
@@ -95,6 +96,7 @@ program
       progress: opts.progress !== false && !opts.quiet,
       http: opts.http as number | undefined,
       httpHost: opts.httpHost as string | undefined,
+      tokenFile: opts.tokenFile as string | undefined,
       httpLinger: opts.httpLinger === true,
       logFile: opts.logFile as string | undefined,
       logJson: opts.logJson === true,

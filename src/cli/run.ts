@@ -14,6 +14,7 @@ import { restore, snapshot } from '../sim/snapshot.js';
 import { summarizeDump, type Summary } from '../sim/summary.js';
 import { WorkerPool, type EmbeddedLinks } from '../cluster/prestart.js';
 import { configuredSecret, randomSecret } from '../cluster/secret.js';
+import { checkBind, controlToken } from '../control/auth.js';
 import { sinceStart, timing } from '../timing.js';
 import { StatusWriter } from '../cluster/status.js';
 import { loadPartitionMap, savePartitionMap } from '../partition/mapfile.js';
@@ -68,6 +69,10 @@ export interface RunOptions {
   progress: boolean;
   /** the cluster secret (else TESSDS_CLUSTER_SECRET, else one drawn for the run) */
   secretFile?: string;
+  /** the control API's bearer token (else TESSDS_TOKEN, else none: loopback only) */
+  tokenFile?: string;
+  /** the token read from tokenFile or TESSDS_TOKEN (set by runCommand) */
+  token?: string;
   /** serve the control API and viewer on this port (0: any free port) */
   http?: number;
   /** address to listen on (default 127.0.0.1) */
@@ -92,6 +97,10 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   for (const [option, path] of [['--summary', o.summary], ['--tripinfo', o.tripinfo], ['--save-state', o.saveState], ['--status-file', o.statusFile], ['--log-file', o.logFile], ['--save-partition', o.savePartition]] as const) {
     if (path !== undefined && path !== '-') checkOutputPath(path, option);
   }
+  // the control API's token, and where it may listen: bad ones are bad flags, before anything starts
+  const token = o.http !== undefined ? controlToken(o.tokenFile) : undefined;
+  if (o.http !== undefined) checkBind(o.httpHost ?? '127.0.0.1', token);
+  o = { ...o, token };
   const workers = o.workers ?? 1;
   // the links of a partitioned run are authenticated: with the configured secret, else one drawn for this run
   const links = isPartitioned(o) ? { plan: o.plan ?? `run-${process.pid}`, secret: configuredSecret(o.secretFile) ?? randomSecret() } : undefined;
@@ -126,7 +135,7 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
     const metrics = o.http !== undefined ? createMetrics({ processMetrics: true }) : undefined;
     const backend = new EmbeddedBackend(metrics);
     // listening first: a port in use or a bad host is a clear error before anything starts
-    const server = o.http !== undefined ? await startControlServer({ port: o.http, host: o.httpHost, backend, metrics, log }) : undefined;
+    const server = o.http !== undefined ? await startControlServer({ port: o.http, host: o.httpHost, backend, metrics, log, token: o.token }) : undefined;
     if (server) o.onListening?.(`http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`);
     const r = await runEmbedded(spec, {
       scenarioId,
@@ -279,7 +288,7 @@ async function runWithHttp(engine: Engine, o: RunOptions, status: StatusWriter, 
   // later commands are resolved after the scripted ones (their seq, their added vehicles' indices)
   const sim = o.simCommands ?? localSimCommands(engine, [...scripted]);
   const run = new LocalRun({ engine, realtimeFactor: o.realtimeFactor, checkpointFile: o.saveState, sim, script: scripted.slice(firstDue), status, metrics, log, onStep });
-  const server = await startControlServer({ port: o.http!, host: o.httpHost, backend: run, metrics, log });
+  const server = await startControlServer({ port: o.http!, host: o.httpHost, backend: run, metrics, log, token: o.token });
   const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
   if (o.onListening) o.onListening(url);
   try {

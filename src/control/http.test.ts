@@ -18,7 +18,7 @@ async function get(base: string, path: string) {
 }
 
 async function post(base: string, body: string | object) {
-  const r = await fetch(`${base}/api/commands`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const r = await fetch(`${base}/api/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
 

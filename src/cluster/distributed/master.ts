@@ -105,7 +105,7 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
   const statusServer = o.serveHttp ? await o.serveHttp(view) : undefined;
   if (statusServer) {
     const a = statusServer.address();
-    if (a && typeof a === 'object') o.log(`master pid ${process.pid}: control API at http://${o.listenHost}:${a.port}/ (/api/status?plan=NAME, /api/network, /api/timeline, POST /api/commands, /metrics)`);
+    if (a && typeof a === 'object') o.log(`master pid ${process.pid}: control API at http://${a.address.includes(":") ? `[${a.address}]` : a.address}:${a.port}/ (/api/status?plan=NAME, /api/network, /api/timeline, POST /api/commands, /metrics)`);
   }
   o.log(`master pid ${process.pid} standing for leader`);
   return async () => {
