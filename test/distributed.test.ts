@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { RedisServer, freePort, redisMissing } from '../src/cluster/store/redis-server.js';
-import { openCluster, key, type LeaderRecord, type PlanState } from '../src/cluster/distributed/layout.js';
+import { openCluster, key, readPlanRecord, type LeaderRecord, type PlanState } from '../src/cluster/distributed/layout.js';
 import type { Store } from '../src/cluster/store/store.js';
 import { parsePrometheusText } from '../src/control/prom-text.js';
 import { Network } from '../src/sim/network.js';
@@ -592,7 +592,7 @@ test('CLI: bad flags and an unreachable store are one line and exit 2', { skip }
     const saved = JSON.parse(readFileSync(map, 'utf8')) as Record<string, number>;
     const store = await openCluster(c.redis.url);
     try {
-      const rec = JSON.parse((await store.get(key.plan('dup')))!.toString()) as { junctionPart: number[]; spec: ScenarioSpec };
+      const rec = (await readPlanRecord(store, 'dup'))!;
       const ids = new Network(rec.spec.net).junctionIds;
       assert.deepEqual(Object.keys(saved).sort(), [...ids].sort(), 'every junction once');
       assert.deepEqual(ids.map((id) => saved[id]), rec.junctionPart);

@@ -12,7 +12,7 @@ import { savePartitionMap } from '../partition/mapfile.js';
 import { prepareScenario, type ScenarioOverrides } from './prepare.js';
 import { checkOutputPath } from '../io/files.js';
 import { StoreError, type Store } from '../cluster/store/store.js';
-import { checkPlanName, json, key, openCluster, readJson, type PlanRecord, type PlanState } from '../cluster/distributed/layout.js';
+import { checkPlanName, json, key, openCluster, planRecordValue, readJson, type PlanRecord, type PlanState } from '../cluster/distributed/layout.js';
 import { readStatus, runMaster } from '../cluster/distributed/master.js';
 import type { MasterView } from '../cluster/distributed/master-view.js';
 import { runAgent } from '../cluster/distributed/agent.js';
@@ -122,7 +122,7 @@ export async function submitCommand(scenario: string, opts: Record<string, unkno
   const cluster = await open(opts.store as string | undefined);
   try {
     if (await cluster.get(key.plan(plan))) throw new UsageError(`--plan ${plan}: a plan of that name exists in ${cluster.url} already`);
-    await cluster.put(key.plan(plan), json(rec));
+    await cluster.put(key.plan(plan), planRecordValue(rec));
   } finally {
     await cluster.close();
   }

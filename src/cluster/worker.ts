@@ -17,6 +17,7 @@ import { openStore, type Store } from './store/store.js';
 import { checkpointKey } from './commits.js';
 import { FrameKind, FramedSocket, connect, listen, rejectLogger } from './frames.js';
 import type { LinkAuth } from './link-auth.js';
+import { seal, unseal } from './integrity.js';
 import { BORDER_HEAD_BYTES, readMasterMessage, readPeerMessage, WireError } from './validate.js';
 import { assertNever, encodeDump, type LoggedCommand, type FrameSampler, type WorkerLog, type WorkerLogFactory, type MasterMessage, type NetFault, type Pace, type PeerMessage } from './protocol.js';
 import { applyLoggedSimCommand } from './commands.js';
@@ -302,8 +303,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       parts.set(id, part);
       if (p.recoverFrom !== undefined && p.recoverFrom > 0) {
         const key = checkpointKey(p.recoverFrom, id);
-        const bytes = await store!.get(key);
-        if (!bytes) throw new Error(`checkpoint ${key} is missing from ${store!.url}`);
+        const sealed = await store!.get(key);
+        if (!sealed) throw new Error(`checkpoint ${key} is missing from ${store!.url}`);
+        // a flipped bit or a cut-short checkpoint is named here, not restored into another state
+        const bytes = unseal(sealed, `checkpoint ${key} in ${store!.url}`);
         const outbox = restorePart(engine, bytes, key);
         log.info({ part: id, checkpoint: p.recoverFrom }, 'part restored from checkpoint');
         restoredOutboxes = [...(restoredOutboxes ?? []), ...outbox];
@@ -487,7 +490,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const writeCheckpoint = (part: Part, bytes: Buffer, step: number, since = Date.now()) => {
     const t0 = performance.now();
     store!
-      .put(checkpointKey(step, part.id), bytes)
+      .put(checkpointKey(step, part.id), seal(bytes))
       .then(() => {
         storeNews(true);
         checkpointSeconds.push((performance.now() - t0) / 1000);

@@ -20,8 +20,9 @@ import { readToAgent, readWorkerMessage } from '../validate.js';
 import { runWorker } from '../worker.js';
 import type { Store } from '../store/store.js';
 import { LEADER_TYPES, type FromAgent, type LeaderMessage, type PlanWithoutSpec, type SessionInfo, type ToAgent } from './messages.js';
-import { CLUSTER_NS, json, key, readJson, type LeaderRecord, type PlanRecord, type WorkerRecord } from './layout.js';
+import { CLUSTER_NS, json, key, readJson, readPlanRecord, type LeaderRecord, type PlanRecord, type WorkerRecord } from './layout.js';
 import { randomSecret } from '../secret.js';
+import { seal } from '../integrity.js';
 import type { LinkAuth } from '../link-auth.js';
 
 export interface AgentOptions {
@@ -135,7 +136,13 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     }
     const mm = m as Exclude<ToAgent, LeaderMessage>;
     if (!session?.local) return;
-    if (mm.type === 'plan') return void sendPlan(session, mm);
+    if (mm.type === 'plan') {
+      const s = session;
+      return void sendPlan(s, mm).catch((err: Error) => {
+        o.log(`worker ${workerId}: session of ${s.plan} failed: ${err.message}`);
+        toLeader({ type: 'failed', workerId: s.slot, message: err.message });
+      });
+    }
     if (mm.type === 'start') session.started = true;
     session.local.sendControl(mm);
   };
@@ -143,7 +150,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const sendPlan = async (s: Session, m: PlanWithoutSpec) => {
     let rec = specs.get(s.plan);
     if (!rec) {
-      rec = await readJson<PlanRecord>(cluster, key.plan(s.plan));
+      rec = await readPlanRecord(cluster, s.plan);
       if (!rec) return o.log(`worker ${workerId}: plan ${s.plan} is missing from the store`);
       specs.set(s.plan, rec);
     }
@@ -164,7 +171,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       if (kind === FrameKind.dump) {
         const part = decodeDump(payload).part;
         s.writes = s.writes.then(async () => {
-          const ok = await cluster.putFenced(key.workerLease(workerId), leaseEpoch, [{ key: key.dump(s.plan, part), value: payload }]);
+          const ok = await cluster.putFenced(key.workerLease(workerId), leaseEpoch, [{ key: key.dump(s.plan, part), value: seal(payload) }]);
           if (!ok) fenced('writing a final dump: its lease was taken');
         });
         return;

@@ -13,11 +13,12 @@ import type { Server } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { FrameKind, listen, rejectLogger, type FramedSocket } from '../frames.js';
 import { readFromAgent } from '../validate.js';
+import { IntegrityError } from '../integrity.js';
 import type { WorkerMessage } from '../protocol.js';
 import { RECONNECT_MAX_MS, type Store } from '../store/store.js';
 import { LeaderElection } from './leader.js';
 import { AGENT_TYPES, type AgentMessage, type FromAgent, type LeaderMessage, type SessionInfo, type ToAgent } from './messages.js';
-import { CLUSTER_NS, LEADER_LEASE, json, key, readJson, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
+import { CLUSTER_NS, LEADER_LEASE, json, key, readJson, readPlanRecord, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
 import { PlanRun, type Agent, type LeaderContext } from './plan-run.js';
 import type { DeskCommand } from '../command-desk.js';
 import { RequestError } from '../../errors.js';
@@ -97,7 +98,7 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
   };
   const view: MasterView = {
     status: (plan) => readStatus(o.cluster, plan),
-    plan: (plan) => readJson<PlanRecord>(o.cluster, key.plan(plan)),
+    plan: (plan) => readPlanRecord(o.cluster, plan),
     command,
     figures: () => term?.figures(),
     store: () => ({ url: o.cluster.url, up: !outages.down }),
@@ -304,7 +305,18 @@ class LeaderTerm implements LeaderContext {
   private async loadOnce(name: string): Promise<PlanRun | undefined> {
     const known = this.runs.get(name);
     if (known) return known;
-    const rec = await readJson<PlanRecord>(this.cluster, key.plan(name));
+    let rec: PlanRecord | undefined;
+    try {
+      rec = await readPlanRecord(this.cluster, name);
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      // a damaged scenario does not heal: the plan fails once, naming it (tessds wait prints it)
+      this.over.add(name);
+      this.o.log(`leader epoch ${this.epoch}: plan ${name} failed: ${err.message}`);
+      const st: PlanState = { state: 'failed', committed: 0, slotWorker: [], slotAddress: [], startedAt: 0, epoch: this.epoch, message: err.message };
+      await this.write([{ key: key.state(name), value: json(st) }]);
+      return undefined;
+    }
     if (!rec) return undefined;
     const st = await readJson<PlanState>(this.cluster, key.state(name));
     if (st && (st.state === 'finished' || st.state === 'failed')) {
