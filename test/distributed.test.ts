@@ -532,7 +532,7 @@ test('commands through the leader\'s HTTP API (404, closeLane, setSpeedLimit, ad
     await until('the new leader\'s status mirror', async () => (await c.status('cmds'))?.leader?.epoch === next!.epoch);
     await sleep(1000);
     const paused = (await c.status('cmds'))!;
-    assert.equal(paused.step, s1, 'still paused under the new leader');
+    assert.equal(paused.step, s1, `still paused under the new leader\n${c.logs()}`);
     assert.equal((paused as unknown as { paused: boolean }).paused, true);
     let late: { status: number; body: { effectiveStep: number; error?: string } };
     const addVehicle = { type: 'addVehicle', id: 'late1', from: 'A0B0', to: 'C0D0' };

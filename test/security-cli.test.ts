@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, waitFor } from '../src/control/testing.js';
@@ -98,4 +98,23 @@ test('master --http with a token: 401 without it, 200 with it; /healthz and /rea
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+test('a demand that cannot fit in memory, and a vehicle id a flow also makes, are one line each, exit 2, before anything is built', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-sec-'));
+  const base = JSON.parse(readFileSync(join(repoRoot, 'examples/crossroads.json'), 'utf8')) as { flows: Record<string, unknown>[]; vehicles?: unknown[] };
+  const big = join(dir, 'big.json');
+  writeFileSync(big, JSON.stringify({ ...base, flows: [{ ...base.flows[0], vehsPerHour: 1e9 }, ...base.flows.slice(1)] }));
+  const t0 = Date.now();
+  for (const args of [['run', big], ['run', big, '--workers', '2'], ['submit', big, '--plan', 'big', '--store', `file:${dir}/store`]]) {
+    const r = spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8' });
+    one(r, /big\.json: flow "N_right" would make 166,666,667 vehicles.*\(about 83 GB of memory\); a run takes at most 5,000,000/);
+  }
+  assert.ok(Date.now() - t0 < 20_000, 'refused at once, not after filling the memory');
+  const dup = join(dir, 'dup.json');
+  writeFileSync(dup, JSON.stringify({ ...base, vehicles: [{ id: 'N_right.3', type: 'car', route: 'N_W', depart: 5 }] }));
+  one(spawnSync(process.execPath, [cli, 'run', dup], { cwd: repoRoot, encoding: 'utf8' }), /dup\.json: vehicle id "N_right\.3" is used twice: by vehicle 0 \(in file order\) and by flow "N_right", whose vehicle 3 it names/);
+  const dup2 = join(dir, 'dup2.json');
+  writeFileSync(dup2, JSON.stringify({ ...base, vehicles: [{ id: 'a', type: 'car', route: 'N_W', depart: 5 }, { id: 'a', type: 'car', route: 'N_S', depart: 9 }] }));
+  one(spawnSync(process.execPath, [cli, 'run', dup2], { cwd: repoRoot, encoding: 'utf8' }), /duplicate vehicle\/flow id "a" \(first defined at vehicles\[0\]\.id\)|vehicle id "a" is given twice/);
 });
