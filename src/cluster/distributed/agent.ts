@@ -65,6 +65,12 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   await cluster.put(key.worker(workerId), json({ id: workerId, pid: process.pid, host, registeredAt: Date.now() } satisfies WorkerRecord));
   o.log(`worker ${workerId} registered (pid ${process.pid})`);
 
+  /** one line per distinct message (not one per heartbeat) */
+  const said = new Set<string>();
+  const once = (line: string) => {
+    if (!said.has(line)) said.add(line), o.log(line);
+  };
+
   const fenced = (reason: string): never => {
     o.log(`worker ${workerId}: fenced out (${reason}); exiting`);
     process.exit(3);
@@ -76,8 +82,11 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     try {
       const ok = await cluster.renewLease(key.workerLease(workerId), owner, leaseEpoch, o.leaseMs);
       if (!ok) fenced('its lease was taken: the leader declared it dead');
-    } catch {
-      // the store is unreachable: keep going; the lease decides when it is back
+    } catch (e) {
+      // the store is unreachable: keep going; the lease decides when it is back. Anything else (a
+      // key of the wrong type) is said, once
+      const m = (e as Error).message;
+      if (!/cannot reach|ECONNREFUSED|ECONNRESET|ETIMEDOUT|closed|EPIPE|ENOTFOUND/.test(m)) once(`worker ${workerId}: cannot renew its lease: ${m}`);
     }
     setTimeout(() => void renew(), Math.max(0, o.heartbeatMs - (Date.now() - t0)));
   };
@@ -100,6 +109,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     connecting = true;
     try {
       const rec = await readJson<LeaderRecord>(cluster, key.leader);
+      if (rec && rec.epoch < maxEpoch) once(`worker ${workerId}: the leader record names epoch ${rec.epoch}, below epoch ${maxEpoch} this worker followed: not followed (the store lost its history?)`);
       if (!rec || rec.epoch < maxEpoch || (leader && leader.epoch >= rec.epoch)) return;
       const sock = await connect(rec.address.host, rec.address.port, 1000, { secret: o.secret, plan: CLUSTER_NS.plan, epoch: rec.epoch });
       maxEpoch = Math.max(maxEpoch, rec.epoch);

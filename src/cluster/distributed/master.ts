@@ -78,6 +78,16 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
     term?.stop();
     term = undefined;
   });
+  election.on('historyLost', (counter, seen, epoch) =>
+    o.log(`master pid ${process.pid}: the store lost its history: its leader epoch counter was at ${counter}, below epoch ${seen} seen before (FLUSHDB, or a restore without its AOF); leading with epoch ${epoch} so that no fencing token repeats`),
+  );
+  // one line per distinct problem, not one per heartbeat
+  const told = new Set<string>();
+  election.on('storeError', (message) => {
+    if (told.has(message)) return;
+    told.add(message);
+    o.log(`master pid ${process.pid}: cannot stand for leader: ${message}`);
+  });
   election.start();
   const command = async (plan: string, body: unknown): Promise<MasterCommandAnswer> => {
     if (!o.parseCommand) return { status: 501, body: { error: 'this master takes no commands' } };

@@ -32,8 +32,11 @@ export interface Store {
    * Takes the leader lease `name` for `owner` for `ttlMs` milliseconds. Succeeds when the lease is free
    * or expired (a new holder: the epoch becomes one higher than any before, even across expiry and
    * release) or already held by `owner` (extended, same epoch). Undefined while someone else holds it.
+   * A new epoch is also above `floor` (the highest epoch the caller has seen): should the store have
+   * lost its counter (FLUSHDB, a restore without its AOF), epochs still never go back; `raisedFrom`
+   * then says where the store's counter was.
    */
-  acquireLease(name: string, owner: string, ttlMs: number): Promise<{ epoch: number } | undefined>;
+  acquireLease(name: string, owner: string, ttlMs: number, floor?: number): Promise<{ epoch: number; raisedFrom?: number } | undefined>;
   /**
    * Extends our lease to `ttlMs` milliseconds from now. False when someone else holds it or the epoch
    * moved on; true also when it had expired but nobody took it in between (the epoch is unchanged,
