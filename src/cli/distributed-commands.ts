@@ -11,7 +11,7 @@ import { loadPartitionMap, makePartition } from '../partition/plan.js';
 import { savePartitionMap } from '../partition/mapfile.js';
 import { prepareScenario, type ScenarioOverrides } from './prepare.js';
 import { checkOutputPath } from '../io/files.js';
-import { StoreError, type Store } from '../cluster/store/store.js';
+import { StoreError, redactUrl, type Store } from '../cluster/store/store.js';
 import { checkPlanName, json, key, openCluster, planRecordValue, readJson, type PlanRecord, type PlanState } from '../cluster/distributed/layout.js';
 import { readStatus, runMaster } from '../cluster/distributed/master.js';
 import type { MasterView } from '../cluster/distributed/master-view.js';
@@ -30,7 +30,7 @@ async function open(url: string | undefined): Promise<Store> {
   try {
     return await openCluster(url, 5000);
   } catch (e) {
-    if (e instanceof StoreError) throw new UsageError(`--store ${url}: ${e.message}`);
+    if (e instanceof StoreError) throw new UsageError(`--store ${redactUrl(url)}: ${e.message}`);
     throw e;
   }
 }

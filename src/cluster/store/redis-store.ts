@@ -38,7 +38,8 @@ interface Scripts {
 
 export async function openRedisStore(url: string, ns: Namespace, options: OpenOptions): Promise<RedisStore> {
   const parsed = new URL(url);
-  const shown = `redis://${parsed.hostname}:${parsed.port || '6379'}${parsed.pathname.length > 1 ? parsed.pathname : ''}`;
+  // as shown in messages, status and metrics: never the user or password
+  const shown = `${parsed.protocol}//${parsed.hostname}:${parsed.port || '6379'}${parsed.pathname.length > 1 ? parsed.pathname : ''}`;
   const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy });
   let lastError: unknown;
   // Without a listener ioredis prints every failed reconnect; remember the last one for messages instead.
