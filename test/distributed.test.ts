@@ -16,7 +16,6 @@ import { openCluster, key, readPlanRecord, type LeaderRecord, type PlanState } f
 import type { Store } from '../src/cluster/store/store.js';
 import { parsePrometheusText } from '../src/control/prom-text.js';
 import { Network } from '../src/sim/network.js';
-import type { ScenarioSpec } from '../src/io/spec.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');

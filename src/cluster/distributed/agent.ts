@@ -68,7 +68,9 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   /** one line per distinct message (not one per heartbeat) */
   const said = new Set<string>();
   const once = (line: string) => {
-    if (!said.has(line)) said.add(line), o.log(line);
+    if (said.has(line)) return;
+    said.add(line);
+    o.log(line);
   };
 
   const fenced = (reason: string): never => {
