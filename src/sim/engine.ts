@@ -113,6 +113,9 @@ export class Engine {
   /** per link: when the first announcer (and, spanned, the later ones) would arrive if it braked now (SUMO's arrivalTimeBraking) */
   readonly apprArriveBraking: Float64Array;
   readonly apprArriveBraking2: Float64Array;
+  /** 1: the first announcer (apprCanStop) / every later one (apprCanStop2) can stop before the link */
+  readonly apprCanStop: Uint8Array;
+  readonly apprCanStop2: Uint8Array;
   /** steps the first announcer has been waiting (an all-way stop lets the longest waiting go first) */
   readonly apprWait: Int32Array;
   readonly apprLeave2: Float64Array;
@@ -230,6 +233,8 @@ export class Engine {
     this.apprArrive2 = new Float64Array(nl);
     this.apprArriveBraking = new Float64Array(nl);
     this.apprArriveBraking2 = new Float64Array(nl);
+    this.apprCanStop = new Uint8Array(nl);
+    this.apprCanStop2 = new Uint8Array(nl);
     this.apprWait = new Int32Array(nl);
     this.apprLeave2 = new Float64Array(nl);
     const nn = this.net.normalLaneCount;

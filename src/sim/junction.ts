@@ -17,6 +17,8 @@ import { brakeGap, eulerBrakeGap } from './idm.js';
 const FOE_VISIBILITY = 4.5;
 /** Conflict window margin, s (SUMO's junction lookahead time). */
 const FOE_GAP = 1.0;
+/** SUMO's older arrivalTimeBraking for a foe that can stop before the link: its arrival + 30 s. */
+const BRAKING_DELAY = 30;
 /** SUMO's --time-to-impatience default: s of waiting after which a driver takes any gap a foe could brake for. */
 const TIME_TO_IMPATIENCE = 180;
 
@@ -166,7 +168,8 @@ function announce(e: Engine, s: number, link: number, stamp: number, will: numbe
   // it "arrives" after 2·d/v), never before its arrival. SUMO's decisions at a minor link fit this,
   // not the older "arrival + 30 s" (test/fixtures/junctions priority: 98% against 80% of the
   // decisions in SUMO's trajectories)
-  const vb = d < brakeGap(sp, t.decel) ? Math.sqrt(Math.max(0, sp * sp - 2 * t.decel * d)) : 0;
+  const canStop = d < brakeGap(sp, t.decel) ? 0 : 1;
+  const vb = canStop === 0 ? Math.sqrt(Math.max(0, sp * sp - 2 * t.decel * d)) : 0;
   const tb = d / Math.max(0.5 * (sp + vb), 1e-6);
   const braking = tb > arrive ? tb : arrive;
   if (e.apprStamp[link] !== stamp) {
@@ -175,6 +178,8 @@ function announce(e: Engine, s: number, link: number, stamp: number, will: numbe
     e.apprLeave[link] = leave;
     e.apprWill[link] = will;
     e.apprArriveBraking[link] = braking;
+    e.apprCanStop[link] = canStop;
+    e.apprCanStop2[link] = 1;
     e.apprWait[link] = v.waitSteps[s]!;
     e.apprArrive2[link] = Infinity;
     e.apprLeave2[link] = -Infinity;
@@ -183,6 +188,7 @@ function announce(e: Engine, s: number, link: number, stamp: number, will: numbe
     if (arrive < e.apprArrive2[link]!) e.apprArrive2[link] = arrive;
     if (leave > e.apprLeave2[link]!) e.apprLeave2[link] = leave;
     if (braking < e.apprArriveBraking2[link]!) e.apprArriveBraking2[link] = braking;
+    if (canStop === 0) e.apprCanStop2[link] = 0;
   }
 }
 
@@ -334,10 +340,17 @@ function foeConflicts(e: Engine, s: number, foe: number, link: number): boolean 
   }
   const waited = e.v.waitSteps[s]! * e.cfg.stepLength;
   const imp = waited < TIME_TO_IMPATIENCE ? waited / TIME_TO_IMPATIENCE : 1;
-  const fa = (1 - imp) * e.apprArrive[foe]! + imp * e.apprArriveBraking[foe]!;
+  // a driver waiting inside the junction (a cont link's wait point) counts a foe that can still stop
+  // as arriving 30 s later when it brakes (SUMO's older arrivalTimeBraking); braking from now on,
+  // which fits SUMO's decisions at the stop line, locks a left turn waiting inside against a steady
+  // oncoming stream (test/lanes: 470 s against SUMO's 56 s)
+  const inside = e.v.lane[s]! >= e.net.normalLaneCount;
+  const fb = inside && e.apprCanStop[foe] === 1 ? e.apprArrive[foe]! + BRAKING_DELAY : e.apprArriveBraking[foe]!;
+  const fa = (1 - imp) * e.apprArrive[foe]! + imp * fb;
   if (conflicts(fa, e.apprLeave[foe]!, arrive, leave, merge)) return true;
   if (e.apprArrive2[foe]! > e.apprLeave2[foe]!) return false; // no later announcer
-  const fa2 = (1 - imp) * e.apprArrive2[foe]! + imp * e.apprArriveBraking2[foe]!;
+  const fb2 = inside && e.apprCanStop2[foe] === 1 ? e.apprArrive2[foe]! + BRAKING_DELAY : e.apprArriveBraking2[foe]!;
+  const fa2 = (1 - imp) * e.apprArrive2[foe]! + imp * fb2;
   return conflicts(fa2, e.apprLeave2[foe]!, arrive, leave, merge);
 }
 
