@@ -59,6 +59,7 @@ function ourTrip(e: Engine, id: string) {
     duration: (t.arrivalStep[i]! - t.departStep[i]!) * dt,
     timeLoss: t.timeLoss[i]!,
     waitingTime: t.waitSteps[i]! * dt,
+    stopTime: t.stopTime[i]!,
   };
 }
 
@@ -142,7 +143,10 @@ test('demand: stops hold for their duration and until (shifted for a route\'s an
     assert.equal(ours.duration, ref.duration, `${id}: duration`);
     assert.ok(Math.abs(ours.timeLoss - ref.timeLoss) < 0.02, `${id}: timeLoss ${ours.timeLoss} vs SUMO ${ref.timeLoss}`);
     assert.equal(ours.waitingTime, ref.waitingTime, `${id}: waitingTime`);
+    assert.equal(ours.stopTime, ref.stopTime, `${id}: stopTime`);
   }
+  // stop time by hand: 30 s at the lane stop (SUMO counts the step that brings it to a halt)
+  assert.equal(ourTrip(e, 'lanestop').stopTime, 30);
   // the run as a whole: within the tolerances of issue 11
   const s = summarize(e, 0, 0);
   const sumo = sumoSummary('stops');

@@ -761,6 +761,7 @@ export class Engine {
     t.waitCount[id] = v.waitCount[s]!;
     t.timeLoss[id] = v.timeLoss[s]!;
     t.teleports[id] = v.teleports[s]!;
+    t.stopTime[id] = v.stopTime[s]!;
     v.release(s);
     this.arrived++;
     this.running--;

@@ -300,6 +300,7 @@ function place(e: Engine, id: number, lane: number, pos: number, speed: number):
   v.lcKeepRight[s] = 0;
   v.stopNext[s] = d.stopFirst[id]! < d.stopLast[id]! ? d.stopFirst[id]! : -1;
   v.stopEnd[s] = -1;
+  v.stopTime[s] = 0;
   v.ahead[s] = -1;
   v.behind[s] = -1;
   e.insertSorted(s, lane);
