@@ -1,7 +1,7 @@
 /**
  * Partitioned runs on the embedded cluster (real worker processes talking TCP): the state hash and
  * every summary figure equal the one-process run's, for 1..4 workers and 1..8 parts, on the three
- * kinds of SUMO network; a user's partition map; the status file; clear errors.
+ * kinds of SUMO network and on a Krauss (σ > 0) scenario; a user's partition map; the status file; clear errors.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,9 +35,16 @@ function sameResult(a: Record<string, number | string>, b: Record<string, number
   }
 }
 
-for (const name of ['grid4', 'spider4', 'rand4']) {
+// the three kinds of SUMO network (IDM, σ 0), and a city with SUMO's default vType (Krauss, σ 0.5, speedDev 0.1)
+const scenarios: [string, string][] = [
+  ['grid4', 'grid4/scenario.sumocfg'],
+  ['spider4', 'spider4/scenario.sumocfg'],
+  ['rand4', 'rand4/scenario.sumocfg'],
+  ['krauss city', 'krauss/city.sumocfg'],
+];
+for (const [name, file] of scenarios) {
   test(`${name}: --workers 1..4 and --parts 1..8 end in the one-process run's hash and figures`, () => {
-    const cfg = join(fixtures, name, 'scenario.sumocfg');
+    const cfg = join(fixtures, file);
     const single = summary(cfg);
     assert.ok(Number(single.arrived) > 0);
     const configs: [number, number][] = [[2, 2], [3, 3], [4, 4], [1, 5], [2, 6], [3, 7], [4, 8]];

@@ -94,7 +94,7 @@ test('run --workers 3 --http: commands through the API, pause/resume, a 4xx for 
     await waitFor(() => /control API and viewer at (http:\S+)/.test(stderr()), 'the server address');
     const base = stderr().match(/control API and viewer at (http:\S+)/)![1]!.replace(/\/$/, '');
     const api = async (body: object) => {
-      const r = await fetch(`${base}/api/commands`, { method: 'POST', body: JSON.stringify(body) });
+      const r = await fetch(`${base}/api/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return { status: r.status, body: (await r.json()) as { effectiveStep: number; error?: string } };
     };
     const step = async () => ((await (await fetch(`${base}/api/status`)).json()) as { step: number }).step;

@@ -25,9 +25,9 @@ test('run --http serves the API while it runs; stop ends it with the usual repor
     const page = await fetch(`${base}/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<canvas id="map"/);
-    const bad = await fetch(`${base}/api/commands`, { method: 'POST', body: '{"type":' });
+    const bad = await fetch(`${base}/api/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":' });
     assert.equal(bad.status, 400);
-    const stop = await fetch(`${base}/api/commands`, { method: 'POST', body: JSON.stringify({ type1: 'down', type2: 'stop' }) });
+    const stop = await fetch(`${base}/api/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type1: 'down', type2: 'stop' }) });
     assert.equal(stop.status, 200);
     const stoppedAt = ((await stop.json()) as { effectiveStep: number }).effectiveStep;
     assert.equal(await exited, 0, stderr());

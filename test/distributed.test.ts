@@ -12,11 +12,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { RedisServer, freePort, redisMissing } from '../src/cluster/store/redis-server.js';
-import { openCluster, key, type LeaderRecord, type PlanState } from '../src/cluster/distributed/layout.js';
+import { openCluster, key, readPlanRecord, type LeaderRecord, type PlanState } from '../src/cluster/distributed/layout.js';
 import type { Store } from '../src/cluster/store/store.js';
 import { parsePrometheusText } from '../src/control/prom-text.js';
 import { Network } from '../src/sim/network.js';
-import type { ScenarioSpec } from '../src/io/spec.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
@@ -435,7 +434,7 @@ test('commands through the leader\'s HTTP API (404, closeLane, setSpeedLimit, ad
     const r = c.cli(['submit', grid, '--end', END, '--plan', 'cmds', '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '15']);
     assert.equal(r.status, 0, r.stderr);
     const api = async (port: number, body: object) => {
-      const res = await fetch(`http://127.0.0.1:${port}/api/commands?plan=cmds`, { method: 'POST', body: JSON.stringify(body) });
+      const res = await fetch(`http://127.0.0.1:${port}/api/commands?plan=cmds`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return { status: res.status, body: (await res.json()) as { effectiveStep: number; error?: string } };
     };
     const step = async () => (await c.status('cmds'))?.step ?? 0;
@@ -532,7 +531,7 @@ test('commands through the leader\'s HTTP API (404, closeLane, setSpeedLimit, ad
     await until('the new leader\'s status mirror', async () => (await c.status('cmds'))?.leader?.epoch === next!.epoch);
     await sleep(1000);
     const paused = (await c.status('cmds'))!;
-    assert.equal(paused.step, s1, 'still paused under the new leader');
+    assert.equal(paused.step, s1, `still paused under the new leader\n${c.logs()}`);
     assert.equal((paused as unknown as { paused: boolean }).paused, true);
     let late: { status: number; body: { effectiveStep: number; error?: string } };
     const addVehicle = { type: 'addVehicle', id: 'late1', from: 'A0B0', to: 'C0D0' };
@@ -592,7 +591,7 @@ test('CLI: bad flags and an unreachable store are one line and exit 2', { skip }
     const saved = JSON.parse(readFileSync(map, 'utf8')) as Record<string, number>;
     const store = await openCluster(c.redis.url);
     try {
-      const rec = JSON.parse((await store.get(key.plan('dup')))!.toString()) as { junctionPart: number[]; spec: ScenarioSpec };
+      const rec = (await readPlanRecord(store, 'dup'))!;
       const ids = new Network(rec.spec.net).junctionIds;
       assert.deepEqual(Object.keys(saved).sort(), [...ids].sort(), 'every junction once');
       assert.deepEqual(ids.map((id) => saved[id]), rec.junctionPart);

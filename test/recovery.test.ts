@@ -18,8 +18,11 @@ const cli = join(root, 'dist/src/cli/main.js');
 const cfg = join(root, 'test/fixtures/rand4/scenario.sumocfg');
 const END = '300';
 
-function faultFreeHash(): string {
-  const r = spawnSync(process.execPath, [cli, 'run', cfg, '--end', END, '--summary', '-'], { encoding: 'utf8' });
+/** SUMO's default vType: Krauss with σ 0.5 dawdling and speed factors drawn per vehicle */
+const krauss = join(root, 'test/fixtures/krauss/city.sumocfg');
+
+function faultFreeHash(scenario = cfg): string {
+  const r = spawnSync(process.execPath, [cli, 'run', scenario, '--end', END, '--summary', '-'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout).stateHash;
 }
@@ -33,12 +36,12 @@ interface Status {
 }
 
 /** Starts a paced 3-worker run with checkpoints; returns helpers to watch and kill it. */
-function startRun(extra: (dir: string) => string[] = () => []) {
+function startRun(extra: (dir: string) => string[] = () => [], scenario = cfg) {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-recovery-'));
   const statusFile = join(dir, 'status.json');
   const child = spawn(
     process.execPath,
-    [cli, 'run', cfg, '--end', END, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '30', '--status-file', statusFile, '--store', `file:${join(dir, 'store')}`, '--summary', '-', '--no-progress', ...extra(dir)],
+    [cli, 'run', scenario, '--end', END, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '30', '--status-file', statusFile, '--store', `file:${join(dir, 'store')}`, '--summary', '-', '--no-progress', ...extra(dir)],
     { cwd: root },
   );
   const { stdout, stderr, exited, status } = watch<Status>(child, statusFile);
@@ -63,6 +66,14 @@ function startRun(extra: (dir: string) => string[] = () => []) {
 test('SIGKILL one worker mid-run: the run completes with the fault-free hash', async () => {
   const expected = faultFreeHash();
   const run = startRun();
+  const s = await run.waitStep(150);
+  process.kill(run.pidOf(s, 1), 'SIGKILL');
+  assert.equal(await run.result(), expected);
+});
+
+test('Krauss with σ > 0: SIGKILL one worker mid-run, the run completes with the fault-free hash', async () => {
+  const expected = faultFreeHash(krauss);
+  const run = startRun(() => [], krauss);
   const s = await run.waitStep(150);
   process.kill(run.pidOf(s, 1), 'SIGKILL');
   assert.equal(await run.result(), expected);

@@ -127,3 +127,20 @@ test('report: a missing directory, an empty one and a broken file are one line e
   writeFileSync(join(broken, 'tripinfo.xml'), '<tripinfos><tripinfo');
   expectUserError(tessds('report', broken), /tripinfo\.xml/);
 });
+
+test('report escapes every field of status.json (a <script> in any of them stays text)', () => {
+  const d = mkdtempSync(join(tmpdir(), 'tessds-report-xss-'));
+  for (const f of ['summary.json', 'tripinfo.xml']) writeFileSync(join(d, f), readFileSync(join(dir, f)));
+  const x = '<script>alert(1)</script>';
+  const status = {
+    step: x, state: x, leader: { pid: x, host: x, epoch: x },
+    workers: [{ id: x, pid: x, host: x, parts: [x], step: x, state: x }],
+    events: [{ at: x, type: x, worker: x, step: x, detail: x }],
+  };
+  writeFileSync(join(d, 'status.json'), JSON.stringify(status));
+  const out = tessds('report', d, '--scenario', 'examples/crossroads.json');
+  assert.equal(out.status, 0, out.stderr);
+  const html = readFileSync(join(d, 'report.html'), 'utf8');
+  assert.doesNotMatch(html, /<script/i);
+  assert.ok((html.match(/&lt;script&gt;/g) ?? []).length >= 14, 'each field shown as text');
+});

@@ -11,8 +11,8 @@ import { loadPartitionMap, makePartition } from '../partition/plan.js';
 import { savePartitionMap } from '../partition/mapfile.js';
 import { prepareScenario, type ScenarioOverrides } from './prepare.js';
 import { checkOutputPath } from '../io/files.js';
-import { StoreError, type Store } from '../cluster/store/store.js';
-import { checkPlanName, json, key, openCluster, readJson, type PlanRecord, type PlanState } from '../cluster/distributed/layout.js';
+import { StoreError, redactUrl, type Store } from '../cluster/store/store.js';
+import { checkPlanName, json, key, openCluster, planRecordValue, readJson, type PlanRecord, type PlanState } from '../cluster/distributed/layout.js';
 import { readStatus, runMaster } from '../cluster/distributed/master.js';
 import type { MasterView } from '../cluster/distributed/master-view.js';
 import { runAgent } from '../cluster/distributed/agent.js';
@@ -21,6 +21,8 @@ import { parseCommand } from '../control/run-control.js';
 import { serveMasterHttp } from '../control/master-http.js';
 import { simCommandParser } from '../control/sim-commands.js';
 import { formatSummary } from './run.js';
+import { configuredSecret, NO_SECRET_WARNING, PUBLIC_KEY } from '../cluster/secret.js';
+import { checkBind, controlToken } from '../control/auth.js';
 
 /** Opens the cluster namespace; an unreachable store is the user's to fix (one line, exit 2). */
 async function open(url: string | undefined): Promise<Store> {
@@ -28,7 +30,7 @@ async function open(url: string | undefined): Promise<Store> {
   try {
     return await openCluster(url, 5000);
   } catch (e) {
-    if (e instanceof StoreError) throw new UsageError(`--store ${url}: ${e.message}`);
+    if (e instanceof StoreError) throw new UsageError(`--store ${redactUrl(url)}: ${e.message}`);
     throw e;
   }
 }
@@ -48,13 +50,28 @@ function deskCommand(body: unknown): DeskCommand {
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
-export async function masterCommand(opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number }): Promise<void> {
+/** The cluster secret; without one, distributed links are not authenticated: said once (after the
+ *  store opened, so that a bad flag or store stays the one line it is). */
+function secretOrWarn(secretFile: string | undefined): Buffer {
+  const s = configuredSecret(secretFile);
+  if (s) return s;
+  process.stderr.write(`${NO_SECRET_WARNING}\n`);
+  return PUBLIC_KEY;
+}
+
+export async function masterCommand(opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number; secretFile?: string; tokenFile?: string; httpHost?: string }): Promise<void> {
   const t = timings(opts);
   const { host, port } = hostPort(opts.listen);
-  const cluster = await open(opts.store);
+  configuredSecret(opts.secretFile); // a bad secret file is a bad flag: before anything
   const http = opts.http;
-  const serveHttp = http === undefined ? undefined : (view: MasterView) => serveMasterHttp({ view, port: http, host });
-  const stop = await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, ...t, log, serveHttp, parseCommand: deskCommand });
+  const token = http === undefined ? undefined : controlToken(opts.tokenFile);
+  // the control API: on the --listen host with a token, else on loopback (checkBind refuses more)
+  const httpHost = opts.httpHost ?? (token !== undefined ? host : '127.0.0.1');
+  if (http !== undefined) checkBind(httpHost, token);
+  const cluster = await open(opts.store);
+  const secret = secretOrWarn(opts.secretFile);
+  const serveHttp = http === undefined ? undefined : (view: MasterView) => serveMasterHttp({ view, port: http, host: httpHost, token });
+  const stop = await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, ...t, log, serveHttp, parseCommand: deskCommand, secret });
   // SIGTERM/SIGINT (a rolling update, ^C): hand leadership over at once instead of after the lease
   const quit = () => void stop().finally(() => process.exit(0));
   process.once('SIGTERM', quit);
@@ -62,11 +79,13 @@ export async function masterCommand(opts: { store?: string; listen: string; http
   await new Promise(() => {}); // runs until stopped
 }
 
-export async function workerCommand(opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number }): Promise<void> {
+export async function workerCommand(opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number; secretFile?: string }): Promise<void> {
   const t = timings(opts);
   const { host, port } = hostPort(opts.listen);
+  configuredSecret(opts.secretFile);
   const cluster = await open(opts.store);
-  await runAgent({ cluster, listenHost: host, listenPort: port, ...t, log });
+  const secret = secretOrWarn(opts.secretFile);
+  await runAgent({ cluster, listenHost: host, listenPort: port, ...t, log, secret });
   await new Promise(() => {});
 }
 
@@ -103,7 +122,7 @@ export async function submitCommand(scenario: string, opts: Record<string, unkno
   const cluster = await open(opts.store as string | undefined);
   try {
     if (await cluster.get(key.plan(plan))) throw new UsageError(`--plan ${plan}: a plan of that name exists in ${cluster.url} already`);
-    await cluster.put(key.plan(plan), json(rec));
+    await cluster.put(key.plan(plan), planRecordValue(rec));
   } finally {
     await cluster.close();
   }

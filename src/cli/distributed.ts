@@ -9,6 +9,9 @@ import { numberOption } from './options.js';
 const LEASE_HELP = 'lease of this process in the store, ms: it is declared dead this long after its last renewal (default 1000)';
 const HEARTBEAT_HELP = 'renew the lease (and look for the leader) every this many ms (default 250)';
 
+const SECRET_HELP = 'the cluster secret every master and worker link proves it holds (default: $TESSDS_CLUSTER_SECRET; without either the links are not authenticated)';
+const TOKEN_HELP = 'the bearer token of the --http control API (default: $TESSDS_TOKEN; without either the API listens on loopback only)';
+
 const commands = () => import('./distributed-commands.js');
 
 export function registerDistributed(program: Command): void {
@@ -20,7 +23,10 @@ export function registerDistributed(program: Command): void {
     .option('--http <port>', 'serve the control API on this port: GET /api/status, /api/network, /api/timeline ?plan=NAME, GET /metrics and, while leading, POST /api/commands?plan=NAME', numberOption({ integer: true, min: 0 }))
     .option('--lease-ms <ms>', LEASE_HELP, numberOption({ integer: true, positive: true }))
     .option('--heartbeat-ms <ms>', HEARTBEAT_HELP, numberOption({ integer: true, positive: true }))
-    .action(async (opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number }) => (await commands()).masterCommand(opts));
+    .option('--secret-file <file>', SECRET_HELP)
+    .option('--token-file <file>', TOKEN_HELP)
+    .option('--http-host <host>', 'address the control API listens on (default: the --listen host; any other than loopback needs a token)')
+    .action(async (opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number; secretFile?: string; tokenFile?: string; httpHost?: string }) => (await commands()).masterCommand(opts));
 
   program
     .command('worker')
@@ -29,7 +35,8 @@ export function registerDistributed(program: Command): void {
     .option('--listen <host[:port]>', 'address other workers reach this one on; port for their border messages (default 127.0.0.1, any free port)', '127.0.0.1')
     .option('--lease-ms <ms>', LEASE_HELP, numberOption({ integer: true, positive: true }))
     .option('--heartbeat-ms <ms>', HEARTBEAT_HELP, numberOption({ integer: true, positive: true }))
-    .action(async (opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number }) => (await commands()).workerCommand(opts));
+    .option('--secret-file <file>', SECRET_HELP)
+    .action(async (opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number; secretFile?: string }) => (await commands()).workerCommand(opts));
 
   program
     .command('submit')

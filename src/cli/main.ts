@@ -9,7 +9,7 @@
  * (HTTP server, metrics, Redis, ...) into every process, used or not.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { isUserError } from '../errors.js';
+import { UsageError, isUserError } from '../errors.js';
 import { numberOption } from './options.js';
 import { registerDistributed } from './distributed.js';
 import { registerChaos } from './chaos.js';
@@ -52,9 +52,11 @@ program
   .addOption(new Option('--inject-faults <file>', 'chaos testing: JSON list of {step, worker, kind: cut|delay|drop, ms} network faults').hideHelp())
   .option('--realtime-factor <f>', 'simulate at most F simulated seconds per wall-clock second (default: as fast as possible)', numberOption({ positive: true }))
   .option('--status-file <file>', 'keep FILE updated (at least every second) with {step, state, workers, leader}')
+  .option('--secret-file <file>', 'the secret the links between master and workers prove they hold (default: $TESSDS_CLUSTER_SECRET, else one drawn for the run)')
   .option('--check', 'debug: after every step assert no vehicle is in two parts and inserted = running + arrived')
   .option('--http <port>', 'serve the control API, metrics and live viewer on PORT (0: any free port)', numberOption({ integer: true, min: 0 }))
-  .option('--http-host <host>', 'address the control server listens on (default 127.0.0.1; 0.0.0.0: every interface)')
+  .option('--http-host <host>', 'address the control server listens on (default 127.0.0.1; any other, e.g. 0.0.0.0, needs a token)')
+  .option('--token-file <file>', 'the bearer token every --http route but /metrics, /healthz, /readyz needs (default: $TESSDS_TOKEN; without either the API listens on loopback only)')
   .option('--http-linger', 'keep the control server up after the run until Ctrl-C (SIGINT/SIGTERM)')
   .option('--log-file <file>', 'append JSON log lines (pino: time, level, plan, worker, step, msg) to FILE')
   .option('--log-json', 'write JSON log lines to stderr (default: no logs, only the progress line and report)')
@@ -89,10 +91,12 @@ program
       leaseMs: opts.leaseMs as number | undefined,
       injectFaults: opts.injectFaults as string | undefined,
       statusFile: opts.statusFile as string | undefined,
+      secretFile: opts.secretFile as string | undefined,
       check: opts.check === true,
       progress: opts.progress !== false && !opts.quiet,
       http: opts.http as number | undefined,
       httpHost: opts.httpHost as string | undefined,
+      tokenFile: opts.tokenFile as string | undefined,
       httpLinger: opts.httpLinger === true,
       logFile: opts.logFile as string | undefined,
       logJson: opts.logJson === true,
@@ -127,7 +131,12 @@ program
   .command('worker-embedded', { hidden: true })
   .requiredOption('--master <host:port>', 'the master to report to; "stdin": read it from stdin (a pre-started worker)')
   .requiredOption('--id <n>', 'worker id', numberOption({ integer: true, min: 0 }))
-  .action(async (opts: { master: string; id: number }) => {
+  .requiredOption('--plan <name>', 'the run its links are bound to (the secret comes in TESSDS_CLUSTER_SECRET)')
+  .action(async (opts: { master: string; id: number; plan: string }) => {
+    const { takeHandedSecret } = await import('../cluster/secret.js');
+    const secret = takeHandedSecret();
+    if (!secret) throw new UsageError('worker-embedded is started by tessds run, which hands it TESSDS_CLUSTER_SECRET');
+    const auth = { secret, plan: opts.plan, epoch: 1 };
     // a pre-started worker loads its code while the master reads the scenario
     const modules = Promise.all([import('../cluster/worker.js'), import('../control/positions.js'), import('../control/log.js')]);
     const [{ runWorker, preloadScenario }, { makeFrameSampler }, { workerLogFactory }] = await modules;
@@ -143,7 +152,7 @@ program
       master = address;
     }
     const [host, port] = master.split(':');
-    await runWorker({ masterHost: host!, masterPort: Number(port), workerId: opts.id, listenHost: '127.0.0.1', sampleFrame: makeFrameSampler(), makeLog: workerLogFactory(), preloaded });
+    await runWorker({ masterHost: host!, masterPort: Number(port), workerId: opts.id, listenHost: '127.0.0.1', masterAuth: auth, peerAuth: auth, sampleFrame: makeFrameSampler(), makeLog: workerLogFactory(), preloaded });
     await new Promise(() => {}); // the worker exits when the master shuts it down
   });
 

@@ -6,6 +6,7 @@ import { loadScenario } from '../io/scenario.js';
 import type { ScenarioSpec } from '../io/spec.js';
 import { InputError, UsageError } from '../errors.js';
 import { applyRegion, parseRegion } from '../partition/region.js';
+import { checkDemand } from './demand-check.js';
 
 /** What the command line may change of a scenario. */
 export interface ScenarioOverrides {
@@ -31,5 +32,7 @@ export function prepareScenario(path: string, o: ScenarioOverrides): ScenarioSpe
     throw new InputError(path, `end time ${spec.end} is before begin time ${spec.begin}`);
   }
   if (o.region !== undefined) spec = applyRegion(spec, parseRegion(o.region));
+  // before anything is built from it: a demand that cannot fit in memory, an id given twice
+  checkDemand(spec);
   return spec;
 }

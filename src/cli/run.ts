@@ -12,7 +12,9 @@ import { Engine } from '../sim/engine.js';
 import { dumpState } from '../sim/dump.js';
 import { restore, snapshot } from '../sim/snapshot.js';
 import { summarizeDump, type Summary } from '../sim/summary.js';
-import { WorkerPool } from '../cluster/prestart.js';
+import { WorkerPool, type EmbeddedLinks } from '../cluster/prestart.js';
+import { configuredSecret, randomSecret } from '../cluster/secret.js';
+import { checkBind, controlToken } from '../control/auth.js';
 import { sinceStart, timing } from '../timing.js';
 import { StatusWriter } from '../cluster/status.js';
 import { loadPartitionMap, savePartitionMap } from '../partition/mapfile.js';
@@ -66,6 +68,12 @@ export interface RunOptions {
   statusFile?: string;
   check?: boolean;
   progress: boolean;
+  /** the cluster secret (else TESSDS_CLUSTER_SECRET, else one drawn for the run) */
+  secretFile?: string;
+  /** the control API's bearer token (else TESSDS_TOKEN, else none: loopback only) */
+  tokenFile?: string;
+  /** the token read from tokenFile or TESSDS_TOKEN (set by runCommand) */
+  token?: string;
   /** serve the control API and viewer on this port (0: any free port) */
   http?: number;
   /** address to listen on (default 127.0.0.1) */
@@ -90,11 +98,17 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   for (const [option, path] of [['--summary', o.summary], ['--tripinfo', o.tripinfo], ['--save-state', o.saveState], ['--status-file', o.statusFile], ['--log-file', o.logFile], ['--save-partition', o.savePartition]] as const) {
     if (path !== undefined && path !== '-') checkOutputPath(path, option);
   }
+  // the control API's token, and where it may listen: bad ones are bad flags, before anything starts
+  const token = o.http !== undefined ? controlToken(o.tokenFile) : undefined;
+  if (o.http !== undefined) checkBind(o.httpHost ?? '127.0.0.1', token);
+  o = { ...o, token };
   const workers = o.workers ?? 1;
+  // the links of a partitioned run are authenticated: with the configured secret, else one drawn for this run
+  const links = isPartitioned(o) ? { plan: o.plan ?? `run-${process.pid}`, secret: configuredSecret(o.secretFile) ?? randomSecret() } : undefined;
   // partitioned: the worker processes boot while this process reads the scenario
-  const pool = isPartitioned(o) && Number.isInteger(workers) && workers > 1 ? new WorkerPool(workers) : undefined;
+  const pool = links && Number.isInteger(workers) && workers > 1 ? new WorkerPool(workers, links) : undefined;
   try {
-    return await runScenario(scenarioPath, o, t0, pool);
+    return await runScenario(scenarioPath, o, t0, pool, links);
   } finally {
     pool?.dispose();
   }
@@ -104,7 +118,7 @@ function isPartitioned(o: RunOptions): boolean {
   return (o.workers ?? 1) > 1 || (o.parts ?? 1) > 1 || o.partitionMap !== undefined || o.minParts !== undefined || o.maxParts !== undefined;
 }
 
-async function runScenario(scenarioPath: string, o: RunOptions, t0: number, prestarted: WorkerPool | undefined): Promise<Summary> {
+async function runScenario(scenarioPath: string, o: RunOptions, t0: number, prestarted: WorkerPool | undefined, links: EmbeddedLinks | undefined): Promise<Summary> {
   const spec = prepareScenario(scenarioPath, o);
   timing(() => `scenario read at ${sinceStart()}`);
   // the pre-started workers parse and build it while this process partitions
@@ -122,10 +136,11 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
     const metrics = o.http !== undefined ? createMetrics({ processMetrics: true }) : undefined;
     const backend = new EmbeddedBackend(metrics);
     // listening first: a port in use or a bad host is a clear error before anything starts
-    const server = o.http !== undefined ? await startControlServer({ port: o.http, host: o.httpHost, backend, metrics, log }) : undefined;
+    const server = o.http !== undefined ? await startControlServer({ port: o.http, host: o.httpHost, backend, metrics, log, token: o.token }) : undefined;
     if (server) o.onListening?.(`http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`);
     const r = await runEmbedded(spec, {
       scenarioId,
+      links,
       script,
       log: o.logFile !== undefined || o.logJson ? { file: o.logFile, json: o.logJson, level: o.logLevel, plan: o.plan ?? `run-${process.pid}` } : undefined,
       makeLog: workerLogFactory(),
@@ -274,7 +289,7 @@ async function runWithHttp(engine: Engine, o: RunOptions, status: StatusWriter, 
   // later commands are resolved after the scripted ones (their seq, their added vehicles' indices)
   const sim = o.simCommands ?? localSimCommands(engine, [...scripted]);
   const run = new LocalRun({ engine, realtimeFactor: o.realtimeFactor, checkpointFile: o.saveState, sim, script: scripted.slice(firstDue), status, metrics, log, onStep });
-  const server = await startControlServer({ port: o.http!, host: o.httpHost, backend: run, metrics, log });
+  const server = await startControlServer({ port: o.http!, host: o.httpHost, backend: run, metrics, log, token: o.token });
   const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
   if (o.onListening) o.onListening(url);
   try {

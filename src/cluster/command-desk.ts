@@ -12,6 +12,7 @@ import { CommandError } from '../errors.js';
 import type { ResolvedCommand, SimCommand } from '../sim/commands.js';
 import type { LoggedCommand, MasterMessage, Pace } from './protocol.js';
 import type { Store } from './store/store.js';
+import { sealJson } from './integrity.js';
 
 /** A command as the API hands it over (parsed; simulation commands are resolved here, at their step). */
 export type DeskCommand =
@@ -268,7 +269,7 @@ export class CommandDesk {
     // Appends (and so sends) happen one at a time, in log order.
     const store = this.o.store;
     const writeLog = this.o.writeLog;
-    const written: Promise<unknown> = this.appending.then((): Promise<unknown> | undefined => (writeLog ? writeLog(entry) : store?.append('commands', Buffer.from(JSON.stringify(entry)))));
+    const written: Promise<unknown> = this.appending.then((): Promise<unknown> | undefined => (writeLog ? writeLog(entry) : store?.append('commands', sealJson(entry))));
     this.appending = written.catch(() => undefined);
     let warning: string | undefined;
     let deposed: string | undefined;

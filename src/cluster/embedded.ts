@@ -12,7 +12,8 @@ import { Network } from '../sim/network.js';
 import { scenarioDemand, type Demand } from '../sim/demand.js';
 import { mergeDumps, type StateDump } from '../sim/dump.js';
 import { makePartition, type PartitionOptions, type PartitionPlan } from '../partition/plan.js';
-import { FrameKind, listen, type FramedSocket } from './frames.js';
+import { FrameKind, listen, rejectLogger, type FramedSocket } from './frames.js';
+import { readWorkerMessage, WireError } from './validate.js';
 import { assertNever, decodeDump, type FrameSampler, type LogConfig, type MasterMessage, type NetFault, type WorkerLogFactory, type WorkerMessage } from './protocol.js';
 import { StatusWriter, type RunStatus, type WorkerStatus } from './status.js';
 import { CommandDesk, type DeskAnswer, type DeskCommand, type ScriptedCommand } from './command-desk.js';
@@ -25,7 +26,9 @@ import { CheckCollector } from './check.js';
 import { CheckpointCommits, deleteCheckpointsBefore } from './commits.js';
 import { StoreOutages, storeDownEvent, storeUpEvent, type StoreReport } from './store-outages.js';
 import { runWorker } from './worker.js';
-import { workerArgs, type WorkerPool } from './prestart.js';
+import { workerArgs, type EmbeddedLinks, type WorkerPool } from './prestart.js';
+import { randomSecret, workerEnv } from './secret.js';
+import type { LinkAuth } from './link-auth.js';
 import { sinceStart, timing } from '../timing.js';
 import { openStore } from './store/store.js';
 import { mkdtempSync } from 'node:fs';
@@ -70,6 +73,9 @@ export interface EmbeddedOptions extends PartitionOptions {
   scenarioId?: string;
   /** called about every 250 ms with the slowest part's step */
   onProgress?: (step: number, running: number, arrived: number) => void;
+  /** the plan name and secret of the run's links (default: this run's plan and a random secret);
+   *  the pre-started workers were given the same */
+  links?: EmbeddedLinks;
 }
 
 /** What a control plane (HTTP API) needs of a running embedded cluster. */
@@ -148,6 +154,9 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const checkpointEvery = o.checkpointEvery ?? 0;
   const storeUrl = checkpointEvery > 0 ? (o.store ?? `file:${mkdtempSync(join(tmpdir(), 'tessds-store-'))}`) : undefined;
   const storeNs = { project: 'tessds', plan: o.plan ?? `run-${process.pid}` };
+  // every link of the run (master and peers) proves it holds the run's secret (link-auth.ts)
+  const links = o.links ?? { plan: storeNs.plan, secret: randomSecret() };
+  const auth: LinkAuth = { secret: links.secret, plan: links.plan, epoch: 1 };
   const store = storeUrl ? await openStore(storeUrl, storeNs) : undefined;
   /** the store's outages as the workers (and this process's own connection) notice them */
   const outages = new StoreOutages();
@@ -233,21 +242,31 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     listen('127.0.0.1', 0, (sock) => {
       let workerId = -1;
       sock.on('frame', (kind, payload) => {
+        // what cannot be read (a frame cut short, a message of the wrong shape) throws here, before
+        // anything is done with it: the frame layer closes this connection only (frames.ts)
+        if (kind !== FrameKind.control && workerId < 0) throw new WireError('a data frame before hello');
+        if (kind === FrameKind.dump) {
+          dumps.push(decodeDump(payload).dump);
+          return;
+        }
+        if (kind === FrameKind.frame) {
+          frameWaiters.get(payload.readUInt32LE(0))?.(payload.subarray(4));
+          return;
+        }
+        if (kind === FrameKind.check) {
+          const err = checks?.add(payload);
+          if (err) fail(`consistency check failed: ${err}`);
+          return;
+        }
+        if (kind !== FrameKind.control) throw new WireError(`a frame of kind ${kind} on the master port`);
+        const m = readWorkerMessage(payload);
+        if (m.type === 'hello') {
+          if (m.workerId >= workers) throw new WireError(`hello from worker ${m.workerId}; this run has ${workers}`);
+          if (workerId >= 0 && m.workerId !== workerId) throw new WireError(`hello from worker ${m.workerId} on worker ${workerId}'s connection`);
+        } else if (m.workerId !== workerId) {
+          throw new WireError(workerId < 0 ? `"${m.type}" before hello` : `"${m.type}" of worker ${m.workerId} on worker ${workerId}'s connection`);
+        }
         try {
-          if (kind === FrameKind.dump) {
-            dumps.push(decodeDump(payload).dump);
-            return;
-          }
-          if (kind === FrameKind.frame) {
-            frameWaiters.get(payload.readUInt32LE(0))?.(payload.subarray(4));
-            return;
-          }
-          if (kind === FrameKind.check) {
-            const err = checks?.add(payload);
-            if (err) fail(`consistency check failed: ${err}`);
-            return;
-          }
-          const m = JSON.parse(payload.toString()) as WorkerMessage;
           if (sockets.get(m.workerId) === sock || m.type === 'hello') lastHeard.set(m.workerId, Date.now());
           switch (m.type) {
             case 'hello':
@@ -299,7 +318,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         if (settled || done.has(workerId) || sockets.get(workerId) !== sock) return;
         if (!checkpointEvery) fail(`worker ${workerId} disconnected before the run ended`);
       });
-    })
+    }, { auth, onReject: rejectLogger('the master port') })
       .then(({ server: s, port }) => {
         server = s;
         status.update({
@@ -312,7 +331,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         // leaves the CPUs (and their garbage collector threads) to the simulation
         // it shares this process's network (no run changes one) and builds its own demand
         const preloaded = { spec, id: scenarioId, net };
-        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, sampleFrame: o.sampleFrame, makeLog: o.makeLog, direct: (receive) => (toWorker0 = receive), preloaded }).catch((err: Error) => fail(`worker 0: ${err.message}`));
+        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, masterAuth: auth, peerAuth: auth, sampleFrame: o.sampleFrame, makeLog: o.makeLog, direct: (receive) => (toWorker0 = receive), preloaded }).catch((err: Error) => fail(`worker 0: ${err.message}`));
         masterPort = port;
         for (let w = 1; w < workers; w++) startWorker(w);
         o.prestarted?.release(); // more workers than parts: the rest are not needed
@@ -324,7 +343,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     let toWorker0: ((m: MasterMessage) => void) | undefined;
     function startWorker(w: number) {
       const master = `127.0.0.1:${masterPort}`;
-      const child = o.prestarted?.take(w, master) ?? spawn(process.execPath, workerArgs(master, w), { stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = o.prestarted?.take(w, master) ?? spawn(process.execPath, workerArgs(master, w, links.plan), { stdio: ['ignore', 'ignore', 'inherit'], env: workerEnv(links.secret) });
       child.on('exit', (code, signal) => {
         if (settled || done.has(w)) return;
         if (!checkpointEvery) return fail(`worker ${w} (pid ${child.pid}) exited (${signal ?? `code ${code}`}) before the run ended`);

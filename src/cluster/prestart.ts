@@ -24,11 +24,19 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ScenarioSpec } from '../io/spec.js';
 import { sinceStart, timing } from '../timing.js';
+import { workerEnv } from './secret.js';
 
-/** The node flags and arguments of an embedded worker process. */
-export function workerArgs(master: string, workerId: number): string[] {
+/** The node flags and arguments of an embedded worker process (the secret goes in its environment:
+ *  workerEnv in secret.ts). */
+export function workerArgs(master: string, workerId: number, plan: string): string[] {
   // a larger young generation: fewer scavenges, and a worker's pause stalls its neighbours too
-  return ['--max-semi-space-size=64', process.argv[1]!, 'worker-embedded', '--master', master, '--id', String(workerId)];
+  return ['--max-semi-space-size=64', process.argv[1]!, 'worker-embedded', '--master', master, '--id', String(workerId), '--plan', plan];
+}
+
+/** What every embedded worker of a run gets: the plan name its links are bound to, and the secret. */
+export interface EmbeddedLinks {
+  plan: string;
+  secret: Buffer;
 }
 
 export class WorkerPool {
@@ -37,9 +45,9 @@ export class WorkerPool {
   private dir: string | undefined;
 
   /** Starts workers 1..workers-1 (worker 0 runs in the master's process). */
-  constructor(workers: number) {
+  constructor(workers: number, links: EmbeddedLinks) {
     for (let w = 1; w < workers; w++) {
-      const child = spawn(process.execPath, workerArgs('stdin', w), { stdio: ['pipe', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, workerArgs('stdin', w, links.plan), { stdio: ['pipe', 'ignore', 'inherit'], env: workerEnv(links.secret) });
       // a worker that died before it was told the address: take() starts a fresh one instead
       child.stdin!.on('error', () => undefined);
       this.waiting.set(w, child);

@@ -15,7 +15,10 @@ import { dumpState } from '../sim/dump.js';
 import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart, type PartLayout } from '../sim/partition.js';
 import { openStore, type Store } from './store/store.js';
 import { checkpointKey } from './commits.js';
-import { FrameKind, FramedSocket, connect, listen } from './frames.js';
+import { FrameKind, FramedSocket, connect, listen, rejectLogger } from './frames.js';
+import type { LinkAuth } from './link-auth.js';
+import { seal, unseal } from './integrity.js';
+import { BORDER_HEAD_BYTES, readMasterMessage, readPeerMessage, WireError } from './validate.js';
 import { assertNever, encodeDump, type LoggedCommand, type FrameSampler, type WorkerLog, type WorkerLogFactory, type MasterMessage, type NetFault, type Pace, type PeerMessage } from './protocol.js';
 import { applyLoggedSimCommand } from './commands.js';
 import { sinceStart, timing } from '../timing.js';
@@ -43,6 +46,9 @@ export interface WorkerOptions {
   listenHost: string;
   /** port for border messages from peers (default 0: any free port) */
   listenPort?: number;
+  /** the link to the master and those with peers start with the handshake of link-auth.ts */
+  masterAuth: LinkAuth;
+  peerAuth: LinkAuth;
   /** running inside the master's process: never exit the process, report failures by throwing */
   inProcess?: boolean;
   /** encodes vehicle positions for the viewer (absent: frame requests go unanswered) */
@@ -85,7 +91,7 @@ function build(spec: ScenarioSpec, built: { net?: Network; demand?: Demand } = {
 }
 
 export async function runWorker(o: WorkerOptions): Promise<void> {
-  const master = await connect(o.masterHost, o.masterPort);
+  const master = await connect(o.masterHost, o.masterPort, undefined, o.masterAuth);
   const peers = new Map<number, FramedSocket>();
   const parts = new Map<number, Part>();
   let plan: (Extract<MasterMessage, { type: 'plan' }> & { spec: ScenarioSpec }) | undefined;
@@ -160,6 +166,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   };
 
   const onBorder = (buf: Buffer) => {
+    if (buf.length < BORDER_HEAD_BYTES) throw new WireError(`a ${buf.length}-byte border message`);
     if (!planned) {
       early.push(buf); // a replacement: peers resend before our parts are restored
       return;
@@ -169,6 +176,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     if (!part) return fail(`border message for part ${to}, which this worker does not host`);
     const from = buf.readInt32LE(4);
     const step = buf.readInt32LE(12);
+    // a message must come from a neighbour: the inbox counts one per neighbour
+    if (!part.layout.neighbours.includes(from)) throw new WireError(`a border message for part ${to} from part ${from}, not its neighbour`);
     if (step < part.engine.step) return; // a re-sent message this part already used
     let m = part.inbox.get(step);
     if (!m) part.inbox.set(step, (m = new Map()));
@@ -238,11 +247,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
 
   const { server, port } = await listen(o.listenHost, o.listenPort ?? 0, (sock) => {
     sock.once('frame', (kind, payload) => {
-      if (kind !== FrameKind.control) return sock.close();
-      const m = JSON.parse(payload.toString()) as PeerMessage;
+      if (kind !== FrameKind.control) throw new WireError(`a frame of kind ${kind} before the peer message`);
+      const m = readPeerMessage(payload);
+      if (m.workerId === o.workerId) throw new WireError(`a peer calling itself worker ${m.workerId}, this worker's id`);
+      if (plan && m.workerId >= plan.partWorker.length) throw new WireError(`a peer calling itself worker ${m.workerId}; the run has ${plan.partWorker.length} parts`);
       attachPeer(sock, m.workerId);
     });
-  });
+  }, { auth: o.peerAuth, onReject: rejectLogger(`worker ${o.workerId}'s peer port`) });
 
   const maybeReady = () => {
     if (!plan || started || !planned) return;
@@ -256,7 +267,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const addresses = new Map<number, { workerId: number; host: string; port: number }>();
   const connectTo = async (w: number, timeoutMs?: number) => {
     const a = addresses.get(w)!;
-    const sock = await connect(a.host, a.port, timeoutMs);
+    const sock = await connect(a.host, a.port, timeoutMs, o.peerAuth);
     sock.sendControl({ type: 'peer', workerId: o.workerId } satisfies PeerMessage);
     attachPeer(sock, w);
   };
@@ -292,8 +303,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       parts.set(id, part);
       if (p.recoverFrom !== undefined && p.recoverFrom > 0) {
         const key = checkpointKey(p.recoverFrom, id);
-        const bytes = await store!.get(key);
-        if (!bytes) throw new Error(`checkpoint ${key} is missing from ${store!.url}`);
+        const sealed = await store!.get(key);
+        if (!sealed) throw new Error(`checkpoint ${key} is missing from ${store!.url}`);
+        // a flipped bit or a cut-short checkpoint is named here, not restored into another state
+        const bytes = unseal(sealed, `checkpoint ${key} in ${store!.url}`);
         const outbox = restorePart(engine, bytes, key);
         log.info({ part: id, checkpoint: p.recoverFrom }, 'part restored from checkpoint');
         restoredOutboxes = [...(restoredOutboxes ?? []), ...outbox];
@@ -331,7 +344,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     for (const w of neededPeers) {
       if (w > o.workerId && addresses.has(w) && !peers.has(w)) connectOrRetry(w).catch((err: Error) => fail(`connecting to worker ${w}: ${err.message}`));
     }
-    for (const buf of early.splice(0)) onBorder(buf);
+    for (const buf of early.splice(0)) {
+      try {
+        onBorder(buf);
+      } catch (e) {
+        log.warn({ error: (e as Error).message }, 'dropped a border message that came before the plan');
+      }
+    }
     // local neighbours get the restored boundary messages directly
     if (restoredOutboxes) for (const [to, buf] of restoredOutboxes) if (parts.has(to)) onBorder(buf);
     maybeReady();
@@ -474,7 +493,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const writeCheckpoint = (part: Part, bytes: Buffer, step: number, since = Date.now()) => {
     const t0 = performance.now();
     store!
-      .put(checkpointKey(step, part.id), bytes)
+      .put(checkpointKey(step, part.id), seal(bytes))
       .then(() => {
         storeNews(true);
         checkpointSeconds.push((performance.now() - t0) / 1000);
@@ -591,8 +610,9 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     }
   };
   master.on('frame', (kind, payload) => {
-    if (kind === FrameKind.control) onMaster(JSON.parse(payload.toString()) as MasterMessage);
+    if (kind === FrameKind.control) onMaster(readMasterMessage(payload));
   });
+  master.on('rejected', (why) => process.stderr.write(`tessds: worker ${o.workerId} closed its connection to the master: ${why}\n`));
   o.direct?.(onMaster);
   master.on('close', () => shutdown(server));
   master.sendControl({ type: 'hello', workerId: o.workerId, pid: process.pid, host: os.hostname(), port, ...(preloaded ? { preloaded: preloaded.id } : {}) });

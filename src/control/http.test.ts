@@ -18,7 +18,7 @@ async function get(base: string, path: string) {
 }
 
 async function post(base: string, body: string | object) {
-  const r = await fetch(`${base}/api/commands`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const r = await fetch(`${base}/api/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
 
@@ -183,6 +183,29 @@ test('checkpoint without a file is refused with 409', async () => {
     const r = await post(c.base, { type: 'checkpoint' });
     assert.equal(r.status, 409);
     assert.match(String(r.body.error), /--save-state/);
+  } finally {
+    await c.close();
+  }
+});
+
+test('any realtime factor > 0 is honoured: 0.1 and 0.5 simulated s per wall s, set at start or by command', async () => {
+  const c = await startControlledRun({ factor: 0.5 });
+  try {
+    const dt = c.run.engine.cfg.stepLength;
+    const t0 = Date.now();
+    const s0 = c.run.engine.step;
+    await new Promise((r) => setTimeout(r, 2000));
+    const simulated = (c.run.engine.step - s0) * dt;
+    const wall = (Date.now() - t0) / 1000;
+    assert.ok(simulated <= 0.5 * wall + dt + 1e-9, `${simulated} simulated s in ${wall} wall s at 0.5×`);
+    await post(c.base, { type: 'setRealtimeFactor', factor: 0.1 });
+    const s1 = c.run.engine.step;
+    const t1 = Date.now();
+    await new Promise((r) => setTimeout(r, 1500));
+    const slow = (c.run.engine.step - s1) * dt;
+    assert.ok(slow <= 0.1 * ((Date.now() - t1) / 1000) + dt + 1e-9, `${slow} simulated s in 1.5 wall s at 0.1×`);
+    await post(c.base, { type: 'setRealtimeFactor', factor: 100 });
+    await waitFor(() => c.run.engine.step > s1 + 20, 'a fast factor to take over');
   } finally {
     await c.close();
   }

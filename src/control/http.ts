@@ -9,10 +9,15 @@
  *   GET  /api/timeline     events, oldest first: [{at, type, worker?, pid?, step?, detail?}]
  *   POST /api/commands     a command (JSON): 200/202 {id, type, effectiveStep}; 4xx {error}
  *   GET  /metrics          Prometheus text format
+ *   GET  /healthz, /readyz the process serves; the run has not failed
  *   WS   /api/stream       send {"viewport": [x0, y0, x1, y1]} (or nothing: everything); receive binary
  *                          frames (backend.ts `encodeFrame`) about ten times a second
- * Errors are JSON `{error}` with one line naming the problem: 400 bad JSON or command, 404 unknown
- * route, 405 wrong method, 413 body over 1 MB, 500 a bug.
+ * With a token (auth.ts) every route but /metrics, /healthz, /readyz and the viewer's files needs
+ * `Authorization: Bearer TOKEN`; the stream takes it in that header or as its first message
+ * {"token": "…"} (a browser cannot set headers on a WebSocket). Errors are JSON `{error}` with one
+ * line naming the problem: 400 bad JSON or command (or nested too deep), 401 no or a wrong token,
+ * 403 a cross-site Origin, 404 unknown route, 405 wrong method, 408 a body too slow to arrive, 413
+ * body over 1 MB, 415 a POST that is not application/json, 500 a bug.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
@@ -24,6 +29,10 @@ import { encodeFrame, type ControlBackend, type RunEvent, type Viewport } from '
 import type { Metrics } from './metrics.js';
 import type { Logger } from './log.js';
 import { API_ROUTES, MAX_BODY_BYTES, parseJson, readBody, sendJson } from './http-json.js';
+import { bearerOf, checkBind, checkOrigin, guardRequest, tokenMatches } from './auth.js';
+
+/** how long a stream waits for its token (the first message) before it closes */
+const AUTH_WAIT_MS = 5000;
 
 export interface ControlServerOptions {
   /** 0: any free port */
@@ -35,6 +44,10 @@ export interface ControlServerOptions {
   log?: Logger;
   /** ms between WebSocket frames (default 100) */
   frameIntervalMs?: number;
+  /** the bearer token (auth.ts); undefined: none, and the server must listen on loopback */
+  token?: string;
+  /** how long a request body may take to arrive (default BODY_TIMEOUT_MS) */
+  bodyTimeoutMs?: number;
 }
 
 export interface ControlServer {
@@ -69,8 +82,9 @@ export function parseViewport(v: unknown): Viewport {
 }
 
 export async function startControlServer(o: ControlServerOptions): Promise<ControlServer> {
-  const { backend, metrics, log } = o;
+  const { backend, metrics, log, token } = o;
   const host = o.host ?? '127.0.0.1';
+  checkBind(host, token);
   const dir = viewerDir();
   let networkJson: string | undefined;
 
@@ -81,6 +95,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     const path = url.pathname;
     const method = req.method ?? 'GET';
     const file = STATIC[path];
+    guardRequest(req, path, token, file !== undefined);
     if (file) {
       if (method !== 'GET' && method !== 'HEAD') throw new RequestError(405, `${path} takes GET, not ${method}`);
       res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache' });
@@ -103,6 +118,12 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
         return;
       case '/api/timeline':
         return sendJson(res, 200, timeline());
+      case '/healthz':
+        return sendJson(res, 200, { ok: true });
+      case '/readyz': {
+        const state = (backend.status() as { state?: string }).state;
+        return sendJson(res, state === 'failed' ? 503 : 200, { ready: state !== 'failed', state });
+      }
       case '/metrics': {
         if (!metrics) throw new RequestError(404, 'this server has no metrics');
         metrics.beforeScrape?.();
@@ -112,7 +133,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
         return;
       }
       case '/api/commands': {
-        const body = parseJson(await readBody(req), 'request body');
+        const body = parseJson(await readBody(req, o.bodyTimeoutMs), 'request body');
         const answer = await backend.command(body);
         if (answer.status < 300 && 'type' in answer.body) metrics?.commands.inc({ type: answer.body.type });
         log?.info({ command: body, status: answer.status, answer: answer.body }, 'command');
@@ -129,7 +150,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
       }
       if (e instanceof RequestError) {
         log?.debug({ url: req.url, status: e.status, error: e.message }, 'request rejected');
-        sendJson(res, e.status, { error: e.message });
+        sendJson(res, e.status, { error: e.message }, e.status === 408);
       } else {
         log?.error({ url: req.url, err: e }, 'control request failed');
         sendJson(res, 500, { error: `internal error: ${(e as Error)?.message ?? String(e)}` });
@@ -143,22 +164,45 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const streams = new Set<NodeJS.Timeout>();
   server.on('upgrade', (req, socket, head) => {
+    // a reset before or during the upgrade: this connection only
+    socket.on('error', () => socket.destroy());
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== '/api/stream') {
-      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      return;
+    const refuse = (status: string, why: string) => {
+      const body = JSON.stringify({ error: why });
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    };
+    if (path !== '/api/stream') return refuse('404 Not Found', `no route ${path}`);
+    try {
+      checkOrigin(req);
+    } catch (e) {
+      return refuse('403 Forbidden', (e as Error).message);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => stream(ws));
+    // the token in a header (a script); a browser sends it as the first message instead
+    const offered = bearerOf(req);
+    if (token !== undefined && offered !== undefined && !tokenMatches(token, offered)) return refuse('401 Unauthorized', 'wrong token');
+    wss.handleUpgrade(req, socket, head, (ws) => stream(ws, token === undefined || offered !== undefined));
   });
 
-  function stream(ws: WebSocket): void {
+  function stream(ws: WebSocket, authorized: boolean): void {
     let viewport: Viewport | undefined;
     let busy = false;
+    // a bad frame (unmasked, a reserved bit, an unknown opcode, bad UTF-8, past 64 KiB): ws closes
+    // this socket with the right code and tells here; nothing else is affected
+    ws.on('error', (e) => log?.debug({ error: e.message }, 'stream closed: bad WebSocket frame'));
+    const authTimer = authorized ? undefined : setTimeout(() => ws.close(4401, 'no token'), AUTH_WAIT_MS);
     ws.on('message', (data, isBinary) => {
       try {
         if (isBinary) throw new RequestError(400, 'send JSON text, e.g. {"viewport": [x0, y0, x1, y1]}');
         const msg = parseJson(String(data), 'stream message');
         if (typeof msg !== 'object' || msg === null) throw new RequestError(400, 'stream message must be a JSON object');
+        if (!authorized) {
+          const t = (msg as { token?: unknown }).token;
+          if (typeof t !== 'string' || !tokenMatches(token!, t)) return void ws.close(4401, typeof t === 'string' ? 'wrong token' : 'send {"token": "…"} first');
+          authorized = true;
+          clearTimeout(authTimer);
+          void send();
+        }
+        if ('token' in (msg as object) && !('viewport' in (msg as object))) return;
         const v = (msg as { viewport?: unknown }).viewport;
         viewport = v === undefined || v === null ? undefined : parseViewport(v);
       } catch (e) {
@@ -166,7 +210,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
       }
     });
     const send = async () => {
-      if (busy || ws.readyState !== ws.OPEN || ws.bufferedAmount > 4 * MAX_BODY_BYTES) return;
+      if (!authorized || busy || ws.readyState !== ws.OPEN || ws.bufferedAmount > 4 * MAX_BODY_BYTES) return;
       busy = true;
       try {
         const f = await backend.frame(viewport);
@@ -180,6 +224,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     const timer = setInterval(() => void send(), o.frameIntervalMs ?? 100);
     streams.add(timer);
     ws.on('close', () => {
+      clearTimeout(authTimer);
       clearInterval(timer);
       streams.delete(timer);
     });
@@ -195,6 +240,9 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     });
     server.listen(o.port, host, () => resolve());
   });
+  // a client that sends its headers or body slowly holds no connection for minutes
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 20_000;
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   log?.info({ host, port }, 'control server listening');

@@ -222,6 +222,16 @@ export class LocalRun implements ControlBackend {
         this.wake = undefined;
         continue;
       }
+      // paced: the next step waits until the last one is due (any factor > 0: 0.1 takes 10 wall s
+      // per simulated s), woken at least every 250 ms to see commands and a new factor
+      if (this.factor !== undefined) {
+        const wait = this.anchorWall + ((e.step - this.anchorStep) * e.cfg.stepLength * 1000) / this.factor - Date.now();
+        if (wait > 0) {
+          this.publish();
+          await new Promise<void>((resolve) => setTimeout(resolve, Math.min(wait, 250)));
+          continue;
+        }
+      }
       const sliceEnd = performance.now() + SLICE_MS;
       let waitMs = 0;
       do {

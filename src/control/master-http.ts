@@ -10,8 +10,12 @@
  *   GET  /api/timeline?plan=NAME  the plan's events, oldest first: [{at, type, worker?, pid?, step?, detail?}]
  *   POST /api/commands?plan=NAME  a command (JSON); a master that does not lead answers 409
  *   GET  /metrics                 Prometheus text (master-metrics.ts)
- * Errors are JSON `{error}` naming the problem: 400 no plan or bad JSON, 404 unknown plan or route,
- * 405 wrong method, 413 body over 1 MB, 503 the store is unreachable.
+ *   GET  /healthz, /readyz        the process serves; it reaches the store (503 when not)
+ * With a token (auth.ts) every route but /metrics, /healthz and /readyz needs
+ * `Authorization: Bearer TOKEN`. Errors are JSON `{error}` naming the problem: 400 no plan or bad
+ * JSON, 401 no or a wrong token, 403 a cross-site Origin, 404 unknown plan or route, 405 wrong
+ * method, 408 a body too slow to arrive, 413 body over 1 MB, 415 a POST that is not
+ * application/json, 503 the store is unreachable.
  */
 import http from 'node:http';
 import type { MasterView } from '../cluster/distributed/master-view.js';
@@ -22,11 +26,14 @@ import { networkView } from './positions.js';
 import type { NetworkView } from './backend.js';
 import { API_ROUTES, parseJson, readBody } from './http-json.js';
 import { RequestError } from '../errors.js';
+import { checkBind, guardRequest } from './auth.js';
 
 export interface MasterHttpOptions {
   view: MasterView;
   port: number;
   host: string;
+  /** the bearer token (auth.ts); undefined: none, and `host` must be loopback */
+  token?: string;
 }
 
 /** Networks drawn, by plan name (a plan record is written once, so its drawing never changes). */
@@ -34,6 +41,7 @@ const VIEWS_KEPT = 8;
 
 export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server> {
   const { view: master } = o;
+  checkBind(o.host, o.token);
   const metrics = createMasterMetrics(() => master.figures(), () => master.store());
   const views = new Map<string, string>();
   const network = async (plan: string): Promise<string | undefined> => {
@@ -54,8 +62,17 @@ export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server
       res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(text);
     };
-    const reply = (code: number, body: unknown) => send(code, JSON.stringify(body) + '\n');
+    const reply = (code: number, body: unknown) => {
+      if (code === 401) res.setHeader('www-authenticate', 'Bearer realm="tessds"');
+      send(code, JSON.stringify(body) + '\n');
+    };
     const failed = (err: Error) => reply(503, { error: err.message });
+    try {
+      guardRequest(req, url.pathname, o.token, false);
+    } catch (e) {
+      if (e instanceof RequestError) return reply(e.status, { error: e.message });
+      throw e;
+    }
     const method = API_ROUTES[url.pathname];
     if (!method) return reply(404, { error: `no such resource ${url.pathname}; try ${Object.keys(API_ROUTES).join(', ')}` });
     if (req.method !== method) {
@@ -66,11 +83,16 @@ export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server
       metrics.registry.metrics().then((text) => send(200, text, metrics.registry.contentType), failed);
       return;
     }
+    if (url.pathname === '/healthz') return reply(200, { ok: true });
+    if (url.pathname === '/readyz') {
+      const up = master.store().up;
+      return reply(up ? 200 : 503, { ready: up, store: up ? 'reachable' : 'unreachable' });
+    }
     const plan = url.searchParams.get('plan');
     if (!plan) return reply(400, { error: `missing query parameter plan (${url.pathname}?plan=NAME)` });
     switch (url.pathname) {
       case '/api/commands':
-        return void readCommand(req, plan, master, metrics, reply).catch((err: Error) => reply(500, { error: err.message }));
+        return void readCommand(req, plan, master, metrics, Object.assign(reply, { close: () => res.setHeader('connection', 'close') })).catch((err: Error) => reply(500, { error: err.message }));
       case '/api/network':
         network(plan).then((text) => (text ? send(200, text) : reply(404, { error: `no plan ${plan}` })), failed);
         return;
@@ -85,15 +107,20 @@ export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server
     server.once('error', reject);
     server.listen(o.port, o.host === '0.0.0.0' ? undefined : o.host, resolve);
   });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 20_000;
   return server;
 }
 
-async function readCommand(req: http.IncomingMessage, plan: string, master: MasterView, metrics: MasterMetrics, reply: (code: number, body: unknown) => void): Promise<void> {
+async function readCommand(req: http.IncomingMessage, plan: string, master: MasterView, metrics: MasterMetrics, reply: ((code: number, body: unknown) => void) & { close: () => void }): Promise<void> {
   let body: unknown;
   try {
     body = parseJson(await readBody(req), 'request body');
   } catch (e) {
-    if (e instanceof RequestError) return reply(e.status, { error: e.message });
+    if (e instanceof RequestError) {
+      if (e.status === 408) reply.close();
+      return reply(e.status, { error: e.message });
+    }
     throw e;
   }
   try {

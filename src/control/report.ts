@@ -9,6 +9,14 @@ import type { RunStatus } from '../cluster/status.js';
 import type { NetworkView } from './backend.js';
 import { esc, histogram, histogramChart, lineChart, networkMap } from './svg.js';
 
+/** Any value from a file, as HTML text. */
+const h = (x: unknown): string => esc(typeof x === 'string' ? x : x === undefined || x === null ? '' : typeof x === 'object' ? JSON.stringify(x) : String(x));
+/** An event time as ISO text; what is not a time is shown as it is. */
+const isoTime = (at: unknown): string => {
+  const d = new Date(at as number);
+  return Number.isFinite(d.getTime()) ? d.toISOString() : String(at);
+};
+
 /** One arrived vehicle from tripinfo; s, m. */
 export interface Trip {
   id: string;
@@ -134,15 +142,16 @@ export function renderReport(r: ReportInputs): string {
     }
   }
   if (r.network) {
-    sections.push(`<section><h2>Partition map</h2>${networkMap({ id: 'plot-partition', title: 'Network by part', net: r.network })}<p class="note">${r.network.parts} part(s); a lane belongs to the part of the junction it drives into.</p></section>`);
+    sections.push(`<section><h2>Partition map</h2>${networkMap({ id: 'plot-partition', title: 'Network by part', net: r.network })}<p class="note">${h(r.network.parts)} part(s); a lane belongs to the part of the junction it drives into.</p></section>`);
   }
   if (r.status) {
     const s = r.status;
-    const rows = s.workers.map((w) => `<tr><td>${w.id}</td><td>${esc(String(w.pid))}</td><td>${esc(w.host)}</td><td>${w.parts.join(', ')}</td><td>${w.step}</td><td>${esc(w.state)}</td></tr>`).join('\n');
+    // status.json is read as it is found: every field is escaped, whatever its type claims
+    const rows = (Array.isArray(s.workers) ? s.workers : []).map((w) => `<tr><td>${h(w.id)}</td><td>${h(w.pid)}</td><td>${h(w.host)}</td><td>${h(Array.isArray(w.parts) ? w.parts.join(', ') : w.parts)}</td><td>${h(w.step)}</td><td>${h(w.state)}</td></tr>`).join('\n');
     const events = (s as { events?: { at: number; type: string; worker?: number; step?: number; detail?: string }[] }).events ?? [];
-    const evRows = events.map((e) => `<li>${esc(new Date(e.at).toISOString())} ${esc(e.type)}${e.worker !== undefined ? ` worker ${e.worker}` : ''}${e.step !== undefined ? ` at step ${e.step}` : ''}${e.detail ? ` — ${esc(e.detail)}` : ''}</li>`).join('\n');
+    const evRows = events.map((e) => `<li>${h(isoTime(e.at))} ${h(e.type)}${e.worker !== undefined ? ` worker ${h(e.worker)}` : ''}${e.step !== undefined ? ` at step ${h(e.step)}` : ''}${e.detail ? ` — ${h(e.detail)}` : ''}</li>`).join('\n');
     sections.push(
-      `<section><h2>Final status</h2><p>state <b>${esc(s.state)}</b> at step ${s.step}; leader pid ${s.leader?.pid ?? '?'} (epoch ${s.leader?.epoch ?? '?'})</p><table><tr><th>worker</th><th>pid</th><th>host</th><th>parts</th><th>step</th><th>state</th></tr>${rows}</table>${events.length ? `<h3>Events</h3><ol>${evRows}</ol>` : ''}</section>`,
+      `<section><h2>Final status</h2><p>state <b>${h(s.state)}</b> at step ${h(s.step)}; leader pid ${h(s.leader?.pid ?? '?')} (epoch ${h(s.leader?.epoch ?? '?')})</p><table><tr><th>worker</th><th>pid</th><th>host</th><th>parts</th><th>step</th><th>state</th></tr>${rows}</table>${events.length ? `<h3>Events</h3><ol>${evRows}</ol>` : ''}</section>`,
     );
   }
   const sourceList = r.sources.map((s) => `<li><code>${esc(s.file)}</code>: ${s.found ? 'read' : 'not found'}${s.note ? ` — ${esc(s.note)}` : ''}</li>`).join('\n');

@@ -25,7 +25,7 @@ export interface TripSource {
     timeLoss: ArrayLike<number>;
     stopTime: ArrayLike<number>;
   };
-  demand: { ids: readonly string[]; depart: ArrayLike<number>; type: ArrayLike<number>; speedFactor: ArrayLike<number>; types: readonly { id: string; speedFactor: number }[] };
+  demand: { ids: readonly string[]; depart: ArrayLike<number>; type: ArrayLike<number>; speedFactor: ArrayLike<number>; types: readonly { id: string }[] };
   net: { laneIds: readonly string[] };
   begin: number;
   stepLength: number;

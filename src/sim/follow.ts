@@ -56,13 +56,21 @@ function followLeader(e: Engine, s: number, lane: number): void {
   const sp = v.speed[s]!;
   const gap = v.pos[a]! - at.length - v.pos[s]! - t.minGap;
   if (t.model === CfModel.KRAUSS) {
-    freeRoad(e, s, lane);
+    // freeRoad, followSpeed and finalize in one, the most frequent case (the limit computed once)
     const dt = e.cfg.stepLength;
-    const vf = krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, maxNextSpeed(e, s));
-    if (vf < v.nextSpeed[s]!) v.nextSpeed[s] = vf;
+    const limit = e.maxSpeedOn(s, lane);
+    let vNext = sp + t.accel * dt;
+    if (vNext > t.maxSpeed) vNext = t.maxSpeed;
+    const comfortable = sp - t.decel * dt;
+    let bound = limit > comfortable ? limit : comfortable;
+    if (vNext < bound) bound = vNext;
+    const vf = krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, vNext);
+    v.nextSpeed[s] = vf < bound ? vf : bound;
     if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
     if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END) demandBounds(e, s, lane);
-    finalize(e, s, lane);
+    const vid = v.vid[s]!;
+    const r = t.sigma > 0 ? uniform(e.cfg.seed, vid, e.step, Purpose.dawdle) : 0;
+    v.nextSpeed[s] = krauss.finalizeSpeed(sp, v.nextSpeed[s]!, limit, t.accel, t.decel, t.emergencyDecel, t.sigma, dt, r);
     return;
   }
   const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
@@ -91,9 +99,25 @@ function demandBounds(e: Engine, s: number, lane: number): void {
     }
     if (d >= 0) stopAt(e, s, lane, d);
   }
+  const vid = v.vid[s]!;
+  const as = demand.arrivalSpeed[vid]!;
+  if (as < 0) return;
   if (v.link[s] === ROUTE_END) {
-    const as = demand.arrivalSpeed[v.vid[s]!]!;
-    if (as >= 0) arriveWith(e, s, lane, as);
+    arriveWith(e, s, lane, as, e.arrivalPosition(s, lane) - v.pos[s]!);
+    return;
+  }
+  // SUMO looks ahead to the arrival: on the edge before the last (or crossing the junction onto it)
+  // the vehicle already brakes for its arrival speed
+  const r = demand.route[vid]!;
+  if (v.routeIdx[s] !== demand.routeStart[r + 1]! - demand.routeStart[r]! - 2) return;
+  if (lane < net.normalLaneCount) {
+    const link = v.link[s]!;
+    if (link < 0) return;
+    const to = net.linkTo[link]!;
+    arriveWith(e, s, lane, as, net.laneLength[lane]! - v.pos[s]! + net.laneLength[net.linkLane[link]!]! + e.arrivalPosition(s, to));
+  } else {
+    const to = net.linkTo[net.laneLink[lane]!]!;
+    arriveWith(e, s, lane, as, net.laneLength[lane]! - v.pos[s]! + e.arrivalPosition(s, to));
   }
 }
 
@@ -110,12 +134,12 @@ function stopAt(e: Engine, s: number, lane: number, d: number): void {
 }
 
 /** Vehicle `s` on its last lane `lane` slows down to arrive at `as` m/s (SUMO: freeSpeed toward the arrival position). */
-function arriveWith(e: Engine, s: number, lane: number, as: number): void {
+/** Vehicle `s` on `lane` arrives `d` m ahead at speed `as`. */
+function arriveWith(e: Engine, s: number, lane: number, as: number, d: number): void {
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
   if (!(as < v.nextSpeed[s]!)) return;
-  const d = e.arrivalPosition(s, lane) - v.pos[s]!;
   const va =
     t.model === CfModel.KRAUSS
       ? krauss.freeSpeed(t.decel, d > 0 ? d : 0, as, e.cfg.stepLength)

@@ -13,12 +13,12 @@ import type { Engine } from './engine.js';
 import { LinkState } from './network.js';
 import { brakeGap, eulerBrakeGap } from './idm.js';
 
+/** Distance to the line from which a driver at a minor link sees its foes, m (SUMO's default link visibility). */
+const FOE_VISIBILITY = 4.5;
 /** Conflict window margin, s (SUMO's junction lookahead time). */
 const FOE_GAP = 1.0;
 /** SUMO's --time-to-impatience default: s of waiting after which a driver takes any gap a foe could brake for. */
 const TIME_TO_IMPATIENCE = 180;
-/** SUMO's arrivalTimeBraking for a vehicle that can stop before the link: its arrival time + 30 s. */
-const BRAKING_DELAY = 30;
 
 /** pathState values: nobody on the path; somebody on it; somebody waiting at its wait point */
 const FREE = 0;
@@ -156,15 +156,19 @@ function announce(e: Engine, s: number, link: number, stamp: number, will: numbe
   }
   const vmax = Math.min(e.maxSpeedOn(s, v.lane[s]!), e.maxSpeedOn(s, via));
   const arrive = timeToCover(d, sp, t.accel, vmax);
-  const leave = timeToCover(d + through + t.length, sp, t.accel, vmax);
-  // SUMO's arrivalTimeBraking: a vehicle that can stop before the conflict area "arrives" 30 s later
-  // when it brakes; one that cannot arrives no earlier than braking all the way lets it
-  let braking = arrive + BRAKING_DELAY;
-  if (d < brakeGap(sp, t.decel)) {
-    const vb = Math.sqrt(Math.max(0, sp * sp - 2 * t.decel * d));
-    const tb = d / Math.max(0.5 * (sp + vb), 1e-6);
-    braking = tb > arrive ? tb : arrive;
-  }
+  // SUMO's leave time (MSLink::getLeaveTime): the link and the vehicle's length at the mean of the
+  // speeds it arrives and leaves with, accelerating across
+  const vArr = Math.min(vmax, Math.sqrt(sp * sp + 2 * t.accel * d));
+  const vLeave = Math.min(vmax, Math.sqrt(vArr * vArr + 2 * t.accel * through));
+  const leave = arrive + (through + t.length) / Math.max(0.5 * (vArr + vLeave), 1e-3);
+  // SUMO's arrivalTimeBraking: when the vehicle would arrive if it braked from now on, at the mean of
+  // its speed and the speed braking leaves it at the area (0 for a vehicle that can stop before it:
+  // it "arrives" after 2·d/v), never before its arrival. SUMO's decisions at a minor link fit this,
+  // not the older "arrival + 30 s" (test/fixtures/junctions priority: 98% against 80% of the
+  // decisions in SUMO's trajectories)
+  const vb = d < brakeGap(sp, t.decel) ? Math.sqrt(Math.max(0, sp * sp - 2 * t.decel * d)) : 0;
+  const tb = d / Math.max(0.5 * (sp + vb), 1e-6);
+  const braking = tb > arrive ? tb : arrive;
   if (e.apprStamp[link] !== stamp) {
     e.apprStamp[link] = stamp;
     e.apprArrive[link] = arrive;
@@ -225,7 +229,12 @@ function decideAtLine(e: Engine, s: number, lane: number, link: number, stamp: n
   if (!roomBehind(e, s, link)) return CLOSED;
   // a cont link is entered without yielding: the vehicle yields at the wait point inside
   if (net.linkContPos[link]! >= 0) return OPEN;
-  return conflictsClear(e, s, link, minor, stamp);
+  const r = conflictsClear(e, s, link, minor, stamp);
+  // SUMO (MSVehicle::processLinkApproaches): a minor link is only passed from within the distance
+  // at which its foes are visible (netconvert's default 4.5 m); before that a vehicle that can still
+  // stop approaches as if it had to (it keeps its request)
+  if (r === OPEN && minor && d > FOE_VISIBILITY && eulerBrakeGap(sp, t.decel, dt) < d) return HELD;
+  return r;
 }
 
 /**

@@ -14,12 +14,16 @@
  * A worker whose lease renewal fails was declared dead and replaced: it exits at once (fencing).
  */
 import os from 'node:os';
-import { FrameKind, connect, listen, type FramedSocket } from '../frames.js';
+import { FrameKind, connect, listen, rejectLogger, type FramedSocket } from '../frames.js';
 import { decodeDump, type WorkerMessage } from '../protocol.js';
+import { readToAgent, readWorkerMessage } from '../validate.js';
 import { runWorker } from '../worker.js';
 import type { Store } from '../store/store.js';
 import { LEADER_TYPES, type FromAgent, type LeaderMessage, type PlanWithoutSpec, type SessionInfo, type ToAgent } from './messages.js';
-import { json, key, readJson, type LeaderRecord, type PlanRecord, type WorkerRecord } from './layout.js';
+import { CLUSTER_NS, json, key, readJson, readPlanRecord, type LeaderRecord, type PlanRecord, type WorkerRecord } from './layout.js';
+import { randomSecret } from '../secret.js';
+import { seal } from '../integrity.js';
+import type { LinkAuth } from '../link-auth.js';
 
 export interface AgentOptions {
   /** the cluster namespace of the store */
@@ -31,6 +35,9 @@ export interface AgentOptions {
   leaseMs: number;
   heartbeatMs: number;
   log: (line: string) => void;
+  /** the cluster secret (secret.ts; PUBLIC_KEY when none is configured): links to the leader and
+   *  between plan sessions prove they hold it */
+  secret: Buffer;
 }
 
 interface Session {
@@ -58,6 +65,14 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   await cluster.put(key.worker(workerId), json({ id: workerId, pid: process.pid, host, registeredAt: Date.now() } satisfies WorkerRecord));
   o.log(`worker ${workerId} registered (pid ${process.pid})`);
 
+  /** one line per distinct message (not one per heartbeat) */
+  const said = new Set<string>();
+  const once = (line: string) => {
+    if (said.has(line)) return;
+    said.add(line);
+    o.log(line);
+  };
+
   const fenced = (reason: string): never => {
     o.log(`worker ${workerId}: fenced out (${reason}); exiting`);
     process.exit(3);
@@ -69,8 +84,11 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     try {
       const ok = await cluster.renewLease(key.workerLease(workerId), owner, leaseEpoch, o.leaseMs);
       if (!ok) fenced('its lease was taken: the leader declared it dead');
-    } catch {
-      // the store is unreachable: keep going; the lease decides when it is back
+    } catch (e) {
+      // the store is unreachable: keep going; the lease decides when it is back. Anything else (a
+      // key of the wrong type) is said, once
+      const m = (e as Error).message;
+      if (!/cannot reach|ECONNREFUSED|ECONNRESET|ETIMEDOUT|closed|EPIPE|ENOTFOUND/.test(m)) once(`worker ${workerId}: cannot renew its lease: ${m}`);
     }
     setTimeout(() => void renew(), Math.max(0, o.heartbeatMs - (Date.now() - t0)));
   };
@@ -93,8 +111,9 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     connecting = true;
     try {
       const rec = await readJson<LeaderRecord>(cluster, key.leader);
+      if (rec && rec.epoch < maxEpoch) once(`worker ${workerId}: the leader record names epoch ${rec.epoch}, below epoch ${maxEpoch} this worker followed: not followed (the store lost its history?)`);
       if (!rec || rec.epoch < maxEpoch || (leader && leader.epoch >= rec.epoch)) return;
-      const sock = await connect(rec.address.host, rec.address.port, 1000);
+      const sock = await connect(rec.address.host, rec.address.port, 1000, { secret: o.secret, plan: CLUSTER_NS.plan, epoch: rec.epoch });
       maxEpoch = Math.max(maxEpoch, rec.epoch);
       if (rec.epoch < maxEpoch) return sock.close();
       const old = leader;
@@ -121,7 +140,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const onLeaderFrame = (sock: FramedSocket, epoch: number, kind: number, payload: Buffer) => {
     if (kind !== FrameKind.control) return;
     if (epoch < maxEpoch || leader?.sock !== sock) return void sock.socket.destroy(); // an old leader
-    const m = JSON.parse(payload.toString()) as ToAgent;
+    const m = readToAgent(payload);
     if (LEADER_TYPES.has(m.type)) {
       if (m.type === 'fenced') fenced(m.reason);
       else if (m.type === 'assign') void startSession(m.plan, m.slot);
@@ -129,7 +148,13 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     }
     const mm = m as Exclude<ToAgent, LeaderMessage>;
     if (!session?.local) return;
-    if (mm.type === 'plan') return void sendPlan(session, mm);
+    if (mm.type === 'plan') {
+      const s = session;
+      return void sendPlan(s, mm).catch((err: Error) => {
+        o.log(`worker ${workerId}: session of ${s.plan} failed: ${err.message}`);
+        toLeader({ type: 'failed', workerId: s.slot, message: err.message });
+      });
+    }
     if (mm.type === 'start') session.started = true;
     session.local.sendControl(mm);
   };
@@ -137,7 +162,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const sendPlan = async (s: Session, m: PlanWithoutSpec) => {
     let rec = specs.get(s.plan);
     if (!rec) {
-      rec = await readJson<PlanRecord>(cluster, key.plan(s.plan));
+      rec = await readPlanRecord(cluster, s.plan);
       if (!rec) return o.log(`worker ${workerId}: plan ${s.plan} is missing from the store`);
       specs.set(s.plan, rec);
     }
@@ -147,6 +172,9 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   };
 
   // ---- the relay the session connects to, and the session ----
+  // the session runs in this process: its link to the relay proves a secret drawn here, which no
+  // other process knows (the relay port is open to anyone on this machine)
+  const relayAuth: LinkAuth = { secret: randomSecret(), plan: '_relay', epoch: 0 };
   const relay = await listen('127.0.0.1', 0, (local) => {
     const s = session;
     if (!s || s.local) return local.close();
@@ -155,13 +183,13 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       if (kind === FrameKind.dump) {
         const part = decodeDump(payload).part;
         s.writes = s.writes.then(async () => {
-          const ok = await cluster.putFenced(key.workerLease(workerId), leaseEpoch, [{ key: key.dump(s.plan, part), value: payload }]);
+          const ok = await cluster.putFenced(key.workerLease(workerId), leaseEpoch, [{ key: key.dump(s.plan, part), value: seal(payload) }]);
           if (!ok) fenced('writing a final dump: its lease was taken');
         });
         return;
       }
       if (kind !== FrameKind.control) return; // debug checks are not relayed
-      const m = JSON.parse(payload.toString()) as WorkerMessage;
+      const m = readWorkerMessage(payload);
       if (m.type === 'hello') s.hello = m;
       if (m.type === 'ready') s.ready = true;
       if (m.type === 'done') {
@@ -178,7 +206,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       session = undefined;
       toLeader({ type: 'idle', workerId });
     });
-  });
+  }, { auth: relayAuth, onReject: rejectLogger(`worker ${workerId}'s relay port`) });
 
   const startSession = async (plan: string, slot: number) => {
     if (session) {
@@ -188,7 +216,9 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     const s: Session = { plan, slot, planned: false, ready: false, started: false, done: false, writes: Promise.resolve() };
     session = s;
     o.log(`worker ${workerId}: hosting slot ${slot} of plan ${plan}`);
-    runWorker({ masterHost: '127.0.0.1', masterPort: relay.port, workerId: slot, listenHost: o.listenHost, listenPort: o.listenPort, inProcess: true }).catch((err: Error) => {
+    // the sessions of one plan link up whatever leader gave them their plans: bound to the plan, epoch 0
+    const peerAuth: LinkAuth = { secret: o.secret, plan, epoch: 0 };
+    runWorker({ masterHost: '127.0.0.1', masterPort: relay.port, workerId: slot, listenHost: o.listenHost, listenPort: o.listenPort, inProcess: true, masterAuth: relayAuth, peerAuth }).catch((err: Error) => {
       o.log(`worker ${workerId}: session of ${plan} failed: ${err.message}`);
       toLeader({ type: 'failed', workerId: slot, message: err.message });
     });

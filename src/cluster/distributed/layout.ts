@@ -22,7 +22,8 @@
  *                                   command is sent or acknowledged; seq zero-padded to 8 digits)
  */
 import type { ScenarioSpec } from '../../io/spec.js';
-import type { Pace } from '../protocol.js';
+import type { LoggedCommand, Pace } from '../protocol.js';
+import { sealJson, unsealJson } from '../integrity.js';
 import { UsageError } from '../../errors.js';
 import { openStore, type Store } from '../store/store.js';
 
@@ -111,6 +112,24 @@ export const json = (x: unknown): Buffer => Buffer.from(JSON.stringify(x));
 export async function readJson<T>(store: Store, k: string): Promise<T | undefined> {
   const b = await store.get(k);
   return b ? (JSON.parse(b.toString()) as T) : undefined;
+}
+
+/** A plan record (the stored scenario), sealed with its checksum (integrity.ts). */
+export const planRecordValue = (rec: PlanRecord): Buffer => sealJson(rec);
+
+/** The stored scenario of plan `name`, its checksum checked (IntegrityError naming it), or undefined. */
+export async function readPlanRecord(store: Store, name: string): Promise<PlanRecord | undefined> {
+  const b = await store.get(key.plan(name));
+  return b ? unsealJson<PlanRecord>(b, `the stored scenario of plan ${name} (${key.plan(name)} in ${store.url})`) : undefined;
+}
+
+/** A command log entry as stored, sealed. */
+export const commandValue = (entry: LoggedCommand): Buffer => sealJson(entry);
+
+/** A stored command log entry, its checksum checked. */
+export async function readCommand(store: Store, k: string): Promise<LoggedCommand | undefined> {
+  const b = await store.get(k);
+  return b ? unsealJson<LoggedCommand>(b, `command log entry ${k} in ${store.url}`) : undefined;
 }
 
 /** Opens the cluster namespace of the store at `url`. */

@@ -77,3 +77,25 @@ test('a leader whose renewals hang steps down by itself; a newer leader fences i
   await b.stop();
   await store.close();
 });
+
+test('the store loses its lease file (a flush): the leader steps down, leads again above its old epoch, and says the history was lost', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-leader-'));
+  const s = await openStore(`file:${dir}`, { project: 'tessds', plan: '_cluster' });
+  const e = new LeaderElection(s, 'A', timings);
+  try {
+    e.start();
+    const [first] = (await once(e, 'elected')) as [number];
+    const lost = new Promise<[number, number, number]>((resolve) => e.once('historyLost', (...a) => resolve(a)));
+    const { rmSync } = await import('node:fs');
+    rmSync(join(dir, 'tessds', '_cluster', 'lease'), { recursive: true, force: true });
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'tessds', '_cluster', 'lease'));
+    const [counter, seen, epoch] = await lost;
+    assert.equal(counter, 0);
+    assert.equal(seen, first);
+    assert.equal(epoch, first + 1, 'the next epoch, not 1 again');
+  } finally {
+    await e.stop();
+    await s.close();
+  }
+});

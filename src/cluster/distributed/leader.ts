@@ -21,6 +21,11 @@ export interface ElectionEvents {
   elected: [epoch: number];
   /** this process stopped leading (renewal failed, lease outlived, or stop()) */
   lost: [epoch: number, reason: string];
+  /** the store's epoch counter was below an epoch seen before (FLUSHDB, a restore without its AOF):
+   *  the new epoch was put above it, so no fencing token repeats */
+  historyLost: [counter: number, seen: number, epoch: number];
+  /** a store call failed for another reason than being unreachable (a key of the wrong type) */
+  storeError: [message: string];
 }
 
 export class LeaderElection extends EventEmitter<ElectionEvents> {
@@ -30,6 +35,8 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   private timer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** the highest leader epoch this process has seen (its own, or another holder's): the floor of the next */
+  private maxSeen = 0;
 
   constructor(
     private readonly store: Store,
@@ -95,8 +102,16 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     const held = this.current;
     const attempt: Promise<unknown> =
       held === undefined
-        ? this.store.acquireLease(this.lease, this.owner, this.o.leaseMs).then((r) => {
-            if (!r || this.stopped) return;
+        ? this.store.acquireLease(this.lease, this.owner, this.o.leaseMs, this.maxSeen).then(async (r) => {
+            if (!r) {
+              // someone else leads: remember its epoch, the floor should the store lose its counter
+              const held = await this.store.readLease(this.lease);
+              if (held) this.maxSeen = Math.max(this.maxSeen, held.epoch);
+              return;
+            }
+            if (r.raisedFrom !== undefined) this.emit('historyLost', r.raisedFrom, this.maxSeen, r.epoch);
+            this.maxSeen = Math.max(this.maxSeen, r.epoch);
+            if (this.stopped) return;
             this.current = r.epoch;
             this.validUntil = t0 + this.o.leaseMs;
             this.emit('elected', r.epoch);
@@ -106,7 +121,11 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
             else this.lose(held, 'the lease was taken by another master');
           });
     attempt
-      .catch(() => undefined) // the store is unreachable: the watchdog steps down when the lease runs out
+      // the store is unreachable: the watchdog steps down when the lease runs out; any other error
+      // (a key of the wrong type) is told, or the master would stand by forever without a word
+      .catch((e: Error) => {
+        if (!/cannot reach|ECONNREFUSED|ECONNRESET|ETIMEDOUT|closed|EPIPE|ENOTFOUND/.test(e.message)) this.emit('storeError', e.message);
+      })
       .finally(() => {
         this.checkValid();
         if (!this.stopped) this.timer = setTimeout(() => this.tick(), Math.max(0, this.o.heartbeatMs - (Date.now() - t0)));

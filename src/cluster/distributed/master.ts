@@ -11,12 +11,14 @@
 import os from 'node:os';
 import type { Server } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { FrameKind, listen, type FramedSocket } from '../frames.js';
+import { FrameKind, listen, rejectLogger, type FramedSocket } from '../frames.js';
+import { readFromAgent } from '../validate.js';
+import { IntegrityError } from '../integrity.js';
 import type { WorkerMessage } from '../protocol.js';
 import { RECONNECT_MAX_MS, type Store } from '../store/store.js';
 import { LeaderElection } from './leader.js';
 import { AGENT_TYPES, type AgentMessage, type FromAgent, type LeaderMessage, type SessionInfo, type ToAgent } from './messages.js';
-import { LEADER_LEASE, json, key, readJson, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
+import { CLUSTER_NS, LEADER_LEASE, json, key, readJson, readPlanRecord, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
 import { PlanRun, type Agent, type LeaderContext } from './plan-run.js';
 import type { DeskCommand } from '../command-desk.js';
 import { RequestError } from '../../errors.js';
@@ -44,6 +46,9 @@ export interface MasterOptions {
   /** checks a posted command body (the control layer's parser; throws RequestError); without it
    *  POST /api/commands answers 501 */
   parseCommand?: (body: unknown) => DeskCommand;
+  /** the cluster secret (secret.ts; PUBLIC_KEY when none is configured): every worker proves it
+   *  holds it, for this term's epoch, before anything it sends is read */
+  secret: Buffer;
 }
 
 
@@ -73,6 +78,16 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
     term?.stop();
     term = undefined;
   });
+  election.on('historyLost', (counter, seen, epoch) =>
+    o.log(`master pid ${process.pid}: the store lost its history: its leader epoch counter was at ${counter}, below epoch ${seen} seen before (FLUSHDB, or a restore without its AOF); leading with epoch ${epoch} so that no fencing token repeats`),
+  );
+  // one line per distinct problem, not one per heartbeat
+  const told = new Set<string>();
+  election.on('storeError', (message) => {
+    if (told.has(message)) return;
+    told.add(message);
+    o.log(`master pid ${process.pid}: cannot stand for leader: ${message}`);
+  });
   election.start();
   const command = async (plan: string, body: unknown): Promise<MasterCommandAnswer> => {
     if (!o.parseCommand) return { status: 501, body: { error: 'this master takes no commands' } };
@@ -93,7 +108,7 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
   };
   const view: MasterView = {
     status: (plan) => readStatus(o.cluster, plan),
-    plan: (plan) => readJson<PlanRecord>(o.cluster, key.plan(plan)),
+    plan: (plan) => readPlanRecord(o.cluster, plan),
     command,
     figures: () => term?.figures(),
     store: () => ({ url: o.cluster.url, up: !outages.down }),
@@ -101,7 +116,7 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
   const statusServer = o.serveHttp ? await o.serveHttp(view) : undefined;
   if (statusServer) {
     const a = statusServer.address();
-    if (a && typeof a === 'object') o.log(`master pid ${process.pid}: control API at http://${o.listenHost}:${a.port}/ (/api/status?plan=NAME, /api/network, /api/timeline, POST /api/commands, /metrics)`);
+    if (a && typeof a === 'object') o.log(`master pid ${process.pid}: control API at http://${a.address.includes(":") ? `[${a.address}]` : a.address}:${a.port}/ (/api/status?plan=NAME, /api/network, /api/timeline, POST /api/commands, /metrics)`);
   }
   o.log(`master pid ${process.pid} standing for leader`);
   return async () => {
@@ -173,7 +188,7 @@ class LeaderTerm implements LeaderContext {
   }
 
   async start(): Promise<void> {
-    const { server, port } = await listen(this.o.listenHost, this.o.listenPort ?? 0, (sock) => this.onConnection(sock));
+    const { server, port } = await listen(this.o.listenHost, this.o.listenPort ?? 0, (sock) => this.onConnection(sock), { auth: { secret: this.o.secret, plan: CLUSTER_NS.plan, epoch: this.epoch }, onReject: rejectLogger(`the leader's port (epoch ${this.epoch})`) });
     this.server = server;
     if (this.stopped) return void server.close();
     const rec: LeaderRecord = { epoch: this.epoch, pid: process.pid, host: os.hostname(), address: { host: this.o.listenHost, port } };
@@ -300,7 +315,18 @@ class LeaderTerm implements LeaderContext {
   private async loadOnce(name: string): Promise<PlanRun | undefined> {
     const known = this.runs.get(name);
     if (known) return known;
-    const rec = await readJson<PlanRecord>(this.cluster, key.plan(name));
+    let rec: PlanRecord | undefined;
+    try {
+      rec = await readPlanRecord(this.cluster, name);
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      // a damaged scenario does not heal: the plan fails once, naming it (tessds wait prints it)
+      this.over.add(name);
+      this.o.log(`leader epoch ${this.epoch}: plan ${name} failed: ${err.message}`);
+      const st: PlanState = { state: 'failed', committed: 0, slotWorker: [], slotAddress: [], startedAt: 0, epoch: this.epoch, message: err.message };
+      await this.write([{ key: key.state(name), value: json(st) }]);
+      return undefined;
+    }
     if (!rec) return undefined;
     const st = await readJson<PlanState>(this.cluster, key.state(name));
     if (st && (st.state === 'finished' || st.state === 'failed')) {
@@ -337,12 +363,8 @@ class LeaderTerm implements LeaderContext {
     sock.on('frame', (kind, payload) => {
       if (agent) agent.lastHeard = Date.now();
       if (kind !== FrameKind.control || this.stopped) return;
-      let m: FromAgent;
-      try {
-        m = JSON.parse(payload.toString()) as FromAgent;
-      } catch {
-        return void sock.socket.destroy();
-      }
+      // a message that cannot be read throws: the frame layer closes this connection only
+      const m: FromAgent = readFromAgent(payload);
       if (AGENT_TYPES.has(m.type)) {
         const am = m as AgentMessage;
         if (am.type === 'agent') {

@@ -12,6 +12,7 @@
 import type { FramedSocket } from '../frames.js';
 import type { WorkerMessage } from '../protocol.js';
 import { decodeDump } from '../protocol.js';
+import { IntegrityError, unseal } from '../integrity.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../store/store.js';
 import { assertNever } from '../../errors.js';
@@ -30,7 +31,7 @@ import { applyDemandCommands } from '../../sim/commands-apply.js';
 import { laneOwnersFromJunctions } from '../../sim/partition.js';
 import type { PlanWithoutSpec, SessionInfo, ToAgent } from './messages.js';
 import type { PlanFigures } from './master-view.js';
-import { PROJECT, json, key, readJson, type DeskState, type PlanRecord, type PlanState } from './layout.js';
+import { PROJECT, commandValue, json, key, readCommand, readJson, type DeskState, type PlanRecord, type PlanState } from './layout.js';
 
 export interface Agent {
   workerId: number;
@@ -180,6 +181,8 @@ export class PlanRun {
         break;
       } catch (err) {
         if (!this.ctx.leading()) throw err;
+        // a damaged command log does not heal by retrying: the plan fails, naming the entry
+        if (err instanceof IntegrityError) return void (await this.fail(err.message));
         this.ctx.o.log(`leader epoch ${this.ctx.epoch}: taking over plan ${this.name}: ${(err as Error).message}; retrying`);
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -222,7 +225,7 @@ export class PlanRun {
     const saved = await readJson<DeskState>(this.ctx.cluster, key.desk(this.name));
     const log: LoggedCommand[] = [];
     for (const k of await this.ctx.cluster.list(key.commands(this.name))) {
-      const e = await readJson<LoggedCommand>(this.ctx.cluster, k);
+      const e = await readCommand(this.ctx.cluster, k);
       if (e) log.push(e);
     }
     log.sort((a, b) => a.seq - b.seq);
@@ -262,7 +265,7 @@ export class PlanRun {
     for (;;) {
       let ok: boolean;
       try {
-        ok = await this.ctx.write([{ key: key.command(this.name, entry.seq), value: json(entry) }]);
+        ok = await this.ctx.write([{ key: key.command(this.name, entry.seq), value: commandValue(entry) }]);
       } catch {
         await new Promise((r) => setTimeout(r, 250));
         continue;
@@ -561,7 +564,13 @@ export class PlanRun {
     const dumps: StateDump[] = [];
     for (const k of await this.ctx.cluster.list(key.dumps(this.name))) {
       const b = await this.ctx.cluster.get(k);
-      if (b) dumps.push(decodeDump(b).dump);
+      if (!b) continue;
+      try {
+        dumps.push(decodeDump(unseal(b, `final dump ${k} in ${this.ctx.cluster.url}`)).dump);
+      } catch (err) {
+        if (err instanceof IntegrityError) return void (await this.fail(err.message));
+        throw err;
+      }
     }
     const spec = this.rec.spec;
     const net = new Network(spec.net);

@@ -89,7 +89,7 @@ export class FileStore implements Store {
     return [...keys].filter((k) => k.startsWith(prefix)).sort(byBytes);
   }
 
-  acquireLease(name: string, owner: string, ttlMs: number): Promise<{ epoch: number } | undefined> {
+  acquireLease(name: string, owner: string, ttlMs: number, floor = 0): Promise<{ epoch: number; raisedFrom?: number } | undefined> {
     return this.locked(async (stillHeld) => {
       const rec = await this.readLeaseRecord(name);
       const now = Date.now();
@@ -98,9 +98,11 @@ export class FileStore implements Store {
         await this.writeLease(name, { ...rec, expiresAt: now + ttlMs }, stillHeld);
         return { epoch: rec.epoch };
       }
-      const epoch = (rec?.epoch ?? 0) + 1;
+      const counter = rec?.epoch ?? 0;
+      // never at or below an epoch seen before, even if the lease file was lost
+      const epoch = Math.max(counter, Math.floor(floor)) + 1;
       await this.writeLease(name, { epoch, owner, expiresAt: now + ttlMs }, stillHeld);
-      return { epoch };
+      return counter < floor ? { epoch, raisedFrom: counter } : { epoch };
     });
   }
 

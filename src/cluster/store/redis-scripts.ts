@@ -21,8 +21,10 @@ end
 return 1`;
 
 /**
- * acquireLease. KEYS[1] lease key  KEYS[2] epoch counter. ARGV[1] owner  ARGV[2] ttl ms.
- * Returns the epoch, or nil while another owner holds the lease.
+ * acquireLease. KEYS[1] lease key  KEYS[2] epoch counter. ARGV[1] owner  ARGV[2] ttl ms  ARGV[3] floor.
+ * Returns {epoch, raised}: raised is -1, or the counter's value when it was at or below the floor (an
+ * epoch seen before: the store lost its counter, FLUSHDB) and the epoch was put above the floor;
+ * nil while another owner holds the lease.
  */
 export const ACQUIRE = `
 local cur = redis.call('GET', KEYS[1])
@@ -30,11 +32,18 @@ if cur then
   local sp = string.find(cur, ' ', 1, true)
   if string.sub(cur, sp + 1) ~= ARGV[1] then return false end
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return tonumber(string.sub(cur, 1, sp - 1))
+  return {tonumber(string.sub(cur, 1, sp - 1)), -1}
 end
 local epoch = redis.call('INCR', KEYS[2])
+local raised = -1
+local floor = tonumber(ARGV[3])
+if floor and epoch <= floor then
+  raised = epoch - 1
+  epoch = floor + 1
+  redis.call('SET', KEYS[2], epoch)
+end
 redis.call('SET', KEYS[1], epoch .. ' ' .. ARGV[1], 'PX', ARGV[2])
-return epoch`;
+return {epoch, raised}`;
 
 /**
  * renewLease. KEYS[1] lease key  KEYS[2] epoch counter. ARGV[1] owner  ARGV[2] epoch  ARGV[3] ttl ms.

@@ -33,6 +33,32 @@ describe('redis store faults', { skip: missing ?? false }, () => {
     await faulty.destroy();
   });
 
+  test('a key of the wrong type is named in one line; FLUSHDB does not take epochs back (a floor)', async () => {
+    const s = await openStore(faulty.url, { project: 'wt', plan: '_cluster' });
+    stores.push(s);
+    const raw = new Redis(faulty.url);
+    try {
+      await raw.hset('tessds:{wt}:_cluster:lease:leader', 'x', '1');
+      await assert.rejects(s.acquireLease('leader', 'A', 1000), (e: Error) => e instanceof StoreError && /^redis:\/\/127\.0\.0\.1:\d+: cannot acquire lease leader: key tessds:\{wt\}:_cluster:lease:leader holds a Redis hash, not the string TessDS keeps there/.test(e.message) && !e.message.includes('\n'));
+      await raw.del('tessds:{wt}:_cluster:lease:leader');
+      await raw.set('tessds:{wt}:_cluster:epoch:leader', 'abc');
+      await assert.rejects(s.acquireLease('leader', 'A', 1000), /key tessds:\{wt\}:_cluster:epoch:leader holds a Redis string that is no integer/);
+      await raw.del('tessds:{wt}:_cluster:epoch:leader');
+      await raw.rpush('tessds:{wt}:_cluster:kv:plans/x', 'a');
+      await assert.rejects(s.get('plans/x'), /key tessds:\{wt\}:_cluster:kv:plans\/x holds a Redis list, not the string/);
+      await raw.del('tessds:{wt}:_cluster:kv:plans/x');
+      const e1 = (await s.acquireLease('leader', 'A', 60_000))!.epoch;
+      await s.releaseLease('leader', 'A', e1);
+      const e2 = (await s.acquireLease('leader', 'A', 60_000))!.epoch;
+      assert.ok(e2 > e1);
+      await raw.flushdb();
+      const after = await s.acquireLease('leader', 'B', 60_000, e2);
+      assert.deepEqual(after, { epoch: e2 + 1, raisedFrom: 0 }, 'above every epoch seen, and the loss is told');
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   test('keys live under tessds:{project}:plan:', async () => {
     const s = await openStore(faulty.url, { project: 'proj', plan: 'plan1' });
     stores.push(s);

@@ -31,7 +31,7 @@ const QUIT_WAIT_MS = 1000;
 interface Scripts {
   tessPut(index: string, key: string, value: Buffer): Promise<number>;
   tessDelete(numKeys: number, ...keys: string[]): Promise<number>;
-  tessAcquire(lease: string, counter: string, owner: string, ttlMs: number): Promise<number | null>;
+  tessAcquire(lease: string, counter: string, owner: string, ttlMs: number, floor: number): Promise<[number, number] | null>;
   tessRenew(lease: string, counter: string, owner: string, epoch: number, ttlMs: number): Promise<number>;
   tessRelease(lease: string, owner: string, epoch: number): Promise<number>;
   tessPutFenced(numKeys: number, ...keysThenArgs: (string | number | Buffer)[]): Promise<number>;
@@ -39,7 +39,8 @@ interface Scripts {
 
 export async function openRedisStore(url: string, ns: Namespace, options: OpenOptions): Promise<RedisStore> {
   const parsed = new URL(url);
-  const shown = `redis://${parsed.hostname}:${parsed.port || '6379'}${parsed.pathname.length > 1 ? parsed.pathname : ''}`;
+  // as shown in messages, status and metrics: never the user or password
+  const shown = `${parsed.protocol}//${parsed.hostname}:${parsed.port || '6379'}${parsed.pathname.length > 1 ? parsed.pathname : ''}`;
   const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy });
   let lastError: unknown;
   // Without a listener ioredis prints every failed reconnect; remember the last one for messages instead.
@@ -120,16 +121,16 @@ export class RedisStore implements Store {
   }
 
   get(key: string): Promise<Buffer | undefined> {
-    return this.guard(`read ${key}`, async () => (await this.redis.getBuffer(this.kv(key))) ?? undefined);
+    return this.guard(`read ${key}`, async () => (await this.redis.getBuffer(this.kv(key))) ?? undefined, [this.kv(key)]);
   }
 
   async put(key: string, value: Buffer): Promise<void> {
-    await this.guard(`write ${key}`, () => this.scripts.tessPut(this.index, this.kv(key), value));
+    await this.guard(`write ${key}`, () => this.scripts.tessPut(this.index, this.kv(key), value), [this.index, this.kv(key)]);
   }
 
   async delete(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.guard('delete keys', () => this.scripts.tessDelete(keys.length + 1, this.index, ...keys.map((k) => this.kv(k))));
+    await this.guard('delete keys', () => this.scripts.tessDelete(keys.length + 1, this.index, ...keys.map((k) => this.kv(k))), [this.index]);
   }
 
   list(prefix: string): Promise<string[]> {
@@ -138,24 +139,26 @@ export class RedisStore implements Store {
     const max = Buffer.concat([Buffer.from(`(${from}`), Buffer.from([0xff])]);
     return this.guard('list keys', async () =>
       (await this.redis.zrangebylex(this.index, `[${from}`, max)).map((k) => k.slice(this.kv('').length)),
-    );
+    [this.index]);
   }
 
-  acquireLease(name: string, owner: string, ttlMs: number): Promise<{ epoch: number } | undefined> {
+  acquireLease(name: string, owner: string, ttlMs: number, floor = 0): Promise<{ epoch: number; raisedFrom?: number } | undefined> {
+    const keys = [this.key('lease', name), this.key('epoch', name)];
     return this.guard(`acquire lease ${name}`, async () => {
-      const epoch = await this.scripts.tessAcquire(this.key('lease', name), this.key('epoch', name), owner, ms(ttlMs));
-      return epoch === null ? undefined : { epoch };
-    });
+      const r = await this.scripts.tessAcquire(keys[0]!, keys[1]!, owner, ms(ttlMs), Math.max(0, Math.floor(floor)));
+      if (r === null) return undefined;
+      return r[1] >= 0 ? { epoch: r[0], raisedFrom: r[1] } : { epoch: r[0] };
+    }, keys);
   }
 
   renewLease(name: string, owner: string, epoch: number, ttlMs: number): Promise<boolean> {
     return this.guard(`renew lease ${name}`, async () =>
       (await this.scripts.tessRenew(this.key('lease', name), this.key('epoch', name), owner, epoch, ms(ttlMs))) === 1,
-    );
+    [this.key('lease', name), this.key('epoch', name)]);
   }
 
   async releaseLease(name: string, owner: string, epoch: number): Promise<void> {
-    await this.guard(`release lease ${name}`, () => this.scripts.tessRelease(this.key('lease', name), owner, epoch));
+    await this.guard(`release lease ${name}`, () => this.scripts.tessRelease(this.key('lease', name), owner, epoch), [this.key('lease', name)]);
   }
 
   readLease(name: string): Promise<{ owner: string; epoch: number; expiresInMs: number } | undefined> {
@@ -166,7 +169,7 @@ export class RedisStore implements Store {
       if (typeof value !== 'string' || typeof pttl !== 'number' || pttl <= 0) return undefined;
       const sp = value.indexOf(' ');
       return { owner: value.slice(sp + 1), epoch: Number(value.slice(0, sp)), expiresInMs: pttl };
-    });
+    }, [k]);
   }
 
   putFenced(lease: string, epoch: number, entries: { key: string; value: Buffer }[], deletes: string[] = []): Promise<boolean> {
@@ -174,21 +177,21 @@ export class RedisStore implements Store {
     const args = [epoch, entries.length, ...entries.map((e) => e.value)];
     return this.guard(`write fenced by lease ${lease}`, async () =>
       (await this.scripts.tessPutFenced(keys.length, ...keys, ...args)) === 1,
-    );
+    keys);
   }
 
   append(log: string, entry: Buffer): Promise<number> {
     // A single RPUSH is atomic already; its reply is the new length.
-    return this.guard(`append to log ${log}`, async () => (await this.redis.rpush(this.key('log', log), entry)) - 1);
+    return this.guard(`append to log ${log}`, async () => (await this.redis.rpush(this.key('log', log), entry)) - 1, [this.key('log', log)]);
   }
 
   readLog(log: string, from = 0): Promise<Buffer[]> {
     // Clamped: a negative LRANGE start would count from the end.
-    return this.guard(`read log ${log}`, () => this.redis.lrangeBuffer(this.key('log', log), Math.max(0, from), -1));
+    return this.guard(`read log ${log}`, () => this.redis.lrangeBuffer(this.key('log', log), Math.max(0, from), -1), [this.key('log', log)]);
   }
 
   async putTtl(key: string, value: Buffer, ttlMs: number): Promise<void> {
-    await this.guard(`write ${key}`, () => this.redis.set(this.key('ttl', key), value, 'PX', ms(ttlMs)));
+    await this.guard(`write ${key}`, () => this.redis.set(this.key('ttl', key), value, 'PX', ms(ttlMs)), [this.key('ttl', key)]);
   }
 
   getTtl(key: string): Promise<{ value: Buffer; expiresInMs: number } | undefined> {
@@ -197,7 +200,7 @@ export class RedisStore implements Store {
       const [value, pttl] = replies(await this.redis.multi().getBuffer(k).pttl(k).exec());
       if (!Buffer.isBuffer(value) || typeof pttl !== 'number' || pttl <= 0) return undefined;
       return { value, expiresInMs: pttl };
-    });
+    }, [k]);
   }
 
   async close(): Promise<void> {
@@ -221,13 +224,31 @@ export class RedisStore implements Store {
     return `${this.prefix}${kind}:${name}`;
   }
 
-  /** Turns Redis errors, and calls cut short by close(), into one-line StoreErrors. */
-  private async guard<T>(what: string, work: () => Promise<T>): Promise<T> {
+  /** Turns Redis errors, and calls cut short by close(), into one-line StoreErrors; a key of the
+   *  wrong type (someone else's data, a hand edit) is named with what it holds and what it should. */
+  private async guard<T>(what: string, work: () => Promise<T>, keys: string[] = []): Promise<T> {
     try {
       return await Promise.race([work(), this.closed]);
     } catch (e) {
+      if (/WRONGTYPE|not an integer|out of range/.test(String((e as Error)?.message))) {
+        const bad = await this.wrongTyped(keys).catch(() => undefined);
+        if (bad) throw new StoreError(`${this.url}: cannot ${what}: key ${bad.key} holds a Redis ${bad.is}, not the ${bad.expected} TessDS keeps there (delete it, or use another store or db)`, { cause: e });
+      }
       throw new StoreError(`${this.url}: cannot ${what}: ${reason(e)}`, { cause: e });
     }
+  }
+
+  /** The first of `keys` that holds another Redis type than this store writes there (or an epoch counter that is no integer). */
+  private async wrongTyped(keys: string[]): Promise<{ key: string; is: string; expected: string } | undefined> {
+    for (const k of keys) {
+      const kind = k === this.index ? 'index' : k.slice(this.prefix.length).split(':')[0];
+      const expected = kind === 'index' ? 'zset' : kind === 'log' ? 'list' : 'string';
+      const is = await within2(this.redis.type(k));
+      if (is === undefined || is === 'none') continue;
+      if (is !== expected) return { key: k, is, expected: expected === 'zset' ? 'sorted set' : expected };
+      if (kind === 'epoch' && !/^\d+$/.test((await this.redis.get(k)) ?? '')) return { key: k, is: 'string that is no integer', expected: 'integer epoch counter' };
+    }
+    return undefined;
   }
 }
 
@@ -237,6 +258,16 @@ function replies(results: [error: Error | null, reply: unknown][] | null): unkno
     if (e) throw e;
     return reply;
   });
+}
+
+/** A reply within a second, or undefined. */
+async function within2<T>(work: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 1000)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Redis wants whole milliseconds, at least 1. */

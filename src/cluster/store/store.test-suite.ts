@@ -95,6 +95,17 @@ export function storeSuite(name: string, open: (ns: Namespace) => Promise<Store>
       assert.equal(await s.readLease('other'), undefined);
     });
 
+    test('lease: a floor (an epoch seen before) puts a new epoch above it, says where the counter was, and fencing follows the new epoch', async () => {
+      const s = await openStore();
+      const a = await s.acquireLease('floored', 'A', 100, 41);
+      assert.deepEqual(a, { epoch: 42, raisedFrom: 0 });
+      assert.equal(await s.putFenced('floored', 42, [{ key: 'k', value: buf('v') }]), true);
+      assert.equal(await s.renewLease('floored', 'A', 42, 5_000), true);
+      await s.releaseLease('floored', 'A', 42);
+      const b = await s.acquireLease('floored', 'B', 5_000, 42);
+      assert.deepEqual(b, { epoch: 43 }, 'a floor at or below the counter changes nothing');
+    });
+
     test('lease: after expiry a new owner gets a higher epoch and the old one is fenced out', async () => {
       const s = await openStore();
       await s.put('state', buf('from A'));

@@ -32,8 +32,11 @@ export interface Store {
    * Takes the leader lease `name` for `owner` for `ttlMs` milliseconds. Succeeds when the lease is free
    * or expired (a new holder: the epoch becomes one higher than any before, even across expiry and
    * release) or already held by `owner` (extended, same epoch). Undefined while someone else holds it.
+   * A new epoch is also above `floor` (the highest epoch the caller has seen): should the store have
+   * lost its counter (FLUSHDB, a restore without its AOF), epochs still never go back; `raisedFrom`
+   * then says where the store's counter was.
    */
-  acquireLease(name: string, owner: string, ttlMs: number): Promise<{ epoch: number } | undefined>;
+  acquireLease(name: string, owner: string, ttlMs: number, floor?: number): Promise<{ epoch: number; raisedFrom?: number } | undefined>;
   /**
    * Extends our lease to `ttlMs` milliseconds from now. False when someone else holds it or the epoch
    * moved on; true also when it had expired but nobody took it in between (the epoch is unchanged,
@@ -83,7 +86,12 @@ export interface OpenOptions {
   connectTimeoutMs?: number;
 }
 
-const URL_HELP = 'expected file:DIR or redis://host:port[/db]';
+const URL_HELP = 'expected file:DIR or redis[s]://[user:password@]host:port[/db]';
+
+/** A store URL fit for messages: a password in it is replaced by "***" (never logged or shown). */
+export function redactUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/)([^@/]*)@/, (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? `${cred.slice(0, cred.indexOf(':'))}:***` : '***'}@`);
+}
 
 // Project and plan become directory names and parts of Redis keys (`tessds:{project}:plan:...`), so
 // they must not contain separators or hash-tag braces: otherwise two namespaces could overlap.
@@ -100,11 +108,11 @@ export async function openStore(url: string, namespace: Namespace, options: Open
     const { openFileStore } = await import('./file-store.js');
     return openFileStore(fileDir(url), namespace);
   }
-  if (url.startsWith('redis:')) {
+  if (url.startsWith('redis:') || url.startsWith('rediss:')) {
     const { openRedisStore } = await import('./redis-store.js');
     return openRedisStore(checkRedisUrl(url), namespace, options);
   }
-  throw new UsageError(`bad store URL "${url}": ${URL_HELP}`);
+  throw new UsageError(`bad store URL "${redactUrl(url)}": ${URL_HELP}`);
 }
 
 /** The directory of a file: URL: "file:data", "file:/abs/dir" and "file:///abs/dir" are accepted. */
@@ -119,17 +127,17 @@ export function fileDir(url: string): string {
   return dir;
 }
 
-/** Checks a redis: URL (host, port, optional numeric db) and returns it unchanged. */
+/** Checks a redis: or rediss: (TLS) URL (user and password, host, port, optional numeric db) and returns it unchanged. */
 export function checkRedisUrl(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(`bad store URL "${url}": ${URL_HELP}`);
+    throw new UsageError(`bad store URL "${redactUrl(url)}": ${URL_HELP}`);
   }
   const okPath = parsed.pathname === '' || parsed.pathname === '/' || /^\/\d{1,2}$/.test(parsed.pathname);
-  if (parsed.protocol !== 'redis:' || parsed.hostname === '' || !okPath || parsed.search !== '' || parsed.hash !== '') {
-    throw new UsageError(`bad store URL "${url}": ${URL_HELP}`);
+  if ((parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || parsed.hostname === '' || !okPath || parsed.search !== '' || parsed.hash !== '') {
+    throw new UsageError(`bad store URL "${redactUrl(url)}": ${URL_HELP}`);
   }
   return url;
 }

@@ -132,6 +132,29 @@ function draw() {
   requestAnimationFrame(draw);
 }
 
+// ---- the token ----
+
+// The control API's bearer token, when the server has one (TESSDS_TOKEN): asked for once, at the
+// first 401, and kept in this page only (not in storage, not in the URL).
+let token = null;
+
+function askToken(wrong) {
+  const t = window.prompt(wrong ? 'That token was refused. The token of this TessDS run:' : 'This TessDS run needs its token (TESSDS_TOKEN of the server):');
+  token = t && t.trim() ? t.trim() : null;
+  return token;
+}
+
+/** fetch with the token; a 401 asks for it (again, if the one given was wrong) and retries. */
+async function api(path, init = {}) {
+  for (;;) {
+    const used = token;
+    const r = await fetch(path, { ...init, headers: { ...(init.headers ?? {}), ...(used ? { authorization: `Bearer ${used}` } : {}) } });
+    if (r.status !== 401) return r;
+    if (token !== used) continue; // another request got the token meanwhile
+    if (!askToken(used !== null)) return r;
+  }
+}
+
 // ---- the stream ----
 
 let ws = null;
@@ -175,7 +198,11 @@ function connect() {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   ws = new WebSocket(`${proto}//${location.host}/api/stream`);
   ws.binaryType = 'arraybuffer';
-  ws.onopen = () => sendViewport();
+  // a browser cannot set headers on a WebSocket: the token goes as the first message
+  ws.onopen = () => {
+    if (token) ws.send(JSON.stringify({ token }));
+    sendViewport();
+  };
   ws.onmessage = (ev) => {
     if (typeof ev.data === 'string') {
       const m = JSON.parse(ev.data);
@@ -186,7 +213,10 @@ function connect() {
     state.frames++;
     showFrame(state.frame);
   };
-  ws.onclose = () => setTimeout(connect, 1000);
+  ws.onclose = (ev) => {
+    if (ev.code === 4401 && !askToken(token !== null)) return say('no token: the stream is off');
+    setTimeout(connect, ev.code === 4401 ? 0 : 1000);
+  };
 }
 
 // ---- stats and charts ----
@@ -240,7 +270,7 @@ const fmt = (v) => (Math.abs(v) >= 1e4 ? `${(v / 1e3).toFixed(0)}k` : Math.abs(v
 
 async function poll() {
   try {
-    const s = await (await fetch('/api/status')).json();
+    const s = await (await api('/api/status')).json();
     state.status = s;
     const paused = s.paused === true;
     const b = $('pause');
@@ -268,7 +298,7 @@ async function poll() {
         return tr;
       }),
     );
-    const events = await (await fetch('/api/timeline')).json();
+    const events = await (await api('/api/timeline')).json();
     showTimeline(events);
   } catch (e) {
     $('s-state').textContent = 'no connection';
@@ -314,7 +344,7 @@ function say(text) {
 }
 
 async function command(body) {
-  const r = await fetch('/api/commands', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const r = await api('/api/commands', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const answer = await r.json();
   if (r.status >= 300) say(`${body.type}: ${answer.error}`);
   else say(`${answer.type} accepted (#${answer.id}, step ${answer.effectiveStep})`);
@@ -418,7 +448,7 @@ window.addEventListener('resize', resize);
 
 async function start() {
   resize();
-  state.network = await (await fetch('/api/network')).json();
+  state.network = await (await api('/api/network')).json();
   fit();
   connect();
   await poll();
