@@ -23,6 +23,7 @@ export interface TripSource {
     waitSteps: ArrayLike<number>;
     waitCount: ArrayLike<number>;
     timeLoss: ArrayLike<number>;
+    stopTime: ArrayLike<number>;
   };
   demand: { ids: readonly string[]; depart: ArrayLike<number>; type: ArrayLike<number>; speedFactor: ArrayLike<number>; types: readonly { id: string }[] };
   net: { laneIds: readonly string[] };
@@ -62,7 +63,7 @@ export function writeTripinfo(src: TripSource, path: string): Promise<void> {
       ` departPos="${f2(t.departPos[id]!)}" departSpeed="${f2(t.departSpeed[id]!)}" departDelay="${f2(depart - d.depart[id]!)}"` +
       ` arrival="${f2(arrival)}" arrivalLane="${escapeAttr(net.laneIds[t.arrivalLane[id]!] ?? '')}" arrivalPos="${f2(t.arrivalPos[id]!)}"` +
       ` arrivalSpeed="${f2(t.arrivalSpeed[id]!)}" duration="${f2(arrival - depart)}" routeLength="${f2(t.routeLength[id]!)}"` +
-      ` waitingTime="${f2(t.waitSteps[id]! * dt)}" waitingCount="${t.waitCount[id]!}" stopTime="0.00" timeLoss="${f2(t.timeLoss[id]!)}"` +
+      ` waitingTime="${f2(t.waitSteps[id]! * dt)}" waitingCount="${t.waitCount[id]!}" stopTime="${f2(t.stopTime[id]!)}" timeLoss="${f2(t.timeLoss[id]!)}"` +
       ` rerouteNo="0" devices="tripinfo_${escapeAttr(d.ids[id]!)}" vType="${escapeAttr(type.id)}" speedFactor="${f2(d.speedFactor[id]!)}" vaporized=""/>\n`;
     if (chunk.length > 1 << 16) {
       out.write(chunk);

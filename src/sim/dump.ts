@@ -11,7 +11,7 @@ import { commandDumpBytes, dumpCommandState, mergeCommandDumps, type CommandDump
 import { actuatedBytes, dumpActuated, mergeActuated } from './actuated-run.js';
 
 /** Bytes of one vehicle record: where (i32) + the fields of `writeVehicleRecord`. */
-export const VEHICLE_RECORD_BYTES = 4 + 4 + 8 + 8 + 4 * 4 + 8 + 8 + 4 * 3 + 8 + 8 + 4 + 8;
+export const VEHICLE_RECORD_BYTES = 4 + 4 + 8 + 8 + 4 * 4 + 8 + 8 + 4 * 3 + 8 + 8 + 4 + 8 + 8;
 
 export interface StateDump {
   step: number;
@@ -53,6 +53,7 @@ export function writeVehicleRecord(buf: Buffer, off: number, e: Engine, s: numbe
   off = buf.writeDoubleLE(v.lcKeepRight[s]!, off);
   off = buf.writeInt32LE(v.stopNext[s]!, off);
   off = buf.writeDoubleLE(v.stopEnd[s]!, off);
+  off = buf.writeDoubleLE(v.stopTime[s]!, off);
   return off;
 }
 
@@ -76,6 +77,7 @@ export function readVehicleRecord(buf: Buffer, off: number, e: Engine, s: number
   v.lcKeepRight[s] = buf.readDoubleLE(off + 76);
   v.stopNext[s] = buf.readInt32LE(off + 84);
   v.stopEnd[s] = buf.readDoubleLE(off + 88);
+  v.stopTime[s] = buf.readDoubleLE(off + 96);
   return where;
 }
 

@@ -663,10 +663,11 @@ export class Engine {
     const next = this.routeEdge(s, 1);
     // a closure on the way on: the lane ends with its edge
     if (next >= 0 && ct > net.edgeLength[edge]! && !net.hasLinkToEdge(lane, next, this.laneClosed, d.types[type]!.vClass)) return net.edgeLength[edge]!;
-    // a stop on this edge, or the arrival lane on the last: the other lanes end there (SUMO's bestLanes)
+    // a stop on this edge, or the arrival lane on the last: the other lanes end there, at the stop's
+    // start (SUMO's bestLanes: nextStopPos is the stop's startPos)
     const k = this.v.stopNext[s]!;
     if (k >= 0 && d.stops.routeIdx[k] === ri && d.stops.lane[k] !== lane) {
-      const p = d.stops.endPos[k]!;
+      const p = d.stops.startPos[k]!;
       return p < ct ? p : ct;
     }
     const al = d.arrivalLane[vid]!;
@@ -766,6 +767,7 @@ export class Engine {
     t.waitCount[id] = v.waitCount[s]!;
     t.timeLoss[id] = v.timeLoss[s]!;
     t.teleports[id] = v.teleports[s]!;
+    t.stopTime[id] = v.stopTime[s]!;
     v.release(s);
     this.arrived++;
     this.running--;

@@ -67,7 +67,7 @@ function followLeader(e: Engine, s: number, lane: number): void {
     const vf = krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, vNext);
     v.nextSpeed[s] = vf < bound ? vf : bound;
     if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
-    if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END) demandBounds(e, s, lane);
+    if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0) demandBounds(e, s, lane);
     const vid = v.vid[s]!;
     const r = t.sigma > 0 ? uniform(e.cfg.seed, vid, e.step, Purpose.dawdle) : 0;
     v.nextSpeed[s] = krauss.finalizeSpeed(sp, v.nextSpeed[s]!, limit, t.accel, t.decel, t.emergencyDecel, t.sigma, dt, r);
@@ -76,7 +76,7 @@ function followLeader(e: Engine, s: number, lane: number): void {
   const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
   v.nextSpeed[s] = idmSpeed(gap, sp, v.speed[a]!, v0, e.cfg.stepLength, t.idm, true);
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
-  if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END) demandBounds(e, s, lane);
+  if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0) demandBounds(e, s, lane);
 }
 
 /**
@@ -133,13 +133,15 @@ function stopAt(e: Engine, s: number, lane: number, d: number): void {
   if (vs < v.nextSpeed[s]!) v.nextSpeed[s] = vs;
 }
 
-/** Vehicle `s` on its last lane `lane` slows down to arrive at `as` m/s (SUMO: freeSpeed toward the arrival position). */
-/** Vehicle `s` on `lane` arrives `d` m ahead at speed `as`. */
+/** Vehicle `s` on `lane` arrives `d` m ahead at speed `as` (SUMO: freeSpeed toward the arrival position). */
 function arriveWith(e: Engine, s: number, lane: number, as: number, d: number): void {
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
   if (!(as < v.nextSpeed[s]!)) return;
+  // SUMO subtracts one step at the arrival speed from the distance, so that the vehicle drives its
+  // last step at that speed (MSVehicle::planMoveInternal, distToArrival)
+  d -= as * e.cfg.stepLength;
   const va =
     t.model === CfModel.KRAUSS
       ? krauss.freeSpeed(t.decel, d > 0 ? d : 0, as, e.cfg.stepLength)
@@ -219,7 +221,7 @@ function followFront(e: Engine, s: number, lane: number): void {
     }
   }
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
-  if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END) demandBounds(e, s, lane);
+  if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0) demandBounds(e, s, lane);
   if (kr) finalize(e, s, lane);
 }
 

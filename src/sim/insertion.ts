@@ -167,13 +167,15 @@ function freeInsertion(e: Engine, id: number, lane: number, mspeed: number): boo
   const dt = e.cfg.stepLength;
   const back = e.laneBack[lane]!;
   if (back < 0) return insertAt(e, id, lane, 0, mspeed, true);
-  // behind the last vehicle (SUMO getFirstFullVehicle, its bogus old behaviour kept: the leader's speed)
+  // at the lane's start, measured against its front vehicle (SUMO getFirstFullVehicle, "reproduction
+  // of bogus old behavior", #1961: the vehicles in between are checked by the insertion itself)
   {
-    const lt = d.types[d.type[v.vid[back]!]!]!;
-    const leaderBack = v.pos[back]! - lt.length;
-    const needed = secureGapOf(t, v.speed[back]!, v.speed[back]!, lt.apparentDecel, dt) + t.minGap;
+    const front = e.laneFront[lane]!;
+    const lt = d.types[d.type[v.vid[front]!]!]!;
+    const leaderBack = v.pos[front]! - lt.length;
+    const needed = secureGapOf(t, v.speed[front]!, v.speed[front]!, lt.apparentDecel, dt) + t.minGap;
     if (leaderBack >= needed) {
-      const sp = insertionSpeed(t, mspeed, needed, v.speed[back]!, lt.apparentDecel, dt);
+      const sp = insertionSpeed(t, mspeed, needed, v.speed[front]!, lt.apparentDecel, dt);
       if (insertAt(e, id, lane, 0, sp, true)) return true;
     }
   }
@@ -300,6 +302,7 @@ function place(e: Engine, id: number, lane: number, pos: number, speed: number):
   v.lcKeepRight[s] = 0;
   v.stopNext[s] = d.stopFirst[id]! < d.stopLast[id]! ? d.stopFirst[id]! : -1;
   v.stopEnd[s] = -1;
+  v.stopTime[s] = 0;
   v.ahead[s] = -1;
   v.behind[s] = -1;
   e.insertSorted(s, lane);

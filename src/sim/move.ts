@@ -34,6 +34,7 @@ export function movePhase(e: Engine): void {
       // standing at a stop: no waiting time, no time loss (SUMO: scheduled stops do not count)
       if (v.stopEnd[s]! >= 0 && e.holding(s)) {
         v.speed[s] = 0;
+        v.stopTime[s]! += dt;
         continue;
       }
       const old = v.pos[s]!;
@@ -48,6 +49,7 @@ export function movePhase(e: Engine): void {
       // time nor time loss for the step that brings it to a halt at its stop)
       if (v.stopNext[s]! >= 0 && stopProgress(e, s, lane, p, ns)) {
         v.waitSteps[s] = 0;
+        v.stopTime[s]! += dt;
         v.speed[s] = 0;
         v.pos[s] = p;
         v.odometer[s]! += p - old;

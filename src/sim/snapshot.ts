@@ -92,6 +92,7 @@ function writeVehicle(w: Writer, e: Engine, s: number): void {
   w.f64(v.lcKeepRight[s]!);
   w.i32(v.stopNext[s]!);
   w.f64(v.stopEnd[s]!);
+  w.f64(v.stopTime[s]!);
 }
 
 /** Reads what `writeVehicle` wrote into a newly allocated slot. */
@@ -114,6 +115,7 @@ function readVehicle(r: Reader, e: Engine): number {
   v.lcKeepRight[s] = r.f64();
   v.stopNext[s] = r.i32();
   v.stopEnd[s] = r.f64();
+  v.stopTime[s] = r.f64();
   return s;
 }
 

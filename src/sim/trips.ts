@@ -17,6 +17,8 @@ export class TripRecords {
   readonly waitCount: Int32Array;
   readonly timeLoss: Float64Array;
   readonly teleports: Int32Array;
+  /** s it stood at its stops (SUMO's tripinfo stopTime) */
+  readonly stopTime: Float64Array;
 
   constructor(readonly count: number) {
     this.departStep = new Int32Array(count).fill(-1);
@@ -32,6 +34,7 @@ export class TripRecords {
     this.waitCount = new Int32Array(count);
     this.timeLoss = new Float64Array(count);
     this.teleports = new Int32Array(count);
+    this.stopTime = new Float64Array(count);
   }
 
   /** A copy holding `count` records (>= this.count): online commands added vehicles to the demand. */
@@ -46,7 +49,7 @@ export class TripRecords {
   columns(): (Int32Array | Float64Array)[] {
     return [
       this.departStep, this.departLane, this.departPos, this.departSpeed, this.arrivalStep, this.arrivalLane,
-      this.arrivalPos, this.arrivalSpeed, this.routeLength, this.waitSteps, this.waitCount, this.timeLoss, this.teleports,
+      this.arrivalPos, this.arrivalSpeed, this.routeLength, this.waitSteps, this.waitCount, this.timeLoss, this.teleports, this.stopTime,
     ];
   }
 }

@@ -44,6 +44,8 @@ export class Vehicles {
   stopNext = new Int32Array(0);
   /** while it stands at that stop: the time the stop ends, s; -1: not stopped */
   stopEnd = new Float64Array(0);
+  /** s stood at stops so far (SUMO's stopTime: the step that brings it to a halt there, and each it stays) */
+  stopTime = new Float64Array(0);
 
   // -- derived or per-step buffers, not part of the state --
   /** vehicle ahead on the same lane, -1 if front */
@@ -104,6 +106,7 @@ export class Vehicles {
     this.lcKeepRight = g(this.lcKeepRight);
     this.stopNext = g(this.stopNext, -1);
     this.stopEnd = g(this.stopEnd, -1);
+    this.stopTime = g(this.stopTime);
     this.ahead = g(this.ahead);
     this.behind = g(this.behind);
     this.link = g(this.link);

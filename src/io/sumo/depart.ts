@@ -10,12 +10,16 @@ import { fail, optNum, parseNumber, reqStr } from './attrs.js';
 /** SUMO's default flow end when none is given: 24 hours. */
 export const FLOW_DEFAULT_END = 86400;
 
-export function departTime(file: string, el: XmlElement): number {
+/** SUMO's departure keywords that wait for persons, containers or a split: not modelled (the vehicle is left out with a warning). */
+export const DEPART_TRIGGERS = ['triggered', 'containerTriggered', 'split'] as const;
+
+/** The depart time, or the trigger keyword a vehicle waits for instead. */
+export function departTime(file: string, el: XmlElement): number | { trigger: string } {
   const v = reqStr(file, el, 'depart');
   const t = parseNumber(v);
   if (t === undefined) {
-    if (['triggered', 'containerTriggered', 'split', 'now', 'begin'].includes(v)) throw fail(file, el, `depart="${v}" is not supported (only a time in seconds)`);
-    throw fail(file, el, `depart="${v}" is not a time in seconds`);
+    if ((DEPART_TRIGGERS as readonly string[]).includes(v)) return { trigger: v };
+    throw fail(file, el, `depart="${v}" is not a time in seconds (or triggered, containerTriggered, split)`);
   }
   if (t < 0) throw fail(file, el, `depart must be >= 0, got ${t}`);
   return t;

@@ -254,7 +254,11 @@ test('bad demand input is an error naming file, line, element and attribute', ()
   inputError(() => parseSumoRoutes(routes(`<vType id="car" accel="abc"/>`), f, net), /^bad\.rou\.xml:3: <vType id="car">: attribute accel="abc" is not a number$/);
   inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="uniform(1,2)"/>`), f, net), /<vType id="car">: attribute speedFactor="uniform\(1,2\)" is not a number or a norm/);
   inputError(() => parseSumoRoutes(routes(`<vType id="car" decel="0"/>`), f, net), /decel must be > 0/);
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="triggered"><route edges="WC"/></vehicle>`), f, net), /<vehicle id="v">: depart="triggered" is not supported/);
+  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="soon"><route edges="WC"/></vehicle>`), f, net), /<vehicle id="v">: depart="soon" is not a time in seconds/);
+  const trig = parseSumoRoutes(routes(`<vehicle id="v" depart="triggered"><route edges="WC"/></vehicle><vehicle id="w" depart="triggered"><route edges="WC"/></vehicle>`), f, net);
+  assert.equal(trig.vehicles.length, 0);
+  assert.equal(trig.warnings.length, 1);
+  assert.match(trig.warnings[0]!, /^bad\.rou\.xml:3: depart="triggered" .* is not modelled; such vehicles are left out/);
   inputError(() => parseSumoRoutes(routes(`<vehicle id="v"><route edges="WC"/></vehicle>`), f, net), /<vehicle id="v">: missing attribute depart/);
   inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" departSpeed="fast"><route edges="WC"/></vehicle>`), f, net), /departSpeed="fast" is not a number or one of max, desired, random, speedLimit/);
   inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" departLane="1.5"><route edges="WC"/></vehicle>`), f, net), /departLane must be a lane index/);

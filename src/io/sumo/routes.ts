@@ -170,7 +170,12 @@ function sumoRoutesFromXml(files: DemandFile[], net: NetSpec, begin = 0): Demand
       const readStopHere = stopReader(file);
       const path = readPath(file, el, routes, routeDists, readStopHere);
       const depart = readDepart(file, el);
-      const timing = el.name === 'flow' ? readFlowRate(file, el, begin) : { depart: departTime(file, el) };
+      const departAt = el.name === 'flow' ? 0 : departTime(file, el);
+      if (typeof departAt !== 'number') {
+        notes.once(`depart=${departAt.trigger}`, `${file}:${el.line ?? '?'}`, `depart="${departAt.trigger}" (the vehicle waits for persons, containers or a split) is not modelled; such vehicles are left out (every one)`);
+        continue;
+      }
+      const timing = el.name === 'flow' ? readFlowRate(file, el, begin) : { depart: departAt };
       noteAttributes(file, el, notes);
       const own: StopSpec[] = [];
       let stopProblem: string | undefined;
