@@ -124,6 +124,22 @@ function pathState(e: Engine, link: number): number {
   return cp < 0 || e.v.pos[f]! > cp + 1e-6 ? BUSY : WAITING;
 }
 
+/** SUMO's CRLL_LOOK_AHEAD: checkRewindLinkLanes looks this many vehicle lengths of normal lanes ahead. */
+const CRLL_LOOK_AHEAD = 5;
+
+/** The room past lane `to` that a lane with no standing vehicle lends to vehicle `s` (see roomBehind), m. */
+function lentBeyond(e: Engine, s: number, to: number, need: number, length: number, cls: number): number {
+  const net = e.net;
+  const after = e.routeEdge(s, 2);
+  if (after < 0) return need;
+  const lk = net.linkToward(to, after, e.routeEdge(s, 3), e.laneClosed, cls);
+  if (lk < 0) return need;
+  const lookAhead = CRLL_LOOK_AHEAD * length - net.laneLength[to]!;
+  const beyond = net.laneLength[net.linkTo[lk]!]!;
+  const lend = beyond < lookAhead ? beyond : lookAhead;
+  return lend > need ? lend : need;
+}
+
 /** The front vehicle on a cont link's internal lane that has not passed the wait point, or -1. */
 export function waitingInside(e: Engine, link: number): number {
   const cp = e.net.linkContPos[link]!;
@@ -280,11 +296,13 @@ function roomBehind(e: Engine, s: number, link: number): boolean {
   const inView = e.viewHas(to);
   let free = inView ? e.viewSpace[to]! : net.laneLength[to]!;
   // SUMO counts the space on along the route past the lane's end (MSVehicle::checkRewindLinkLanes
-  // sums the lanes ahead until a standing vehicle). The lanes past `to` are not in the view (another
-  // part may own them), so a lane with no standing vehicle lends one vehicle's room past its end: a
-  // short lane (joined OSM clusters have many of 5–15 m) would otherwise let one vehicle at a time
-  // into the junction and halve a turn's capacity.
-  if (!inView || e.viewStanding[to] === 0) free += need;
+  // sums the lanes ahead until a standing vehicle, looking at least CRLL_LOOK_AHEAD vehicle lengths
+  // of normal lanes ahead). The lanes past `to` are not in the view (another part may own them), so
+  // a lane with no standing vehicle lends the route's next lane up to that look-ahead (at least one
+  // vehicle's room): a short lane (joined OSM clusters have many of 5–15 m) would otherwise let one
+  // or two vehicles at a time into the junction and halve a turn's capacity. Once the lane past it
+  // backs up, vehicles stand on `to` and the loan ends.
+  if (!inView || e.viewStanding[to] === 0) free += lentBeyond(e, s, to, need, st.length, st.vClass);
   for (let x = e.laneFront[net.linkLane[link]!]!; x >= 0; x = v.behind[x]!) {
     const xt = demand.types[demand.type[v.vid[x]!]!]!;
     free -= xt.length + xt.minGap;
