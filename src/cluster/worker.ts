@@ -395,7 +395,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
           break;
         case 'drop':
           for (const w of peers.keys()) dropNext.add(w);
+          // the cut makes the reconnection resend what was dropped; a drop still armed after it would
+          // lose a message sent on the new link, which nothing resends (a slow step under load)
           setTimeout(() => {
+            dropNext.clear();
             for (const sock of peers.values()) sock.socket.destroy();
           }, 50);
           break;
