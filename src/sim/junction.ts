@@ -28,9 +28,11 @@ const BUSY = 1;
 const WAITING = 2;
 
 /**
- * A decision at a link: it is open; it is closed only until a vehicle crossing the path has left it,
- * so the vehicle keeps its request (SUMO: a vehicle braking for a link leader still approaches with
- * willPass, and foes yield to it); or it is closed and the vehicle will wait at the line.
+ * A decision at a link: it is open; it is closed for now but the vehicle keeps its request (HELD: a
+ * vehicle crossing the path, or a foe it yields to — SUMO sets the request of every vehicle that
+ * plans to move, so foes go on yielding to it, and impatience breaks the circles of right before
+ * left); or it is closed and the vehicle will not pass (red, yellow, no room beyond the junction, a
+ * stop sign not yet stopped at): it announces that, and those queued behind it announce nothing.
  */
 const OPEN = 1;
 const HELD = 2;
@@ -312,7 +314,7 @@ function roomBehind(e: Engine, s: number, link: number): boolean {
 
 /**
  * OPEN if no vehicle is on a conflicting path inside the junction and (minor links) no announced foe
- * needs vehicle `s` to yield; HELD if only a vehicle inside is in the way; CLOSED if it yields.
+ * needs vehicle `s` to yield; HELD otherwise (it waits, and still means to pass).
  */
 function conflictsClear(e: Engine, s: number, link: number, minor: boolean, stamp: number): number {
   const net = e.net;
@@ -330,7 +332,7 @@ function conflictsClear(e: Engine, s: number, link: number, minor: boolean, stam
     if (e.apprStamp[foe] !== stamp) continue;
     const fs = e.linkState(foe);
     if (fs === LinkState.red || fs === LinkState.redYellow) continue;
-    if (foeConflicts(e, s, foe, link)) return CLOSED;
+    if (foeConflicts(e, s, foe, link)) return HELD;
   }
   return OPEN;
 }
