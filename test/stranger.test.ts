@@ -23,6 +23,7 @@ import { FrameKind, connect } from '../src/cluster/frames.js';
 import type { LinkAuth } from '../src/cluster/link-auth.js';
 import { RedisServer, redisMissing } from '../src/cluster/store/redis-server.js';
 import { openCluster, key, type LeaderRecord, type PlanState } from '../src/cluster/distributed/layout.js';
+import { seededRandom } from '../src/chaos/schedule.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
@@ -41,17 +42,6 @@ function untouchedHash(): string {
   return (untouched = JSON.parse(r.stdout).stateHash as string);
 }
 
-/** mulberry32: a small seeded generator, so a failing case can be replayed */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The TCP ports the processes `pids` listen on (from /proc: their socket inodes, the LISTEN table). */
 function listeningPorts(pids: number[]): number[] {
@@ -141,7 +131,7 @@ function drawCase(r: () => number, port: number): { name: string; bytes: Buffer;
 
 /** Runs `count` stranger cases against `ports`, a few at a time; resolves with the count done. */
 async function stranger(seed: number, count: number, ports: () => number[], auths: LinkAuth[]): Promise<{ cases: number; byKind: Map<string, number> }> {
-  const r = rng(seed);
+  const r = seededRandom(seed); // seeded, so a failing case can be replayed
   const byKind = new Map<string, number>();
   let started = 0;
   const one = async () => {
