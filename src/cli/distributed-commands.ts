@@ -23,6 +23,7 @@ import { simCommandParser } from '../control/sim-commands.js';
 import { formatSummary } from './run.js';
 import { configuredSecret, NO_SECRET_WARNING, PUBLIC_KEY } from '../cluster/secret.js';
 import { checkBind, controlToken } from '../control/auth.js';
+import { configureLinkTls, type LinkTlsFiles } from '../cluster/link-tls.js';
 
 /** Opens the cluster namespace; an unreachable store is the user's to fix (one line, exit 2). */
 async function open(url: string | undefined): Promise<Store> {
@@ -59,10 +60,11 @@ function secretOrWarn(secretFile: string | undefined): Buffer {
   return PUBLIC_KEY;
 }
 
-export async function masterCommand(opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number; secretFile?: string; tokenFile?: string; httpHost?: string }): Promise<void> {
+export async function masterCommand(opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number; secretFile?: string; tokenFile?: string; httpHost?: string } & LinkTlsFiles): Promise<void> {
   const t = timings(opts);
   const { host, port } = hostPort(opts.listen);
   configuredSecret(opts.secretFile); // a bad secret file is a bad flag: before anything
+  configureLinkTls(opts);
   const http = opts.http;
   const token = http === undefined ? undefined : controlToken(opts.tokenFile);
   // the control API: on the --listen host with a token, else on loopback (checkBind refuses more)
@@ -79,10 +81,11 @@ export async function masterCommand(opts: { store?: string; listen: string; http
   await new Promise(() => {}); // runs until stopped
 }
 
-export async function workerCommand(opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number; secretFile?: string }): Promise<void> {
+export async function workerCommand(opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number; secretFile?: string } & LinkTlsFiles): Promise<void> {
   const t = timings(opts);
   const { host, port } = hostPort(opts.listen);
   configuredSecret(opts.secretFile);
+  configureLinkTls(opts);
   const cluster = await open(opts.store);
   const secret = secretOrWarn(opts.secretFile);
   await runAgent({ cluster, listenHost: host, listenPort: port, ...t, log, secret });

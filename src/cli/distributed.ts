@@ -24,9 +24,12 @@ export function registerDistributed(program: Command): void {
     .option('--lease-ms <ms>', LEASE_HELP, numberOption({ integer: true, positive: true }))
     .option('--heartbeat-ms <ms>', HEARTBEAT_HELP, numberOption({ integer: true, positive: true }))
     .option('--secret-file <file>', SECRET_HELP)
+    .option('--tls-cert <file>', 'TLS for the links between master and workers (between hosts): this process\'s certificate (PEM); with --tls-key and --tls-ca (default: $TESSDS_TLS_CERT)')
+    .option('--tls-key <file>', 'the key of --tls-cert (PEM; default: $TESSDS_TLS_KEY)')
+    .option('--tls-ca <file>', 'the CA every peer\'s certificate must be signed by (PEM; default: $TESSDS_TLS_CA)')
     .option('--token-file <file>', TOKEN_HELP)
     .option('--http-host <host>', 'address the control API listens on (default: the --listen host; any other than loopback needs a token)')
-    .action(async (opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number; secretFile?: string; tokenFile?: string; httpHost?: string }) => (await commands()).masterCommand(opts));
+    .action(async (opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number; secretFile?: string; tokenFile?: string; httpHost?: string; tlsCert?: string; tlsKey?: string; tlsCa?: string }) => (await commands()).masterCommand(opts));
 
   program
     .command('worker')
@@ -36,7 +39,10 @@ export function registerDistributed(program: Command): void {
     .option('--lease-ms <ms>', LEASE_HELP, numberOption({ integer: true, positive: true }))
     .option('--heartbeat-ms <ms>', HEARTBEAT_HELP, numberOption({ integer: true, positive: true }))
     .option('--secret-file <file>', SECRET_HELP)
-    .action(async (opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number; secretFile?: string }) => (await commands()).workerCommand(opts));
+    .option('--tls-cert <file>', 'TLS for the links between master and workers (between hosts): this process\'s certificate (PEM); with --tls-key and --tls-ca (default: $TESSDS_TLS_CERT)')
+    .option('--tls-key <file>', 'the key of --tls-cert (PEM; default: $TESSDS_TLS_KEY)')
+    .option('--tls-ca <file>', 'the CA every peer\'s certificate must be signed by (PEM; default: $TESSDS_TLS_CA)')
+    .action(async (opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number; secretFile?: string; tlsCert?: string; tlsKey?: string; tlsCa?: string }) => (await commands()).workerCommand(opts));
 
   program
     .command('submit')

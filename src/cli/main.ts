@@ -53,6 +53,9 @@ program
   .option('--realtime-factor <f>', 'simulate at most F simulated seconds per wall-clock second (default: as fast as possible)', numberOption({ positive: true }))
   .option('--status-file <file>', 'keep FILE updated (at least every second) with {step, state, workers, leader}')
   .option('--secret-file <file>', 'the secret the links between master and workers prove they hold (default: $TESSDS_CLUSTER_SECRET, else one drawn for the run)')
+  .option('--tls-cert <file>', 'TLS for the links between master and workers (between hosts): this process\'s certificate (PEM); with --tls-key and --tls-ca (default: $TESSDS_TLS_CERT)')
+  .option('--tls-key <file>', 'the key of --tls-cert (PEM; default: $TESSDS_TLS_KEY)')
+  .option('--tls-ca <file>', 'the CA every peer\'s certificate must be signed by (PEM; default: $TESSDS_TLS_CA)')
   .option('--check', 'debug: after every step assert no vehicle is in two parts and inserted = running + arrived')
   .option('--http <port>', 'serve the control API, metrics and live viewer on PORT (0: any free port)', numberOption({ integer: true, min: 0 }))
   .option('--http-host <host>', 'address the control server listens on (default 127.0.0.1; any other, e.g. 0.0.0.0, needs a token)')
@@ -64,6 +67,8 @@ program
   .option('--no-progress', 'no progress line on the terminal')
   .option('-q, --quiet', 'print nothing but errors and warnings')
   .action(async (scenario: string, opts: Record<string, unknown>) => {
+    const { configureLinkTls } = await import('../cluster/link-tls.js');
+    configureLinkTls(opts as { tlsCert?: string; tlsKey?: string; tlsCa?: string }); // before any worker starts
     const { formatSummary, runCommand } = await import('./run.js');
     await runCommand(scenario, {
       begin: opts.begin as number | undefined,

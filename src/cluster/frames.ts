@@ -13,6 +13,8 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
+import { linkTls } from './link-tls.js';
 import { Handshake, HANDSHAKE_FRAME_BYTES, HANDSHAKE_TIMEOUT_MS, type LinkAuth } from './link-auth.js';
 
 export const FrameKind = {
@@ -196,9 +198,11 @@ export class HandshakeError extends Error {
 export function connect(host: string, port: number, timeoutMs = 10_000, auth?: LinkAuth): Promise<FramedSocket> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
+    const t = linkTls();
     const attempt = () => {
-      const socket = net.connect({ host, port });
-      socket.once('connect', () => {
+      // with TLS (link-tls.ts) the link is mutual TLS, and the handshake below runs inside it
+      const socket = t ? tls.connect({ host, port, cert: t.cert, key: t.key, ca: t.ca, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+      socket.once(t ? 'secureConnect' : 'connect', () => {
         socket.removeAllListeners('error');
         const fs = new FramedSocket(socket, { auth, role: 'client' });
         if (!auth) return resolve(fs);
@@ -216,7 +220,10 @@ export function connect(host: string, port: number, timeoutMs = 10_000, auth?: L
       });
       socket.once('error', (err) => {
         socket.destroy();
-        if (Date.now() > deadline) reject(err);
+        // a certificate the CA did not sign (or for another host) stays so: no retry
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (t && /CERT|SIGNATURE|SELF_SIGNED|ALTNAME|UNABLE_TO/.test(code)) reject(new HandshakeError(`${host}:${port}: TLS: ${err.message}`));
+        else if (Date.now() > deadline) reject(err);
         else setTimeout(attempt, 50);
       });
     };
@@ -235,11 +242,18 @@ export interface ListenOptions {
  *  `onSocket` gets only authenticated connections. */
 export function listen(host: string, port: number, onSocket: (s: FramedSocket) => void, o: ListenOptions = {}): Promise<{ server: net.Server; port: number }> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer((socket) => {
+    const onConnection = (socket: net.Socket) => {
       const fs = new FramedSocket(socket, { auth: o.auth, role: 'server' });
       fs.on('rejected', (why) => o.onReject?.(why, fs.remote));
       if (!o.auth) return onSocket(fs);
       fs.once('authenticated', () => onSocket(fs));
+    };
+    const t = linkTls();
+    const server: net.Server = t ? tls.createServer({ cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, onConnection) : net.createServer(onConnection);
+    // a client that fails the TLS handshake (no certificate, another CA, plain bytes): that connection only
+    if (t) server.on('tlsClientError', (err, socket) => {
+      o.onReject?.(`TLS: ${err.message.split('\n')[0]}`, remoteOf(socket as net.Socket));
+      socket.destroy();
     });
     server.once('error', reject);
     server.listen(port, host, () => {
