@@ -252,7 +252,7 @@ export function listen(host: string, port: number, onSocket: (s: FramedSocket) =
     const server: net.Server = t ? tls.createServer({ cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, onConnection) : net.createServer(onConnection);
     // a client that fails the TLS handshake (no certificate, another CA, plain bytes): that connection only
     if (t) server.on('tlsClientError', (err, socket) => {
-      o.onReject?.(`TLS: ${err.message.split('\n')[0]}`, remoteOf(socket as net.Socket));
+      o.onReject?.(`TLS: ${(err as { reason?: string }).reason ?? err.message.split('\n')[0]}`, remoteOf(socket as net.Socket));
       socket.destroy();
     });
     server.once('error', reject);
