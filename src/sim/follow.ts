@@ -301,24 +301,12 @@ function stopAtEnd(e: Engine, s: number, lane: number, via: number, beyond: numb
       d -= room < 0 ? 0 : room < STOPLINE_GAP ? room : STOPLINE_GAP;
     }
   }
-  const vs =
-    t.model === CfModel.KRAUSS
-      ? krauss.stopSpeed(d, t.decel, e.cfg.stepLength, maxNextSpeed(e, s))
-      : stopSpeed(d, sp, e.desiredSpeed(s, lane, sp), e.cfg.stepLength, t.idm);
-  if (vs < v.nextSpeed[s]!) v.nextSpeed[s] = vs;
+  stopAt(e, s, lane, d);
 }
 
 /** The front vehicle `s` of internal lane `lane` stops at the lane's wait point (SUMO internal junction). */
 function stopAtWaitPoint(e: Engine, s: number, lane: number): void {
-  const v = e.v;
-  const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
-  const sp = v.speed[s]!;
-  const d = e.net.linkContPos[e.net.laneLink[lane]!]! - v.pos[s]!;
-  const vs =
-    t.model === CfModel.KRAUSS
-      ? krauss.stopSpeed(d, t.decel, e.cfg.stepLength, maxNextSpeed(e, s))
-      : stopSpeed(d, sp, e.desiredSpeed(s, lane, sp), e.cfg.stepLength, t.idm);
-  if (vs < v.nextSpeed[s]!) v.nextSpeed[s] = vs;
+  stopAt(e, s, lane, e.net.linkContPos[e.net.laneLink[lane]!]! - e.v.pos[s]!);
 }
 
 /** Slows the front vehicle `s` of `lane` down ahead of lane `next` (after `via`; -1: none) when that lane's limit is lower. */
