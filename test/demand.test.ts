@@ -17,7 +17,7 @@ import { Engine } from '../src/sim/engine.js';
 import { Demand } from '../src/sim/demand.js';
 import { Network } from '../src/sim/network.js';
 import { summarize } from '../src/sim/summary.js';
-import { restore, snapshot, stateHash } from '../src/sim/snapshot.js';
+import { assertSnapshotContinues } from './snapshot-check.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = join(root, 'test/fixtures/demand');
@@ -239,15 +239,7 @@ for (const name of ['stops', 'flows']) {
   test(`demand: ${name} — the same state hash for 1..4 workers, and across a snapshot mid-run`, () => {
     const one = hashOf(name, 1);
     for (const w of [2, 3, 4]) assert.equal(hashOf(name, w), one, `${w} workers`);
-    const spec = loadSumoScenario(cfg(name));
-    const first = new Engine(spec);
-    for (let k = 0; k < 95; k++) first.doStep(); // stops and flows in every state
-    const second = new Engine(spec);
-    restore(second, snapshot(first));
-    assert.equal(stateHash(second), stateHash(first));
-    first.run();
-    second.run();
-    assert.equal(stateHash(second), stateHash(first));
+    const first = assertSnapshotContinues(loadSumoScenario(cfg(name)), 95); // stops and flows in every state
     assert.equal(summarize(first, 0, 0).stateHash, one);
   });
 }

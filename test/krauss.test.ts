@@ -15,7 +15,8 @@ import { loadSumoScenario } from '../src/io/sumo/config.js';
 import { Engine } from '../src/sim/engine.js';
 import { CfModel } from '../src/sim/demand.js';
 import { summarize } from '../src/sim/summary.js';
-import { restore, snapshot, stateHash } from '../src/sim/snapshot.js';
+import { stateHash } from '../src/sim/snapshot.js';
+import { assertSnapshotContinues } from './snapshot-check.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = join(root, 'test/fixtures/krauss');
@@ -101,16 +102,7 @@ test('city: σ dawdling and the speed factors change the run; the same seed give
 });
 
 test('city (σ 0.5): a snapshot taken mid-run restores and continues bit-identically', () => {
-  const spec = loadSumoScenario(join(dir, 'city.sumocfg'));
-  const first = new Engine(spec);
-  for (let k = 0; k < 411; k++) first.doStep();
-  const bytes = snapshot(first);
-  const second = new Engine(spec);
-  restore(second, bytes);
-  assert.equal(stateHash(second), stateHash(first));
-  first.run();
-  second.run();
-  assert.equal(stateHash(second), stateHash(first));
+  assertSnapshotContinues(loadSumoScenario(join(dir, 'city.sumocfg')), 411);
 });
 
 test('city (σ 0.5): the same state hash and figures for 1, 2, 3 and 4 workers', () => {
