@@ -17,26 +17,41 @@ export const MIN_SECRET_CHARS = 16;
 /** Distributed mode without a configured secret: the handshake runs, but proves nothing. */
 export const PUBLIC_KEY = Buffer.from('tessds: no cluster secret configured');
 
-/** The configured secret (the file wins over the environment), or undefined; UsageError naming the source. */
-export function configuredSecret(secretFile?: string, env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
+/** A credential read for this process: its trimmed text and where it came from (for messages, never the text). */
+export interface Credential {
+  text: string;
+  source: string;
+}
+
+/**
+ * A credential from `--<flag> FILE` (the file wins) or the environment variable `envName`, trimmed,
+ * at least `minChars` long; undefined if neither is set. UsageError naming the source, never the value.
+ */
+export function readCredential(o: { file?: string; flag: string; envName: string; what: string; minChars: number }, env: NodeJS.ProcessEnv): Credential | undefined {
   let text: string;
   let source: string;
-  if (secretFile !== undefined) {
-    source = `--secret-file ${secretFile}`;
+  if (o.file !== undefined) {
+    source = `${o.flag} ${o.file}`;
     try {
-      text = readFileSync(secretFile, 'utf8');
+      text = readFileSync(o.file, 'utf8');
     } catch (e) {
       throw new UsageError(`${source}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   } else {
-    const v = env[SECRET_ENV];
+    const v = env[o.envName];
     if (v === undefined || v === '') return undefined;
-    source = SECRET_ENV;
+    source = o.envName;
     text = v;
   }
   text = text.trim();
-  if (text.length < MIN_SECRET_CHARS) throw new UsageError(`${source}: the secret is ${text.length} characters; use at least ${MIN_SECRET_CHARS} (e.g. openssl rand -hex 32)`);
-  return Buffer.from(text, 'utf8');
+  if (text.length < o.minChars) throw new UsageError(`${source}: the ${o.what} is ${text.length} characters; use at least ${o.minChars} (e.g. openssl rand -hex 32)`);
+  return { text, source };
+}
+
+/** The configured secret (the file wins over the environment), or undefined; UsageError naming the source. */
+export function configuredSecret(secretFile?: string, env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
+  const c = readCredential({ file: secretFile, flag: '--secret-file', envName: SECRET_ENV, what: 'secret', minChars: MIN_SECRET_CHARS }, env);
+  return c === undefined ? undefined : Buffer.from(c.text, 'utf8');
 }
 
 /** A fresh secret for one embedded run (64 hex characters). */

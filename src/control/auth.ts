@@ -13,10 +13,10 @@
  * The token is never logged or echoed: errors say only that it is missing or wrong.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { RequestError, UsageError } from '../errors.js';
+import { readCredential } from '../cluster/secret.js';
 
 export const TOKEN_ENV = 'TESSDS_TOKEN';
 export const MIN_TOKEN_CHARS = 16;
@@ -26,25 +26,10 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/metrics', '/healthz
 
 /** The configured token (the file wins over the environment), or undefined; UsageError naming the source. */
 export function controlToken(tokenFile?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  let text: string;
-  let source: string;
-  if (tokenFile !== undefined) {
-    source = `--token-file ${tokenFile}`;
-    try {
-      text = readFileSync(tokenFile, 'utf8');
-    } catch (e) {
-      throw new UsageError(`${source}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  } else {
-    const v = env[TOKEN_ENV];
-    if (v === undefined || v === '') return undefined;
-    source = TOKEN_ENV;
-    text = v;
-  }
-  text = text.trim();
-  if (text.length < MIN_TOKEN_CHARS) throw new UsageError(`${source}: the token is ${text.length} characters; use at least ${MIN_TOKEN_CHARS} (e.g. openssl rand -hex 32)`);
-  if (!/^[\x21-\x7e]+$/.test(text)) throw new UsageError(`${source}: the token must be printable ASCII without spaces`);
-  return text;
+  const c = readCredential({ file: tokenFile, flag: '--token-file', envName: TOKEN_ENV, what: 'token', minChars: MIN_TOKEN_CHARS }, env);
+  if (c === undefined) return undefined;
+  if (!/^[\x21-\x7e]+$/.test(c.text)) throw new UsageError(`${c.source}: the token must be printable ASCII without spaces`);
+  return c.text;
 }
 
 /** Whether `host` (a --http-host value) is this machine's loopback. */
