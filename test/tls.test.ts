@@ -85,4 +85,13 @@ test('tessds run --workers 2 over TLS links ends in the hash of the plain run; T
   const missing = spawnSync(process.execPath, [cli, 'run', grid4, '--workers', '2', '--tls-cert', good.cert, '--tls-key', good.key, '--tls-ca', join(dir, 'nope.pem')], { encoding: 'utf8' });
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /--tls-ca .*nope\.pem: cannot read it \(ENOENT\)/);
+  // garbage in place of a PEM file, or a key that is not the certificate's: one line naming the flags, exit 2
+  const garbage = join(dir, 'garbage.pem');
+  writeFileSync(garbage, 'not a certificate\n');
+  for (const [cert, key, ca, flag] of [[garbage, good.key, good.ca, '--tls-cert'], [good.cert, good.key, garbage, '--tls-ca'], [good.cert, rogue.key, good.ca, '--tls-key']] as const) {
+    const bad = spawnSync(process.execPath, [cli, 'run', grid4, '--workers', '2', '--tls-cert', cert, '--tls-key', key, '--tls-ca', ca], { encoding: 'utf8' });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    assert.match(bad.stderr, new RegExp(`${flag} .*not usable`));
+  }
 });

@@ -6,7 +6,9 @@
  * link-auth.ts still runs inside. The paths travel to the worker processes a master starts in their
  * environment; the files' contents never appear in logs or messages.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { UsageError } from '../errors.js';
 
 export const TLS_ENV = { cert: 'TESSDS_TLS_CERT', key: 'TESSDS_TLS_KEY', ca: 'TESSDS_TLS_CA' } as const;
@@ -45,7 +47,20 @@ export function configureLinkTls(o: LinkTlsFiles, env: NodeJS.ProcessEnv = proce
       throw new UsageError(`${flag} ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   };
-  loaded = { cert: read('--tls-cert', files.cert!), key: read('--tls-key', files.key!), ca: read('--tls-ca', files.ca!) };
+  const t = { cert: read('--tls-cert', files.cert!), key: read('--tls-key', files.key!), ca: read('--tls-ca', files.ca!) };
+  // bad PEM or a key that is not the certificate's: one line now, not an error at the first link
+  const usable = (flags: string, o: SecureContextOptions) => {
+    try {
+      // a CA that is no certificate would be dropped silently and fail every link later
+      if (o.ca !== undefined) new X509Certificate(o.ca as Buffer);
+      createSecureContext(o);
+    } catch (e) {
+      throw new UsageError(`${flags}: not usable (${(e as { reason?: string }).reason ?? (e as Error).message.split('\n')[0]})`);
+    }
+  };
+  usable(`--tls-ca ${files.ca}`, { ca: t.ca });
+  usable(`--tls-cert ${files.cert} with --tls-key ${files.key}`, { cert: t.cert, key: t.key });
+  loaded = t;
   env[TLS_ENV.cert] = files.cert;
   env[TLS_ENV.key] = files.key;
   env[TLS_ENV.ca] = files.ca;
