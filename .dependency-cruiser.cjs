@@ -17,13 +17,15 @@ const above = {
 };
 module.exports = {
   forbidden: [
-    ...layers.filter((l) => above[l].length > 0).map((l) => ({
-      name: `no-upward-from-${l}`,
-      comment: `src/${l}/ may not import a layer above it (${above[l].join(', ')}); see DESIGN.md "Layers"`,
-      severity: 'error',
-      from: { path: `^src/${l}/`, pathNot: '\\.test\\.ts$' },
-      to: { path: `^src/(${above[l].join('|')})/` },
-    })),
+    ...layers
+      .filter((l) => above[l].length > 0)
+      .map((l) => ({
+        name: `no-upward-from-${l}`,
+        comment: `src/${l}/ may not import a layer above it (${above[l].join(', ')}); see DESIGN.md "Layers"`,
+        severity: 'error',
+        from: { path: `^src/${l}/`, pathNot: '\\.test\\.ts$' },
+        to: { path: `^src/(${above[l].join('|')})/` },
+      })),
     {
       name: 'no-cycles',
       comment: 'files may not import each other in a circle (type-only imports do not count: they vanish at run time)',
@@ -36,7 +38,10 @@ module.exports = {
       comment: 'sim/ reads no environment, clock, file system or process (DESIGN.md: sim is pure)',
       severity: 'error',
       from: { path: '^src/sim/', pathNot: '\\.test\\.ts$' },
-      to: { dependencyTypes: ['core'], path: '^(fs|node:fs|fs/promises|node:fs/promises|child_process|node:child_process|process|node:process|os|node:os|net|node:net|http|node:http|timers|node:timers)$' },
+      to: {
+        dependencyTypes: ['core'],
+        path: '^(fs|node:fs|fs/promises|node:fs/promises|child_process|node:child_process|process|node:process|os|node:os|net|node:net|http|node:http|timers|node:timers)$',
+      },
     },
   ],
   options: {

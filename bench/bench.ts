@@ -33,7 +33,15 @@ const SCALE: ScenarioSpec = { kind: 'grid', size: 30, period: 0.02, end: 3600, s
 const FIDELITY_FIGURES = ['arrived', 'meanDuration', 'meanRouteLength'];
 const FIDELITY_TOLERANCE = 10;
 const SPEEDUP_TARGET = 5;
-const FIGURES = ['arrived', 'inserted', 'meanDuration', 'meanRouteLength', 'meanTimeLoss', 'meanWaitingTime', 'meanSpeed'];
+const FIGURES = [
+  'arrived',
+  'inserted',
+  'meanDuration',
+  'meanRouteLength',
+  'meanTimeLoss',
+  'meanWaitingTime',
+  'meanSpeed',
+];
 
 interface Options {
   kinds: string[];
@@ -77,7 +85,10 @@ function positiveNumber(v: string): number {
 }
 
 function kindList(v: string): string[] {
-  const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+  const kinds = v
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const bad = kinds.filter((k) => !(k in SIZES));
   if (bad.length || !kinds.length) throw new InvalidArgumentError(`kinds are ${Object.keys(SIZES).join(', ')}`);
   return kinds;
@@ -86,7 +97,11 @@ function kindList(v: string): string[] {
 function parseOptions(): Options {
   const program = new Command('bench')
     .description('TessDS vs SUMO: fidelity and speed on identical scenarios, plus a scale run')
-    .addOption(new Option('--kinds <list>', 'scenario kinds, comma-separated').argParser(kindList).default(Object.keys(SIZES), Object.keys(SIZES).join(',')))
+    .addOption(
+      new Option('--kinds <list>', 'scenario kinds, comma-separated')
+        .argParser(kindList)
+        .default(Object.keys(SIZES), Object.keys(SIZES).join(',')),
+    )
     .option('--end <s>', 'simulated seconds of the fidelity scenarios', positiveNumber, 600)
     .option('--repeat <n>', 'run each SUMO/TessDS pair N times and report the median ratio', positiveInt, 1)
     .option('--skip-scale', 'skip the 30×30 scale run')
@@ -125,8 +140,9 @@ function compare(spec: ScenarioSpec, cfg: string, sumo: RunResult[], tessds: Run
   const s0 = sumo[0];
   const t0 = tessds[0]!;
   const errors: Record<string, number | null> = {};
-  for (const f of FIGURES) errors[f] = s0 ? relErr(t0[f] as number, s0[f] as number) ?? null : null;
-  const fidelityOk = !!s0 && FIDELITY_FIGURES.every((f) => errors[f] !== null && Math.abs(errors[f]!) <= FIDELITY_TOLERANCE);
+  for (const f of FIGURES) errors[f] = s0 ? (relErr(t0[f] as number, s0[f] as number) ?? null) : null;
+  const fidelityOk =
+    !!s0 && FIDELITY_FIGURES.every((f) => errors[f] !== null && Math.abs(errors[f]!) <= FIDELITY_TOLERANCE);
   const ratios = sumo.map((s, i) => tessds[i]!.ups / s.ups).filter(Number.isFinite);
   const medianRatio = ratios.length ? median(ratios) : null;
   return {
@@ -146,19 +162,33 @@ function printComparison(r: ScenarioResult): void {
   const { spec } = r;
   const s = r.sumo[0]!;
   const t = r.tessds[0]!;
-  out(`== ${spec.kind} size ${spec.size}: period ${spec.period} s, end ${spec.end} s, step ${spec.step} s, seed ${spec.seed}`);
+  out(
+    `== ${spec.kind} size ${spec.size}: period ${spec.period} s, end ${spec.end} s, step ${spec.step} s, seed ${spec.seed}`,
+  );
   const rows = [['figure', 'SUMO', 'TessDS', 'rel.err', 'within 10%']];
   for (const f of FIGURES) {
     const e = r.errors[f] ?? undefined;
     const gate = FIDELITY_FIGURES.includes(f);
-    rows.push([f, num(s[f] as number), num(t[f] as number), pct(e), gate ? (e !== undefined && Math.abs(e) <= FIDELITY_TOLERANCE ? '✓' : '✗') : '']);
+    rows.push([
+      f,
+      num(s[f] as number),
+      num(t[f] as number),
+      pct(e),
+      gate ? (e !== undefined && Math.abs(e) <= FIDELITY_TOLERANCE ? '✓' : '✗') : '',
+    ]);
   }
   out(table(rows, ['l', 'r', 'r', 'r', 'l']));
   out();
   const runs = r.sumo.length > 1 ? ` (median of ${r.sumo.length})` : '';
   const speed = [
     ['speed' + runs, 'SUMO', 'TessDS', 'TessDS/SUMO', `≥ ${SPEEDUP_TARGET}×`],
-    ['updates/s', ups(r.medianUps.sumo ?? NaN), ups(r.medianUps.tessds), `${r.medianRatio!.toFixed(2)}×`, r.speedOk ? '✓' : '✗'],
+    [
+      'updates/s',
+      ups(r.medianUps.sumo ?? NaN),
+      ups(r.medianUps.tessds),
+      `${r.medianRatio!.toFixed(2)}×`,
+      r.speedOk ? '✓' : '✗',
+    ],
     ['wall s', num(median(r.sumo.map((x) => x.wallSeconds))), num(median(r.tessds.map((x) => x.wallSeconds))), '', ''],
   ];
   out(table(speed, ['l', 'r', 'r', 'r', 'l']));
@@ -182,7 +212,9 @@ function fidelity(o: Options, rss: boolean): ScenarioResult[] {
 function scale(o: Options, rss: boolean) {
   const spec = SCALE;
   const trips = Math.round(spec.end / spec.period);
-  log(`scale scenario: ${spec.size}×${spec.size} grid, a trip every ${spec.period} s for ${spec.end} s (${trips} trips)`);
+  log(
+    `scale scenario: ${spec.size}×${spec.size} grid, a trip every ${spec.period} s for ${spec.end} s (${trips} trips)`,
+  );
   const { cfg, built, seconds } = ensureScenario(spec, (m) => {
     log(m);
     log(`netgenerate, then randomTrips + duarouter routing ${trips} trips: ~10 min on 2 cores, once (cached)`);
@@ -191,7 +223,9 @@ function scale(o: Options, rss: boolean) {
   else log(`using cached ${cfg}`);
   const { sumo, tessds } = runPair(cfg, spec.end, 1, !!o.scaleSumo, rss, `scale ${spec.kind}-${spec.size}`);
   const t = tessds[0]!;
-  out(`== scale: ${spec.kind} ${spec.size}×${spec.size}, period ${spec.period} s, end ${spec.end} s, step ${spec.step} s, seed ${spec.seed}`);
+  out(
+    `== scale: ${spec.kind} ${spec.size}×${spec.size}, period ${spec.period} s, end ${spec.end} s, step ${spec.step} s, seed ${spec.seed}`,
+  );
   const rows = [
     ['scale run', 'TessDS'],
     ['vehicles loaded / inserted', `${t.loaded} / ${t.inserted}`],
@@ -220,7 +254,9 @@ function main(): void {
   const rss = hasGnuTime();
   out(`TessDS bench — ${new Date().toISOString()}, node ${process.version}, ${sumoVersion()}, ${cpus().length} CPUs`);
   out('shared 2-core machine: compare ratios, not absolute times');
-  out(`acceptance: arrived, meanDuration, meanRouteLength within ${FIDELITY_TOLERANCE}% of SUMO; updates/s ≥ ${SPEEDUP_TARGET}× SUMO`);
+  out(
+    `acceptance: arrived, meanDuration, meanRouteLength within ${FIDELITY_TOLERANCE}% of SUMO; updates/s ≥ ${SPEEDUP_TARGET}× SUMO`,
+  );
   out();
 
   const scenarios = o.onlyScale || o.onlyReal ? [] : fidelity(o, rss);
@@ -230,14 +266,28 @@ function main(): void {
   if (scenarios.length) {
     const rows = [['scenario', `fidelity ≤ ${FIDELITY_TOLERANCE}%`, 'TessDS/SUMO', `≥ ${SPEEDUP_TARGET}×`]];
     for (const r of scenarios) {
-      rows.push([`${r.spec.kind}-${r.spec.size}`, r.fidelityOk ? '✓' : '✗', `${r.medianRatio!.toFixed(2)}×`, r.speedOk ? '✓' : '✗']);
+      rows.push([
+        `${r.spec.kind}-${r.spec.size}`,
+        r.fidelityOk ? '✓' : '✗',
+        `${r.medianRatio!.toFixed(2)}×`,
+        r.speedOk ? '✓' : '✗',
+      ]);
     }
     out('== acceptance');
     out(table(rows, ['l', 'l', 'r', 'l']));
     out();
   }
   if (o.json) {
-    const doc = { date: new Date().toISOString(), node: process.version, sumo: sumoVersion(), cpus: cpus().length, options: o, scenarios, real, scale: scaleResult };
+    const doc = {
+      date: new Date().toISOString(),
+      node: process.version,
+      sumo: sumoVersion(),
+      cpus: cpus().length,
+      options: o,
+      scenarios,
+      real,
+      scale: scaleResult,
+    };
     writeFileSync(o.json, JSON.stringify(doc, null, 2) + '\n');
     log(`wrote ${o.json}`);
   }

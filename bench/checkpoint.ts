@@ -14,7 +14,6 @@ import { Command } from 'commander';
 import { ensureScenario, missingSumoTools, timedRun, type ScenarioSpec } from './scenarios.js';
 import { median, table } from './table.js';
 
-
 interface Run {
   seconds: number;
   updates: number;
@@ -36,23 +35,49 @@ function main(): number {
     .option('--every <steps>', 'checkpoint interval', '100')
     .option('--store <url>', 'store for the checkpoints (default: a fresh file: directory per run)')
     .parse()
-    .opts<{ size: string; period: string; end: string; repeat: string; workers: string; every: string; store?: string }>();
+    .opts<{
+      size: string;
+      period: string;
+      end: string;
+      repeat: string;
+      workers: string;
+      every: string;
+      store?: string;
+    }>();
   const missing = missingSumoTools();
   if (missing.length) {
     process.stderr.write(`bench: missing ${missing.join(', ')}: install with: apt-get install -y sumo sumo-tools\n`);
     return 2;
   }
-  const spec: ScenarioSpec = { kind: 'grid', size: Number(opts.size), period: Number(opts.period), end: Number(opts.end), seed: 42, step: 0.5 };
+  const spec: ScenarioSpec = {
+    kind: 'grid',
+    size: Number(opts.size),
+    period: Number(opts.period),
+    end: Number(opts.end),
+    seed: 42,
+    step: 0.5,
+  };
   const { cfg } = ensureScenario(spec, (m) => process.stderr.write(m + '\n'));
   const workers = Number(opts.workers);
-  console.log(`checkpoint overhead: grid ${spec.size}×${spec.size}, ${spec.end} s, ${workers} workers, --checkpoint-every ${opts.every} (shared machine: compare the ratio)`);
+  console.log(
+    `checkpoint overhead: grid ${spec.size}×${spec.size}, ${spec.end} s, ${workers} workers, --checkpoint-every ${opts.every} (shared machine: compare the ratio)`,
+  );
   const plain: Run[] = [];
   const ckpt: Run[] = [];
   for (let i = 0; i < Number(opts.repeat); i++) {
     plain.push(run(cfg, spec.end, workers, []));
     const dir = mkdtempSync(join(tmpdir(), 'tessds-bench-ckpt-'));
     try {
-      ckpt.push(run(cfg, spec.end, workers, ['--checkpoint-every', opts.every, '--store', opts.store ?? `file:${dir}`, '--plan', `bench-${process.pid}-${i}`]));
+      ckpt.push(
+        run(cfg, spec.end, workers, [
+          '--checkpoint-every',
+          opts.every,
+          '--store',
+          opts.store ?? `file:${dir}`,
+          '--plan',
+          `bench-${process.pid}-${i}`,
+        ]),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -66,12 +91,19 @@ function main(): number {
       [
         ['run', 'wall s (each)', 'updates/s (median)', 'relative'],
         ['no checkpoints', plain.map((r) => r.seconds.toFixed(1)).join(' '), a.toFixed(0), '100.0%'],
-        [`every ${opts.every} steps`, ckpt.map((r) => r.seconds.toFixed(1)).join(' '), b.toFixed(0), `${((100 * b) / a).toFixed(1)}%`],
+        [
+          `every ${opts.every} steps`,
+          ckpt.map((r) => r.seconds.toFixed(1)).join(' '),
+          b.toFixed(0),
+          `${((100 * b) / a).toFixed(1)}%`,
+        ],
       ],
       ['l', 'l', 'r', 'r'],
     ),
   );
-  console.log(`state hashes equal across all ${plain.length + ckpt.length} runs: ${equal ? 'yes' : 'NO'}   (acceptance: ≥ 95% of the throughput without checkpoints)`);
+  console.log(
+    `state hashes equal across all ${plain.length + ckpt.length} runs: ${equal ? 'yes' : 'NO'}   (acceptance: ≥ 95% of the throughput without checkpoints)`,
+  );
   return equal ? 0 : 1;
 }
 

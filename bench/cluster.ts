@@ -16,7 +16,6 @@ import { makePartition } from '../src/partition/plan.js';
 import { ensureScenario, missingSumoTools, timedRun, type ScenarioSpec } from './scenarios.js';
 import { median, table } from './table.js';
 
-
 interface Run {
   seconds: number;
   hash: string;
@@ -81,7 +80,12 @@ function exchangeCost(cfg: string, end: number, parts: number) {
     });
     inbox = next;
   }
-  return { perStepUs: (exchange * 1000) / steps / parts, share: exchange / (exchange + stepping), bytesPerStep: bytes / steps, messagesPerStep: messages / steps };
+  return {
+    perStepUs: (exchange * 1000) / steps / parts,
+    share: exchange / (exchange + stepping),
+    bytesPerStep: bytes / steps,
+    messagesPerStep: messages / steps,
+  };
 }
 
 function main(): number {
@@ -91,7 +95,11 @@ function main(): number {
     .option('--end <s>', 'simulated seconds', '1800')
     .option('--repeat <n>', 'pairs of runs (median reported)', '3')
     .option('--workers <n>', 'workers of the partitioned run', '2')
-    .option('--hash-kinds <kinds>', 'also compare state hashes for 1..4 workers on these 600 s scenarios', 'grid,spider,rand')
+    .option(
+      '--hash-kinds <kinds>',
+      'also compare state hashes for 1..4 workers on these 600 s scenarios',
+      'grid,spider,rand',
+    )
     .parse()
     .opts<{ size: string; period: string; end: string; repeat: string; workers: string; hashKinds: string }>();
   const missing = missingSumoTools();
@@ -99,10 +107,19 @@ function main(): number {
     process.stderr.write(`bench: missing ${missing.join(', ')}: install with: apt-get install -y sumo sumo-tools\n`);
     return 2;
   }
-  const spec: ScenarioSpec = { kind: 'grid', size: Number(opts.size), period: Number(opts.period), end: Number(opts.end), seed: 42, step: 0.5 };
+  const spec: ScenarioSpec = {
+    kind: 'grid',
+    size: Number(opts.size),
+    period: Number(opts.period),
+    end: Number(opts.end),
+    seed: 42,
+    step: 0.5,
+  };
   const { cfg } = ensureScenario(spec, (m) => process.stderr.write(m + '\n'));
   const workers = Number(opts.workers);
-  console.log(`partitioned runs: grid ${spec.size}×${spec.size}, a trip every ${spec.period} s, ${spec.end} s (shared 2-core machine: compare ratios, not absolute times)`);
+  console.log(
+    `partitioned runs: grid ${spec.size}×${spec.size}, a trip every ${spec.period} s, ${spec.end} s (shared 2-core machine: compare ratios, not absolute times)`,
+  );
   const one: Run[] = [];
   const many: Run[] = [];
   for (let i = 0; i < Number(opts.repeat); i++) {
@@ -124,8 +141,12 @@ function main(): number {
   );
   // the machine's speed drifts within minutes: each pair of back-to-back runs gives one ratio
   const paired = one.map((r, i) => r.seconds / many[i]!.seconds);
-  console.log(`speed-up of each back-to-back pair: ${paired.map((x) => x.toFixed(2)).join(' ')} (median ${median(paired).toFixed(2)}×)`);
-  console.log(`hashes equal across all ${one.length + many.length} runs: ${hashesEqual ? 'yes' : 'NO'}   (acceptance: speed-up ≥ 1.6× with 2 workers)`);
+  console.log(
+    `speed-up of each back-to-back pair: ${paired.map((x) => x.toFixed(2)).join(' ')} (median ${median(paired).toFixed(2)}×)`,
+  );
+  console.log(
+    `hashes equal across all ${one.length + many.length} runs: ${hashesEqual ? 'yes' : 'NO'}   (acceptance: speed-up ≥ 1.6× with 2 workers)`,
+  );
   // where the partitioned run's time goes (medians over the runs)
   const m = (f: (r: Run) => number | undefined) => median(many.map(f).filter((x): x is number => x !== undefined));
   console.log(

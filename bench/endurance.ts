@@ -38,7 +38,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node dist/bench/endurance.js [--scenario FILE] [--minutes M | --quick (30 s a cell)] [--workers N] [--seed S] [--spacing-ms MS] [--report DIR]\n');
+  process.stdout.write(
+    'usage: node dist/bench/endurance.js [--scenario FILE] [--minutes M | --quick (30 s a cell)] [--workers N] [--seed S] [--spacing-ms MS] [--report DIR]\n',
+  );
   process.exit(0);
 }
 const num = (name: string, v: string, min: number) => {
@@ -70,12 +72,20 @@ if (spec.end === undefined) {
 }
 const simSeconds = spec.end - spec.begin;
 // faults that fit into one cell: lead, then one every spacing + mean jitter (SIGSTOP holds make it a bit fewer)
-const faultsPerCell = Math.max(1, Math.floor((cellSeconds * 1000 - scheduleDefaults.leadMs - spacingMs - 2000) / (spacingMs * (1 + scheduleDefaults.jitter / 2) + 500)));
+const faultsPerCell = Math.max(
+  1,
+  Math.floor(
+    (cellSeconds * 1000 - scheduleDefaults.leadMs - spacingMs - 2000) /
+      (spacingMs * (1 + scheduleDefaults.jitter / 2) + 500),
+  ),
+);
 const realtimeFactor = Math.round((simSeconds / cellSeconds) * 1000) / 1000;
 const log = (line: string) => process.stderr.write(`endurance: ${line}\n`);
 
 const reference = await referenceRun(new Set(), cli, scenario, spec.end, reportRoot, log);
-log(`${scenario}: ${simSeconds} s simulated per cell at realtime factor ${realtimeFactor} (${cellSeconds} s wall), ${faultsPerCell} faults in the faulty cells; reports in ${reportRoot}`);
+log(
+  `${scenario}: ${simSeconds} s simulated per cell at realtime factor ${realtimeFactor} (${cellSeconds} s wall), ${faultsPerCell} faults in the faulty cells; reports in ${reportRoot}`,
+);
 
 const rows: string[][] = [];
 for (const recovery of [false, true]) {
@@ -110,4 +120,9 @@ for (const recovery of [false, true]) {
     }
   }
 }
-process.stdout.write(table([['cell', 'faults injected', 'recoveries', 'outcome', 'hash equal', 'UPS'], ...rows], ['l', 'r', 'r', 'l', 'l', 'r']) + '\n');
+process.stdout.write(
+  table(
+    [['cell', 'faults injected', 'recoveries', 'outcome', 'hash equal', 'UPS'], ...rows],
+    ['l', 'r', 'r', 'l', 'l', 'r'],
+  ) + '\n',
+);

@@ -41,20 +41,42 @@ const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 function main(): void {
   const program = new Command('partition-bench')
     .description('our k-way partitioner against gpmetis on SUMO-generated junction graphs')
-    .option('--kinds <list>', 'scenario kinds', list((s) => s), ['grid', 'spider', 'rand'])
+    .option(
+      '--kinds <list>',
+      'scenario kinds',
+      list((s) => s),
+      ['grid', 'spider', 'rand'],
+    )
     .option('--size <n>', 'size of every scenario (default: grid 16, spider 8, rand 8)', positive)
     .option('--parts <list>', 'part counts k', list(positive), [2, 4, 8])
     .option('--end <s>', 'simulated seconds of the demand', positive, 600);
   program.parse();
   const opts = program.opts<Options>();
-  for (const kind of opts.kinds) if (!(kind in SIZES)) throw new BenchError(`unknown kind "${kind}" (grid, spider, rand)`);
+  for (const kind of opts.kinds)
+    if (!(kind in SIZES)) throw new BenchError(`unknown kind "${kind}" (grid, spider, rand)`);
   const missing = missingSumoTools();
-  if (missing.length) throw new BenchError(`missing ${missing.join(', ')}: install with: apt-get install -y sumo sumo-tools`);
+  if (missing.length)
+    throw new BenchError(`missing ${missing.join(', ')}: install with: apt-get install -y sumo sumo-tools`);
   const metis = hasGpmetis();
   if (!metis) log('gpmetis not found, METIS columns skipped; install with: apt-get install -y metis');
 
   const rows: string[][] = [
-    ['kind', 'size', 'junctions', 'k', 'cut', 'METIS cut', 'ratio', '≤ 1.10', 'imbalance', 'METIS imb.', 'parts split', 'METIS split', 'ms', 'METIS ms'],
+    [
+      'kind',
+      'size',
+      'junctions',
+      'k',
+      'cut',
+      'METIS cut',
+      'ratio',
+      '≤ 1.10',
+      'imbalance',
+      'METIS imb.',
+      'parts split',
+      'METIS split',
+      'ms',
+      'METIS ms',
+    ],
   ];
   const verdicts: boolean[] = [];
   for (const kind of opts.kinds) {
@@ -92,9 +114,14 @@ function main(): void {
       rows.push(row);
     }
   }
-  process.stdout.write(`== partition quality: edge cut (sum of edge weights between parts), imbalance = max part / mean − 1\n`);
+  process.stdout.write(
+    `== partition quality: edge cut (sum of edge weights between parts), imbalance = max part / mean − 1\n`,
+  );
   process.stdout.write(table(rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r']) + '\n');
-  if (verdicts.length) process.stdout.write(`\n${verdicts.filter(Boolean).length}/${verdicts.length} within ${RATIO_TARGET}× METIS's cut\n`);
+  if (verdicts.length)
+    process.stdout.write(
+      `\n${verdicts.filter(Boolean).length}/${verdicts.length} within ${RATIO_TARGET}× METIS's cut\n`,
+    );
 }
 
 function hasGpmetis(): boolean {
@@ -109,7 +136,8 @@ function metisGraph(g: JunctionGraph): string {
   const lines = [`${g.n} ${g.adj.length / 2} 011`];
   for (let v = 0; v < g.n; v++) {
     const words = [String(g.vertexWeight[v]!)];
-    for (let i = g.adjStart[v]!; i < g.adjStart[v + 1]!; i++) words.push(String(g.adj[i]! + 1), String(g.adjWeight[i]!));
+    for (let i = g.adjStart[v]!; i < g.adjStart[v + 1]!; i++)
+      words.push(String(g.adj[i]! + 1), String(g.adjWeight[i]!));
     lines.push(words.join(' '));
   }
   return lines.join('\n') + '\n';
@@ -123,7 +151,8 @@ function runGpmetis(g: JunctionGraph, k: number): { part: Int32Array; ms?: numbe
     writeFileSync(file, metisGraph(g));
     const args = [`-ufactor=${UFACTOR}`, '-seed=1', file, String(k)];
     const r = spawnSync('gpmetis', args, { encoding: 'utf8' });
-    if (r.error || r.status !== 0) throw new BenchError(`gpmetis ${args.join(' ')} failed:\n${r.stderr || r.stdout || r.error?.message}`);
+    if (r.error || r.status !== 0)
+      throw new BenchError(`gpmetis ${args.join(' ')} failed:\n${r.stderr || r.stdout || r.error?.message}`);
     const part = Int32Array.from(readFileSync(`${file}.part.${k}`, 'utf8').trim().split('\n'), Number);
     if (part.length !== g.n) throw new BenchError(`gpmetis returned ${part.length} parts for ${g.n} vertices`);
     const t = /Partitioning:\s*([\d.]+)\s*sec/.exec(r.stdout);

@@ -84,7 +84,12 @@ export function realGroup(out: (s?: string) => void, log: (m: string) => void, r
     const ok = Object.entries(REAL_TOLERANCES).every(([f, tol]) => errors[f] !== null && Math.abs(errors[f]!) <= tol);
     results.push({ name, cfg, sumo, tessds, errors, ok, upsRatio: tessds.ups / sumo.ups });
   }
-  const head = ['scenario', ...Object.keys(REAL_TOLERANCES).map((f) => `${f} (≤${REAL_TOLERANCES[f]}%)`), 'TessDS/SUMO ups', 'within'];
+  const head = [
+    'scenario',
+    ...Object.keys(REAL_TOLERANCES).map((f) => `${f} (≤${REAL_TOLERANCES[f]}%)`),
+    'TessDS/SUMO ups',
+    'within',
+  ];
   const rows = [head];
   for (const r of results) {
     rows.push([

@@ -80,7 +80,10 @@ export function cacheDir(s: ScenarioSpec): string {
  * Build the scenario unless it is cached. It is generated into a temporary sibling directory and renamed
  * into place, so an interrupted generation is never mistaken for a finished one.
  */
-export function ensureScenario(s: ScenarioSpec, log: (msg: string) => void): { cfg: string; built: boolean; seconds: number } {
+export function ensureScenario(
+  s: ScenarioSpec,
+  log: (msg: string) => void,
+): { cfg: string; built: boolean; seconds: number } {
   const dir = cacheDir(s);
   const cfg = join(dir, 'scenario.sumocfg');
   if (existsSync(cfg)) return { cfg, built: false, seconds: 0 };
@@ -88,7 +91,21 @@ export function ensureScenario(s: ScenarioSpec, log: (msg: string) => void): { c
   rmSync(tmp, { recursive: true, force: true });
   log(`building ${s.kind} size ${s.size}, period ${s.period}, end ${s.end} → ${dir}`);
   const t0 = performance.now();
-  const args = [tmp, '--kind', s.kind, '--size', String(s.size), '--period', String(s.period), '--end', String(s.end), '--seed', String(s.seed), '--step', String(s.step)];
+  const args = [
+    tmp,
+    '--kind',
+    s.kind,
+    '--size',
+    String(s.size),
+    '--period',
+    String(s.period),
+    '--end',
+    String(s.end),
+    '--seed',
+    String(s.seed),
+    '--step',
+    String(s.step),
+  ];
   const r = spawnSync(join(TOOLS, 'sumo-scenario'), args, { encoding: 'utf8', maxBuffer: BIG });
   check(r, 'sumo-scenario', args);
   renameSync(tmp, dir);
@@ -135,8 +152,26 @@ export function runTessds(cfg: string, end: number, measureRss: boolean): RunRes
 
 /** `tessds run CFG --end END --workers N [extra] --summary -` in a fresh process, timed whole (as a
  *  user sees it): wall seconds, the summary, and stderr (where TESSDS_TIMING lines go). */
-export function timedRun(cfg: string, end: number, workers: number, extra: string[] = [], env: NodeJS.ProcessEnv = process.env): { seconds: number; summary: Reported & { stateHash: string }; stderr: string } {
-  const args = [CLI, 'run', cfg, '--end', String(end), '--workers', String(workers), '--summary', '-', '--no-progress', ...extra];
+export function timedRun(
+  cfg: string,
+  end: number,
+  workers: number,
+  extra: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): { seconds: number; summary: Reported & { stateHash: string }; stderr: string } {
+  const args = [
+    CLI,
+    'run',
+    cfg,
+    '--end',
+    String(end),
+    '--workers',
+    String(workers),
+    '--summary',
+    '-',
+    '--no-progress',
+    ...extra,
+  ];
   const t0 = performance.now();
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: BIG, env });
   const seconds = (performance.now() - t0) / 1000;

@@ -13,7 +13,10 @@ export class InputError extends Error {
     readonly column?: number,
     options?: { cause?: unknown },
   ) {
-    super(`${file}${line !== undefined ? `:${line}${column !== undefined ? `:${column}` : ''}` : ''}: ${detail}`, options);
+    super(
+      `${file}${line !== undefined ? `:${line}${column !== undefined ? `:${column}` : ''}` : ''}: ${detail}`,
+      options,
+    );
   }
 }
 

@@ -56,11 +56,18 @@ function phaseStats(sw: Switch[]): Map<number, { n: number; mean: number; durati
 
 function near(ours: number, sumo: number, tol: number, what: string): void {
   const rel = Math.abs(ours - sumo) / sumo;
-  assert.ok(rel <= tol, `${what}: TessDS ${ours.toFixed(2)} vs SUMO ${sumo.toFixed(2)} (${(100 * rel).toFixed(1)}% > ${100 * tol}%)`);
+  assert.ok(
+    rel <= tol,
+    `${what}: TessDS ${ours.toFixed(2)} vs SUMO ${sumo.toFixed(2)} (${(100 * rel).toFixed(1)}% > ${100 * tol}%)`,
+  );
 }
 
 function sumoSwitches(name: string, until: number): Switch[] {
-  const s = (JSON.parse(readFileSync(join(fixtures, 'actuated1', `${name}.sumo-switches.json`), 'utf8')) as { switches: Switch[] }).switches;
+  const s = (
+    JSON.parse(readFileSync(join(fixtures, 'actuated1', `${name}.sumo-switches.json`), 'utf8')) as {
+      switches: Switch[];
+    }
+  ).switches;
   return s.filter(([t]) => t < until);
 }
 
@@ -77,7 +84,12 @@ for (const name of ['light', 'heavy']) {
     // the first cycle (first green: its minDur 5 s, as SUMO's first event comes after minDur)
     assert.deepEqual(ours.slice(0, 5), sumo.slice(0, 5));
     // yellow always its 3 s
-    for (const p of [1, 3]) assert.ok(phaseStats(ours).get(p)!.durations.every((d) => d === 3));
+    for (const p of [1, 3])
+      assert.ok(
+        phaseStats(ours)
+          .get(p)!
+          .durations.every((d) => d === 3),
+      );
     // after the first cycle (empty approaches)
     const so = phaseStats(ours.slice(4));
     const ss = phaseStats(sumo.slice(4));
@@ -118,7 +130,11 @@ test('actuated1: the induction loops sit where SUMO puts them (min(2 s × speed,
 test('actuated2 (a joined light over two junctions): the same state hash for 1, 2 and 3 workers', () => {
   const cfg = join(fixtures, 'actuated2', 'scenario.sumocfg');
   const hashes = [1, 2, 3].map((w) => {
-    const r = spawnSync(process.execPath, [cli, 'run', cfg, '--workers', String(w), '--summary', '-', '-q', '--no-progress'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(
+      process.execPath,
+      [cli, 'run', cfg, '--workers', String(w), '--summary', '-', '-q', '--no-progress'],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     assert.equal(r.status, 0, r.stderr);
     return (JSON.parse(r.stdout) as { stateHash: string }).stateHash;
   });
@@ -134,7 +150,8 @@ test('online commands on an actuated light: setPhase holds a phase for its durat
   const spec = loadSumoScenario(join(fixtures, 'actuated1', 'light.sumocfg'));
   const e = new Engine(spec);
   const log: ResolvedCommand[] = [];
-  const add = (step: number, cmd: Parameters<typeof resolveSimCommand>[2]) => log.push(resolveSimCommand(e.net, e.demand, cmd, { effectiveStep: step, prior: log }));
+  const add = (step: number, cmd: Parameters<typeof resolveSimCommand>[2]) =>
+    log.push(resolveSimCommand(e.net, e.demand, cmd, { effectiveStep: step, prior: log }));
   add(100, { type: 'setPhase', tls: 'C', phase: 2, duration: 20 });
   add(300, { type: 'setSignalProgram', tls: 'C', program: '0' });
   const phases: number[] = [];

@@ -41,7 +41,20 @@ function assertSameEndState(report: ChaosReport): void {
 
 test('SIGKILL and SIGSTOP faults: equal hashes, no vehicle lost or duplicated, a well-formed report', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-chaos-test-'));
-  const r = await chaos(['--workers', '3', '--faults', '4', '--seed', '3', '--spacing-ms', '2000', '--kinds', 'kill-workers,stop-worker', '--report', dir]);
+  const r = await chaos([
+    '--workers',
+    '3',
+    '--faults',
+    '4',
+    '--seed',
+    '3',
+    '--spacing-ms',
+    '2000',
+    '--kinds',
+    'kill-workers,stop-worker',
+    '--report',
+    dir,
+  ]);
   assert.equal(r.code, 0, `chaos failed:\n${r.stdout}\n${r.stderr}`);
   const report = JSON.parse(readFileSync(join(dir, 'chaos-report.json'), 'utf8')) as ChaosReport;
   assert.equal(report.verdict, 'pass');
@@ -66,12 +79,29 @@ test('SIGKILL and SIGSTOP faults: equal hashes, no vehicle lost or duplicated, a
   const md = readFileSync(join(dir, 'chaos-report.md'), 'utf8');
   assert.equal(md.split('\n').filter((l) => /^\| \d+ \|/.test(l)).length, 4);
   assert.match(md, /\*\*Verdict: PASS\*\*/);
-  assert.match(r.stdout, new RegExp(`^PASS: ${injected.length}/4 faults, hashes equal, 0 vehicles lost, 0 duplicated`, 'm'));
+  assert.match(
+    r.stdout,
+    new RegExp(`^PASS: ${injected.length}/4 faults, hashes equal, 0 vehicles lost, 0 duplicated`, 'm'),
+  );
 });
 
 test('without recovery (--checkpoint-every 0) a kill fails the run and chaos says FAIL, exit 1', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-chaos-test-'));
-  const r = await chaos(['--workers', '2', '--faults', '1', '--spacing-ms', '1000', '--kinds', 'kill-workers', '--checkpoint-every', '0', '--report', dir, '-q']);
+  const r = await chaos([
+    '--workers',
+    '2',
+    '--faults',
+    '1',
+    '--spacing-ms',
+    '1000',
+    '--kinds',
+    'kill-workers',
+    '--checkpoint-every',
+    '0',
+    '--report',
+    dir,
+    '-q',
+  ]);
   assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
   const report = JSON.parse(readFileSync(join(dir, 'chaos-report.json'), 'utf8')) as ChaosReport;
   assert.equal(report.verdict, 'fail');
@@ -80,37 +110,56 @@ test('without recovery (--checkpoint-every 0) a kill fails the run and chaos say
   assert.match(r.stdout, /^FAIL: /m);
 });
 
-test('--distributed: 2 masters, 2 + 1 workers on our own Redis; a leader kill, worker kills, a stop past the lease (fenced), a Redis restart: equal hashes', { skip: redisMissing() ?? false, timeout: 90_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tessds-chaos-test-'));
-  // seed 1 draws: stop-worker, restart-store, kill-workers [1], kill-leader, kill-workers [0]
-  const r = await chaos(['--distributed', '--workers', '2', '--faults', '5', '--seed', '1', '--spacing-ms', '3000', '--report', dir]);
-  assert.equal(r.code, 0, `chaos failed:\n${r.stdout}\n${r.stderr}`);
-  const report = JSON.parse(readFileSync(join(dir, 'chaos-report.json'), 'utf8')) as ChaosReport;
-  assert.equal(report.mode, 'distributed');
-  assert.equal(report.verdict, 'pass');
-  // the golden value is the one-process reference run
-  assertSameEndState(report);
-  assert.deepEqual(report.faults.map((f) => f.kind), ['stop-worker', 'restart-store', 'kill-workers', 'kill-leader', 'kill-workers']);
-  for (const f of report.faults) {
-    if (f.outcome === 'skipped') {
-      assert.ok(f.note, `skipped fault ${f.index} says why`);
-      continue;
+test(
+  '--distributed: 2 masters, 2 + 1 workers on our own Redis; a leader kill, worker kills, a stop past the lease (fenced), a Redis restart: equal hashes',
+  { skip: redisMissing() ?? false, timeout: 90_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessds-chaos-test-'));
+    // seed 1 draws: stop-worker, restart-store, kill-workers [1], kill-leader, kill-workers [0]
+    const r = await chaos([
+      '--distributed',
+      '--workers',
+      '2',
+      '--faults',
+      '5',
+      '--seed',
+      '1',
+      '--spacing-ms',
+      '3000',
+      '--report',
+      dir,
+    ]);
+    assert.equal(r.code, 0, `chaos failed:\n${r.stdout}\n${r.stderr}`);
+    const report = JSON.parse(readFileSync(join(dir, 'chaos-report.json'), 'utf8')) as ChaosReport;
+    assert.equal(report.mode, 'distributed');
+    assert.equal(report.verdict, 'pass');
+    // the golden value is the one-process reference run
+    assertSameEndState(report);
+    assert.deepEqual(
+      report.faults.map((f) => f.kind),
+      ['stop-worker', 'restart-store', 'kill-workers', 'kill-leader', 'kill-workers'],
+    );
+    for (const f of report.faults) {
+      if (f.outcome === 'skipped') {
+        assert.ok(f.note, `skipped fault ${f.index} says why`);
+        continue;
+      }
+      // (a Redis restart too: the leader writes its store-down and store-up once Redis is back)
+      assert.equal(f.outcome, 'recovered', `fault ${f.index}: ${JSON.stringify(f)}`);
+      assert.ok(f.detectMs !== undefined && f.detectMs >= 0, `fault ${f.index} has a detection time`);
+      assert.ok(f.recoverMs !== undefined && f.recoverMs >= 0, `fault ${f.index} has a recovery time`);
+      assert.doesNotMatch(f.note ?? '', /not fenced/);
     }
-    // (a Redis restart too: the leader writes its store-down and store-up once Redis is back)
-    assert.equal(f.outcome, 'recovered', `fault ${f.index}: ${JSON.stringify(f)}`);
-    assert.ok(f.detectMs !== undefined && f.detectMs >= 0, `fault ${f.index} has a detection time`);
-    assert.ok(f.recoverMs !== undefined && f.recoverMs >= 0, `fault ${f.index} has a recovery time`);
-    assert.doesNotMatch(f.note ?? '', /not fenced/);
-  }
-  const leaderKill = report.faults.find((f) => f.kind === 'kill-leader')!;
-  assert.equal(leaderKill.outcome, 'recovered', 'the leader kill was carried out and a standby took over');
-  assert.ok(report.byKind['kill-leader']?.medianDetectMs !== undefined);
-  assert.match(report.notes.join('\n'), /[2-9] leader term\(s\)/);
-  const md = readFileSync(join(dir, 'chaos-report.md'), 'utf8');
-  assert.match(md, /Distributed mode/);
-  assert.match(md, /\| kill-leader \| leader \|/);
-  assert.match(r.stdout, /^PASS: \d\/5 faults, hashes equal, 0 vehicles lost, 0 duplicated/m);
-});
+    const leaderKill = report.faults.find((f) => f.kind === 'kill-leader')!;
+    assert.equal(leaderKill.outcome, 'recovered', 'the leader kill was carried out and a standby took over');
+    assert.ok(report.byKind['kill-leader']?.medianDetectMs !== undefined);
+    assert.match(report.notes.join('\n'), /[2-9] leader term\(s\)/);
+    const md = readFileSync(join(dir, 'chaos-report.md'), 'utf8');
+    assert.match(md, /Distributed mode/);
+    assert.match(md, /\| kill-leader \| leader \|/);
+    assert.match(r.stdout, /^PASS: \d\/5 faults, hashes equal, 0 vehicles lost, 0 duplicated/m);
+  },
+);
 
 /** Pids of the `tessds <command>` processes whose parent is `parent` (from /proc). */
 function childrenOf(parent: number, command: string): number[] {
@@ -129,24 +178,46 @@ function childrenOf(parent: number, command: string): number[] {
   return pids;
 }
 
-test('--distributed: every worker SIGKILLed at once (a total crash) ends the chaos run with FAIL and says why, not a hang', { skip: redisMissing() ?? false, timeout: 90_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tessds-chaos-test-'));
-  const child = spawn(process.execPath, [cli, 'chaos', cfg, '--distributed', '--workers', '2', '--faults', '0', '--realtime-factor', '10', '--report', dir, '-q'], { cwd: root });
-  let stdout = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', r));
-  // the plan runs once chaos has started `tessds wait`; then all 3 workers (2 slots + the spare) die
-  while (childrenOf(child.pid!, 'wait').length === 0) await sleep(100);
-  const workers = childrenOf(child.pid!, 'worker');
-  assert.equal(workers.length, 3, 'chaos started 2 + 1 workers');
-  for (const pid of workers) process.kill(pid, 'SIGKILL');
-  assert.equal(await exited, 1, stdout);
-  const report = JSON.parse(readFileSync(join(dir, 'chaos-report.json'), 'utf8')) as ChaosReport;
-  assert.equal(report.verdict, 'fail');
-  assert.equal(report.run, undefined);
-  assert.match(report.notes.join('\n'), /the plan was interrupted/);
-  assert.match(stdout, /^FAIL: /m);
-});
+test(
+  '--distributed: every worker SIGKILLed at once (a total crash) ends the chaos run with FAIL and says why, not a hang',
+  { skip: redisMissing() ?? false, timeout: 90_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessds-chaos-test-'));
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'chaos',
+        cfg,
+        '--distributed',
+        '--workers',
+        '2',
+        '--faults',
+        '0',
+        '--realtime-factor',
+        '10',
+        '--report',
+        dir,
+        '-q',
+      ],
+      { cwd: root },
+    );
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    // the plan runs once chaos has started `tessds wait`; then all 3 workers (2 slots + the spare) die
+    while (childrenOf(child.pid!, 'wait').length === 0) await sleep(100);
+    const workers = childrenOf(child.pid!, 'worker');
+    assert.equal(workers.length, 3, 'chaos started 2 + 1 workers');
+    for (const pid of workers) process.kill(pid, 'SIGKILL');
+    assert.equal(await exited, 1, stdout);
+    const report = JSON.parse(readFileSync(join(dir, 'chaos-report.json'), 'utf8')) as ChaosReport;
+    assert.equal(report.verdict, 'fail');
+    assert.equal(report.run, undefined);
+    assert.match(report.notes.join('\n'), /the plan was interrupted/);
+    assert.match(stdout, /^FAIL: /m);
+  },
+);
 
 test('bad flags: one line, exit 2', () => {
   for (const [args, pattern] of [
@@ -173,7 +244,23 @@ test('bad flags: one line, exit 2', () => {
 test('--help documents every chaos option', () => {
   const r = spawnSync(process.execPath, [cli, 'chaos', '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
-  for (const flag of ['--workers', '--faults', '--seed', '--store', '--checkpoint-every', '--report', '--end', '--realtime-factor', '--spacing-ms', '--kinds', '--max-kill', '--heartbeat-ms', '--lease-ms', '--distributed', '--quiet']) {
+  for (const flag of [
+    '--workers',
+    '--faults',
+    '--seed',
+    '--store',
+    '--checkpoint-every',
+    '--report',
+    '--end',
+    '--realtime-factor',
+    '--spacing-ms',
+    '--kinds',
+    '--max-kill',
+    '--heartbeat-ms',
+    '--lease-ms',
+    '--distributed',
+    '--quiet',
+  ]) {
     assert.ok(r.stdout.includes(flag), `${flag} in --help`);
   }
 });

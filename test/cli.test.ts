@@ -30,7 +30,8 @@ function expectUserError(r: ReturnType<typeof tessds>, pattern: RegExp) {
 /** A scratch copy of a fixture whose files a test may break. */
 function scratchFixture(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-cli-'));
-  for (const f of ['net.net.xml', 'routes.rou.xml', 'scenario.sumocfg']) copyFileSync(join(fixtures, name, f), join(dir, f));
+  for (const f of ['net.net.xml', 'routes.rou.xml', 'scenario.sumocfg'])
+    copyFileSync(join(fixtures, name, f), join(dir, f));
   return dir;
 }
 
@@ -45,11 +46,38 @@ test('--summary writes every contract field; --tripinfo writes SUMO tripinfo wit
   const dir = mkdtempSync(join(tmpdir(), 'tessds-cli-'));
   const summaryFile = join(dir, 's.json');
   const tripFile = join(dir, 't.xml');
-  const r = tessds('run', join(fixtures, 'grid4/scenario.sumocfg'), '--end', '200', '--summary', summaryFile, '--tripinfo', tripFile, '-q');
+  const r = tessds(
+    'run',
+    join(fixtures, 'grid4/scenario.sumocfg'),
+    '--end',
+    '200',
+    '--summary',
+    summaryFile,
+    '--tripinfo',
+    tripFile,
+    '-q',
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '');
   const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
-  for (const k of ['loaded', 'inserted', 'running', 'waiting', 'arrived', 'meanDuration', 'meanRouteLength', 'meanSpeed', 'meanTimeLoss', 'meanWaitingTime', 'steps', 'simSeconds', 'wallSeconds', 'vehicleUpdates', 'ups', 'stateHash']) {
+  for (const k of [
+    'loaded',
+    'inserted',
+    'running',
+    'waiting',
+    'arrived',
+    'meanDuration',
+    'meanRouteLength',
+    'meanSpeed',
+    'meanTimeLoss',
+    'meanWaitingTime',
+    'steps',
+    'simSeconds',
+    'wallSeconds',
+    'vehicleUpdates',
+    'ups',
+    'stateHash',
+  ]) {
     assert.ok(k in s, `summary field ${k}`);
   }
   assert.equal(s.steps, 400);
@@ -127,7 +155,10 @@ test('a negative step length names the option', () => {
 
 test('a negative step length in the scenario file names it', () => {
   const dir = scratchFixture('grid4');
-  const cfg = readFileSync(join(dir, 'scenario.sumocfg'), 'utf8').replace(/<step-length value="[^"]*"/, '<step-length value="-1"');
+  const cfg = readFileSync(join(dir, 'scenario.sumocfg'), 'utf8').replace(
+    /<step-length value="[^"]*"/,
+    '<step-length value="-1"',
+  );
   writeFileSync(join(dir, 'scenario.sumocfg'), cfg);
   expectUserError(tessds('run', join(dir, 'scenario.sumocfg')), /step.length/);
 });
@@ -139,15 +170,36 @@ test('an unknown option and an unknown command', () => {
 
 test('an output path in a missing directory is refused before the run, naming the option', () => {
   const grid = join(fixtures, 'grid4/scenario.sumocfg');
-  expectUserError(tessds('run', grid, '--end', '10', '--summary', '/nonexistent-dir/s.json'), /--summary \/nonexistent-dir\/s\.json: directory \/nonexistent-dir does not exist/);
-  expectUserError(tessds('run', grid, '--end', '10', '--tripinfo', '/nonexistent-dir/t.xml', '--workers', '2'), /--tripinfo/);
+  expectUserError(
+    tessds('run', grid, '--end', '10', '--summary', '/nonexistent-dir/s.json'),
+    /--summary \/nonexistent-dir\/s\.json: directory \/nonexistent-dir does not exist/,
+  );
+  expectUserError(
+    tessds('run', grid, '--end', '10', '--tripinfo', '/nonexistent-dir/t.xml', '--workers', '2'),
+    /--tripinfo/,
+  );
   expectUserError(tessds('run', grid, '--end', '10', '--status-file', tmpdir()), /--status-file .*is a directory/);
   // refused before the run starts: its log (opened first thing) is never written
   const dir = mkdtempSync(join(tmpdir(), 'tessds-cli-'));
   for (const where of [['--workers', '2'], []]) {
-    expectUserError(tessds('run', grid, '--end', '10', ...where, '--log-file', join(dir, 'log.jsonl'), '--save-partition', '/nonexistent-dir/p.json'),
-      /^tessds: --save-partition \/nonexistent-dir\/p\.json: directory \/nonexistent-dir does not exist$/);
-    expectUserError(tessds('run', grid, '--end', '10', ...where, '--save-partition', dir), /--save-partition .*is a directory/);
+    expectUserError(
+      tessds(
+        'run',
+        grid,
+        '--end',
+        '10',
+        ...where,
+        '--log-file',
+        join(dir, 'log.jsonl'),
+        '--save-partition',
+        '/nonexistent-dir/p.json',
+      ),
+      /^tessds: --save-partition \/nonexistent-dir\/p\.json: directory \/nonexistent-dir does not exist$/,
+    );
+    expectUserError(
+      tessds('run', grid, '--end', '10', ...where, '--save-partition', dir),
+      /--save-partition .*is a directory/,
+    );
   }
   assert.deepEqual(readdirSync(dir), []);
 });
@@ -159,7 +211,11 @@ test('--save-partition in one process: every junction in part 0, a map --partiti
   const alone = tessds('run', cfg, '--end', '20', '--save-partition', saved, '--summary', '-');
   assert.equal(alone.code, 0, alone.stderr);
   const map = JSON.parse(readFileSync(saved, 'utf8')) as Record<string, number>;
-  const junctions = [...readFileSync(join(fixtures, 'grid4/net.net.xml'), 'utf8').matchAll(/<junction id="([^"]+)"(?![^>]*type="internal")/g)].map((m) => m[1]);
+  const junctions = [
+    ...readFileSync(join(fixtures, 'grid4/net.net.xml'), 'utf8').matchAll(
+      /<junction id="([^"]+)"(?![^>]*type="internal")/g,
+    ),
+  ].map((m) => m[1]);
   assert.deepEqual(Object.keys(map).sort(), junctions.sort());
   assert.deepEqual(new Set(Object.values(map)), new Set([0]));
   const fedBack = tessds('run', cfg, '--end', '20', '--partition-map', saved, '--summary', '-');
@@ -170,16 +226,44 @@ test('--save-partition in one process: every junction in part 0, a map --partiti
 test('a state file of another scenario is refused', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-cli-'));
   const state = join(dir, 'g.state');
-  assert.equal(tessds('run', join(fixtures, 'grid4/scenario.sumocfg'), '--end', '5', '--save-state', state, '-q').code, 0);
-  expectUserError(tessds('run', join(fixtures, 'spider4/scenario.sumocfg'), '--load-state', state), /g\.state: snapshot belongs to another scenario/);
+  assert.equal(
+    tessds('run', join(fixtures, 'grid4/scenario.sumocfg'), '--end', '5', '--save-state', state, '-q').code,
+    0,
+  );
+  expectUserError(
+    tessds('run', join(fixtures, 'spider4/scenario.sumocfg'), '--load-state', state),
+    /g\.state: snapshot belongs to another scenario/,
+  );
 });
 
 test('--help documents every run option', () => {
   const r = tessds('run', '--help');
   assert.equal(r.code, 0);
   for (const o of [
-    '--end', '--step', '--seed', '--begin', '--summary', '--tripinfo', '--save-state', '--load-state', '--time-to-teleport', '--no-progress', '--quiet',
-    '--workers', '--parts', '--min-parts', '--max-parts', '--partition-map', '--save-partition', '--region', '--checkpoint-every', '--store', '--plan', '--realtime-factor', '--status-file', '--check',
+    '--end',
+    '--step',
+    '--seed',
+    '--begin',
+    '--summary',
+    '--tripinfo',
+    '--save-state',
+    '--load-state',
+    '--time-to-teleport',
+    '--no-progress',
+    '--quiet',
+    '--workers',
+    '--parts',
+    '--min-parts',
+    '--max-parts',
+    '--partition-map',
+    '--save-partition',
+    '--region',
+    '--checkpoint-every',
+    '--store',
+    '--plan',
+    '--realtime-factor',
+    '--status-file',
+    '--check',
   ]) {
     assert.match(r.stdout, new RegExp(o));
   }

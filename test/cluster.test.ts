@@ -47,9 +47,21 @@ for (const [name, file] of scenarios) {
     const cfg = join(fixtures, file);
     const single = summary(cfg);
     assert.ok(Number(single.arrived) > 0);
-    const configs: [number, number][] = [[2, 2], [3, 3], [4, 4], [1, 5], [2, 6], [3, 7], [4, 8]];
+    const configs: [number, number][] = [
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [1, 5],
+      [2, 6],
+      [3, 7],
+      [4, 8],
+    ];
     for (const [w, p] of configs) {
-      sameResult(single, summary(cfg, '--workers', String(w), '--parts', String(p), '--check'), `${w} workers, ${p} parts`);
+      sameResult(
+        single,
+        summary(cfg, '--workers', String(w), '--parts', String(p), '--check'),
+        `${w} workers, ${p} parts`,
+      );
     }
   });
 }
@@ -73,7 +85,11 @@ test('--partition-map: a user map runs to the same hash; a map missing a junctio
 test('--status-file is kept current during the run and ends "finished" with every worker', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-status-'));
   const file = join(dir, 'status.json');
-  const child = spawn(process.execPath, [cli, 'run', join(fixtures, 'rand4', 'scenario.sumocfg'), '--workers', '2', '--status-file', file, '-q'], { cwd: root });
+  const child = spawn(
+    process.execPath,
+    [cli, 'run', join(fixtures, 'rand4', 'scenario.sumocfg'), '--workers', '2', '--status-file', file, '-q'],
+    { cwd: root },
+  );
   const seen = new Set<string>();
   const poll = setInterval(() => {
     if (!existsSync(file)) return;

@@ -33,7 +33,9 @@ function commandFile(list: object[]): string {
 }
 
 function run(...args: string[]): { stateHash: string; loaded: number; steps: number; simSeconds: number } {
-  const r = spawnSync(process.execPath, [cli, 'run', cfg, '--end', END, '--summary', '-', '--no-progress', ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, 'run', cfg, '--end', END, '--summary', '-', '--no-progress', ...args], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -44,7 +46,11 @@ test('--commands: one process, 2 and 3 workers and 5 parts end in the same hash;
   const one = run('--commands', file);
   assert.notEqual(one.stateHash, plain.stateHash, 'the commands must change the run');
   assert.equal(one.loaded, plain.loaded + 1, 'addVehicle adds one vehicle');
-  for (const args of [['--workers', '2'], ['--workers', '3'], ['--workers', '2', '--parts', '5']]) {
+  for (const args of [
+    ['--workers', '2'],
+    ['--workers', '3'],
+    ['--workers', '2', '--parts', '5'],
+  ]) {
     assert.equal(run('--commands', file, ...args).stateHash, one.stateHash, args.join(' '));
   }
 });
@@ -54,7 +60,9 @@ test('--commands: a stop ends the run at its step, like --end there', () => {
   const upTo = commandFile(script.slice(0, 3));
   const stopped = run('--commands', stop, '--workers', '2');
   assert.equal(stopped.simSeconds, 120);
-  const ended = spawnSync(process.execPath, [cli, 'run', cfg, '--end', '120', '--commands', upTo, '--summary', '-'], { encoding: 'utf8' });
+  const ended = spawnSync(process.execPath, [cli, 'run', cfg, '--end', '120', '--commands', upTo, '--summary', '-'], {
+    encoding: 'utf8',
+  });
   assert.equal(ended.status, 0, ended.stderr);
   assert.equal(stopped.stateHash, JSON.parse(ended.stdout).stateHash);
 });
@@ -62,7 +70,9 @@ test('--commands: a stop ends the run at its step, like --end there', () => {
 test('--commands: a bad command is one line naming the file and the command, exit 2', () => {
   const bad = commandFile([{ time: 10, type: 'closeLane', lane: 'nowhere_0' }]);
   for (const extra of [[], ['--workers', '2']]) {
-    const r = spawnSync(process.execPath, [cli, 'run', cfg, '--end', END, '--commands', bad, ...extra], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [cli, 'run', cfg, '--end', END, '--commands', bad, ...extra], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /commands\.json.*command 0.*unknown lane "nowhere_0"/);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -74,8 +84,32 @@ test('commands and worker kills: SIGKILL a worker after commands applied; the ha
   const expected = run('--commands', file).stateHash;
   const dir = mkdtempSync(join(tmpdir(), 'tessds-cmd-kill-'));
   const statusFile = join(dir, 'status.json');
-  const child = spawn(process.execPath, [cli, 'run', cfg, '--end', END, '--commands', file, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '30', '--store', `file:${join(dir, 'store')}`, '--status-file', statusFile, '--summary', '-', '--no-progress']);
-  const { stdout, stderr, exited, status } = watch<{ step: number; workers: { id: number; pid: number }[] }>(child, statusFile);
+  const child = spawn(process.execPath, [
+    cli,
+    'run',
+    cfg,
+    '--end',
+    END,
+    '--commands',
+    file,
+    '--workers',
+    '3',
+    '--checkpoint-every',
+    '40',
+    '--realtime-factor',
+    '30',
+    '--store',
+    `file:${join(dir, 'store')}`,
+    '--status-file',
+    statusFile,
+    '--summary',
+    '-',
+    '--no-progress',
+  ]);
+  const { stdout, stderr, exited, status } = watch<{ step: number; workers: { id: number; pid: number }[] }>(
+    child,
+    statusFile,
+  );
   // past the closeLane at step 60 and the addVehicle at 90, before the openLane at 150
   await waitFor(() => (status()?.step ?? 0) >= 110, 'step 110');
   process.kill(status()!.workers.find((w) => w.id === 1)!.pid, 'SIGKILL');
@@ -88,13 +122,40 @@ test('commands and worker kills: SIGKILL a worker after commands applied; the ha
 test('run --workers 3 --http: commands through the API, pause/resume, a 4xx for a bad target, kills; the same hash as the same commands from a file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-cmd-http-'));
   const statusFile = join(dir, 'status.json');
-  const child = spawn(process.execPath, [cli, 'run', cfg, '--end', END, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '15', '--http', '0', '--store', `file:${join(dir, 'store')}`, '--status-file', statusFile, '--summary', '-', '--no-progress']);
+  const child = spawn(process.execPath, [
+    cli,
+    'run',
+    cfg,
+    '--end',
+    END,
+    '--workers',
+    '3',
+    '--checkpoint-every',
+    '40',
+    '--realtime-factor',
+    '15',
+    '--http',
+    '0',
+    '--store',
+    `file:${join(dir, 'store')}`,
+    '--status-file',
+    statusFile,
+    '--summary',
+    '-',
+    '--no-progress',
+  ]);
   const { stdout, stderr, exited } = watch(child);
   try {
     await waitFor(() => /control API and viewer at (http:\S+)/.test(stderr()), 'the server address');
-    const base = stderr().match(/control API and viewer at (http:\S+)/)![1]!.replace(/\/$/, '');
+    const base = stderr()
+      .match(/control API and viewer at (http:\S+)/)![1]!
+      .replace(/\/$/, '');
     const api = async (body: object) => {
-      const r = await fetch(`${base}/api/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const r = await fetch(`${base}/api/commands`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return { status: r.status, body: (await r.json()) as { effectiveStep: number; error?: string } };
     };
     const step = async () => ((await (await fetch(`${base}/api/status`)).json()) as { step: number }).step;
@@ -107,7 +168,10 @@ test('run --workers 3 --http: commands through the API, pause/resume, a 4xx for 
     for (const body of [{ type: 'warp' }, { type1: 'down', type2: 'warp', param: [{}] }]) {
       const unknown = await api(body);
       assert.equal(unknown.status, 400);
-      assert.match(unknown.body.error!, /^type2?: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow\)$/);
+      assert.match(
+        unknown.body.error!,
+        /^type2?: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow\)$/,
+      );
     }
 
     const replay: Record<string, unknown>[] = [];
@@ -132,7 +196,9 @@ test('run --workers 3 --http: commands through the API, pause/resume, a 4xx for 
     assert.equal((await api({ type: 'resume' })).status, 200);
     await waitFor(async () => (await step()) > s1 + 20, 'steps after resume');
 
-    const pid = ((await (await fetch(`${base}/api/status`)).json()) as { workers: { id: number; pid: number }[] }).workers.find((w) => w.id === 2)!.pid;
+    const pid = (
+      (await (await fetch(`${base}/api/status`)).json()) as { workers: { id: number; pid: number }[] }
+    ).workers.find((w) => w.id === 2)!.pid;
     process.kill(pid, 'SIGKILL');
     await sent({ type: 'addVehicle', id: 'late1', from: 'A0B0', to: 'C0D0' }); // during the recovery
     await sent({ type: 'openLane', lane: 'B0C0_0' });
@@ -145,7 +211,9 @@ test('run --workers 3 --http: commands through the API, pause/resume, a 4xx for 
     assert.equal(await exited, 0, stderr());
     const hash = JSON.parse(stdout()).stateHash as string;
     // the envelope's numbers may be strings; in the replay file they are numbers
-    const file = commandFile(replay.map((c) => ('type2' in c ? { step: c.step, type: 'setSpeedLimit', edge: 'A0B0', speed: 6 } : c)));
+    const file = commandFile(
+      replay.map((c) => ('type2' in c ? { step: c.step, type: 'setSpeedLimit', edge: 'A0B0', speed: 6 } : c)),
+    );
     assert.equal(run('--commands', file).stateHash, hash, 'one process, the same commands from a file, no kills');
   } finally {
     child.kill('SIGKILL');

@@ -39,8 +39,10 @@ interface SumoTrip {
   vType: string;
   route?: string;
 }
-const sumoTrips = (name: string) => JSON.parse(readFileSync(join(dir, `${name}.sumo-trips.json`), 'utf8')) as Record<string, SumoTrip>;
-const sumoSummary = (name: string) => JSON.parse(readFileSync(join(dir, `${name}.sumo-reference.json`), 'utf8')) as Record<string, number>;
+const sumoTrips = (name: string) =>
+  JSON.parse(readFileSync(join(dir, `${name}.sumo-trips.json`), 'utf8')) as Record<string, SumoTrip>;
+const sumoSummary = (name: string) =>
+  JSON.parse(readFileSync(join(dir, `${name}.sumo-reference.json`), 'utf8')) as Record<string, number>;
 
 /** Our trip of vehicle `id` after a run, in SUMO's tripinfo terms. */
 function ourTrip(e: Engine, id: string) {
@@ -82,8 +84,16 @@ test('demand: departures before the begin are dropped as SUMO drops them; an uns
   // by hand, begin 300: a (250) and t (299); f every 20 s from 0: 0..280 (15); g 20 over 100..1100,
   // every 50 s: 100, 150, 200, 250 (4); p draws from 300 on
   assert.equal(s.droppedBeforeBegin, 2 + 15 + 4);
-  assert.ok(e.demand.warnings.some((w) => /21 vehicle\(s\) depart before the begin \(300 s\) and were dropped/.test(w)));
-  assert.ok(e.demand.warnings.some((w) => /begin\.rou\.xml: 1 vehicle\(s\)\/flow\(s\) depart before one earlier in the file and were ignored.*unsorted/.test(w)));
+  assert.ok(
+    e.demand.warnings.some((w) => /21 vehicle\(s\) depart before the begin \(300 s\) and were dropped/.test(w)),
+  );
+  assert.ok(
+    e.demand.warnings.some((w) =>
+      /begin\.rou\.xml: 1 vehicle\(s\)\/flow\(s\) depart before one earlier in the file and were ignored.*unsorted/.test(
+        w,
+      ),
+    ),
+  );
   // every vehicle SUMO loaded but the probability flow's, by id (f.0 is the one departing at 300)
   const ours = new Set(e.demand.ids.slice(0, e.demand.count));
   const sumoIds = Object.keys(trips).filter((id) => !id.startsWith('p.'));
@@ -103,7 +113,7 @@ test('demand: departures before the begin are dropped as SUMO drops them; an uns
   assert.ok(Math.abs(s.loaded - sumo.loaded!) <= Math.abs(pCount - 24), `loaded ${s.loaded} vs SUMO ${sumo.loaded}`);
 });
 
-test('demand: stops hold for their duration and until (shifted for a route\'s and a flow\'s stops), at lanes and busStops, as SUMO', () => {
+test("demand: stops hold for their duration and until (shifted for a route's and a flow's stops), at lanes and busStops, as SUMO", () => {
   const e = new Engine(loadSumoScenario(cfg('stops')));
   // when each vehicle comes to stand at a stop, and the end time it gets
   const reached: Record<string, [number, number][]> = {};
@@ -132,7 +142,12 @@ test('demand: stops hold for their duration and until (shifted for a route\'s an
     assert.equal(ef, Math.max(tf, 120 + 120 * k), `bus.${k} at bsEF`);
   }
   // the flow's own stop: until 200 counts from each vehicle's departure relative to the flow's begin 30
-  for (let k = 0; k < 4; k++) assert.equal(reached[`deliver.${k}`]![0]![1], Math.max(reached[`deliver.${k}`]![0]![0], 200 + 100 * k), `deliver.${k}`);
+  for (let k = 0; k < 4; k++)
+    assert.equal(
+      reached[`deliver.${k}`]![0]![1],
+      Math.max(reached[`deliver.${k}`]![0]![0], 200 + 100 * k),
+      `deliver.${k}`,
+    );
 
   // SUMO's tripinfo: vehicles that meet nobody on the way stop, wait and arrive as SUMO's do, to the
   // second; standing at a stop is neither waiting time nor time loss
@@ -141,7 +156,10 @@ test('demand: stops hold for their duration and until (shifted for a route\'s an
     const ours = ourTrip(e, id);
     const ref = trips[id]!;
     assert.equal(ours.duration, ref.duration, `${id}: duration`);
-    assert.ok(Math.abs(ours.timeLoss - ref.timeLoss) < 0.02, `${id}: timeLoss ${ours.timeLoss} vs SUMO ${ref.timeLoss}`);
+    assert.ok(
+      Math.abs(ours.timeLoss - ref.timeLoss) < 0.02,
+      `${id}: timeLoss ${ours.timeLoss} vs SUMO ${ref.timeLoss}`,
+    );
     assert.equal(ours.waitingTime, ref.waitingTime, `${id}: waitingTime`);
     assert.equal(ours.stopTime, ref.stopTime, `${id}: stopTime`);
   }
@@ -151,14 +169,20 @@ test('demand: stops hold for their duration and until (shifted for a route\'s an
   const s = summarize(e, 0, 0);
   const sumo = sumoSummary('stops');
   assert.equal(s.arrived, sumo.arrived);
-  assert.ok(Math.abs(s.meanDuration / sumo.meanDuration! - 1) <= 0.05, `meanDuration ${s.meanDuration} vs SUMO ${sumo.meanDuration}`);
-  assert.ok(Math.abs(s.meanTimeLoss / sumo.meanTimeLoss! - 1) <= 0.25, `meanTimeLoss ${s.meanTimeLoss} vs SUMO ${sumo.meanTimeLoss}`);
+  assert.ok(
+    Math.abs(s.meanDuration / sumo.meanDuration! - 1) <= 0.05,
+    `meanDuration ${s.meanDuration} vs SUMO ${sumo.meanDuration}`,
+  );
+  assert.ok(
+    Math.abs(s.meanTimeLoss / sumo.meanTimeLoss! - 1) <= 0.25,
+    `meanTimeLoss ${s.meanTimeLoss} vs SUMO ${sumo.meanTimeLoss}`,
+  );
   // the detectors of the additional file: one warning, naming the file and line
   assert.equal(e.demand.warnings.filter((w) => /e1Detector/.test(w)).length, 1);
   assert.ok(e.demand.warnings.some((w) => /stops\.add\.xml:4: <e1Detector> is not modelled; skipped/.test(w)));
 });
 
-test('demand: probability, exp(rate) and capped flows count as SUMO\'s statistics say; vTypes and routes drawn per vehicle in their shares', () => {
+test("demand: probability, exp(rate) and capped flows count as SUMO's statistics say; vTypes and routes drawn per vehicle in their shares", () => {
   const spec = loadSumoScenario(cfg('flows'));
   const net = new Network(spec.net);
   const seeds = [1, 2, 3, 4, 5];
@@ -200,7 +224,11 @@ test('demand: probability, exp(rate) and capped flows count as SUMO\'s statistic
   assert.equal(sumoCount('capped'), 30);
   const sumoMain = Object.entries(trips).filter(([id]) => id.startsWith('pmain.'));
   within(sumoMain.filter(([, t]) => t.vType === 'long').length, binomial(sumoMain.length, 0.25), 'long vTypes (SUMO)');
-  within(sumoMain.filter(([, t]) => t.route === 'WM MN').length, binomial(sumoMain.length, 1 / 3), 'routes to N (SUMO)');
+  within(
+    sumoMain.filter(([, t]) => t.route === 'WM MN').length,
+    binomial(sumoMain.length, 1 / 3),
+    'routes to N (SUMO)',
+  );
 
   // and the run: everybody arrives, the means within issue 11's tolerances
   const e = new Engine(spec);
@@ -208,7 +236,10 @@ test('demand: probability, exp(rate) and capped flows count as SUMO\'s statistic
   const s = summarize(e, 0, 0);
   const sumo = sumoSummary('flows');
   assert.equal(s.arrived, s.inserted);
-  assert.ok(Math.abs(s.meanDuration / sumo.meanDuration! - 1) <= 0.1, `meanDuration ${s.meanDuration} vs SUMO ${sumo.meanDuration}`);
+  assert.ok(
+    Math.abs(s.meanDuration / sumo.meanDuration! - 1) <= 0.1,
+    `meanDuration ${s.meanDuration} vs SUMO ${sumo.meanDuration}`,
+  );
 });
 
 test('demand: departLane/departPos/departSpeed and arrivalLane/arrivalPos/arrivalSpeed as SUMO 1.15 inserts and ends the vehicles', () => {
@@ -220,17 +251,33 @@ test('demand: departLane/departPos/departSpeed and arrivalLane/arrivalPos/arriva
     const ours = ourTrip(e, id);
     assert.equal(ours.depart, ref.depart, `${id}: depart`);
     assert.equal(ours.departLane, ref.departLane, `${id}: departLane`);
-    assert.ok(Math.abs(ours.departPos - ref.departPos) < 0.01, `${id}: departPos ${ours.departPos} vs SUMO ${ref.departPos}`);
-    assert.ok(Math.abs(ours.departSpeed - ref.departSpeed) < 0.01, `${id}: departSpeed ${ours.departSpeed} vs SUMO ${ref.departSpeed}`);
+    assert.ok(
+      Math.abs(ours.departPos - ref.departPos) < 0.01,
+      `${id}: departPos ${ours.departPos} vs SUMO ${ref.departPos}`,
+    );
+    assert.ok(
+      Math.abs(ours.departSpeed - ref.departSpeed) < 0.01,
+      `${id}: departSpeed ${ours.departSpeed} vs SUMO ${ref.departSpeed}`,
+    );
     assert.equal(ours.arrivalLane, ref.arrivalLane, `${id}: arrivalLane`);
-    assert.ok(Math.abs(ours.arrivalPos - ref.arrivalPos) < 0.01, `${id}: arrivalPos ${ours.arrivalPos} vs SUMO ${ref.arrivalPos}`);
-    assert.ok(Math.abs(ours.arrivalSpeed - ref.arrivalSpeed) < 0.01, `${id}: arrivalSpeed ${ours.arrivalSpeed} vs SUMO ${ref.arrivalSpeed}`);
+    assert.ok(
+      Math.abs(ours.arrivalPos - ref.arrivalPos) < 0.01,
+      `${id}: arrivalPos ${ours.arrivalPos} vs SUMO ${ref.arrivalPos}`,
+    );
+    assert.ok(
+      Math.abs(ours.arrivalSpeed - ref.arrivalSpeed) < 0.01,
+      `${id}: arrivalSpeed ${ours.arrivalSpeed} vs SUMO ${ref.arrivalSpeed}`,
+    );
     assert.ok(Math.abs(ours.duration - ref.duration) <= 1, `${id}: duration ${ours.duration} vs SUMO ${ref.duration}`);
   }
 });
 
 function hashOf(name: string, workers: number): string {
-  const r = spawnSync(process.execPath, [cli, 'run', cfg(name), '--workers', String(workers), '--summary', '-', '-q', '--no-progress'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(
+    process.execPath,
+    [cli, 'run', cfg(name), '--workers', String(workers), '--summary', '-', '-q', '--no-progress'],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   assert.equal(r.status, 0, r.stderr);
   return (JSON.parse(r.stdout) as { stateHash: string }).stateHash;
 }

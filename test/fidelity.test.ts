@@ -23,7 +23,10 @@ for (const name of ['grid4', 'spider4', 'rand4']) {
     assert.equal(ours.inserted + ours.waiting, sumo.inserted + sumo.waiting, 'same demand by the end');
     for (const k of ['arrived', 'meanDuration', 'meanRouteLength'] as const) {
       const rel = Math.abs(ours[k] - sumo[k]) / sumo[k];
-      assert.ok(rel <= TOLERANCE, `${k}: TessDS ${ours[k].toFixed(2)} vs SUMO ${sumo[k].toFixed(2)} (${(100 * rel).toFixed(1)}%)`);
+      assert.ok(
+        rel <= TOLERANCE,
+        `${k}: TessDS ${ours[k].toFixed(2)} vs SUMO ${sumo[k].toFixed(2)} (${(100 * rel).toFixed(1)}%)`,
+      );
     }
   });
 }

@@ -26,11 +26,38 @@ interface Status {
   error?: string;
 }
 
-async function damagedRestore(damage: (b: Buffer) => Buffer): Promise<{ code: number | null; stderr: string; status?: Status }> {
+async function damagedRestore(
+  damage: (b: Buffer) => Buffer,
+): Promise<{ code: number | null; stderr: string; status?: Status }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessds-integrity-'));
   const statusFile = join(dir, 'status.json');
   const store = join(dir, 'store');
-  const child = spawn(process.execPath, [cli, 'run', cfg, '--end', '300', '--workers', '2', '--checkpoint-every', '100', '--realtime-factor', '25', '--status-file', statusFile, '--store', `file:${store}`, '--plan', 'integrity', '--no-progress', '--summary', join(dir, 's.json')], { cwd: root });
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      'run',
+      cfg,
+      '--end',
+      '300',
+      '--workers',
+      '2',
+      '--checkpoint-every',
+      '100',
+      '--realtime-factor',
+      '25',
+      '--status-file',
+      statusFile,
+      '--store',
+      `file:${store}`,
+      '--plan',
+      'integrity',
+      '--no-progress',
+      '--summary',
+      join(dir, 's.json'),
+    ],
+    { cwd: root },
+  );
   const w = watch<Status>(child, statusFile);
   try {
     let s: Status | undefined;
@@ -42,7 +69,9 @@ async function damagedRestore(damage: (b: Buffer) => Buffer): Promise<{ code: nu
     assert.equal(s?.committedCheckpoint, 100, `no committed checkpoint: ${w.stderr()}`);
     // every part's checkpoint at step 100: whichever the replacement restores is damaged
     const kv = join(store, 'tessds', 'integrity', 'kv');
-    const files = readdirSync(kv, { recursive: true }).map(String).filter((f) => /checkpoint%2F000000100%2Fpart-/.test(f));
+    const files = readdirSync(kv, { recursive: true })
+      .map(String)
+      .filter((f) => /checkpoint%2F000000100%2Fpart-/.test(f));
     assert.ok(files.length >= 2, `checkpoint files: ${readdirSync(kv, { recursive: true }).join(', ')}`);
     for (const f of files) writeFileSync(join(kv, f), damage(readFileSync(join(kv, f))));
     process.kill(s!.workers.find((x) => x.id === 1)!.pid, 'SIGKILL');
@@ -57,14 +86,18 @@ for (const [name, damage, pattern] of [
   ['a flipped bit', (b: Buffer) => ((b[b.length - 17]! ^= 0x10), b), /checksum mismatch/],
   ['a cut', (b: Buffer) => b.subarray(0, Math.floor(b.length / 2)), /truncated/],
 ] as const) {
-  test(`a committed checkpoint with ${name} is detected at restore and named in one line`, { timeout: 60_000 }, async () => {
-    const r = await damagedRestore(damage);
-    assert.notEqual(r.code, 0, 'the run does not end as if nothing happened');
-    const lines = r.stderr.trim().split('\n');
-    assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0]!, /checkpoint checkpoint\/000000100\/part-\d+ in file:\S+: /);
-    assert.match(lines[0]!, pattern);
-    assert.doesNotMatch(r.stderr, /out of range|at .*\.js:\d+/);
-    assert.match(r.status?.error ?? '', /checkpoint checkpoint\/000000100\/part-\d+/);
-  });
+  test(
+    `a committed checkpoint with ${name} is detected at restore and named in one line`,
+    { timeout: 60_000 },
+    async () => {
+      const r = await damagedRestore(damage);
+      assert.notEqual(r.code, 0, 'the run does not end as if nothing happened');
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, /checkpoint checkpoint\/000000100\/part-\d+ in file:\S+: /);
+      assert.match(lines[0]!, pattern);
+      assert.doesNotMatch(r.stderr, /out of range|at .*\.js:\d+/);
+      assert.match(r.status?.error ?? '', /checkpoint checkpoint\/000000100\/part-\d+/);
+    },
+  );
 }

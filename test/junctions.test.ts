@@ -29,12 +29,16 @@ function near(ours: number, sumo: number, tol: number, what: string): void {
 const OPEN_GAP: Record<string, string> = { priority_stop: 'meanDuration 157.5 s against SUMO 177.9 s (11.5%)' };
 
 for (const type of ['priority', 'priority_stop', 'traffic_light_unregulated', 'left_before_right']) {
-  test(`${type}: arrived and meanDuration within 10% of SUMO, meanTimeLoss within 25%`, { todo: OPEN_GAP[type] }, () => {
-    const { ours, sumo } = run(type);
-    near(ours.arrived, sumo.arrived, 0.1, 'arrived');
-    near(ours.meanDuration, sumo.meanDuration, 0.1, 'meanDuration');
-    near(ours.meanTimeLoss, sumo.meanTimeLoss, 0.25, 'meanTimeLoss');
-  });
+  test(
+    `${type}: arrived and meanDuration within 10% of SUMO, meanTimeLoss within 25%`,
+    { todo: OPEN_GAP[type] },
+    () => {
+      const { ours, sumo } = run(type);
+      near(ours.arrived, sumo.arrived, 0.1, 'arrived');
+      near(ours.meanDuration, sumo.meanDuration, 0.1, 'meanDuration');
+      near(ours.meanTimeLoss, sumo.meanTimeLoss, 0.25, 'meanTimeLoss');
+    },
+  );
 }
 
 for (const type of ['right_before_left', 'allway_stop']) {

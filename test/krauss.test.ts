@@ -25,9 +25,14 @@ const cli = join(root, 'dist/src/cli/main.js');
 type Row = [number, string, number, number];
 
 test('queue (σ 0): the trajectories of SUMO 1.15 to a micrometre — free start, braking for red, queueing, leaving on green', () => {
-  const sumo = (JSON.parse(readFileSync(join(dir, 'queue.sumo-fcd.json'), 'utf8')) as { vehicles: Record<string, Row[]> }).vehicles;
+  const sumo = (
+    JSON.parse(readFileSync(join(dir, 'queue.sumo-fcd.json'), 'utf8')) as { vehicles: Record<string, Row[]> }
+  ).vehicles;
   const e = new Engine(loadSumoScenario(join(dir, 'queue.sumocfg')));
-  assert.ok(e.demand.types.every((t) => t.model === CfModel.KRAUSS), 'a vType naming no model runs Krauss');
+  assert.ok(
+    e.demand.types.every((t) => t.model === CfModel.KRAUSS),
+    'a vType naming no model runs Krauss',
+  );
   const ours: Record<string, Map<number, Row>> = {};
   e.run((x) => {
     for (let s = 0; s < x.v.used; s++) {
@@ -93,12 +98,24 @@ test('city: σ dawdling and the speed factors change the run; the same seed give
     return stateHash(e);
   };
   const base = run((s) => s);
-  assert.equal(run((s) => s), base);
-  const calm = (s: typeof spec) => ({ ...s, demand: { ...s.demand, vTypes: s.demand.vTypes.map((t) => ({ ...t, sigma: 0 })) } });
-  const same = (s: typeof spec) => ({ ...s, demand: { ...s.demand, vTypes: s.demand.vTypes.map((t) => ({ ...t, speedDev: 0 })) } });
+  assert.equal(
+    run((s) => s),
+    base,
+  );
+  const calm = (s: typeof spec) => ({
+    ...s,
+    demand: { ...s.demand, vTypes: s.demand.vTypes.map((t) => ({ ...t, sigma: 0 })) },
+  });
+  const same = (s: typeof spec) => ({
+    ...s,
+    demand: { ...s.demand, vTypes: s.demand.vTypes.map((t) => ({ ...t, speedDev: 0 })) },
+  });
   assert.notEqual(run(calm), base);
   assert.notEqual(run(same), base);
-  assert.notEqual(run((s) => ({ ...s, seed: s.seed + 1 })), base);
+  assert.notEqual(
+    run((s) => ({ ...s, seed: s.seed + 1 })),
+    base,
+  );
 });
 
 test('city (σ 0.5): a snapshot taken mid-run restores and continues bit-identically', () => {
@@ -107,11 +124,28 @@ test('city (σ 0.5): a snapshot taken mid-run restores and continues bit-identic
 
 test('city (σ 0.5): the same state hash and figures for 1, 2, 3 and 4 workers', () => {
   const results = [1, 2, 3, 4].map((w) => {
-    const r = spawnSync(process.execPath, [cli, 'run', join(dir, 'city.sumocfg'), '--workers', String(w), '--end', '600', '--summary', '-', '-q', '--no-progress'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'run',
+        join(dir, 'city.sumocfg'),
+        '--workers',
+        String(w),
+        '--end',
+        '600',
+        '--summary',
+        '-',
+        '-q',
+        '--no-progress',
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as Record<string, number | string>;
   });
   for (const r of results.slice(1)) {
-    for (const k of ['stateHash', 'inserted', 'arrived', 'meanDuration', 'meanTimeLoss', 'vehicleUpdates']) assert.equal(r[k], results[0]![k], k);
+    for (const k of ['stateHash', 'inserted', 'arrived', 'meanDuration', 'meanTimeLoss', 'vehicleUpdates'])
+      assert.equal(r[k], results[0]![k], k);
   }
 });

@@ -15,7 +15,8 @@ export function netnsUnavailable(): string | undefined {
   }
   const probe = `tessds-probe-${process.pid}`;
   const add = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
-  if (add.status !== 0) return `cannot create a network namespace (${add.stderr.trim()}): needs CAP_SYS_ADMIN/CAP_NET_ADMIN`;
+  if (add.status !== 0)
+    return `cannot create a network namespace (${add.stderr.trim()}): needs CAP_SYS_ADMIN/CAP_NET_ADMIN`;
   spawnSync('ip', ['netns', 'del', probe]);
   return undefined;
 }
@@ -26,8 +27,14 @@ export function netemUnavailable(): string | undefined {
   const add = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
   if (add.status !== 0) return `cannot create a network namespace (${add.stderr.trim()})`;
   try {
-    const r = spawnSync('ip', ['netns', 'exec', probe, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { encoding: 'utf8' });
-    return r.status === 0 ? undefined : `tc netem is not available in this kernel (${r.stderr.trim()}; needs sch_netem)`;
+    const r = spawnSync(
+      'ip',
+      ['netns', 'exec', probe, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'],
+      { encoding: 'utf8' },
+    );
+    return r.status === 0
+      ? undefined
+      : `tc netem is not available in this kernel (${r.stderr.trim()}; needs sch_netem)`;
   } finally {
     spawnSync('ip', ['netns', 'del', probe]);
   }
@@ -85,7 +92,11 @@ export function createLab(n: number, netem: string[]): NetnsLab {
       ip('-n', ns, 'addr', 'add', `${workerIps[i]}/24`, 'dev', 'eth0');
       ip('-n', ns, 'link', 'set', 'eth0', 'up');
       if (netem.length > 0) {
-        const r = spawnSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', ...netem], { encoding: 'utf8' });
+        const r = spawnSync(
+          'ip',
+          ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', ...netem],
+          { encoding: 'utf8' },
+        );
         if (r.status !== 0) throw new Error(`tc qdisc add … netem ${netem.join(' ')} in ${ns}: ${r.stderr.trim()}`);
       }
     });
@@ -97,7 +108,8 @@ export function createLab(n: number, netem: string[]): NetnsLab {
     hostIp,
     namespaces,
     workerIps,
-    spawnIn: (i, command, args, options) => spawn('ip', ['netns', 'exec', namespaces[i]!, command, ...args], options ?? {}),
+    spawnIn: (i, command, args, options) =>
+      spawn('ip', ['netns', 'exec', namespaces[i]!, command, ...args], options ?? {}),
     runIn: (i, command, args) => {
       const r = spawnSync('ip', ['netns', 'exec', namespaces[i]!, command, ...args], { encoding: 'utf8' });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -30,10 +30,15 @@ const NETEM = noNetem ? [] : ['delay', '20ms', 'loss', '1%'];
 /** the distributed commands this suite drives, missing ones named (read off `tessds --help`) */
 function distributedMissing(): string | undefined {
   const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' }).stdout;
-  const missing = ['master', 'worker', 'submit', 'wait', 'status'].filter((c) => !new RegExp(`^  ${c} `, 'm').test(help));
-  return missing.length > 0 ? `distributed mode is not in this build: no \`tessds ${missing.join('`, `tessds ')}\`` : undefined;
+  const missing = ['master', 'worker', 'submit', 'wait', 'status'].filter(
+    (c) => !new RegExp(`^  ${c} `, 'm').test(help),
+  );
+  return missing.length > 0
+    ? `distributed mode is not in this build: no \`tessds ${missing.join('`, `tessds ')}\``
+    : undefined;
 }
-const noDistributed = noLab ?? distributedMissing() ?? (redisServerAvailable() ? undefined : 'redis-server is not installed');
+const noDistributed =
+  noLab ?? distributedMissing() ?? (redisServerAvailable() ? undefined : 'redis-server is not installed');
 if (noLab) process.stderr.write(`netns suite skipped: ${noLab}\n`);
 else {
   if (noNetem) process.stderr.write(`netns suite: links without delay and loss: ${noNetem}\n`);
@@ -48,7 +53,12 @@ describe('network namespace lab', { skip: noLab ?? false }, () => {
     const l = (lab = createLab(2, NETEM));
     if (noNetem) t.diagnostic(`netem part skipped: ${noNetem}`);
     for (let i = 0; i < 2 && !noNetem; i++) {
-      const q: { status: number | null; stdout: string; stderr: string } = l.runIn(i, 'tc', ['qdisc', 'show', 'dev', 'eth0']);
+      const q: { status: number | null; stdout: string; stderr: string } = l.runIn(i, 'tc', [
+        'qdisc',
+        'show',
+        'dev',
+        'eth0',
+      ]);
       assert.equal(q.status, 0, q.stderr);
       assert.match(q.stdout, /netem/);
       assert.match(q.stdout, /delay 20ms/);
@@ -99,9 +109,16 @@ describe('distributed run with workers in network namespaces under netem', { ski
       await redis.start();
     }
     const store = redis.url;
-    procs.push(spawn(process.execPath, [cli, 'master', '--store', store, '--listen', `${lab.hostIp}:0`], { stdio: 'inherit' }));
+    procs.push(
+      spawn(process.execPath, [cli, 'master', '--store', store, '--listen', `${lab.hostIp}:0`], { stdio: 'inherit' }),
+    );
     const startWorker = (i: number) => {
-      const w = lab!.spawnIn(i, process.execPath, [cli, 'worker', '--store', store, '--listen', `${lab!.workerIps[i]}:0`], { stdio: 'inherit' });
+      const w = lab!.spawnIn(
+        i,
+        process.execPath,
+        [cli, 'worker', '--store', store, '--listen', `${lab!.workerIps[i]}:0`],
+        { stdio: 'inherit' },
+      );
       procs.push(w);
       return w;
     };
@@ -109,10 +126,14 @@ describe('distributed run with workers in network namespaces under netem', { ski
   }
 
   async function submitAndWait(store: string, plan: string, during?: () => Promise<void>): Promise<string> {
-    const sub = spawnSync(process.execPath, [cli, 'submit', cfg, '--store', store, '--plan', plan], { encoding: 'utf8' });
+    const sub = spawnSync(process.execPath, [cli, 'submit', cfg, '--store', store, '--plan', plan], {
+      encoding: 'utf8',
+    });
     assert.equal(sub.status, 0, sub.stderr);
     const summary = join(mkdtempSync(join(tmpdir(), 'tessds-netns-')), 'summary.json');
-    const wait = spawn(process.execPath, [cli, 'wait', '--store', store, '--plan', plan, '--summary', summary], { stdio: 'inherit' });
+    const wait = spawn(process.execPath, [cli, 'wait', '--store', store, '--plan', plan, '--summary', summary], {
+      stdio: 'inherit',
+    });
     procs.push(wait);
     const done = new Promise((r) => wait.on('exit', r));
     await during?.();
@@ -121,7 +142,9 @@ describe('distributed run with workers in network namespaces under netem', { ski
   }
 
   function statusStep(store: string, plan: string): number {
-    const r = spawnSync(process.execPath, [cli, 'status', '--store', store, '--plan', plan, '--json'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [cli, 'status', '--store', store, '--plan', plan, '--json'], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) return -1;
     return (JSON.parse(r.stdout) as { step: number }).step;
   }

@@ -14,7 +14,9 @@ export interface Image {
 export function decodePng(png: Buffer): Image {
   if (png.readUInt32BE(0) !== 0x89504e47) throw new Error('not a PNG');
   let off = 8;
-  let width = 0, height = 0, colorType = 0;
+  let width = 0,
+    height = 0,
+    colorType = 0;
   const idat: Buffer[] = [];
   while (off < png.length) {
     const len = png.readUInt32BE(off);
@@ -25,7 +27,8 @@ export function decodePng(png: Buffer): Image {
       height = data.readUInt32BE(4);
       const depth = data[8]!;
       colorType = data[9]!;
-      if (depth !== 8 || data[12] !== 0 || ![0, 2, 6].includes(colorType)) throw new Error(`unsupported PNG (depth ${depth}, colour type ${colorType}, interlace ${data[12]})`);
+      if (depth !== 8 || data[12] !== 0 || ![0, 2, 6].includes(colorType))
+        throw new Error(`unsupported PNG (depth ${depth}, colour type ${colorType}, interlace ${data[12]})`);
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
     off += 12 + len;
@@ -44,16 +47,27 @@ export function decodePng(png: Buffer): Image {
       const c = x >= channels && y > 0 ? pixels[out - stride + x - channels]! : 0;
       let p: number;
       switch (filter) {
-        case 0: p = 0; break;
-        case 1: p = a; break;
-        case 2: p = b; break;
-        case 3: p = (a + b) >> 1; break;
+        case 0:
+          p = 0;
+          break;
+        case 1:
+          p = a;
+          break;
+        case 2:
+          p = b;
+          break;
+        case 3:
+          p = (a + b) >> 1;
+          break;
         case 4: {
-          const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+          const pa = Math.abs(b - c),
+            pb = Math.abs(a - c),
+            pc = Math.abs(a + b - 2 * c);
           p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
           break;
         }
-        default: throw new Error(`bad PNG filter ${filter}`);
+        default:
+          throw new Error(`bad PNG filter ${filter}`);
       }
       pixels[out + x] = (line[x]! + p) & 255;
     }

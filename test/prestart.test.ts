@@ -24,7 +24,8 @@ function marked(mark: string): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(`TESSDS_TEST_MARK=${mark}\0`)) pids.push(Number(name));
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(`TESSDS_TEST_MARK=${mark}\0`))
+        pids.push(Number(name));
     } catch {
       // gone meanwhile, or not ours to read
     }
@@ -34,7 +35,11 @@ function marked(mark: string): number[] {
 
 /** Starts `tessds run …`, collects its worker pids while it runs, waits for its exit, and then
  *  for every process it started to be gone. */
-async function runWatching(args: string[], kill?: { afterWorkers: number } | { afterOutput: RegExp }, extraEnv: Record<string, string> = {}) {
+async function runWatching(
+  args: string[],
+  kill?: { afterWorkers: number } | { afterOutput: RegExp },
+  extraEnv: Record<string, string> = {},
+) {
   const mark = `${process.pid}-${Math.random().toString(36).slice(2)}`;
   // a temporary folder of its own: what the run leaves in it is what it failed to clean up
   const tmp = mkdtempSync(join(tmpdir(), 'tessds-prestart-test-'));
@@ -46,12 +51,14 @@ async function runWatching(args: string[], kill?: { afterWorkers: number } | { a
   void exited.then(() => (done = true));
   while (!done) {
     for (const pid of marked(mark)) if (pid !== child.pid) seen.add(pid);
-    if (kill && ('afterWorkers' in kill ? seen.size >= kill.afterWorkers : kill.afterOutput.test(stderr()))) child.kill('SIGKILL');
+    if (kill && ('afterWorkers' in kill ? seen.size >= kill.afterWorkers : kill.afterOutput.test(stderr())))
+      child.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 10));
   }
   const code = await exited;
   let left = marked(mark);
-  for (const deadline = Date.now() + 5000; left.length > 0 && Date.now() < deadline; left = marked(mark)) await new Promise((r) => setTimeout(r, 50));
+  for (const deadline = Date.now() + 5000; left.length > 0 && Date.now() < deadline; left = marked(mark))
+    await new Promise((r) => setTimeout(r, 50));
   // a failing test must not hang: leftovers hold the pipes to this process open
   for (const pid of left) process.kill(pid, 'SIGKILL');
   child.stdout.destroy();
@@ -59,18 +66,38 @@ async function runWatching(args: string[], kill?: { afterWorkers: number } | { a
   const files = readdirSync(tmp);
   rmSync(tmp, { recursive: true, force: true });
   // the [timing] lines (TESSDS_TIMING) tell which workers built the scenario from the master's file
-  const timingLines = stderr().split('\n').filter((l) => l.startsWith('[timing]'));
-  return { code, stdout: stdout(), stderr: stderr().split('\n').filter((l) => !l.startsWith('[timing]')).join('\n'), timingLines, workers: [...seen], left, files };
+  const timingLines = stderr()
+    .split('\n')
+    .filter((l) => l.startsWith('[timing]'));
+  return {
+    code,
+    stdout: stdout(),
+    stderr: stderr()
+      .split('\n')
+      .filter((l) => !l.startsWith('[timing]'))
+      .join('\n'),
+    timingLines,
+    workers: [...seen],
+    left,
+    files,
+  };
 }
 
 test('a run on pre-started workers ends in the one-process hash and leaves no worker behind', async () => {
-  const one = spawnSync(process.execPath, [cli, 'run', cfg, '--end', '120', '--summary', '-'], { cwd: root, encoding: 'utf8' });
+  const one = spawnSync(process.execPath, [cli, 'run', cfg, '--end', '120', '--summary', '-'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   assert.equal(one.status, 0, one.stderr);
   const r = await runWatching([cfg, '--end', '120', '--summary', '-', '--workers', '3']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).stateHash, JSON.parse(one.stdout).stateHash);
   assert.equal(r.workers.length, 2, 'workers 1 and 2 are processes (worker 0 runs in the master)');
-  assert.equal(r.timingLines.filter((l) => l.includes('worker: scenario built')).length, 2, 'both built the scenario the master handed them');
+  assert.equal(
+    r.timingLines.filter((l) => l.includes('worker: scenario built')).length,
+    2,
+    'both built the scenario the master handed them',
+  );
   assert.deepEqual(r.left, [], 'no process of the run outlives it');
   assert.deepEqual(r.files, [], 'nothing left in the temporary folder');
 });
@@ -100,15 +127,22 @@ test('a master SIGKILLed while its workers start leaves no worker behind', async
 });
 
 test('a master SIGKILLed once it handed its workers the scenario leaves neither worker nor file behind', async () => {
-  const r = await runWatching([cfg, '--end', '600', '--workers', '3'], { afterOutput: /scenario handed to the workers/ });
+  const r = await runWatching([cfg, '--end', '600', '--workers', '3'], {
+    afterOutput: /scenario handed to the workers/,
+  });
   assert.equal(r.code, null, 'killed');
   assert.deepEqual(r.left, [], 'no process of the run outlives it');
   assert.deepEqual(r.files, [], 'each worker removed the file it was handed');
 });
 
 test('no room to hand the scenario over (TMPDIR unusable): the plans carry it, same hash', async () => {
-  const one = spawnSync(process.execPath, [cli, 'run', cfg, '--end', '120', '--summary', '-'], { cwd: root, encoding: 'utf8' });
-  const r = await runWatching([cfg, '--end', '120', '--summary', '-', '--workers', '3'], undefined, { TMPDIR: join(root, 'no-such-folder', 'tmp') });
+  const one = spawnSync(process.execPath, [cli, 'run', cfg, '--end', '120', '--summary', '-'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  const r = await runWatching([cfg, '--end', '120', '--summary', '-', '--workers', '3'], undefined, {
+    TMPDIR: join(root, 'no-such-folder', 'tmp'),
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).stateHash, JSON.parse(one.stdout).stateHash);
   assert.equal(r.timingLines.filter((l) => l.includes('worker: scenario built')).length, 0, 'nothing was handed over');

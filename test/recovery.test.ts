@@ -41,7 +41,27 @@ function startRun(extra: (dir: string) => string[] = () => [], scenario = cfg) {
   const statusFile = join(dir, 'status.json');
   const child = spawn(
     process.execPath,
-    [cli, 'run', scenario, '--end', END, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '30', '--status-file', statusFile, '--store', `file:${join(dir, 'store')}`, '--summary', '-', '--no-progress', ...extra(dir)],
+    [
+      cli,
+      'run',
+      scenario,
+      '--end',
+      END,
+      '--workers',
+      '3',
+      '--checkpoint-every',
+      '40',
+      '--realtime-factor',
+      '30',
+      '--status-file',
+      statusFile,
+      '--store',
+      `file:${join(dir, 'store')}`,
+      '--summary',
+      '-',
+      '--no-progress',
+      ...extra(dir),
+    ],
     { cwd: root },
   );
   const { stdout, stderr, exited, status } = watch<Status>(child, statusFile);

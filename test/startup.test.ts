@@ -24,7 +24,10 @@ function loadedPackages(...args: string[]): { argv: string[]; packages: string[]
   const env = { ...process.env, NODE_OPTIONS: `--require ${hook}`, TESSDS_LOADED_PACKAGES: log };
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: root, env });
   assert.equal(r.status, 0, r.stderr);
-  return readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv: string[]; packages: string[] });
+  return readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { argv: string[]; packages: string[] });
 }
 
 test('--version loads no package but commander', () => {
@@ -39,12 +42,26 @@ test('a one-process run loads none of ioredis, prom-client, ws, pino', () => {
 });
 
 test('a run on workers: neither the master nor a worker loads them', () => {
-  const procs = loadedPackages('run', 'examples/crossroads.json', '--end', '30', '-q', '--workers', '2', '--parts', '2');
-  assert.ok(procs.some((p) => p.argv.includes('worker-embedded')), `a worker process was seen: ${JSON.stringify(procs)}`);
+  const procs = loadedPackages(
+    'run',
+    'examples/crossroads.json',
+    '--end',
+    '30',
+    '-q',
+    '--workers',
+    '2',
+    '--parts',
+    '2',
+  );
+  assert.ok(
+    procs.some((p) => p.argv.includes('worker-embedded')),
+    `a worker process was seen: ${JSON.stringify(procs)}`,
+  );
   for (const p of procs) for (const h of HEAVY) assert.ok(!p.packages.includes(h), `${p.argv.join(' ')}: ${h} loaded`);
 });
 
 test('the check sees packages a run does load: --http and --log-json bring ws, prom-client and pino', () => {
   const [p] = loadedPackages('run', 'examples/crossroads.json', '--end', '30', '-q', '--http', '0', '--log-json');
-  for (const h of ['ws', 'prom-client', 'pino']) assert.ok(p!.packages.includes(h), `${h} not seen: ${p!.packages.join(' ')}`);
+  for (const h of ['ws', 'prom-client', 'pino'])
+    assert.ok(p!.packages.includes(h), `${h} not seen: ${p!.packages.join(' ')}`);
 });

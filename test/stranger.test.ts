@@ -42,7 +42,6 @@ function untouchedHash(): string {
   return (untouched = JSON.parse(r.stdout).stateHash as string);
 }
 
-
 /** The TCP ports the processes `pids` listen on (from /proc: their socket inodes, the LISTEN table). */
 function listeningPorts(pids: number[]): number[] {
   const inodes = new Set<string>();
@@ -106,12 +105,18 @@ function drawCase(r: () => number, port: number): { name: string; bytes: Buffer;
     ['a bad-JSON control frame', () => control('{"type": "peer", "workerId": ')],
     ['forged messages', () => Buffer.concat(forged.map(control))],
     ['a forged message', () => control(forged[int(forged.length)]!)],
-    ['a nonce, then a random proof', () => Buffer.concat([frame(FrameKind.authNonce, random(32)), frame(FrameKind.authProof, random(32))])],
-    ['a mutated frame', () => {
-      const b = Buffer.concat([control(forged[int(forged.length)]!)]);
-      for (let k = 0; k < 1 + int(4); k++) b[int(b.length)] = int(256);
-      return b;
-    }],
+    [
+      'a nonce, then a random proof',
+      () => Buffer.concat([frame(FrameKind.authNonce, random(32)), frame(FrameKind.authProof, random(32))]),
+    ],
+    [
+      'a mutated frame',
+      () => {
+        const b = Buffer.concat([control(forged[int(forged.length)]!)]);
+        for (let k = 0; k < 1 + int(4); k++) b[int(b.length)] = int(256);
+        return b;
+      },
+    ],
   ];
   // an insider (holding the secret) sends frames of the wrong shape: never a well-formed message
   const insiderKinds: [string, () => Buffer][] = [
@@ -119,7 +124,15 @@ function drawCase(r: () => number, port: number): { name: string; bytes: Buffer;
     ['insider: a huge length prefix', () => huge],
     ['insider: bad JSON', () => control('{"type":')],
     ['insider: deep JSON', () => control('['.repeat(10_000) + ']'.repeat(10_000))],
-    ['insider: a wrong-shaped peer/hello/agent', () => control([{ type: 'peer', workerId: -1 }, { type: 'hello', workerId: 'x' }, { type: 'agent' }, { type: 'nonsense' }][int(4)]!)],
+    [
+      'insider: a wrong-shaped peer/hello/agent',
+      () =>
+        control(
+          [{ type: 'peer', workerId: -1 }, { type: 'hello', workerId: 'x' }, { type: 'agent' }, { type: 'nonsense' }][
+            int(4)
+          ]!,
+        ),
+    ],
     ['insider: an unknown kind', () => frame(9 + int(200), random(int(100)))],
     ['insider: a short border message', () => frame(FrameKind.border, random(int(27)))],
     ['insider: random bytes', () => random(1 + int(500))],
@@ -130,7 +143,12 @@ function drawCase(r: () => number, port: number): { name: string; bytes: Buffer;
 }
 
 /** Runs `count` stranger cases against `ports`, a few at a time; resolves with the count done. */
-async function stranger(seed: number, count: number, ports: () => number[], auths: LinkAuth[]): Promise<{ cases: number; byKind: Map<string, number> }> {
+async function stranger(
+  seed: number,
+  count: number,
+  ports: () => number[],
+  auths: LinkAuth[],
+): Promise<{ cases: number; byKind: Map<string, number> }> {
   const r = seededRandom(seed); // seeded, so a failing case can be replayed
   const byKind = new Map<string, number>();
   let started = 0;
@@ -195,7 +213,29 @@ async function embedded(checkpointEvery: number, seed: number): Promise<void> {
   const plan = `stranger-${checkpointEvery}`;
   const child = spawn(
     process.execPath,
-    [cli, 'run', cfg, '--end', END, '--workers', '3', '--checkpoint-every', String(checkpointEvery), '--realtime-factor', '80', '--status-file', statusFile, '--plan', plan, '--summary', '-', '--no-progress', '--http', '0', ...(checkpointEvery ? ['--store', `file:${join(dir, 'store')}`] : [])],
+    [
+      cli,
+      'run',
+      cfg,
+      '--end',
+      END,
+      '--workers',
+      '3',
+      '--checkpoint-every',
+      String(checkpointEvery),
+      '--realtime-factor',
+      '80',
+      '--status-file',
+      statusFile,
+      '--plan',
+      plan,
+      '--summary',
+      '-',
+      '--no-progress',
+      '--http',
+      '0',
+      ...(checkpointEvery ? ['--store', `file:${join(dir, 'store')}`] : []),
+    ],
     { cwd: root, env: { ...process.env, TESSDS_CLUSTER_SECRET: SECRET } },
   );
   const w = watch<Status>(child, statusFile);
@@ -211,80 +251,122 @@ async function embedded(checkpointEvery: number, seed: number): Promise<void> {
     totalCases += r.cases;
     const code = await Promise.race([w.exited, hang(60_000)]);
     assert.equal(code, 0, `the run under the stranger: ${w.stderr()}`);
-    assert.equal(JSON.parse(w.stdout()).stateHash, untouchedHash(), 'the untouched run\'s hash');
+    assert.equal(JSON.parse(w.stdout()).stateHash, untouchedHash(), "the untouched run's hash");
     const end = w.status()!;
     assert.equal(end.state, 'finished');
     assert.ok(!end.recoveries, `no worker was lost: ${JSON.stringify(end.events)}`);
     const rejected = (w.stderr().match(/^tessds: closed a connection from /gm) ?? []).length;
-    report.push(`embedded, --checkpoint-every ${checkpointEvery}: ${r.cases} cases on ${ports.length} ports, ${rejected} connections closed with a line`);
+    report.push(
+      `embedded, --checkpoint-every ${checkpointEvery}: ${r.cases} cases on ${ports.length} ports, ${rejected} connections closed with a line`,
+    );
   } finally {
     child.kill('SIGKILL');
   }
 }
 
-test('embedded, without --checkpoint-every: a stranger on every port changes nothing', { timeout: 90_000 }, async () => {
-  await embedded(0, SEED);
-});
+test(
+  'embedded, without --checkpoint-every: a stranger on every port changes nothing',
+  { timeout: 90_000 },
+  async () => {
+    await embedded(0, SEED);
+  },
+);
 
 test('embedded, with --checkpoint-every: a stranger on every port changes nothing', { timeout: 90_000 }, async () => {
   await embedded(40, SEED + 1);
 });
 
-test('distributed (with and without --checkpoint-every given): a stranger on the leader, relay and peer ports changes nothing', { skip: redisMissing() ?? false, timeout: 150_000 }, async () => {
-  const redis = new RedisServer();
-  await redis.start();
-  const procs: ChildProcess[] = [];
-  const env = { ...process.env, TESSDS_CLUSTER_SECRET: SECRET };
-  const logs: (() => string)[] = [];
-  const start = (args: string[]) => {
-    const child = spawn(process.execPath, [cli, ...args, '--store', redis.url, '--lease-ms', '1000', '--heartbeat-ms', '250'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    logs.push(() => err);
-    procs.push(child);
-    return child;
-  };
-  const store = await openCluster(redis.url);
-  try {
-    start(['master']);
-    for (let i = 0; i < 3; i++) start(['worker']);
-    for (const [plan, extra, seed] of [['s-cp', ['--checkpoint-every', '40'], SEED + 2], ['s-default', [], SEED + 3]] as const) {
-      const sub = spawnSync(process.execPath, [cli, 'submit', cfg, '--end', END, '--plan', plan, '--workers', '3', '--realtime-factor', '40', ...extra, '--store', redis.url], { encoding: 'utf8', env });
-      assert.equal(sub.status, 0, sub.stderr);
-      const waiter = spawn(process.execPath, [cli, 'wait', '--plan', plan, '--summary', '-', '--store', redis.url], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      procs.push(waiter);
-      const ww = watch(waiter);
-      for (let i = 0; i < 1200; i++) {
-        const b = await store.get(key.state(plan));
-        const st = b ? (JSON.parse(b.toString()) as PlanState) : undefined;
-        if (st && st.state === 'running' && st.startedAt > 0 && Date.now() > st.startedAt + 500) break;
-        await sleep(25);
+test(
+  'distributed (with and without --checkpoint-every given): a stranger on the leader, relay and peer ports changes nothing',
+  { skip: redisMissing() ?? false, timeout: 150_000 },
+  async () => {
+    const redis = new RedisServer();
+    await redis.start();
+    const procs: ChildProcess[] = [];
+    const env = { ...process.env, TESSDS_CLUSTER_SECRET: SECRET };
+    const logs: (() => string)[] = [];
+    const start = (args: string[]) => {
+      const child = spawn(
+        process.execPath,
+        [cli, ...args, '--store', redis.url, '--lease-ms', '1000', '--heartbeat-ms', '250'],
+        { env, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let err = '';
+      child.stderr!.on('data', (d) => (err += d));
+      logs.push(() => err);
+      procs.push(child);
+      return child;
+    };
+    const store = await openCluster(redis.url);
+    try {
+      start(['master']);
+      for (let i = 0; i < 3; i++) start(['worker']);
+      for (const [plan, extra, seed] of [
+        ['s-cp', ['--checkpoint-every', '40'], SEED + 2],
+        ['s-default', [], SEED + 3],
+      ] as const) {
+        const sub = spawnSync(
+          process.execPath,
+          [
+            cli,
+            'submit',
+            cfg,
+            '--end',
+            END,
+            '--plan',
+            plan,
+            '--workers',
+            '3',
+            '--realtime-factor',
+            '40',
+            ...extra,
+            '--store',
+            redis.url,
+          ],
+          { encoding: 'utf8', env },
+        );
+        assert.equal(sub.status, 0, sub.stderr);
+        const waiter = spawn(process.execPath, [cli, 'wait', '--plan', plan, '--summary', '-', '--store', redis.url], {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        procs.push(waiter);
+        const ww = watch(waiter);
+        for (let i = 0; i < 1200; i++) {
+          const b = await store.get(key.state(plan));
+          const st = b ? (JSON.parse(b.toString()) as PlanState) : undefined;
+          if (st && st.state === 'running' && st.startedAt > 0 && Date.now() > st.startedAt + 500) break;
+          await sleep(25);
+        }
+        const leader = JSON.parse((await store.get(key.leader))!.toString()) as LeaderRecord;
+        const pids = procs.slice(0, 4).map((p) => p.pid!);
+        const auths: LinkAuth[] = [
+          { secret: Buffer.from(SECRET), plan: '_cluster', epoch: leader.epoch },
+          { secret: Buffer.from(SECRET), plan, epoch: 0 },
+        ];
+        // the ports as they are now (sessions listen on new ports per plan)
+        const ports = listeningPorts(pids);
+        assert.ok(ports.length >= 7, `leader, 3 relays, 3 peer ports: ${ports.join(',')}`);
+        const r = await stranger(seed, CASES_PER_RUN, () => ports, auths);
+        totalCases += r.cases;
+        const code = await Promise.race([ww.exited, hang(90_000)]);
+        assert.equal(code, 0, `tessds wait: ${ww.stderr()}\n${logs.map((l) => l()).join('\n')}`);
+        assert.equal(JSON.parse(ww.stdout()).stateHash, untouchedHash(), "the untouched run's hash");
+        const status = JSON.parse((await store.get(key.status(plan)))!.toString()) as Status;
+        assert.ok(
+          !status.events?.some((e) => e.type === 'worker-lost'),
+          `no worker was lost: ${JSON.stringify(status.events)}`,
+        );
+        report.push(`distributed ${plan}: ${r.cases} cases on ${ports.length} ports`);
       }
-      const leader = JSON.parse((await store.get(key.leader))!.toString()) as LeaderRecord;
-      const pids = procs.slice(0, 4).map((p) => p.pid!);
-      const auths: LinkAuth[] = [
-        { secret: Buffer.from(SECRET), plan: '_cluster', epoch: leader.epoch },
-        { secret: Buffer.from(SECRET), plan, epoch: 0 },
-      ];
-      // the ports as they are now (sessions listen on new ports per plan)
-      const ports = listeningPorts(pids);
-      assert.ok(ports.length >= 7, `leader, 3 relays, 3 peer ports: ${ports.join(',')}`);
-      const r = await stranger(seed, CASES_PER_RUN, () => ports, auths);
-      totalCases += r.cases;
-      const code = await Promise.race([ww.exited, hang(90_000)]);
-      assert.equal(code, 0, `tessds wait: ${ww.stderr()}\n${logs.map((l) => l()).join('\n')}`);
-      assert.equal(JSON.parse(ww.stdout()).stateHash, untouchedHash(), 'the untouched run\'s hash');
-      const status = JSON.parse((await store.get(key.status(plan)))!.toString()) as Status;
-      assert.ok(!status.events?.some((e) => e.type === 'worker-lost'), `no worker was lost: ${JSON.stringify(status.events)}`);
-      report.push(`distributed ${plan}: ${r.cases} cases on ${ports.length} ports`);
+      for (const p of procs.slice(0, 4)) assert.equal(p.exitCode, null, 'every master and worker still runs');
+    } finally {
+      for (const p of procs) p.kill('SIGKILL');
+      await store.close();
+      await redis.destroy();
     }
-    for (const p of procs.slice(0, 4)) assert.equal(p.exitCode, null, 'every master and worker still runs');
-  } finally {
-    for (const p of procs) p.kill('SIGKILL');
-    await store.close();
-    await redis.destroy();
-  }
-});
+  },
+);
 
 test('the count', () => {
   const line = `[stranger] seed ${SEED}: ${totalCases} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${report.join('; ')}`;

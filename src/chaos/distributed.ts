@@ -34,10 +34,21 @@ import { defaultWeights, makeSchedule, scheduleDefaults, scheduleSpanMs, type Fa
 import { referenceRun, type ChaosOptions, type ChaosResult } from './runner.js';
 
 /** Fault kinds distributed mode can carry out. */
-export const DistributedKinds = ['kill-workers', 'stop-worker', 'kill-leader', 'restart-store'] as const satisfies readonly FaultKind[];
+export const DistributedKinds = [
+  'kill-workers',
+  'stop-worker',
+  'kill-leader',
+  'restart-store',
+] as const satisfies readonly FaultKind[];
 
 /** Weights in distributed mode: leader kills as often as worker stops (they are what this mode adds). */
-const distributedWeights: Partial<Record<FaultKind, number>> = { ...defaultWeights, 'kill-leader': 2, 'net-delay': 0, 'net-drop': 0, 'net-cut': 0 };
+const distributedWeights: Partial<Record<FaultKind, number>> = {
+  ...defaultWeights,
+  'kill-leader': 2,
+  'net-delay': 0,
+  'net-drop': 0,
+  'net-cut': 0,
+};
 
 interface Proc {
   role: 'master' | 'worker';
@@ -50,21 +61,29 @@ interface Proc {
 }
 
 export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult> {
-  if (!Number.isInteger(o.workers) || o.workers < 2) throw new UsageError(`--workers must be at least 2 (a kill must leave one worker of the plan alive), got ${o.workers}`);
-  if (o.checkpointEvery < 1) throw new UsageError('--distributed needs --checkpoint-every ≥ 1 (a plan always checkpoints)');
+  if (!Number.isInteger(o.workers) || o.workers < 2)
+    throw new UsageError(
+      `--workers must be at least 2 (a kill must leave one worker of the plan alive), got ${o.workers}`,
+    );
+  if (o.checkpointEvery < 1)
+    throw new UsageError('--distributed needs --checkpoint-every ≥ 1 (a plan always checkpoints)');
   const spec = loadScenario(o.scenario);
   const end = o.end ?? spec.end;
   if (end === undefined) throw new UsageError(`${o.scenario}: the scenario has no end time; give --end`);
   if (end <= spec.begin) throw new UsageError(`--end ${end} is not after the scenario's begin time ${spec.begin}`);
-  if (!o.store && !redisServerAvailable()) throw new UsageError('--distributed needs redis-server installed (or --store redis://host:port)');
+  if (!o.store && !redisServerAvailable())
+    throw new UsageError('--distributed needs redis-server installed (or --store redis://host:port)');
   for (const k of o.kinds ?? []) {
-    if (!(DistributedKinds as readonly string[]).includes(k)) throw new UsageError(`--kinds: ${k} is not available with --distributed (${DistributedKinds.join(', ')})`);
-    if (k === 'restart-store' && o.store) throw new UsageError('--kinds: restart-store needs a Redis of our own (no --store)');
+    if (!(DistributedKinds as readonly string[]).includes(k))
+      throw new UsageError(`--kinds: ${k} is not available with --distributed (${DistributedKinds.join(', ')})`);
+    if (k === 'restart-store' && o.store)
+      throw new UsageError('--kinds: restart-store needs a Redis of our own (no --store)');
   }
   const simSeconds = end - spec.begin;
   const leaseMs = o.leaseMs ?? 1000;
   const heartbeatMs = o.heartbeatMs ?? Math.min(250, Math.floor(leaseMs / 4));
-  if (heartbeatMs <= 0 || heartbeatMs >= leaseMs) throw new UsageError(`--heartbeat-ms ${heartbeatMs} must be above 0 and below --lease-ms ${leaseMs}`);
+  if (heartbeatMs <= 0 || heartbeatMs >= leaseMs)
+    throw new UsageError(`--heartbeat-ms ${heartbeatMs} must be above 0 and below --lease-ms ${leaseMs}`);
   const notes: string[] = [];
 
   const scratch = mkdtempSync(join(tmpdir(), 'tessds-chaos-dist-'));
@@ -93,7 +112,10 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
     // every worker of a plan lost at once is a total crash: the plan waits for `tessds resume` (a
     // different scenario), so at least one slot always survives a kill
     const maxKill = o.maxSimultaneousKills ?? Math.min(2, o.workers - 1);
-    if (maxKill > o.workers - 1) throw new UsageError(`--max-kill ${maxKill}: with --distributed at most --workers − 1 = ${o.workers - 1} (killing every worker of a plan is a total crash)`);
+    if (maxKill > o.workers - 1)
+      throw new UsageError(
+        `--max-kill ${maxKill}: with --distributed at most --workers − 1 = ${o.workers - 1} (killing every worker of a plan is a total crash)`,
+      );
     const stopHoldMs = Math.max(scheduleDefaults.stopHoldMs, 3 * leaseMs);
     const faults = makeSchedule({
       ...scheduleDefaults,
@@ -115,10 +137,14 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
     // 2. the cluster: 2 masters, N + 1 workers
     const timing = ['--lease-ms', String(leaseMs), '--heartbeat-ms', String(heartbeatMs)];
     const start = (role: 'master' | 'worker'): Proc => {
-      const child = spawn(process.execPath, [o.cli, role, '--store', url, ...timing], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [o.cli, role, '--store', url, ...timing], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let log = '';
       child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-16384)));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => ((p.exit = code), resolve(code))));
+      const exited = new Promise<number | null>((resolve) =>
+        child.on('exit', (code) => ((p.exit = code), resolve(code))),
+      );
       const p: Proc = { role, child, pid: child.pid!, log: () => log, exited };
       procs.push(p);
       return p;
@@ -128,10 +154,28 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
     for (let i = 0; i <= o.workers; i++) start('worker');
 
     const plan = `chaos-${process.pid}-${o.seed}`;
-    const submit = await runCli(others, o.cli, ['submit', o.scenario, '--store', url, '--plan', plan, '--end', String(end), '--workers', String(o.workers), '--parts', String(o.workers),
-      '--checkpoint-every', String(o.checkpointEvery), '--realtime-factor', String(realtimeFactor)]);
+    const submit = await runCli(others, o.cli, [
+      'submit',
+      o.scenario,
+      '--store',
+      url,
+      '--plan',
+      plan,
+      '--end',
+      String(end),
+      '--workers',
+      String(o.workers),
+      '--parts',
+      String(o.workers),
+      '--checkpoint-every',
+      String(o.checkpointEvery),
+      '--realtime-factor',
+      String(realtimeFactor),
+    ]);
     if (submit.code !== 0) throw new Error(`tessds submit failed (exit ${submit.code}): ${lastLine(submit.stderr)}`);
-    o.log(`distributed run under ${faults.length} faults: 2 masters, ${o.workers} + 1 workers, realtime factor ${realtimeFactor}, about ${Math.round(span / 1000)} s, store ${url}`);
+    o.log(
+      `distributed run under ${faults.length} faults: 2 masters, ${o.workers} + 1 workers, realtime factor ${realtimeFactor}, about ${Math.round(span / 1000)} s, store ${url}`,
+    );
 
     // watch the plan's status mirror (what `tessds status --json` prints)
     const snapshots: Snapshot[] = [];
@@ -168,13 +212,17 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
       const startDeadline = Date.now() + 120_000;
       while (latest?.state !== 'running') {
         if (latest?.state === 'failed' || latest?.state === 'finished') break;
-        if (Date.now() > startDeadline) throw new Error(`the plan did not start within 120 s\n${procs.map((p) => `--- ${p.role} ${p.pid}\n${p.log()}`).join('\n')}`);
+        if (Date.now() > startDeadline)
+          throw new Error(
+            `the plan did not start within 120 s\n${procs.map((p) => `--- ${p.role} ${p.pid}\n${p.log()}`).join('\n')}`,
+          );
         await sleep(20);
       }
       startedAt = Date.now();
       /** pids SIGKILLed or SIGSTOPped so far: the mirror may show one until its replacement says hello */
       const hit = new Set<number>();
-      const ourWorker = (pid: number) => procs.some((p) => p.role === 'worker' && p.pid === pid && p.exit === undefined);
+      const ourWorker = (pid: number) =>
+        procs.some((p) => p.role === 'worker' && p.pid === pid && p.exit === undefined);
 
       /** The pid hosting `slot` once it runs in a process not hit yet (waits for it; undefined after 20 s). */
       const slotPid = async (slot: number): Promise<number | undefined> => {
@@ -193,7 +241,13 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
             const lease = await store!.readLease('leader');
             const b = await store!.get(key.leader);
             const rec = b ? (JSON.parse(b.toString()) as LeaderRecord) : undefined;
-            if (lease && rec && rec.epoch === lease.epoch && procs.some((p) => p.role === 'master' && p.pid === rec.pid && p.exit === undefined)) return rec;
+            if (
+              lease &&
+              rec &&
+              rec.epoch === lease.epoch &&
+              procs.some((p) => p.role === 'master' && p.pid === rec.pid && p.exit === undefined)
+            )
+              return rec;
           } catch {
             // store unreachable for a moment
           }
@@ -208,7 +262,14 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
           case 'kill-workers':
           case 'stop-worker': {
             const ids = f.type === 'kill-workers' ? f.workers : [f.worker];
-            const pids = await signalTargets(inj, ids, 'slot', slotPid, f.type === 'kill-workers' ? 'SIGKILL' : 'SIGSTOP', () => latest?.step);
+            const pids = await signalTargets(
+              inj,
+              ids,
+              'slot',
+              slotPid,
+              f.type === 'kill-workers' ? 'SIGKILL' : 'SIGSTOP',
+              () => latest?.step,
+            );
             if (!pids) return;
             for (const pid of pids) hit.add(pid);
             if (f.type === 'kill-workers') {
@@ -251,14 +312,18 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
       };
 
       for (const inj of injections) {
-        while (Date.now() < startedAt + inj.fault.atMs) await sleep(Math.min(20, startedAt + inj.fault.atMs - Date.now()));
+        while (Date.now() < startedAt + inj.fault.atMs)
+          await sleep(Math.min(20, startedAt + inj.fault.atMs - Date.now()));
         await poll();
         if (latest?.state !== 'running') {
           inj.note = 'plan already over';
           continue;
         }
         await inject(inj);
-        if (inj.at !== undefined) o.log(`fault ${inj.index + 1}/${faults.length}: ${inj.fault.type} ${inj.pids.length ? `pid ${inj.pids.join(' + ')} ` : ''}at step ${inj.step}`);
+        if (inj.at !== undefined)
+          o.log(
+            `fault ${inj.index + 1}/${faults.length}: ${inj.fault.type} ${inj.pids.length ? `pid ${inj.pids.join(' + ')} ` : ''}at step ${inj.step}`,
+          );
         else o.log(`fault ${inj.index + 1}/${faults.length}: ${inj.fault.type} skipped (${inj.note})`);
       }
 
@@ -269,10 +334,19 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
       const watchInterrupt = setInterval(() => {
         if (latest?.state === 'interrupted') interrupted.abort();
       }, 200);
-      waitResult = await runCli(others, o.cli, ['wait', '--store', url, '--plan', plan, '--summary', '-'], remainingMs + 120_000, interrupted.signal);
+      waitResult = await runCli(
+        others,
+        o.cli,
+        ['wait', '--store', url, '--plan', plan, '--summary', '-'],
+        remainingMs + 120_000,
+        interrupted.signal,
+      );
       clearInterval(watchInterrupt);
       interruptedPlan = interrupted.signal.aborted;
-      if (interruptedPlan) notes.push('the plan was interrupted: every worker of it was lost at once (a total crash; it waits for `tessds resume`)');
+      if (interruptedPlan)
+        notes.push(
+          'the plan was interrupted: every worker of it was lost at once (a total crash; it waits for `tessds resume`)',
+        );
       await sleep(300);
       await poll();
     } finally {
@@ -287,8 +361,12 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
       } catch {
         notes.push('tessds wait printed no summary');
       }
-    } else if (!interruptedPlan) notes.push(`the plan did not finish (tessds wait exit ${waitResult?.code ?? 'none: killed'}): ${lastLine(waitResult?.stderr ?? '')}`);
-    if (process.env.TESSDS_CHAOS_KEEP) for (const p of procs) writeFileSync(join(scratch, `${p.role}-${p.pid}.log`), p.log());
+    } else if (!interruptedPlan)
+      notes.push(
+        `the plan did not finish (tessds wait exit ${waitResult?.code ?? 'none: killed'}): ${lastLine(waitResult?.stderr ?? '')}`,
+      );
+    if (process.env.TESSDS_CHAOS_KEEP)
+      for (const p of procs) writeFileSync(join(scratch, `${p.role}-${p.pid}.log`), p.log());
 
     const results = judgeDistributedFaults({ injections, snapshots, events, startedAt, completed });
     const unfenced = unfencedStops(injections);
@@ -296,7 +374,17 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
     const leaders = events.filter((e) => e.type === 'leader').length;
     notes.push(`distributed mode: 2 masters, ${o.workers} + 1 workers; ${leaders} leader term(s) over the plan`);
     const report = assembleReport({
-      header: { scenario: o.scenario, mode: 'distributed', seed: o.seed, workers: o.workers, checkpointEvery: o.checkpointEvery, realtimeFactor, store: url, heartbeatMs, leaseMs },
+      header: {
+        scenario: o.scenario,
+        mode: 'distributed',
+        seed: o.seed,
+        workers: o.workers,
+        checkpointEvery: o.checkpointEvery,
+        realtimeFactor,
+        store: url,
+        heartbeatMs,
+        leaseMs,
+      },
       snapshots,
       faultsPlanned: faults.length,
       injections,
@@ -321,8 +409,18 @@ export async function runDistributedChaos(o: ChaosOptions): Promise<ChaosResult>
 }
 
 /** Runs a tessds command to its end (SIGKILLed after `timeoutMs` or when `signal` aborts). */
-async function runCli(children: Set<ChildProcess>, cli: string, args: string[], timeoutMs = 60_000, signal?: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' });
+async function runCli(
+  children: Set<ChildProcess>,
+  cli: string,
+  args: string[],
+  timeoutMs = 60_000,
+  signal?: AbortSignal,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cli, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal,
+    killSignal: 'SIGKILL',
+  });
   child.on('error', () => undefined); // an abort: the exit follows
   children.add(child);
   let stdout = '';
@@ -340,5 +438,3 @@ async function runCli(children: Set<ChildProcess>, cli: string, args: string[], 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   return Promise.race([p, sleep(ms).then(() => undefined)]);
 }
-
-

@@ -62,7 +62,12 @@ export async function signalTargets(
 }
 
 /** The Redis-restart fault: SIGKILL, down for `downMs`, started again on the same port and AOF. */
-export async function restartStore(inj: Injection, redis: RedisServer, downMs: number, step: () => number | undefined): Promise<void> {
+export async function restartStore(
+  inj: Injection,
+  redis: RedisServer,
+  downMs: number,
+  step: () => number | undefined,
+): Promise<void> {
   inj.at = Date.now();
   inj.step = step();
   await redis.kill();

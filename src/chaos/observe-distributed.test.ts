@@ -1,10 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventSlot, judgeDistributedFaults, slotFromEvents, unfencedStops, type DistributedInjection } from './observe-distributed.js';
+import {
+  eventSlot,
+  judgeDistributedFaults,
+  slotFromEvents,
+  unfencedStops,
+  type DistributedInjection,
+} from './observe-distributed.js';
 import type { ObservedStatus, Snapshot, StatusEvent } from './observe.js';
 
 const T0 = 1_000_000;
-const status = (step: number, epoch: number): ObservedStatus => ({ step, state: 'running', workers: [], leader: { pid: 1, host: 'h', epoch } });
+const status = (step: number, epoch: number): ObservedStatus => ({
+  step,
+  state: 'running',
+  workers: [],
+  leader: { pid: 1, host: 'h', epoch },
+});
 const snap = (t: number, step: number, epoch: number): Snapshot => ({ t: T0 + t, status: status(step, epoch) });
 
 test('eventSlot reads the slot of worker-lost ("slot S: …") and worker-recovered ({"slot": S}) events', () => {
@@ -21,7 +32,11 @@ test('a slot is matched by the signalled pid: the replacement (another worker id
     { at: T0 + 1200, type: 'worker-recovered', worker: 7, pid: 60, detail: '{"slot":0,"replayedSteps":3}' },
     { at: T0 + 1500, type: 'worker-recovered', worker: 8, pid: 61, detail: '{"slot":1,"replayedSteps":12}' },
   ];
-  assert.deepEqual(slotFromEvents(events, 1, 50, T0 + 100), { lostAt: T0 + 1100, recoveredAt: T0 + 1500, replayedSteps: 12 });
+  assert.deepEqual(slotFromEvents(events, 1, 50, T0 + 100), {
+    lostAt: T0 + 1100,
+    recoveredAt: T0 + 1500,
+    replayedSteps: 12,
+  });
   assert.deepEqual(slotFromEvents(events, 0, 51, T0 + 100), {}, 'slot 0 was lost with another pid');
   assert.deepEqual(slotFromEvents(events, 1, 50, T0 + 2000), {}, 'events before the fault do not count');
 });
@@ -30,8 +45,22 @@ test('judge: worker kill, leader kill (detection = new epoch, recovery = step mo
   const injections: DistributedInjection[] = [
     { index: 0, fault: { type: 'kill-workers', atMs: 1000, workers: [1] }, at: T0 + 1000, step: 50, pids: [50] },
     { index: 1, fault: { type: 'kill-leader', atMs: 5000 }, at: T0 + 5000, step: 150, pids: [10], oldEpoch: 1 },
-    { index: 2, fault: { type: 'restart-store', atMs: 9000, downMs: 500 }, at: T0 + 9000, step: 250, pids: [], storeBackAt: T0 + 9600 },
-    { index: 3, fault: { type: 'stop-worker', atMs: 13000, worker: 0, holdMs: 3000 }, at: T0 + 13000, step: 350, pids: [70], wokenExit: null },
+    {
+      index: 2,
+      fault: { type: 'restart-store', atMs: 9000, downMs: 500 },
+      at: T0 + 9000,
+      step: 250,
+      pids: [],
+      storeBackAt: T0 + 9600,
+    },
+    {
+      index: 3,
+      fault: { type: 'stop-worker', atMs: 13000, worker: 0, holdMs: 3000 },
+      at: T0 + 13000,
+      step: 350,
+      pids: [70],
+      wokenExit: null,
+    },
     { index: 4, fault: { type: 'kill-leader', atMs: 20000 }, pids: [], note: 'no leader found' },
   ];
   const events: StatusEvent[] = [
@@ -63,14 +92,28 @@ test('judge: worker kill, leader kill (detection = new epoch, recovery = step mo
   );
   assert.equal(r[0]!.atSeconds, 1);
   assert.match(r[3]!.note ?? '', /still running, not fenced/);
-  assert.deepEqual(unfencedStops(injections).map((i) => i.index), [3]);
+  assert.deepEqual(
+    unfencedStops(injections).map((i) => i.index),
+    [3],
+  );
   // the same faults in a plan that did not finish
-  const failed = judgeDistributedFaults({ injections, snapshots, events: events.slice(0, 3), startedAt: T0, completed: false });
-  assert.deepEqual(failed.map((f) => f.outcome), ['recovered', 'run-failed', 'run-failed', 'run-failed', 'skipped']);
+  const failed = judgeDistributedFaults({
+    injections,
+    snapshots,
+    events: events.slice(0, 3),
+    startedAt: T0,
+    completed: false,
+  });
+  assert.deepEqual(
+    failed.map((f) => f.outcome),
+    ['recovered', 'run-failed', 'run-failed', 'run-failed', 'skipped'],
+  );
 });
 
 test('a leader kill with no later leader event is undetected', () => {
-  const injections: DistributedInjection[] = [{ index: 0, fault: { type: 'kill-leader', atMs: 1000 }, at: T0 + 1000, step: 10, pids: [10], oldEpoch: 3 }];
+  const injections: DistributedInjection[] = [
+    { index: 0, fault: { type: 'kill-leader', atMs: 1000 }, at: T0 + 1000, step: 10, pids: [10], oldEpoch: 3 },
+  ];
   const events: StatusEvent[] = [{ at: T0 + 1500, type: 'leader', detail: '{"pid":11,"host":"h","epoch":3}' }];
   const [f] = judgeDistributedFaults({ injections, snapshots: [], events, startedAt: T0, completed: true });
   assert.equal(f!.outcome, 'undetected');
@@ -79,8 +122,22 @@ test('a leader kill with no later leader event is undetected', () => {
 
 test('a Redis restart with the store events the leader wrote after it: detection and recovery from them', () => {
   const injections: DistributedInjection[] = [
-    { index: 0, fault: { type: 'restart-store', atMs: 1000, downMs: 500 }, at: T0 + 1000, step: 50, pids: [], storeBackAt: T0 + 1520 },
-    { index: 1, fault: { type: 'restart-store', atMs: 8000, downMs: 500 }, at: T0 + 8000, step: 150, pids: [], storeBackAt: T0 + 8510 },
+    {
+      index: 0,
+      fault: { type: 'restart-store', atMs: 1000, downMs: 500 },
+      at: T0 + 1000,
+      step: 50,
+      pids: [],
+      storeBackAt: T0 + 1520,
+    },
+    {
+      index: 1,
+      fault: { type: 'restart-store', atMs: 8000, downMs: 500 },
+      at: T0 + 8000,
+      step: 150,
+      pids: [],
+      storeBackAt: T0 + 8510,
+    },
   ];
   // written by the new leader after the first outage (a term ended in it): times from its connection
   const events: StatusEvent[] = [
@@ -99,6 +156,12 @@ test('a Redis restart with the store events the leader wrote after it: detection
       [undefined, 190, 'absorbed'],
     ],
   );
-  const lone = judgeDistributedFaults({ injections: injections.slice(0, 1), snapshots, events: events.slice(0, 2), startedAt: T0, completed: true });
+  const lone = judgeDistributedFaults({
+    injections: injections.slice(0, 1),
+    snapshots,
+    events: events.slice(0, 2),
+    startedAt: T0,
+    completed: true,
+  });
   assert.deepEqual([lone[0]!.detectMs, lone[0]!.recoverMs, lone[0]!.outcome], [2, undefined, 'not-recovered']);
 });

@@ -61,8 +61,19 @@ function detailNumber(e: StatusEvent, field: string): number | undefined {
 }
 
 /** Lost/recovered times of one slot whose worker (pid) was signalled at `at`. */
-export function slotFromEvents(events: StatusEvent[], slot: number, pid: number | undefined, at: number): { lostAt?: number; recoveredAt?: number; replayedSteps?: number } {
-  const lost = events.find((e) => e.type === 'worker-lost' && e.at >= at - 50 && eventSlot(e) === slot && (pid === undefined || e.pid === undefined || e.pid === pid));
+export function slotFromEvents(
+  events: StatusEvent[],
+  slot: number,
+  pid: number | undefined,
+  at: number,
+): { lostAt?: number; recoveredAt?: number; replayedSteps?: number } {
+  const lost = events.find(
+    (e) =>
+      e.type === 'worker-lost' &&
+      e.at >= at - 50 &&
+      eventSlot(e) === slot &&
+      (pid === undefined || e.pid === undefined || e.pid === pid),
+  );
   if (!lost) return {};
   const rec = events.find((e) => e.type === 'worker-recovered' && e.at >= lost.at && eventSlot(e) === slot);
   if (!rec) return { lostAt: lost.at };
@@ -102,20 +113,34 @@ export function judgeDistributedFaults(j: DistributedJudgeInput): FaultResult[] 
           const replayed = per.flatMap((p) => (p.replayedSteps !== undefined ? [p.replayedSteps] : []));
           if (replayed.length > 0) base.replayedSteps = Math.max(...replayed);
         }
-        base.outcome = detected && recovered ? 'recovered' : !j.completed ? 'run-failed' : detected ? 'not-recovered' : 'undetected';
+        base.outcome =
+          detected && recovered ? 'recovered' : !j.completed ? 'run-failed' : detected ? 'not-recovered' : 'undetected';
         if (f.type === 'stop-worker' && inj.wokenExit !== 3) {
-          base.note = [base.note, `woken worker ${inj.wokenExit === null || inj.wokenExit === undefined ? 'still running' : `exited ${inj.wokenExit}`}, not fenced (exit 3)`].filter(Boolean).join('; ');
+          base.note = [
+            base.note,
+            `woken worker ${inj.wokenExit === null || inj.wokenExit === undefined ? 'still running' : `exited ${inj.wokenExit}`}, not fenced (exit 3)`,
+          ]
+            .filter(Boolean)
+            .join('; ');
         }
         return base;
       }
       case 'kill-leader': {
-        const next = j.events.find((e) => e.type === 'leader' && e.at >= at - 50 && (detailNumber(e, 'epoch') ?? 0) > (inj.oldEpoch ?? Infinity));
+        const next = j.events.find(
+          (e) => e.type === 'leader' && e.at >= at - 50 && (detailNumber(e, 'epoch') ?? 0) > (inj.oldEpoch ?? Infinity),
+        );
         if (next) {
           base.detectMs = Math.max(0, next.at - at);
           const moved = stepPast(j.snapshots, next.at, inj.step ?? 0, detailNumber(next, 'epoch'));
           if (moved !== undefined) base.recoverMs = Math.max(0, moved - next.at);
         }
-        base.outcome = !j.completed ? 'run-failed' : next && base.recoverMs !== undefined ? 'recovered' : next ? 'not-recovered' : 'undetected';
+        base.outcome = !j.completed
+          ? 'run-failed'
+          : next && base.recoverMs !== undefined
+            ? 'recovered'
+            : next
+              ? 'not-recovered'
+              : 'undetected';
         return base;
       }
       case 'restart-store': {

@@ -124,7 +124,11 @@ export function judgeFaults(j: JudgeInput): FaultResult[] {
       case 'kill-workers':
       case 'stop-worker': {
         const workers = f.type === 'kill-workers' ? f.workers : [f.worker];
-        const per = workers.map((w, k) => (source === 'events' ? fromEvents(j.events, w, inj.pids[k], inj.at!) : fromPolls(j.snapshots, w, inj.pids[k], inj.at!, next)));
+        const per = workers.map((w, k) =>
+          source === 'events'
+            ? fromEvents(j.events, w, inj.pids[k], inj.at!)
+            : fromPolls(j.snapshots, w, inj.pids[k], inj.at!, next),
+        );
         const detected = per.every((p) => p.lostAt !== undefined);
         const recovered = per.every((p) => p.recoveredAt !== undefined);
         if (detected) base.detectMs = Math.max(...per.map((p) => p.lostAt! - inj.at!));
@@ -146,7 +150,13 @@ export function judgeFaults(j: JudgeInput): FaultResult[] {
         if (downAt !== undefined) base.detectMs = Math.max(0, downAt - inj.at);
         if (downAt !== undefined && upAt !== undefined) base.recoverMs = upAt - downAt;
         // (a run may end while the store is still down: the embedded workers hand their dumps over TCP)
-        base.outcome = !j.completed ? 'run-failed' : upAt !== undefined ? 'recovered' : downAt !== undefined ? 'not-recovered' : 'absorbed';
+        base.outcome = !j.completed
+          ? 'run-failed'
+          : upAt !== undefined
+            ? 'recovered'
+            : downAt !== undefined
+              ? 'not-recovered'
+              : 'absorbed';
         return base;
       }
       case 'net-delay':
@@ -169,7 +179,13 @@ interface PerWorker {
 
 /** Lost/recovered events of worker `w` after `at` (the pid, where logged, must be the one signalled). */
 export function fromEvents(events: StatusEvent[], w: number, pid: number | undefined, at: number): PerWorker {
-  const lost = events.find((e) => e.type === 'worker-lost' && e.worker === w && e.at >= at - 50 && (e.pid === undefined || pid === undefined || e.pid === pid));
+  const lost = events.find(
+    (e) =>
+      e.type === 'worker-lost' &&
+      e.worker === w &&
+      e.at >= at - 50 &&
+      (e.pid === undefined || pid === undefined || e.pid === pid),
+  );
   if (!lost) return {};
   const rec = events.find((e) => e.type === 'worker-recovered' && e.worker === w && e.at >= lost.at);
   if (!rec) return { lostAt: lost.at };
@@ -188,7 +204,11 @@ export function fromEvents(events: StatusEvent[], w: number, pid: number | undef
  * the next fault) and the first store-up after it. The master logs one pair per outage however many
  * workers noticed it.
  */
-export function storeFromEvents(events: StatusEvent[], at: number, until = Infinity): { downAt?: number; upAt?: number } {
+export function storeFromEvents(
+  events: StatusEvent[],
+  at: number,
+  until = Infinity,
+): { downAt?: number; upAt?: number } {
   const down = events.find((e) => e.type === 'store-down' && e.at >= at - 50 && e.at < until);
   if (!down) return {};
   const up = events.find((e) => e.type === 'store-up' && e.at >= down.at);
@@ -201,7 +221,13 @@ export function storeFromEvents(events: StatusEvent[], at: number, until = Infin
  * fresh step report from the replacement (its step changed since detection) at or past the run's
  * step at detection.
  */
-export function fromPolls(snapshots: Snapshot[], w: number, pid: number | undefined, at: number, until = Infinity): PerWorker {
+export function fromPolls(
+  snapshots: Snapshot[],
+  w: number,
+  pid: number | undefined,
+  at: number,
+  until = Infinity,
+): PerWorker {
   let lostAt: number | undefined;
   let stepAtLoss = 0;
   let workerStepAtLoss = 0;
@@ -218,8 +244,17 @@ export function fromPolls(snapshots: Snapshot[], w: number, pid: number | undefi
       workerStepAtLoss = ws.step;
       committed = s.status.committedCheckpoint;
     }
-    if (ws.pid !== pid && (ws.state === 'running' || ws.state === 'finished') && ws.step !== workerStepAtLoss && ws.step >= stepAtLoss) {
-      return { lostAt, recoveredAt: s.t, replayedSteps: committed !== undefined ? Math.max(0, stepAtLoss - committed) : undefined };
+    if (
+      ws.pid !== pid &&
+      (ws.state === 'running' || ws.state === 'finished') &&
+      ws.step !== workerStepAtLoss &&
+      ws.step >= stepAtLoss
+    ) {
+      return {
+        lostAt,
+        recoveredAt: s.t,
+        replayedSteps: committed !== undefined ? Math.max(0, stepAtLoss - committed) : undefined,
+      };
     }
   }
   return { lostAt };

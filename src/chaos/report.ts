@@ -50,7 +50,18 @@ export interface ChaosReport {
 
 /** What a chaos runner knows once the run under faults is over; the report derives the rest. */
 export interface ChaosOutcome {
-  header: Pick<ChaosReport, 'scenario' | 'mode' | 'seed' | 'workers' | 'checkpointEvery' | 'realtimeFactor' | 'store' | 'heartbeatMs' | 'leaseMs'>;
+  header: Pick<
+    ChaosReport,
+    | 'scenario'
+    | 'mode'
+    | 'seed'
+    | 'workers'
+    | 'checkpointEvery'
+    | 'realtimeFactor'
+    | 'store'
+    | 'heartbeatMs'
+    | 'leaseMs'
+  >;
   snapshots: Snapshot[];
   faultsPlanned: number;
   injections: readonly { at?: number }[];
@@ -81,12 +92,28 @@ export function assembleReport(o: ChaosOutcome): ChaosReport {
     byKind: byKind(o.faults),
     faults: o.faults,
     notes: o.notes,
-    verdict: o.completed && cmp.hashEqual && cmp.vehiclesLost === 0 && cmp.vehiclesDuplicated === 0 && Object.keys(cmp.differences).length === 0 ? 'pass' : 'fail',
+    verdict:
+      o.completed &&
+      cmp.hashEqual &&
+      cmp.vehiclesLost === 0 &&
+      cmp.vehiclesDuplicated === 0 &&
+      Object.keys(cmp.differences).length === 0
+        ? 'pass'
+        : 'fail',
   };
 }
 
-export function compareCounts(reference: Counts, run: Counts | undefined): Pick<ChaosReport, 'differences' | 'vehiclesLost' | 'vehiclesDuplicated' | 'hashEqual'> {
-  if (!run) return { differences: {}, vehiclesLost: reference.running + reference.arrived, vehiclesDuplicated: 0, hashEqual: false };
+export function compareCounts(
+  reference: Counts,
+  run: Counts | undefined,
+): Pick<ChaosReport, 'differences' | 'vehiclesLost' | 'vehiclesDuplicated' | 'hashEqual'> {
+  if (!run)
+    return {
+      differences: {},
+      vehiclesLost: reference.running + reference.arrived,
+      vehiclesDuplicated: 0,
+      hashEqual: false,
+    };
   const differences: ChaosReport['differences'] = {};
   for (const k of countFields) if (run[k] !== reference[k]) differences[k] = run[k] - reference[k];
   const present = (c: Counts) => c.running + c.arrived;
@@ -122,15 +149,19 @@ export function markdownTable(faults: FaultResult[]): string {
   const rows = [
     '| # | at (s) | step | fault | target | detect (s) | recover (s) | steps replayed | outcome |',
     '|---:|---:|---:|---|---|---:|---:|---:|---|',
-    ...faults.map((f) =>
-      `| ${f.index + 1} | ${f.atSeconds?.toFixed(1) ?? '—'} | ${f.step ?? '—'} | ${f.kind} | ${f.target} | ${secs(f.detectMs)} | ${secs(f.recoverMs)} | ${f.replayedSteps ?? '—'} | ${f.outcome}${f.note ? ` (${f.note})` : ''} |`,
+    ...faults.map(
+      (f) =>
+        `| ${f.index + 1} | ${f.atSeconds?.toFixed(1) ?? '—'} | ${f.step ?? '—'} | ${f.kind} | ${f.target} | ${secs(f.detectMs)} | ${secs(f.recoverMs)} | ${f.replayedSteps ?? '—'} | ${f.outcome}${f.note ? ` (${f.note})` : ''} |`,
     ),
   ];
   return rows.join('\n');
 }
 
 export function markdownReport(r: ChaosReport): string {
-  const counts = (c: Counts | undefined) => (c ? `${c.loaded} loaded, ${c.inserted} inserted, ${c.arrived} arrived, ${c.running} running, ${c.waiting} waiting` : 'no summary');
+  const counts = (c: Counts | undefined) =>
+    c
+      ? `${c.loaded} loaded, ${c.inserted} inserted, ${c.arrived} arrived, ${c.running} running, ${c.waiting} waiting`
+      : 'no summary';
   return [
     `# Chaos report: ${r.scenario}`,
     '',
@@ -144,7 +175,10 @@ export function markdownReport(r: ChaosReport): string {
     `- under faults: ${counts(r.run)}; state hash ${r.run?.stateHash ?? '—'} (exit code ${r.runExitCode})`,
     `- vehicles lost ${r.vehiclesLost}, duplicated ${r.vehiclesDuplicated}; hashes ${r.hashEqual ? 'equal' : 'DIFFERENT'}`,
     `- median time to detect ${secs(r.medianDetectMs)} s, median time to recover ${secs(r.medianRecoverMs)} s`,
-    ...Object.entries(r.byKind).map(([k, v]) => `  - ${k}: ${v.count} injected, median detect ${secs(v.medianDetectMs)} s, median recover ${secs(v.medianRecoverMs)} s`),
+    ...Object.entries(r.byKind).map(
+      ([k, v]) =>
+        `  - ${k}: ${v.count} injected, median detect ${secs(v.medianDetectMs)} s, median recover ${secs(v.medianRecoverMs)} s`,
+    ),
     ...r.notes.map((n) => `- note: ${n}`),
     '',
     `**Verdict: ${r.verdict.toUpperCase()}**`,
@@ -163,5 +197,14 @@ export function writeReport(dir: string, r: ChaosReport): { json: string; md: st
 
 /** The figures of a summary that the reference and the run under faults must share. */
 export function counts(s: Summary): Counts {
-  return { loaded: s.loaded, inserted: s.inserted, arrived: s.arrived, running: s.running, waiting: s.waiting, steps: s.steps, stateHash: s.stateHash, ups: s.ups };
+  return {
+    loaded: s.loaded,
+    inserted: s.inserted,
+    arrived: s.arrived,
+    running: s.running,
+    waiting: s.waiting,
+    steps: s.steps,
+    stateHash: s.stateHash,
+    ups: s.ups,
+  };
 }

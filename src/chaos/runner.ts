@@ -26,11 +26,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError, assertNever } from '../errors.js';
 import { loadScenario } from '../io/scenario.js';
 import type { Summary } from '../sim/summary.js';
-import { collectEvents, judgeFaults, type Injection, type ObservedStatus, type Snapshot, type StatusEvent } from './observe.js';
+import {
+  collectEvents,
+  judgeFaults,
+  type Injection,
+  type ObservedStatus,
+  type Snapshot,
+  type StatusEvent,
+} from './observe.js';
 import { RedisServer, redisServerAvailable } from '../cluster/store/redis-server.js';
 import { assembleReport, counts, writeReport, type ChaosReport, type Counts } from './report.js';
 import { abortOnInterrupt, lastLine, restartStore, signal, signalTargets } from './inject.js';
-import { FaultKinds, defaultWeights, makeSchedule, scheduleDefaults, scheduleSpanMs, type Fault, type FaultKind } from './schedule.js';
+import {
+  FaultKinds,
+  defaultWeights,
+  makeSchedule,
+  scheduleDefaults,
+  scheduleSpanMs,
+  type Fault,
+  type FaultKind,
+} from './schedule.js';
 
 export interface ChaosOptions {
   scenario: string;
@@ -71,12 +86,15 @@ export interface ChaosResult {
 /** Flags of `tessds run` this chaos runner uses when the run has them (older builds lack them). */
 export function runSupports(cli: string, flag: string): boolean {
   // an unknown option fails in parsing, before the (missing) scenario is even looked at
-  const r = spawnSync(process.execPath, [cli, 'run', '/nonexistent/tessds-flag-probe.json', flag, '1'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, 'run', '/nonexistent/tessds-flag-probe.json', flag, '1'], {
+    encoding: 'utf8',
+  });
   return !/unknown option/.test(r.stderr);
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
-  if (!Number.isInteger(o.workers) || o.workers < 2) throw new UsageError(`--workers must be at least 2 (worker 0 runs inside the master), got ${o.workers}`);
+  if (!Number.isInteger(o.workers) || o.workers < 2)
+    throw new UsageError(`--workers must be at least 2 (worker 0 runs inside the master), got ${o.workers}`);
   const spec = loadScenario(o.scenario);
   const end = o.end ?? spec.end;
   if (end === undefined) throw new UsageError(`${o.scenario}: the scenario has no end time; give --end`);
@@ -87,7 +105,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   // what the installed `tessds run` can do
   const hasLease = runSupports(o.cli, '--lease-ms') && runSupports(o.cli, '--heartbeat-ms');
   const hasInject = runSupports(o.cli, '--inject-faults');
-  if ((o.heartbeatMs !== undefined || o.leaseMs !== undefined) && !hasLease) throw new UsageError('--heartbeat-ms/--lease-ms: this build of `tessds run` has no heartbeat or lease flags');
+  if ((o.heartbeatMs !== undefined || o.leaseMs !== undefined) && !hasLease)
+    throw new UsageError('--heartbeat-ms/--lease-ms: this build of `tessds run` has no heartbeat or lease flags');
   const heartbeatMs = hasLease ? (o.heartbeatMs ?? 250) : undefined;
   const leaseMs = hasLease ? (o.leaseMs ?? 1000) : undefined;
   if (!hasLease) notes.push('`tessds run` has no --lease-ms: a SIGSTOPped worker is resumed, never fenced');
@@ -168,18 +187,43 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     // 2. the run under faults
     const statusFile = join(scratch, 'status.json');
     const summaryFile = join(scratch, 'summary.json');
-    const args = ['run', o.scenario, '--end', String(end), '--workers', String(o.workers), '--parts', String(o.workers), '--checkpoint-every', String(o.checkpointEvery),
-      '--realtime-factor', String(realtimeFactor), '--status-file', statusFile, '--summary', summaryFile, '-q', '--no-progress', '--plan', `chaos-${process.pid}-${o.seed}`];
+    const args = [
+      'run',
+      o.scenario,
+      '--end',
+      String(end),
+      '--workers',
+      String(o.workers),
+      '--parts',
+      String(o.workers),
+      '--checkpoint-every',
+      String(o.checkpointEvery),
+      '--realtime-factor',
+      String(realtimeFactor),
+      '--status-file',
+      statusFile,
+      '--summary',
+      summaryFile,
+      '-q',
+      '--no-progress',
+      '--plan',
+      `chaos-${process.pid}-${o.seed}`,
+    ];
     if (storeUrl) args.push('--store', storeUrl);
-    if (heartbeatMs !== undefined && leaseMs !== undefined) args.push('--heartbeat-ms', String(heartbeatMs), '--lease-ms', String(leaseMs));
+    if (heartbeatMs !== undefined && leaseMs !== undefined)
+      args.push('--heartbeat-ms', String(heartbeatMs), '--lease-ms', String(leaseMs));
     if (netFaults.length > 0) args.push('--inject-faults', injectFile);
-    o.log(`run under ${faults.length} faults: ${o.workers} workers, realtime factor ${realtimeFactor}, about ${Math.round(span / 1000)} s, store ${storeUrl ?? 'none'}`);
+    o.log(
+      `run under ${faults.length} faults: ${o.workers} workers, realtime factor ${realtimeFactor}, about ${Math.round(span / 1000)} s, store ${storeUrl ?? 'none'}`,
+    );
     const child = spawn(process.execPath, [o.cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.add(child);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8192)));
     let exitCode: number | null | undefined;
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => (children.delete(child), (exitCode = code), resolve(code))));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => (children.delete(child), (exitCode = code), resolve(code))),
+    );
 
     // watch the status file
     const snapshots: Snapshot[] = [];
@@ -222,14 +266,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const killed = new Set<number>();
       for (const inj of injections) {
         const f = inj.fault;
-        while (Date.now() < startedAt + f.atMs && exitCode === undefined) await sleep(Math.min(20, startedAt + f.atMs - Date.now()));
+        while (Date.now() < startedAt + f.atMs && exitCode === undefined)
+          await sleep(Math.min(20, startedAt + f.atMs - Date.now()));
         poll();
         if (exitCode !== undefined || latest?.state !== 'running') {
           inj.note = 'run already over';
           continue;
         }
         await inject(inj, f);
-        if (inj.at !== undefined) o.log(`fault ${inj.index + 1}/${faults.length}: ${f.type} ${describeTarget(inj)} at step ${inj.step}`);
+        if (inj.at !== undefined)
+          o.log(`fault ${inj.index + 1}/${faults.length}: ${f.type} ${describeTarget(inj)} at step ${inj.step}`);
       }
 
       async function inject(inj: Injection, f: Fault): Promise<void> {
@@ -237,7 +283,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           case 'kill-workers':
           case 'stop-worker': {
             const ids = f.type === 'kill-workers' ? f.workers : [f.worker];
-            const pids = await signalTargets(inj, ids, 'worker', runningPid, f.type === 'kill-workers' ? 'SIGKILL' : 'SIGSTOP', () => latest?.step);
+            const pids = await signalTargets(
+              inj,
+              ids,
+              'worker',
+              runningPid,
+              f.type === 'kill-workers' ? 'SIGKILL' : 'SIGSTOP',
+              () => latest?.step,
+            );
             if (!pids) return;
             if (f.type === 'kill-workers') for (const pid of pids) killed.add(pid);
             if (f.type === 'stop-worker') {
@@ -307,9 +360,25 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const run = existsSync(summaryFile) ? counts(JSON.parse(readFileSync(summaryFile, 'utf8')) as Summary) : undefined;
     if (exitCode !== 0) notes.push(`the run under faults failed (exit ${exitCode}): ${lastLine(stderr)}`);
     // with heartbeats off no lease is in force: a paused worker is only resumed
-    const results = judgeFaults({ injections, snapshots, events, startedAt, completed: exitCode === 0, leaseMs: heartbeatMs ? leaseMs : undefined });
+    const results = judgeFaults({
+      injections,
+      snapshots,
+      events,
+      startedAt,
+      completed: exitCode === 0,
+      leaseMs: heartbeatMs ? leaseMs : undefined,
+    });
     const report = assembleReport({
-      header: { scenario: o.scenario, seed: o.seed, workers: o.workers, checkpointEvery: o.checkpointEvery, realtimeFactor, store: storeUrl ?? 'none', heartbeatMs, leaseMs },
+      header: {
+        scenario: o.scenario,
+        seed: o.seed,
+        workers: o.workers,
+        checkpointEvery: o.checkpointEvery,
+        realtimeFactor,
+        store: storeUrl ?? 'none',
+        heartbeatMs,
+        leaseMs,
+      },
       snapshots,
       faultsPlanned: faults.length,
       injections,
@@ -333,14 +402,30 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 }
 
 /** The fault-free reference: `tessds run` in one process, unpaced. */
-export async function referenceRun(children: Set<ChildProcess>, cli: string, scenario: string, end: number, scratch: string, log: (line: string) => void): Promise<Counts> {
+export async function referenceRun(
+  children: Set<ChildProcess>,
+  cli: string,
+  scenario: string,
+  end: number,
+  scratch: string,
+  log: (line: string) => void,
+): Promise<Counts> {
   log(`reference run (1 process, --end ${end}) ...`);
   const refFile = join(scratch, 'reference.json');
-  const ref = await runToEnd(children, cli, ['run', scenario, '--end', String(end), '--summary', refFile, '-q', '--no-progress']);
-  if (ref.code !== 0 || !existsSync(refFile)) throw new Error(`the reference run failed (exit ${ref.code}): ${lastLine(ref.stderr)}`);
+  const ref = await runToEnd(children, cli, [
+    'run',
+    scenario,
+    '--end',
+    String(end),
+    '--summary',
+    refFile,
+    '-q',
+    '--no-progress',
+  ]);
+  if (ref.code !== 0 || !existsSync(refFile))
+    throw new Error(`the reference run failed (exit ${ref.code}): ${lastLine(ref.stderr)}`);
   return counts(JSON.parse(readFileSync(refFile, 'utf8')) as Summary);
 }
-
 
 function describeTarget(inj: Injection): string {
   const f = inj.fault;
@@ -351,7 +436,11 @@ function describeTarget(inj: Injection): string {
   return `worker ${f.worker}`;
 }
 
-async function runToEnd(children: Set<ChildProcess>, cli: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+async function runToEnd(
+  children: Set<ChildProcess>,
+  cli: string,
+  args: string[],
+): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.add(child);
   let stderr = '';
@@ -360,7 +449,6 @@ async function runToEnd(children: Set<ChildProcess>, cli: string, args: string[]
   children.delete(child);
   return { code, stderr };
 }
-
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;

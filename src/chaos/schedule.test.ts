@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { faultDurationMs, makeSchedule, scheduleDefaults, scheduleSpanMs, seededRandom, type FaultKind, type ScheduleOptions } from './schedule.js';
+import {
+  faultDurationMs,
+  makeSchedule,
+  scheduleDefaults,
+  scheduleSpanMs,
+  seededRandom,
+  type FaultKind,
+  type ScheduleOptions,
+} from './schedule.js';
 
 const base: ScheduleOptions = {
   ...scheduleDefaults,
@@ -17,15 +25,42 @@ test('the same seed gives the same schedule; another seed another one', () => {
 });
 
 test('without jitter the times are hand-checkable: lead, then spacing after each fault ends', () => {
-  const kills = makeSchedule({ ...base, jitter: 0, faults: 4, weights: { 'kill-workers': 1 }, leadMs: 1000, spacingMs: 3000 });
-  assert.deepEqual(kills.map((f) => f.atMs), [1000, 4000, 7000, 10000]);
+  const kills = makeSchedule({
+    ...base,
+    jitter: 0,
+    faults: 4,
+    weights: { 'kill-workers': 1 },
+    leadMs: 1000,
+    spacingMs: 3000,
+  });
+  assert.deepEqual(
+    kills.map((f) => f.atMs),
+    [1000, 4000, 7000, 10000],
+  );
   // a SIGSTOP lasts holdMs: the next fault waits for hold + spacing
-  const stops = makeSchedule({ ...base, jitter: 0, faults: 3, weights: { 'stop-worker': 1 }, leadMs: 500, spacingMs: 2000, stopHoldMs: 1500 });
-  assert.deepEqual(stops.map((f) => f.atMs), [500, 4000, 7500]);
+  const stops = makeSchedule({
+    ...base,
+    jitter: 0,
+    faults: 3,
+    weights: { 'stop-worker': 1 },
+    leadMs: 500,
+    spacingMs: 2000,
+    stopHoldMs: 1500,
+  });
+  assert.deepEqual(
+    stops.map((f) => f.atMs),
+    [500, 4000, 7500],
+  );
   assert.ok(stops.every((f) => f.type === 'stop-worker' && f.holdMs === 1500));
   assert.equal(scheduleSpanMs(stops, 2000), 7500 + 1500 + 2000);
   // one killable worker: every kill hits exactly that one
-  const one = makeSchedule({ ...base, faults: 5, killable: [2], weights: { 'kill-workers': 1 }, maxSimultaneousKills: 3 });
+  const one = makeSchedule({
+    ...base,
+    faults: 5,
+    killable: [2],
+    weights: { 'kill-workers': 1 },
+    maxSimultaneousKills: 3,
+  });
   assert.ok(one.every((f) => f.type === 'kill-workers' && f.workers.length === 1 && f.workers[0] === 2));
 });
 
@@ -36,7 +71,10 @@ test('faults are at least spacingMs apart after the previous one ends', () => {
     for (let i = 1; i < s.length; i++) {
       const prev = s[i - 1]!;
       assert.ok(s[i]!.atMs >= prev.atMs + faultDurationMs(prev) + base.spacingMs, `seed ${seed} fault ${i}`);
-      assert.ok(s[i]!.atMs <= prev.atMs + faultDurationMs(prev) + base.spacingMs * (1 + base.jitter), `seed ${seed} fault ${i}`);
+      assert.ok(
+        s[i]!.atMs <= prev.atMs + faultDurationMs(prev) + base.spacingMs * (1 + base.jitter),
+        `seed ${seed} fault ${i}`,
+      );
     }
   }
 });
@@ -57,7 +95,12 @@ test('kills hit distinct killable workers, never more than allowed at once; work
 });
 
 test('at most one Redis restart in any storeRestartEvery consecutive faults', () => {
-  const s = makeSchedule({ ...base, faults: 300, weights: { 'restart-store': 10, 'kill-workers': 1 }, storeRestartEvery: 5 });
+  const s = makeSchedule({
+    ...base,
+    faults: 300,
+    weights: { 'restart-store': 10, 'kill-workers': 1 },
+    storeRestartEvery: 5,
+  });
   const idx = s.flatMap((f, i) => (f.type === 'restart-store' ? [i] : []));
   assert.ok(idx.length > 30, `restarts drawn: ${idx.length}`);
   for (let j = 1; j < idx.length; j++) assert.ok(idx[j]! - idx[j - 1]! >= 5);
@@ -75,7 +118,10 @@ test('weights: a zero-weight kind never appears, the others in proportion', () =
 test('kinds without targets are not drawn; nothing available is an error', () => {
   const s = makeSchedule({ ...base, faults: 100, killable: [] });
   assert.ok(s.every((f) => f.type !== 'kill-workers' && f.type !== 'stop-worker'));
-  assert.throws(() => makeSchedule({ ...base, killable: [], networked: [], weights: { 'kill-workers': 1 } }), /no fault kind/);
+  assert.throws(
+    () => makeSchedule({ ...base, killable: [], networked: [], weights: { 'kill-workers': 1 } }),
+    /no fault kind/,
+  );
   assert.deepEqual(makeSchedule({ ...base, faults: 0 }), []);
 });
 

@@ -16,7 +16,15 @@
 import { assertNever } from '../errors.js';
 
 /** Fault kinds, as the report names them. */
-export const FaultKinds = ['kill-workers', 'stop-worker', 'kill-leader', 'restart-store', 'net-delay', 'net-drop', 'net-cut'] as const;
+export const FaultKinds = [
+  'kill-workers',
+  'stop-worker',
+  'kill-leader',
+  'restart-store',
+  'net-delay',
+  'net-drop',
+  'net-cut',
+] as const;
 export type FaultKind = (typeof FaultKinds)[number];
 
 /** One scheduled fault; `atMs` is milliseconds after the (paced) run started. */
@@ -128,9 +136,11 @@ export function availableKinds(o: Pick<ScheduleOptions, 'weights' | 'killable' |
 }
 
 export function makeSchedule(o: ScheduleOptions): Fault[] {
-  if (!Number.isInteger(o.faults) || o.faults < 0) throw new RangeError(`faults must be a whole number ≥ 0, got ${o.faults}`);
+  if (!Number.isInteger(o.faults) || o.faults < 0)
+    throw new RangeError(`faults must be a whole number ≥ 0, got ${o.faults}`);
   const kinds = availableKinds(o);
-  if (o.faults > 0 && kinds.length === 0) throw new RangeError('no fault kind is available (all weights 0 or no targets)');
+  if (o.faults > 0 && kinds.length === 0)
+    throw new RangeError('no fault kind is available (all weights 0 or no targets)');
   const rnd = seededRandom(o.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.min(xs.length - 1, Math.floor(rnd() * xs.length))]!;
   const faults: Fault[] = [];
@@ -150,7 +160,9 @@ export function makeSchedule(o: ScheduleOptions): Fault[] {
 
 function pickFallback(kinds: FaultKind[]): FaultKind {
   // only restart-store is available and the rule forbids it now: a schedule cannot be built
-  throw new RangeError(`cannot place the faults: only ${kinds.join(', ')} is allowed and at most one Redis restart per window`);
+  throw new RangeError(
+    `cannot place the faults: only ${kinds.join(', ')} is allowed and at most one Redis restart per window`,
+  );
 }
 
 function drawWeighted(kinds: FaultKind[], weights: Partial<Record<FaultKind, number>>, u: number): FaultKind {
@@ -163,7 +175,13 @@ function drawWeighted(kinds: FaultKind[], weights: Partial<Record<FaultKind, num
   return kinds[kinds.length - 1]!;
 }
 
-function makeFault(kind: FaultKind, atMs: number, o: ScheduleOptions, rnd: () => number, pick: <T>(xs: readonly T[]) => T): Fault {
+function makeFault(
+  kind: FaultKind,
+  atMs: number,
+  o: ScheduleOptions,
+  rnd: () => number,
+  pick: <T>(xs: readonly T[]) => T,
+): Fault {
   switch (kind) {
     case 'kill-workers': {
       const most = Math.max(1, Math.min(o.maxSimultaneousKills, o.killable.length));

@@ -19,12 +19,15 @@ test('a command list: times become steps, same-step commands keep the file order
     { time: 30, type: 'stop' },
   ]);
   const got = loadCommandScript(file, 0, 0.5);
-  assert.deepEqual(got.map((c) => [c.step, c.command.type === 'sim' ? c.command.command.type : c.command.type]), [
-    [4, 'checkpoint'],
-    [4, 'openLane'],
-    [20, 'closeLane'],
-    [60, 'stop'],
-  ]);
+  assert.deepEqual(
+    got.map((c) => [c.step, c.command.type === 'sim' ? c.command.command.type : c.command.type]),
+    [
+      [4, 'checkpoint'],
+      [4, 'openLane'],
+      [20, 'closeLane'],
+      [60, 'stop'],
+    ],
+  );
 });
 
 test('an unknown type names every command a list takes; pause and friends are told apart', () => {
@@ -32,6 +35,20 @@ test('an unknown type names every command a list takes; pause and friends are to
     () => loadCommandScript(script([{ time: 1, type: 'warp' }]), 0, 1),
     /command 0: "warp" is not a command \(a command list takes stop, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow\)/,
   );
-  assert.throws(() => loadCommandScript(script([{ time: 1, type: 'closeLane', lane: 'x' }, { step: 3, type1: 'down', type2: 'pause' }]), 0, 1), /command 1: "pause" is for a running simulation \(the HTTP API\), not a command list/);
-  assert.throws(() => loadCommandScript(script([{ time: 1, step: 2, type: 'stop' }]), 0, 1), /command 0: give exactly one of "time" \(s\) or "step"/);
+  assert.throws(
+    () =>
+      loadCommandScript(
+        script([
+          { time: 1, type: 'closeLane', lane: 'x' },
+          { step: 3, type1: 'down', type2: 'pause' },
+        ]),
+        0,
+        1,
+      ),
+    /command 1: "pause" is for a running simulation \(the HTTP API\), not a command list/,
+  );
+  assert.throws(
+    () => loadCommandScript(script([{ time: 1, step: 2, type: 'stop' }]), 0, 1),
+    /command 0: give exactly one of "time" \(s\) or "step"/,
+  );
 });

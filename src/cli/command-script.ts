@@ -20,19 +20,29 @@ const LIVE_ONLY: readonly string[] = ['pause', 'resume', 'setRealtimeFactor'];
 
 export function loadCommandScript(file: string, begin: number, stepLength: number): ScriptedCommand[] {
   const out = readJsonList(file, 'commands').map((item: unknown, i): ScriptedCommand => {
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new InputError(file, `command ${i}: expected an object`);
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw new InputError(file, `command ${i}: expected an object`);
     const { time, step, ...body } = item as Record<string, unknown>;
     let at: number;
     if (typeof step === 'number' && time === undefined) at = step;
     else if (typeof time === 'number' && step === undefined) at = Math.round((time - begin) / stepLength);
     else throw new InputError(file, `command ${i}: give exactly one of "time" (s) or "step"`);
-    if (!Number.isInteger(at) || at < 0) throw new InputError(file, `command ${i}: applies at step ${at}; it must be a whole step at or after the begin time`);
+    if (!Number.isInteger(at) || at < 0)
+      throw new InputError(
+        file,
+        `command ${i}: applies at step ${at}; it must be a whole step at or after the begin time`,
+      );
     if (body['type'] === 'stop') return { step: at, command: { type: 'stop' } };
     if (body['type'] === 'checkpoint') return { step: at, command: { type: 'checkpoint' } };
     const name = body['type'] ?? body['type2'];
     if (typeof name === 'string' && !SCRIPT_COMMAND_TYPES.includes(name)) {
-      const why = LIVE_ONLY.includes(name) ? 'is for a running simulation (the HTTP API), not a command list' : 'is not a command';
-      throw new InputError(file, `command ${i}: "${name}" ${why} (a command list takes ${SCRIPT_COMMAND_TYPES.join(', ')})`);
+      const why = LIVE_ONLY.includes(name)
+        ? 'is for a running simulation (the HTTP API), not a command list'
+        : 'is not a command';
+      throw new InputError(
+        file,
+        `command ${i}: "${name}" ${why} (a command list takes ${SCRIPT_COMMAND_TYPES.join(', ')})`,
+      );
     }
     try {
       return { step: at, command: { type: 'sim', command: parseSimCommand(body) } };
@@ -42,5 +52,8 @@ export function loadCommandScript(file: string, begin: number, stepLength: numbe
     }
   });
   // stable: commands at the same step keep the file's order
-  return out.map((c, i) => ({ c, i })).sort((a, b) => a.c.step - b.c.step || a.i - b.i).map(({ c }) => c);
+  return out
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => a.c.step - b.c.step || a.i - b.i)
+    .map(({ c }) => c);
 }

@@ -19,7 +19,10 @@ export function flowVehicles(f: FlowSpec, spec: Pick<ScenarioSpec, 'begin' | 'en
   const cap = f.number ?? Infinity;
   const rate = (f as { periodExp?: number }).periodExp;
   let n: number;
-  if (f.probability !== undefined) n = (Math.max(0, end - Math.max(f.begin, spec.begin)) / spec.stepLength) * Math.min(1, f.probability * spec.stepLength);
+  if (f.probability !== undefined)
+    n =
+      (Math.max(0, end - Math.max(f.begin, spec.begin)) / spec.stepLength) *
+      Math.min(1, f.probability * spec.stepLength);
   else if (f.period !== undefined && f.period > 0) n = Math.ceil(span / f.period);
   else if (f.vehsPerHour !== undefined && f.vehsPerHour > 0) n = Math.ceil((span * f.vehsPerHour) / 3600);
   else if (rate !== undefined && rate > 0) n = span * rate;
@@ -39,15 +42,24 @@ export function checkDemand(spec: ScenarioSpec): void {
     perFlow.set(f.id, n);
     total += n;
     if (total > MAX_DEMAND_VEHICLES) {
-      const gb = Number.isFinite(total) ? ` (about ${((total * BYTES_PER_VEHICLE) / 1e9).toFixed(total * BYTES_PER_VEHICLE >= 1e10 ? 0 : 1)} GB of memory)` : '';
-      throw new InputError(d.source, `flow "${f.id}" would make ${big(n)} vehicles, ${big(total)} with the demand before it${gb}; a run takes at most ${big(MAX_DEMAND_VEHICLES)}: lower its rate (period, vehsPerHour, probability) or number, or end it sooner`);
+      const gb = Number.isFinite(total)
+        ? ` (about ${((total * BYTES_PER_VEHICLE) / 1e9).toFixed(total * BYTES_PER_VEHICLE >= 1e10 ? 0 : 1)} GB of memory)`
+        : '';
+      throw new InputError(
+        d.source,
+        `flow "${f.id}" would make ${big(n)} vehicles, ${big(total)} with the demand before it${gb}; a run takes at most ${big(MAX_DEMAND_VEHICLES)}: lower its rate (period, vehsPerHour, probability) or number, or end it sooner`,
+      );
     }
   }
   // ids: every vehicle's, every flow's, and the vehicle ids flows generate
   const seen = new Map<string, number>();
   d.vehicles.forEach((v, i) => {
     const first = seen.get(v.id);
-    if (first !== undefined) throw new InputError(d.source, `vehicle id "${v.id}" is given twice: vehicle ${first} and vehicle ${i} (in file order)`);
+    if (first !== undefined)
+      throw new InputError(
+        d.source,
+        `vehicle id "${v.id}" is given twice: vehicle ${first} and vehicle ${i} (in file order)`,
+      );
     seen.set(v.id, i);
   });
   const flowIds = new Set<string>();
@@ -60,7 +72,10 @@ export function checkDemand(spec: ScenarioSpec): void {
     if (!m || !flowIds.has(m[1]!)) continue;
     const k = Number(m[2]);
     if (String(k) === m[2] && k < (perFlow.get(m[1]!) ?? 0)) {
-      throw new InputError(d.source, `vehicle id "${id}" is used twice: by vehicle ${i} (in file order) and by flow "${m[1]}", whose vehicle ${k} it names`);
+      throw new InputError(
+        d.source,
+        `vehicle id "${id}" is used twice: by vehicle ${i} (in file order) and by flow "${m[1]}", whose vehicle ${k} it names`,
+      );
     }
   }
 }

@@ -12,7 +12,16 @@ import { savePartitionMap } from '../partition/mapfile.js';
 import { prepareScenario, type ScenarioOverrides } from './prepare.js';
 import { checkOutputPath } from '../io/files.js';
 import { StoreError, redactUrl, type Store } from '../cluster/store/store.js';
-import { checkPlanName, json, key, openCluster, planRecordValue, readJson, type PlanRecord, type PlanState } from '../cluster/distributed/layout.js';
+import {
+  checkPlanName,
+  json,
+  key,
+  openCluster,
+  planRecordValue,
+  readJson,
+  type PlanRecord,
+  type PlanState,
+} from '../cluster/distributed/layout.js';
 import { readStatus, runMaster } from '../cluster/distributed/master.js';
 import type { MasterView } from '../cluster/distributed/master-view.js';
 import { runAgent } from '../cluster/distributed/agent.js';
@@ -60,7 +69,18 @@ function secretOrWarn(secretFile: string | undefined): Buffer {
   return PUBLIC_KEY;
 }
 
-export async function masterCommand(opts: { store?: string; listen: string; http?: number; leaseMs?: number; heartbeatMs?: number; secretFile?: string; tokenFile?: string; httpHost?: string } & LinkTlsFiles): Promise<void> {
+export async function masterCommand(
+  opts: {
+    store?: string;
+    listen: string;
+    http?: number;
+    leaseMs?: number;
+    heartbeatMs?: number;
+    secretFile?: string;
+    tokenFile?: string;
+    httpHost?: string;
+  } & LinkTlsFiles,
+): Promise<void> {
   const t = timings(opts);
   const { host, port } = hostPort(opts.listen);
   configuredSecret(opts.secretFile); // a bad secret file is a bad flag: before anything
@@ -72,8 +92,19 @@ export async function masterCommand(opts: { store?: string; listen: string; http
   if (http !== undefined) checkBind(httpHost, token);
   const cluster = await open(opts.store);
   const secret = secretOrWarn(opts.secretFile);
-  const serveHttp = http === undefined ? undefined : (view: MasterView) => serveMasterHttp({ view, port: http, host: httpHost, token });
-  const stop = await runMaster({ cluster, storeUrl: opts.store!, listenHost: host, listenPort: port, ...t, log, serveHttp, parseCommand: deskCommand, secret });
+  const serveHttp =
+    http === undefined ? undefined : (view: MasterView) => serveMasterHttp({ view, port: http, host: httpHost, token });
+  const stop = await runMaster({
+    cluster,
+    storeUrl: opts.store!,
+    listenHost: host,
+    listenPort: port,
+    ...t,
+    log,
+    serveHttp,
+    parseCommand: deskCommand,
+    secret,
+  });
   // SIGTERM/SIGINT (a rolling update, ^C): hand leadership over at once instead of after the lease
   const quit = () => void stop().finally(() => process.exit(0));
   process.once('SIGTERM', quit);
@@ -81,7 +112,9 @@ export async function masterCommand(opts: { store?: string; listen: string; http
   await new Promise(() => {}); // runs until stopped
 }
 
-export async function workerCommand(opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number; secretFile?: string } & LinkTlsFiles): Promise<void> {
+export async function workerCommand(
+  opts: { store?: string; listen: string; leaseMs?: number; heartbeatMs?: number; secretFile?: string } & LinkTlsFiles,
+): Promise<void> {
   const t = timings(opts);
   const { host, port } = hostPort(opts.listen);
   configuredSecret(opts.secretFile);
@@ -124,7 +157,8 @@ export async function submitCommand(scenario: string, opts: Record<string, unkno
   };
   const cluster = await open(opts.store as string | undefined);
   try {
-    if (await cluster.get(key.plan(plan))) throw new UsageError(`--plan ${plan}: a plan of that name exists in ${cluster.url} already`);
+    if (await cluster.get(key.plan(plan)))
+      throw new UsageError(`--plan ${plan}: a plan of that name exists in ${cluster.url} already`);
     await cluster.put(key.plan(plan), planRecordValue(rec));
   } finally {
     await cluster.close();
@@ -143,7 +177,9 @@ export async function statusCommand(opts: { store?: string; plan?: string; json?
     const lines = [
       `plan ${plan}: ${String(s.state)} at step ${String(s.step)}${s.message ? ` (${String(s.message)})` : ''}`,
       `  leader: ${leader ? `pid ${leader.pid} on ${leader.host}, epoch ${leader.epoch}` : 'none'}`,
-      ...((s.workers as { id: number; pid: number; host: string; parts: number[]; step: number; state: string }[]) ?? []).map(
+      ...(
+        (s.workers as { id: number; pid: number; host: string; parts: number[]; step: number; state: string }[]) ?? []
+      ).map(
         (w) => `  worker ${w.id} (pid ${w.pid} on ${w.host}): parts ${w.parts.join(',')}, step ${w.step}, ${w.state}`,
       ),
     ];
@@ -154,7 +190,10 @@ export async function statusCommand(opts: { store?: string; plan?: string; json?
 }
 
 /** `wait`, and `resume`, which first asks the masters to restart the plan. */
-export async function waitCommand(name: 'wait' | 'resume', opts: { store?: string; plan?: string; summary?: string }): Promise<void> {
+export async function waitCommand(
+  name: 'wait' | 'resume',
+  opts: { store?: string; plan?: string; summary?: string },
+): Promise<void> {
   const plan = checkPlanName(required(opts.plan, '--plan'));
   const cluster = await open(opts.store);
   try {
@@ -175,7 +214,8 @@ export async function waitCommand(name: 'wait' | 'resume', opts: { store?: strin
 function hostPort(v: string): { host: string; port?: number } {
   const m = /^([^:\s]+)(?::(\d+))?$/.exec(v);
   const port = m?.[2] === undefined ? undefined : Number(m[2]);
-  if (!m || (port !== undefined && !(port >= 0 && port <= 65535))) throw new UsageError(`--listen ${v}: expected HOST or HOST:PORT (PORT 0: any free port)`);
+  if (!m || (port !== undefined && !(port >= 0 && port <= 65535)))
+    throw new UsageError(`--listen ${v}: expected HOST or HOST:PORT (PORT 0: any free port)`);
   if (port === 0) return { host: m[1]! };
   return { host: m[1]!, port };
 }
@@ -199,7 +239,9 @@ async function waitFor(cluster: Store, plan: string): Promise<Summary> {
       process.exit(1);
     }
     if (st?.state === 'interrupted' && !told) {
-      process.stderr.write(`tessds: plan ${plan} is interrupted (every worker was lost); waiting for "tessds resume --plan ${plan}"\n`);
+      process.stderr.write(
+        `tessds: plan ${plan} is interrupted (every worker was lost); waiting for "tessds resume --plan ${plan}"\n`,
+      );
       told = true;
     }
     await new Promise((r) => setTimeout(r, 200));

@@ -18,7 +18,8 @@ export function numberOption(rule: NumberRule = {}): (value: string) => number {
     if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number.`);
     if (rule.integer && !Number.isInteger(n)) throw new InvalidArgumentError(`"${value}" is not a whole number.`);
     if (rule.positive && !(n > 0)) throw new InvalidArgumentError(`must be greater than 0, got ${value}.`);
-    if (rule.min !== undefined && n < rule.min) throw new InvalidArgumentError(`must be at least ${rule.min}, got ${value}.`);
+    if (rule.min !== undefined && n < rule.min)
+      throw new InvalidArgumentError(`must be at least ${rule.min}, got ${value}.`);
     return n;
   };
 }

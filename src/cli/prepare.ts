@@ -28,7 +28,8 @@ export function prepareScenario(path: string, o: ScenarioOverrides): ScenarioSpe
   if (o.timeToTeleport !== undefined) spec.timeToTeleport = o.timeToTeleport;
   if (spec.end !== undefined && spec.end < spec.begin) {
     // name what the user typed: the flags, or else the scenario file
-    if (o.begin !== undefined || o.end !== undefined) throw new UsageError(`the end time ${spec.end} is before the begin time ${spec.begin} (--begin, --end)`);
+    if (o.begin !== undefined || o.end !== undefined)
+      throw new UsageError(`the end time ${spec.end} is before the begin time ${spec.begin} (--begin, --end)`);
     throw new InputError(path, `end time ${spec.end} is before begin time ${spec.begin}`);
   }
   if (o.region !== undefined) spec = applyRegion(spec, parseRegion(o.region));

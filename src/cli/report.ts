@@ -50,32 +50,42 @@ export interface ReportOptions {
 /** Writes the report; returns its path. */
 export function reportCommand(dir: string, o: ReportOptions = {}): string {
   if (!existsSync(dir)) throw new InputError(dir, 'directory not found');
-  if (!statSync(dir).isDirectory()) throw new InputError(dir, 'is not a directory; give the directory a run wrote its outputs to');
+  if (!statSync(dir).isDirectory())
+    throw new InputError(dir, 'is not a directory; give the directory a run wrote its outputs to');
   const inputs: ReportInputs = { dir, sources: [] };
   const at = (name: string) => join(dir, name);
 
   const summaryPath = at(REPORT_FILES.summary);
   if (existsSync(summaryPath)) {
     const s = readJson(summaryPath, 'a summary JSON');
-    if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new InputError(summaryPath, 'expected a JSON object (the --summary output)');
+    if (typeof s !== 'object' || s === null || Array.isArray(s))
+      throw new InputError(summaryPath, 'expected a JSON object (the --summary output)');
     inputs.summary = s as Record<string, unknown>;
   }
   inputs.sources.push({ file: REPORT_FILES.summary, found: inputs.summary !== undefined });
 
   const tripPath = at(REPORT_FILES.tripinfo);
   if (existsSync(tripPath)) inputs.trips = readTripinfo(tripPath);
-  inputs.sources.push({ file: REPORT_FILES.tripinfo, found: inputs.trips !== undefined, note: inputs.trips ? `${inputs.trips.length} arrived vehicles` : 'no travel times, speeds or vehicles over time' });
+  inputs.sources.push({
+    file: REPORT_FILES.tripinfo,
+    found: inputs.trips !== undefined,
+    note: inputs.trips ? `${inputs.trips.length} arrived vehicles` : 'no travel times, speeds or vehicles over time',
+  });
 
   const statusPath = at(REPORT_FILES.status);
   if (existsSync(statusPath)) {
     const s = readJson(statusPath, 'a status JSON') as RunStatus;
-    if (typeof s !== 'object' || s === null || !Array.isArray(s.workers)) throw new InputError(statusPath, 'expected the --status-file object {step, state, workers, leader}');
+    if (typeof s !== 'object' || s === null || !Array.isArray(s.workers))
+      throw new InputError(statusPath, 'expected the --status-file object {step, state, workers, leader}');
     inputs.status = s;
   }
   inputs.sources.push({ file: REPORT_FILES.status, found: inputs.status !== undefined });
 
   if (!inputs.summary && !inputs.trips && !inputs.status) {
-    throw new InputError(dir, `found none of ${REPORT_FILES.summary}, ${REPORT_FILES.tripinfo}, ${REPORT_FILES.status}; write them with run --summary, --tripinfo, --status-file`);
+    throw new InputError(
+      dir,
+      `found none of ${REPORT_FILES.summary}, ${REPORT_FILES.tripinfo}, ${REPORT_FILES.status}; write them with run --summary, --tripinfo, --status-file`,
+    );
   }
 
   // the map: the scenario's network, coloured by the partition map if there is one
@@ -102,9 +112,17 @@ export function reportCommand(dir: string, o: ReportOptions = {}): string {
     inputs.network = networkView(net, owner);
     inputs.sources.push({ file: scenario, found: true, note: 'network for the map' });
   } else {
-    inputs.sources.push({ file: 'scenario', found: false, note: `no map: give --scenario FILE, or put ${REPORT_FILES.scenario} or one .sumocfg in the directory` });
+    inputs.sources.push({
+      file: 'scenario',
+      found: false,
+      note: `no map: give --scenario FILE, or put ${REPORT_FILES.scenario} or one .sumocfg in the directory`,
+    });
   }
-  inputs.sources.push({ file: REPORT_FILES.partition.join(' | '), found: mapName !== undefined, note: mapName ? undefined : 'the map shows one part (write the parts with run --save-partition)' });
+  inputs.sources.push({
+    file: REPORT_FILES.partition.join(' | '),
+    found: mapName !== undefined,
+    note: mapName ? undefined : 'the map shows one part (write the parts with run --save-partition)',
+  });
 
   const out = o.output ?? at('report.html');
   try {

@@ -34,8 +34,10 @@ import { applyCommand } from '../sim/commands-apply.js';
 
 // Loaded on first call: a one-process run without --http needs neither the embedded cluster (workers,
 // partitioning, store) nor the control server, and every run pays for what this file imports.
-const runEmbedded: typeof import('../cluster/embedded.js').runEmbedded = async (...args) => (await import('../cluster/embedded.js')).runEmbedded(...args);
-const startControlServer: typeof import('../control/http.js').startControlServer = async (...args) => (await import('../control/http.js')).startControlServer(...args);
+const runEmbedded: typeof import('../cluster/embedded.js').runEmbedded = async (...args) =>
+  (await import('../cluster/embedded.js')).runEmbedded(...args);
+const startControlServer: typeof import('../control/http.js').startControlServer = async (...args) =>
+  (await import('../control/http.js')).startControlServer(...args);
 
 export interface RunOptions {
   begin?: number;
@@ -95,7 +97,14 @@ export interface RunOptions {
 
 export async function runCommand(scenarioPath: string, o: RunOptions): Promise<Summary> {
   const t0 = performance.now();
-  for (const [option, path] of [['--summary', o.summary], ['--tripinfo', o.tripinfo], ['--save-state', o.saveState], ['--status-file', o.statusFile], ['--log-file', o.logFile], ['--save-partition', o.savePartition]] as const) {
+  for (const [option, path] of [
+    ['--summary', o.summary],
+    ['--tripinfo', o.tripinfo],
+    ['--save-state', o.saveState],
+    ['--status-file', o.statusFile],
+    ['--log-file', o.logFile],
+    ['--save-partition', o.savePartition],
+  ] as const) {
     if (path !== undefined && path !== '-') checkOutputPath(path, option);
   }
   // the control API's token, and where it may listen: bad ones are bad flags, before anything starts
@@ -104,7 +113,9 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
   o = { ...o, token };
   const workers = o.workers ?? 1;
   // the links of a partitioned run are authenticated: with the configured secret, else one drawn for this run
-  const links = isPartitioned(o) ? { plan: o.plan ?? `run-${process.pid}`, secret: configuredSecret(o.secretFile) ?? randomSecret() } : undefined;
+  const links = isPartitioned(o)
+    ? { plan: o.plan ?? `run-${process.pid}`, secret: configuredSecret(o.secretFile) ?? randomSecret() }
+    : undefined;
   // partitioned: the worker processes boot while this process reads the scenario
   const pool = links && Number.isInteger(workers) && workers > 1 ? new WorkerPool(workers, links) : undefined;
   try {
@@ -115,10 +126,22 @@ export async function runCommand(scenarioPath: string, o: RunOptions): Promise<S
 }
 
 function isPartitioned(o: RunOptions): boolean {
-  return (o.workers ?? 1) > 1 || (o.parts ?? 1) > 1 || o.partitionMap !== undefined || o.minParts !== undefined || o.maxParts !== undefined;
+  return (
+    (o.workers ?? 1) > 1 ||
+    (o.parts ?? 1) > 1 ||
+    o.partitionMap !== undefined ||
+    o.minParts !== undefined ||
+    o.maxParts !== undefined
+  );
 }
 
-async function runScenario(scenarioPath: string, o: RunOptions, t0: number, prestarted: WorkerPool | undefined, links: EmbeddedLinks | undefined): Promise<Summary> {
+async function runScenario(
+  scenarioPath: string,
+  o: RunOptions,
+  t0: number,
+  prestarted: WorkerPool | undefined,
+  links: EmbeddedLinks | undefined,
+): Promise<Summary> {
   const spec = prepareScenario(scenarioPath, o);
   timing(() => `scenario read at ${sinceStart()}`);
   // the pre-started workers parse and build it while this process partitions
@@ -127,22 +150,49 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
   const partitioned = isPartitioned(o);
   let currentStep = 0;
   // one process: worker 0 simulating part 0; partitioned: this is the master (its workers log their own)
-  const log = createLogger({ file: o.logFile, json: o.logJson, level: o.logLevel, plan: o.plan ?? `run-${process.pid}`, ...(partitioned ? {} : { worker: 0, part: 0 }), step: () => currentStep });
-  log.info({ scenario: scenarioPath, begin: spec.begin, end: spec.end, stepLength: spec.stepLength, seed: spec.seed, partitioned }, 'run');
+  const log = createLogger({
+    file: o.logFile,
+    json: o.logJson,
+    level: o.logLevel,
+    plan: o.plan ?? `run-${process.pid}`,
+    ...(partitioned ? {} : { worker: 0, part: 0 }),
+    step: () => currentStep,
+  });
+  log.info(
+    {
+      scenario: scenarioPath,
+      begin: spec.begin,
+      end: spec.end,
+      stepLength: spec.stepLength,
+      seed: spec.seed,
+      partitioned,
+    },
+    'run',
+  );
   if (partitioned) {
-    if (o.saveState || o.loadState) throw new UsageError('--save-state and --load-state work only in one process (no --workers, --parts)');
+    if (o.saveState || o.loadState)
+      throw new UsageError('--save-state and --load-state work only in one process (no --workers, --parts)');
     const progress = new Progress(undefined, o.progress && process.stderr.isTTY === true);
-    const script = o.commands ? { file: o.commands, commands: loadCommandScript(o.commands, spec.begin, spec.stepLength) } : undefined;
+    const script = o.commands
+      ? { file: o.commands, commands: loadCommandScript(o.commands, spec.begin, spec.stepLength) }
+      : undefined;
     const metrics = o.http !== undefined ? createMetrics({ processMetrics: true }) : undefined;
     const backend = new EmbeddedBackend(metrics);
     // listening first: a port in use or a bad host is a clear error before anything starts
-    const server = o.http !== undefined ? await startControlServer({ port: o.http, host: o.httpHost, backend, metrics, log, token: o.token }) : undefined;
-    if (server) o.onListening?.(`http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`);
+    const server =
+      o.http !== undefined
+        ? await startControlServer({ port: o.http, host: o.httpHost, backend, metrics, log, token: o.token })
+        : undefined;
+    if (server)
+      o.onListening?.(`http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`);
     const r = await runEmbedded(spec, {
       scenarioId,
       links,
       script,
-      log: o.logFile !== undefined || o.logJson ? { file: o.logFile, json: o.logJson, level: o.logLevel, plan: o.plan ?? `run-${process.pid}` } : undefined,
+      log:
+        o.logFile !== undefined || o.logJson
+          ? { file: o.logFile, json: o.logJson, level: o.logLevel, plan: o.plan ?? `run-${process.pid}` }
+          : undefined,
       makeLog: workerLogFactory(),
       control: o.http !== undefined,
       sampleFrame: o.http !== undefined ? makeFrameSampler() : undefined,
@@ -175,7 +225,11 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
     });
     progress.done();
     reportWarnings(r.demand.warnings);
-    if (o.tripinfo) await writeTripinfo({ trips: r.dump.trips, demand: r.demand, net: r.net, begin: spec.begin, stepLength: spec.stepLength }, o.tripinfo);
+    if (o.tripinfo)
+      await writeTripinfo(
+        { trips: r.dump.trips, demand: r.demand, net: r.net, begin: spec.begin, stepLength: spec.stepLength },
+        o.tripinfo,
+      );
     currentStep = r.dump.step;
     const summary = summarizeDump(r.dump, r.demand, spec.stepLength, (performance.now() - t0) / 1000, r.stepSeconds);
     if (o.summary && o.summary !== '-') writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
@@ -189,14 +243,20 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
   const script = o.commands ? loadCommandScript(o.commands, spec.begin, spec.stepLength) : [];
   for (const [i, sc] of script.entries()) {
     if (sc.command.type === 'stop') spec.end = Math.min(spec.end ?? Infinity, spec.begin + sc.step * spec.stepLength);
-    else if (sc.command.type !== 'sim') throw new InputError(o.commands!, `command ${i}: "${sc.command.type}" in a command list needs a partitioned run with --checkpoint-every`);
+    else if (sc.command.type !== 'sim')
+      throw new InputError(
+        o.commands!,
+        `command ${i}: "${sc.command.type}" in a command list needs a partitioned run with --checkpoint-every`,
+      );
   }
   const engine = new Engine(spec);
   const scripted: ResolvedCommand[] = [];
   for (const [i, sc] of script.entries()) {
     if (sc.command.type !== 'sim') continue;
     try {
-      scripted.push(resolveSimCommand(engine.net, engine.demand, sc.command.command, { effectiveStep: sc.step, prior: scripted }));
+      scripted.push(
+        resolveSimCommand(engine.net, engine.demand, sc.command.command, { effectiveStep: sc.step, prior: scripted }),
+      );
     } catch (e) {
       if (e instanceof CommandError) throw new InputError(o.commands!, `command ${i}: ${e.message}`);
       throw e;
@@ -204,7 +264,8 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
   }
   reportWarnings(engine.demand.warnings);
   // one process simulates one part: every junction in part 0
-  if (o.savePartition) savePartitionMap(o.savePartition, engine.net.junctionIds, new Int32Array(engine.net.junctionIds.length));
+  if (o.savePartition)
+    savePartitionMap(o.savePartition, engine.net.junctionIds, new Int32Array(engine.net.junctionIds.length));
   if (o.loadState) {
     let bytes: Buffer;
     try {
@@ -215,8 +276,20 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
     restore(engine, bytes, o.loadState);
   }
   const status = new StatusWriter(o.statusFile);
-  const worker = { id: 0, pid: process.pid, host: os.hostname(), parts: [0], step: engine.step, state: 'running' as const };
-  status.update({ state: 'running', step: engine.step, workers: [worker], leader: { pid: process.pid, host: os.hostname(), epoch: 1 } });
+  const worker = {
+    id: 0,
+    pid: process.pid,
+    host: os.hostname(),
+    parts: [0],
+    step: engine.step,
+    state: 'running' as const,
+  };
+  status.update({
+    state: 'running',
+    step: engine.step,
+    workers: [worker],
+    leader: { pid: process.pid, host: os.hostname(), epoch: 1 },
+  });
 
   const progress = new Progress(engine.endStep, o.progress && process.stderr.isTTY === true);
   const tStep = performance.now();
@@ -236,29 +309,37 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
   } else {
     applyScripted(engine);
     engine.run((e) => {
-    applyScripted(e);
-    if (o.realtimeFactor) {
-      // a busy wait per step would burn a core: sleep in one go until the step is due
-      const due = paceStart + ((e.step * spec.stepLength) / o.realtimeFactor) * 1000;
-      const ms = due - Date.now();
-      if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-    }
-    progress.update(e.step, e.time(), e.running, e.arrived);
-    if ((e.step & 63) === 0) {
-      worker.step = e.step;
-      status.update({ step: e.step, workers: [worker] });
-    }
+      applyScripted(e);
+      if (o.realtimeFactor) {
+        // a busy wait per step would burn a core: sleep in one go until the step is due
+        const due = paceStart + ((e.step * spec.stepLength) / o.realtimeFactor) * 1000;
+        const ms = due - Date.now();
+        if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      }
+      progress.update(e.step, e.time(), e.running, e.arrived);
+      if ((e.step & 63) === 0) {
+        worker.step = e.step;
+        status.update({ step: e.step, workers: [worker] });
+      }
     });
   }
   const stepSeconds = http ? http.steppingSeconds : (performance.now() - tStep) / 1000;
   currentStep = engine.step;
   progress.done();
-  status.update({ state: 'finished', step: engine.step, workers: [{ ...worker, step: engine.step, state: 'finished' }] });
+  status.update({
+    state: 'finished',
+    step: engine.step,
+    workers: [{ ...worker, step: engine.step, state: 'finished' }],
+  });
   status.close();
 
   if (o.saveState) writeFileSync(o.saveState, snapshot(engine));
   const dump = dumpState(engine);
-  if (o.tripinfo) await writeTripinfo({ trips: dump.trips, demand: engine.demand, net: engine.net, begin: spec.begin, stepLength: spec.stepLength }, o.tripinfo);
+  if (o.tripinfo)
+    await writeTripinfo(
+      { trips: dump.trips, demand: engine.demand, net: engine.net, begin: spec.begin, stepLength: spec.stepLength },
+      o.tripinfo,
+    );
   const summary = summarizeDump(dump, engine.demand, spec.stepLength, (performance.now() - t0) / 1000, stepSeconds);
   if (o.summary && o.summary !== '-') writeFileSync(o.summary, JSON.stringify(summary, null, 2) + '\n');
   log.info({ summary }, 'run finished');
@@ -271,8 +352,15 @@ async function runScenario(scenarioPath: string, o: RunOptions, t0: number, pres
 function loadFaults(file: string): NetFault[] {
   return readJsonList(file, 'faults').map((item, i) => {
     const f = (typeof item === 'object' && item !== null ? item : {}) as Partial<NetFault>;
-    if (!Number.isInteger(f.step) || !Number.isInteger(f.worker) || !['cut', 'delay', 'drop'].includes(f.kind as string)) {
-      throw new InputError(file, `fault ${i}: expected {step: integer, worker: integer, kind: "cut"|"delay"|"drop", ms?: number}`);
+    if (
+      !Number.isInteger(f.step) ||
+      !Number.isInteger(f.worker) ||
+      !['cut', 'delay', 'drop'].includes(f.kind as string)
+    ) {
+      throw new InputError(
+        file,
+        `fault ${i}: expected {step: integer, worker: integer, kind: "cut"|"delay"|"drop", ms?: number}`,
+      );
     }
     return { step: f.step!, worker: f.worker!, kind: f.kind!, ms: f.ms };
   });
@@ -284,12 +372,37 @@ function loadFaults(file: string): NetFault[] {
  * stepping (for UPS) and `close`, to call once outputs are written: it closes the server (with
  * --http-linger only after SIGINT/SIGTERM).
  */
-async function runWithHttp(engine: Engine, o: RunOptions, status: StatusWriter, log: Logger, scripted: ResolvedCommand[], firstDue: number, onStep: (e: Engine) => void): Promise<{ steppingSeconds: number; close: () => Promise<void> }> {
+async function runWithHttp(
+  engine: Engine,
+  o: RunOptions,
+  status: StatusWriter,
+  log: Logger,
+  scripted: ResolvedCommand[],
+  firstDue: number,
+  onStep: (e: Engine) => void,
+): Promise<{ steppingSeconds: number; close: () => Promise<void> }> {
   const metrics = createMetrics({ processMetrics: true });
   // later commands are resolved after the scripted ones (their seq, their added vehicles' indices)
   const sim = o.simCommands ?? localSimCommands(engine, [...scripted]);
-  const run = new LocalRun({ engine, realtimeFactor: o.realtimeFactor, checkpointFile: o.saveState, sim, script: scripted.slice(firstDue), status, metrics, log, onStep });
-  const server = await startControlServer({ port: o.http!, host: o.httpHost, backend: run, metrics, log, token: o.token });
+  const run = new LocalRun({
+    engine,
+    realtimeFactor: o.realtimeFactor,
+    checkpointFile: o.saveState,
+    sim,
+    script: scripted.slice(firstDue),
+    status,
+    metrics,
+    log,
+    onStep,
+  });
+  const server = await startControlServer({
+    port: o.http!,
+    host: o.httpHost,
+    backend: run,
+    metrics,
+    log,
+    token: o.token,
+  });
   const url = `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`;
   if (o.onListening) o.onListening(url);
   try {

@@ -4,7 +4,10 @@
  * all parts reported a step, no vehicle may be held twice and inserted = running + arrived.
  */
 export class CheckCollector {
-  private readonly steps = new Map<number, { parts: number; ids: Int32Array[]; inserted: number; arrived: number; running: number }>();
+  private readonly steps = new Map<
+    number,
+    { parts: number; ids: Int32Array[]; inserted: number; arrived: number; running: number }
+  >();
 
   constructor(private readonly parts: number) {}
 
@@ -30,9 +33,12 @@ export class CheckCollector {
       o += x.length;
     }
     all.sort();
-    for (let i = 1; i < all.length; i++) if (all[i] === all[i - 1]) return `step ${step}: vehicle ${all[i]} is held by two parts`;
-    if (s.inserted !== s.running + s.arrived) return `step ${step}: inserted ${s.inserted} ≠ running ${s.running} + arrived ${s.arrived}`;
-    if (all.length !== s.running) return `step ${step}: ${all.length} vehicles held but ${s.running} counted as running`;
+    for (let i = 1; i < all.length; i++)
+      if (all[i] === all[i - 1]) return `step ${step}: vehicle ${all[i]} is held by two parts`;
+    if (s.inserted !== s.running + s.arrived)
+      return `step ${step}: inserted ${s.inserted} ≠ running ${s.running} + arrived ${s.arrived}`;
+    if (all.length !== s.running)
+      return `step ${step}: ${all.length} vehicles held but ${s.running} counted as running`;
     return undefined;
   }
 }

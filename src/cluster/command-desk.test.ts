@@ -16,7 +16,12 @@ function desk(extra: Partial<DeskOptions> = {}): { d: CommandDesk; sent: MasterM
     stepLength: 1,
     canCheckpoint: true,
     resolveSim: (c, effectiveStep, prior) => ({
-      resolved: { seq: prior.length, effectiveStep, type: 'closeLane', lane: c.type === 'closeLane' ? Number(c.lane.slice(1)) : -1 } as ResolvedCommand,
+      resolved: {
+        seq: prior.length,
+        effectiveStep,
+        type: 'closeLane',
+        lane: c.type === 'closeLane' ? Number(c.lane.slice(1)) : -1,
+      } as ResolvedCommand,
       parts: 'all',
     }),
     broadcast: (m) => sent.push(m),
@@ -64,7 +69,12 @@ test('a grant whose persist failed is not sent, and is retried at the next progr
 
 test('a desk rebuilt from the store: commands at or after the stored horizon, the log and resolved commands carried on', async () => {
   const log: LoggedCommand[] = [
-    { seq: 0, step: 40, parts: 'all', command: { type: 'sim', resolved: { seq: 0, effectiveStep: 40, type: 'closeLane', lane: 3 } } },
+    {
+      seq: 0,
+      step: 40,
+      parts: 'all',
+      command: { type: 'sim', resolved: { seq: 0, effectiveStep: 40, type: 'closeLane', lane: 3 } },
+    },
     { seq: 1, step: 40, parts: 'all', command: { type: 'stop' } },
   ];
   const written: LoggedCommand[] = [];
@@ -80,7 +90,10 @@ test('a desk rebuilt from the store: commands at or after the stored horizon, th
   assert.equal(a.status, 202);
   assert.equal(a.body.effectiveStep, 120, 'never before the stored horizon: a part may have reached it');
   assert.equal(a.body.id, 2);
-  assert.deepEqual(written.map((e) => e.seq), [2]);
+  assert.deepEqual(
+    written.map((e) => e.seq),
+    [2],
+  );
   assert.equal((d.simLog[1] as { seq: number }).seq, 1, 'resolved against the carried-on log');
   const resent: MasterMessage[] = [];
   d.resendGrant((m) => resent.push(m));

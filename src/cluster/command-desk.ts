@@ -44,7 +44,11 @@ export interface DeskOptions {
   canCheckpoint: boolean;
   /** checks a simulation command for step `effectiveStep` after the earlier ones (throws CommandError)
    *  and names the parts it must reach */
-  resolveSim: (c: SimCommand, effectiveStep: number, prior: readonly ResolvedCommand[]) => { resolved: ResolvedCommand; parts: number[] | 'all' };
+  resolveSim: (
+    c: SimCommand,
+    effectiveStep: number,
+    prior: readonly ResolvedCommand[],
+  ) => { resolved: ResolvedCommand; parts: number[] | 'all' };
   /** sends a message to every connected worker */
   broadcast: (m: MasterMessage) => void;
   /** a command was accepted (for the timeline) */
@@ -153,7 +157,9 @@ export class CommandDesk {
 
   /** Called when the plan goes out: pacing starts at `startedAt`. */
   start(startedAt: number): void {
-    this.pace = this.o.realtimeFactor ? { factor: this.o.realtimeFactor, anchorStep: 0, anchorAt: startedAt } : undefined;
+    this.pace = this.o.realtimeFactor
+      ? { factor: this.o.realtimeFactor, anchorStep: 0, anchorAt: startedAt }
+      : undefined;
   }
 
   /** The parts' progress: the slowest and the fastest part's completed steps. Grants more if due. */
@@ -200,12 +206,17 @@ export class CommandDesk {
         return { status: 200, body: { type: 'resume', effectiveStep: this.horizon, state: 'running' } };
       }
       case 'setRealtimeFactor':
-        if (c.factor !== null && !(c.factor > 0)) return { status: 400, body: { error: `factor must be a positive number or null, got ${c.factor}` } };
+        if (c.factor !== null && !(c.factor > 0))
+          return { status: 400, body: { error: `factor must be a positive number or null, got ${c.factor}` } };
         this.setPace(c.factor ?? undefined);
         if (this.o.persist && !(await this.o.persist().catch(() => false))) return this.notDurable('setRealtimeFactor');
         return { status: 200, body: { type: 'setRealtimeFactor', effectiveStep: this.horizon } };
       case 'checkpoint':
-        if (!this.o.canCheckpoint) return { status: 409, body: { error: 'this run has no store for checkpoints: start it with --checkpoint-every N' } };
+        if (!this.o.canCheckpoint)
+          return {
+            status: 409,
+            body: { error: 'this run has no store for checkpoints: start it with --checkpoint-every N' },
+          };
         // a part that is at the horizon has completed it already: the next step it completes is checkpointed
         return this.append({ type: 'checkpoint' }, 'all', at ?? this.nextStep() + 1, 'checkpoint');
       case 'stop':
@@ -245,14 +256,25 @@ export class CommandDesk {
    */
   async schedule(c: DeskCommand, step: number): Promise<DeskAnswer> {
     const last = this.log[this.log.length - 1];
-    if (last && step < last.step) return { status: 409, body: { error: `step ${step} is before step ${last.step} of the previous command` } };
-    if (step < this.horizon) return { status: 409, body: { error: `step ${step} may already have been computed (parts may run to step ${this.horizon})` } };
-    if (c.type !== 'sim' && c.type !== 'stop' && c.type !== 'checkpoint') return { status: 400, body: { error: `${c.type} cannot be scheduled at a step` } };
+    if (last && step < last.step)
+      return { status: 409, body: { error: `step ${step} is before step ${last.step} of the previous command` } };
+    if (step < this.horizon)
+      return {
+        status: 409,
+        body: { error: `step ${step} may already have been computed (parts may run to step ${this.horizon})` },
+      };
+    if (c.type !== 'sim' && c.type !== 'stop' && c.type !== 'checkpoint')
+      return { status: 400, body: { error: `${c.type} cannot be scheduled at a step` } };
     return this.submit(c, step);
   }
 
   private notDurable(what: string): DeskAnswer {
-    return { status: 503, body: { error: `${what} is in effect but could not be stored (the store is unreachable or leadership is changing): send it again` } };
+    return {
+      status: 503,
+      body: {
+        error: `${what} is in effect but could not be stored (the store is unreachable or leadership is changing): send it again`,
+      },
+    };
   }
 
   private setPace(factor: number | undefined): void {
@@ -261,7 +283,12 @@ export class CommandDesk {
     this.o.broadcast({ type: 'pace', pace: this.pace });
   }
 
-  private async append(command: LoggedCommand['command'], parts: LoggedCommand['parts'], step: number, name: string): Promise<DeskAnswer> {
+  private async append(
+    command: LoggedCommand['command'],
+    parts: LoggedCommand['parts'],
+    step: number,
+    name: string,
+  ): Promise<DeskAnswer> {
     const entry: LoggedCommand = { seq: this.log.length, step, parts, command };
     this.log.push(entry);
     this.unsent++;
@@ -269,7 +296,9 @@ export class CommandDesk {
     // Appends (and so sends) happen one at a time, in log order.
     const store = this.o.store;
     const writeLog = this.o.writeLog;
-    const written: Promise<unknown> = this.appending.then((): Promise<unknown> | undefined => (writeLog ? writeLog(entry) : store?.append('commands', sealJson(entry))));
+    const written: Promise<unknown> = this.appending.then((): Promise<unknown> | undefined =>
+      writeLog ? writeLog(entry) : store?.append('commands', sealJson(entry)),
+    );
     this.appending = written.catch(() => undefined);
     let warning: string | undefined;
     let deposed: string | undefined;
@@ -285,7 +314,11 @@ export class CommandDesk {
       this.unsent--;
     }
     // deposed before the entry was stored: nobody may act on it (a new leader does not know it)
-    if (deposed !== undefined) return { status: 409, body: { error: `leadership is changing; the command was not accepted (${deposed}): send it again` } };
+    if (deposed !== undefined)
+      return {
+        status: 409,
+        body: { error: `leadership is changing; the command was not accepted (${deposed}): send it again` },
+      };
     this.o.broadcast({ type: 'command', entry });
     this.o.onCommand?.(entry, name);
     return { status: 202, body: { id: entry.seq, type: name, effectiveStep: step, ...(warning ? { warning } : {}) } };

@@ -14,7 +14,16 @@ import { mergeDumps, type StateDump } from '../sim/dump.js';
 import { makePartition, type PartitionOptions, type PartitionPlan } from '../partition/plan.js';
 import { FrameKind, listen, rejectLogger, type FramedSocket } from './frames.js';
 import { readWorkerMessage, WireError } from './validate.js';
-import { assertNever, decodeDump, type FrameSampler, type LogConfig, type MasterMessage, type NetFault, type WorkerLogFactory, type WorkerMessage } from './protocol.js';
+import {
+  assertNever,
+  decodeDump,
+  type FrameSampler,
+  type LogConfig,
+  type MasterMessage,
+  type NetFault,
+  type WorkerLogFactory,
+  type WorkerMessage,
+} from './protocol.js';
 import { StatusWriter, type RunStatus, type WorkerStatus } from './status.js';
 import { CommandDesk, type DeskAnswer, type DeskCommand, type ScriptedCommand } from './command-desk.js';
 import type { ResolvedCommand } from '../sim/commands.js';
@@ -119,7 +128,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   if (spec.end === undefined) {
     throw new UsageError('--workers and --parts need an end time: give --end (or <end> in the scenario)');
   }
-  if (!Number.isInteger(o.workers) || o.workers < 1) throw new UsageError(`--workers must be a whole number ≥ 1, got ${o.workers}`);
+  if (!Number.isInteger(o.workers) || o.workers < 1)
+    throw new UsageError(`--workers must be a whole number ≥ 1, got ${o.workers}`);
   const net = new Network(spec.net);
   const demand = scenarioDemand(spec, net);
   const plan = makePartition(net, demand, o);
@@ -137,7 +147,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const status = new StatusWriter(o.statusFile);
   const heartbeatMs = o.heartbeatMs ?? 250;
   const leaseMs = o.leaseMs ?? 1000;
-  if (heartbeatMs > 0 && leaseMs <= heartbeatMs) throw new UsageError(`--lease-ms (${leaseMs}) must be longer than --heartbeat-ms (${heartbeatMs})`);
+  if (heartbeatMs > 0 && leaseMs <= heartbeatMs)
+    throw new UsageError(`--lease-ms (${leaseMs}) must be longer than --heartbeat-ms (${heartbeatMs})`);
   /** when each worker was last heard from (ms since epoch) */
   const lastHeard = new Map<number, number>();
   /** a lost worker being replaced: when it was lost, and the step to catch up with to count as recovered */
@@ -152,7 +163,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const endStep = Math.ceil((spec.end - spec.begin) / spec.stepLength - 1e-9);
   const children: ChildProcess[] = [];
   const checkpointEvery = o.checkpointEvery ?? 0;
-  const storeUrl = checkpointEvery > 0 ? (o.store ?? `file:${mkdtempSync(join(tmpdir(), 'tessds-store-'))}`) : undefined;
+  const storeUrl =
+    checkpointEvery > 0 ? (o.store ?? `file:${mkdtempSync(join(tmpdir(), 'tessds-store-'))}`) : undefined;
   const storeNs = { project: 'tessds', plan: o.plan ?? `run-${process.pid}` };
   // every link of the run (master and peers) proves it holds the run's secret (link-auth.ts)
   const links = o.links ?? { plan: storeNs.plan, secret: randomSecret() };
@@ -185,7 +197,11 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     },
   });
   const controller: EmbeddedController = {
-    spec, net, demand, laneOwner: plan.laneOwner, parts: plan.parts,
+    spec,
+    net,
+    demand,
+    laneOwner: plan.laneOwner,
+    parts: plan.parts,
     status: () => status.status,
     submit: (c) => desk.submit(c),
     schedule: (c, step) => desk.schedule(c, step),
@@ -208,7 +224,8 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
             done();
           }
         });
-        for (const sock of sockets.values()) sock.sendControl({ type: 'frame-request', id, viewport } satisfies MasterMessage);
+        for (const sock of sockets.values())
+          sock.sendControl({ type: 'frame-request', id, viewport } satisfies MasterMessage);
       }),
   };
   o.onController?.(controller);
@@ -239,86 +256,96 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     scriptLogged.catch((e: Error) => fail(e.message, e));
 
     let server: import('node:net').Server | undefined;
-    listen('127.0.0.1', 0, (sock) => {
-      let workerId = -1;
-      sock.on('frame', (kind, payload) => {
-        // what cannot be read (a frame cut short, a message of the wrong shape) throws here, before
-        // anything is done with it: the frame layer closes this connection only (frames.ts)
-        if (kind !== FrameKind.control && workerId < 0) throw new WireError('a data frame before hello');
-        if (kind === FrameKind.dump) {
-          dumps.push(decodeDump(payload).dump);
-          return;
-        }
-        if (kind === FrameKind.frame) {
-          frameWaiters.get(payload.readUInt32LE(0))?.(payload.subarray(4));
-          return;
-        }
-        if (kind === FrameKind.check) {
-          const err = checks?.add(payload);
-          if (err) fail(`consistency check failed: ${err}`);
-          return;
-        }
-        if (kind !== FrameKind.control) throw new WireError(`a frame of kind ${kind} on the master port`);
-        const m = readWorkerMessage(payload);
-        if (m.type === 'hello') {
-          if (m.workerId >= workers) throw new WireError(`hello from worker ${m.workerId}; this run has ${workers}`);
-          if (workerId >= 0 && m.workerId !== workerId) throw new WireError(`hello from worker ${m.workerId} on worker ${workerId}'s connection`);
-        } else if (m.workerId !== workerId) {
-          throw new WireError(workerId < 0 ? `"${m.type}" before hello` : `"${m.type}" of worker ${m.workerId} on worker ${workerId}'s connection`);
-        }
-        try {
-          if (sockets.get(m.workerId) === sock || m.type === 'hello') lastHeard.set(m.workerId, Date.now());
-          switch (m.type) {
-            case 'hello':
-              workerId = m.workerId;
-              sockets.set(m.workerId, sock);
-              hellos.set(m.workerId, m);
-              if (recovering.has(m.workerId)) replaced(m);
-              else if (hellos.size === workers) {
-                o.prestarted?.dispose(); // every worker has read the scenario it was handed
-                scriptLogged.then(sendPlans, () => undefined);
-              }
-              break;
-            case 'ready':
-              // replacements start by themselves: 'start' goes out once, at the beginning
-              if (ready.size === workers) break;
-              ready.add(m.workerId);
-              if (ready.size === workers) {
-                timing(() => `all ready at ${sinceStart()}`);
-                tRun = performance.now();
-                status.update({ state: 'running' });
-                for (const s of sockets.values()) s.sendControl({ type: 'start' } satisfies MasterMessage);
-              }
-              break;
-            case 'status':
-              onStatus(m);
-              break;
-            case 'checkpoint':
-              onCheckpoint(m.part, m.step);
-              break;
-            case 'store':
-              onStoreReport({ up: m.up, at: m.at, error: m.error, by: m.workerId });
-              break;
-            case 'done':
-              done.add(m.workerId);
-              stepSeconds = Math.max(stepSeconds, m.stepSeconds);
-              if (done.size === workers) finish();
-              break;
-            case 'failed':
-              fail(`worker ${m.workerId}: ${m.message}`);
-              break;
-            default:
-              assertNever(m);
+    listen(
+      '127.0.0.1',
+      0,
+      (sock) => {
+        let workerId = -1;
+        sock.on('frame', (kind, payload) => {
+          // what cannot be read (a frame cut short, a message of the wrong shape) throws here, before
+          // anything is done with it: the frame layer closes this connection only (frames.ts)
+          if (kind !== FrameKind.control && workerId < 0) throw new WireError('a data frame before hello');
+          if (kind === FrameKind.dump) {
+            dumps.push(decodeDump(payload).dump);
+            return;
           }
-        } catch (err) {
-          fail(`bad message from worker ${workerId}: ${(err as Error).message}`);
-        }
-      });
-      sock.on('close', () => {
-        if (settled || done.has(workerId) || sockets.get(workerId) !== sock) return;
-        if (!checkpointEvery) fail(`worker ${workerId} disconnected before the run ended`);
-      });
-    }, { auth, onReject: rejectLogger('the master port') })
+          if (kind === FrameKind.frame) {
+            frameWaiters.get(payload.readUInt32LE(0))?.(payload.subarray(4));
+            return;
+          }
+          if (kind === FrameKind.check) {
+            const err = checks?.add(payload);
+            if (err) fail(`consistency check failed: ${err}`);
+            return;
+          }
+          if (kind !== FrameKind.control) throw new WireError(`a frame of kind ${kind} on the master port`);
+          const m = readWorkerMessage(payload);
+          if (m.type === 'hello') {
+            if (m.workerId >= workers) throw new WireError(`hello from worker ${m.workerId}; this run has ${workers}`);
+            if (workerId >= 0 && m.workerId !== workerId)
+              throw new WireError(`hello from worker ${m.workerId} on worker ${workerId}'s connection`);
+          } else if (m.workerId !== workerId) {
+            throw new WireError(
+              workerId < 0
+                ? `"${m.type}" before hello`
+                : `"${m.type}" of worker ${m.workerId} on worker ${workerId}'s connection`,
+            );
+          }
+          try {
+            if (sockets.get(m.workerId) === sock || m.type === 'hello') lastHeard.set(m.workerId, Date.now());
+            switch (m.type) {
+              case 'hello':
+                workerId = m.workerId;
+                sockets.set(m.workerId, sock);
+                hellos.set(m.workerId, m);
+                if (recovering.has(m.workerId)) replaced(m);
+                else if (hellos.size === workers) {
+                  o.prestarted?.dispose(); // every worker has read the scenario it was handed
+                  scriptLogged.then(sendPlans, () => undefined);
+                }
+                break;
+              case 'ready':
+                // replacements start by themselves: 'start' goes out once, at the beginning
+                if (ready.size === workers) break;
+                ready.add(m.workerId);
+                if (ready.size === workers) {
+                  timing(() => `all ready at ${sinceStart()}`);
+                  tRun = performance.now();
+                  status.update({ state: 'running' });
+                  for (const s of sockets.values()) s.sendControl({ type: 'start' } satisfies MasterMessage);
+                }
+                break;
+              case 'status':
+                onStatus(m);
+                break;
+              case 'checkpoint':
+                onCheckpoint(m.part, m.step);
+                break;
+              case 'store':
+                onStoreReport({ up: m.up, at: m.at, error: m.error, by: m.workerId });
+                break;
+              case 'done':
+                done.add(m.workerId);
+                stepSeconds = Math.max(stepSeconds, m.stepSeconds);
+                if (done.size === workers) finish();
+                break;
+              case 'failed':
+                fail(`worker ${m.workerId}: ${m.message}`);
+                break;
+              default:
+                assertNever(m);
+            }
+          } catch (err) {
+            fail(`bad message from worker ${workerId}: ${(err as Error).message}`);
+          }
+        });
+        sock.on('close', () => {
+          if (settled || done.has(workerId) || sockets.get(workerId) !== sock) return;
+          if (!checkpointEvery) fail(`worker ${workerId} disconnected before the run ended`);
+        });
+      },
+      { auth, onReject: rejectLogger('the master port') },
+    )
       .then(({ server: s, port }) => {
         server = s;
         status.update({
@@ -331,7 +358,19 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         // leaves the CPUs (and their garbage collector threads) to the simulation
         // it shares this process's network (no run changes one) and builds its own demand
         const preloaded = { spec, id: scenarioId, net };
-        runWorker({ masterHost: '127.0.0.1', masterPort: port, workerId: 0, listenHost: '127.0.0.1', inProcess: true, masterAuth: auth, peerAuth: auth, sampleFrame: o.sampleFrame, makeLog: o.makeLog, direct: (receive) => (toWorker0 = receive), preloaded }).catch((err: Error) => fail(`worker 0: ${err.message}`));
+        runWorker({
+          masterHost: '127.0.0.1',
+          masterPort: port,
+          workerId: 0,
+          listenHost: '127.0.0.1',
+          inProcess: true,
+          masterAuth: auth,
+          peerAuth: auth,
+          sampleFrame: o.sampleFrame,
+          makeLog: o.makeLog,
+          direct: (receive) => (toWorker0 = receive),
+          preloaded,
+        }).catch((err: Error) => fail(`worker 0: ${err.message}`));
         masterPort = port;
         for (let w = 1; w < workers; w++) startWorker(w);
         o.prestarted?.release(); // more workers than parts: the rest are not needed
@@ -343,10 +382,16 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     let toWorker0: ((m: MasterMessage) => void) | undefined;
     function startWorker(w: number) {
       const master = `127.0.0.1:${masterPort}`;
-      const child = o.prestarted?.take(w, master) ?? spawn(process.execPath, workerArgs(master, w, links.plan), { stdio: ['ignore', 'ignore', 'inherit'], env: workerEnv(links.secret) });
+      const child =
+        o.prestarted?.take(w, master) ??
+        spawn(process.execPath, workerArgs(master, w, links.plan), {
+          stdio: ['ignore', 'ignore', 'inherit'],
+          env: workerEnv(links.secret),
+        });
       child.on('exit', (code, signal) => {
         if (settled || done.has(w)) return;
-        if (!checkpointEvery) return fail(`worker ${w} (pid ${child.pid}) exited (${signal ?? `code ${code}`}) before the run ended`);
+        if (!checkpointEvery)
+          return fail(`worker ${w} (pid ${child.pid}) exited (${signal ?? `code ${code}`}) before the run ended`);
         // (a worker the watchdog fenced was marked lost when its lease ran out)
         if (!fenced.delete(w)) markLost(w, `exited (${signal ?? `code ${code}`})`);
         // replace it: the new process restores its parts from the last committed checkpoint
@@ -354,7 +399,10 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
         status.update({ recoveries });
         recovering.add(w);
         hellos.delete(w);
-        if (process.env.TESSDS_TIMING) process.stderr.write(`[recovery] worker ${w} (pid ${child.pid}) lost (${signal ?? code}); restarting from step ${commits.committed}\n`);
+        if (process.env.TESSDS_TIMING)
+          process.stderr.write(
+            `[recovery] worker ${w} (pid ${child.pid}) lost (${signal ?? code}); restarting from step ${commits.committed}\n`,
+          );
         startWorker(w);
       });
       children.push(child);
@@ -373,21 +421,24 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
 
     // Leases: a worker silent for leaseMs (paused, hung, cut off) is declared lost. In the embedded
     // cluster the master owns its processes, so the fence is simple: SIGKILL, then replace as for a crash.
-    const watchdog = setInterval(() => {
-      const now = Date.now();
-      for (const ws of workerStatus.values()) {
-        const heard = lastHeard.get(ws.id);
-        if (heard !== undefined) ws.heartbeatAgeMs = now - heard;
-        if (heartbeatMs <= 0 || !checkpointEvery || ws.id === 0 || settled || done.has(ws.id)) continue;
-        if (ws.state !== 'running' && ws.state !== 'recovering') continue;
-        if ((restoringUntil.get(ws.id) ?? 0) > now) continue; // its process exit still counts
-        if (heard !== undefined && now - heard > leaseMs) {
-          markLost(ws.id, `no heartbeat for ${now - heard} ms`);
-          fenced.add(ws.id);
-          childOf.get(ws.id)?.kill('SIGKILL');
+    const watchdog = setInterval(
+      () => {
+        const now = Date.now();
+        for (const ws of workerStatus.values()) {
+          const heard = lastHeard.get(ws.id);
+          if (heard !== undefined) ws.heartbeatAgeMs = now - heard;
+          if (heartbeatMs <= 0 || !checkpointEvery || ws.id === 0 || settled || done.has(ws.id)) continue;
+          if (ws.state !== 'running' && ws.state !== 'recovering') continue;
+          if ((restoringUntil.get(ws.id) ?? 0) > now) continue; // its process exit still counts
+          if (heard !== undefined && now - heard > leaseMs) {
+            markLost(ws.id, `no heartbeat for ${now - heard} ms`);
+            fenced.add(ws.id);
+            childOf.get(ws.id)?.kill('SIGKILL');
+          }
         }
-      }
-    }, Math.max(20, Math.min(100, leaseMs / 5)));
+      },
+      Math.max(20, Math.min(100, leaseMs / 5)),
+    );
 
     function planFor(w: number, recoverFrom?: number): MasterMessage {
       const peers = [...hellos.values()].map((h) => ({ workerId: h.workerId, host: '127.0.0.1', port: h.port }));
@@ -427,7 +478,14 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       restoringUntil.set(h.workerId, Date.now() + Math.max(10 * leaseMs, 10_000));
       sockets.get(h.workerId)!.sendControl(planFor(h.workerId, commits.committed));
       for (const [w, sock] of sockets) {
-        if (w !== h.workerId) sock.sendControl({ type: 'peer-restart', workerId: h.workerId, host: '127.0.0.1', port: h.port, step: commits.committed } satisfies MasterMessage);
+        if (w !== h.workerId)
+          sock.sendControl({
+            type: 'peer-restart',
+            workerId: h.workerId,
+            host: '127.0.0.1',
+            port: h.port,
+            step: commits.committed,
+          } satisfies MasterMessage);
       }
     }
 
@@ -483,7 +541,10 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
           if (ws.step >= lost.catchUp) {
             lostInfo.delete(m.workerId);
             status.event({
-              type: 'worker-recovered', worker: m.workerId, pid: ws.pid, step: ws.step,
+              type: 'worker-recovered',
+              worker: m.workerId,
+              pid: ws.pid,
+              step: ws.step,
               detail: JSON.stringify({ replayedSteps: Math.max(0, lost.catchUp - lost.from), lostAt: lost.at }),
             });
           } else ws.state = 'recovering';
@@ -503,7 +564,9 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
 
     function finish() {
       if (settled) return;
-      timing(() => `run ${(performance.now() - tRun).toFixed(0)} ms, busiest stepping ${(stepSeconds * 1000).toFixed(0)} ms`);
+      timing(
+        () => `run ${(performance.now() - tRun).toFixed(0)} ms, busiest stepping ${(stepSeconds * 1000).toFixed(0)} ms`,
+      );
       if (dumps.length !== plan.parts) return fail(`expected ${plan.parts} part dumps, got ${dumps.length}`);
       settled = true;
       clearInterval(watchdog);

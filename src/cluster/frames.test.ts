@@ -34,7 +34,12 @@ test('frames survive any chunking: a multi-megabyte frame between small ones, he
   const big = Buffer.alloc(5 << 20);
   for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
   const small = Buffer.from('{"type":"start"}');
-  const bytes = Buffer.concat([frame(FrameKind.control, small), frame(FrameKind.border, big), frame(FrameKind.dump, Buffer.alloc(0)), frame(FrameKind.control, small)]);
+  const bytes = Buffer.concat([
+    frame(FrameKind.control, small),
+    frame(FrameKind.border, big),
+    frame(FrameKind.dump, Buffer.alloc(0)),
+    frame(FrameKind.control, small),
+  ]);
   const got = await receive(4, async (raw) => {
     // odd piece sizes, so that headers and payloads are cut everywhere
     for (let at = 0, k = 0; at < bytes.length; k++) {
@@ -44,7 +49,10 @@ test('frames survive any chunking: a multi-megabyte frame between small ones, he
       if (k % 16 === 0) await new Promise((r) => setImmediate(r));
     }
   });
-  assert.deepEqual(got.map(([k]) => k), [FrameKind.control, FrameKind.border, FrameKind.dump, FrameKind.control]);
+  assert.deepEqual(
+    got.map(([k]) => k),
+    [FrameKind.control, FrameKind.border, FrameKind.dump, FrameKind.control],
+  );
   assert.ok(got[1]![1].equals(big), 'the big frame arrives whole and unchanged');
   assert.equal(got[2]![1].length, 0);
   assert.equal(got[3]![1].toString(), '{"type":"start"}');
@@ -55,12 +63,17 @@ test('frames survive any chunking: a multi-megabyte frame between small ones, he
 async function hostile(bytes: Buffer): Promise<{ rejected?: string; frames: number; other: boolean }> {
   let rejected: string | undefined;
   let frames = 0;
-  const { server, port } = await listen('127.0.0.1', 0, (s) => {
-    s.on('frame', (kind, payload) => {
-      frames++;
-      if (kind === FrameKind.control) JSON.parse(payload.toString()); // throws on bad JSON
-    });
-  }, { onReject: (why) => (rejected = why) });
+  const { server, port } = await listen(
+    '127.0.0.1',
+    0,
+    (s) => {
+      s.on('frame', (kind, payload) => {
+        frames++;
+        if (kind === FrameKind.control) JSON.parse(payload.toString()); // throws on bad JSON
+      });
+    },
+    { onReject: (why) => (rejected = why) },
+  );
   // a well-behaved client on the same server keeps working throughout
   const good = net.connect(port, '127.0.0.1');
   await new Promise((r) => good.once('connect', r));
@@ -92,7 +105,7 @@ test('a zero length, a length past the cap, an unknown kind and bad JSON close t
   assert.match(kind.rejected ?? '', /unknown kind 99/);
   const bad = await hostile(frame(FrameKind.control, Buffer.from('{"type":')));
   assert.match(bad.rejected ?? '', /bad control frame/);
-  assert.equal(bad.frames, 2, 'the bad frame, then the good client\'s');
+  assert.equal(bad.frames, 2, "the bad frame, then the good client's");
   for (const r of [zero, big, kind, bad]) assert.ok(r.other, 'the other connection still works');
 });
 
@@ -100,10 +113,17 @@ test('with auth: both ends holding the secret link up; a wrong secret, another p
   const auth = { secret: Buffer.from('0123456789abcdef0123456789abcdef'), plan: 'p', epoch: 3 };
   const got: string[] = [];
   const rejects: string[] = [];
-  const { server, port } = await listen('127.0.0.1', 0, (s) => s.on('frame', (_k, p) => got.push(p.toString())), { auth, onReject: (why) => rejects.push(why) });
+  const { server, port } = await listen('127.0.0.1', 0, (s) => s.on('frame', (_k, p) => got.push(p.toString())), {
+    auth,
+    onReject: (why) => rejects.push(why),
+  });
   const ok = await connect('127.0.0.1', port, 2000, auth);
   ok.sendControl({ type: 'start' });
-  for (const bad of [{ ...auth, secret: Buffer.from('another secret of enough length') }, { ...auth, plan: 'q' }, { ...auth, epoch: 4 }]) {
+  for (const bad of [
+    { ...auth, secret: Buffer.from('another secret of enough length') },
+    { ...auth, plan: 'q' },
+    { ...auth, epoch: 4 },
+  ]) {
     await assert.rejects(connect('127.0.0.1', port, 2000, bad), /handshake|closed/);
   }
   // a forged message in place of the handshake: refused by its size (a handshake frame is 33 bytes)
@@ -114,7 +134,7 @@ test('with auth: both ends holding the secret link up; a wrong secret, another p
   raw.write(frame(FrameKind.control, Buffer.from('{"type":"peer","workerId":0,"host":"127.0.0.1"}')));
   await new Promise((r) => raw.once('close', r));
   await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(got, ['{"type":"start"}'], 'only the authenticated client\'s frame was read');
+  assert.deepEqual(got, ['{"type":"start"}'], "only the authenticated client's frame was read");
   assert.equal(rejects.length, 4, rejects.join('\n'));
   assert.match(rejects.at(-1)!, /before the handshake/);
   ok.socket.destroy();

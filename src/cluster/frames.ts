@@ -92,7 +92,10 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
     if (o.auth) {
       const hs = new Handshake(o.auth, o.role ?? 'client');
       this.handshake = hs;
-      this.handshakeTimer = setTimeout(() => this.reject(`no handshake within ${HANDSHAKE_TIMEOUT_MS / 1000} s`), HANDSHAKE_TIMEOUT_MS);
+      this.handshakeTimer = setTimeout(
+        () => this.reject(`no handshake within ${HANDSHAKE_TIMEOUT_MS / 1000} s`),
+        HANDSHAKE_TIMEOUT_MS,
+      );
       this.handshakeTimer.unref();
       this.rawSend(FrameKind.authNonce, hs.nonce);
     }
@@ -149,7 +152,8 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
       const len = buf.readUInt32LE(0);
       const cap = this.handshake ? HANDSHAKE_FRAME_BYTES : this.maxFrameBytes;
       if (len === 0) return this.reject('a frame of length 0');
-      if (len > cap) return this.reject(`a frame of ${len} bytes (at most ${cap}${this.handshake ? ' before the handshake' : ''})`);
+      if (len > cap)
+        return this.reject(`a frame of ${len} bytes (at most ${cap}${this.handshake ? ' before the handshake' : ''})`);
       this.needed = 4 + len;
       if (buf.length < 4 + len) return;
       this.needed = 0;
@@ -162,12 +166,15 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
         this.onHandshakeFrame(kind, payload);
         continue;
       }
-      if (kind === FrameKind.authNonce || kind === FrameKind.authProof || !KINDS.has(kind)) return this.reject(`a frame of unknown kind ${kind}`);
+      if (kind === FrameKind.authNonce || kind === FrameKind.authProof || !KINDS.has(kind))
+        return this.reject(`a frame of unknown kind ${kind}`);
       try {
         this.emit('frame', kind, payload);
       } catch (e) {
         // a handler could not take it (bad JSON, a message of the wrong shape): this connection only
-        return this.reject(`a bad ${KIND_NAMES[kind] ?? ''} frame: ${(e as Error)?.message ?? String(e)}`.slice(0, 300));
+        return this.reject(
+          `a bad ${KIND_NAMES[kind] ?? ''} frame: ${(e as Error)?.message ?? String(e)}`.slice(0, 300),
+        );
       }
     }
   }
@@ -185,7 +192,13 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
   }
 }
 
-const KINDS: ReadonlySet<number> = new Set([FrameKind.control, FrameKind.border, FrameKind.dump, FrameKind.check, FrameKind.frame]);
+const KINDS: ReadonlySet<number> = new Set([
+  FrameKind.control,
+  FrameKind.border,
+  FrameKind.dump,
+  FrameKind.check,
+  FrameKind.frame,
+]);
 const KIND_NAMES: Record<number, string> = { 1: 'control', 2: 'border', 3: 'dump', 4: 'check', 5: 'frame' };
 
 /** A connection was refused at the handshake: retrying does not help. */
@@ -201,7 +214,9 @@ export function connect(host: string, port: number, timeoutMs = 10_000, auth?: L
     const t = linkTls();
     const attempt = () => {
       // with TLS (link-tls.ts) the link is mutual TLS, and the handshake below runs inside it
-      const socket = t ? tls.connect({ host, port, cert: t.cert, key: t.key, ca: t.ca, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+      const socket = t
+        ? tls.connect({ host, port, cert: t.cert, key: t.key, ca: t.ca, servername: net.isIP(host) ? undefined : host })
+        : net.connect({ host, port });
       socket.once(t ? 'secureConnect' : 'connect', () => {
         socket.removeAllListeners('error');
         const fs = new FramedSocket(socket, { auth, role: 'client' });
@@ -222,7 +237,8 @@ export function connect(host: string, port: number, timeoutMs = 10_000, auth?: L
         socket.destroy();
         // a certificate the CA did not sign (or for another host) stays so: no retry
         const code = (err as NodeJS.ErrnoException).code ?? '';
-        if (t && /CERT|SIGNATURE|SELF_SIGNED|ALTNAME|UNABLE_TO/.test(code)) reject(new HandshakeError(`${host}:${port}: TLS: ${err.message}`));
+        if (t && /CERT|SIGNATURE|SELF_SIGNED|ALTNAME|UNABLE_TO/.test(code))
+          reject(new HandshakeError(`${host}:${port}: TLS: ${err.message}`));
         else if (Date.now() > deadline) reject(err);
         else setTimeout(attempt, 50);
       });
@@ -240,7 +256,12 @@ export interface ListenOptions {
 
 /** Listens on host (port 0: any free port); resolves with the server and its port. With `auth`,
  *  `onSocket` gets only authenticated connections. */
-export function listen(host: string, port: number, onSocket: (s: FramedSocket) => void, o: ListenOptions = {}): Promise<{ server: net.Server; port: number }> {
+export function listen(
+  host: string,
+  port: number,
+  onSocket: (s: FramedSocket) => void,
+  o: ListenOptions = {},
+): Promise<{ server: net.Server; port: number }> {
   return new Promise((resolve, reject) => {
     const onConnection = (socket: net.Socket) => {
       const fs = new FramedSocket(socket, { auth: o.auth, role: 'server' });
@@ -249,12 +270,28 @@ export function listen(host: string, port: number, onSocket: (s: FramedSocket) =
       fs.once('authenticated', () => onSocket(fs));
     };
     const t = linkTls();
-    const server: net.Server = t ? tls.createServer({ cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, onConnection) : net.createServer(onConnection);
+    const server: net.Server = t
+      ? tls.createServer(
+          {
+            cert: t.cert,
+            key: t.key,
+            ca: t.ca,
+            requestCert: true,
+            rejectUnauthorized: true,
+            handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+          },
+          onConnection,
+        )
+      : net.createServer(onConnection);
     // a client that fails the TLS handshake (no certificate, another CA, plain bytes): that connection only
-    if (t) server.on('tlsClientError', (err, socket) => {
-      o.onReject?.(`TLS: ${(err as { reason?: string }).reason ?? err.message.split('\n')[0]}`, remoteOf(socket as net.Socket));
-      socket.destroy();
-    });
+    if (t)
+      server.on('tlsClientError', (err, socket) => {
+        o.onReject?.(
+          `TLS: ${(err as { reason?: string }).reason ?? err.message.split('\n')[0]}`,
+          remoteOf(socket as net.Socket),
+        );
+        socket.destroy();
+      });
     server.once('error', reject);
     server.listen(port, host, () => {
       server.removeListener('error', reject);
@@ -268,5 +305,6 @@ export function listen(host: string, port: number, onSocket: (s: FramedSocket) =
 
 /** One line on stderr for a connection this process closed (the run goes on). */
 export function rejectLogger(where: string): RejectHandler {
-  return (reason, remote) => process.stderr.write(`tessds: closed a connection from ${remote} to ${where}: ${reason}\n`);
+  return (reason, remote) =>
+    process.stderr.write(`tessds: closed a connection from ${remote} to ${where}: ${reason}\n`);
 }

@@ -21,7 +21,10 @@ export function seal(payload: Buffer): Buffer {
   const head = Buffer.alloc(SEAL_HEAD_BYTES);
   MAGIC.copy(head, 0);
   head.writeBigUInt64LE(BigInt(payload.length), MAGIC.length);
-  createHash('sha256').update(payload).digest().copy(head, MAGIC.length + 8);
+  createHash('sha256')
+    .update(payload)
+    .digest()
+    .copy(head, MAGIC.length + 8);
   return Buffer.concat([head, payload]);
 }
 
@@ -29,13 +32,16 @@ export function seal(payload: Buffer): Buffer {
 export function unseal(bytes: Buffer, what: string): Buffer {
   const n = Math.min(MAGIC.length, bytes.length);
   if (bytes.length === 0) throw new IntegrityError(`${what}: empty`);
-  if (!bytes.subarray(0, n).equals(MAGIC.subarray(0, n))) throw new IntegrityError(`${what}: no TessDS checksum (not written by this version, or overwritten)`);
+  if (!bytes.subarray(0, n).equals(MAGIC.subarray(0, n)))
+    throw new IntegrityError(`${what}: no TessDS checksum (not written by this version, or overwritten)`);
   if (bytes.length < SEAL_HEAD_BYTES) throw new IntegrityError(`${what}: truncated (${bytes.length} bytes)`);
   const length = Number(bytes.readBigUInt64LE(MAGIC.length));
   const payload = bytes.subarray(SEAL_HEAD_BYTES);
-  if (payload.length !== length) throw new IntegrityError(`${what}: truncated or padded (${payload.length} of ${length} bytes)`);
+  if (payload.length !== length)
+    throw new IntegrityError(`${what}: truncated or padded (${payload.length} of ${length} bytes)`);
   const sum = createHash('sha256').update(payload).digest();
-  if (!sum.equals(bytes.subarray(MAGIC.length + 8, SEAL_HEAD_BYTES))) throw new IntegrityError(`${what}: checksum mismatch (the stored bytes changed since they were written)`);
+  if (!sum.equals(bytes.subarray(MAGIC.length + 8, SEAL_HEAD_BYTES)))
+    throw new IntegrityError(`${what}: checksum mismatch (the stored bytes changed since they were written)`);
   return payload;
 }
 

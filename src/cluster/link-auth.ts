@@ -48,7 +48,8 @@ export class Handshake {
   ) {}
 
   receive(kind: number, payload: Buffer): { error?: string; send?: { kind: number; payload: Buffer }; done?: boolean } {
-    if (payload.length !== NONCE_BYTES) return { error: `a ${payload.length}-byte handshake frame (expected ${NONCE_BYTES})` };
+    if (payload.length !== NONCE_BYTES)
+      return { error: `a ${payload.length}-byte handshake frame (expected ${NONCE_BYTES})` };
     if (kind === KIND_NONCE) {
       if (this.theirs) return { error: 'a second nonce' };
       this.theirs = Buffer.from(payload);

@@ -33,13 +33,20 @@ let loaded: LinkTls | null | undefined;
  * processes started from here use them too. No files: links stay plain TCP.
  */
 export function configureLinkTls(o: LinkTlsFiles, env: NodeJS.ProcessEnv = process.env): void {
-  const files = { cert: o.tlsCert ?? env[TLS_ENV.cert], key: o.tlsKey ?? env[TLS_ENV.key], ca: o.tlsCa ?? env[TLS_ENV.ca] };
+  const files = {
+    cert: o.tlsCert ?? env[TLS_ENV.cert],
+    key: o.tlsKey ?? env[TLS_ENV.key],
+    ca: o.tlsCa ?? env[TLS_ENV.ca],
+  };
   const given = Object.values(files).filter((f) => f !== undefined && f !== '').length;
   if (given === 0) {
     loaded = null;
     return;
   }
-  if (given !== 3) throw new UsageError('--tls-cert, --tls-key and --tls-ca go together: TLS needs this process\'s certificate and key and the CA of its peers');
+  if (given !== 3)
+    throw new UsageError(
+      "--tls-cert, --tls-key and --tls-ca go together: TLS needs this process's certificate and key and the CA of its peers",
+    );
   const read = (flag: string, path: string): Buffer => {
     try {
       return readFileSync(path);
@@ -47,7 +54,11 @@ export function configureLinkTls(o: LinkTlsFiles, env: NodeJS.ProcessEnv = proce
       throw new UsageError(`${flag} ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   };
-  const t = { cert: read('--tls-cert', files.cert!), key: read('--tls-key', files.key!), ca: read('--tls-ca', files.ca!) };
+  const t = {
+    cert: read('--tls-cert', files.cert!),
+    key: read('--tls-key', files.key!),
+    ca: read('--tls-ca', files.ca!),
+  };
   // bad PEM or a key that is not the certificate's: one line now, not an error at the first link
   const usable = (flags: string, o: SecureContextOptions) => {
     try {
@@ -55,7 +66,9 @@ export function configureLinkTls(o: LinkTlsFiles, env: NodeJS.ProcessEnv = proce
       if (o.ca !== undefined) new X509Certificate(o.ca as Buffer);
       createSecureContext(o);
     } catch (e) {
-      throw new UsageError(`${flags}: not usable (${(e as { reason?: string }).reason ?? (e as Error).message.split('\n')[0]})`);
+      throw new UsageError(
+        `${flags}: not usable (${(e as { reason?: string }).reason ?? (e as Error).message.split('\n')[0]})`,
+      );
     }
   };
   usable(`--tls-ca ${files.ca}`, { ca: t.ca });

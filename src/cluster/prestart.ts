@@ -30,7 +30,17 @@ import { workerEnv } from './secret.js';
  *  workerEnv in secret.ts). */
 export function workerArgs(master: string, workerId: number, plan: string): string[] {
   // a larger young generation: fewer scavenges, and a worker's pause stalls its neighbours too
-  return ['--max-semi-space-size=64', process.argv[1]!, 'worker-embedded', '--master', master, '--id', String(workerId), '--plan', plan];
+  return [
+    '--max-semi-space-size=64',
+    process.argv[1]!,
+    'worker-embedded',
+    '--master',
+    master,
+    '--id',
+    String(workerId),
+    '--plan',
+    plan,
+  ];
 }
 
 /** What every embedded worker of a run gets: the plan name its links are bound to, and the secret. */
@@ -47,7 +57,10 @@ export class WorkerPool {
   /** Starts workers 1..workers-1 (worker 0 runs in the master's process). */
   constructor(workers: number, links: EmbeddedLinks) {
     for (let w = 1; w < workers; w++) {
-      const child = spawn(process.execPath, workerArgs('stdin', w, links.plan), { stdio: ['pipe', 'ignore', 'inherit'], env: workerEnv(links.secret) });
+      const child = spawn(process.execPath, workerArgs('stdin', w, links.plan), {
+        stdio: ['pipe', 'ignore', 'inherit'],
+        env: workerEnv(links.secret),
+      });
       // a worker that died before it was told the address: take() starts a fresh one instead
       child.stdin!.on('error', () => undefined);
       this.waiting.set(w, child);
@@ -78,7 +91,8 @@ export class WorkerPool {
       this.removeDir();
       return undefined;
     }
-    for (const [w, child] of this.waiting) child.stdin!.write(`${JSON.stringify({ preload: { id, file: files.get(w) } })}\n`);
+    for (const [w, child] of this.waiting)
+      child.stdin!.write(`${JSON.stringify({ preload: { id, file: files.get(w) } })}\n`);
     return id;
   }
 
@@ -113,7 +127,10 @@ export class WorkerPool {
  * In a worker: the master's `host:port`, the first line of stdin that is not a preload; undefined if
  * stdin closes first. A preload (`{"preload": ...}`) is handed to `onPreload` as it comes.
  */
-export function readMasterAddress(onPreload?: (preload: unknown) => void, stdin: Readable = process.stdin): Promise<string | undefined> {
+export function readMasterAddress(
+  onPreload?: (preload: unknown) => void,
+  stdin: Readable = process.stdin,
+): Promise<string | undefined> {
   return new Promise((resolve) => {
     const chunks: string[] = [];
     let finished = false;

@@ -31,7 +31,9 @@ test('a dump with command state survives encodeDump/decodeDump with its hash', (
     e.doStep();
   }
   const d = dumpState(e);
-  assert.ok(d.commands && d.commands.speeds.length === 1 && d.commands.signals.length === 1 && d.commands.demandCommands === 1);
+  assert.ok(
+    d.commands && d.commands.speeds.length === 1 && d.commands.signals.length === 1 && d.commands.demandCommands === 1,
+  );
   const back = decodeDump(encodeDump(0, d)).dump;
   assert.deepEqual(back.commands, d.commands);
   assert.equal(hashDump(back), hashDump(d));

@@ -165,7 +165,14 @@ export function encodeDump(part: number, d: StateDump): Buffer {
       ...(d.actuated ? { actuated: d.actuated } : {}),
     }),
   );
-  const parts: Buffer[] = [Buffer.alloc(4), head, bytes(d.pending), bytes(d.vehicleIds), d.vehicles, ...cols.map(bytes)];
+  const parts: Buffer[] = [
+    Buffer.alloc(4),
+    head,
+    bytes(d.pending),
+    bytes(d.vehicleIds),
+    d.vehicles,
+    ...cols.map(bytes),
+  ];
   parts[0]!.writeUInt32LE(head.length, 0);
   return Buffer.concat(parts);
 }
@@ -173,8 +180,17 @@ export function encodeDump(part: number, d: StateDump): Buffer {
 export function decodeDump(buf: Buffer): { part: number; dump: StateDump } {
   const headLen = buf.readUInt32LE(0);
   const h = JSON.parse(buf.subarray(4, 4 + headLen).toString()) as {
-    part: number; step: number; inserted: number; arrived: number; teleports: number; running: number;
-    vehicleUpdates: number; pending: number; vehicles: number; count: number; commands?: CommandDump;
+    part: number;
+    step: number;
+    inserted: number;
+    arrived: number;
+    teleports: number;
+    running: number;
+    vehicleUpdates: number;
+    pending: number;
+    vehicles: number;
+    count: number;
+    commands?: CommandDump;
     actuated?: number[][];
   };
   let off = 4 + headLen;
@@ -198,8 +214,16 @@ export function decodeDump(buf: Buffer): { part: number; dump: StateDump } {
   return {
     part: h.part,
     dump: {
-      step: h.step, inserted: h.inserted, arrived: h.arrived, teleports: h.teleports, running: h.running,
-      vehicleUpdates: h.vehicleUpdates, pending, vehicleIds, vehicles, trips,
+      step: h.step,
+      inserted: h.inserted,
+      arrived: h.arrived,
+      teleports: h.teleports,
+      running: h.running,
+      vehicleUpdates: h.vehicleUpdates,
+      pending,
+      vehicleIds,
+      vehicles,
+      trips,
       ...(h.commands ? { commands: h.commands } : {}),
       ...(h.actuated ? { actuated: h.actuated } : {}),
     },

@@ -27,7 +27,10 @@ export interface Credential {
  * A credential from `--<flag> FILE` (the file wins) or the environment variable `envName`, trimmed,
  * at least `minChars` long; undefined if neither is set. UsageError naming the source, never the value.
  */
-export function readCredential(o: { file?: string; flag: string; envName: string; what: string; minChars: number }, env: NodeJS.ProcessEnv): Credential | undefined {
+export function readCredential(
+  o: { file?: string; flag: string; envName: string; what: string; minChars: number },
+  env: NodeJS.ProcessEnv,
+): Credential | undefined {
   let text: string;
   let source: string;
   if (o.file !== undefined) {
@@ -44,13 +47,19 @@ export function readCredential(o: { file?: string; flag: string; envName: string
     text = v;
   }
   text = text.trim();
-  if (text.length < o.minChars) throw new UsageError(`${source}: the ${o.what} is ${text.length} characters; use at least ${o.minChars} (e.g. openssl rand -hex 32)`);
+  if (text.length < o.minChars)
+    throw new UsageError(
+      `${source}: the ${o.what} is ${text.length} characters; use at least ${o.minChars} (e.g. openssl rand -hex 32)`,
+    );
   return { text, source };
 }
 
 /** The configured secret (the file wins over the environment), or undefined; UsageError naming the source. */
 export function configuredSecret(secretFile?: string, env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
-  const c = readCredential({ file: secretFile, flag: '--secret-file', envName: SECRET_ENV, what: 'secret', minChars: MIN_SECRET_CHARS }, env);
+  const c = readCredential(
+    { file: secretFile, flag: '--secret-file', envName: SECRET_ENV, what: 'secret', minChars: MIN_SECRET_CHARS },
+    env,
+  );
   return c === undefined ? undefined : Buffer.from(c.text, 'utf8');
 }
 

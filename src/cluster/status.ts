@@ -64,7 +64,13 @@ export interface RunStatus {
 const MAX_EVENTS = 500;
 
 export class StatusWriter {
-  readonly status: RunStatus = { step: 0, state: 'starting', workers: [], leader: { pid: process.pid, host: '', epoch: 0 }, events: [] };
+  readonly status: RunStatus = {
+    step: 0,
+    state: 'starting',
+    workers: [],
+    leader: { pid: process.pid, host: '', epoch: 0 },
+    events: [],
+  };
   private timer?: NodeJS.Timeout;
   private lastWrite = 0;
   /** called after every update (e.g. to mirror the status into the store) */

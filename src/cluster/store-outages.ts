@@ -64,12 +64,24 @@ export class StoreOutages {
 
 /** `store-down` at the outage's start; detail JSON {store, error}. */
 export function storeDownEvent(o: Outage, store: string, step: number): RunEvent {
-  return { at: o.downAt, type: 'store-down', ...(o.by !== undefined ? { worker: o.by } : {}), step, detail: JSON.stringify({ store, error: o.error }) };
+  return {
+    at: o.downAt,
+    type: 'store-down',
+    ...(o.by !== undefined ? { worker: o.by } : {}),
+    step,
+    detail: JSON.stringify({ store, error: o.error }),
+  };
 }
 
 /** `store-up` at the outage's end; detail JSON {store, downAt, downMs}. */
 export function storeUpEvent(o: Outage & { upAt: number }, store: string, step: number): RunEvent {
-  return { at: o.upAt, type: 'store-up', ...(o.upBy !== undefined ? { worker: o.upBy } : {}), step, detail: JSON.stringify({ store, downAt: o.downAt, downMs: o.upAt - o.downAt }) };
+  return {
+    at: o.upAt,
+    type: 'store-up',
+    ...(o.upBy !== undefined ? { worker: o.upBy } : {}),
+    step,
+    detail: JSON.stringify({ store, downAt: o.downAt, downMs: o.upAt - o.downAt }),
+  };
 }
 
 /**

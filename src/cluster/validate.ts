@@ -25,28 +25,40 @@ const num: Check = (v, p) => void ((typeof v === 'number' && Number.isFinite(v))
 const str: Check = (v, p) => void (typeof v === 'string' || fail(p, 'a string'));
 const bool: Check = (v, p) => void (typeof v === 'boolean' || fail(p, 'true or false'));
 const any: Check = () => undefined;
-const port: Check = (v, p) => void ((Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535) || fail(p, 'a port'));
-const object: Check = (v, p) => void ((typeof v === 'object' && v !== null && !Array.isArray(v)) || fail(p, 'an object'));
-const arr = (of: Check, length?: number): Check => (v, p) => {
-  if (!Array.isArray(v) || (length !== undefined && v.length !== length)) fail(p, length === undefined ? 'a list' : `a list of ${length}`);
-  (v as unknown[]).forEach((x, i) => of(x, `${p}[${i}]`));
-};
-const oneOf = (...values: string[]): Check => (v, p) => void (values.includes(v as string) || fail(p, values.map((x) => `"${x}"`).join(' or ')));
-const either = (a: Check, b: Check, what: string): Check => (v, p) => {
-  try {
-    a(v, p);
-  } catch {
+const port: Check = (v, p) =>
+  void ((Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535) || fail(p, 'a port'));
+const object: Check = (v, p) =>
+  void ((typeof v === 'object' && v !== null && !Array.isArray(v)) || fail(p, 'an object'));
+const arr =
+  (of: Check, length?: number): Check =>
+  (v, p) => {
+    if (!Array.isArray(v) || (length !== undefined && v.length !== length))
+      fail(p, length === undefined ? 'a list' : `a list of ${length}`);
+    (v as unknown[]).forEach((x, i) => of(x, `${p}[${i}]`));
+  };
+const oneOf =
+  (...values: string[]): Check =>
+  (v, p) =>
+    void (values.includes(v as string) || fail(p, values.map((x) => `"${x}"`).join(' or ')));
+const either =
+  (a: Check, b: Check, what: string): Check =>
+  (v, p) => {
     try {
-      b(v, p);
+      a(v, p);
     } catch {
-      fail(p, what);
+      try {
+        b(v, p);
+      } catch {
+        fail(p, what);
+      }
     }
-  }
-};
+  };
 
 /** An object with these fields (a `?` suffix: optional; absent and undefined are the same). Other fields are ignored. */
 function shape(fields: Record<string, Check>): Check {
-  const list = Object.entries(fields).map(([k, c]) => (k.endsWith('?') ? ([k.slice(0, -1), c, true] as const) : ([k, c, false] as const)));
+  const list = Object.entries(fields).map(([k, c]) =>
+    k.endsWith('?') ? ([k.slice(0, -1), c, true] as const) : ([k, c, false] as const),
+  );
   return (v, p) => {
     object(v, p);
     const o = v as Record<string, unknown>;
@@ -62,8 +74,13 @@ function shape(fields: Record<string, Check>): Check {
 }
 
 /** A tagged union: a schema for every `type`, checked by the mapped type. */
-function union<T extends { type: string }>(schemas: { [K in T['type']]: Record<string, Check> }): (v: unknown, p: string) => T {
-  const checks = new Map<string, Check>(Object.entries(schemas).map(([t, f]) => [t, shape(f as Record<string, Check>)]));
+function union<T extends { type: string }>(schemas: { [K in T['type']]: Record<string, Check> }): (
+  v: unknown,
+  p: string,
+) => T {
+  const checks = new Map<string, Check>(
+    Object.entries(schemas).map(([t, f]) => [t, shape(f as Record<string, Check>)]),
+  );
   return (v, p) => {
     object(v, p);
     const t = (v as { type?: unknown }).type;
@@ -94,7 +111,10 @@ const workerSchemas: { [K in WorkerMessage['type']]: Record<string, Check> } = {
 const workerMessage = union<WorkerMessage>(workerSchemas);
 
 const loggedCommand: Check = (v, p) => {
-  shape({ seq: nat, step: nat, parts: either(oneOf('all'), arr(nat), '"all" or a list of parts'), command: object })(v, p);
+  shape({ seq: nat, step: nat, parts: either(oneOf('all'), arr(nat), '"all" or a list of parts'), command: object })(
+    v,
+    p,
+  );
   const c = (v as LoggedCommand).command;
   oneOf('stop', 'checkpoint', 'sim')(c.type, `${p}.command.type`);
   if (c.type === 'sim' && !('resolved' in c)) fail(`${p}.command.resolved`, 'a value');
@@ -178,7 +198,8 @@ export function jsonDepth(text: string, limit = Infinity): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
       continue;
     }
@@ -196,7 +217,8 @@ export function jsonDepth(text: string, limit = Infinity): number {
 /** Parses a control frame's JSON (WireError on bad JSON or nesting past MAX_WIRE_DEPTH). */
 export function parseWireJson(payload: Buffer): unknown {
   const text = payload.toString('utf8');
-  if (jsonDepth(text, MAX_WIRE_DEPTH) > MAX_WIRE_DEPTH) throw new WireError(`nested deeper than ${MAX_WIRE_DEPTH} levels`);
+  if (jsonDepth(text, MAX_WIRE_DEPTH) > MAX_WIRE_DEPTH)
+    throw new WireError(`nested deeper than ${MAX_WIRE_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch (e) {

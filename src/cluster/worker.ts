@@ -12,14 +12,33 @@ import { Network } from '../sim/network.js';
 import { scenarioDemand, type Demand } from '../sim/demand.js';
 import type { ScenarioSpec } from '../io/spec.js';
 import { dumpState } from '../sim/dump.js';
-import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart, type PartLayout } from '../sim/partition.js';
+import {
+  applyInbox,
+  collectOutbox,
+  laneOwnersFromJunctions,
+  makeLayout,
+  restorePart,
+  snapshotPart,
+  type PartLayout,
+} from '../sim/partition.js';
 import { openStore, type Store } from './store/store.js';
 import { checkpointKey } from './commits.js';
 import { FrameKind, FramedSocket, connect, listen, rejectLogger } from './frames.js';
 import type { LinkAuth } from './link-auth.js';
 import { seal, unseal } from './integrity.js';
 import { BORDER_HEAD_BYTES, readMasterMessage, readPeerMessage, WireError } from './validate.js';
-import { assertNever, encodeDump, type LoggedCommand, type FrameSampler, type WorkerLog, type WorkerLogFactory, type MasterMessage, type NetFault, type Pace, type PeerMessage } from './protocol.js';
+import {
+  assertNever,
+  encodeDump,
+  type LoggedCommand,
+  type FrameSampler,
+  type WorkerLog,
+  type WorkerLogFactory,
+  type MasterMessage,
+  type NetFault,
+  type Pace,
+  type PeerMessage,
+} from './protocol.js';
 import { applyLoggedSimCommand } from './commands.js';
 import { sinceStart, timing } from '../timing.js';
 
@@ -151,13 +170,14 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         forcedCheckpoints.add(c.step);
         break;
       case 'sim':
-        if (partsBuilt) for (const part of parts.values()) if (c.parts === 'all' || c.parts.includes(part.id)) part.commands.push(c);
+        if (partsBuilt)
+          for (const part of parts.values()) if (c.parts === 'all' || c.parts.includes(part.id)) part.commands.push(c);
         break;
       default:
         assertNever(c.command);
     }
     schedule();
-  };  /** after a restore: the messages our parts had sent at the checkpoint (neighbours may lack them) */
+  }; /** after a restore: the messages our parts had sent at the checkpoint (neighbours may lack them) */
   let restoredOutboxes: [number, Buffer][] | undefined;
 
   const fail = (message: string) => {
@@ -177,7 +197,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     const from = buf.readInt32LE(4);
     const step = buf.readInt32LE(12);
     // a message must come from a neighbour: the inbox counts one per neighbour
-    if (!part.layout.neighbours.includes(from)) throw new WireError(`a border message for part ${to} from part ${from}, not its neighbour`);
+    if (!part.layout.neighbours.includes(from))
+      throw new WireError(`a border message for part ${to} from part ${from}, not its neighbour`);
     if (step < part.engine.step) return; // a re-sent message this part already used
     let m = part.inbox.get(step);
     if (!m) part.inbox.set(step, (m = new Map()));
@@ -245,15 +266,24 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     }
   };
 
-  const { server, port } = await listen(o.listenHost, o.listenPort ?? 0, (sock) => {
-    sock.once('frame', (kind, payload) => {
-      if (kind !== FrameKind.control) throw new WireError(`a frame of kind ${kind} before the peer message`);
-      const m = readPeerMessage(payload);
-      if (m.workerId === o.workerId) throw new WireError(`a peer calling itself worker ${m.workerId}, this worker's id`);
-      if (plan && m.workerId >= plan.partWorker.length) throw new WireError(`a peer calling itself worker ${m.workerId}; the run has ${plan.partWorker.length} parts`);
-      attachPeer(sock, m.workerId);
-    });
-  }, { auth: o.peerAuth, onReject: rejectLogger(`worker ${o.workerId}'s peer port`) });
+  const { server, port } = await listen(
+    o.listenHost,
+    o.listenPort ?? 0,
+    (sock) => {
+      sock.once('frame', (kind, payload) => {
+        if (kind !== FrameKind.control) throw new WireError(`a frame of kind ${kind} before the peer message`);
+        const m = readPeerMessage(payload);
+        if (m.workerId === o.workerId)
+          throw new WireError(`a peer calling itself worker ${m.workerId}, this worker's id`);
+        if (plan && m.workerId >= plan.partWorker.length)
+          throw new WireError(
+            `a peer calling itself worker ${m.workerId}; the run has ${plan.partWorker.length} parts`,
+          );
+        attachPeer(sock, m.workerId);
+      });
+    },
+    { auth: o.peerAuth, onReject: rejectLogger(`worker ${o.workerId}'s peer port`) },
+  );
 
   const maybeReady = () => {
     if (!plan || started || !planned) return;
@@ -286,7 +316,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     if (!spec) throw new Error('the plan carries no scenario, and this worker read none or another one');
     const p = (plan = { ...message, spec });
     if (p.log && o.makeLog) log = o.makeLog(p.log, o.workerId, slowestStep);
-    log.info({ parts: p.hosted, recoverFrom: p.recoverFrom ?? null }, p.recoverFrom !== undefined ? 'replacement: restoring parts' : 'plan received');
+    log.info(
+      { parts: p.hosted, recoverFrom: p.recoverFrom ?? null },
+      p.recoverFrom !== undefined ? 'replacement: restoring parts' : 'plan received',
+    );
     faults = (p.faults ?? []).filter((f) => f.worker === o.workerId).sort((a, b) => a.step - b.step);
     const tb = performance.now();
     const { net, demand } = build(spec, spec === pre?.spec ? pre : {});
@@ -299,7 +332,17 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       const engine = new Engine(p.spec, net, demand);
       const layout = makeLayout(net, demand, owners, id, p.parts);
       engine.setLayout(layout);
-      const part: Part = { id, engine, layout, inbox: new Map(), log: new Map(), commands: [], nextCommand: 0, sentMessages: 0, sentBytes: 0 };
+      const part: Part = {
+        id,
+        engine,
+        layout,
+        inbox: new Map(),
+        log: new Map(),
+        commands: [],
+        nextCommand: 0,
+        sentMessages: 0,
+        sentBytes: 0,
+      };
       parts.set(id, part);
       if (p.recoverFrom !== undefined && p.recoverFrom > 0) {
         const key = checkpointKey(p.recoverFrom, id);
@@ -320,7 +363,11 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     }
     // a grant that came while the parts were being built may be beyond the plan's horizon: keep it
     horizon = p.horizon === undefined ? Infinity : Math.max(p.horizon, horizon === Infinity ? 0 : horizon);
-    pace = p.pace ?? (p.realtimeFactor && p.startedAt ? { factor: p.realtimeFactor, anchorStep: 0, anchorAt: p.startedAt } : undefined);
+    pace =
+      p.pace ??
+      (p.realtimeFactor && p.startedAt
+        ? { factor: p.realtimeFactor, anchorStep: 0, anchorAt: p.startedAt }
+        : undefined);
     // the plan's log and whatever came while the parts were being built, in log order, once each
     partsBuilt = true;
     const known = [...(p.commands ?? []), ...commandLog.splice(0)].sort((a, b) => a.seq - b.seq);
@@ -336,13 +383,16 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         if (!p.checkpointEvery) throw err;
         reconnect(w);
       });
-    await Promise.all([...neededPeers].filter((w) => w > o.workerId && addresses.has(w) && !peers.has(w)).map(connectOrRetry));
+    await Promise.all(
+      [...neededPeers].filter((w) => w > o.workerId && addresses.has(w) && !peers.has(w)).map(connectOrRetry),
+    );
     planned = true;
     timing(() => `worker ${o.workerId}: parts built in ${(performance.now() - tb).toFixed(0)} ms`);
     for (const w of peers.keys()) sendRestored(w); // peers that connected while we were restoring
     // addresses that came in while we were restoring
     for (const w of neededPeers) {
-      if (w > o.workerId && addresses.has(w) && !peers.has(w)) connectOrRetry(w).catch((err: Error) => fail(`connecting to worker ${w}: ${err.message}`));
+      if (w > o.workerId && addresses.has(w) && !peers.has(w))
+        connectOrRetry(w).catch((err: Error) => fail(`connecting to worker ${w}: ${err.message}`));
     }
     for (const buf of early.splice(0)) {
       try {
@@ -411,7 +461,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   /** the last step the wall clock allows (pacing with --realtime-factor), or Infinity */
   const pacedLimit = () => {
     if (!pace?.factor) return Infinity;
-    return pace.anchorStep + Math.floor(((Date.now() - pace.anchorAt) / 1000) * pace.factor / plan!.spec.stepLength);
+    return pace.anchorStep + Math.floor((((Date.now() - pace.anchorAt) / 1000) * pace.factor) / plan!.spec.stepLength);
   };
   let paceTimer: NodeJS.Timeout | undefined;
 
@@ -462,7 +512,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         e.outgoing = [];
         stepSeconds += (performance.now() - s0) / 1000;
         for (const [q, buf] of out) deliver(part, q, buf);
-        if (store && (e.step % plan!.checkpointEvery === 0 || forcedCheckpoints.has(e.step)) && e.step < endStep) writeCheckpoint(part, snapshotPart(e, out), e.step);
+        if (store && (e.step % plan!.checkpointEvery === 0 || forcedCheckpoints.has(e.step)) && e.step < endStep)
+          writeCheckpoint(part, snapshotPart(e, out), e.step);
         if (plan!.check) sendCheck(part);
         progressed = true;
       }
@@ -488,7 +539,14 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     if (up !== storeDown || closing) return;
     storeDown = !up;
     log[up ? 'info' : 'warn']({ error: error ?? null }, up ? 'store reachable again' : 'store unreachable');
-    master.sendControl({ type: 'store', workerId: o.workerId, up, at: Date.now(), step: slowestStep(), ...(error !== undefined ? { error } : {}) });
+    master.sendControl({
+      type: 'store',
+      workerId: o.workerId,
+      up,
+      at: Date.now(),
+      step: slowestStep(),
+      ...(error !== undefined ? { error } : {}),
+    });
   };
 
   /** Writes a checkpoint, retrying while the store is unreachable: the run goes on meanwhile (the
@@ -506,7 +564,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       .catch((err: Error) => {
         if (finished) return;
         storeNews(false, err.message);
-        if (Date.now() - since > STORE_GIVE_UP_MS) return fail(`writing checkpoint ${step} of part ${part.id}: ${err.message}`);
+        if (Date.now() - since > STORE_GIVE_UP_MS)
+          return fail(`writing checkpoint ${step} of part ${part.id}: ${err.message}`);
         setTimeout(() => writeCheckpoint(part, bytes, step, since), 500);
       });
   };
@@ -520,7 +579,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     head.writeInt32LE(d.arrived, 12);
     head.writeInt32LE(d.running, 16);
     head.writeInt32LE(d.vehicleIds.length, 20);
-    master.send(FrameKind.check, Buffer.concat([head, Buffer.from(d.vehicleIds.buffer, d.vehicleIds.byteOffset, d.vehicleIds.byteLength)]));
+    master.send(
+      FrameKind.check,
+      Buffer.concat([head, Buffer.from(d.vehicleIds.buffer, d.vehicleIds.byteOffset, d.vehicleIds.byteLength)]),
+    );
   };
 
   let lastSteps = '';
@@ -533,7 +595,9 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         stalledSince = Date.now();
       } else if (Date.now() - stalledSince > 2000) {
         for (const p of parts.values()) {
-          process.stderr.write(`[stall w${o.workerId}] part ${p.id} step ${p.engine.step} needs ${p.layout.neighbours} inbox ${[...p.inbox].map(([h, m]) => `${h}:[${[...m.keys()]}]`).join(' ')} peers ${[...peers.keys()]} needed ${[...neededPeers]} connecting ${[...connecting]}\n`);
+          process.stderr.write(
+            `[stall w${o.workerId}] part ${p.id} step ${p.engine.step} needs ${p.layout.neighbours} inbox ${[...p.inbox].map(([h, m]) => `${h}:[${[...m.keys()]}]`).join(' ')} peers ${[...peers.keys()]} needed ${[...neededPeers]} connecting ${[...connecting]}\n`,
+          );
         }
         stalledSince = Date.now();
       }
@@ -547,7 +611,12 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     master.sendControl({
       type: 'status',
       workerId: o.workerId,
-      parts: [...parts.values()].map((p) => ({ part: p.id, step: p.engine.step, sentMessages: p.sentMessages, sentBytes: p.sentBytes })),
+      parts: [...parts.values()].map((p) => ({
+        part: p.id,
+        step: p.engine.step,
+        sentMessages: p.sentMessages,
+        sentBytes: p.sentBytes,
+      })),
       running,
       arrived,
       checkpointSeconds: checkpointSeconds.splice(0),
@@ -557,7 +626,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const finish = () => {
     finished = true;
     log.info({ parts: [...parts.keys()] }, 'parts finished');
-    timing(() => `worker ${o.workerId}: stepping ${(stepSeconds * 1000).toFixed(0)} ms (doStep ${(doStepSeconds * 1000).toFixed(0)} ms), waiting ${(waitSeconds * 1000).toFixed(0)} ms`);
+    timing(
+      () =>
+        `worker ${o.workerId}: stepping ${(stepSeconds * 1000).toFixed(0)} ms (doStep ${(doStepSeconds * 1000).toFixed(0)} ms), waiting ${(waitSeconds * 1000).toFixed(0)} ms`,
+    );
     if (statusTimer) clearInterval(statusTimer);
     sendStatus();
     for (const p of parts.values()) master.send(FrameKind.dump, encodeDump(p.id, dumpState(p.engine)));
@@ -588,11 +660,21 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         if (!o.sampleFrame || !partsBuilt) break;
         const id = Buffer.alloc(4);
         id.writeUInt32LE(m.id, 0);
-        master.send(FrameKind.frame, Buffer.concat([id, o.sampleFrame([...parts.values()].map((p) => p.engine), m.viewport)]));
+        master.send(
+          FrameKind.frame,
+          Buffer.concat([
+            id,
+            o.sampleFrame(
+              [...parts.values()].map((p) => p.engine),
+              m.viewport,
+            ),
+          ]),
+        );
         break;
       }
       case 'committed':
-        for (const part of parts.values()) for (const byStep of part.log.values()) for (const h of [...byStep.keys()]) if (h < m.step) byStep.delete(h);
+        for (const part of parts.values())
+          for (const byStep of part.log.values()) for (const h of [...byStep.keys()]) if (h < m.step) byStep.delete(h);
         break;
       case 'peer-restart': {
         // the replacement's new address; whoever connects resends its logs on attach (attachPeer)
@@ -600,7 +682,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         // before our own plan is in, onPlan connects (with this address)
         if (planned && o.workerId < m.workerId && neededPeers.has(m.workerId)) {
           const old = peers.get(m.workerId);
-          if (old) old.socket.destroy(); // the dead process's link, not yet noticed: its close reconnects
+          if (old)
+            old.socket.destroy(); // the dead process's link, not yet noticed: its close reconnects
           else reconnect(m.workerId);
         }
         break;
@@ -615,10 +698,19 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   master.on('frame', (kind, payload) => {
     if (kind === FrameKind.control) onMaster(readMasterMessage(payload));
   });
-  master.on('rejected', (why) => process.stderr.write(`tessds: worker ${o.workerId} closed its connection to the master: ${why}\n`));
+  master.on('rejected', (why) =>
+    process.stderr.write(`tessds: worker ${o.workerId} closed its connection to the master: ${why}\n`),
+  );
   o.direct?.(onMaster);
   master.on('close', () => shutdown(server));
-  master.sendControl({ type: 'hello', workerId: o.workerId, pid: process.pid, host: os.hostname(), port, ...(preloaded ? { preloaded: preloaded.id } : {}) });
+  master.sendControl({
+    type: 'hello',
+    workerId: o.workerId,
+    pid: process.pid,
+    host: os.hostname(),
+    port,
+    ...(preloaded ? { preloaded: preloaded.id } : {}),
+  });
   // while the master partitions: build what the plan will need (unless the plan came first)
   if (preloaded) {
     const pre = preloaded;

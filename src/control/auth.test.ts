@@ -17,11 +17,17 @@ async function call(base: string, path: string, init: RequestInit & { token?: st
 }
 
 /** Opens the stream; resolves with the first binary frame's size, or the close code. */
-function openStream(port: number, o: { header?: string; first?: object; origin?: string } = {}): Promise<{ frame?: number; close?: number; status?: number }> {
+function openStream(
+  port: number,
+  o: { header?: string; first?: object; origin?: string } = {},
+): Promise<{ frame?: number; close?: number; status?: number }> {
   return new Promise((resolve) => {
     const headers: Record<string, string> = {};
     if (o.header) headers.authorization = `Bearer ${o.header}`;
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/stream`, { headers, ...(o.origin ? { origin: o.origin } : {}) });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/stream`, {
+      headers,
+      ...(o.origin ? { origin: o.origin } : {}),
+    });
     ws.on('open', () => {
       if (o.first) ws.send(JSON.stringify(o.first));
     });
@@ -64,14 +70,25 @@ test('with a token: every route but /metrics, /healthz, /readyz and the viewer f
     for (const path of ['/metrics', '/healthz', '/readyz', '/', '/viewer.js']) {
       assert.equal((await call(c.base, path)).status, 200, `${path} is open`);
     }
-    assert.equal(c.run.engine.step >= 0 && JSON.parse((await call(c.base, '/api/status', { token: TOKEN })).text).paused, true, 'the one accepted pause applied');
+    assert.equal(
+      c.run.engine.step >= 0 && JSON.parse((await call(c.base, '/api/status', { token: TOKEN })).text).paused,
+      true,
+      'the one accepted pause applied',
+    );
     // the stream: the token in a header, or as the first message; without it or wrong, closed
     const port = c.server.port;
     assert.ok((await openStream(port, { header: TOKEN })).frame, 'a frame with the token in a header');
-    assert.ok((await openStream(port, { first: { token: TOKEN } })).frame, 'a frame with the token as the first message');
+    assert.ok(
+      (await openStream(port, { first: { token: TOKEN } })).frame,
+      'a frame with the token as the first message',
+    );
     assert.equal((await openStream(port, { header: 'not-the-token-at-all-000' })).status, 401);
     assert.equal((await openStream(port, { first: { token: 'not-the-token-at-all-000' } })).close, 4401);
-    assert.equal((await openStream(port, { first: { viewport: [0, 0, 1, 1] } })).close, 4401, 'a viewport before the token');
+    assert.equal(
+      (await openStream(port, { first: { viewport: [0, 0, 1, 1] } })).close,
+      4401,
+      'a viewport before the token',
+    );
   } finally {
     await c.close();
   }
@@ -81,18 +98,38 @@ test('cross-site Origin on POST and on the stream is 403; a POST not application
   const c = await startControlledRun();
   try {
     const stop = JSON.stringify({ type: 'stop' });
-    const evil = await call(c.base, '/api/commands', { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'text/plain' }, body: stop });
+    const evil = await call(c.base, '/api/commands', {
+      method: 'POST',
+      headers: { origin: 'http://evil.example', 'content-type': 'text/plain' },
+      body: stop,
+    });
     assert.equal(evil.status, 403);
     assert.match(JSON.parse(evil.text).error, /Origin http:\/\/evil\.example is not this server's/);
-    const evilJson = await call(c.base, '/api/commands', { method: 'POST', headers: { origin: 'http://evil.example', ...JSON_TYPE }, body: stop });
+    const evilJson = await call(c.base, '/api/commands', {
+      method: 'POST',
+      headers: { origin: 'http://evil.example', ...JSON_TYPE },
+      body: stop,
+    });
     assert.equal(evilJson.status, 403);
-    const plain = await call(c.base, '/api/commands', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: stop });
+    const plain = await call(c.base, '/api/commands', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: stop,
+    });
     assert.equal(plain.status, 415);
-    const form = await call(c.base, '/api/commands', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'type=stop' });
+    const form = await call(c.base, '/api/commands', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'type=stop',
+    });
     assert.equal(form.status, 415);
     assert.equal(JSON.parse((await call(c.base, '/api/status')).text).state, 'running', 'nothing stopped the run');
-    const same = await call(c.base, '/api/commands', { method: 'POST', headers: { origin: c.base, ...JSON_TYPE }, body: JSON.stringify({ type: 'pause' }) });
-    assert.equal(same.status, 200, 'the page\'s own origin may post');
+    const same = await call(c.base, '/api/commands', {
+      method: 'POST',
+      headers: { origin: c.base, ...JSON_TYPE },
+      body: JSON.stringify({ type: 'pause' }),
+    });
+    assert.equal(same.status, 200, "the page's own origin may post");
     assert.equal((await openStream(c.server.port, { origin: 'http://evil.example' })).status, 403);
     assert.ok((await openStream(c.server.port, { origin: c.base })).frame);
   } finally {
@@ -109,7 +146,9 @@ test('a slow body is 408, nesting past 32 levels is 400 (no stack overflow), and
       s.on('data', (d) => (got += d));
       s.on('close', () => resolve(got));
       s.on('error', () => undefined);
-      s.write('POST /api/commands HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"type"');
+      s.write(
+        'POST /api/commands HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"type"',
+      );
     });
     assert.match(answer, /^HTTP\/1\.1 408/);
     assert.match(answer, /did not arrive within 0\.3 s/);
@@ -117,7 +156,11 @@ test('a slow body is 408, nesting past 32 levels is 400 (no stack overflow), and
     const r = await call(c.base, '/api/commands', { method: 'POST', headers: JSON_TYPE, body: deep });
     assert.equal(r.status, 400);
     assert.match(JSON.parse(r.text).error, /nests deeper than 32 levels/);
-    const p = await call(c.base, '/api/commands', { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ type: 'pause' }) });
+    const p = await call(c.base, '/api/commands', {
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: JSON.stringify({ type: 'pause' }),
+    });
     assert.equal(p.status, 200);
   } finally {
     await c.close();
@@ -129,7 +172,9 @@ async function rawStream(port: number): Promise<net.Socket> {
   const s = net.connect(port, '127.0.0.1');
   s.on('error', () => undefined);
   await new Promise((r) => s.once('connect', r));
-  s.write(`GET /api/stream HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n`);
+  s.write(
+    `GET /api/stream HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n`,
+  );
   await new Promise<void>((resolve) => {
     let got = '';
     const on = (d: Buffer) => {
@@ -179,7 +224,10 @@ test('each bad WebSocket frame (unmasked, RSV bit, bad opcode, bad UTF-8, over 6
       const s = await rawStream(c.server.port);
       const closed = new Promise((r) => s.once('close', r));
       s.write(bytes);
-      await Promise.race([closed, new Promise((_r, reject) => setTimeout(() => reject(new Error(`${name}: the socket stayed open`)), 3000))]);
+      await Promise.race([
+        closed,
+        new Promise((_r, reject) => setTimeout(() => reject(new Error(`${name}: the socket stayed open`)), 3000)),
+      ]);
       const before = goodFrames;
       await waitFor(() => goodFrames > before, `a frame on the good stream after "${name}"`);
     }
@@ -194,6 +242,9 @@ test('each bad WebSocket frame (unmasked, RSV bit, bad opcode, bad UTF-8, over 6
 test('without a token only loopback: another host is refused naming why', () => {
   for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) assert.ok(isLoopback(h), h);
   for (const h of ['0.0.0.0', '::', '10.0.0.1', 'example.com']) assert.ok(!isLoopback(h), h);
-  assert.throws(() => checkBind('0.0.0.0', undefined), /--http-host 0\.0\.0\.0: without a token \(TESSDS_TOKEN or --token-file\) the control API listens on loopback only/);
+  assert.throws(
+    () => checkBind('0.0.0.0', undefined),
+    /--http-host 0\.0\.0\.0: without a token \(TESSDS_TOKEN or --token-file\) the control API listens on loopback only/,
+  );
   checkBind('0.0.0.0', TOKEN);
 });

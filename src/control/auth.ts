@@ -26,9 +26,13 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/metrics', '/healthz
 
 /** The configured token (the file wins over the environment), or undefined; UsageError naming the source. */
 export function controlToken(tokenFile?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const c = readCredential({ file: tokenFile, flag: '--token-file', envName: TOKEN_ENV, what: 'token', minChars: MIN_TOKEN_CHARS }, env);
+  const c = readCredential(
+    { file: tokenFile, flag: '--token-file', envName: TOKEN_ENV, what: 'token', minChars: MIN_TOKEN_CHARS },
+    env,
+  );
   if (c === undefined) return undefined;
-  if (!/^[\x21-\x7e]+$/.test(c.text)) throw new UsageError(`${c.source}: the token must be printable ASCII without spaces`);
+  if (!/^[\x21-\x7e]+$/.test(c.text))
+    throw new UsageError(`${c.source}: the token must be printable ASCII without spaces`);
   return c.text;
 }
 
@@ -42,7 +46,9 @@ export function isLoopback(host: string): boolean {
 /** Refuses to serve beyond loopback without a token (UsageError: one line, exit 2). */
 export function checkBind(host: string, token: string | undefined, option = '--http-host'): void {
   if (token === undefined && !isLoopback(host)) {
-    throw new UsageError(`${option} ${host}: without a token (${TOKEN_ENV} or --token-file) the control API listens on loopback only (127.0.0.1)`);
+    throw new UsageError(
+      `${option} ${host}: without a token (${TOKEN_ENV} or --token-file) the control API listens on loopback only (127.0.0.1)`,
+    );
   }
 }
 
@@ -71,7 +77,10 @@ export function checkOrigin(req: IncomingMessage): void {
     host = undefined;
   }
   if (host === undefined || host.toLowerCase() !== (req.headers.host ?? '').toLowerCase()) {
-    throw new RequestError(403, `Origin ${origin.slice(0, 100)} is not this server's: requests from other sites are refused`);
+    throw new RequestError(
+      403,
+      `Origin ${origin.slice(0, 100)} is not this server's: requests from other sites are refused`,
+    );
   }
 }
 
@@ -81,11 +90,16 @@ export function guardRequest(req: IncomingMessage, path: string, token: string |
   if (method === 'POST') {
     checkOrigin(req);
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/json') throw new RequestError(415, `POST takes content-type application/json${type ? `, not ${type}` : ''}`);
+    if (type !== 'application/json')
+      throw new RequestError(415, `POST takes content-type application/json${type ? `, not ${type}` : ''}`);
   }
   if (token === undefined || isStatic || ((method === 'GET' || method === 'HEAD') && PUBLIC_ROUTES.has(path))) return;
   const offered = bearerOf(req);
-  if (offered === undefined) throw new RequestError(401, 'this API needs a token: send "Authorization: Bearer TOKEN" (the token is TESSDS_TOKEN or --token-file of the server)');
+  if (offered === undefined)
+    throw new RequestError(
+      401,
+      'this API needs a token: send "Authorization: Bearer TOKEN" (the token is TESSDS_TOKEN or --token-file of the server)',
+    );
   if (!tokenMatches(token, offered)) throw new RequestError(401, 'wrong token');
 }
 

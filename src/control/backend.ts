@@ -73,7 +73,18 @@ export interface CommandAnswer {
 export interface RunEvent {
   /** ms since the Unix epoch */
   at: number;
-  type: 'worker-lost' | 'worker-recovered' | 'checkpoint' | 'command' | 'leader' | 'store-down' | 'store-up' | 'paused' | 'resumed' | 'stopped' | 'finished';
+  type:
+    | 'worker-lost'
+    | 'worker-recovered'
+    | 'checkpoint'
+    | 'command'
+    | 'leader'
+    | 'store-down'
+    | 'store-up'
+    | 'paused'
+    | 'resumed'
+    | 'stopped'
+    | 'finished';
   worker?: number;
   pid?: number;
   step?: number;
@@ -154,7 +165,10 @@ export function decodeFrame(buf: Buffer): VehicleFrame {
     off += n * 4;
     return a;
   };
-  const x = f32(), y = f32(), angle = f32(), speed = f32();
+  const x = f32(),
+    y = f32(),
+    angle = f32(),
+    speed = f32();
   return {
     step: buf.readUInt32LE(4),
     time: buf.readDoubleLE(8),
@@ -162,7 +176,10 @@ export function decodeFrame(buf: Buffer): VehicleFrame {
     count: n,
     meanSpeed: buf.readFloatLE(24),
     ups: buf.readFloatLE(28),
-    x, y, angle, speed,
+    x,
+    y,
+    angle,
+    speed,
     part: new Uint16Array(ab, off, n),
   };
 }
@@ -173,8 +190,12 @@ export function decodeFrame(buf: Buffer): VehicleFrame {
  * each other by a step or so: there is no global barrier).
  */
 export function mergeFrames(frames: readonly VehicleFrame[]): VehicleFrame {
-  let count = 0, running = 0, speedSum = 0, ups = 0;
-  let step = Infinity, time = Infinity;
+  let count = 0,
+    running = 0,
+    speedSum = 0,
+    ups = 0;
+  let step = Infinity,
+    time = Infinity;
   for (const f of frames) {
     count += f.count;
     running += f.running;

@@ -8,7 +8,15 @@ import type { EmbeddedController } from '../cluster/embedded.js';
 import type { DeskCommand } from '../cluster/command-desk.js';
 import type { RunStatus } from '../cluster/status.js';
 import { RequestError } from '../errors.js';
-import { decodeFrame, mergeFrames, type CommandAnswer, type ControlBackend, type NetworkView, type VehicleFrame, type Viewport } from './backend.js';
+import {
+  decodeFrame,
+  mergeFrames,
+  type CommandAnswer,
+  type ControlBackend,
+  type NetworkView,
+  type VehicleFrame,
+  type Viewport,
+} from './backend.js';
 import { networkView } from './positions.js';
 import { parseCommand } from './run-control.js';
 import { simCommandParser } from './sim-commands.js';
@@ -45,9 +53,13 @@ export class EmbeddedBackend implements ControlBackend {
         // counts are per process: a replacement starts again at 0 and re-sends what it replays
         const before = sent.get(p.part) ?? { messages: 0, bytes: 0 };
         const now = { messages: p.sentMessages ?? 0, bytes: p.sentBytes ?? 0 };
-        if (now.messages > before.messages) m.borderMessages.inc({ part: String(p.part) }, now.messages - before.messages);
+        if (now.messages > before.messages)
+          m.borderMessages.inc({ part: String(p.part) }, now.messages - before.messages);
         if (now.bytes > before.bytes) m.borderBytes.inc({ part: String(p.part) }, now.bytes - before.bytes);
-        sent.set(p.part, { messages: Math.max(now.messages, before.messages), bytes: Math.max(now.bytes, before.bytes) });
+        sent.set(p.part, {
+          messages: Math.max(now.messages, before.messages),
+          bytes: Math.max(now.bytes, before.bytes),
+        });
       }
       for (const sec of s.checkpointSeconds ?? []) m.checkpointSeconds.observe(sec);
       this.refresh(c.status());
@@ -65,7 +77,8 @@ export class EmbeddedBackend implements ControlBackend {
     m.paused.set(s.state === 'paused' ? 1 : 0);
     const store = this.controller?.store();
     if (store) m.storeUp.set({ store: store.url }, store.up ? 1 : 0);
-    for (const w of s.workers) if (w.heartbeatAgeMs !== undefined) m.leaseAge.set({ worker: String(w.id) }, w.heartbeatAgeMs / 1000);
+    for (const w of s.workers)
+      if (w.heartbeatAgeMs !== undefined) m.leaseAge.set({ worker: String(w.id) }, w.heartbeatAgeMs / 1000);
   }
 
   private get c(): EmbeddedController {
@@ -74,7 +87,8 @@ export class EmbeddedBackend implements ControlBackend {
   }
 
   status(): RunStatus {
-    if (!this.controller) return { step: 0, state: 'starting', workers: [], leader: { pid: process.pid, host: '', epoch: 0 } };
+    if (!this.controller)
+      return { step: 0, state: 'starting', workers: [], leader: { pid: process.pid, host: '', epoch: 0 } };
     const s = this.c.status();
     this.refresh(s);
     // the viewer draws closed lanes: they follow from the command log
@@ -101,15 +115,21 @@ export class EmbeddedBackend implements ControlBackend {
       throw e;
     }
     const s = this.c.status().state;
-    if (s === 'finished' || s === 'failed') return { status: 409, body: { error: `the run has ${s}; no more commands` } };
+    if (s === 'finished' || s === 'failed')
+      return { status: 409, body: { error: `the run has ${s}; no more commands` } };
     const a = await this.c.submit(cmd);
     this.metrics?.commands.inc({ type: a.body.type ?? cmd.type });
     if (a.body.error !== undefined) return { status: a.status, body: { error: a.body.error } };
-    return { status: a.status, body: { id: a.body.id ?? -1, type: a.body.type ?? cmd.type, effectiveStep: a.body.effectiveStep ?? 0 } };
+    return {
+      status: a.status,
+      body: { id: a.body.id ?? -1, type: a.body.type ?? cmd.type, effectiveStep: a.body.effectiveStep ?? 0 },
+    };
   }
 
   async frame(viewport?: Viewport): Promise<VehicleFrame> {
-    const frames = (await this.c.frames(viewport ? [viewport[0], viewport[1], viewport[2], viewport[3]] : undefined)).map((b) => decodeFrame(b));
+    const frames = (
+      await this.c.frames(viewport ? [viewport[0], viewport[1], viewport[2], viewport[3]] : undefined)
+    ).map((b) => decodeFrame(b));
     const f = mergeFrames(frames);
     // vehicle updates per second, roughly: running vehicles × steps per second over the last half second or more
     const now = Date.now();

@@ -47,7 +47,11 @@ export function readBody(req: IncomingMessage, timeoutMs = BODY_TIMEOUT_MS): Pro
       req.removeAllListeners('data');
       req.resume();
       // (the answer says connection: close: the rest of the body is not waited for)
-      reject(Object.assign(new RequestError(408, `request body did not arrive within ${timeoutMs / 1000} s`), { closeConnection: true }));
+      reject(
+        Object.assign(new RequestError(408, `request body did not arrive within ${timeoutMs / 1000} s`), {
+          closeConnection: true,
+        }),
+      );
     }, timeoutMs);
     req.on('data', (c: Buffer) => {
       size += c.length;
@@ -75,7 +79,8 @@ export function readBody(req: IncomingMessage, timeoutMs = BODY_TIMEOUT_MS): Pro
 /** Parses JSON sent by a client; `what` names it in the one-line RequestError 400. */
 export function parseJson(text: string, what: string): unknown {
   if (text.trim() === '') throw new RequestError(400, `${what} is empty; send a JSON object`);
-  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new RequestError(400, `${what} nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    throw new RequestError(400, `${what} nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch (e) {

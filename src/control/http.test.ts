@@ -18,7 +18,11 @@ async function get(base: string, path: string) {
 }
 
 async function post(base: string, body: string | object) {
-  const r = await fetch(`${base}/api/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const r = await fetch(`${base}/api/commands`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
 
@@ -33,7 +37,11 @@ test('pause stops the step count, resume restarts it', async () => {
     assert.equal(p.body.type, 'pause');
     const pausedAt = p.body.effectiveStep as number;
     await new Promise((r) => setTimeout(r, 300));
-    const status = JSON.parse((await get(c.base, '/api/status')).text) as { step: number; paused: boolean; events: { type: string }[] };
+    const status = JSON.parse((await get(c.base, '/api/status')).text) as {
+      step: number;
+      paused: boolean;
+      events: { type: string }[];
+    };
     assert.equal(status.step, pausedAt, 'no step after the pause was answered');
     assert.equal(status.paused, true);
     assert.ok(status.events.some((e) => e.type === 'paused'));
@@ -42,7 +50,10 @@ test('pause stops the step count, resume restarts it', async () => {
     assert.equal(r.status, 200);
     await waitFor(async () => (await stepOf(c.base)) > pausedAt, 'the run to step again after resume');
     const timeline = JSON.parse((await get(c.base, '/api/timeline')).text) as { type: string }[];
-    assert.deepEqual(timeline.map((e) => e.type).filter((t) => t === 'paused' || t === 'resumed'), ['paused', 'resumed']);
+    assert.deepEqual(
+      timeline.map((e) => e.type).filter((t) => t === 'paused' || t === 'resumed'),
+      ['paused', 'resumed'],
+    );
   } finally {
     await c.close();
   }
@@ -54,8 +65,16 @@ test('bad requests get a 4xx naming the problem; a bad target is refused', async
     const cases: [string | object, number, RegExp][] = [
       ['{"type": "pause"', 400, /not valid JSON/],
       ['', 400, /empty/],
-      [{ type: 'warp' }, 400, /^type: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow\)$/],
-      [{ type1: 'down', type2: 'warp' }, 400, /^type2: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane,/],
+      [
+        { type: 'warp' },
+        400,
+        /^type: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow\)$/,
+      ],
+      [
+        { type1: 'down', type2: 'warp' },
+        400,
+        /^type2: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane,/,
+      ],
       [{ type: 'setRealtimeFactor', factor: -3 }, 400, /"factor" must be > 0/],
       [{ type: 'closeLane', lane: 'no_such_lane' }, 404, /unknown lane "no_such_lane"/],
       [{ type1: 'down', type2: 'closeLane', param: [{ lane: 'no_such_lane' }] }, 404, /unknown lane "no_such_lane"/],
@@ -100,7 +119,7 @@ test('closeLane answers an effectiveStep; from that step on no vehicle enters th
   }
 });
 
-test('/metrics is Prometheus text with the run\'s figures', async () => {
+test("/metrics is Prometheus text with the run's figures", async () => {
   const c = await startControlledRun();
   try {
     await waitFor(async () => (await stepOf(c.base)) > 5, 'the run to step');
@@ -109,7 +128,17 @@ test('/metrics is Prometheus text with the run\'s figures', async () => {
     assert.equal(m.status, 200);
     assert.match(m.type, /^text\/plain/);
     const fams = parsePrometheusText(m.text);
-    for (const name of ['tessds_step', 'tessds_step_seconds', 'tessds_running_vehicles', 'tessds_border_messages_total', 'tessds_border_bytes_total', 'tessds_checkpoint_seconds', 'tessds_recoveries_total', 'tessds_worker_lease_age_seconds', 'tessds_paused']) {
+    for (const name of [
+      'tessds_step',
+      'tessds_step_seconds',
+      'tessds_running_vehicles',
+      'tessds_border_messages_total',
+      'tessds_border_bytes_total',
+      'tessds_checkpoint_seconds',
+      'tessds_recoveries_total',
+      'tessds_worker_lease_age_seconds',
+      'tessds_paused',
+    ]) {
       assert.ok(fams.get(name)?.help, `${name} has HELP`);
     }
     assert.equal(fams.get('tessds_step')!.samples[0]!.value, p.body.effectiveStep);

@@ -57,7 +57,6 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-
 /** The viewer's files: next to this module when copied into dist/, else in the source tree. */
 export function viewerDir(): string {
   const here = fileURLToPath(new URL('./viewer/', import.meta.url));
@@ -169,7 +168,9 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const refuse = (status: string, why: string) => {
       const body = JSON.stringify({ error: why });
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     };
     if (path !== '/api/stream') return refuse('404 Not Found', `no route ${path}`);
     try {
@@ -179,7 +180,8 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     }
     // the token in a header (a script); a browser sends it as the first message instead
     const offered = bearerOf(req);
-    if (token !== undefined && offered !== undefined && !tokenMatches(token, offered)) return refuse('401 Unauthorized', 'wrong token');
+    if (token !== undefined && offered !== undefined && !tokenMatches(token, offered))
+      return refuse('401 Unauthorized', 'wrong token');
     wss.handleUpgrade(req, socket, head, (ws) => stream(ws, token === undefined || offered !== undefined));
   });
 
@@ -194,10 +196,12 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
       try {
         if (isBinary) throw new RequestError(400, 'send JSON text, e.g. {"viewport": [x0, y0, x1, y1]}');
         const msg = parseJson(String(data), 'stream message');
-        if (typeof msg !== 'object' || msg === null) throw new RequestError(400, 'stream message must be a JSON object');
+        if (typeof msg !== 'object' || msg === null)
+          throw new RequestError(400, 'stream message must be a JSON object');
         if (!authorized) {
           const t = (msg as { token?: unknown }).token;
-          if (typeof t !== 'string' || !tokenMatches(token!, t)) return void ws.close(4401, typeof t === 'string' ? 'wrong token' : 'send {"token": "…"} first');
+          if (typeof t !== 'string' || !tokenMatches(token!, t))
+            return void ws.close(4401, typeof t === 'string' ? 'wrong token' : 'send {"token": "…"} first');
           authorized = true;
           clearTimeout(authTimer);
           void send();
@@ -234,7 +238,8 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') reject(new UsageError(`--http: port ${o.port} on ${host} is already in use`));
-      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new UsageError(`--http-host: cannot listen on "${host}"`));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND')
+        reject(new UsageError(`--http-host: cannot listen on "${host}"`));
       else if (e.code === 'EACCES') reject(new UsageError(`--http: no permission to listen on port ${o.port}`));
       else reject(e);
     });

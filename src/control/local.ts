@@ -144,7 +144,8 @@ export class LocalRun implements ControlBackend {
       if (e instanceof RequestError) return { status: e.status, body: { error: e.message } };
       throw e;
     }
-    if (this.state === 'finished' || this.state === 'failed') return { status: 409, body: { error: `the run has ${this.state}; no more commands` } };
+    if (this.state === 'finished' || this.state === 'failed')
+      return { status: 409, body: { error: `the run has ${this.state}; no more commands` } };
     const step = this.engine.step;
     if (parsed.kind === 'sim') {
       // a resolved command carries its own step (later than now when commands are scheduled ahead)
@@ -190,7 +191,8 @@ export class LocalRun implements ControlBackend {
         return answer();
       case 'checkpoint': {
         const file = this.o.checkpointFile;
-        if (!file) return { status: 409, body: { error: 'checkpoint needs a file: start the run with --save-state FILE' } };
+        if (!file)
+          return { status: 409, body: { error: 'checkpoint needs a file: start the run with --save-state FILE' } };
         const t0 = performance.now();
         const tmp = `${file}.tmp`;
         writeFileSync(tmp, snapshot(this.engine));
@@ -225,7 +227,8 @@ export class LocalRun implements ControlBackend {
       // paced: the next step waits until the last one is due (any factor > 0: 0.1 takes 10 wall s
       // per simulated s), woken at least every 250 ms to see commands and a new factor
       if (this.factor !== undefined) {
-        const wait = this.anchorWall + ((e.step - this.anchorStep) * e.cfg.stepLength * 1000) / this.factor - Date.now();
+        const wait =
+          this.anchorWall + ((e.step - this.anchorStep) * e.cfg.stepLength * 1000) / this.factor - Date.now();
         if (wait > 0) {
           this.publish();
           await new Promise<void>((resolve) => setTimeout(resolve, Math.min(wait, 250)));
@@ -289,7 +292,14 @@ export class LocalRun implements ControlBackend {
   private noteLaneState(c: SimCommand): void {
     const cmd = c as SimCommand & { lane?: unknown; laneId?: unknown };
     // resolved commands (src/sim/commands.ts) name the lane by index
-    const lane = typeof cmd.lane === 'number' ? this.engine.net.laneIds[cmd.lane] : typeof cmd.lane === 'string' ? cmd.lane : typeof cmd.laneId === 'string' ? cmd.laneId : undefined;
+    const lane =
+      typeof cmd.lane === 'number'
+        ? this.engine.net.laneIds[cmd.lane]
+        : typeof cmd.lane === 'string'
+          ? cmd.lane
+          : typeof cmd.laneId === 'string'
+            ? cmd.laneId
+            : undefined;
     if (lane === undefined) return;
     if (cmd.type === 'closeLane') this.closedLanes.add(lane);
     else if (cmd.type === 'openLane') this.closedLanes.delete(lane);

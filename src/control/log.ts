@@ -42,7 +42,9 @@ export function createLogger(o: LogOptions = {}): Logger {
   const enabled = o.file !== undefined || o.json === true;
   const level = o.level ?? process.env.TESSDS_LOG_LEVEL ?? 'info';
   if ((enabled || o.level !== undefined) && !(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new UsageError(`${o.level !== undefined ? '--log-level' : 'TESSDS_LOG_LEVEL'} must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+    throw new UsageError(
+      `${o.level !== undefined ? '--log-level' : 'TESSDS_LOG_LEVEL'} must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`,
+    );
   }
   if (!enabled) return SILENT;
   const { pino } = require('pino') as typeof import('pino');
@@ -51,7 +53,10 @@ export function createLogger(o: LogOptions = {}): Logger {
   if (o.worker !== undefined) base.worker = o.worker;
   if (o.part !== undefined) base.part = o.part;
   // synchronous writes: the CLI exits right after a run and must not lose its last lines
-  const dest = o.file !== undefined ? pino.destination({ dest: o.file, sync: true, mkdir: true, append: true }) : pino.destination({ dest: 2, sync: true });
+  const dest =
+    o.file !== undefined
+      ? pino.destination({ dest: o.file, sync: true, mkdir: true, append: true })
+      : pino.destination({ dest: 2, sync: true });
   const step = o.step;
   return pino(
     {
@@ -67,5 +72,6 @@ export function createLogger(o: LogOptions = {}): Logger {
 
 /** The worker processes' loggers (handed down to the cluster layer): same destination as the run's. */
 export function workerLogFactory(): WorkerLogFactory {
-  return (cfg, worker, step) => createLogger({ file: cfg.file, json: cfg.json, level: cfg.level, plan: cfg.plan, worker, step });
+  return (cfg, worker, step) =>
+    createLogger({ file: cfg.file, json: cfg.json, level: cfg.level, plan: cfg.plan, worker, step });
 }

@@ -42,7 +42,10 @@ const VIEWS_KEPT = 8;
 export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server> {
   const { view: master } = o;
   checkBind(o.host, o.token);
-  const metrics = createMasterMetrics(() => master.figures(), () => master.store());
+  const metrics = createMasterMetrics(
+    () => master.figures(),
+    () => master.store(),
+  );
   const views = new Map<string, string>();
   const network = async (plan: string): Promise<string | undefined> => {
     const known = views.get(plan);
@@ -74,7 +77,8 @@ export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server
       throw e;
     }
     const method = API_ROUTES[url.pathname];
-    if (!method) return reply(404, { error: `no such resource ${url.pathname}; try ${Object.keys(API_ROUTES).join(', ')}` });
+    if (!method)
+      return reply(404, { error: `no such resource ${url.pathname}; try ${Object.keys(API_ROUTES).join(', ')}` });
     if (req.method !== method) {
       res.setHeader('allow', method);
       return reply(405, { error: `${url.pathname} takes ${method}, not ${req.method}` });
@@ -92,12 +96,20 @@ export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server
     if (!plan) return reply(400, { error: `missing query parameter plan (${url.pathname}?plan=NAME)` });
     switch (url.pathname) {
       case '/api/commands':
-        return void readCommand(req, plan, master, metrics, Object.assign(reply, { close: () => res.setHeader('connection', 'close') })).catch((err: Error) => reply(500, { error: err.message }));
+        return void readCommand(
+          req,
+          plan,
+          master,
+          metrics,
+          Object.assign(reply, { close: () => res.setHeader('connection', 'close') }),
+        ).catch((err: Error) => reply(500, { error: err.message }));
       case '/api/network':
         network(plan).then((text) => (text ? send(200, text) : reply(404, { error: `no plan ${plan}` })), failed);
         return;
       case '/api/timeline':
-        master.status(plan).then((s) => (s ? reply(200, s.events ?? []) : reply(404, { error: `no plan ${plan}` })), failed);
+        master
+          .status(plan)
+          .then((s) => (s ? reply(200, s.events ?? []) : reply(404, { error: `no plan ${plan}` })), failed);
         return;
       default:
         master.status(plan).then((s) => (s ? reply(200, s) : reply(404, { error: `no plan ${plan}` })), failed);
@@ -112,7 +124,13 @@ export async function serveMasterHttp(o: MasterHttpOptions): Promise<http.Server
   return server;
 }
 
-async function readCommand(req: http.IncomingMessage, plan: string, master: MasterView, metrics: MasterMetrics, reply: ((code: number, body: unknown) => void) & { close: () => void }): Promise<void> {
+async function readCommand(
+  req: http.IncomingMessage,
+  plan: string,
+  master: MasterView,
+  metrics: MasterMetrics,
+  reply: ((code: number, body: unknown) => void) & { close: () => void },
+): Promise<void> {
   let body: unknown;
   try {
     body = parseJson(await readBody(req), 'request body');

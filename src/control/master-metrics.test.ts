@@ -4,13 +4,16 @@ import { createMasterMetrics } from './master-metrics.js';
 import type { PlanFigures } from '../cluster/distributed/master-view.js';
 import { parsePrometheusText } from './prom-text.js';
 
-test('master metrics: the leader\'s plan figures per plan; none when not leading', async () => {
+test("master metrics: the leader's plan figures per plan; none when not leading", async () => {
   let figures: PlanFigures[] | undefined = [
     { plan: 'a', step: 42, recoveries: 2, paused: true, lastHeardSeconds: new Map([[3, 0.25]]) },
     { plan: 'b', step: 7, recoveries: 0, paused: false, lastHeardSeconds: new Map() },
   ];
   let store = { url: 'redis://db:6379', up: true };
-  const m = createMasterMetrics(() => figures, () => store);
+  const m = createMasterMetrics(
+    () => figures,
+    () => store,
+  );
   m.commands.inc({ plan: 'a', type: 'pause' });
   const fams = parsePrometheusText(await m.registry.metrics());
   const value = (name: string, labels: Record<string, string>) =>
@@ -36,5 +39,8 @@ test('master metrics: the leader\'s plan figures per plan; none when not leading
 
   store = { ...store, up: false }; // leading or not, a master says whether the store answers it
   const down = parsePrometheusText(await m.registry.metrics());
-  assert.deepEqual(down.get('tessds_store_up')?.samples.map((s) => [s.labels.store, s.value]), [['redis://db:6379', 0]]);
+  assert.deepEqual(
+    down.get('tessds_store_up')?.samples.map((s) => [s.labels.store, s.value]),
+    [['redis://db:6379', 0]],
+  );
 });

@@ -22,7 +22,10 @@ export interface MasterMetrics {
 }
 
 /** `figures` is read at every scrape: undefined while this master does not lead; so is `store`. */
-export function createMasterMetrics(figures: () => PlanFigures[] | undefined, store?: () => { url: string; up: boolean }): MasterMetrics {
+export function createMasterMetrics(
+  figures: () => PlanFigures[] | undefined,
+  store?: () => { url: string; up: boolean },
+): MasterMetrics {
   const registry = new Registry();
   const registers = [registry];
   if (store) {
@@ -83,9 +86,15 @@ export function createMasterMetrics(figures: () => PlanFigures[] | undefined, st
     registers,
     collect() {
       this.reset();
-      for (const f of figures() ?? []) for (const [w, s] of f.lastHeardSeconds) this.set({ plan: f.plan, worker: String(w) }, s);
+      for (const f of figures() ?? [])
+        for (const [w, s] of f.lastHeardSeconds) this.set({ plan: f.plan, worker: String(w) }, s);
     },
   });
-  const commands = new Counter({ name: 'tessds_commands_total', help: 'Commands this master accepted through its control API, by plan and type', labelNames: ['plan', 'type'], registers });
+  const commands = new Counter({
+    name: 'tessds_commands_total',
+    help: 'Commands this master accepted through its control API, by plan and type',
+    labelNames: ['plan', 'type'],
+    registers,
+  });
   return { registry, commands };
 }

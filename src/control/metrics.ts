@@ -39,7 +39,8 @@ export interface Metrics {
 }
 
 export function createMetrics(o: { processMetrics?: boolean } = {}): Metrics {
-  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = require('prom-client') as typeof import('prom-client');
+  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } =
+    require('prom-client') as typeof import('prom-client');
   const registry = new Registry();
   const registers = [registry];
   if (o.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'tessds_process_' });
@@ -53,19 +54,52 @@ export function createMetrics(o: { processMetrics?: boolean } = {}): Metrics {
       registers,
     }),
     running: new Gauge({ name: 'tessds_running_vehicles', help: 'Vehicles currently in the network', registers }),
-    arrived: new Gauge({ name: 'tessds_arrived_vehicles', help: 'Vehicles that reached their destination so far', registers }),
+    arrived: new Gauge({
+      name: 'tessds_arrived_vehicles',
+      help: 'Vehicles that reached their destination so far',
+      registers,
+    }),
     paused: new Gauge({ name: 'tessds_paused', help: '1 while the run is paused, else 0', registers }),
-    borderMessages: new Counter({ name: 'tessds_border_messages_total', help: 'Border messages sent between parts, by sending part', labelNames: ['part'], registers }),
-    borderBytes: new Counter({ name: 'tessds_border_bytes_total', help: 'Bytes of border messages sent between parts, by sending part', labelNames: ['part'], registers }),
+    borderMessages: new Counter({
+      name: 'tessds_border_messages_total',
+      help: 'Border messages sent between parts, by sending part',
+      labelNames: ['part'],
+      registers,
+    }),
+    borderBytes: new Counter({
+      name: 'tessds_border_bytes_total',
+      help: 'Bytes of border messages sent between parts, by sending part',
+      labelNames: ['part'],
+      registers,
+    }),
     checkpointSeconds: new Histogram({
       name: 'tessds_checkpoint_seconds',
       help: 'Wall-clock seconds to write one checkpoint',
       buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10],
       registers,
     }),
-    recoveries: new Counter({ name: 'tessds_recoveries_total', help: 'Lost workers replaced during the run', registers }),
-    leaseAge: new Gauge({ name: 'tessds_worker_lease_age_seconds', help: 'Seconds since each worker last renewed its lease', labelNames: ['worker'], registers }),
-    commands: new Counter({ name: 'tessds_commands_total', help: 'Commands accepted through the control API, by type', labelNames: ['type'], registers }),
-    storeUp: new Gauge({ name: 'tessds_store_up', help: '1 while the checkpoint store answers, else 0 (a worker lost it and none reached it again yet)', labelNames: ['store'], registers }),
+    recoveries: new Counter({
+      name: 'tessds_recoveries_total',
+      help: 'Lost workers replaced during the run',
+      registers,
+    }),
+    leaseAge: new Gauge({
+      name: 'tessds_worker_lease_age_seconds',
+      help: 'Seconds since each worker last renewed its lease',
+      labelNames: ['worker'],
+      registers,
+    }),
+    commands: new Counter({
+      name: 'tessds_commands_total',
+      help: 'Commands accepted through the control API, by type',
+      labelNames: ['type'],
+      registers,
+    }),
+    storeUp: new Gauge({
+      name: 'tessds_store_up',
+      help: '1 while the checkpoint store answers, else 0 (a worker lost it and none reached it again yet)',
+      labelNames: ['store'],
+      registers,
+    }),
   };
 }

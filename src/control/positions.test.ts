@@ -82,7 +82,14 @@ test('the network view has every lane with its part and the bounds of all shapes
   const e = new Engine(bentCorridor());
   const owner = Int32Array.from({ length: e.net.laneCount }, (_, lane) => (e.net.laneIds[lane] === 'out_0' ? 1 : 0));
   const v = networkView(e.net, owner);
-  assert.deepEqual(v.lanes.map((l) => [l.id, l.internal, l.part]), [['in_0', false, 0], ['out_0', false, 1], [':B#0', true, 0]]);
+  assert.deepEqual(
+    v.lanes.map((l) => [l.id, l.internal, l.part]),
+    [
+      ['in_0', false, 0],
+      ['out_0', false, 1],
+      [':B#0', true, 0],
+    ],
+  );
   assert.equal(v.parts, 2);
   // in_0 reaches y = 100; out_0 runs from x = 210 to 710 (corridor: l1 + 10 .. + 500)
   assert.deepEqual(v.bounds, [0, 0, 710, 100]);
@@ -92,7 +99,9 @@ test('frames of two parts merge into the frame of the whole network', () => {
   const whole = new Engine(bentCorridor());
   place(whole, 0, 'in_0', 150, 10);
   place(whole, 1, 'out_0', 5, 4);
-  const owner = Int32Array.from({ length: whole.net.laneCount }, (_, lane) => (whole.net.laneIds[lane] === 'out_0' ? 1 : 0));
+  const owner = Int32Array.from({ length: whole.net.laneCount }, (_, lane) =>
+    whole.net.laneIds[lane] === 'out_0' ? 1 : 0,
+  );
   const expected = new PositionSampler(whole.net, owner).sample(whole);
   const expectedCopy = decodeFrame(encodeFrame(expected));
   const parts = [0, 1].map((p) => {
@@ -106,6 +115,7 @@ test('frames of two parts merge into the frame of the whole network', () => {
   assert.equal(merged.count, 2);
   assert.equal(merged.running, 2);
   assert.equal(merged.meanSpeed, 7);
-  const key = (f: typeof merged) => Array.from({ length: f.count }, (_, i) => [f.x[i], f.y[i], f.angle[i], f.speed[i], f.part[i]].join(',')).sort();
+  const key = (f: typeof merged) =>
+    Array.from({ length: f.count }, (_, i) => [f.x[i], f.y[i], f.angle[i], f.speed[i], f.part[i]].join(',')).sort();
   assert.deepEqual(key(merged), key(expectedCopy));
 });

@@ -46,13 +46,17 @@ export function laneShapes(net: Network): Float64Array[] {
 /** The static drawing of the network: every lane's shape, width, id and part, and the bounds. */
 export function networkView(net: Network, laneOwner?: ArrayLike<number>): NetworkView {
   const shapes = laneShapes(net);
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   let parts = 1;
   const lanes: LaneView[] = [];
   for (let lane = 0; lane < net.laneCount; lane++) {
     const s = shapes[lane]!;
     for (let k = 0; k + 1 < s.length; k += 2) {
-      const x = s[k]!, y = s[k + 1]!;
+      const x = s[k]!,
+        y = s[k + 1]!;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
@@ -80,12 +84,24 @@ export class PositionSampler {
   private readonly scale: Float64Array;
   private cap = 0;
   private readonly frame: VehicleFrame = {
-    step: 0, time: 0, running: 0, meanSpeed: 0, ups: 0, count: 0,
-    x: new Float32Array(0), y: new Float32Array(0), angle: new Float32Array(0), speed: new Float32Array(0), part: new Uint16Array(0),
+    step: 0,
+    time: 0,
+    running: 0,
+    meanSpeed: 0,
+    ups: 0,
+    count: 0,
+    x: new Float32Array(0),
+    y: new Float32Array(0),
+    angle: new Float32Array(0),
+    speed: new Float32Array(0),
+    part: new Uint16Array(0),
   };
 
   /** `laneOwner`: part per lane; default: each engine's layout, else 0. */
-  constructor(private readonly net: Network, private readonly laneOwner?: ArrayLike<number>) {
+  constructor(
+    private readonly net: Network,
+    private readonly laneOwner?: ArrayLike<number>,
+  ) {
     this.shapes = laneShapes(net);
     this.cum = new Array(net.laneCount);
     this.scale = new Float64Array(net.laneCount);
@@ -93,7 +109,8 @@ export class PositionSampler {
       const s = this.shapes[lane]!;
       const n = s.length >> 1;
       const c = new Float64Array(n);
-      for (let k = 1; k < n; k++) c[k] = c[k - 1]! + Math.hypot(s[2 * k]! - s[2 * k - 2]!, s[2 * k + 1]! - s[2 * k - 1]!);
+      for (let k = 1; k < n; k++)
+        c[k] = c[k - 1]! + Math.hypot(s[2 * k]! - s[2 * k - 2]!, s[2 * k + 1]! - s[2 * k - 1]!);
       this.cum[lane] = c;
       const len = net.laneLength[lane]!;
       this.scale[lane] = len > 0 ? c[n - 1]! / len : 0;
@@ -108,7 +125,9 @@ export class PositionSampler {
   sample(engines: Engine | readonly Engine[], viewport?: Viewport): VehicleFrame {
     const list = Array.isArray(engines) ? (engines as readonly Engine[]) : [engines as Engine];
     const f = this.frame;
-    let count = 0, running = 0, speedSum = 0;
+    let count = 0,
+      running = 0,
+      speedSum = 0;
     const [vx0, vy0, vx1, vy1] = viewport ?? [-Infinity, -Infinity, Infinity, Infinity];
     for (const e of list) {
       const v = e.v;
@@ -125,17 +144,21 @@ export class PositionSampler {
           speedSum += speed;
           // locate the position on the shape: the last shape point at or before it
           const d = v.pos[s]! * scale;
-          let lo = 0, hi = cum.length - 1;
+          let lo = 0,
+            hi = cum.length - 1;
           while (hi - lo > 1) {
             const mid = (lo + hi) >> 1;
             if (cum[mid]! <= d) lo = mid;
             else hi = mid;
           }
-          const ax = shape[2 * lo]!, ay = shape[2 * lo + 1]!;
-          const dx = shape[2 * hi]! - ax, dy = shape[2 * hi + 1]! - ay;
+          const ax = shape[2 * lo]!,
+            ay = shape[2 * lo + 1]!;
+          const dx = shape[2 * hi]! - ax,
+            dy = shape[2 * hi + 1]! - ay;
           const segLen = cum[hi]! - cum[lo]!;
           const t = segLen > 0 ? Math.min(1, Math.max(0, (d - cum[lo]!) / segLen)) : 0;
-          const x = ax + t * dx, y = ay + t * dy;
+          const x = ax + t * dx,
+            y = ay + t * dy;
           if (x < vx0 || x > vx1 || y < vy0 || y > vy1) continue;
           if (count === this.cap) this.grow();
           f.x[count] = x;

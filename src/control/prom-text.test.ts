@@ -14,7 +14,10 @@ test('sample values: numbers, and NaN / ±Inf in any case as Prometheus reads th
   ].join('\n');
   const samples = parsePrometheusText(text).get('a')!.samples;
   assert.ok(Number.isNaN(samples[0]!.value) && Number.isNaN(samples[1]!.value));
-  assert.deepEqual(samples.slice(2).map((s) => s.value), [Infinity, -Infinity, 1500]);
+  assert.deepEqual(
+    samples.slice(2).map((s) => s.value),
+    [Infinity, -Infinity, 1500],
+  );
 });
 
 test('anything else is refused with its line', () => {

@@ -10,7 +10,16 @@ import type { NetworkView } from './backend.js';
 import { esc, histogram, histogramChart, lineChart, networkMap } from './svg.js';
 
 /** Any value from a file, as HTML text. */
-const h = (x: unknown): string => esc(typeof x === 'string' ? x : x === undefined || x === null ? '' : typeof x === 'object' ? JSON.stringify(x) : String(x));
+const h = (x: unknown): string =>
+  esc(
+    typeof x === 'string'
+      ? x
+      : x === undefined || x === null
+        ? ''
+        : typeof x === 'object'
+          ? JSON.stringify(x)
+          : String(x),
+  );
 /** An event time as ISO text; what is not a time is shown as it is. */
 const isoTime = (at: unknown): string => {
   const d = new Date(at as number);
@@ -31,7 +40,8 @@ export interface Trip {
 /** Reads SUMO tripinfo XML (ours or SUMO's). */
 export function readTripinfo(path: string): Trip[] {
   const root = parseXmlFile(path);
-  if (root.name !== 'tripinfos') throw new InputError(path, `expected a <tripinfos> document, found <${root.name}>`, root.line);
+  if (root.name !== 'tripinfos')
+    throw new InputError(path, `expected a <tripinfos> document, found <${root.name}>`, root.line);
   const trips: Trip[] = [];
   for (const el of root.children) {
     if (el.name !== 'tripinfo') continue;
@@ -39,7 +49,11 @@ export function readTripinfo(path: string): Trip[] {
       const raw = el.attrs[name];
       const v = raw === undefined ? NaN : Number(raw);
       if (raw === undefined || raw.trim() === '' || !Number.isFinite(v)) {
-        throw new InputError(path, `tripinfo "${el.attrs.id ?? '?'}": attribute "${name}" is ${raw === undefined ? 'missing' : `not a number ("${raw}")`}`, el.line);
+        throw new InputError(
+          path,
+          `tripinfo "${el.attrs.id ?? '?'}": attribute "${name}" is ${raw === undefined ? 'missing' : `not a number ("${raw}")`}`,
+          el.line,
+        );
       }
       return v;
     };
@@ -64,9 +78,12 @@ export function vehiclesOverTime(trips: Trip[]): { t: number[]; running: number[
     ev.push([tr.arrival, -1]);
   }
   ev.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const t: number[] = [], running: number[] = [], arrived: number[] = [];
-  let n = 0, done = 0;
-  for (let i = 0; i < ev.length; ) {
+  const t: number[] = [],
+    running: number[] = [],
+    arrived: number[] = [];
+  let n = 0,
+    done = 0;
+  for (let i = 0; i < ev.length;) {
     const time = ev[i]![0];
     while (i < ev.length && ev[i]![0] === time) {
       n += ev[i]![1];
@@ -92,7 +109,14 @@ export interface ReportInputs {
 }
 
 const SUMMARY_UNITS: Record<string, string> = {
-  meanDuration: 's', meanRouteLength: 'm', meanSpeed: 'm/s', meanTimeLoss: 's', meanWaitingTime: 's', simSeconds: 's', wallSeconds: 's', ups: 'vehicle updates/s',
+  meanDuration: 's',
+  meanRouteLength: 'm',
+  meanSpeed: 'm/s',
+  meanTimeLoss: 's',
+  meanWaitingTime: 's',
+  simSeconds: 's',
+  wallSeconds: 's',
+  ups: 'vehicle updates/s',
 };
 
 function fmtValue(v: unknown): string {
@@ -110,7 +134,10 @@ export function renderReport(r: ReportInputs): string {
   }
   if (r.trips) {
     const trips = r.trips;
-    if (trips.length === 0) sections.push('<section><h2>Trips</h2><p>No vehicle arrived: tripinfo is empty, so there is nothing to plot.</p></section>');
+    if (trips.length === 0)
+      sections.push(
+        '<section><h2>Trips</h2><p>No vehicle arrived: tripinfo is empty, so there is nothing to plot.</p></section>',
+      );
     else {
       const vt = vehiclesOverTime(trips);
       const stillRunning = typeof r.summary?.running === 'number' ? (r.summary.running as number) : undefined;
@@ -142,19 +169,37 @@ export function renderReport(r: ReportInputs): string {
     }
   }
   if (r.network) {
-    sections.push(`<section><h2>Partition map</h2>${networkMap({ id: 'plot-partition', title: 'Network by part', net: r.network })}<p class="note">${h(r.network.parts)} part(s); a lane belongs to the part of the junction it drives into.</p></section>`);
+    sections.push(
+      `<section><h2>Partition map</h2>${networkMap({ id: 'plot-partition', title: 'Network by part', net: r.network })}<p class="note">${h(r.network.parts)} part(s); a lane belongs to the part of the junction it drives into.</p></section>`,
+    );
   }
   if (r.status) {
     const s = r.status;
     // status.json is read as it is found: every field is escaped, whatever its type claims
-    const rows = (Array.isArray(s.workers) ? s.workers : []).map((w) => `<tr><td>${h(w.id)}</td><td>${h(w.pid)}</td><td>${h(w.host)}</td><td>${h(Array.isArray(w.parts) ? w.parts.join(', ') : w.parts)}</td><td>${h(w.step)}</td><td>${h(w.state)}</td></tr>`).join('\n');
-    const events = (s as { events?: { at: number; type: string; worker?: number; step?: number; detail?: string }[] }).events ?? [];
-    const evRows = events.map((e) => `<li>${h(isoTime(e.at))} ${h(e.type)}${e.worker !== undefined ? ` worker ${h(e.worker)}` : ''}${e.step !== undefined ? ` at step ${h(e.step)}` : ''}${e.detail ? ` — ${h(e.detail)}` : ''}</li>`).join('\n');
+    const rows = (Array.isArray(s.workers) ? s.workers : [])
+      .map(
+        (w) =>
+          `<tr><td>${h(w.id)}</td><td>${h(w.pid)}</td><td>${h(w.host)}</td><td>${h(Array.isArray(w.parts) ? w.parts.join(', ') : w.parts)}</td><td>${h(w.step)}</td><td>${h(w.state)}</td></tr>`,
+      )
+      .join('\n');
+    const events =
+      (s as { events?: { at: number; type: string; worker?: number; step?: number; detail?: string }[] }).events ?? [];
+    const evRows = events
+      .map(
+        (e) =>
+          `<li>${h(isoTime(e.at))} ${h(e.type)}${e.worker !== undefined ? ` worker ${h(e.worker)}` : ''}${e.step !== undefined ? ` at step ${h(e.step)}` : ''}${e.detail ? ` — ${h(e.detail)}` : ''}</li>`,
+      )
+      .join('\n');
     sections.push(
       `<section><h2>Final status</h2><p>state <b>${h(s.state)}</b> at step ${h(s.step)}; leader pid ${h(s.leader?.pid ?? '?')} (epoch ${h(s.leader?.epoch ?? '?')})</p><table><tr><th>worker</th><th>pid</th><th>host</th><th>parts</th><th>step</th><th>state</th></tr>${rows}</table>${events.length ? `<h3>Events</h3><ol>${evRows}</ol>` : ''}</section>`,
     );
   }
-  const sourceList = r.sources.map((s) => `<li><code>${esc(s.file)}</code>: ${s.found ? 'read' : 'not found'}${s.note ? ` — ${esc(s.note)}` : ''}</li>`).join('\n');
+  const sourceList = r.sources
+    .map(
+      (s) =>
+        `<li><code>${esc(s.file)}</code>: ${s.found ? 'read' : 'not found'}${s.note ? ` — ${esc(s.note)}` : ''}</li>`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -19,7 +19,13 @@ export type RunCommand =
   | { type: 'setRealtimeFactor'; factor: number | null }
   | { type: 'checkpoint' };
 
-export const RUN_COMMAND_TYPES = ['pause', 'resume', 'stop', 'setRealtimeFactor', 'checkpoint'] as const satisfies readonly RunCommand['type'][];
+export const RUN_COMMAND_TYPES = [
+  'pause',
+  'resume',
+  'stop',
+  'setRealtimeFactor',
+  'checkpoint',
+] as const satisfies readonly RunCommand['type'][];
 
 /** A simulation command after validation; `type` names it (closeLane, setSpeedLimit, ...). */
 export interface SimCommand {
@@ -36,25 +42,30 @@ export interface SimCommandParser<C extends SimCommand = SimCommand> {
   parse(body: Record<string, unknown>): C;
 }
 
-export type ParsedCommand<C extends SimCommand = SimCommand> = { kind: 'run'; command: RunCommand } | { kind: 'sim'; command: C };
+export type ParsedCommand<C extends SimCommand = SimCommand> =
+  { kind: 'run'; command: RunCommand } | { kind: 'sim'; command: C };
 
 /** Our form of a command body: the envelope flattened, or the body itself. Throws RequestError 400. */
 export function flattenCommand(body: unknown): Record<string, unknown> & { type: string } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RequestError(400, 'a command must be a JSON object with a "type"');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new RequestError(400, 'a command must be a JSON object with a "type"');
   const b = body as Record<string, unknown>;
   if (b.type === undefined && b.type2 !== undefined) {
-    if (typeof b.type2 !== 'string' || b.type2 === '') throw new RequestError(400, 'envelope field "type2" must be a command name');
+    if (typeof b.type2 !== 'string' || b.type2 === '')
+      throw new RequestError(400, 'envelope field "type2" must be a command name');
     const flat: Record<string, unknown> = { type: b.type2 };
     const param = b.param;
     const params = param === undefined ? [] : Array.isArray(param) ? param : [param];
     params.forEach((p, i) => {
-      if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new RequestError(400, `envelope field "param"[${i}] must be an object`);
+      if (typeof p !== 'object' || p === null || Array.isArray(p))
+        throw new RequestError(400, `envelope field "param"[${i}] must be an object`);
       Object.assign(flat, p);
     });
     flat.type = b.type2;
     return flat as Record<string, unknown> & { type: string };
   }
-  if (typeof b.type !== 'string' || b.type === '') throw new RequestError(400, 'a command needs a "type" (or the envelope\'s "type2")');
+  if (typeof b.type !== 'string' || b.type === '')
+    throw new RequestError(400, 'a command needs a "type" (or the envelope\'s "type2")');
   return b as Record<string, unknown> & { type: string };
 }
 
@@ -84,7 +95,11 @@ export function parseCommand<C extends SimCommand>(body: unknown, sim?: SimComma
       const raw = b.factor;
       if (raw === 'max' || raw === null) return { kind: 'run', command: { type: 'setRealtimeFactor', factor: null } };
       const f = numberField(b, 'factor');
-      if (f === undefined) throw new RequestError(400, 'setRealtimeFactor needs "factor": simulated seconds per wall second (> 0), or 0/null/"max" for as fast as possible');
+      if (f === undefined)
+        throw new RequestError(
+          400,
+          'setRealtimeFactor needs "factor": simulated seconds per wall second (> 0), or 0/null/"max" for as fast as possible',
+        );
       if (f < 0) throw new RequestError(400, `"factor" must be > 0 (or 0 for as fast as possible), got ${f}`);
       return { kind: 'run', command: { type: 'setRealtimeFactor', factor: f === 0 ? null : f } };
     }
@@ -92,7 +107,10 @@ export function parseCommand<C extends SimCommand>(body: unknown, sim?: SimComma
   if (!sim || (sim.types && !sim.types.includes(b.type))) {
     const field = (body as Record<string, unknown>).type === undefined ? 'type2' : 'type';
     const known = [...RUN_COMMAND_TYPES, ...(sim?.types ?? [])];
-    throw new RequestError(400, `${field}: unknown command ${JSON.stringify(b.type)} (expected one of ${known.join(', ')})`);
+    throw new RequestError(
+      400,
+      `${field}: unknown command ${JSON.stringify(b.type)} (expected one of ${known.join(', ')})`,
+    );
   }
   try {
     return { kind: 'sim', command: sim.parse(b) };

@@ -4,7 +4,18 @@
  */
 import type { NetworkView } from './backend.js';
 
-export const PART_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#d62728', '#8c564b', '#17becf', '#e377c2', '#bcbd22', '#7f7f7f'];
+export const PART_COLORS = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#9467bd',
+  '#d62728',
+  '#8c564b',
+  '#17becf',
+  '#e377c2',
+  '#bcbd22',
+  '#7f7f7f',
+];
 
 const W = 640;
 const H = 300;
@@ -29,13 +40,25 @@ export function ticks(lo: number, hi: number, n = 5): number[] {
 
 const fmt = (v: number) => (Math.abs(v) >= 1e4 ? `${r2(v / 1e3)}k` : `${r2(v)}`);
 
-function frame(id: string, title: string, xLabel: string, yLabel: string, x0: number, x1: number, y0: number, y1: number, body: (sx: (x: number) => number, sy: (y: number) => number) => string): string {
+function frame(
+  id: string,
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  x0: number,
+  x1: number,
+  y0: number,
+  y1: number,
+  body: (sx: (x: number) => number, sy: (y: number) => number) => string,
+): string {
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
   const sx = (x: number) => r2(M.left + ((x - x0) / (x1 - x0 || 1)) * pw);
   const sy = (y: number) => r2(M.top + ph - ((y - y0) / (y1 - y0 || 1)) * ph);
   const parts: string[] = [];
-  parts.push(`<svg id="${esc(id)}" class="plot" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">`);
+  parts.push(
+    `<svg id="${esc(id)}" class="plot" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">`,
+  );
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
   parts.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-size="14" font-weight="600">${esc(title)}</text>`);
   for (const t of ticks(y0, y1)) {
@@ -49,7 +72,9 @@ function frame(id: string, title: string, xLabel: string, yLabel: string, x0: nu
   parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${M.top + ph}" y2="${M.top + ph}" stroke="#333"/>`);
   parts.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + ph}" stroke="#333"/>`);
   parts.push(`<text x="${M.left + pw / 2}" y="${H - 8}" text-anchor="middle" font-size="12">${esc(xLabel)}</text>`);
-  parts.push(`<text transform="translate(14 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(yLabel)}</text>`);
+  parts.push(
+    `<text transform="translate(14 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(yLabel)}</text>`,
+  );
   parts.push(body(sx, sy));
   parts.push('</svg>');
   return parts.join('\n');
@@ -64,8 +89,17 @@ export interface Series {
 }
 
 /** Line chart of one or more series; step = true draws a step function (counts over time). */
-export function lineChart(o: { id: string; title: string; xLabel: string; yLabel: string; series: Series[]; step?: boolean }): string {
-  let x0 = Infinity, x1 = -Infinity, y1 = 0;
+export function lineChart(o: {
+  id: string;
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  step?: boolean;
+}): string {
+  let x0 = Infinity,
+    x1 = -Infinity,
+    y1 = 0;
   for (const s of o.series) {
     for (let i = 0; i < s.xs.length; i++) {
       x0 = Math.min(x0, s.xs[i]!);
@@ -81,13 +115,16 @@ export function lineChart(o: { id: string; title: string; xLabel: string; yLabel
     o.series.forEach((s, k) => {
       let d = '';
       for (let i = 0; i < s.xs.length; i++) {
-        const x = sx(s.xs[i]!), y = sy(s.ys[i]!);
+        const x = sx(s.xs[i]!),
+          y = sy(s.ys[i]!);
         if (i === 0) d += `M${x} ${y}`;
         else if (o.step) d += `H${x}V${y}`;
         else d += `L${x} ${y}`;
       }
       out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.8"/>`);
-      out.push(`<rect x="${W - M.right - 190}" y="${M.top + 4 + k * 16}" width="10" height="10" fill="${s.color}"/><text x="${W - M.right - 176}" y="${M.top + 13 + k * 16}" font-size="11">${esc(s.label)}</text>`);
+      out.push(
+        `<rect x="${W - M.right - 190}" y="${M.top + 4 + k * 16}" width="10" height="10" fill="${s.color}"/><text x="${W - M.right - 176}" y="${M.top + 13 + k * 16}" font-size="11">${esc(s.label)}</text>`,
+      );
     });
     return out.join('\n');
   });
@@ -101,7 +138,8 @@ export interface Histogram {
 
 /** Counts of `values` in `bins` equal bins from the minimum to the maximum. */
 export function histogram(values: ArrayLike<number>, bins = 30): Histogram {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let i = 0; i < values.length; i++) {
     lo = Math.min(lo, values[i]!);
     hi = Math.max(hi, values[i]!);
@@ -114,14 +152,22 @@ export function histogram(values: ArrayLike<number>, bins = 30): Histogram {
   return { edges: Array.from({ length: bins + 1 }, (_, k) => lo + k * width), counts };
 }
 
-export function histogramChart(o: { id: string; title: string; xLabel: string; yLabel?: string; h: Histogram; color: string }): string {
+export function histogramChart(o: {
+  id: string;
+  title: string;
+  xLabel: string;
+  yLabel?: string;
+  h: Histogram;
+  color: string;
+}): string {
   const { edges, counts } = o.h;
   const max = Math.max(1, ...counts);
   const top = ticks(0, max).at(-1)! < max ? max * 1.05 : ticks(0, max).at(-1)!;
   return frame(o.id, o.title, o.xLabel, o.yLabel ?? 'vehicles', edges[0]!, edges.at(-1)!, 0, top, (sx, sy) =>
     counts
       .map((c, i) => {
-        const x = sx(edges[i]!), w = Math.max(0.5, sx(edges[i + 1]!) - x - 1);
+        const x = sx(edges[i]!),
+          w = Math.max(0.5, sx(edges[i + 1]!) - x - 1);
         return `<rect class="bar" x="${x}" y="${sy(c)}" width="${r2(w)}" height="${r2(sy(0) - sy(c))}" fill="${o.color}" data-count="${c}"><title>${fmt(edges[i]!)}–${fmt(edges[i + 1]!)}: ${c}</title></rect>`;
       })
       .join('\n'),
@@ -141,10 +187,15 @@ export function networkMap(o: { id: string; title: string; net: NetworkView }): 
     .filter((l) => !l.internal)
     .map((l) => {
       let d = '';
-      for (let k = 0; k + 1 < l.shape.length; k += 2) d += `${k === 0 ? 'M' : 'L'}${sx(l.shape[k]!)} ${sy(l.shape[k + 1]!)}`;
+      for (let k = 0; k + 1 < l.shape.length; k += 2)
+        d += `${k === 0 ? 'M' : 'L'}${sx(l.shape[k]!)} ${sy(l.shape[k + 1]!)}`;
       return `<path d="${d}" stroke="${PART_COLORS[l.part % PART_COLORS.length]}" data-part="${l.part}"/>`;
     });
-  const legend = Array.from({ length: o.net.parts }, (_, p) => `<rect x="${pad + p * 70}" y="${size + 6}" width="10" height="10" fill="${PART_COLORS[p % PART_COLORS.length]}"/><text x="${pad + p * 70 + 14}" y="${size + 15}" font-size="11">part ${p}</text>`);
+  const legend = Array.from(
+    { length: o.net.parts },
+    (_, p) =>
+      `<rect x="${pad + p * 70}" y="${size + 6}" width="10" height="10" fill="${PART_COLORS[p % PART_COLORS.length]}"/><text x="${pad + p * 70 + 14}" y="${size + 15}" font-size="11">part ${p}</text>`,
+  );
   return [
     `<svg id="${esc(o.id)}" class="plot" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${size} ${size + 24}" width="${size}" height="${size + 24}" role="img" aria-label="${esc(o.title)}">`,
     `<rect x="0" y="0" width="${size}" height="${size + 24}" fill="#fff"/>`,

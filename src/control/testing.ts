@@ -50,18 +50,38 @@ export interface ControlledRun {
 }
 
 /** The crossroads example, paced at `factor` simulated s per wall s, served on a free port. */
-export async function startControlledRun(o: { factor?: number; end?: number; checkpointFile?: string; token?: string; bodyTimeoutMs?: number } = {}): Promise<ControlledRun> {
+export async function startControlledRun(
+  o: { factor?: number; end?: number; checkpointFile?: string; token?: string; bodyTimeoutMs?: number } = {},
+): Promise<ControlledRun> {
   const spec = loadScenario(`${repoRoot}examples/crossroads.json`);
   spec.end = o.end ?? 3600;
   const engine = new Engine(spec);
   const metrics = createMetrics();
   const nc0 = laneEntries(engine, 'NC_0');
-  const run = new LocalRun({ engine, realtimeFactor: o.factor ?? 20, checkpointFile: o.checkpointFile, sim: localSimCommands(engine), metrics, onStep: (e) => nc0.observe(e) });
-  const server = await startControlServer({ port: 0, backend: run, metrics, token: o.token, bodyTimeoutMs: o.bodyTimeoutMs });
+  const run = new LocalRun({
+    engine,
+    realtimeFactor: o.factor ?? 20,
+    checkpointFile: o.checkpointFile,
+    sim: localSimCommands(engine),
+    metrics,
+    onStep: (e) => nc0.observe(e),
+  });
+  const server = await startControlServer({
+    port: 0,
+    backend: run,
+    metrics,
+    token: o.token,
+    bodyTimeoutMs: o.bodyTimeoutMs,
+  });
   const done = run.run();
   const base = `http://127.0.0.1:${server.port}`;
   return {
-    run, server, metrics, base, done, nc0,
+    run,
+    server,
+    metrics,
+    base,
+    done,
+    nc0,
     closed: (id) => engine.laneClosed[engine.net.laneIndex.get(id)!] === 1,
     async close() {
       await run.command({ type: 'stop' });

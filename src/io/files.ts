@@ -12,7 +12,13 @@ export function readTextFile(path: string, what: string): string {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const detail =
-      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? `is a directory, expected ${what}` : code === 'EACCES' ? 'permission denied' : `cannot read file (${code ?? String(e)})`;
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EISDIR'
+          ? `is a directory, expected ${what}`
+          : code === 'EACCES'
+            ? 'permission denied'
+            : `cannot read file (${code ?? String(e)})`;
     throw new InputError(path, detail, undefined, undefined, { cause: e });
   }
 }
@@ -48,5 +54,6 @@ export function checkOutputPath(path: string, option: string): void {
   } catch {
     throw new UsageError(`${option} ${path}: directory ${dir} is not writable`);
   }
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${option} ${path}: is a directory, expected a file name`);
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new UsageError(`${option} ${path}: is a directory, expected a file name`);
 }

@@ -195,9 +195,11 @@ export const PASSENGER_DEFAULTS: Readonly<Omit<VTypeSpec, 'id'>> = {
 
 export type DepartLane = { kind: 'index'; index: number } | { kind: 'first' | 'best' | 'free' | 'random' | 'allowed' };
 /** SUMO 1.15's departSpeed: a value, or random, max, desired (maxSpeed·speedFactor, not patched), speedLimit, last, avg */
-export type DepartSpeed = { kind: 'value'; speed: number } | { kind: 'max' | 'desired' | 'random' | 'speedLimit' | 'last' | 'avg' };
+export type DepartSpeed =
+  { kind: 'value'; speed: number } | { kind: 'max' | 'desired' | 'random' | 'speedLimit' | 'last' | 'avg' };
 /** SUMO 1.15's departPos: a value (negative: from the lane's end), or base, free, random, random_free, last, stop */
-export type DepartPos = { kind: 'value'; pos: number } | { kind: 'base' | 'free' | 'random' | 'last' | 'random_free' | 'stop' };
+export type DepartPos =
+  { kind: 'value'; pos: number } | { kind: 'base' | 'free' | 'random' | 'last' | 'random_free' | 'stop' };
 /** SUMO's arrivalPos: a value (negative: from the lane's end), max, random (drawn once per vehicle), middle */
 export type ArrivalPos = { kind: 'value'; pos: number } | { kind: 'max' | 'random' | 'middle' };
 /** SUMO's arrivalLane: current (any, the default), a lane index, random or first (drawn / chosen once per vehicle) */

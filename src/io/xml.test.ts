@@ -70,13 +70,22 @@ test('truncated files are caught and named with the last line', () => {
   }
   const e = inputError(() => parseXmlString('<net>\n  <edge id="a">\n    <lane', 't.xml'), /end of file inside <lane>/);
   assert.equal(e.line, 3);
-  inputError(() => parseXmlString('<net>\n<edge id="a"/>\n', 't.xml'), /^t\.xml:2: unexpected end of file: <net> opened at line 1 is not closed/);
+  inputError(
+    () => parseXmlString('<net>\n<edge id="a"/>\n', 't.xml'),
+    /^t\.xml:2: unexpected end of file: <net> opened at line 1 is not closed/,
+  );
 });
 
 test('malformed XML names file, line and column', () => {
-  const e = inputError(() => parseXmlString('<net>\n  <edge id="a"></lane>\n</net>', 'm.xml'), /^m\.xml:2:\d+: malformed XML: .*closing tag/);
+  const e = inputError(
+    () => parseXmlString('<net>\n  <edge id="a"></lane>\n</net>', 'm.xml'),
+    /^m\.xml:2:\d+: malformed XML: .*closing tag/,
+  );
   assert.equal(e.line, 2);
-  inputError(() => parseXmlString('<a x="1" x="2"/>', 'm.xml'), /^m\.xml:1:\d+: malformed XML: Attribute 'x' is repeated/);
+  inputError(
+    () => parseXmlString('<a x="1" x="2"/>', 'm.xml'),
+    /^m\.xml:1:\d+: malformed XML: Attribute 'x' is repeated/,
+  );
   inputError(() => parseXmlString('<a><b x=1/></a>', 'm.xml'), /m\.xml:1:\d+: malformed XML/);
   inputError(() => parseXmlString('hello', 'm.xml'), /m\.xml:1:1: malformed XML/);
   inputError(() => parseXmlString('<a/>\n<b/>', 'm.xml'), /^m\.xml:2: more than one root element/);

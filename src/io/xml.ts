@@ -12,7 +12,9 @@ import { InputError } from '../errors.js';
 
 // The package's CommonJS build: one bundled file that loads in a few ms, where its ES module build is
 // ~40 files and ~40 ms of every run's start-up. Same version, same code.
-const { XMLParser, XMLValidator } = createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser');
+const { XMLParser, XMLValidator } = createRequire(import.meta.url)(
+  'fast-xml-parser',
+) as typeof import('fast-xml-parser');
 
 export interface XmlElement {
   name: string;
@@ -64,7 +66,11 @@ export function parseXmlString(text: string, fileName: string): XmlElement {
   if (roots.length === 0) throw new InputError(fileName, 'no root element found');
   if (roots.length > 1) {
     const second = roots[1]!;
-    throw new InputError(fileName, `more than one root element (<${roots[0]!.name}> and <${second.name}>)`, second.line);
+    throw new InputError(
+      fileName,
+      `more than one root element (<${roots[0]!.name}> and <${second.name}>)`,
+      second.line,
+    );
   }
   return roots[0]!;
 }

@@ -62,7 +62,13 @@ export class BisectWorkspace {
  * Split g into sides 0 and 1, side 0 weighing `frac` of the total, each side within (1 + tol) of its
  * target. Multilevel, run BISECT_TRIALS times from different random matchings; the best is kept.
  */
-export function multilevelBisect(g: JunctionGraph, frac: number, tol: number, next: Rng, ws = new BisectWorkspace(g.n)): Int32Array {
+export function multilevelBisect(
+  g: JunctionGraph,
+  frac: number,
+  tol: number,
+  next: Rng,
+  ws = new BisectWorkspace(g.n),
+): Int32Array {
   const sides = sidesFor(totalWeight(g), frac, tol);
   let best: Int32Array | undefined;
   let bestScore: Score | undefined;
@@ -115,7 +121,14 @@ function growBisection(g: JunctionGraph, sides: Sides, next: Rng, ws: BisectWork
   return best ?? new Int32Array(g.n);
 }
 
-function grow(g: JunctionGraph, seed: number, order: Int32Array, degree: Float64Array, sides: Sides, ws: BisectWorkspace): Int32Array {
+function grow(
+  g: JunctionGraph,
+  seed: number,
+  order: Int32Array,
+  degree: Float64Array,
+  sides: Sides,
+  ws: BisectWorkspace,
+): Int32Array {
   const { n, adjStart, adj, adjWeight, vertexWeight: vw } = g;
   const part = new Int32Array(n).fill(1);
   const conn0 = ws.internal.fill(0, 0, n); // edge weight from each vertex to side 0
@@ -163,7 +176,11 @@ function better(a: Score, b: Score): boolean {
 }
 
 function scoreOf(pw0: number, pw1: number, cut: number, sides: Sides): Score {
-  return { over: Math.max(0, pw0 - sides.max[0]) + Math.max(0, pw1 - sides.max[1]), cut, diff: Math.abs(pw0 - sides.target[0]) };
+  return {
+    over: Math.max(0, pw0 - sides.max[0]) + Math.max(0, pw1 - sides.max[1]),
+    cut,
+    diff: Math.abs(pw0 - sides.target[0]),
+  };
 }
 
 function score(g: JunctionGraph, part: Int32Array, sides: Sides): Score {

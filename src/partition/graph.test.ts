@@ -6,7 +6,8 @@ import { Engine } from '../sim/engine.js';
 import { corridor, vehicle } from '../sim/testnets.js';
 import { buildJunctionGraph, edgeTraversals, type JunctionGraph } from './graph.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
 
 /** CSR sanity: symmetric, sorted rows, no self loops, no duplicate neighbours, positive weights. */
 function checkCsr(g: JunctionGraph): void {
@@ -31,7 +32,11 @@ function checkCsr(g: JunctionGraph): void {
 }
 
 test('corridor: weights follow the documented formula; a junction without edges is still a vertex', () => {
-  const spec = corridor({ l1: 500, l2: 300, vehicles: [vehicle('a', 0, ['in', 'out']), vehicle('b', 1, ['in', 'out']), vehicle('c', 2, ['in'])] });
+  const spec = corridor({
+    l1: 500,
+    l2: 300,
+    vehicles: [vehicle('a', 0, ['in', 'out']), vehicle('b', 1, ['in', 'out']), vehicle('c', 2, ['in'])],
+  });
   spec.net.junctions.push({ id: 'Z', type: 'priority', x: 0, y: 100, shape: [], yieldsTo: [], foes: [] });
   const e = new Engine(spec);
   const g = buildJunctionGraph(e.net, e.demand);
@@ -72,8 +77,12 @@ for (const name of ['grid4', 'spider4', 'rand4']) {
     const trav = edgeTraversals(net, demand);
     // every route edge of every vehicle is counted once
     let expected = 0;
-    for (let v = 0; v < demand.count; v++) expected += demand.routeStart[demand.route[v]! + 1]! - demand.routeStart[demand.route[v]!]!;
-    assert.equal(trav.reduce((a, b) => a + b, 0), expected);
+    for (let v = 0; v < demand.count; v++)
+      expected += demand.routeStart[demand.route[v]! + 1]! - demand.routeStart[demand.route[v]!]!;
+    assert.equal(
+      trav.reduce((a, b) => a + b, 0),
+      expected,
+    );
     // edge weights: one per junction pair plus every traversal of a road between two junctions
     const pairs = new Set<number>();
     let roadTraversals = 0;

@@ -46,7 +46,8 @@ export function edgeTraversals(net: Network, demand?: Demand): Float64Array {
   for (let r = 0; r < routes; r++) {
     const u = uses[r]!;
     if (u === 0) continue;
-    for (let i = demand.routeStart[r]!, end = demand.routeStart[r + 1]!; i < end; i++) trav[demand.routeEdges[i]!]! += u;
+    for (let i = demand.routeStart[r]!, end = demand.routeStart[r + 1]!; i < end; i++)
+      trav[demand.routeEdges[i]!]! += u;
   }
   return trav;
 }
@@ -56,7 +57,8 @@ export function buildJunctionGraph(net: Network, demand?: Demand): JunctionGraph
   const trav = edgeTraversals(net, demand);
 
   const laneMetres = new Float64Array(n);
-  for (let lane = 0; lane < net.normalLaneCount; lane++) laneMetres[net.edgeTo[net.laneEdge[lane]!]!]! += net.laneLength[lane]!;
+  for (let lane = 0; lane < net.normalLaneCount; lane++)
+    laneMetres[net.edgeTo[net.laneEdge[lane]!]!]! += net.laneLength[lane]!;
   const vehicles = new Float64Array(n);
   for (let e = 0; e < net.edgeCount; e++) vehicles[net.edgeTo[e]!]! += trav[e]!;
   const vertexWeight = new Int32Array(n);

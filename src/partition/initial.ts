@@ -23,10 +23,20 @@ export function recursiveBisection(g: JunctionGraph, k: number, imbalance: numbe
     ensureCounts(sub, side, k0, parts - k0);
     for (let s = 0; s < 2; s++) {
       const { graph, local } = induced(sub, side, s);
-      split(graph, local.map((v) => ids[v]!), s === 0 ? k0 : parts - k0, s === 0 ? first : first + k0);
+      split(
+        graph,
+        local.map((v) => ids[v]!),
+        s === 0 ? k0 : parts - k0,
+        s === 0 ? first : first + k0,
+      );
     }
   };
-  split(g, Int32Array.from({ length: g.n }, (_, i) => i), k, 0);
+  split(
+    g,
+    Int32Array.from({ length: g.n }, (_, i) => i),
+    k,
+    0,
+  );
   return part;
 }
 

@@ -7,7 +7,8 @@ import { Engine } from '../sim/engine.js';
 import { buildJunctionGraph, fromPairs, totalWeight, type JunctionGraph } from './graph.js';
 import { edgeCut, imbalance, partComponents, partitionKway, partWeights } from './kway.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
 
 /** A w×h grid graph, vertex and edge weights 1 (vertex y·w + x). */
 function grid(w: number, h: number): JunctionGraph {

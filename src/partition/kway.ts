@@ -56,7 +56,8 @@ export function partitionKway(g: JunctionGraph, k: number, opts: KwayOptions = {
   const maxWeight = ((1 + imb) * totalWeight(g)) / k;
 
   const best = new Pick(g, k, maxWeight);
-  for (let t = 0; t < trials; t++) best.offer(multilevel(g, k, imb, maxWeight, (seed + Math.imul(t, 0x9e3779b9)) >>> 0));
+  for (let t = 0; t < trials; t++)
+    best.offer(multilevel(g, k, imb, maxWeight, (seed + Math.imul(t, 0x9e3779b9)) >>> 0));
   return best.part!;
 }
 

@@ -52,9 +52,11 @@ function parseTextMap(text: string, path: string): Map<string, number> {
     if (words.length !== 2) throw new InputError(path, `expected "junctionId part", found "${content}"`, line);
     const [id, value] = words as [string, string];
     const part = parsePart(value);
-    if (part === undefined) throw new InputError(path, `part of junction "${id}" must be a non-negative integer, found "${value}"`, line);
+    if (part === undefined)
+      throw new InputError(path, `part of junction "${id}" must be a non-negative integer, found "${value}"`, line);
     const first = lineOf.get(id);
-    if (first !== undefined) throw new InputError(path, `junction "${id}" is listed twice (first on line ${first})`, line);
+    if (first !== undefined)
+      throw new InputError(path, `junction "${id}" is listed twice (first on line ${first})`, line);
     map.set(id, part);
     lineOf.set(id, line);
   });
@@ -73,7 +75,12 @@ function parseJsonMap(text: string, path: string): Map<string, number> {
     // V8 says "... in JSON at position N"; turn that into a line and column
     const m = /position (\d+)/.exec((e as Error).message);
     const at = m ? lineColumn(text, Number(m[1])) : lineColumn(text, text.length);
-    throw new InputError(path, `malformed JSON: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}`, at.line, at.column);
+    throw new InputError(
+      path,
+      `malformed JSON: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}`,
+      at.line,
+      at.column,
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InputError(path, 'expected a JSON object { "junctionId": part, ... }', 1);
@@ -85,13 +92,18 @@ function parseJsonMap(text: string, path: string): Map<string, number> {
     const key = JSON.parse(m[0]) as string;
     const line = lineColumn(text, m.index).line;
     const first = keyLines.get(key);
-    if (first !== undefined) throw new InputError(path, `junction "${key}" is listed twice (first on line ${first})`, line);
+    if (first !== undefined)
+      throw new InputError(path, `junction "${key}" is listed twice (first on line ${first})`, line);
     keyLines.set(key, line);
   }
   const map = new Map<string, number>();
   for (const [id, part] of Object.entries(value)) {
     if (typeof part !== 'number' || !Number.isInteger(part) || part < 0 || part > 0x7fffffff) {
-      throw new InputError(path, `part of junction "${id}" must be a non-negative integer, found ${JSON.stringify(part)}`, keyLines.get(id));
+      throw new InputError(
+        path,
+        `part of junction "${id}" must be a non-negative integer, found ${JSON.stringify(part)}`,
+        keyLines.get(id),
+      );
     }
     map.set(id, part);
   }

@@ -10,7 +10,8 @@ import { Engine } from '../sim/engine.js';
 import type { Network } from '../sim/network.js';
 import { chooseParts, formatPartitionMap, laneOwners, loadPartitionMap, makePartition } from './plan.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
 const engines = new Map<string, Engine>();
 const engine = (name: string): Engine => {
   let e = engines.get(name);
@@ -24,8 +25,10 @@ function checkOwners(net: Network, junctionPart: Int32Array, laneOwner: Int32Arr
   for (let lane = 0; lane < net.laneCount; lane++) {
     const owner = laneOwner[lane]!;
     assert.ok(owner >= 0 && owner < parts, `lane ${net.laneIds[lane]} owner ${owner}`);
-    if (lane < net.normalLaneCount) assert.equal(owner, junctionPart[net.edgeTo[net.laneEdge[lane]!]!], `lane ${net.laneIds[lane]}`);
-    else assert.equal(owner, junctionPart[net.linkJunction[net.laneLink[lane]!]!], `internal lane ${net.laneIds[lane]}`);
+    if (lane < net.normalLaneCount)
+      assert.equal(owner, junctionPart[net.edgeTo[net.laneEdge[lane]!]!], `lane ${net.laneIds[lane]}`);
+    else
+      assert.equal(owner, junctionPart[net.linkJunction[net.laneLink[lane]!]!], `internal lane ${net.laneIds[lane]}`);
   }
 }
 
@@ -63,8 +66,16 @@ test('part count rule: one part per worker; one worker: ≥ 50 junctions a part;
   assert.equal(chooseParts(260, { workers: 2 }), 2, 'several workers: one part each, not more');
   assert.equal(chooseParts(2000), 8, 'default maxParts 8');
   assert.equal(chooseParts(2000, { maxParts: 64, workers: 8 }), 8);
-  assert.equal(chooseParts(2000, { minParts: 20, maxParts: 30, workers: 8 }), 24, 'more parts than workers: a multiple of them');
-  assert.equal(chooseParts(2000, { minParts: 20, maxParts: 23, workers: 8 }), 20, 'no multiple in range: the range wins');
+  assert.equal(
+    chooseParts(2000, { minParts: 20, maxParts: 30, workers: 8 }),
+    24,
+    'more parts than workers: a multiple of them',
+  );
+  assert.equal(
+    chooseParts(2000, { minParts: 20, maxParts: 23, workers: 8 }),
+    20,
+    'no multiple in range: the range wins',
+  );
   assert.equal(chooseParts(2000, { maxParts: 6, workers: 8 }), 6, 'fewer parts than workers when the range says so');
   assert.equal(chooseParts(100, { minParts: 3, workers: 2 }), 4, 'rounded up when rounding down leaves the range');
   assert.equal(chooseParts(100, { minParts: 3, maxParts: 3, workers: 2 }), 3, 'no multiple in range: the range wins');
@@ -108,18 +119,29 @@ test('formatPartitionMap writes a JSON map that reads back as the same partition
   });
   const odd = ['__proto__', 'a "quoted" id', 'x#1', 'ünïcode'];
   withFile('odd.json', formatPartitionMap(odd, [1, 0, 1, 0]), (path) => {
-    assert.deepEqual([...loadPartitionMap(path)], [['__proto__', 1], ['a "quoted" id', 0], ['x#1', 1], ['ünïcode', 0]]);
+    assert.deepEqual(
+      [...loadPartitionMap(path)],
+      [
+        ['__proto__', 1],
+        ['a "quoted" id', 0],
+        ['x#1', 1],
+        ['ünïcode', 0],
+      ],
+    );
   });
 });
 
 test('a text partition map: one "junction part" per line, # comments', () => {
   const text = '# columns\nA0 0\n  A1   1  # trailing comment\n\nB#2 2\n';
   withFile('map.txt', text, (path) => {
-    assert.deepEqual([...loadPartitionMap(path)], [
-      ['A0', 0],
-      ['A1', 1],
-      ['B#2', 2],
-    ]);
+    assert.deepEqual(
+      [...loadPartitionMap(path)],
+      [
+        ['A0', 0],
+        ['A1', 1],
+        ['B#2', 2],
+      ],
+    );
   });
 });
 
@@ -128,9 +150,15 @@ test('a partition map missing a junction, naming an unknown one, or with a gap i
   const full = new Map(net.junctionIds.map((id, i) => [id, i % 2]));
   const missing = new Map(full);
   missing.delete('B2');
-  assert.throws(() => makePartition(net, demand, { map: missing }), (e: unknown) => e instanceof UsageError && /junction "B2"/.test(e.message));
+  assert.throws(
+    () => makePartition(net, demand, { map: missing }),
+    (e: unknown) => e instanceof UsageError && /junction "B2"/.test(e.message),
+  );
   const unknown = new Map(full).set('nowhere', 0);
-  assert.throws(() => makePartition(net, demand, { map: unknown }), (e: unknown) => e instanceof UsageError && /"nowhere"/.test(e.message));
+  assert.throws(
+    () => makePartition(net, demand, { map: unknown }),
+    (e: unknown) => e instanceof UsageError && /"nowhere"/.test(e.message),
+  );
   const gap = new Map(net.junctionIds.map((id, i) => [id, i % 2 === 0 ? 0 : 2]));
   assert.throws(() => makePartition(net, demand, { map: gap }), /no junction is in part 1/);
 });
@@ -150,13 +178,21 @@ test('malformed partition maps: the error names the file and the line', () => {
     withFile(name, text, (path) => {
       assert.throws(
         () => loadPartitionMap(path),
-        (e: unknown) => e instanceof InputError && e.file === path && e.line === line && what.test(e.message) && e.message.startsWith(`${path}:${line}`),
+        (e: unknown) =>
+          e instanceof InputError &&
+          e.file === path &&
+          e.line === line &&
+          what.test(e.message) &&
+          e.message.startsWith(`${path}:${line}`),
         `${name}: expected line ${line} and ${what}`,
       );
     });
   }
   withFile('empty.txt', '# nothing\n', (path) => assert.throws(() => loadPartitionMap(path), /lists no junctions/));
-  assert.throws(() => loadPartitionMap('/nonexistent/map.json'), (e: unknown) => e instanceof InputError && /file not found/.test(e.message));
+  assert.throws(
+    () => loadPartitionMap('/nonexistent/map.json'),
+    (e: unknown) => e instanceof InputError && /file not found/.test(e.message),
+  );
 });
 
 test('laneOwners follows junctionPart for any assignment', () => {

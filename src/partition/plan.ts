@@ -65,16 +65,23 @@ export function makePartition(net: Network, demand: Demand | undefined, opts: Pa
   } else {
     if (opts.parts !== undefined) {
       positiveInt('--parts', opts.parts);
-      if (opts.parts > n) throw new UsageError(`--parts ${opts.parts}: the network has only ${n} junction(s), at most one part each`);
+      if (opts.parts > n)
+        throw new UsageError(`--parts ${opts.parts}: the network has only ${n} junction(s), at most one part each`);
     }
     parts = opts.parts ?? chooseParts(n, opts);
-    junctionPart = parts === 1 ? new Int32Array(n) : partitionGrouped(net, buildJunctionGraph(net, demand), parts, { imbalance: opts.imbalance, seed: opts.seed });
+    junctionPart =
+      parts === 1
+        ? new Int32Array(n)
+        : partitionGrouped(net, buildJunctionGraph(net, demand), parts, { imbalance: opts.imbalance, seed: opts.seed });
   }
   return { parts, junctionPart, laneOwner: laneOwners(net, junctionPart) };
 }
 
 /** The automatic part count for a network of `junctions` junctions (rule in the header comment). */
-export function chooseParts(junctions: number, opts: { minParts?: number; maxParts?: number; workers?: number } = {}): number {
+export function chooseParts(
+  junctions: number,
+  opts: { minParts?: number; maxParts?: number; workers?: number } = {},
+): number {
   const lo = opts.minParts ?? 1;
   const workers = opts.workers ?? 1;
   positiveInt('--min-parts', lo);
@@ -82,7 +89,8 @@ export function chooseParts(junctions: number, opts: { minParts?: number; maxPar
   if (opts.maxParts !== undefined) positiveInt('--max-parts', opts.maxParts);
   const maxParts = opts.maxParts ?? Math.max(8, lo);
   if (lo > maxParts) throw new UsageError(`--min-parts ${lo} is greater than --max-parts ${maxParts}`);
-  if (lo > junctions) throw new UsageError(`--min-parts ${lo}: the network has only ${junctions} junction(s), at most one part each`);
+  if (lo > junctions)
+    throw new UsageError(`--min-parts ${lo}: the network has only ${junctions} junction(s), at most one part each`);
   const hi = Math.min(maxParts, junctions);
   const wanted = workers > 1 ? workers : Math.floor(junctions / MIN_JUNCTIONS_PER_PART);
   const p = Math.min(Math.max(wanted, lo), hi);
@@ -101,7 +109,12 @@ export const laneOwners = laneOwnersFromJunctions;
  * every lane they read (sim/actuated.ts actuatedJunctionGroups). Each group is contracted into one
  * vertex of the graph handed to the k-way partitioner; without groups the graph is unchanged.
  */
-function partitionGrouped(net: Network, g: JunctionGraph, parts: number, opts: { imbalance?: number; seed?: number }): Int32Array {
+function partitionGrouped(
+  net: Network,
+  g: JunctionGraph,
+  parts: number,
+  opts: { imbalance?: number; seed?: number },
+): Int32Array {
   const groups = actuatedJunctionGroups(net);
   const n = g.n;
   const vertexOf = new Int32Array(n);
@@ -123,7 +136,10 @@ function partitionGrouped(net: Network, g: JunctionGraph, parts: number, opts: {
     }
   }
   if (!contracted) return partitionKway(g, parts, opts);
-  if (parts > m) throw new UsageError(`--parts ${parts}: with the junctions of each actuated traffic light kept together the network has only ${m} unit(s) to place`);
+  if (parts > m)
+    throw new UsageError(
+      `--parts ${parts}: with the junctions of each actuated traffic light kept together the network has only ${m} unit(s) to place`,
+    );
   const w = new Int32Array(m);
   for (let j = 0; j < n; j++) w[vertexOf[j]!] = Math.min(0x7fffffff, w[vertexOf[j]!]! + g.vertexWeight[j]!);
   const pairs = new Map<number, number>();
@@ -152,7 +168,9 @@ function checkGroups(net: Network, junctionPart: Int32Array): void {
     const p = partOfGroup.get(root);
     if (p === undefined) partOfGroup.set(root, junctionPart[j]!);
     else if (p !== junctionPart[j]) {
-      throw new UsageError(`partition map: junctions "${net.junctionIds[root]}" and "${net.junctionIds[j]}" must be in the same part (an actuated traffic light and the lanes its detectors lie on)`);
+      throw new UsageError(
+        `partition map: junctions "${net.junctionIds[root]}" and "${net.junctionIds[j]}" must be in the same part (an actuated traffic light and the lanes its detectors lie on)`,
+      );
     }
   }
 }
@@ -161,7 +179,8 @@ function fromMap(net: Network, map: Map<string, number>): { parts: number; junct
   const known = new Set(net.junctionIds);
   for (const [id, part] of map) {
     if (!known.has(id)) throw new UsageError(`partition map: junction "${id}" is not in the network`);
-    if (!Number.isInteger(part) || part < 0) throw new UsageError(`partition map: part of junction "${id}" must be a non-negative integer, got ${part}`);
+    if (!Number.isInteger(part) || part < 0)
+      throw new UsageError(`partition map: part of junction "${id}" must be a non-negative integer, got ${part}`);
   }
   const missing = net.junctionIds.filter((id) => !map.has(id));
   if (missing.length > 0) {
@@ -174,7 +193,10 @@ function fromMap(net: Network, map: Map<string, number>): { parts: number; junct
   const used = new Uint8Array(parts);
   for (const p of junctionPart) used[p] = 1;
   const unused = used.indexOf(0);
-  if (unused >= 0) throw new UsageError(`partition map: parts must be numbered 0..${parts - 1} without gaps, but no junction is in part ${unused}`);
+  if (unused >= 0)
+    throw new UsageError(
+      `partition map: parts must be numbered 0..${parts - 1} without gaps, but no junction is in part ${unused}`,
+    );
   return { parts, junctionPart };
 }
 

@@ -8,7 +8,8 @@ import { loadSumoScenario } from '../io/sumo/config.js';
 import { Engine } from '../sim/engine.js';
 import { applyRegion, parseRegion } from './region.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
 
 test('parseRegion: a box, a list, a file', () => {
   assert.deepEqual(parseRegion('400,600,0,0'), { kind: 'bbox', x1: 0, y1: 0, x2: 400, y2: 600 });
@@ -28,7 +29,10 @@ test('a box keeps the edges inside it and cuts every route to its first stretch 
   }
   const byId = new Map(spec.demand.vehicles.map((v) => [v.id, v]));
   for (const v of cut.demand.vehicles) {
-    assert.ok(v.route!.every((e) => kept.has(e)), `vehicle ${v.id} drives outside`);
+    assert.ok(
+      v.route!.every((e) => kept.has(e)),
+      `vehicle ${v.id} drives outside`,
+    );
     // the kept stretch is contiguous in the original route
     const orig = byId.get(v.id)!.route!.join(' ');
     assert.ok(orig.includes(v.route!.join(' ')), `vehicle ${v.id}: not a stretch of its route`);
@@ -64,7 +68,11 @@ test('a region whose border cuts busy edges: entering vehicles queue, none is lo
   const e = new Engine(cut);
   e.run();
   assert.equal(e.demand.count, cut.demand.vehicles.length);
-  assert.equal(e.inserted + e.pendingCount + (e.departures.length - e.nextDeparture), e.demand.count, 'every vehicle inserted or waiting');
+  assert.equal(
+    e.inserted + e.pendingCount + (e.departures.length - e.nextDeparture),
+    e.demand.count,
+    'every vehicle inserted or waiting',
+  );
   assert.equal(e.inserted, e.running + e.arrived);
   assert.ok(e.arrived > 0);
 });
@@ -72,5 +80,8 @@ test('a region whose border cuts busy edges: entering vehicles queue, none is lo
 test('unknown edges and empty regions are refused by name', () => {
   const spec = loadSumoScenario(fixture('grid4'));
   assert.throws(() => applyRegion(spec, parseRegion('A0A1,NOPE')), /unknown edge "NOPE"/);
-  assert.throws(() => applyRegion(spec, parseRegion('5000,5000,6000,6000')), /no edge of the network lies in the region/);
+  assert.throws(
+    () => applyRegion(spec, parseRegion('5000,5000,6000,6000')),
+    /no edge of the network lies in the region/,
+  );
 });

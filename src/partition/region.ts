@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { FlowSpec, ScenarioSpec, StopSpec, VehicleSpec } from '../io/spec.js';
 import { InputError, UsageError } from '../errors.js';
 
-export type RegionSpec = { kind: 'edges'; edges: string[]; source: string } | { kind: 'bbox'; x1: number; y1: number; x2: number; y2: number };
+export type RegionSpec =
+  { kind: 'edges'; edges: string[]; source: string } | { kind: 'bbox'; x1: number; y1: number; x2: number; y2: number };
 
 /**
  * Parses `--region`: four numbers "x1,y1,x2,y2" (a bounding box, m), a file of edge ids (one per
@@ -30,8 +31,12 @@ export function parseRegion(value: string): RegionSpec {
     if (edges.length === 0) throw new InputError(value, 'the region file lists no edges');
     return { kind: 'edges', edges, source: value };
   }
-  const edges = value.split(',').map((x) => x.trim()).filter((x) => x !== '');
-  if (edges.length === 0) throw new UsageError('--region: give edge ids, a file of edge ids, or a bounding box x1,y1,x2,y2');
+  const edges = value
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+  if (edges.length === 0)
+    throw new UsageError('--region: give edge ids, a file of edge ids, or a bounding box x1,y1,x2,y2');
   return { kind: 'edges', edges, source: '--region' };
 }
 
@@ -67,7 +72,9 @@ export function applyRegion(spec: ScenarioSpec, region: RegionSpec): ScenarioSpe
   const tlLogics = net.tlLogics.filter((t) => tlIds.has(t.id));
 
   // free-flow time to drive each edge, to shift departures to the region's entry
-  const freeTime = new Map(net.edges.map((e) => [e.id, (e.lanes[0]?.length ?? 0) / Math.max(0.1, Math.max(...e.lanes.map((l) => l.speed)))]));
+  const freeTime = new Map(
+    net.edges.map((e) => [e.id, (e.lanes[0]?.length ?? 0) / Math.max(0.1, Math.max(...e.lanes.map((l) => l.speed)))]),
+  );
   const cut = (route: string[] | undefined): { route: string[]; delay: number } | undefined => {
     if (!route) return undefined;
     const first = route.findIndex((e) => inside.has(e));
@@ -106,7 +113,12 @@ export function applyRegion(spec: ScenarioSpec, region: RegionSpec): ScenarioSpe
       route: c.route,
       ...keepStops(v.stops, c.route),
       ...(entered ? { departPos: { kind: 'base' as const }, departLane: { kind: 'best' as const } } : {}),
-      ...(ends ? { ...(v.arrivalLane ? { arrivalLane: v.arrivalLane } : {}), ...(v.arrivalSpeed ? { arrivalSpeed: v.arrivalSpeed } : {}) } : { arrivalPos: { kind: 'max' as const } }),
+      ...(ends
+        ? {
+            ...(v.arrivalLane ? { arrivalLane: v.arrivalLane } : {}),
+            ...(v.arrivalSpeed ? { arrivalSpeed: v.arrivalSpeed } : {}),
+          }
+        : { arrivalPos: { kind: 'max' as const } }),
     });
   }
   const flows: FlowSpec[] = [];
@@ -118,9 +130,18 @@ export function applyRegion(spec: ScenarioSpec, region: RegionSpec): ScenarioSpe
     const c = cut(f.route);
     if (!c) continue;
     const { stops: _stops, ...rest } = f;
-    flows.push({ ...rest, begin: f.begin + c.delay, end: f.end + c.delay, route: c.route, ...keepStops(f.stops, c.route) });
+    flows.push({
+      ...rest,
+      begin: f.begin + c.delay,
+      end: f.end + c.delay,
+      route: c.route,
+      ...keepStops(f.stops, c.route),
+    });
   }
-  if (trips > 0) warnings.push(`--region: ${trips} trip(s) or vehicle(s) without one fixed route (from/to, a routeDistribution) were left out (route them first, e.g. with duarouter)`);
+  if (trips > 0)
+    warnings.push(
+      `--region: ${trips} trip(s) or vehicle(s) without one fixed route (from/to, a routeDistribution) were left out (route them first, e.g. with duarouter)`,
+    );
   vehicles.sort((a, b) => a.depart - b.depart);
   return {
     ...spec,

@@ -186,7 +186,8 @@ export function writeActuatedState(e: Engine): Buffer {
 export function readActuatedState(e: Engine, b: Buffer): void {
   const nTl = b.readInt32LE(0);
   const nDet = b.readInt32LE(4);
-  if (nTl !== e.tlAct.length || nDet !== e.detLastLeave.length) throw new Error('snapshot: actuated state of another network');
+  if (nTl !== e.tlAct.length || nDet !== e.detLastLeave.length)
+    throw new Error('snapshot: actuated state of another network');
   let off = 8;
   for (let tl = 0; tl < nTl; tl++) {
     const flags = b.readInt32LE(off);

@@ -80,7 +80,14 @@ function param(tl: TlLogicSpec, key: string, dflt: number): number {
  * Compiles the actuated part of program `tl` of light `tlIndex` and places its loops (appended to
  * `dets`). Needs the network's lanes and links (call after they are built).
  */
-export function buildActuated(net: Network, spec: NetSpec, tlIndex: number, tl: TlLogicSpec, dets: Detectors, lanePerm: Uint32Array): ActuatedProgram {
+export function buildActuated(
+  net: Network,
+  spec: NetSpec,
+  tlIndex: number,
+  tl: TlLogicSpec,
+  dets: Detectors,
+  lanePerm: Uint32Array,
+): ActuatedProgram {
   const n = tl.phases.length;
   const duration = Float64Array.from(tl.phases, (p) => ms(p.duration));
   const minDur = Float64Array.from(tl.phases, (p) => ms(p.minDur ?? p.duration));
@@ -162,7 +169,8 @@ export function buildActuated(net: Network, spec: NetSpec, tlIndex: number, tl: 
   const TURN = 3; // index of 't' in network.ts DIRS
   const turnaround = linksAt.map((ls) => ls.every((lk) => net.linkDir[lk] === TURN));
   const hasMajor = (p: number, lanes: number[]) => {
-    for (let i = 0; i < numLinks; i++) if (state(p, i) === 'G' && lanesAt[i]!.some((l) => lanes.includes(l))) return true;
+    for (let i = 0; i < numLinks; i++)
+      if (state(p, i) === 'G' && lanesAt[i]!.some((l) => lanes.includes(l))) return true;
     return false;
   };
   const phaseDets: number[][] = [];
@@ -173,7 +181,8 @@ export function buildActuated(net: Network, spec: NetSpec, tlIndex: number, tl: 
       const loopLinks = new Map<number, number[]>();
       for (let i = 0; i < numLinks; i++) {
         const c = state(p, i);
-        if (c === 'G' || (c === 'g' && (((neverMajor[i] || turnaround[i]) && hasMajor(p, lanesAt[i]!)) || oneLane[i]))) greenLinks.add(i);
+        if (c === 'G' || (c === 'g' && (((neverMajor[i] || turnaround[i]) && hasMajor(p, lanesAt[i]!)) || oneLane[i])))
+          greenLinks.add(i);
         for (const lane of lanesAt[i]!) {
           const d = loopOfLane.get(lane);
           if (d === undefined) continue;

@@ -23,7 +23,14 @@ export function secureGapOf(t: VehicleType, v: number, vLead: number, leadDecel:
  * leader at `vLead` braking by `leadDecel` (SUMO insertionFollowSpeed for Krauss; for the IDM, whole
  * m/s below `speed` until its secure gap fits). May be 0.
  */
-export function insertionSpeed(t: VehicleType, speed: number, gap: number, vLead: number, leadDecel: number, dt: number): number {
+export function insertionSpeed(
+  t: VehicleType,
+  speed: number,
+  gap: number,
+  vLead: number,
+  leadDecel: number,
+  dt: number,
+): number {
   if (t.model === CfModel.KRAUSS) {
     const vs = krauss.maximumSafeFollowSpeed(gap, speed, vLead, leadDecel, t.decel, t.emergencyDecel, t.tau, dt, true);
     return vs < speed ? vs : speed;
@@ -34,9 +41,19 @@ export function insertionSpeed(t: VehicleType, speed: number, gap: number, vLead
 }
 
 /** May a vehicle of type `t` be inserted at `speed`, `gap` behind a leader at `vLead` braking by `leadDecel`? */
-export function insertionSafe(t: VehicleType, speed: number, gap: number, vLead: number, leadDecel: number, dt: number): boolean {
+export function insertionSafe(
+  t: VehicleType,
+  speed: number,
+  gap: number,
+  vLead: number,
+  leadDecel: number,
+  dt: number,
+): boolean {
   if (t.model === CfModel.KRAUSS) {
-    return speed <= krauss.maximumSafeFollowSpeed(gap, speed, vLead, leadDecel, t.decel, t.emergencyDecel, t.tau, dt, true) + 1e-6;
+    return (
+      speed <=
+      krauss.maximumSafeFollowSpeed(gap, speed, vLead, leadDecel, t.decel, t.emergencyDecel, t.tau, dt, true) + 1e-6
+    );
   }
   return idm.secureGap(speed, vLead, t.idm) <= gap;
 }

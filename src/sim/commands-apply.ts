@@ -20,7 +20,10 @@ import { startActuated } from './actuated-run.js';
  * names that the part does not own are changed too (harmless: nothing of theirs is simulated here).
  */
 export function applyCommand(e: Engine, c: ResolvedCommand): void {
-  if (e.step !== c.effectiveStep) throw new Error(`command ${c.seq} (${c.type}) applies at step ${c.effectiveStep}, but the engine is at step ${e.step}`);
+  if (e.step !== c.effectiveStep)
+    throw new Error(
+      `command ${c.seq} (${c.type}) applies at step ${c.effectiveStep}, but the engine is at step ${e.step}`,
+    );
   const t = e.time();
   switch (c.type) {
     case 'closeLane':
@@ -140,7 +143,8 @@ function queueExtra(e: Engine, id: number): void {
   const list = e.extraDepartures;
   const ds = e.demand.departStep;
   let at = list.length;
-  while (at > e.nextExtra && (ds[list[at - 1]!]! > ds[id]! || (ds[list[at - 1]!] === ds[id] && list[at - 1]! > id))) at--;
+  while (at > e.nextExtra && (ds[list[at - 1]!]! > ds[id]! || (ds[list[at - 1]!] === ds[id] && list[at - 1]! > id)))
+    at--;
   list.splice(at, 0, id);
 }
 
@@ -162,7 +166,14 @@ interface CommandStateJson {
 
 /** Serialises the engine's command state (for snapshot.ts). */
 export function writeCommandState(e: Engine): Buffer {
-  const s: CommandStateJson = { closed: [], speeds: [], signals: [], demand: e.demandCommands, extra: e.extraDepartures, nextExtra: e.nextExtra };
+  const s: CommandStateJson = {
+    closed: [],
+    speeds: [],
+    signals: [],
+    demand: e.demandCommands,
+    extra: e.extraDepartures,
+    nextExtra: e.nextExtra,
+  };
   for (let lane = 0; lane < e.net.laneCount; lane++) {
     if (e.laneClosed[lane]) s.closed.push(lane);
     if (e.laneSpeed[lane] !== e.net.laneSpeed[lane]) s.speeds.push([lane, e.laneSpeed[lane]!]);
@@ -210,7 +221,8 @@ export function readCommandState(e: Engine, bytes: Buffer): void {
   }
   const d = e.demand;
   for (const c of s.demand) {
-    if (c.type !== 'addVehicle' && c.type !== 'setFlow') throw new Error(`command ${c.seq} (${c.type}) listed as a demand command`);
+    if (c.type !== 'addVehicle' && c.type !== 'setFlow')
+      throw new Error(`command ${c.seq} (${c.type}) listed as a demand command`);
     if (!d.appliedCommands.has(c.seq)) {
       const { entries, cancel } = demandChange(d, c);
       d.extend(c.seq, c.index, entries, cancel, c.type === 'setFlow' ? c.flow : -1);

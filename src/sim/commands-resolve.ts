@@ -40,10 +40,13 @@ const baseIds = new WeakMap<Demand, Set<string>>();
  */
 export function resolveSimCommand(net: Network, demand: Demand, cmd: SimCommand, ctx: ResolveContext): ResolvedCommand {
   const { effectiveStep, prior } = ctx;
-  if (!Number.isInteger(effectiveStep) || effectiveStep < 0) throw malformed(`effectiveStep: must be an integer >= 0, got ${effectiveStep}`);
+  if (!Number.isInteger(effectiveStep) || effectiveStep < 0)
+    throw malformed(`effectiveStep: must be an integer >= 0, got ${effectiveStep}`);
   const last = prior[prior.length - 1];
   if (last && effectiveStep < last.effectiveStep) {
-    throw conflict(`effectiveStep: ${effectiveStep} is before step ${last.effectiveStep} of command ${last.seq} in the log`);
+    throw conflict(
+      `effectiveStep: ${effectiveStep} is before step ${last.effectiveStep} of command ${last.seq} in the log`,
+    );
   }
   const head: CommandHead = { seq: last ? last.seq + 1 : 0, effectiveStep };
   const laneOf = (id: string, field: string) => {
@@ -73,7 +76,8 @@ export function resolveSimCommand(net: Network, demand: Demand, cmd: SimCommand,
       } else {
         lanes = [laneOf(cmd.lane!, 'lane')];
       }
-      if (!(cmd.speed > 0) || !Number.isFinite(cmd.speed)) throw malformed(`setSpeedLimit.speed: must be a speed in m/s greater than 0, got ${cmd.speed}`);
+      if (!(cmd.speed > 0) || !Number.isFinite(cmd.speed))
+        throw malformed(`setSpeedLimit.speed: must be a speed in m/s greater than 0, got ${cmd.speed}`);
       return { ...head, type: 'setSpeedLimit', lanes, speed: cmd.speed };
     }
     case 'setSignalProgram': {
@@ -82,7 +86,9 @@ export function resolveSimCommand(net: Network, demand: Demand, cmd: SimCommand,
       const light = net.trafficLights[tl]!;
       const program = light.programs.findIndex((p) => p.programID === cmd.program);
       if (program < 0) {
-        throw notFound(`setSignalProgram.program: traffic light "${cmd.tls}" has no program "${cmd.program}" (it has ${light.programs.map((p) => `"${p.programID}"`).join(', ')}, and "off")`);
+        throw notFound(
+          `setSignalProgram.program: traffic light "${cmd.tls}" has no program "${cmd.program}" (it has ${light.programs.map((p) => `"${p.programID}"`).join(', ')}, and "off")`,
+        );
       }
       const problem = light.programs[program]!.problem;
       if (problem) throw malformed(`setSignalProgram.program: ${problem}`);
@@ -91,10 +97,13 @@ export function resolveSimCommand(net: Network, demand: Demand, cmd: SimCommand,
     case 'setPhase': {
       const tl = tlOf(cmd.tls);
       const program = programInForce(prior, tl);
-      if (program === PROGRAM_OFF) throw conflict(`setPhase.tls: traffic light "${cmd.tls}" is switched off; switch a program on first`);
+      if (program === PROGRAM_OFF)
+        throw conflict(`setPhase.tls: traffic light "${cmd.tls}" is switched off; switch a program on first`);
       const prog = net.trafficLights[tl]!.programs[program]!;
       if (!Number.isInteger(cmd.phase) || cmd.phase < 0 || cmd.phase >= prog.phaseEnds.length) {
-        throw malformed(`setPhase.phase: traffic light "${cmd.tls}" program "${prog.programID}" has phases 0..${prog.phaseEnds.length - 1}, got ${cmd.phase}`);
+        throw malformed(
+          `setPhase.phase: traffic light "${cmd.tls}" program "${prog.programID}" has phases 0..${prog.phaseEnds.length - 1}, got ${cmd.phase}`,
+        );
       }
       if (cmd.duration !== undefined && !(cmd.duration > 0 && Number.isFinite(cmd.duration))) {
         throw malformed(`setPhase.duration: must be a duration in s greater than 0, got ${cmd.duration}`);
@@ -107,7 +116,10 @@ export function resolveSimCommand(net: Network, demand: Demand, cmd: SimCommand,
       const flow = demand.flowIndex.get(cmd.flow);
       if (flow === undefined) throw notFound(`setFlow.flow: unknown flow "${cmd.flow}"`);
       // vehsPerHour 0 (no more vehicles) as probability 0: the log stays JSON (no Infinity period)
-      const rate = cmd.probability !== undefined || cmd.vehsPerHour === 0 ? { probability: cmd.probability ?? 0 } : { period: cmd.period ?? 3600 / cmd.vehsPerHour! };
+      const rate =
+        cmd.probability !== undefined || cmd.vehsPerHour === 0
+          ? { probability: cmd.probability ?? 0 }
+          : { period: cmd.period ?? 3600 / cmd.vehsPerHour! };
       const count = flowDepartSteps(demand, flow, rate, effectiveStep).length;
       return { ...head, type: 'setFlow', flow, index: nextDemandIndex(demand, prior), count, rate };
     }
@@ -116,7 +128,13 @@ export function resolveSimCommand(net: Network, demand: Demand, cmd: SimCommand,
   }
 }
 
-function resolveAddVehicle(net: Network, demand: Demand, cmd: Extract<SimCommand, { type: 'addVehicle' }>, head: CommandHead, prior: readonly ResolvedCommand[]): ResolvedCommand {
+function resolveAddVehicle(
+  net: Network,
+  demand: Demand,
+  cmd: Extract<SimCommand, { type: 'addVehicle' }>,
+  head: CommandHead,
+  prior: readonly ResolvedCommand[],
+): ResolvedCommand {
   let ids = baseIds.get(demand);
   if (!ids) baseIds.set(demand, (ids = new Set(demand.ids.slice(0, demand.baseCount))));
   if (ids.has(cmd.id) || prior.some((c) => c.type === 'addVehicle' && c.id === cmd.id)) {
@@ -130,7 +148,9 @@ function resolveAddVehicle(net: Network, demand: Demand, cmd: Extract<SimCommand
   const typeName = cmd.vType ?? 'DEFAULT_VEHTYPE';
   const vType = demand.typeIndex.get(typeName);
   if (vType === undefined) {
-    throw notFound(`addVehicle.vType: unknown vType "${typeName}"${cmd.vType === undefined ? ' (the default; name one of ' + [...demand.typeIndex.keys()].join(', ') + ')' : ''}`);
+    throw notFound(
+      `addVehicle.vType: unknown vType "${typeName}"${cmd.vType === undefined ? ' (the default; name one of ' + [...demand.typeIndex.keys()].join(', ') + ')' : ''}`,
+    );
   }
   const cls = demand.types[vType]!.vClass;
   let route: number[];
@@ -138,7 +158,9 @@ function resolveAddVehicle(net: Network, demand: Demand, cmd: Extract<SimCommand
     route = cmd.route.map((id) => edge(id, 'route'));
     for (let i = 0; i + 1 < route.length; i++) {
       if (!net.edgesConnected(route[i]!, route[i + 1]!, cls)) {
-        throw malformed(`addVehicle.route: no connection from edge "${cmd.route[i]}" to "${cmd.route[i + 1]}" for vType "${typeName}"`);
+        throw malformed(
+          `addVehicle.route: no connection from edge "${cmd.route[i]}" to "${cmd.route[i + 1]}" for vType "${typeName}"`,
+        );
       }
     }
   } else {
@@ -156,16 +178,27 @@ function resolveAddVehicle(net: Network, demand: Demand, cmd: Extract<SimCommand
   const dl = cmd.departLane ?? 'first';
   if (typeof dl === 'number') {
     const lanes = net.edgeLaneCount[route[0]!]!;
-    if (dl >= lanes) throw malformed(`addVehicle.departLane: edge "${net.edgeIds[route[0]!]}" has lanes 0..${lanes - 1}, got ${dl}`);
+    if (dl >= lanes)
+      throw malformed(`addVehicle.departLane: edge "${net.edgeIds[route[0]!]}" has lanes 0..${lanes - 1}, got ${dl}`);
     departLane = dl;
   } else {
     departLane = DepartLaneCode[dl];
   }
   const ds = cmd.departSpeed ?? 0;
   const maxSpeed = demand.types[vType]!.maxSpeed;
-  if (typeof ds === 'number' && ds > maxSpeed) throw malformed(`addVehicle.departSpeed: ${ds} m/s is above the maxSpeed ${maxSpeed} m/s of vType "${typeName}"`);
+  if (typeof ds === 'number' && ds > maxSpeed)
+    throw malformed(`addVehicle.departSpeed: ${ds} m/s is above the maxSpeed ${maxSpeed} m/s of vType "${typeName}"`);
   const departSpeed = typeof ds === 'number' ? ds : DepartSpeedCode[ds];
-  return { ...head, type: 'addVehicle', index: nextDemandIndex(demand, prior), id: cmd.id, vType, route, departLane, departSpeed };
+  return {
+    ...head,
+    type: 'addVehicle',
+    index: nextDemandIndex(demand, prior),
+    id: cmd.id,
+    vType,
+    route,
+    departLane,
+    departSpeed,
+  };
 }
 
 /** The demand index the next added vehicle gets: after the scenario's and every earlier command's. */
@@ -190,7 +223,12 @@ function programInForce(prior: readonly ResolvedCommand[], tl: number): number {
  * a period counts from the later of the effective time and the flow's begin; a probability draws per
  * step from the flow's own random stream, as the demand does.
  */
-export function flowDepartSteps(demand: Demand, flow: number, rate: { period: number } | { probability: number }, fromStep: number): number[] {
+export function flowDepartSteps(
+  demand: Demand,
+  flow: number,
+  rate: { period: number } | { probability: number },
+  fromStep: number,
+): number[] {
   const f = demand.flows[flow]!;
   const { begin, stepLength, seed } = demand.opts;
   const stepOf = (t: number) => Math.max(0, Math.ceil((t - begin) / stepLength - 1e-9));
@@ -201,13 +239,17 @@ export function flowDepartSteps(demand: Demand, flow: number, rate: { period: nu
     if (p > 0 && (f.end - (begin + k0 * stepLength)) / stepLength > MAX_FLOW_VEHICLES) {
       throw malformed(`setFlow.probability: flow "${f.id}" would draw for more than ${MAX_FLOW_VEHICLES} steps`);
     }
-    if (p > 0) for (let k = k0; begin + k * stepLength < f.end; k++) if (uniform(seed, f.specIndex, k, Purpose.flowProbability) < p) out.push(k);
+    if (p > 0)
+      for (let k = k0; begin + k * stepLength < f.end; k++)
+        if (uniform(seed, f.specIndex, k, Purpose.flowProbability) < p) out.push(k);
     return out;
   }
   const period = rate.period;
-  if (!(period > 0) || !Number.isFinite(period)) throw malformed(`setFlow.period: must be a number of seconds > 0, got ${period}`);
+  if (!(period > 0) || !Number.isFinite(period))
+    throw malformed(`setFlow.period: must be a number of seconds > 0, got ${period}`);
   const start = Math.max(begin + fromStep * stepLength, f.begin);
-  if ((f.end - start) / period > MAX_FLOW_VEHICLES) throw malformed(`setFlow: flow "${f.id}" would get more than ${MAX_FLOW_VEHICLES} vehicles at this rate`);
+  if ((f.end - start) / period > MAX_FLOW_VEHICLES)
+    throw malformed(`setFlow: flow "${f.id}" would get more than ${MAX_FLOW_VEHICLES} vehicles at this rate`);
   for (let j = 0, t = start; t < f.end - 1e-9; t = start + ++j * period) out.push(stepOf(t));
   return out;
 }
@@ -216,10 +258,24 @@ export function flowDepartSteps(demand: Demand, flow: number, rate: { period: nu
  * The demand change of a setFlow or addVehicle as seen from `demand` once the earlier commands are
  * applied: the new vehicles, and (setFlow) the flow's vehicles it cancels.
  */
-export function demandChange(demand: Demand, c: Extract<ResolvedCommand, { type: 'addVehicle' | 'setFlow' }>): { entries: DemandEntry[]; cancel: number[] } {
+export function demandChange(
+  demand: Demand,
+  c: Extract<ResolvedCommand, { type: 'addVehicle' | 'setFlow' }>,
+): { entries: DemandEntry[]; cancel: number[] } {
   if (c.type === 'addVehicle') {
     return {
-      entries: [{ id: c.id, departStep: c.effectiveStep, type: c.vType, routeEdges: c.route, dl: c.departLane, ds: c.departSpeed, dp: DepartPosCode.base, ap: ArrivalPosCode.max }],
+      entries: [
+        {
+          id: c.id,
+          departStep: c.effectiveStep,
+          type: c.vType,
+          routeEdges: c.route,
+          dl: c.departLane,
+          ds: c.departSpeed,
+          dp: DepartPosCode.base,
+          ap: ArrivalPosCode.max,
+        },
+      ],
       cancel: [],
     };
   }
@@ -232,7 +288,8 @@ export function demandChange(demand: Demand, c: Extract<ResolvedCommand, { type:
     else kept++;
   }
   const steps = flowDepartSteps(demand, c.flow, c.rate, c.effectiveStep);
-  if (steps.length !== c.count) throw new Error(`setFlow ${c.seq}: ${steps.length} departures, but the log says ${c.count}`);
+  if (steps.length !== c.count)
+    throw new Error(`setFlow ${c.seq}: ${steps.length} departures, but the log says ${c.count}`);
   const route = Array.from(demand.routeOf(f.route));
   // the flow's vehicles share its type, route and stops (a flow drawing from distributions: its first vehicle's)
   const entries = steps.map((k, j) => ({
@@ -269,7 +326,8 @@ export function commandLanes(net: Network, c: ResolvedCommand): number[] | typeo
   const withFeeders = (lane: number) => {
     lanes.add(lane);
     if (lane >= net.normalLaneCount) return;
-    for (let k = net.laneInStart[lane]!, end = net.laneInStart[lane + 1]!; k < end; k++) lanes.add(net.linkFrom[net.laneIn[k]!]!);
+    for (let k = net.laneInStart[lane]!, end = net.laneInStart[lane + 1]!; k < end; k++)
+      lanes.add(net.linkFrom[net.laneIn[k]!]!);
   };
   switch (c.type) {
     case 'closeLane':

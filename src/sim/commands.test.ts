@@ -11,27 +11,30 @@ import { CommandError } from '../errors.js';
 import { Engine } from './engine.js';
 import { LinkState } from './network.js';
 import { dumpState, hashDump, mergeDumps, stateHash } from './dump.js';
-import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart } from './partition.js';
+import {
+  applyInbox,
+  collectOutbox,
+  laneOwnersFromJunctions,
+  makeLayout,
+  restorePart,
+  snapshotPart,
+} from './partition.js';
 import { restore, snapshot } from './snapshot.js';
 import { summarizeDump } from './summary.js';
 import { hash4 } from './rng.js';
 import { corridor, vehicle } from './testnets.js';
-import {
-  ALL_PARTS,
-  commandsToReplay,
-  parseSimCommand,
-  type ResolvedCommand,
-  type SimCommand,
-} from './commands.js';
+import { ALL_PARTS, commandsToReplay, parseSimCommand, type ResolvedCommand, type SimCommand } from './commands.js';
 import { commandLanes, commandParts, resolveSimCommand } from './commands-resolve.js';
 import { applyCommand, applyDemandCommands, applyDueCommands } from './commands-apply.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
 
 /** Resolves `cmds` ([effectiveStep, command]) into a log, as the control layer will. */
 function makeLog(e: Engine, cmds: [number, SimCommand][]): ResolvedCommand[] {
   const log: ResolvedCommand[] = [];
-  for (const [effectiveStep, cmd] of cmds) log.push(resolveSimCommand(e.net, e.demand, cmd, { effectiveStep, prior: log }));
+  for (const [effectiveStep, cmd] of cmds)
+    log.push(resolveSimCommand(e.net, e.demand, cmd, { effectiveStep, prior: log }));
   return log;
 }
 
@@ -62,22 +65,40 @@ function throwsCommand(f: () => unknown, status: number, ...fragments: string[])
 
 // ---------------------------------------------------------------- parsing and resolution
 
-test('parseSimCommand reads our shape and the seeds\' envelope (numbers as strings)', () => {
+test("parseSimCommand reads our shape and the seeds' envelope (numbers as strings)", () => {
   assert.deepEqual(parseSimCommand({ type: 'closeLane', lane: 'A0B0_0' }), { type: 'closeLane', lane: 'A0B0_0' });
-  assert.deepEqual(parseSimCommand({ type1: 'down', type2: 'setSpeedLimit', param: [{ edge: 'A0B0', speed: '8.5' }], timestamp: '1704271327166' }), {
-    type: 'setSpeedLimit',
-    edge: 'A0B0',
-    speed: 8.5,
+  assert.deepEqual(
+    parseSimCommand({
+      type1: 'down',
+      type2: 'setSpeedLimit',
+      param: [{ edge: 'A0B0', speed: '8.5' }],
+      timestamp: '1704271327166',
+    }),
+    {
+      type: 'setSpeedLimit',
+      edge: 'A0B0',
+      speed: 8.5,
+    },
+  );
+  assert.deepEqual(
+    parseSimCommand({ type1: 'down', type2: 'setPhase', param: [{ tls: 'B1', phase: '2', duration: '5' }] }),
+    { type: 'setPhase', tls: 'B1', phase: 2, duration: 5 },
+  );
+  assert.deepEqual(
+    parseSimCommand({ type: 'addVehicle', id: 'x', route: 'A0B0 B0C0', departLane: 'best', departSpeed: 3 }),
+    {
+      type: 'addVehicle',
+      id: 'x',
+      route: ['A0B0', 'B0C0'],
+      departLane: 'best',
+      departSpeed: 3,
+    },
+  );
+  assert.deepEqual(parseSimCommand({ type: 'setFlow', flow: 'f', vehsPerHour: 600 }), {
+    type: 'setFlow',
+    flow: 'f',
+    vehsPerHour: 600,
   });
-  assert.deepEqual(parseSimCommand({ type1: 'down', type2: 'setPhase', param: [{ tls: 'B1', phase: '2', duration: '5' }] }), { type: 'setPhase', tls: 'B1', phase: 2, duration: 5 });
-  assert.deepEqual(parseSimCommand({ type: 'addVehicle', id: 'x', route: 'A0B0 B0C0', departLane: 'best', departSpeed: 3 }), {
-    type: 'addVehicle',
-    id: 'x',
-    route: ['A0B0', 'B0C0'],
-    departLane: 'best',
-    departSpeed: 3,
-  });
-  assert.deepEqual(parseSimCommand({ type: 'setFlow', flow: 'f', vehsPerHour: 600 }), { type: 'setFlow', flow: 'f', vehsPerHour: 600 });
 });
 
 test('malformed commands are rejected with 400 naming the field', () => {
@@ -86,19 +107,36 @@ test('malformed commands are rejected with 400 naming the field', () => {
   throwsCommand(() => parseSimCommand({ type: 'closeLane' }), 400, 'lane');
   throwsCommand(() => parseSimCommand({ type: 'closeLane', lane: 'x', speed: 3 }), 400, 'speed', 'unknown field');
   throwsCommand(() => parseSimCommand({ type: 'setSpeedLimit', lane: 'x', speed: 0 }), 400, 'speed');
-  throwsCommand(() => parseSimCommand({ type: 'setSpeedLimit', lane: 'x', edge: 'y', speed: 3 }), 400, 'exactly one of edge and lane');
+  throwsCommand(
+    () => parseSimCommand({ type: 'setSpeedLimit', lane: 'x', edge: 'y', speed: 3 }),
+    400,
+    'exactly one of edge and lane',
+  );
   throwsCommand(() => parseSimCommand({ type: 'setPhase', tls: 'B1', phase: 1.5 }), 400, 'phase');
   throwsCommand(() => parseSimCommand({ type: 'addVehicle', id: 'v', from: 'a' }), 400, 'route');
-  throwsCommand(() => parseSimCommand({ type: 'addVehicle', id: 'v', route: ['a'], departLane: 'left' }), 400, 'departLane');
-  throwsCommand(() => parseSimCommand({ type: 'setFlow', flow: 'f', period: 2, probability: 0.1 }), 400, 'exactly one of');
+  throwsCommand(
+    () => parseSimCommand({ type: 'addVehicle', id: 'v', route: ['a'], departLane: 'left' }),
+    400,
+    'departLane',
+  );
+  throwsCommand(
+    () => parseSimCommand({ type: 'setFlow', flow: 'f', period: 2, probability: 0.1 }),
+    400,
+    'exactly one of',
+  );
   throwsCommand(() => parseSimCommand({ type1: 'up', type2: 'closeLane', param: [{ lane: 'x' }] }), 400, 'type1');
-  throwsCommand(() => parseSimCommand({ type1: 'down', type2: 'closeLane', param: [{ lane: 7 }] }), 400, 'param[0].lane');
+  throwsCommand(
+    () => parseSimCommand({ type1: 'down', type2: 'closeLane', param: [{ lane: 7 }] }),
+    400,
+    'param[0].lane',
+  );
 });
 
 test('unknown targets are 404 naming them; unconnected routes 400; a used vehicle id 409', () => {
   const spec = loadSumoScenario(fixture('grid4'));
   const e = new Engine(spec);
-  const resolve = (cmd: SimCommand, prior: ResolvedCommand[] = []) => resolveSimCommand(e.net, e.demand, cmd, { effectiveStep: 0, prior });
+  const resolve = (cmd: SimCommand, prior: ResolvedCommand[] = []) =>
+    resolveSimCommand(e.net, e.demand, cmd, { effectiveStep: 0, prior });
   throwsCommand(() => resolve({ type: 'closeLane', lane: 'nowhere_0' }), 404, '"nowhere_0"', 'lane');
   throwsCommand(() => resolve({ type: 'setSpeedLimit', edge: 'Z9', speed: 5 }), 404, '"Z9"', 'edge');
   throwsCommand(() => resolve({ type: 'setPhase', tls: 'Q7', phase: 0 }), 404, '"Q7"', 'tls');
@@ -108,12 +146,31 @@ test('unknown targets are 404 naming them; unconnected routes 400; a used vehicl
   throwsCommand(() => resolve({ type: 'addVehicle', id: 'new', route: ['A0B0'], vType: 'truck' }), 404, '"truck"');
   throwsCommand(() => resolve({ type: 'addVehicle', id: 'new', route: ['A0B0', 'C3D3'] }), 400, '"A0B0"', '"C3D3"');
   throwsCommand(() => resolve({ type: 'addVehicle', id: '0', route: ['A0B0'] }), 409, '"0"');
-  throwsCommand(() => resolve({ type: 'addVehicle', id: 'fast', route: ['A0B0'], departSpeed: 100 }), 400, 'departSpeed');
-  throwsCommand(() => resolve({ type: 'addVehicle', id: 'wide', route: ['A0B0'], departLane: 2 }), 400, 'departLane', '"A0B0"');
+  throwsCommand(
+    () => resolve({ type: 'addVehicle', id: 'fast', route: ['A0B0'], departSpeed: 100 }),
+    400,
+    'departSpeed',
+  );
+  throwsCommand(
+    () => resolve({ type: 'addVehicle', id: 'wide', route: ['A0B0'], departLane: 2 }),
+    400,
+    'departLane',
+    '"A0B0"',
+  );
   throwsCommand(() => resolve({ type: 'addVehicle', id: 'lost', from: 'A0B0', to: 'nowhere' }), 404, '"nowhere"');
   const added = resolve({ type: 'addVehicle', id: 'new', route: ['A0B0'] });
   throwsCommand(() => resolve({ type: 'addVehicle', id: 'new', route: ['A0B0'] }, [added]), 409, '"new"');
-  throwsCommand(() => resolveSimCommand(e.net, e.demand, { type: 'closeLane', lane: 'A0B0_0' }, { effectiveStep: 0, prior: [{ ...added, effectiveStep: 5 }] }), 409, 'effectiveStep');
+  throwsCommand(
+    () =>
+      resolveSimCommand(
+        e.net,
+        e.demand,
+        { type: 'closeLane', lane: 'A0B0_0' },
+        { effectiveStep: 0, prior: [{ ...added, effectiveStep: 5 }] },
+      ),
+    409,
+    'effectiveStep',
+  );
   // the resolved form is plain JSON
   assert.deepEqual(JSON.parse(JSON.stringify(added)), added);
 });
@@ -188,7 +245,10 @@ test('closeLane: after the effective step nobody enters the lane; openLane lets 
 
 test('closeLane keeps insertion and lane changes out of the lane at every step', () => {
   // the corridor's single lane: vehicles wait for insertion while it is closed
-  const spec = corridor({ vehicles: [vehicle('a', 0, ['in', 'out']), vehicle('b', 5, ['in', 'out']), vehicle('c', 10, ['in', 'out'])], end: 200 });
+  const spec = corridor({
+    vehicles: [vehicle('a', 0, ['in', 'out']), vehicle('b', 5, ['in', 'out']), vehicle('c', 10, ['in', 'out'])],
+    end: 200,
+  });
   const e = new Engine(spec);
   const log = makeLog(e, [
     [4, { type: 'closeLane', lane: 'in_0' }],
@@ -196,7 +256,12 @@ test('closeLane keeps insertion and lane changes out of the lane at every step',
   ]);
   const inLane = e.net.laneIndex.get('in_0')!;
   runWhole(e, log, (x) => {
-    if (x.step > 4 && x.step <= 60) assert.deepEqual([...onLane(x, inLane)].map((id) => x.demand.ids[id]), ['a'], `step ${x.step}: only the vehicle inserted before the closure`);
+    if (x.step > 4 && x.step <= 60)
+      assert.deepEqual(
+        [...onLane(x, inLane)].map((id) => x.demand.ids[id]),
+        ['a'],
+        `step ${x.step}: only the vehicle inserted before the closure`,
+      );
   });
   assert.equal(e.trips.departStep[e.demand.ids.indexOf('b')], 60, 'b departs when the lane opens');
   assert.equal(e.arrived, 3);
@@ -234,7 +299,10 @@ test('setSpeedLimit: vehicles on the edge slow to the new limit × speedFactor',
   const lane = busiestLane(spec, CHANGE);
   const probe = new Engine(spec);
   const edge = probe.net.laneEdge[lane]!;
-  const edgeLanes = Array.from({ length: probe.net.edgeLaneCount[edge]! }, (_, k) => probe.net.edgeFirstLane[edge]! + k);
+  const edgeLanes = Array.from(
+    { length: probe.net.edgeLaneCount[edge]! },
+    (_, k) => probe.net.edgeFirstLane[edge]! + k,
+  );
   const e = new Engine(spec);
   const log = makeLog(e, [[CHANGE, { type: 'setSpeedLimit', edge: e.net.edgeIds[edge]!, speed: LIMIT }]]);
   // steps each vehicle has spent on the edge
@@ -294,7 +362,15 @@ test('setPhase and setSignalProgram: the light shows the requested state in the 
     { duration: 10, state: 'r' },
   ];
   const spec = corridor({ phases, vehicles: [], end: 30 });
-  spec.net.tlLogics.push({ id: 'B', programID: 'alt', offset: 0, phases: [{ duration: 5, state: 'r' }, { duration: 5, state: 'G' }] });
+  spec.net.tlLogics.push({
+    id: 'B',
+    programID: 'alt',
+    offset: 0,
+    phases: [
+      { duration: 5, state: 'r' },
+      { duration: 5, state: 'G' },
+    ],
+  });
   const e = new Engine(spec);
   // step length 0.5 s: step 4 is t = 2 s (green); phase 2 (red) for 3 s, then phase 0 (green) again
   const log = makeLog(e, [
@@ -325,7 +401,11 @@ test('addVehicle: the vehicle departs at the effective step (or queues), arrives
   const spec = loadSumoScenario(fixture('grid4'));
   const e = new Engine(spec);
   const ADD = 50;
-  const body = { type1: 'down', type2: 'addVehicle', param: [{ id: 'guest', from: 'A0B0', to: 'C3D3', departSpeed: 'max' }] };
+  const body = {
+    type1: 'down',
+    type2: 'addVehicle',
+    param: [{ id: 'guest', from: 'A0B0', to: 'C3D3', departSpeed: 'max' }],
+  };
   const log = makeLog(e, [
     [ADD, parseSimCommand(body)],
     [ADD, { type: 'addVehicle', id: 'guest2', route: ['A0B0', 'B0C0'] }],
@@ -343,10 +423,17 @@ test('addVehicle: the vehicle departs at the effective step (or queues), arrives
   const a = e.trips.departStep[e.demand.ids.indexOf('guest2')]!;
   const b = e.trips.departStep[e.demand.ids.indexOf('guest3')]!;
   assert.ok(b > a, `same edge, same step: guest3 queues behind guest2 (${a}, ${b})`);
-  assert.equal(e.net.edgeIds[e.demand.routeEdges[e.demand.routeStart[e.demand.route[first]!]! + e.demand.routeOf(e.demand.route[first]!).length - 1]!], 'C3D3');
+  assert.equal(
+    e.net.edgeIds[
+      e.demand.routeEdges[
+        e.demand.routeStart[e.demand.route[first]!]! + e.demand.routeOf(e.demand.route[first]!).length - 1
+      ]!
+    ],
+    'C3D3',
+  );
 });
 
-test('setFlow changes the rate of the flow\'s later departures', () => {
+test("setFlow changes the rate of the flow's later departures", () => {
   const spec = corridor({ vehicles: [], end: 200 });
   spec.demand.flows.push(flow('f', 'car', 10, ['in', 'out'], 200));
   const e = new Engine(spec);
@@ -357,7 +444,8 @@ test('setFlow changes the rate of the flow\'s later departures', () => {
   // is more than insertion can serve: some of them queue, which is not what is checked here)
   const scheduled = (from: number, to: number) => {
     let n = 0;
-    for (let i = 0; i < e.demand.count; i++) if (!e.demand.cancelled[i] && e.demand.departStep[i]! >= from && e.demand.departStep[i]! < to) n++;
+    for (let i = 0; i < e.demand.count; i++)
+      if (!e.demand.cancelled[i] && e.demand.departStep[i]! >= from && e.demand.departStep[i]! < to) n++;
     return n;
   };
   assert.equal(scheduled(0, 100), 5, 'every 10 s in the first 50 s');
@@ -374,7 +462,10 @@ test('setFlow changes the rate of the flow\'s later departures', () => {
   const other = new Engine(spec).demand;
   applyDemandCommands(other, log);
   assert.deepEqual(other.ids, e.demand.ids);
-  assert.deepEqual(Array.from(other.departStep.subarray(0, other.count)), Array.from(e.demand.departStep.subarray(0, e.demand.count)));
+  assert.deepEqual(
+    Array.from(other.departStep.subarray(0, other.count)),
+    Array.from(e.demand.departStep.subarray(0, e.demand.count)),
+  );
 });
 
 // ---------------------------------------------------------------- determinism
@@ -404,7 +495,12 @@ function gridScenario(): { spec: ScenarioSpec; cmds: [number, SimCommand][] } {
  * Runs the scenario in `parts` in-process parts (as partition.test.ts) and gives each command only to
  * the parts `commandLanes` names; returns the merged dump.
  */
-function runPartsWithCommands(spec: ScenarioSpec, junctionPart: Int32Array, parts: number, cmds: [number, SimCommand][]) {
+function runPartsWithCommands(
+  spec: ScenarioSpec,
+  junctionPart: Int32Array,
+  parts: number,
+  cmds: [number, SimCommand][],
+) {
   const engines = Array.from({ length: parts }, () => new Engine(spec));
   const log = makeLog(engines[0]!, cmds);
   const owners = laneOwnersFromJunctions(engines[0]!.net, junctionPart);
@@ -499,7 +595,8 @@ test('a part restored from its checkpoint replays the later commands and the run
     return lanes === ALL_PARTS ? null : new Set(lanes.map((l) => owners[l]!));
   });
   const applyDue = (e: Engine, p: number, commands: readonly ResolvedCommand[]) => {
-    for (const c of commands) if (c.effectiveStep === e.step && (receivers[c.seq] === null || receivers[c.seq]!.has(p))) applyCommand(e, c);
+    for (const c of commands)
+      if (c.effectiveStep === e.step && (receivers[c.seq] === null || receivers[c.seq]!.has(p))) applyCommand(e, c);
   };
   const engines = Array.from({ length: parts }, (_, p) => make(p));
   const sent = engines.map(() => new Map<number, Map<number, Buffer>>());
@@ -530,12 +627,17 @@ test('a part restored from its checkpoint replays the later commands and the run
   const replay = commandsToReplay(log, CHECKPOINT);
   while (fresh.step < CRASH) {
     const h = fresh.step;
-    applyInbox(fresh, layouts[LOST]!, layouts[LOST]!.neighbours.map((q) => sent[q]!.get(h)!.get(LOST)!));
+    applyInbox(
+      fresh,
+      layouts[LOST]!,
+      layouts[LOST]!.neighbours.map((q) => sent[q]!.get(h)!.get(LOST)!),
+    );
     applyDue(fresh, LOST, replay);
     fresh.doStep();
     const out = collectOutbox(fresh, layouts[LOST]!, fresh.outgoing);
     fresh.outgoing = [];
-    for (const [q, b] of out) assert.ok(b.equals(sent[LOST]!.get(fresh.step)!.get(q)!), `replayed message to ${q} at ${fresh.step}`);
+    for (const [q, b] of out)
+      assert.ok(b.equals(sent[LOST]!.get(fresh.step)!.get(q)!), `replayed message to ${q} at ${fresh.step}`);
   }
   assert.equal(hashDump(dumpState(fresh)), hashDump(dumpState(engines[LOST]!)), 'restored part after replay');
   engines[LOST] = fresh;
@@ -570,11 +672,19 @@ test('commandLanes: a closed lane goes to its owner and to the lanes feeding it;
   const close = commandLanes(net, log[0]!) as number[];
   const target = net.laneIndex.get('B1C1_0')!;
   assert.ok(close.includes(target));
-  for (let k = net.laneInStart[target]!; k < net.laneInStart[target + 1]!; k++) assert.ok(close.includes(net.linkFrom[net.laneIn[k]!]!));
-  const feeds = (l: number) => Array.from(net.laneOut.subarray(net.laneOutStart[l]!, net.laneOutStart[l + 1]!)).some((lk) => net.linkTo[lk] === target);
-  assert.ok(close.every((l) => l === target || feeds(l)), 'only the lane and its feeders');
+  for (let k = net.laneInStart[target]!; k < net.laneInStart[target + 1]!; k++)
+    assert.ok(close.includes(net.linkFrom[net.laneIn[k]!]!));
+  const feeds = (l: number) =>
+    Array.from(net.laneOut.subarray(net.laneOutStart[l]!, net.laneOutStart[l + 1]!)).some(
+      (lk) => net.linkTo[lk] === target,
+    );
+  assert.ok(
+    close.every((l) => l === target || feeds(l)),
+    'only the lane and its feeders',
+  );
   const phase = commandLanes(net, log[1]!) as number[];
   const tl = net.trafficLights.findIndex((t) => t.id === 'B1');
-  for (let lk = 0; lk < net.linkCount; lk++) if (net.linkTl[lk] === tl) assert.ok(phase.includes(net.linkLane[lk]!) && phase.includes(net.linkFrom[lk]!));
+  for (let lk = 0; lk < net.linkCount; lk++)
+    if (net.linkTl[lk] === tl) assert.ok(phase.includes(net.linkLane[lk]!) && phase.includes(net.linkFrom[lk]!));
   assert.equal(commandLanes(net, log[2]!), ALL_PARTS);
 });

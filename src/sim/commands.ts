@@ -143,8 +143,11 @@ export function parseSimCommand(body: unknown): SimCommand {
   } else if (body['type2'] !== undefined) {
     name = body['type2'];
     if (typeof name !== 'string') throw malformed('type2: must be a string naming the command');
-    if (body['type1'] !== undefined && body['type1'] !== 'down') throw malformed(`type1: must be "down" for a command, got ${JSON.stringify(body['type1'])}`);
-    for (const k of Object.keys(body)) if (!ENVELOPE_KEYS.includes(k)) throw malformed(`${k}: unknown envelope field (expected ${ENVELOPE_KEYS.join(', ')})`);
+    if (body['type1'] !== undefined && body['type1'] !== 'down')
+      throw malformed(`type1: must be "down" for a command, got ${JSON.stringify(body['type1'])}`);
+    for (const k of Object.keys(body))
+      if (!ENVELOPE_KEYS.includes(k))
+        throw malformed(`${k}: unknown envelope field (expected ${ENVELOPE_KEYS.join(', ')})`);
     const param = body['param'];
     if (param === undefined) fields = {};
     else if (Array.isArray(param) && param.length === 1 && isRecord(param[0])) fields = param[0];
@@ -155,13 +158,16 @@ export function parseSimCommand(body: unknown): SimCommand {
     throw malformed('type: missing (or type2 in the {"type1": "down", "type2": ..., "param": [...]} envelope)');
   }
   if (!(COMMAND_TYPES as string[]).includes(name as string)) {
-    throw malformed(`${where ? 'type2' : 'type'}: unknown command ${JSON.stringify(name)} (expected one of ${COMMAND_TYPES.join(', ')})`);
+    throw malformed(
+      `${where ? 'type2' : 'type'}: unknown command ${JSON.stringify(name)} (expected one of ${COMMAND_TYPES.join(', ')})`,
+    );
   }
   const type = name as SimCommandType;
   const allowed = FIELDS[type];
   for (const k of Object.keys(fields)) {
     if (k === 'type' && !where) continue;
-    if (!allowed.includes(k)) throw malformed(`${where}${k}: unknown field of ${type} (expected ${allowed.join(', ')})`);
+    if (!allowed.includes(k))
+      throw malformed(`${where}${k}: unknown field of ${type} (expected ${allowed.join(', ')})`);
   }
   const f = new FieldReader(fields, `${where}`, type);
   switch (type) {
@@ -171,14 +177,19 @@ export function parseSimCommand(body: unknown): SimCommand {
     case 'setSpeedLimit': {
       const edge = f.optionalId('edge');
       const lane = f.optionalId('lane');
-      if ((edge === undefined) === (lane === undefined)) throw malformed(`${where}edge: ${type} needs exactly one of edge and lane`);
+      if ((edge === undefined) === (lane === undefined))
+        throw malformed(`${where}edge: ${type} needs exactly one of edge and lane`);
       const speed = f.number('speed', (x) => x > 0, 'a speed in m/s greater than 0');
       return edge !== undefined ? { type, edge, speed } : { type, lane: lane!, speed };
     }
     case 'setSignalProgram':
       return { type, tls: f.id('tls'), program: f.id('program') };
     case 'setPhase': {
-      const cmd: SimCommand = { type, tls: f.id('tls'), phase: f.number('phase', (x) => Number.isInteger(x) && x >= 0, 'a phase index (integer >= 0)') };
+      const cmd: SimCommand = {
+        type,
+        tls: f.id('tls'),
+        phase: f.number('phase', (x) => Number.isInteger(x) && x >= 0, 'a phase index (integer >= 0)'),
+      };
       const duration = f.optionalNumber('duration', (x) => x > 0, 'a duration in s greater than 0');
       return duration === undefined ? cmd : { ...cmd, duration };
     }
@@ -187,12 +198,24 @@ export function parseSimCommand(body: unknown): SimCommand {
       const route = f.optionalRoute('route');
       const from = f.optionalId('from');
       const to = f.optionalId('to');
-      if (route !== undefined && (from !== undefined || to !== undefined)) throw malformed(`${where}route: give either route or from/to, not both`);
-      if (route === undefined && (from === undefined || to === undefined)) throw malformed(`${where}route: addVehicle needs a route (edge ids) or both from and to`);
+      if (route !== undefined && (from !== undefined || to !== undefined))
+        throw malformed(`${where}route: give either route or from/to, not both`);
+      if (route === undefined && (from === undefined || to === undefined))
+        throw malformed(`${where}route: addVehicle needs a route (edge ids) or both from and to`);
       const cmd: SimCommand = { type, id, ...(route !== undefined ? { route } : { from: from!, to: to! }) };
       const vType = f.optionalId('vType');
-      const departLane = f.optionalNumberOrKeyword('departLane', DEPART_LANE_KEYWORDS, (x) => Number.isInteger(x) && x >= 0, 'a lane index (integer >= 0)');
-      const departSpeed = f.optionalNumberOrKeyword('departSpeed', DEPART_SPEED_KEYWORDS, (x) => x >= 0, 'a speed in m/s (>= 0)');
+      const departLane = f.optionalNumberOrKeyword(
+        'departLane',
+        DEPART_LANE_KEYWORDS,
+        (x) => Number.isInteger(x) && x >= 0,
+        'a lane index (integer >= 0)',
+      );
+      const departSpeed = f.optionalNumberOrKeyword(
+        'departSpeed',
+        DEPART_SPEED_KEYWORDS,
+        (x) => x >= 0,
+        'a speed in m/s (>= 0)',
+      );
       return {
         ...cmd,
         ...(vType !== undefined ? { vType } : {}),
@@ -204,9 +227,14 @@ export function parseSimCommand(body: unknown): SimCommand {
       const flow = f.id('flow');
       const vehsPerHour = f.optionalNumber('vehsPerHour', (x) => x >= 0, 'vehicles per hour (>= 0)');
       const period = f.optionalNumber('period', (x) => x > 0, 'seconds between departures (> 0)');
-      const probability = f.optionalNumber('probability', (x) => x >= 0 && x <= 1, 'a probability per second in [0, 1]');
+      const probability = f.optionalNumber(
+        'probability',
+        (x) => x >= 0 && x <= 1,
+        'a probability per second in [0, 1]',
+      );
       const given = [vehsPerHour, period, probability].filter((x) => x !== undefined).length;
-      if (given !== 1) throw malformed(`${where}vehsPerHour: setFlow needs exactly one of vehsPerHour, period, probability`);
+      if (given !== 1)
+        throw malformed(`${where}vehsPerHour: setFlow needs exactly one of vehsPerHour, period, probability`);
       if (vehsPerHour !== undefined) return { type, flow, vehsPerHour };
       if (period !== undefined) return { type, flow, period };
       return { type, flow, probability: probability! };
@@ -264,7 +292,12 @@ class FieldReader {
     return n;
   }
 
-  optionalNumberOrKeyword(k: string, keywords: readonly string[], ok: (x: number) => boolean, what: string): number | string | undefined {
+  optionalNumberOrKeyword(
+    k: string,
+    keywords: readonly string[],
+    ok: (x: number) => boolean,
+    what: string,
+  ): number | string | undefined {
     const x = this.o[k];
     if (x === undefined) return undefined;
     if (typeof x === 'string' && keywords.includes(x)) return x;
@@ -296,5 +329,7 @@ export function commandsDue(log: readonly ResolvedCommand[], step: number): Reso
  * commands of step c are applied).
  */
 export function commandsToReplay(log: readonly ResolvedCommand[], checkpointStep: number): ResolvedCommand[] {
-  return log.filter((c) => c.effectiveStep >= checkpointStep).sort((a, b) => a.effectiveStep - b.effectiveStep || a.seq - b.seq);
+  return log
+    .filter((c) => c.effectiveStep >= checkpointStep)
+    .sort((a, b) => a.effectiveStep - b.effectiveStep || a.seq - b.seq);
 }

@@ -20,7 +20,13 @@ const flow = (id: string, rate: Partial<FlowSpec>): FlowSpec => ({
 });
 
 test('departures before the begin are dropped as SUMO drops them, and counted', () => {
-  const spec = corridor({ vehicles: [vehicle('early', 5, ['in', 'out']), vehicle('atBegin', 10, ['in', 'out']), vehicle('late', 20, ['in', 'out'])] });
+  const spec = corridor({
+    vehicles: [
+      vehicle('early', 5, ['in', 'out']),
+      vehicle('atBegin', 10, ['in', 'out']),
+      vehicle('late', 20, ['in', 'out']),
+    ],
+  });
   // SUMO 1.15 with begin 10 (hand-checked on a two-edge net): a period flow keeps 12, 16, ... as f.0, f.1, ...;
   // a number flow counts its skipped departures toward the number (number 10 over 0..100 → 10, 20, ..., 90)
   spec.demand.flows = [flow('f', { period: 4, end: 60 }), flow('g', { number: 10 })];
@@ -43,13 +49,37 @@ test('stops resolve to their place on the route; a stop off the route or a trip 
   const spec = corridor({ vehicles: [] });
   const base = vehicle('x', 0, ['in', 'out']);
   spec.demand.vehicles = [
-    { ...base, id: 'two', stops: [{ lane: 'in_0', startPos: 99.8, endPos: 100, duration: 10 }, { lane: 'out_0', startPos: 0, endPos: 50, until: 80, untilFrom: 0 }] },
-    { ...base, id: 'behind', stops: [{ lane: 'out_0', startPos: 50, endPos: 50, duration: 1 }, { lane: 'in_0', startPos: 10, endPos: 10, duration: 1 }] },
-    { ...base, id: 'trip', depart: 5, route: undefined, from: 'in', to: 'out', stops: [{ lane: 'out_0', startPos: 20, endPos: 20, duration: 3 }] },
+    {
+      ...base,
+      id: 'two',
+      stops: [
+        { lane: 'in_0', startPos: 99.8, endPos: 100, duration: 10 },
+        { lane: 'out_0', startPos: 0, endPos: 50, until: 80, untilFrom: 0 },
+      ],
+    },
+    {
+      ...base,
+      id: 'behind',
+      stops: [
+        { lane: 'out_0', startPos: 50, endPos: 50, duration: 1 },
+        { lane: 'in_0', startPos: 10, endPos: 10, duration: 1 },
+      ],
+    },
+    {
+      ...base,
+      id: 'trip',
+      depart: 5,
+      route: undefined,
+      from: 'in',
+      to: 'out',
+      stops: [{ lane: 'out_0', startPos: 20, endPos: 20, duration: 3 }],
+    },
   ];
   const d = new Demand(spec.demand, new Network(spec.net), { stepLength: 1, begin: 0, seed: 1 });
   assert.deepEqual(d.ids.slice(0, d.count), ['two', 'trip']);
-  assert.ok(d.warnings.some((w) => /vehicle "behind" skipped: its stop on lane "in_0" is not downstream on its route/.test(w)));
+  assert.ok(
+    d.warnings.some((w) => /vehicle "behind" skipped: its stop on lane "in_0" is not downstream on its route/.test(w)),
+  );
   const i = d.ids.indexOf('two');
   const st = d.stops;
   assert.deepEqual(
@@ -76,7 +106,11 @@ test('arrival: middle and random positions, arrival lanes checked against the la
   ];
   spec.end = 200;
   const e = new Engine(spec);
-  assert.ok(e.demand.warnings.some((w) => /vehicle "lane9": arrivalLane 9 does not exist on its last edge "out" \(1 lanes\); skipped/.test(w)));
+  assert.ok(
+    e.demand.warnings.some((w) =>
+      /vehicle "lane9": arrivalLane 9 does not exist on its last edge "out" \(1 lanes\); skipped/.test(w),
+    ),
+  );
   e.run();
   const pos = (id: string) => e.trips.arrivalPos[e.demand.ids.indexOf(id)]!;
   assert.equal(pos('mid'), 250);

@@ -3,7 +3,19 @@
  * order), with its route as edge indices. Flows are expanded here and trips routed here, so the
  * demand is a pure function of (scenario, seed, step length).
  */
-import type { ArrivalLane, ArrivalPos, DemandSpec, DepartLane, DepartPos, DepartSpec, DepartSpeed, RouteDistributionSpec, ScenarioSpec, StopSpec, VTypeSpec } from '../io/spec.js';
+import type {
+  ArrivalLane,
+  ArrivalPos,
+  DemandSpec,
+  DepartLane,
+  DepartPos,
+  DepartSpec,
+  DepartSpeed,
+  RouteDistributionSpec,
+  ScenarioSpec,
+  StopSpec,
+  VTypeSpec,
+} from '../io/spec.js';
 import { InputError, ParameterError } from '../errors.js';
 import type { IdmParams } from './idm.js';
 import type { Network } from './network.js';
@@ -18,7 +30,14 @@ export const DepartLaneCode = { first: -1, best: -2, free: -3, random: -4, allow
 export const DepartSpeedCode = { max: -1, desired: -2, random: -3, speedLimit: -4, last: -5, avg: -6 } as const;
 /** departPos codes (above KEYWORD: a position in m, negative counts from the lane end as in SUMO) */
 export const POS_KEYWORD = -1e9;
-export const DepartPosCode = { base: -1e9, free: -1e9 - 1, random: -1e9 - 2, last: -1e9 - 3, random_free: -1e9 - 4, stop: -1e9 - 5 } as const;
+export const DepartPosCode = {
+  base: -1e9,
+  free: -1e9 - 1,
+  random: -1e9 - 2,
+  last: -1e9 - 3,
+  random_free: -1e9 - 4,
+  stop: -1e9 - 5,
+} as const;
 /** arrivalPos codes (above POS_KEYWORD: a position in m) */
 export const ArrivalPosCode = { max: -1e9, random: -1e9 - 1, middle: -1e9 - 2 } as const;
 /** arrivalLane: any lane (>= 0: that lane of the last edge) */
@@ -83,7 +102,8 @@ export function compileVType(t: VTypeSpec, stepLength: number): VehicleType {
   positive('idmStepping', t.idmStepping);
   if (!(t.minGap >= 0)) throw new ParameterError(owner, 'minGap', `must not be negative, got ${t.minGap}`);
   if (!(t.sigma >= 0 && t.sigma <= 1)) throw new ParameterError(owner, 'sigma', `must be in [0, 1], got ${t.sigma}`);
-  if (!(t.speedDev >= 0) || !Number.isFinite(t.speedDev)) throw new ParameterError(owner, 'speedDev', `must not be negative, got ${t.speedDev}`);
+  if (!(t.speedDev >= 0) || !Number.isFinite(t.speedDev))
+    throw new ParameterError(owner, 'speedDev', `must not be negative, got ${t.speedDev}`);
   if (t.apparentDecel !== undefined) positive('apparentDecel', t.apparentDecel);
   if (t.carFollowModel !== 'Krauss' && t.carFollowModel !== 'IDM') {
     throw new ParameterError(owner, 'carFollowModel', `must be "Krauss" or "IDM", got "${String(t.carFollowModel)}"`);
@@ -195,7 +215,12 @@ export interface DemandEntry {
 
 /** A scenario's demand over its network, with the times and seed the scenario gives. */
 export function scenarioDemand(spec: ScenarioSpec, net: Network): Demand {
-  return new Demand(spec.demand, net, { stepLength: spec.stepLength, begin: spec.begin, end: spec.end, seed: spec.seed });
+  return new Demand(spec.demand, net, {
+    stepLength: spec.stepLength,
+    begin: spec.begin,
+    end: spec.end,
+    seed: spec.seed,
+  });
 }
 
 /** Cumulative weights of a distribution, for `pick`. */
@@ -295,7 +320,10 @@ export class Demand {
     this.warnings = [...net.warnings, ...spec.warnings];
     const unknownClasses = new Map<string, string>();
     for (const u of net.unknownClasses) if (!unknownClasses.has(u.name)) unknownClasses.set(u.name, u.lane);
-    for (const [name, lane] of unknownClasses) this.warnings.push(`lane "${lane}" (and maybe others) names vehicle class "${name}", which SUMO 1.15 does not know; ignored`);
+    for (const [name, lane] of unknownClasses)
+      this.warnings.push(
+        `lane "${lane}" (and maybe others) names vehicle class "${name}", which SUMO 1.15 does not know; ignored`,
+      );
     const typeIndex = this.typeIndex;
     for (const t of spec.vTypes) {
       typeIndex.set(t.id, this.types.length);
@@ -308,7 +336,8 @@ export class Demand {
         choice(
           d.vTypes.map((t) => {
             const k = typeIndex.get(t);
-            if (k === undefined) throw new InputError(spec.source, `vTypeDistribution "${d.id}" names unknown vType "${t}"`);
+            if (k === undefined)
+              throw new InputError(spec.source, `vTypeDistribution "${d.id}" names unknown vType "${t}"`);
             return k;
           }),
           d.probabilities,
@@ -381,7 +410,11 @@ export class Demand {
      * `type` cannot drive it (SUMO: the class may not use an edge or a connection of it). A trip is
      * routed through the edges of its stops, in order, after its via edges.
      */
-    const routeOf = (r: { route?: string[]; from?: string; to?: string; via?: string[]; stops?: StopSpec[] }, type: number, who: string): number => {
+    const routeOf = (
+      r: { route?: string[]; from?: string; to?: string; via?: string[]; stops?: StopSpec[] },
+      type: number,
+      who: string,
+    ): number => {
       const cls = this.types[type]!.vClass;
       const className = spec.vTypes[type]!.vClass;
       let edges: number[] = [];
@@ -397,7 +430,9 @@ export class Demand {
         }
         for (let i = 0; i + 1 < edges.length; i++) {
           if (!net.edgesConnected(edges[i]!, edges[i + 1]!, cls)) {
-            this.warnings.push(`${who}: no connection from edge "${net.edgeIds[edges[i]!]}" to "${net.edgeIds[edges[i + 1]!]}" for vClass "${className}"; skipped`);
+            this.warnings.push(
+              `${who}: no connection from edge "${net.edgeIds[edges[i]!]}" to "${net.edgeIds[edges[i + 1]!]}" for vClass "${className}"; skipped`,
+            );
             return -1;
           }
         }
@@ -413,13 +448,16 @@ export class Demand {
           const a = points[i] === undefined ? undefined : edgeOf(points[i]!, who);
           const b = points[i + 1] === undefined ? undefined : edgeOf(points[i + 1]!, who);
           if (a === undefined || b === undefined) {
-            if (points[i] === undefined || points[i + 1] === undefined) this.warnings.push(`${who}: a trip needs both from and to; skipped`);
+            if (points[i] === undefined || points[i + 1] === undefined)
+              this.warnings.push(`${who}: a trip needs both from and to; skipped`);
             return -1;
           }
           if (a === b && i > 0) continue; // a stop on the via or destination edge
           const part = routerFor(cls).route(a, b);
           if (!part) {
-            this.warnings.push(`${who}: no route from "${points[i]}" to "${points[i + 1]}" for vClass "${className}"; skipped`);
+            this.warnings.push(
+              `${who}: no route from "${points[i]}" to "${points[i + 1]}" for vClass "${className}"; skipped`,
+            );
             return -1;
           }
           edges = edges.length ? edges.concat(part.slice(1)) : part;
@@ -444,7 +482,12 @@ export class Demand {
      * (with a warning) when a stop is not on the route downstream of the one before (SUMO: "is not
      * downstream the current route") or its lane is closed to the vehicle's class.
      */
-    const stopsOf = (stops: readonly StopSpec[] | undefined, route: number, type: number, who: string): [number, number] | undefined => {
+    const stopsOf = (
+      stops: readonly StopSpec[] | undefined,
+      route: number,
+      type: number,
+      who: string,
+    ): [number, number] | undefined => {
       const first = st.count;
       if (!stops || stops.length === 0) return [first, first];
       const edges = routes[route]!;
@@ -459,12 +502,16 @@ export class Demand {
         let k = ri;
         while (k < edges.length && (edges[k] !== edge || (k === ri && s.endPos < lastPos))) k++;
         if (k >= edges.length) {
-          this.warnings.push(`${s.where ?? who}: ${who} skipped: its stop on lane "${s.lane}" is not downstream on its route (SUMO stops with an error here)`);
+          this.warnings.push(
+            `${s.where ?? who}: ${who} skipped: its stop on lane "${s.lane}" is not downstream on its route (SUMO stops with an error here)`,
+          );
           st.count = first;
           return undefined;
         }
         if ((net.lanePerm[lane]! & this.types[type]!.vClass) === 0) {
-          this.warnings.push(`${s.where ?? who}: ${who} skipped: vClass "${spec.vTypes[type]!.vClass}" may not use the lane "${s.lane}" of its stop`);
+          this.warnings.push(
+            `${s.where ?? who}: ${who} skipped: vClass "${spec.vTypes[type]!.vClass}" may not use the lane "${s.lane}" of its stop`,
+          );
           st.count = first;
           return undefined;
         }
@@ -484,7 +531,13 @@ export class Demand {
       return [first, st.count];
     };
     /** The arrivalLane code of a vehicle on route `route`: current, or a lane index of its last edge (-1 with a warning: none such) */
-    const arrivalLaneOf = (al: ArrivalLane | undefined, route: number, type: number, who: string, u: () => number): number | undefined => {
+    const arrivalLaneOf = (
+      al: ArrivalLane | undefined,
+      route: number,
+      type: number,
+      who: string,
+      u: () => number,
+    ): number | undefined => {
       if (al === undefined || al.kind === 'current') return ArrivalLaneCode.current;
       const edges = routes[route]!;
       const last = edges[edges.length - 1]!;
@@ -494,23 +547,41 @@ export class Demand {
       const allowed: number[] = [];
       for (let l = 0; l < n; l++) if ((net.lanePerm[first + l]! & cls) !== 0) allowed.push(l);
       if (al.kind === 'first') return allowed[0] ?? 0;
-      if (al.kind !== 'index') return allowed.length > 0 ? allowed[Math.min(allowed.length - 1, Math.floor(u() * allowed.length))]! : 0;
+      if (al.kind !== 'index')
+        return allowed.length > 0 ? allowed[Math.min(allowed.length - 1, Math.floor(u() * allowed.length))]! : 0;
       if (al.index >= n) {
-        this.warnings.push(`${who}: arrivalLane ${al.index} does not exist on its last edge "${net.edgeIds[last]}" (${n} lanes); skipped`);
+        this.warnings.push(
+          `${who}: arrivalLane ${al.index} does not exist on its last edge "${net.edgeIds[last]}" (${n} lanes); skipped`,
+        );
         return undefined;
       }
       return al.index;
     };
     type Placed = { type: number; route: number; stopFirst: number; stopLast: number; al: number };
-    type Placeable = { type: string; route?: string[]; routeDistribution?: string; from?: string; to?: string; via?: string[]; stops?: StopSpec[]; arrivalLane?: ArrivalLane };
+    type Placeable = {
+      type: string;
+      route?: string[];
+      routeDistribution?: string;
+      from?: string;
+      to?: string;
+      via?: string[];
+      stops?: StopSpec[];
+      arrivalLane?: ArrivalLane;
+    };
     /** type, route, stops and arrival lane of one vehicle; undefined (warned) when it cannot drive */
-    const place = (v: Placeable, who: string, draw: (purpose: number) => number, memo?: Map<string, Placed | undefined>): Placed | undefined => {
+    const place = (
+      v: Placeable,
+      who: string,
+      draw: (purpose: number) => number,
+      memo?: Map<string, Placed | undefined>,
+    ): Placed | undefined => {
       const type = typeOf(v.type, who, () => draw(Purpose.vTypeChoice));
       let path: { route?: string[]; from?: string; to?: string; via?: string[]; stops?: StopSpec[] } = v;
       let alt = -1;
       if (v.routeDistribution !== undefined) {
         const d = routeDists.get(v.routeDistribution);
-        if (d === undefined) throw new InputError(spec.source, `${who} names unknown routeDistribution "${v.routeDistribution}"`);
+        if (d === undefined)
+          throw new InputError(spec.source, `${who} names unknown routeDistribution "${v.routeDistribution}"`);
         alt = pick(d.choice, draw(Purpose.routeChoice));
         const r = d.spec.routes[alt]!;
         path = { route: r.edges, stops: [...(r.stops ?? []), ...(v.stops ?? [])] };
@@ -521,7 +592,10 @@ export class Demand {
       let out: Placed | undefined;
       const route = routeOf(path, type, who);
       const stops = route < 0 ? undefined : stopsOf(path.stops, route, type, who);
-      const al = stops === undefined ? undefined : arrivalLaneOf(v.arrivalLane, route, type, who, () => draw(Purpose.arrivalLane));
+      const al =
+        stops === undefined
+          ? undefined
+          : arrivalLaneOf(v.arrivalLane, route, type, who, () => draw(Purpose.arrivalLane));
       if (stops !== undefined && al !== undefined) out = { type, route, stopFirst: stops[0], stopLast: stops[1], al };
       if (memo !== undefined && key !== undefined) memo.set(key, out);
       return out;
@@ -564,14 +638,22 @@ export class Demand {
         // one Bernoulli draw per step, as SUMO does for probability flows (p is per second), from the
         // later of the flow's and the scenario's begin
         const p = Math.min(1, f.probability * stepLength);
-        for (let k = Math.max(0, Math.ceil((f.begin - begin) / stepLength - 1e-9)); begin + k * stepLength < flowEnd && n < limit; k++) {
+        for (
+          let k = Math.max(0, Math.ceil((f.begin - begin) / stepLength - 1e-9));
+          begin + k * stepLength < flowEnd && n < limit;
+          k++
+        ) {
           if (uniform(seed, specIndex, k, Purpose.flowProbability) < p) add(begin + k * stepLength);
         }
       } else if (f.periodExp !== undefined) {
         // SUMO's period="exp(rate)": exponentially distributed headways, the first from the flow's begin
         const rate = f.periodExp;
         let j = 0;
-        for (let t = f.begin - Math.log(1 - uniform(seed, specIndex, j, Purpose.flowExp)) / rate; t < flowEnd - 1e-9 && j < limit; t -= Math.log(1 - uniform(seed, specIndex, ++j, Purpose.flowExp)) / rate) {
+        for (
+          let t = f.begin - Math.log(1 - uniform(seed, specIndex, j, Purpose.flowExp)) / rate;
+          t < flowEnd - 1e-9 && j < limit;
+          t -= Math.log(1 - uniform(seed, specIndex, ++j, Purpose.flowExp)) / rate
+        ) {
           if (t < begin - 1e-9) dropped++;
           else add(t);
         }
@@ -592,7 +674,8 @@ export class Demand {
     });
     entries.sort((a, b) => a.depart - b.depart || a.order - b.order);
     this.droppedBeforeBegin = dropped;
-    if (dropped > 0) this.warnings.push(`${dropped} vehicle(s) depart before the begin (${begin} s) and were dropped, as SUMO does`);
+    if (dropped > 0)
+      this.warnings.push(`${dropped} vehicle(s) depart before the begin (${begin} s) and were dropped, as SUMO does`);
 
     const n = entries.length;
     this.count = n;
@@ -631,8 +714,15 @@ export class Demand {
       if (e.ds >= 0) {
         // SUMO 1.15 stops with an error ("Departure speed ... is too high for the departure edge")
         const edge = routes[e.route]![0]!;
-        const limit = Math.min(this.types[e.type]!.maxSpeed, net.laneSpeed[net.edgeFirstLane[edge]!]! * this.speedFactor[i]!);
-        if (e.ds > limit + 1e-6) noteOnce('departSpeed', `vehicle "${e.id}" (and maybe others): departSpeed ${e.ds} m/s is above the ${limit.toFixed(2)} m/s it may drive on its first edge "${net.edgeIds[edge]}"; SUMO 1.15 stops with an error there, we insert it at that speed`);
+        const limit = Math.min(
+          this.types[e.type]!.maxSpeed,
+          net.laneSpeed[net.edgeFirstLane[edge]!]! * this.speedFactor[i]!,
+        );
+        if (e.ds > limit + 1e-6)
+          noteOnce(
+            'departSpeed',
+            `vehicle "${e.id}" (and maybe others): departSpeed ${e.ds} m/s is above the ${limit.toFixed(2)} m/s it may drive on its first edge "${net.edgeIds[edge]}"; SUMO 1.15 stops with an error there, we insert it at that speed`,
+          );
       }
     });
     this.routeStart = new Int32Array(routes.length + 1);
@@ -689,7 +779,8 @@ export class Demand {
    */
   extend(seq: number, first: number, entries: readonly DemandEntry[], cancel: readonly number[], flow = -1): boolean {
     if (this.appliedCommands.has(seq)) return false;
-    if (first !== this.count) throw new Error(`demand extension ${seq} starts at ${first}, but the demand has ${this.count} vehicles`);
+    if (first !== this.count)
+      throw new Error(`demand extension ${seq} starts at ${first}, but the demand has ${this.count} vehicles`);
     const n = first + entries.length;
     this.depart = grow(this.depart, n, Float64Array);
     this.departStep = grow(this.departStep, n, Int32Array);

@@ -108,7 +108,8 @@ export function dumpState(e: Engine): StateDump {
   const parts = [records, ...e.inFlight()];
   const refs: { id: number; buf: Buffer; off: number }[] = [];
   for (const buf of parts) {
-    for (let off = 0; off < buf.length; off += VEHICLE_RECORD_BYTES) refs.push({ id: buf.readInt32LE(off + 4), buf, off });
+    for (let off = 0; off < buf.length; off += VEHICLE_RECORD_BYTES)
+      refs.push({ id: buf.readInt32LE(off + 4), buf, off });
   }
   refs.sort((a, b) => a.id - b.id);
   const vehicleIds = Int32Array.from(refs.map((r) => r.id));
@@ -153,7 +154,9 @@ export function mergeDumps(dumps: StateDump[], demandCount: number): StateDump {
   for (const d of dumps) d.vehicleIds.forEach((id, k) => ids.push({ id, d, k }));
   ids.sort((a, b) => a.id - b.id);
   const vehicles = Buffer.alloc(ids.length * VEHICLE_RECORD_BYTES);
-  ids.forEach((x, k) => x.d.vehicles.copy(vehicles, k * VEHICLE_RECORD_BYTES, x.k * VEHICLE_RECORD_BYTES, (x.k + 1) * VEHICLE_RECORD_BYTES));
+  ids.forEach((x, k) =>
+    x.d.vehicles.copy(vehicles, k * VEHICLE_RECORD_BYTES, x.k * VEHICLE_RECORD_BYTES, (x.k + 1) * VEHICLE_RECORD_BYTES),
+  );
   const pending = new Int32Array(dumps.reduce((n, d) => n + d.pending.length, 0));
   let o = 0;
   for (const d of dumps) {

@@ -7,7 +7,8 @@ import { restore, snapshot, stateHash } from './snapshot.js';
 import { corridor, vehicle } from './testnets.js';
 import { LinkState } from './network.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
 
 /** Checks the engine's bookkeeping after a step: lane lists, counts and vehicle conservation. */
 function checkInvariants(e: Engine): void {
@@ -27,7 +28,11 @@ function checkInvariants(e: Engine): void {
     assert.equal(n, e.laneVehicles[lane], 'lane count');
     listed += n;
   }
-  assert.equal(listed + e.transitCount + e.reinsertCount, e.running, 'running = on lanes + leaving junctions + teleporting');
+  assert.equal(
+    listed + e.transitCount + e.reinsertCount,
+    e.running,
+    'running = on lanes + leaving junctions + teleporting',
+  );
   assert.equal(e.inserted, e.running + e.arrived, 'inserted = running + arrived');
 }
 
@@ -56,11 +61,14 @@ test('vehicles stop for red, queue at the standstill gap, and go on green', () =
     { duration: 60, state: 'r' },
     { duration: 60, state: 'G' },
   ];
-  const e = new Engine(corridor({ phases, vehicles: [vehicle('a', 0, ['in', 'out']), vehicle('b', 5, ['in', 'out'])] }));
+  const e = new Engine(
+    corridor({ phases, vehicles: [vehicle('a', 0, ['in', 'out']), vehicle('b', 5, ['in', 'out'])] }),
+  );
   const inLane = e.net.laneIndex.get('in_0')!;
   while (e.time() < 59) {
     e.doStep();
-    for (let s = e.laneFront[inLane]!; s >= 0; s = e.v.behind[s]!) assert.ok(e.v.pos[s]! <= 500, 'passed the stop line on red');
+    for (let s = e.laneFront[inLane]!; s >= 0; s = e.v.behind[s]!)
+      assert.ok(e.v.pos[s]! <= 500, 'passed the stop line on red');
     assert.equal(e.laneVehicles[e.net.linkLane[0]!], 0, 'entered the junction on red');
   }
   const a = e.laneFront[inLane]!;

@@ -266,13 +266,19 @@ export class Engine {
 
   /** True when there is nothing left to simulate here (all vehicles departed and arrived). */
   get finished(): boolean {
-    return this.running === 0 && this.pendingCount === 0 && this.nextDeparture >= this.departures.length && this.nextExtra >= this.extraDepartures.length;
+    return (
+      this.running === 0 &&
+      this.pendingCount === 0 &&
+      this.nextDeparture >= this.departures.length &&
+      this.nextExtra >= this.extraDepartures.length
+    );
   }
 
   /** Restricts this engine to one part of a partitioned run (before the first step). */
   setLayout(layout: PartLayout): void {
     this.layout = layout;
-    for (let lane = 0; lane < this.net.laneCount; lane++) this.ownedLane[lane] = layout.laneOwner[lane] === layout.part ? 1 : 0;
+    for (let lane = 0; lane < this.net.laneCount; lane++)
+      this.ownedLane[lane] = layout.laneOwner[lane] === layout.part ? 1 : 0;
     this.departures = layout.departures;
     // a light belongs to the part of its first link (a light without links to part 0)
     for (let tl = 0; tl < this.tlOwned.length; tl++) {
@@ -422,7 +428,8 @@ export class Engine {
     const end = now + Math.round(this.cfg.stepLength * 1000);
     for (let tl = 0; tl < this.tlAct.length; tl++) {
       if (!this.tlAct[tl] || !this.tlOwned[tl]) continue;
-      for (let guard = 0; this.tlNextSwitch[tl]! < end && guard < 1000; guard++) this.tlNextSwitch[tl] = now + trySwitch(this, tl, now);
+      for (let guard = 0; this.tlNextSwitch[tl]! < end && guard < 1000; guard++)
+        this.tlNextSwitch[tl] = now + trySwitch(this, tl, now);
     }
   }
 
@@ -662,7 +669,12 @@ export class Engine {
     const ct = c.cont[c.start[ri]! + lane - net.edgeFirstLane[edge]!]!;
     const next = this.routeEdge(s, 1);
     // a closure on the way on: the lane ends with its edge
-    if (next >= 0 && ct > net.edgeLength[edge]! && !net.hasLinkToEdge(lane, next, this.laneClosed, d.types[type]!.vClass)) return net.edgeLength[edge]!;
+    if (
+      next >= 0 &&
+      ct > net.edgeLength[edge]! &&
+      !net.hasLinkToEdge(lane, next, this.laneClosed, d.types[type]!.vClass)
+    )
+      return net.edgeLength[edge]!;
     // a stop on this edge, or the arrival lane on the last: the other lanes end there, at the stop's
     // start (SUMO's bestLanes: nextStopPos is the stop's startPos)
     const k = this.v.stopNext[s]!;

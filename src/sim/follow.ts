@@ -67,16 +67,28 @@ function followLeader(e: Engine, s: number, lane: number): void {
     const vf = krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, vNext);
     v.nextSpeed[s] = vf < bound ? vf : bound;
     if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
-    if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0) demandBounds(e, s, lane);
+    if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
+      demandBounds(e, s, lane);
     const vid = v.vid[s]!;
     const r = t.sigma > 0 ? uniform(e.cfg.seed, vid, e.step, Purpose.dawdle) : 0;
-    v.nextSpeed[s] = krauss.finalizeSpeed(sp, v.nextSpeed[s]!, limit, t.accel, t.decel, t.emergencyDecel, t.sigma, dt, r);
+    v.nextSpeed[s] = krauss.finalizeSpeed(
+      sp,
+      v.nextSpeed[s]!,
+      limit,
+      t.accel,
+      t.decel,
+      t.emergencyDecel,
+      t.sigma,
+      dt,
+      r,
+    );
     return;
   }
   const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
   v.nextSpeed[s] = idmSpeed(gap, sp, v.speed[a]!, v0, e.cfg.stepLength, t.idm, true);
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
-  if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0) demandBounds(e, s, lane);
+  if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
+    demandBounds(e, s, lane);
 }
 
 /**
@@ -93,7 +105,8 @@ function demandBounds(e: Engine, s: number, lane: number): void {
     let d = -1;
     if (lane < net.normalLaneCount) {
       if (ri === cur) d = st.endPos[k]! - v.pos[s]!;
-      else if (ri === cur + 1 && v.link[s]! >= 0) d = net.laneLength[lane]! - v.pos[s]! + net.laneLength[net.linkLane[v.link[s]!]!]! + st.endPos[k]!;
+      else if (ri === cur + 1 && v.link[s]! >= 0)
+        d = net.laneLength[lane]! - v.pos[s]! + net.laneLength[net.linkLane[v.link[s]!]!]! + st.endPos[k]!;
     } else if (ri === cur + 1) {
       d = net.laneLength[lane]! - v.pos[s]! + st.endPos[k]!;
     }
@@ -114,7 +127,13 @@ function demandBounds(e: Engine, s: number, lane: number): void {
     const link = v.link[s]!;
     if (link < 0) return;
     const to = net.linkTo[link]!;
-    arriveWith(e, s, lane, as, net.laneLength[lane]! - v.pos[s]! + net.laneLength[net.linkLane[link]!]! + e.arrivalPosition(s, to));
+    arriveWith(
+      e,
+      s,
+      lane,
+      as,
+      net.laneLength[lane]! - v.pos[s]! + net.laneLength[net.linkLane[link]!]! + e.arrivalPosition(s, to),
+    );
   } else {
     const to = net.linkTo[net.laneLink[lane]!]!;
     arriveWith(e, s, lane, as, net.laneLength[lane]! - v.pos[s]! + e.arrivalPosition(s, to));
@@ -177,7 +196,17 @@ function finalize(e: Engine, s: number, lane: number): void {
   const vid = v.vid[s]!;
   const t = e.demand.types[e.demand.type[vid]!]!;
   const r = t.sigma > 0 ? uniform(e.cfg.seed, vid, e.step, Purpose.dawdle) : 0;
-  v.nextSpeed[s] = krauss.finalizeSpeed(v.speed[s]!, v.nextSpeed[s]!, e.maxSpeedOn(s, lane), t.accel, t.decel, t.emergencyDecel, t.sigma, e.cfg.stepLength, r);
+  v.nextSpeed[s] = krauss.finalizeSpeed(
+    v.speed[s]!,
+    v.nextSpeed[s]!,
+    e.maxSpeedOn(s, lane),
+    t.accel,
+    t.decel,
+    t.emergencyDecel,
+    t.sigma,
+    e.cfg.stepLength,
+    r,
+  );
 }
 
 /**
@@ -221,7 +250,8 @@ function followFront(e: Engine, s: number, lane: number): void {
     }
   }
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
-  if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0) demandBounds(e, s, lane);
+  if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
+    demandBounds(e, s, lane);
   if (kr) finalize(e, s, lane);
 }
 
@@ -241,7 +271,17 @@ function followBack(e: Engine, s: number, lane: number, via: number): void {
   const gap = seenTo(e, s, lane, -1) + v.pos[back]! - bt.length - t.minGap;
   const vf =
     t.model === CfModel.KRAUSS
-      ? krauss.followSpeed(gap, sp, v.speed[back]!, bt.apparentDecel, t.decel, t.emergencyDecel, t.tau, e.cfg.stepLength, maxNextSpeed(e, s))
+      ? krauss.followSpeed(
+          gap,
+          sp,
+          v.speed[back]!,
+          bt.apparentDecel,
+          t.decel,
+          t.emergencyDecel,
+          t.tau,
+          e.cfg.stepLength,
+          maxNextSpeed(e, s),
+        )
       : idmSpeed(gap, sp, v.speed[back]!, e.desiredSpeed(s, lane, sp), e.cfg.stepLength, t.idm, true);
   if (vf < v.nextSpeed[s]!) v.nextSpeed[s] = vf;
 }
@@ -266,7 +306,8 @@ function lookBeyond(e: Engine, s: number, lane: number, via: number, beyond: num
   const lk = toEdge < 0 ? -1 : net.linkToward(beyond, toEdge, e.routeEdge(s, 3), undefined, e.vClassOf(s));
   if (lk >= 0) {
     const st = e.linkState(lk);
-    if (st === LinkState.red || st === LinkState.redYellow || st === LinkState.yellowMajor) stopAtEnd(e, s, lane, via, beyond, lk);
+    if (st === LinkState.red || st === LinkState.redYellow || st === LinkState.yellowMajor)
+      stopAtEnd(e, s, lane, via, beyond, lk);
   }
 }
 
@@ -278,7 +319,17 @@ function followView(e: Engine, s: number, lane: number, via: number, beyond: num
   const gap = seenTo(e, s, lane, via) + e.viewPos[beyond]! - e.viewLength[beyond]! - t.minGap;
   const vf =
     t.model === CfModel.KRAUSS
-      ? krauss.followSpeed(gap, sp, e.viewSpeed[beyond]!, e.viewDecel[beyond]!, t.decel, t.emergencyDecel, t.tau, e.cfg.stepLength, maxNextSpeed(e, s))
+      ? krauss.followSpeed(
+          gap,
+          sp,
+          e.viewSpeed[beyond]!,
+          e.viewDecel[beyond]!,
+          t.decel,
+          t.emergencyDecel,
+          t.tau,
+          e.cfg.stepLength,
+          maxNextSpeed(e, s),
+        )
       : idmSpeed(gap, sp, e.viewSpeed[beyond]!, e.desiredSpeed(s, lane, sp), e.cfg.stepLength, t.idm, true);
   if (vf < v.nextSpeed[s]!) v.nextSpeed[s] = vf;
 }
@@ -296,7 +347,12 @@ function stopAtEnd(e: Engine, s: number, lane: number, via: number, beyond: numb
   if (beyond >= 0) d += e.net.laneLength[beyond]!;
   if (link >= 0) {
     const st = e.linkState(link);
-    if (st === LinkState.red || st === LinkState.redYellow || st === LinkState.yellowMajor || st === LinkState.yellowMinor) {
+    if (
+      st === LinkState.red ||
+      st === LinkState.redYellow ||
+      st === LinkState.yellowMajor ||
+      st === LinkState.yellowMinor
+    ) {
       const room = d - krauss.brakeGap(sp, t.decel, e.cfg.stepLength, 0);
       d -= room < 0 ? 0 : room < STOPLINE_GAP ? room : STOPLINE_GAP;
     }
@@ -351,7 +407,17 @@ function cooperate(e: Engine, s: number, lane: number): void {
   const dt = e.cfg.stepLength;
   const vy =
     t.model === CfModel.KRAUSS
-      ? krauss.followSpeed(gap, sp, v.speed[x]!, demand.types[demand.type[v.vid[x]!]!]!.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, maxNextSpeed(e, s))
+      ? krauss.followSpeed(
+          gap,
+          sp,
+          v.speed[x]!,
+          demand.types[demand.type[v.vid[x]!]!]!.apparentDecel,
+          t.decel,
+          t.emergencyDecel,
+          t.tau,
+          dt,
+          maxNextSpeed(e, s),
+        )
       : idmSpeed(gap, sp, v.speed[x]!, e.desiredSpeed(s, lane, sp), dt, t.idm, true);
   if (vy >= sp - t.decel * dt && vy < v.nextSpeed[s]!) v.nextSpeed[s] = vy;
 }

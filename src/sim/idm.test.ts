@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { acc, eulerBrakeGap, idmSpeed, maximumSafeStopSpeed, secureGap, type IdmParams } from './idm.js';
 
-const P: IdmParams = { accel: 2.6, decel: 4.5, tau: 1, minGap: 2.5, delta: 4, iterations: 2, twoSqrtAB: 2 * Math.sqrt(2.6 * 4.5) };
+const P: IdmParams = {
+  accel: 2.6,
+  decel: 4.5,
+  tau: 1,
+  minGap: 2.5,
+  delta: 4,
+  iterations: 2,
+  twoSqrtAB: 2 * Math.sqrt(2.6 * 4.5),
+};
 
 test('acc: free road from standstill is the maximum acceleration', () => {
   assert.equal(acc(1e9, 0, 0, 13.89, P), 2.6);

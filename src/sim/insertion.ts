@@ -105,7 +105,7 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   if (pc === DepartPosCode.random_free) {
     // SUMO: ten random positions, then the free one
     for (let k = 0; k < 10; k++) {
-      const pos = hash4(seed, id, step * 16 + k, Purpose.departPosFree) / 4294967296 * L;
+      const pos = (hash4(seed, id, step * 16 + k, Purpose.departPosFree) / 4294967296) * L;
       if (insertAt(e, id, lane, pos, speed, patch)) return true;
     }
     return freeInsertion(e, id, lane, speed);
@@ -113,7 +113,8 @@ function tryInsert(e: Engine, id: number, edge: number): boolean {
   let pos: number;
   if (pc > POS_KEYWORD) pos = pc < 0 ? L + pc : pc;
   else if (pc === DepartPosCode.random) pos = uniform(seed, id, step, Purpose.departPos) * L;
-  else if (pc === DepartPosCode.stop && d.stopFirst[id]! < d.stopLast[id]! && d.stops.lane[d.stopFirst[id]!] === lane) pos = d.stops.endPos[d.stopFirst[id]!]!;
+  else if (pc === DepartPosCode.stop && d.stopFirst[id]! < d.stopLast[id]! && d.stops.lane[d.stopFirst[id]!] === lane)
+    pos = d.stops.endPos[d.stopFirst[id]!]!;
   else pos = Math.min(t.length + POSITION_EPS, L); // base (and stop without a stop on this lane)
   if (pos > L) pos = L;
   if (pos < 0) pos = 0;
@@ -192,7 +193,8 @@ function freeInsertion(e: Engine, id: number, lane: number, mspeed: number): boo
     }
     const ft = d.types[d.type[v.vid[f]!]!]!;
     const backMin = v.pos[f]! + ft.minGap + secureGapOf(ft, v.speed[f]!, speed, t.apparentDecel, dt) + t.length;
-    if (frontMax > 0 && backMin + POSITION_EPS < frontMax && insertAt(e, id, lane, backMin + POSITION_EPS, speed, true)) return true;
+    if (frontMax > 0 && backMin + POSITION_EPS < frontMax && insertAt(e, id, lane, backMin + POSITION_EPS, speed, true))
+      return true;
   }
   return false;
 }
@@ -239,11 +241,13 @@ function freeLane(e: Engine, id: number, edge: number, code: number, pc: number)
   const next = d.routeStart[r + 1]! - d.routeStart[r]! > 1 ? d.routeEdges[d.routeStart[r]! + 1]! : -1;
   let bestCont = -1;
   const c = code === DepartLaneCode.best ? d.continuation(d.type[id]!, r) : undefined;
-  if (c !== undefined) for (let l = 0; l < n; l++) if (e.laneOpenFor(first + l, cls) && c.cont[l]! > bestCont) bestCont = c.cont[l]!;
+  if (c !== undefined)
+    for (let l = 0; l < n; l++) if (e.laneOpenFor(first + l, cls) && c.cont[l]! > bestCont) bestCont = c.cont[l]!;
   const bound = Math.min(bestCont, BEST_LANE_LOOKAHEAD);
   // the lower bound of the departure position (SUMO getDepartPosBound(veh, false))
   const L = net.edgeLength[edge]!;
-  const posBound = pc > POS_KEYWORD ? (pc < 0 ? L + pc : pc) : pc === DepartPosCode.random || pc === DepartPosCode.random_free ? L : 0;
+  const posBound =
+    pc > POS_KEYWORD ? (pc < 0 ? L + pc : pc) : pc === DepartPosCode.random || pc === DepartPosCode.random_free ? L : 0;
   let byGap = -1;
   let largestGap = 0;
   let byOccupancy = -1;
@@ -376,8 +380,7 @@ function reinsertTeleported(e: Engine): void {
     if (next < 0) {
       v.lane[s] = first;
       e.arrive(s, net.edgeLength[edge]!, 0);
-    }
-    else queue[keep++] = s;
+    } else queue[keep++] = s;
   }
   const moving = Array.from(queue.subarray(0, keep));
   e.reinsertCount = 0;

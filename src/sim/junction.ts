@@ -276,11 +276,20 @@ function decideInside(e: Engine, s: number, link: number, stamp: number): number
 
 /** Green of any kind (or no signal): the states in which a vehicle waiting inside still yields. */
 function signalGreen(state: number): boolean {
-  return state === LinkState.greenMinor || state === LinkState.greenMajor || state === LinkState.minor || state === LinkState.major || state === LinkState.offBlinking || state === LinkState.stop || state === LinkState.allwayStop;
+  return (
+    state === LinkState.greenMinor ||
+    state === LinkState.greenMajor ||
+    state === LinkState.minor ||
+    state === LinkState.major ||
+    state === LinkState.offBlinking ||
+    state === LinkState.stop ||
+    state === LinkState.allwayStop
+  );
 }
 
 function yieldsTo(net: Engine['net'], link: number, other: number): boolean {
-  for (let k = net.linkYieldStart[link]!, end = net.linkYieldStart[link + 1]!; k < end; k++) if (net.linkYield[k] === other) return true;
+  for (let k = net.linkYieldStart[link]!, end = net.linkYieldStart[link + 1]!; k < end; k++)
+    if (net.linkYield[k] === other) return true;
   return false;
 }
 

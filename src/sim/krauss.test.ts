@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { brakeGap, finalizeSpeed, followSpeed, freeSpeed, maximumSafeFollowSpeed, maximumSafeStopSpeed, secureGap, stopSpeed } from './krauss.js';
+import {
+  brakeGap,
+  finalizeSpeed,
+  followSpeed,
+  freeSpeed,
+  maximumSafeFollowSpeed,
+  maximumSafeStopSpeed,
+  secureGap,
+  stopSpeed,
+} from './krauss.js';
 import { drawSpeedFactor, type VehicleType } from './demand.js';
 import { compileVType } from './demand.js';
 import { PASSENGER_DEFAULTS } from '../io/spec.js';
@@ -9,7 +18,8 @@ import { Purpose, uniform } from './rng.js';
 // Hand calculations with SUMO's formulas, dt = 1 s, decel 4.5 m/s², tau 1 s. Several are SUMO's own
 // figures too: test/fixtures/krauss/queue.sumo-fcd.json (vehicle v0 braking for the red light 22.54 m
 // ahead at 13.89 m/s, v1 behind it).
-const close = (a: number, b: number, eps = 1e-9, what = '') => assert.ok(Math.abs(a - b) <= eps, `${what} ${a} vs ${b}`);
+const close = (a: number, b: number, eps = 1e-9, what = '') =>
+  assert.ok(Math.abs(a - b) <= eps, `${what} ${a} vs ${b}`);
 
 test('brakeGap (Euler): the whole steps of braking, plus the reaction distance', () => {
   // 10 m/s, 4.5 per step: 5.5 then 1 m/s, then stopped: 5.5 + 1 = 6.5 m, + 10 m of reaction
@@ -54,7 +64,7 @@ test('maximumSafeFollowSpeed: behind a leader (its braking distance at least wit
   close(followSpeed(1000, 10, 10, 4.5, 4.5, 9, 1, 1, 12.6), 12.6);
 });
 
-test('secureGap: our braking distance with reaction less the leader\'s (SUMO getSecureGap)', () => {
+test("secureGap: our braking distance with reaction less the leader's (SUMO getSecureGap)", () => {
   close(secureGap(10, 0, 4.5, 4.5, 1, 1), 16.5);
   close(secureGap(10, 10, 4.5, 4.5, 1, 1), 10);
   close(secureGap(10, 10, 9, 4.5, 1, 1), 16.5 - brakeGap(10, 9, 1, 0)); // a leader braking harder leaves less
@@ -136,7 +146,10 @@ test('speed factors: normc(1, 0.1, 0.2, 2) per vehicle, deterministic, rounded t
 test('compileVType: σ outside [0, 1], a negative speedDev and an unknown model are parameter errors', () => {
   assert.throws(() => vtype({ sigma: 1.2 }), /vType "t": sigma must be in \[0, 1\], got 1\.2/);
   assert.throws(() => vtype({ speedDev: -0.1 }), /vType "t": speedDev must not be negative/);
-  assert.throws(() => compileVType({ id: 't', ...PASSENGER_DEFAULTS, carFollowModel: 'W99' as 'IDM' }, 1), /carFollowModel must be "Krauss" or "IDM"/);
+  assert.throws(
+    () => compileVType({ id: 't', ...PASSENGER_DEFAULTS, carFollowModel: 'W99' as 'IDM' }, 1),
+    /carFollowModel must be "Krauss" or "IDM"/,
+  );
   assert.equal(vtype().apparentDecel, 4.5);
   assert.equal(vtype({ apparentDecel: 6 }).apparentDecel, 6);
 });

@@ -46,7 +46,13 @@ export function maximumSafeStopSpeed(gap: number, decel: number, dt: number, hea
  * Deceleration needed to stop behind a leader `gap` ahead at `vLead` that brakes by at most
  * `leadDecel` (SUMO calculateEmergencyDeceleration); `emergencyDecel` for a gap at or below 0.
  */
-function emergencyDeceleration(gap: number, v: number, vLead: number, leadDecel: number, emergencyDecel: number): number {
+function emergencyDeceleration(
+  gap: number,
+  v: number,
+  vLead: number,
+  leadDecel: number,
+  emergencyDecel: number,
+): number {
   if (gap <= 0) return emergencyDecel;
   const leadBrake = (0.5 * vLead * vLead) / leadDecel;
   const b1 = (0.5 * v * v) / (gap + leadBrake);

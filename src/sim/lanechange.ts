@@ -75,8 +75,16 @@ function safeFollowSpeed(gap: number, vLeader: number, b: number, tau: number): 
  * Returns the target lane or -1.
  */
 function tacticalChoice(
-  e: Engine, s: number, lane: number, idx: number, nLanes: number, qCur: number, qLeft: number, qRight: number,
-  next: number, after: number,
+  e: Engine,
+  s: number,
+  lane: number,
+  idx: number,
+  nLanes: number,
+  qCur: number,
+  qLeft: number,
+  qRight: number,
+  next: number,
+  after: number,
 ): number {
   const { v, demand } = e;
   const dt = e.cfg.stepLength;
@@ -183,7 +191,18 @@ export function laneChangePhase(e: Engine): void {
           if (qL >= 0) qL = Math.max(qL, qCur);
           if (qR >= 0) qR = Math.max(qR, qCur);
         }
-        target = tacticalChoice(e, s, lane, idx, nLanes, qCur, tacticalOk(qL, qCur) ? qL : -1, tacticalOk(qR, qCur) ? qR : -1, next, after);
+        target = tacticalChoice(
+          e,
+          s,
+          lane,
+          idx,
+          nLanes,
+          qCur,
+          tacticalOk(qL, qCur) ? qL : -1,
+          tacticalOk(qR, qCur) ? qR : -1,
+          next,
+          after,
+        );
       }
       if (target < 0 || !e.laneOpenFor(target, cls)) continue; // never into a closed or forbidden lane
       v.lcTarget[s] = target;
@@ -268,7 +287,10 @@ function safeGap(e: Engine, back: number, front: number): boolean {
   const bt = demand.types[demand.type[v.vid[back]!]!]!;
   const gap = v.pos[front]! - demand.types[demand.type[v.vid[front]!]!]!.length - v.pos[back]! - bt.minGap;
   const ft = demand.types[demand.type[v.vid[front]!]!]!;
-  return gap >= -GAP_TOLERANCE && gap >= secureGapOf(bt, v.speed[back]!, v.speed[front]!, ft.apparentDecel, e.cfg.stepLength) - GAP_TOLERANCE;
+  return (
+    gap >= -GAP_TOLERANCE &&
+    gap >= secureGapOf(bt, v.speed[back]!, v.speed[front]!, ft.apparentDecel, e.cfg.stepLength) - GAP_TOLERANCE
+  );
 }
 
 /** With no follower on the target lane: nobody about to leave the junction behind cuts in. */
@@ -298,7 +320,12 @@ function tryChange(e: Engine, s: number, lane: number, target: number): void {
     return;
   }
   // swap with a vehicle alongside that wants our lane (SUMO's MSLaneChanger swap)
-  const other = !okLeader && wantsSwap(e, leader, s, lane) ? leader : !okFollower && wantsSwap(e, follower, s, lane) ? follower : -1;
+  const other =
+    !okLeader && wantsSwap(e, leader, s, lane)
+      ? leader
+      : !okFollower && wantsSwap(e, follower, s, lane)
+        ? follower
+        : -1;
   if (other < 0) return;
   move(e, s, target);
   move(e, other, lane);

@@ -259,12 +259,16 @@ export class Network {
       this.laneIds[internal] = `:${lk.junction}#${lk.index}`;
       if (lk.tl) {
         const t = tlIndex.get(lk.tl.id);
-        if (t === undefined) throw new InputError(src, `link ${lk.fromLane}→${lk.toLane} names unknown traffic light "${lk.tl.id}"`);
+        if (t === undefined)
+          throw new InputError(src, `link ${lk.fromLane}→${lk.toLane} names unknown traffic light "${lk.tl.id}"`);
         this.linkTl[i] = t;
         this.linkTlIndex[i] = lk.tl.linkIndex;
         for (const st of this.trafficLights[t]!.states) {
           if (lk.tl.linkIndex >= st.length) {
-            throw new InputError(src, `traffic light "${lk.tl.id}" has ${st.length} link states, but link ${lk.fromLane}→${lk.toLane} uses index ${lk.tl.linkIndex}`);
+            throw new InputError(
+              src,
+              `traffic light "${lk.tl.id}" has ${st.length} link states, but link ${lk.fromLane}→${lk.toLane} uses index ${lk.tl.linkIndex}`,
+            );
           }
         }
         for (const prog of this.trafficLights[t]!.programs) {
@@ -303,7 +307,12 @@ export class Network {
       const start = new Int32Array(lists.length + 1);
       lists.forEach((l, i) => (start[i + 1] = start[i]! + l.length));
       const flat = new Int32Array(start[lists.length]!);
-      lists.forEach((l, i) => flat.set(l.sort((a, b) => a - b), start[i]!));
+      lists.forEach((l, i) =>
+        flat.set(
+          l.sort((a, b) => a - b),
+          start[i]!,
+        ),
+      );
       return [start, flat];
     };
     [this.linkYieldStart, this.linkYield] = csr(yields);
@@ -383,7 +392,8 @@ export class Network {
   /** The rightmost lane of edge `edge` that class mask `cls` may use, or -1. */
   firstAllowedLane(edge: number, cls: number): number {
     const first = this.edgeFirstLane[edge]!;
-    for (let l = first, end = first + this.edgeLaneCount[edge]!; l < end; l++) if ((this.lanePerm[l]! & cls) !== 0) return l;
+    for (let l = first, end = first + this.edgeLaneCount[edge]!; l < end; l++)
+      if ((this.lanePerm[l]! & cls) !== 0) return l;
     return -1;
   }
 

@@ -10,10 +10,18 @@ import { loadSumoScenario } from '../io/sumo/config.js';
 import type { ScenarioSpec } from '../io/spec.js';
 import { Engine } from './engine.js';
 import { dumpState, hashDump, mergeDumps } from './dump.js';
-import { applyInbox, collectOutbox, laneOwnersFromJunctions, makeLayout, restorePart, snapshotPart } from './partition.js';
+import {
+  applyInbox,
+  collectOutbox,
+  laneOwnersFromJunctions,
+  makeLayout,
+  restorePart,
+  snapshotPart,
+} from './partition.js';
 import { hash4 } from './rng.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../../test/fixtures/${name}/scenario.sumocfg`, import.meta.url));
 
 /** Runs `spec` split by `junctionPart` into `parts` engines stepping in lockstep; returns the merged dump. */
 export function runParts(spec: ScenarioSpec, junctionPart: Int32Array, parts: number) {
@@ -61,7 +69,7 @@ for (const name of ['grid4', 'spider4', 'rand4']) {
   });
 }
 
-test('a lost part restored from a checkpoint and replayed from its neighbours\' sent messages rejoins exactly', () => {
+test("a lost part restored from a checkpoint and replayed from its neighbours' sent messages rejoins exactly", () => {
   const spec = loadSumoScenario(fixture('rand4'));
   spec.end = 250;
   const expected = hashDump(wholeRun(spec));
@@ -113,7 +121,8 @@ test('a lost part restored from a checkpoint and replayed from its neighbours\' 
     const out = collectOutbox(fresh, layouts[LOST]!, fresh.outgoing);
     fresh.outgoing = [];
     // what it sends again is what it sent the first time, byte for byte (neighbours drop duplicates)
-    for (const [q, b] of out) assert.ok(b.equals(sent[LOST]!.get(fresh.step)!.get(q)!), `replayed message to ${q} at ${fresh.step}`);
+    for (const [q, b] of out)
+      assert.ok(b.equals(sent[LOST]!.get(fresh.step)!.get(q)!), `replayed message to ${q} at ${fresh.step}`);
   }
   const before = dumpState(engines[LOST]!);
   const after = dumpState(fresh);

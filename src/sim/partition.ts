@@ -42,12 +42,21 @@ export interface PartLayout {
 export function laneOwnersFromJunctions(net: Network, junctionPart: Int32Array): Int32Array {
   const owner = new Int32Array(net.laneCount);
   for (let lane = 0; lane < net.laneCount; lane++) {
-    owner[lane] = lane < net.normalLaneCount ? junctionPart[net.edgeTo[net.laneEdge[lane]!]!]! : junctionPart[net.linkJunction[net.laneLink[lane]!]!]!;
+    owner[lane] =
+      lane < net.normalLaneCount
+        ? junctionPart[net.edgeTo[net.laneEdge[lane]!]!]!
+        : junctionPart[net.linkJunction[net.laneLink[lane]!]!]!;
   }
   return owner;
 }
 
-export function makeLayout(net: Network, demand: Demand, laneOwner: Int32Array, part: number, parts: number): PartLayout {
+export function makeLayout(
+  net: Network,
+  demand: Demand,
+  laneOwner: Int32Array,
+  part: number,
+  parts: number,
+): PartLayout {
   const edgeOwner = new Int32Array(net.edgeCount);
   for (let e = 0; e < net.edgeCount; e++) edgeOwner[e] = laneOwner[net.edgeFirstLane[e]!]!;
   const halo = new Map<number, Set<number>>();
@@ -122,7 +131,13 @@ export function collectOutbox(e: Engine, layout: PartLayout, outgoing: Outgoing[
     const haloLanes = layout.haloOut.get(q) ?? new Int32Array(0);
     let haloVehicles = 0;
     for (const lane of haloLanes) haloVehicles += e.laneVehicles[lane]!;
-    const size = 4 * 7 + mine.length * VEHICLE_RECORD_BYTES + haloLanes.length * 8 + haloVehicles * GHOST_BYTES + 4 + actuated.length * 8;
+    const size =
+      4 * 7 +
+      mine.length * VEHICLE_RECORD_BYTES +
+      haloLanes.length * 8 +
+      haloVehicles * GHOST_BYTES +
+      4 +
+      actuated.length * 8;
     const buf = Buffer.alloc(size);
     let off = 0;
     off = buf.writeUInt32LE(MAGIC, off);
@@ -135,7 +150,8 @@ export function collectOutbox(e: Engine, layout: PartLayout, outgoing: Outgoing[
     const recordsStart = off;
     for (const o of [...transits, ...reinserts]) {
       off = writeVehicleRecord(buf, off, e, o.slot, o.where);
-      if (o.where !== -1) e.ghostCopies.push({ lane: -2 - o.where, vid: v.vid[o.slot]!, pos: v.pos[o.slot]!, speed: v.speed[o.slot]! });
+      if (o.where !== -1)
+        e.ghostCopies.push({ lane: -2 - o.where, vid: v.vid[o.slot]!, pos: v.pos[o.slot]!, speed: v.speed[o.slot]! });
     }
     inFlight.push(buf.subarray(recordsStart, off));
     for (const lane of haloLanes) {
@@ -248,7 +264,13 @@ export function restorePart(e: Engine, bytes: Buffer, source = 'checkpoint'): Ma
     for (let k = 0; k < count; k++) {
       const off = 28 + k * VEHICLE_RECORD_BYTES;
       const where = buf.readInt32LE(off);
-      if (where !== -1) e.ghostCopies.push({ lane: -2 - where, vid: buf.readInt32LE(off + 4), pos: buf.readDoubleLE(off + 8), speed: buf.readDoubleLE(off + 16) });
+      if (where !== -1)
+        e.ghostCopies.push({
+          lane: -2 - where,
+          vid: buf.readInt32LE(off + 4),
+          pos: buf.readDoubleLE(off + 8),
+          speed: buf.readDoubleLE(off + 16),
+        });
     }
   }
   e.inFlightRecords = inFlight;

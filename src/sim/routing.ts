@@ -19,7 +19,9 @@ function crossingCost(net: Network, lk: number): number {
   const via = net.linkLane[lk]!;
   const length = net.laneLength[via]!;
   if (!(length > MIN_INTERNAL_LENGTH)) return 0;
-  return length / Math.max(net.laneSpeed[via]!, 0.1) + (net.linkStaticState[lk] === LinkState.minor ? MINOR_PENALTY : 0);
+  return (
+    length / Math.max(net.laneSpeed[via]!, 0.1) + (net.linkStaticState[lk] === LinkState.minor ? MINOR_PENALTY : 0)
+  );
 }
 
 /** Successor edges of each edge, with the cost of entering them. Built once per network and class. */

@@ -131,7 +131,8 @@ function writeCommon(w: Writer, e: Engine): void {
   for (let k = 0; k < e.pendingCount; k++) w.i32(e.pending[k]!);
   // trip records of every vehicle that departed or arrived here
   const ids: number[] = [];
-  for (let id = 0; id < e.trips.count; id++) if (e.trips.departStep[id]! >= 0 || e.trips.arrivalStep[id]! >= 0) ids.push(id);
+  for (let id = 0; id < e.trips.count; id++)
+    if (e.trips.departStep[id]! >= 0 || e.trips.arrivalStep[id]! >= 0) ids.push(id);
   w.i32(ids.length);
   for (const id of ids) {
     w.i32(id);
@@ -175,7 +176,8 @@ export function restore(e: Engine, bytes: Buffer, source = 'snapshot'): void {
   const r = new Reader(bytes);
   if (r.i32() !== MAGIC) throw new InputError(source, 'not a TessDS snapshot');
   const version = r.i32();
-  if (version !== VERSION) throw new InputError(source, `snapshot version ${version} is not supported (expected ${VERSION})`);
+  if (version !== VERSION)
+    throw new InputError(source, `snapshot version ${version} is not supported (expected ${VERSION})`);
   for (const x of fingerprint(e)) {
     if (r.i32() !== x) throw new InputError(source, 'snapshot belongs to another scenario or configuration');
   }
@@ -195,7 +197,15 @@ export function restore(e: Engine, bytes: Buffer, source = 'snapshot'): void {
   e.pendingCount = r.i32();
   if (e.pending.length < e.pendingCount) e.pending = new Int32Array(e.pendingCount * 2);
   for (let k = 0; k < e.pendingCount; k++) e.pending[k] = r.i32();
-  for (const col of e.trips.columns()) col.fill(col === e.trips.departStep || col === e.trips.departLane || col === e.trips.arrivalStep || col === e.trips.arrivalLane ? -1 : 0);
+  for (const col of e.trips.columns())
+    col.fill(
+      col === e.trips.departStep ||
+        col === e.trips.departLane ||
+        col === e.trips.arrivalStep ||
+        col === e.trips.arrivalLane
+        ? -1
+        : 0,
+    );
   for (let k = 0, n = r.i32(); k < n; k++) {
     const id = r.i32();
     for (const col of e.trips.columns()) col[id] = col instanceof Float64Array ? r.f64() : r.i32();

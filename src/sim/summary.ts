@@ -28,7 +28,13 @@ export interface Summary {
   stateHash: string;
 }
 
-export function summarizeDump(d: StateDump, demand: Demand, stepLength: number, wallSeconds: number, stepSeconds: number): Summary {
+export function summarizeDump(
+  d: StateDump,
+  demand: Demand,
+  stepLength: number,
+  wallSeconds: number,
+  stepSeconds: number,
+): Summary {
   const tr = d.trips;
   let n = 0;
   let duration = 0;
@@ -56,7 +62,8 @@ export function summarizeDump(d: StateDump, demand: Demand, stepLength: number, 
     let cancelled = 0;
     for (let i = 0; i < loaded; i++) cancelled += demand.cancelled[i]!;
     loaded -= cancelled;
-    for (let i = demand.baseCount; i < demand.count; i++) if (!demand.cancelled[i] && demand.departStep[i]! < d.step) loaded++;
+    for (let i = demand.baseCount; i < demand.count; i++)
+      if (!demand.cancelled[i] && demand.departStep[i]! < d.step) loaded++;
   }
   return {
     loaded,

@@ -1,7 +1,13 @@
 /**
  * Tiny scenarios built in code for unit tests of the engine (not a test file itself).
  */
-import { PASSENGER_DEFAULTS, type ScenarioSpec, type TlPhaseSpec, type VTypeSpec, type VehicleSpec } from '../io/spec.js';
+import {
+  PASSENGER_DEFAULTS,
+  type ScenarioSpec,
+  type TlPhaseSpec,
+  type VTypeSpec,
+  type VehicleSpec,
+} from '../io/spec.js';
 
 export const PASSENGER: VTypeSpec = { id: 'car', ...PASSENGER_DEFAULTS, sigma: 0 };
 
@@ -22,11 +28,24 @@ export function vehicle(id: string, depart: number, route: string[]): VehicleSpe
  * Two single-lane edges in a row, A→B ("in", length `l1`) and B→C ("out", length `l2`), joined at
  * junction B by a 10 m internal lane; B is signalised when `phases` is given.
  */
-export function corridor(opts: { l1?: number; l2?: number; speed?: number; phases?: TlPhaseSpec[]; vehicles: VehicleSpec[]; end?: number }): ScenarioSpec {
+export function corridor(opts: {
+  l1?: number;
+  l2?: number;
+  speed?: number;
+  phases?: TlPhaseSpec[];
+  vehicles: VehicleSpec[];
+  end?: number;
+}): ScenarioSpec {
   const l1 = opts.l1 ?? 500;
   const l2 = opts.l2 ?? 500;
   const speed = opts.speed ?? 13.89;
-  const lane = (id: string, length: number, x0: number) => ({ id, index: 0, length, speed, shape: [x0, 0, x0 + length, 0] });
+  const lane = (id: string, length: number, x0: number) => ({
+    id,
+    index: 0,
+    length,
+    speed,
+    shape: [x0, 0, x0 + length, 0],
+  });
   return {
     net: {
       source: 'corridor',
@@ -34,7 +53,17 @@ export function corridor(opts: { l1?: number; l2?: number; speed?: number; phase
         { id: 'in', from: 'A', to: 'B', priority: 1, lanes: [lane('in_0', l1, 0)] },
         { id: 'out', from: 'B', to: 'C', priority: 1, lanes: [lane('out_0', l2, l1 + 10)] },
       ],
-      junctions: [{ id: 'B', type: opts.phases ? 'traffic_light' : 'priority', x: l1 + 5, y: 0, shape: [], yieldsTo: [[]], foes: [[]] }],
+      junctions: [
+        {
+          id: 'B',
+          type: opts.phases ? 'traffic_light' : 'priority',
+          x: l1 + 5,
+          y: 0,
+          shape: [],
+          yieldsTo: [[]],
+          foes: [[]],
+        },
+      ],
       links: [
         {
           junction: 'B',

@@ -48,8 +48,20 @@ export class TripRecords {
   /** Every array, in a fixed order, for snapshots and hashing. */
   columns(): (Int32Array | Float64Array)[] {
     return [
-      this.departStep, this.departLane, this.departPos, this.departSpeed, this.arrivalStep, this.arrivalLane,
-      this.arrivalPos, this.arrivalSpeed, this.routeLength, this.waitSteps, this.waitCount, this.timeLoss, this.teleports, this.stopTime,
+      this.departStep,
+      this.departLane,
+      this.departPos,
+      this.departSpeed,
+      this.arrivalStep,
+      this.arrivalLane,
+      this.arrivalPos,
+      this.arrivalSpeed,
+      this.routeLength,
+      this.waitSteps,
+      this.waitCount,
+      this.timeLoss,
+      this.teleports,
+      this.stopTime,
     ];
   }
 }

@@ -60,7 +60,11 @@ export function vClassMask(name: string): number {
  * `allow` wins when both are given, as in SUMO's parser. Unknown class names are collected in
  * `unknown` (if given) and otherwise ignored.
  */
-export function permissionMask(allow: readonly string[] | undefined, disallow: readonly string[] | undefined, unknown?: string[]): number {
+export function permissionMask(
+  allow: readonly string[] | undefined,
+  disallow: readonly string[] | undefined,
+  unknown?: string[],
+): number {
   const maskOf = (names: readonly string[]): number => {
     let m = 0;
     for (const n of names) {

@@ -19,8 +19,24 @@ import { decodeDump, type WorkerMessage } from '../protocol.js';
 import { readToAgent, readWorkerMessage } from '../validate.js';
 import { runWorker } from '../worker.js';
 import type { Store } from '../store/store.js';
-import { LEADER_TYPES, type FromAgent, type LeaderMessage, type PlanWithoutSpec, type SessionInfo, type ToAgent } from './messages.js';
-import { CLUSTER_NS, json, key, readJson, readPlanRecord, type LeaderRecord, type PlanRecord, type WorkerRecord } from './layout.js';
+import {
+  LEADER_TYPES,
+  type FromAgent,
+  type LeaderMessage,
+  type PlanWithoutSpec,
+  type SessionInfo,
+  type ToAgent,
+} from './messages.js';
+import {
+  CLUSTER_NS,
+  json,
+  key,
+  readJson,
+  readPlanRecord,
+  type LeaderRecord,
+  type PlanRecord,
+  type WorkerRecord,
+} from './layout.js';
 import { randomSecret } from '../secret.js';
 import { seal } from '../integrity.js';
 import type { LinkAuth } from '../link-auth.js';
@@ -62,7 +78,10 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const lease = await cluster.acquireLease(key.workerLease(workerId), owner, o.leaseMs);
   if (!lease) throw new Error(`worker id ${workerId} is already taken`);
   const leaseEpoch = lease.epoch;
-  await cluster.put(key.worker(workerId), json({ id: workerId, pid: process.pid, host, registeredAt: Date.now() } satisfies WorkerRecord));
+  await cluster.put(
+    key.worker(workerId),
+    json({ id: workerId, pid: process.pid, host, registeredAt: Date.now() } satisfies WorkerRecord),
+  );
   o.log(`worker ${workerId} registered (pid ${process.pid})`);
 
   /** one line per distinct message (not one per heartbeat) */
@@ -88,7 +107,8 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       // the store is unreachable: keep going; the lease decides when it is back. Anything else (a
       // key of the wrong type) is said, once
       const m = (e as Error).message;
-      if (!/cannot reach|ECONNREFUSED|ECONNRESET|ETIMEDOUT|closed|EPIPE|ENOTFOUND/.test(m)) once(`worker ${workerId}: cannot renew its lease: ${m}`);
+      if (!/cannot reach|ECONNREFUSED|ECONNRESET|ETIMEDOUT|closed|EPIPE|ENOTFOUND/.test(m))
+        once(`worker ${workerId}: cannot renew its lease: ${m}`);
     }
     setTimeout(() => void renew(), Math.max(0, o.heartbeatMs - (Date.now() - t0)));
   };
@@ -104,16 +124,32 @@ export async function runAgent(o: AgentOptions): Promise<void> {
 
   const toLeader = (m: FromAgent) => leader?.sock.sendControl(m);
   const sessionInfo = (): SessionInfo | undefined =>
-    session && { plan: session.plan, slot: session.slot, port: session.hello?.port, hello: session.hello, planned: session.planned, ready: session.ready, started: session.started, done: session.done };
+    session && {
+      plan: session.plan,
+      slot: session.slot,
+      port: session.hello?.port,
+      hello: session.hello,
+      planned: session.planned,
+      ready: session.ready,
+      started: session.started,
+      done: session.done,
+    };
 
   const discover = async () => {
     if (connecting) return;
     connecting = true;
     try {
       const rec = await readJson<LeaderRecord>(cluster, key.leader);
-      if (rec && rec.epoch < maxEpoch) once(`worker ${workerId}: the leader record names epoch ${rec.epoch}, below epoch ${maxEpoch} this worker followed: not followed (the store lost its history?)`);
+      if (rec && rec.epoch < maxEpoch)
+        once(
+          `worker ${workerId}: the leader record names epoch ${rec.epoch}, below epoch ${maxEpoch} this worker followed: not followed (the store lost its history?)`,
+        );
       if (!rec || rec.epoch < maxEpoch || (leader && leader.epoch >= rec.epoch)) return;
-      const sock = await connect(rec.address.host, rec.address.port, 1000, { secret: o.secret, plan: CLUSTER_NS.plan, epoch: rec.epoch });
+      const sock = await connect(rec.address.host, rec.address.port, 1000, {
+        secret: o.secret,
+        plan: CLUSTER_NS.plan,
+        epoch: rec.epoch,
+      });
       maxEpoch = Math.max(maxEpoch, rec.epoch);
       if (rec.epoch < maxEpoch) return sock.close();
       const old = leader;
@@ -124,7 +160,15 @@ export async function runAgent(o: AgentOptions): Promise<void> {
         if (leader?.sock === sock) leader = undefined;
       });
       o.log(`worker ${workerId}: following leader epoch ${rec.epoch} (pid ${rec.pid} on ${rec.host})`);
-      toLeader({ type: 'agent', workerId, pid: process.pid, host, listenHost: o.listenHost, epoch: rec.epoch, session: sessionInfo() });
+      toLeader({
+        type: 'agent',
+        workerId,
+        pid: process.pid,
+        host,
+        listenHost: o.listenHost,
+        epoch: rec.epoch,
+        session: sessionInfo(),
+      });
     } catch {
       // no leader yet, or it died: try again at the next heartbeat
     } finally {
@@ -175,50 +219,80 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   // the session runs in this process: its link to the relay proves a secret drawn here, which no
   // other process knows (the relay port is open to anyone on this machine)
   const relayAuth: LinkAuth = { secret: randomSecret(), plan: '_relay', epoch: 0 };
-  const relay = await listen('127.0.0.1', 0, (local) => {
-    const s = session;
-    if (!s || s.local) return local.close();
-    s.local = local;
-    local.on('frame', (kind, payload) => {
-      if (kind === FrameKind.dump) {
-        const part = decodeDump(payload).part;
-        s.writes = s.writes.then(async () => {
-          const ok = await cluster.putFenced(key.workerLease(workerId), leaseEpoch, [{ key: key.dump(s.plan, part), value: seal(payload) }]);
-          if (!ok) fenced('writing a final dump: its lease was taken');
-        });
-        return;
-      }
-      if (kind !== FrameKind.control) return; // debug checks are not relayed
-      const m = readWorkerMessage(payload);
-      if (m.type === 'hello') s.hello = m;
-      if (m.type === 'ready') s.ready = true;
-      if (m.type === 'done') {
-        void s.writes.then(() => {
-          s.done = true;
-          toLeader(m);
-        }, (err: Error) => toLeader({ type: 'failed', workerId: s.slot, message: `writing final dumps: ${err.message}` }));
-        return;
-      }
-      toLeader(m);
-    });
-    local.on('close', () => {
-      if (session !== s) return;
-      session = undefined;
-      toLeader({ type: 'idle', workerId });
-    });
-  }, { auth: relayAuth, onReject: rejectLogger(`worker ${workerId}'s relay port`) });
+  const relay = await listen(
+    '127.0.0.1',
+    0,
+    (local) => {
+      const s = session;
+      if (!s || s.local) return local.close();
+      s.local = local;
+      local.on('frame', (kind, payload) => {
+        if (kind === FrameKind.dump) {
+          const part = decodeDump(payload).part;
+          s.writes = s.writes.then(async () => {
+            const ok = await cluster.putFenced(key.workerLease(workerId), leaseEpoch, [
+              { key: key.dump(s.plan, part), value: seal(payload) },
+            ]);
+            if (!ok) fenced('writing a final dump: its lease was taken');
+          });
+          return;
+        }
+        if (kind !== FrameKind.control) return; // debug checks are not relayed
+        const m = readWorkerMessage(payload);
+        if (m.type === 'hello') s.hello = m;
+        if (m.type === 'ready') s.ready = true;
+        if (m.type === 'done') {
+          void s.writes.then(
+            () => {
+              s.done = true;
+              toLeader(m);
+            },
+            (err: Error) =>
+              toLeader({ type: 'failed', workerId: s.slot, message: `writing final dumps: ${err.message}` }),
+          );
+          return;
+        }
+        toLeader(m);
+      });
+      local.on('close', () => {
+        if (session !== s) return;
+        session = undefined;
+        toLeader({ type: 'idle', workerId });
+      });
+    },
+    { auth: relayAuth, onReject: rejectLogger(`worker ${workerId}'s relay port`) },
+  );
 
   const startSession = async (plan: string, slot: number) => {
     if (session) {
       if (session.plan === plan && session.slot === slot) return;
-      return o.log(`worker ${workerId}: assigned ${plan} slot ${slot} while hosting ${session.plan} slot ${session.slot}; ignored`);
+      return o.log(
+        `worker ${workerId}: assigned ${plan} slot ${slot} while hosting ${session.plan} slot ${session.slot}; ignored`,
+      );
     }
-    const s: Session = { plan, slot, planned: false, ready: false, started: false, done: false, writes: Promise.resolve() };
+    const s: Session = {
+      plan,
+      slot,
+      planned: false,
+      ready: false,
+      started: false,
+      done: false,
+      writes: Promise.resolve(),
+    };
     session = s;
     o.log(`worker ${workerId}: hosting slot ${slot} of plan ${plan}`);
     // the sessions of one plan link up whatever leader gave them their plans: bound to the plan, epoch 0
     const peerAuth: LinkAuth = { secret: o.secret, plan, epoch: 0 };
-    runWorker({ masterHost: '127.0.0.1', masterPort: relay.port, workerId: slot, listenHost: o.listenHost, listenPort: o.listenPort, inProcess: true, masterAuth: relayAuth, peerAuth }).catch((err: Error) => {
+    runWorker({
+      masterHost: '127.0.0.1',
+      masterPort: relay.port,
+      workerId: slot,
+      listenHost: o.listenHost,
+      listenPort: o.listenPort,
+      inProcess: true,
+      masterAuth: relayAuth,
+      peerAuth,
+    }).catch((err: Error) => {
       o.log(`worker ${workerId}: session of ${plan} failed: ${err.message}`);
       toLeader({ type: 'failed', workerId: slot, message: err.message });
     });

@@ -120,7 +120,9 @@ export const planRecordValue = (rec: PlanRecord): Buffer => sealJson(rec);
 /** The stored scenario of plan `name`, its checksum checked (IntegrityError naming it), or undefined. */
 export async function readPlanRecord(store: Store, name: string): Promise<PlanRecord | undefined> {
   const b = await store.get(key.plan(name));
-  return b ? unsealJson<PlanRecord>(b, `the stored scenario of plan ${name} (${key.plan(name)} in ${store.url})`) : undefined;
+  return b
+    ? unsealJson<PlanRecord>(b, `the stored scenario of plan ${name} (${key.plan(name)} in ${store.url})`)
+    : undefined;
 }
 
 /** A command log entry as stored, sealed. */
@@ -140,7 +142,9 @@ export function openCluster(url: string, connectTimeoutMs?: number): Promise<Sto
 /** Checks a plan name given on the command line (names starting with "_" are reserved). */
 export function checkPlanName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name)) {
-    throw new UsageError(`bad --plan "${name}": use letters, digits, "_", "-" and "." (a letter or digit first), at most 100`);
+    throw new UsageError(
+      `bad --plan "${name}": use letters, digits, "_", "-" and "." (a letter or digit first), at most 100`,
+    );
   }
   return name;
 }

@@ -46,7 +46,8 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     private readonly lease = 'leader',
   ) {
     super();
-    if (!(o.heartbeatMs > 0 && o.leaseMs > o.heartbeatMs)) throw new Error(`heartbeat ${o.heartbeatMs} ms must be > 0 and below the lease ${o.leaseMs} ms`);
+    if (!(o.heartbeatMs > 0 && o.leaseMs > o.heartbeatMs))
+      throw new Error(`heartbeat ${o.heartbeatMs} ms must be > 0 and below the lease ${o.leaseMs} ms`);
   }
 
   /** Starts competing; 'elected' fires when this process leads. */
@@ -124,11 +125,13 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
       // the store is unreachable: the watchdog steps down when the lease runs out; any other error
       // (a key of the wrong type) is told, or the master would stand by forever without a word
       .catch((e: Error) => {
-        if (!/cannot reach|ECONNREFUSED|ECONNRESET|ETIMEDOUT|closed|EPIPE|ENOTFOUND/.test(e.message)) this.emit('storeError', e.message);
+        if (!/cannot reach|ECONNREFUSED|ECONNRESET|ETIMEDOUT|closed|EPIPE|ENOTFOUND/.test(e.message))
+          this.emit('storeError', e.message);
       })
       .finally(() => {
         this.checkValid();
-        if (!this.stopped) this.timer = setTimeout(() => this.tick(), Math.max(0, this.o.heartbeatMs - (Date.now() - t0)));
+        if (!this.stopped)
+          this.timer = setTimeout(() => this.tick(), Math.max(0, this.o.heartbeatMs - (Date.now() - t0)));
       });
   }
 }

@@ -48,12 +48,19 @@ export type ServeMasterHttp = (view: MasterView) => Promise<Server>;
 export async function readStatus(cluster: Store, name: string): Promise<Record<string, unknown> | undefined> {
   const rec = await cluster.get(key.plan(name));
   if (!rec) return undefined;
-  const status = (await readJson<Record<string, unknown>>(cluster, key.status(name))) ?? { step: 0, state: 'submitted', workers: [] };
+  const status = (await readJson<Record<string, unknown>>(cluster, key.status(name))) ?? {
+    step: 0,
+    state: 'submitted',
+    workers: [],
+  };
   const st = await readJson<PlanState>(cluster, key.state(name));
   if (st && (st.state === 'finished' || st.state === 'failed' || st.state === 'interrupted')) status.state = st.state;
   const lease = await cluster.readLease(LEADER_LEASE);
   const leader = await readJson<LeaderRecord>(cluster, key.leader);
-  status.leader = lease && leader && leader.epoch === lease.epoch ? { pid: leader.pid, host: leader.host, epoch: leader.epoch } : null;
+  status.leader =
+    lease && leader && leader.epoch === lease.epoch
+      ? { pid: leader.pid, host: leader.host, epoch: leader.epoch }
+      : null;
   if (st?.message) status.message = st.message;
   return status;
 }

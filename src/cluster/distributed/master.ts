@@ -17,12 +17,35 @@ import { IntegrityError } from '../integrity.js';
 import type { WorkerMessage } from '../protocol.js';
 import { RECONNECT_MAX_MS, type Store } from '../store/store.js';
 import { LeaderElection } from './leader.js';
-import { AGENT_TYPES, type AgentMessage, type FromAgent, type LeaderMessage, type SessionInfo, type ToAgent } from './messages.js';
-import { CLUSTER_NS, LEADER_LEASE, json, key, readJson, readPlanRecord, type LeaderRecord, type PlanRecord, type PlanState } from './layout.js';
+import {
+  AGENT_TYPES,
+  type AgentMessage,
+  type FromAgent,
+  type LeaderMessage,
+  type SessionInfo,
+  type ToAgent,
+} from './messages.js';
+import {
+  CLUSTER_NS,
+  LEADER_LEASE,
+  json,
+  key,
+  readJson,
+  readPlanRecord,
+  type LeaderRecord,
+  type PlanRecord,
+  type PlanState,
+} from './layout.js';
 import { PlanRun, type Agent, type LeaderContext } from './plan-run.js';
 import type { DeskCommand } from '../command-desk.js';
 import { RequestError } from '../../errors.js';
-import { readStatus, type MasterCommandAnswer, type MasterView, type PlanFigures, type ServeMasterHttp } from './master-view.js';
+import {
+  readStatus,
+  type MasterCommandAnswer,
+  type MasterView,
+  type PlanFigures,
+  type ServeMasterHttp,
+} from './master-view.js';
 import { StoreOutages, type StoreReport } from '../store-outages.js';
 
 export { readStatus };
@@ -51,19 +74,27 @@ export interface MasterOptions {
   secret: Buffer;
 }
 
-
 /** Starts a master; resolves to a function that stops it (releasing the lease if it leads). */
 export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> {
   const owner = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const election = new LeaderElection(o.cluster, owner, { leaseMs: o.leaseMs, heartbeatMs: o.heartbeatMs }, LEADER_LEASE);
+  const election = new LeaderElection(
+    o.cluster,
+    owner,
+    { leaseMs: o.leaseMs, heartbeatMs: o.heartbeatMs },
+    LEADER_LEASE,
+  );
   // Store outages are kept by the process, not the term: one longer than the lease ends the term
   // that saw it begin, and whichever term leads once the store is back writes it into the timelines.
   const outages = new StoreOutages();
   const storeReport = (r: StoreReport) => {
     const change = outages.report(r);
     const last = outages.last;
-    if (change === 'down') o.log(`master pid ${process.pid}: store ${o.cluster.url} unreachable (${last!.error}${r.by !== undefined ? `, noticed by worker ${r.by}` : ''})`);
-    if (change === 'up') o.log(`master pid ${process.pid}: store ${o.cluster.url} answers again after ${last!.upAt! - last!.downAt} ms`);
+    if (change === 'down')
+      o.log(
+        `master pid ${process.pid}: store ${o.cluster.url} unreachable (${last!.error}${r.by !== undefined ? `, noticed by worker ${r.by}` : ''})`,
+      );
+    if (change === 'up')
+      o.log(`master pid ${process.pid}: store ${o.cluster.url} answers again after ${last!.upAt! - last!.downAt} ms`);
   };
   o.cluster.watch?.((a) => storeReport({ up: a.up, at: Date.now(), error: a.up ? undefined : a.error }));
   const store = { outages, report: storeReport };
@@ -71,7 +102,9 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
   election.on('elected', (epoch) => {
     o.log(`master pid ${process.pid}: leading with epoch ${epoch}`);
     term = new LeaderTerm(o, election, epoch, store);
-    term.start().catch((err: Error) => o.log(`master pid ${process.pid}: term ${epoch} failed to start: ${err.message}`));
+    term
+      .start()
+      .catch((err: Error) => o.log(`master pid ${process.pid}: term ${epoch} failed to start: ${err.message}`));
   });
   election.on('lost', (epoch, reason) => {
     o.log(`master pid ${process.pid}: lost leadership of epoch ${epoch}: ${reason}`);
@@ -79,7 +112,9 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
     term = undefined;
   });
   election.on('historyLost', (counter, seen, epoch) =>
-    o.log(`master pid ${process.pid}: the store lost its history: its leader epoch counter was at ${counter}, below epoch ${seen} seen before (FLUSHDB, or a restore without its AOF); leading with epoch ${epoch} so that no fencing token repeats`),
+    o.log(
+      `master pid ${process.pid}: the store lost its history: its leader epoch counter was at ${counter}, below epoch ${seen} seen before (FLUSHDB, or a restore without its AOF); leading with epoch ${epoch} so that no fencing token repeats`,
+    ),
   );
   // one line per distinct problem, not one per heartbeat
   const told = new Set<string>();
@@ -101,8 +136,16 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
     if (!term) {
       const leader = await readJson<LeaderRecord>(o.cluster, key.leader).catch(() => undefined);
       const lease = await o.cluster.readLease(LEADER_LEASE).catch(() => undefined);
-      const who = leader && lease && lease.epoch === leader.epoch ? `the leader is pid ${leader.pid} on ${leader.host}` : 'no master leads right now (leadership is changing)';
-      return { status: 409, body: { error: `this master (pid ${process.pid}) does not lead: ${who}; send commands to the leader's --http port` } };
+      const who =
+        leader && lease && lease.epoch === leader.epoch
+          ? `the leader is pid ${leader.pid} on ${leader.host}`
+          : 'no master leads right now (leadership is changing)';
+      return {
+        status: 409,
+        body: {
+          error: `this master (pid ${process.pid}) does not lead: ${who}; send commands to the leader's --http port`,
+        },
+      };
     }
     return term.command(plan, c);
   };
@@ -116,7 +159,10 @@ export async function runMaster(o: MasterOptions): Promise<() => Promise<void>> 
   const statusServer = o.serveHttp ? await o.serveHttp(view) : undefined;
   if (statusServer) {
     const a = statusServer.address();
-    if (a && typeof a === 'object') o.log(`master pid ${process.pid}: control API at http://${a.address.includes(":") ? `[${a.address}]` : a.address}:${a.port}/ (/api/status?plan=NAME, /api/network, /api/timeline, POST /api/commands, /metrics)`);
+    if (a && typeof a === 'object')
+      o.log(
+        `master pid ${process.pid}: control API at http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}/ (/api/status?plan=NAME, /api/network, /api/timeline, POST /api/commands, /metrics)`,
+      );
   }
   o.log(`master pid ${process.pid} standing for leader`);
   return async () => {
@@ -184,14 +230,29 @@ class LeaderTerm implements LeaderContext {
   idleAgents(): Agent[] {
     const busy = new Set<number>();
     for (const r of this.runs.values()) for (const w of r.workers()) busy.add(w);
-    return [...this.agents.values()].filter((a) => !a.session && !busy.has(a.workerId) && !this.dead.has(a.workerId)).sort((a, b) => a.workerId - b.workerId);
+    return [...this.agents.values()]
+      .filter((a) => !a.session && !busy.has(a.workerId) && !this.dead.has(a.workerId))
+      .sort((a, b) => a.workerId - b.workerId);
   }
 
   async start(): Promise<void> {
-    const { server, port } = await listen(this.o.listenHost, this.o.listenPort ?? 0, (sock) => this.onConnection(sock), { auth: { secret: this.o.secret, plan: CLUSTER_NS.plan, epoch: this.epoch }, onReject: rejectLogger(`the leader's port (epoch ${this.epoch})`) });
+    const { server, port } = await listen(
+      this.o.listenHost,
+      this.o.listenPort ?? 0,
+      (sock) => this.onConnection(sock),
+      {
+        auth: { secret: this.o.secret, plan: CLUSTER_NS.plan, epoch: this.epoch },
+        onReject: rejectLogger(`the leader's port (epoch ${this.epoch})`),
+      },
+    );
     this.server = server;
     if (this.stopped) return void server.close();
-    const rec: LeaderRecord = { epoch: this.epoch, pid: process.pid, host: os.hostname(), address: { host: this.o.listenHost, port } };
+    const rec: LeaderRecord = {
+      epoch: this.epoch,
+      pid: process.pid,
+      host: os.hostname(),
+      address: { host: this.o.listenHost, port },
+    };
     if (!(await this.write([{ key: key.leader, value: json(rec) }]))) return;
     this.loop();
   }
@@ -209,7 +270,8 @@ class LeaderTerm implements LeaderContext {
     this.tick()
       .catch((err: Error) => this.o.log(`leader epoch ${this.epoch}: ${err.message}`))
       .finally(() => {
-        if (!this.stopped) this.timer = setTimeout(() => this.loop(), Math.max(0, this.o.heartbeatMs - (Date.now() - t0)));
+        if (!this.stopped)
+          this.timer = setTimeout(() => this.loop(), Math.max(0, this.o.heartbeatMs - (Date.now() - t0)));
       });
   }
 
@@ -222,7 +284,8 @@ class LeaderTerm implements LeaderContext {
 
   /** A command for plan `name` (POST /api/commands?plan=NAME on this leader). */
   async command(name: string, c: DeskCommand): Promise<MasterCommandAnswer> {
-    if (this.stopped || this.election.epoch !== this.epoch) return { status: 409, body: { error: 'leadership is changing; send the command again to the new leader' } };
+    if (this.stopped || this.election.epoch !== this.epoch)
+      return { status: 409, body: { error: 'leadership is changing; send the command again to the new leader' } };
     const r = this.runs.get(name);
     if (r) return r.command(c);
     if (this.over.has(name)) return { status: 409, body: { error: `plan ${name} is over; no more commands` } };
@@ -238,7 +301,8 @@ class LeaderTerm implements LeaderContext {
       if (!this.runs.has(name) && !this.over.has(name)) await this.load(name);
     }
     // a takeover waits out a store stall: the workers could not renew meanwhile either
-    if (Date.now() - loadStart > this.o.heartbeatMs) this.graceUntil = Math.max(this.graceUntil, Date.now() + this.o.leaseMs + RECONNECT_MAX_MS);
+    if (Date.now() - loadStart > this.o.heartbeatMs)
+      this.graceUntil = Math.max(this.graceUntil, Date.now() + this.o.leaseMs + RECONNECT_MAX_MS);
     // liveness: a worker whose lease expired is dead; taking its lease fences it out. Not in the
     // term's first lease period: after a store outage workers need one heartbeat to renew.
     if (Date.now() < this.graceUntil) return this.tickRuns();
@@ -282,7 +346,8 @@ class LeaderTerm implements LeaderContext {
       const lease = await this.cluster.readLease(key.workerLease(id));
       if (lease && !lease.owner.startsWith(FENCED)) continue; // alive, not connected yet
       if (this.election.epoch !== this.epoch) return;
-      if (!lease && !(await this.cluster.acquireLease(key.workerLease(id), `${FENCED}${this.epoch}`, 24 * 3600_000))) continue;
+      if (!lease && !(await this.cluster.acquireLease(key.workerLease(id), `${FENCED}${this.epoch}`, 24 * 3600_000)))
+        continue;
       gone.push(k);
     }
     if (gone.length > 0) await this.write([], gone);
@@ -323,7 +388,15 @@ class LeaderTerm implements LeaderContext {
       // a damaged scenario does not heal: the plan fails once, naming it (tessds wait prints it)
       this.over.add(name);
       this.o.log(`leader epoch ${this.epoch}: plan ${name} failed: ${err.message}`);
-      const st: PlanState = { state: 'failed', committed: 0, slotWorker: [], slotAddress: [], startedAt: 0, epoch: this.epoch, message: err.message };
+      const st: PlanState = {
+        state: 'failed',
+        committed: 0,
+        slotWorker: [],
+        slotAddress: [],
+        startedAt: 0,
+        epoch: this.epoch,
+        message: err.message,
+      };
       await this.write([{ key: key.state(name), value: json(st) }]);
       return undefined;
     }
@@ -373,7 +446,15 @@ class LeaderTerm implements LeaderContext {
             return void sock.socket.destroy();
           }
           this.disconnected.delete(am.workerId);
-          agent = { workerId: am.workerId, pid: am.pid, host: am.host, listenHost: am.listenHost, sock, lastHeard: Date.now(), session: am.session };
+          agent = {
+            workerId: am.workerId,
+            pid: am.pid,
+            host: am.host,
+            listenHost: am.listenHost,
+            sock,
+            lastHeard: Date.now(),
+            session: am.session,
+          };
           this.agents.get(am.workerId)?.sock.socket.destroy();
           this.agents.set(am.workerId, agent);
           if (am.session) void this.onSession(agent, am.session);

@@ -27,7 +27,15 @@ export interface SessionInfo {
 /** agent → leader */
 export type AgentMessage =
   /** first message on a connection to a leader */
-  | { type: 'agent'; workerId: number; pid: number; host: string; listenHost: string; epoch: number; session?: SessionInfo }
+  | {
+      type: 'agent';
+      workerId: number;
+      pid: number;
+      host: string;
+      listenHost: string;
+      epoch: number;
+      session?: SessionInfo;
+    }
   /** the session ended (shut down after a finished plan, or failed) */
   | { type: 'idle'; workerId: number }
   /** every heartbeat, whatever the store does: a worker the leader hears from is not dead */

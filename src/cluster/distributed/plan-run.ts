@@ -31,7 +31,17 @@ import { applyDemandCommands } from '../../sim/commands-apply.js';
 import { laneOwnersFromJunctions } from '../../sim/partition.js';
 import type { PlanWithoutSpec, SessionInfo, ToAgent } from './messages.js';
 import type { PlanFigures } from './master-view.js';
-import { PROJECT, commandValue, json, key, readCommand, readJson, type DeskState, type PlanRecord, type PlanState } from './layout.js';
+import {
+  PROJECT,
+  commandValue,
+  json,
+  key,
+  readCommand,
+  readJson,
+  type DeskState,
+  type PlanRecord,
+  type PlanState,
+} from './layout.js';
 
 export interface Agent {
   workerId: number;
@@ -183,7 +193,9 @@ export class PlanRun {
         if (!this.ctx.leading()) throw err;
         // a damaged command log does not heal by retrying: the plan fails, naming the entry
         if (err instanceof IntegrityError) return void (await this.fail(err.message));
-        this.ctx.o.log(`leader epoch ${this.ctx.epoch}: taking over plan ${this.name}: ${(err as Error).message}; retrying`);
+        this.ctx.o.log(
+          `leader epoch ${this.ctx.epoch}: taking over plan ${this.name}: ${(err as Error).message}; retrying`,
+        );
         await new Promise((r) => setTimeout(r, 500));
       }
     }
@@ -208,7 +220,9 @@ export class PlanRun {
         const c = parseCheckpointKey(k);
         if (c) this.noteCheckpoint(c.part, c.step);
       }
-      this.ctx.o.log(`leader epoch ${this.ctx.epoch}: carrying on plan ${this.name} (${this.st.state}, committed step ${this.st.committed})`);
+      this.ctx.o.log(
+        `leader epoch ${this.ctx.epoch}: carrying on plan ${this.name} (${this.st.state}, committed step ${this.st.committed})`,
+      );
     }
   }
 
@@ -229,7 +243,8 @@ export class PlanRun {
       if (e) log.push(e);
     }
     log.sort((a, b) => a.seq - b.seq);
-    if (log.some((e, i) => e.seq !== i)) throw new Error(`the command log of plan ${this.name} has a gap: ${log.map((e) => e.seq).join(',')}`);
+    if (log.some((e, i) => e.seq !== i))
+      throw new Error(`the command log of plan ${this.name} has a gap: ${log.map((e) => e.seq).join(',')}`);
     this.desk = new CommandDesk({
       stepLength: spec.stepLength,
       realtimeFactor: this.rec.realtimeFactor,
@@ -245,7 +260,10 @@ export class PlanRun {
       persist: () => this.persistDesk(),
       restore: saved ? { ...saved, log } : undefined,
     });
-    if (!saved && this.st.startedAt > 0) this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} has no stored horizon; granting from step ${this.desk.horizon}`);
+    if (!saved && this.st.startedAt > 0)
+      this.ctx.o.log(
+        `leader epoch ${this.ctx.epoch}: plan ${this.name} has no stored horizon; granting from step ${this.desk.horizon}`,
+      );
   }
 
   private deskState(): DeskState {
@@ -277,8 +295,18 @@ export class PlanRun {
 
   /** A command from the control API (already parsed). */
   async command(c: DeskCommand): Promise<DeskAnswer> {
-    if (this.over || this.st.state === 'finished' || this.st.state === 'failed') return { status: 409, body: { error: `plan ${this.name} has ${this.st.state === 'failed' ? 'failed' : 'finished'}; no more commands` } };
-    if (!this.desk) return { status: 503, body: { error: `the leader is still taking over plan ${this.name}; try again in a moment` } };
+    if (this.over || this.st.state === 'finished' || this.st.state === 'failed')
+      return {
+        status: 409,
+        body: {
+          error: `plan ${this.name} has ${this.st.state === 'failed' ? 'failed' : 'finished'}; no more commands`,
+        },
+      };
+    if (!this.desk)
+      return {
+        status: 503,
+        body: { error: `the leader is still taking over plan ${this.name}; try again in a moment` },
+      };
     return this.desk.submit(c);
   }
 
@@ -322,7 +350,10 @@ export class PlanRun {
       this.ctx.send(w, { type: 'start' });
       sent = true;
     });
-    if (sent) this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} running on workers ${this.st.slotWorker.join(', ')}`);
+    if (sent)
+      this.ctx.o.log(
+        `leader epoch ${this.ctx.epoch}: plan ${this.name} running on workers ${this.st.slotWorker.join(', ')}`,
+      );
   }
 
   onWorkerMessage(a: Agent, m: WorkerMessage): void {
@@ -349,8 +380,13 @@ export class PlanRun {
           // recovered once its parts caught up with where the run was when it was lost
           this.lostInfo.delete(slot);
           this.recoveries++;
-          this.event({ type: 'worker-recovered', worker: a.workerId, pid: this.hello[slot]?.pid, step,
-            detail: JSON.stringify({ slot, replayedSteps: Math.max(0, lost.catchUp - lost.from), lostAt: lost.at }) });
+          this.event({
+            type: 'worker-recovered',
+            worker: a.workerId,
+            pid: this.hello[slot]?.pid,
+            step,
+            detail: JSON.stringify({ slot, replayedSteps: Math.max(0, lost.catchUp - lost.from), lostAt: lost.at }),
+          });
         }
         break;
       }
@@ -377,7 +413,13 @@ export class PlanRun {
     for (let s = 0; s < this.slots; s++) {
       if (this.st.slotWorker[s] !== id) continue;
       const reached = Math.max(...this.slotStep);
-      this.event({ type: 'worker-lost', worker: id, pid: this.hello[s]?.pid, step: this.slotStep[s], detail: `slot ${s}: lease expired` });
+      this.event({
+        type: 'worker-lost',
+        worker: id,
+        pid: this.hello[s]?.pid,
+        step: this.slotStep[s],
+        detail: `slot ${s}: lease expired`,
+      });
       if (this.st.startedAt > 0) this.lostInfo.set(s, { at: Date.now(), catchUp: reached, from: this.st.committed });
       this.hello[s] = undefined;
       this.ready.delete(s);
@@ -395,7 +437,8 @@ export class PlanRun {
       case 'running':
       case 'interrupted':
         await this.recover();
-        if (!this.finishing && (await this.ctx.cluster.list(key.dumps(this.name))).length === this.rec.parts) await this.finish();
+        if (!this.finishing && (await this.ctx.cluster.list(key.dumps(this.name))).length === this.rec.parts)
+          await this.finish();
         break;
       case 'finished':
       case 'failed':
@@ -412,7 +455,10 @@ export class PlanRun {
   private async assignAll(): Promise<void> {
     const idle = this.ctx.idleAgents();
     if (idle.length < this.slots) {
-      if (!this.waitingLogged) this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} waits for ${this.slots} idle workers (${idle.length} now)`);
+      if (!this.waitingLogged)
+        this.ctx.o.log(
+          `leader epoch ${this.ctx.epoch}: plan ${this.name} waits for ${this.slots} idle workers (${idle.length} now)`,
+        );
       this.waitingLogged = true;
       return;
     }
@@ -489,13 +535,22 @@ export class PlanRun {
   /** A replacement session said hello: its plan from the committed checkpoint; the others reconnect. */
   private replaced(slot: number): void {
     const h = this.hello[slot]!;
-    this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} slot ${slot} restarts on worker ${this.st.slotWorker[slot]} from step ${this.st.committed}`);
+    this.ctx.o.log(
+      `leader epoch ${this.ctx.epoch}: plan ${this.name} slot ${slot} restarts on worker ${this.st.slotWorker[slot]} from step ${this.st.committed}`,
+    );
     this.planSent(slot);
     this.synced.add(slot);
     this.ctx.send(this.st.slotWorker[slot]!, this.planFor(slot, this.st.committed));
     this.started.add(slot); // restored sessions start by themselves
     this.forSlots((w, s) => {
-      if (s !== slot && this.hello[s]) this.ctx.send(w, { type: 'peer-restart', workerId: slot, host: h.reach, port: h.port, step: this.st.committed });
+      if (s !== slot && this.hello[s])
+        this.ctx.send(w, {
+          type: 'peer-restart',
+          workerId: slot,
+          host: h.reach,
+          port: h.port,
+          step: this.st.committed,
+        });
     });
   }
 
@@ -516,7 +571,9 @@ export class PlanRun {
     if (this.st.startedAt > 0 && lost.length === this.slots && this.st.state === 'running') {
       this.st.state = 'interrupted';
       this.dirty = true;
-      this.ctx.o.log(`leader epoch ${this.ctx.epoch}: every worker of plan ${this.name} is gone; run "tessds resume --plan ${this.name}"`);
+      this.ctx.o.log(
+        `leader epoch ${this.ctx.epoch}: every worker of plan ${this.name} is gone; run "tessds resume --plan ${this.name}"`,
+      );
       return;
     }
     const deletes: string[] = [];
@@ -526,7 +583,10 @@ export class PlanRun {
     }
     const idle = this.ctx.idleAgents();
     if (idle.length < lost.length) {
-      if (!this.waitingLogged) this.ctx.o.log(`leader epoch ${this.ctx.epoch}: plan ${this.name} waits for ${lost.length} idle worker(s) to replace lost ones`);
+      if (!this.waitingLogged)
+        this.ctx.o.log(
+          `leader epoch ${this.ctx.epoch}: plan ${this.name} waits for ${lost.length} idle worker(s) to replace lost ones`,
+        );
       this.waitingLogged = true;
       return;
     }
@@ -656,7 +716,13 @@ export class PlanRun {
       const a = this.ctx.agents.get(w);
       if (a) lastHeardSeconds.set(w, Math.max(0, now - a.lastHeard) / 1000);
     }
-    return { plan: this.name, step: Math.min(...this.slotStep), recoveries: this.recoveries, paused: this.desk?.paused ?? false, lastHeardSeconds };
+    return {
+      plan: this.name,
+      step: Math.min(...this.slotStep),
+      recoveries: this.recoveries,
+      paused: this.desk?.paused ?? false,
+      lastHeardSeconds,
+    };
   }
 
   private status() {
@@ -665,12 +731,24 @@ export class PlanRun {
       const h = this.hello[s];
       const step = this.slotStep[s]!;
       const state: WorkerState =
-        this.st.state === 'finished' ? 'finished'
-        : this.lostInfo.has(s) ? 'recovering'
-        : !h ? 'starting'
-        : step >= this.endStep ? 'finished'
-        : 'running';
-      return { id: w, slot: s, pid: h?.pid ?? a?.pid ?? 0, host: a?.host ?? h?.host ?? '', parts: this.rec.partSlot.flatMap((x, p) => (x === s ? [p] : [])), step, state };
+        this.st.state === 'finished'
+          ? 'finished'
+          : this.lostInfo.has(s)
+            ? 'recovering'
+            : !h
+              ? 'starting'
+              : step >= this.endStep
+                ? 'finished'
+                : 'running';
+      return {
+        id: w,
+        slot: s,
+        pid: h?.pid ?? a?.pid ?? 0,
+        host: a?.host ?? h?.host ?? '',
+        parts: this.rec.partSlot.flatMap((x, p) => (x === s ? [p] : [])),
+        step,
+        state,
+      };
     });
     return {
       plan: this.name,

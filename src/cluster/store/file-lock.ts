@@ -49,7 +49,9 @@ export class FileLock {
       const holder = await readHolder(this.path);
       if (holder !== undefined && isStale(holder)) await this.breakStale(holder.token);
       if (Date.now() - start > WAIT_MS) {
-        throw new StoreError(`could not lock ${this.path} within ${WAIT_MS / 1000} s (held by pid ${holder?.pid ?? '?'})`);
+        throw new StoreError(
+          `could not lock ${this.path} within ${WAIT_MS / 1000} s (held by pid ${holder?.pid ?? '?'})`,
+        );
       }
       // Random back-off so contenders do not retry in lock-step; capped low because critical sections are short.
       await sleep(1 + Math.random() * Math.min(50, 2 ** attempt));
@@ -112,7 +114,12 @@ async function readHolder(path: string): Promise<Holder | undefined> {
   }
   try {
     const h = JSON.parse(text) as Partial<Holder>;
-    if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.at === 'number' && typeof h.token === 'string') {
+    if (
+      typeof h.pid === 'number' &&
+      typeof h.host === 'string' &&
+      typeof h.at === 'number' &&
+      typeof h.token === 'string'
+    ) {
       return h as Holder;
     }
   } catch {
@@ -140,7 +147,8 @@ async function unlinkQuiet(path: string): Promise<void> {
   try {
     await unlink(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new StoreError(`cannot remove ${path}: ${reason(e)}`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new StoreError(`cannot remove ${path}: ${reason(e)}`, { cause: e });
   }
 }
 

@@ -23,7 +23,9 @@ function inProcess(script: string, ns: Namespace): Promise<string> {
     ${script}
     await s.close();`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -41,7 +43,10 @@ describe('file store across processes', () => {
       const at = Date.now() + 1000; // after every child has started and opened the store
       const outs = await Promise.all(
         [0, 1, 2, 3].map((i) =>
-          inProcess(`${startAt(at)} console.log(JSON.stringify(await s.acquireLease('leader', 'proc-${i}', 10000) ?? null));`, ns),
+          inProcess(
+            `${startAt(at)} console.log(JSON.stringify(await s.acquireLease('leader', 'proc-${i}', 10000) ?? null));`,
+            ns,
+          ),
         ),
       );
       const results = outs.map((o) => JSON.parse(o) as { epoch: number } | null);
@@ -63,7 +68,10 @@ describe('file store across processes', () => {
       ),
     );
     const perProcess = outs.map((o) => JSON.parse(o) as number[]);
-    assert.deepEqual(perProcess.flat().sort((a, b) => a - b), Array.from({ length: 45 }, (_, i) => i));
+    assert.deepEqual(
+      perProcess.flat().sort((a, b) => a - b),
+      Array.from({ length: 45 }, (_, i) => i),
+    );
     const s = await openStore(`file:${dir}`, ns);
     const log = (await s.readLog('log')).map(String);
     perProcess.forEach((indices, p) => indices.forEach((at, i) => assert.equal(log[at], `p${p}-${i}`)));
@@ -94,7 +102,10 @@ describe('file store internals', () => {
     const ns = freshNamespace();
     const s = await openStore(`file:${dir}`, ns);
     const dead = await deadPid();
-    await writeFile(join(rootOf(ns), 'lock'), JSON.stringify({ pid: dead, host: hostname(), at: Date.now(), token: 'x' }));
+    await writeFile(
+      join(rootOf(ns), 'lock'),
+      JSON.stringify({ pid: dead, host: hostname(), at: Date.now(), token: 'x' }),
+    );
     assert.ok(await s.acquireLease('leader', 'A', 1000));
   });
 
@@ -120,8 +131,14 @@ describe('file store internals', () => {
 
   test('bad keys are refused with a StoreError naming the store', async () => {
     const s = await openStore(`file:${dir}`, freshNamespace());
-    await assert.rejects(s.put('', Buffer.from('x')), (e: unknown) => e instanceof StoreError && e.message.includes('empty'));
-    await assert.rejects(s.get('x'.repeat(300)), (e: unknown) => e instanceof StoreError && e.message.startsWith(`file:${dir}`));
+    await assert.rejects(
+      s.put('', Buffer.from('x')),
+      (e: unknown) => e instanceof StoreError && e.message.includes('empty'),
+    );
+    await assert.rejects(
+      s.get('x'.repeat(300)),
+      (e: unknown) => e instanceof StoreError && e.message.startsWith(`file:${dir}`),
+    );
   });
 
   test('an unusable directory is a one-line StoreError', async () => {

@@ -89,7 +89,12 @@ export class FileStore implements Store {
     return [...keys].filter((k) => k.startsWith(prefix)).sort(byBytes);
   }
 
-  acquireLease(name: string, owner: string, ttlMs: number, floor = 0): Promise<{ epoch: number; raisedFrom?: number } | undefined> {
+  acquireLease(
+    name: string,
+    owner: string,
+    ttlMs: number,
+    floor = 0,
+  ): Promise<{ epoch: number; raisedFrom?: number } | undefined> {
     return this.locked(async (stillHeld) => {
       const rec = await this.readLeaseRecord(name);
       const now = Date.now();
@@ -135,7 +140,12 @@ export class FileStore implements Store {
     return { owner: rec.owner, epoch: rec.epoch, expiresInMs };
   }
 
-  putFenced(lease: string, epoch: number, entries: { key: string; value: Buffer }[], deletes: string[] = []): Promise<boolean> {
+  putFenced(
+    lease: string,
+    epoch: number,
+    entries: { key: string; value: Buffer }[],
+    deletes: string[] = [],
+  ): Promise<boolean> {
     return this.locked(async (stillHeld) => {
       if ((await this.readLeaseRecord(lease))?.epoch !== epoch) return false;
       for (const k of [...deletes, ...entries.map((e) => e.key)]) this.path('kv', k); // reject bad keys before committing
@@ -155,7 +165,10 @@ export class FileStore implements Store {
       // Entries are never removed and each appears atomically, so the count is the next index.
       const index = (await this.logFiles(dir)).length;
       await assertHeld(stillHeld, this.url);
-      await this.guard(`append to log ${log}`, atomicWrite(join(dir, String(index).padStart(INDEX_DIGITS, '0')), entry));
+      await this.guard(
+        `append to log ${log}`,
+        atomicWrite(join(dir, String(index).padStart(INDEX_DIGITS, '0')), entry),
+      );
       return index;
     });
   }
@@ -201,12 +214,15 @@ export class FileStore implements Store {
   }
 
   private async applyJournal(batch: Batch): Promise<void> {
-    await this.guard('apply fenced batch', (async () => {
-      // Deletes first, so a key both deleted and written ends up written.
-      await unlinkAll([...batch.deletes].map((k) => this.path('kv', k)));
-      for (const [k, v] of batch.sets) await atomicWrite(this.path('kv', k), v);
-      await unlinkAll([join(this.root, 'journal')]);
-    })());
+    await this.guard(
+      'apply fenced batch',
+      (async () => {
+        // Deletes first, so a key both deleted and written ends up written.
+        await unlinkAll([...batch.deletes].map((k) => this.path('kv', k)));
+        for (const [k, v] of batch.sets) await atomicWrite(this.path('kv', k), v);
+        await unlinkAll([join(this.root, 'journal')]);
+      })(),
+    );
   }
 
   private async readLeaseRecord(name: string): Promise<LeaseRecord | undefined> {
@@ -220,10 +236,13 @@ export class FileStore implements Store {
   }
 
   private async logFiles(dir: string): Promise<string[]> {
-    const files = await this.guard('list log', readdir(dir).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return [];
-      throw e;
-    }));
+    const files = await this.guard(
+      'list log',
+      readdir(dir).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return [];
+        throw e;
+      }),
+    );
     return files.filter((f) => !f.startsWith('.')).sort();
   }
 
@@ -246,7 +265,9 @@ export class FileStore implements Store {
 export function fileName(key: string, url: string): string {
   const name = encodeURIComponent(key).replace(/^\./, '%2E');
   if (key === '' || name.length > MAX_NAME) {
-    throw new StoreError(`${url}: key "${key.slice(0, 60)}" is ${key === '' ? 'empty' : 'too long for the file store'}`);
+    throw new StoreError(
+      `${url}: key "${key.slice(0, 60)}" is ${key === '' ? 'empty' : 'too long for the file store'}`,
+    );
   }
   return name;
 }
@@ -269,7 +290,8 @@ function byBytes(a: string, b: string): number {
 
 async function assertHeld(stillHeld: () => Promise<boolean>, url: string): Promise<void> {
   // Only after a pause longer than file-lock's STALE_MS: someone broke our lock; writing now could race.
-  if (!(await stillHeld())) throw new StoreError(`${url}: lost the store lock (process paused too long); nothing written`);
+  if (!(await stillHeld()))
+    throw new StoreError(`${url}: lost the store lock (process paused too long); nothing written`);
 }
 
 /** Temp file, fsync, rename over the target, fsync the directory: old or new value after any crash. */

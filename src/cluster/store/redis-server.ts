@@ -35,7 +35,20 @@ export class RedisServer {
 
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort(this.host);
-    const args = ['--port', String(this.port), '--bind', this.host, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      this.host,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--dir',
+      this.dir,
+    ];
     // without a password Redis answers other addresses than loopback with DENIED (protected mode);
     // a test server bound to a lab address must accept its namespaces
     if (this.host !== '127.0.0.1') args.push('--protected-mode', 'no');
@@ -91,5 +104,7 @@ async function waitUntilListening(host: string, port: number, child: ChildProces
  *  (A function: every tessds process imports this module, and none should start a redis-server
  *  --version to find out something only tests ask.) */
 export function redisMissing(): string | undefined {
-  return redisServerAvailable() ? undefined : 'redis-server is not installed (Debian: apt-get install redis-server); Redis tests skipped';
+  return redisServerAvailable()
+    ? undefined
+    : 'redis-server is not installed (Debian: apt-get install redis-server); Redis tests skipped';
 }

@@ -39,13 +39,27 @@ describe('redis store faults', { skip: missing ?? false }, () => {
     const raw = new Redis(faulty.url);
     try {
       await raw.hset('tessds:{wt}:_cluster:lease:leader', 'x', '1');
-      await assert.rejects(s.acquireLease('leader', 'A', 1000), (e: Error) => e instanceof StoreError && /^redis:\/\/127\.0\.0\.1:\d+: cannot acquire lease leader: key tessds:\{wt\}:_cluster:lease:leader holds a Redis hash, not the string TessDS keeps there/.test(e.message) && !e.message.includes('\n'));
+      await assert.rejects(
+        s.acquireLease('leader', 'A', 1000),
+        (e: Error) =>
+          e instanceof StoreError &&
+          /^redis:\/\/127\.0\.0\.1:\d+: cannot acquire lease leader: key tessds:\{wt\}:_cluster:lease:leader holds a Redis hash, not the string TessDS keeps there/.test(
+            e.message,
+          ) &&
+          !e.message.includes('\n'),
+      );
       await raw.del('tessds:{wt}:_cluster:lease:leader');
       await raw.set('tessds:{wt}:_cluster:epoch:leader', 'abc');
-      await assert.rejects(s.acquireLease('leader', 'A', 1000), /key tessds:\{wt\}:_cluster:epoch:leader holds a Redis string that is no integer/);
+      await assert.rejects(
+        s.acquireLease('leader', 'A', 1000),
+        /key tessds:\{wt\}:_cluster:epoch:leader holds a Redis string that is no integer/,
+      );
       await raw.del('tessds:{wt}:_cluster:epoch:leader');
       await raw.rpush('tessds:{wt}:_cluster:kv:plans/x', 'a');
-      await assert.rejects(s.get('plans/x'), /key tessds:\{wt\}:_cluster:kv:plans\/x holds a Redis list, not the string/);
+      await assert.rejects(
+        s.get('plans/x'),
+        /key tessds:\{wt\}:_cluster:kv:plans\/x holds a Redis list, not the string/,
+      );
       await raw.del('tessds:{wt}:_cluster:kv:plans/x');
       const e1 = (await s.acquireLease('leader', 'A', 60_000))!.epoch;
       await s.releaseLease('leader', 'A', e1);
@@ -69,7 +83,10 @@ describe('redis store faults', { skip: missing ?? false }, () => {
     const raw = new Redis(faulty.url);
     try {
       const keys = (await raw.keys('tessds:{proj}:plan1:*')).sort();
-      assert.deepEqual(keys, ['epoch:leader', 'index', 'kv:a/b', 'lease:leader', 'log:cmd', 'ttl:w'].map((k) => `tessds:{proj}:plan1:${k}`));
+      assert.deepEqual(
+        keys,
+        ['epoch:leader', 'index', 'kv:a/b', 'lease:leader', 'log:cmd', 'ttl:w'].map((k) => `tessds:{proj}:plan1:${k}`),
+      );
     } finally {
       raw.disconnect();
     }
@@ -99,7 +116,7 @@ describe('redis store faults', { skip: missing ?? false }, () => {
     assert.equal(index, 0);
     assert.deepEqual(await s.get('during'), Buffer.from('written during the outage'));
     assert.deepEqual(await s.list(''), ['before', 'during', 'fenced']);
-    assert.deepEqual((await s.acquireLease('leader', 'B', 1000)), undefined, 'the lease survived too');
+    assert.deepEqual(await s.acquireLease('leader', 'B', 1000), undefined, 'the lease survived too');
   });
 
   test('watch: down once when the server dies, however many reconnects fail; up once it answers; nothing on close()', async () => {
@@ -123,52 +140,62 @@ describe('redis store faults', { skip: missing ?? false }, () => {
     assert.equal(seen.length, 2, 'our own close is no outage');
   });
 
-  test('watch: a server that stops answering but keeps the connection (SIGSTOP) is down, and up once it answers again', { timeout: 20_000 }, async () => {
-    const s = await open();
-    const seen: StoreAvailability[] = [];
-    s.watch!((a) => seen.push(a));
-    await s.put('k', Buffer.from('v'));
-    const pid = faulty.pid!;
-    process.kill(pid, 'SIGSTOP');
-    try {
-      const stoppedAt = Date.now();
-      const waiting = s.get('k');
-      while (seen.length === 0 && Date.now() - stoppedAt < 10_000) await sleep(20);
-      assert.equal(seen.length, 1, 'one report of the hang');
-      assert.equal(seen[0]!.up, false);
-      assert.match((seen[0] as { error: string }).error, /no answer for 2 s/);
-      process.kill(pid, 'SIGCONT');
-      assert.deepEqual(await waiting, Buffer.from('v'), 'the call that waited is answered');
-      while (seen.length < 2) await sleep(20);
-      assert.deepEqual(seen[1], { up: true });
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
-    await sleep(1200);
-    assert.equal(seen.length, 2, 'nothing more while it answers');
-    await s.close();
-  });
+  test(
+    'watch: a server that stops answering but keeps the connection (SIGSTOP) is down, and up once it answers again',
+    { timeout: 20_000 },
+    async () => {
+      const s = await open();
+      const seen: StoreAvailability[] = [];
+      s.watch!((a) => seen.push(a));
+      await s.put('k', Buffer.from('v'));
+      const pid = faulty.pid!;
+      process.kill(pid, 'SIGSTOP');
+      try {
+        const stoppedAt = Date.now();
+        const waiting = s.get('k');
+        while (seen.length === 0 && Date.now() - stoppedAt < 10_000) await sleep(20);
+        assert.equal(seen.length, 1, 'one report of the hang');
+        assert.equal(seen[0]!.up, false);
+        assert.match((seen[0] as { error: string }).error, /no answer for 2 s/);
+        process.kill(pid, 'SIGCONT');
+        assert.deepEqual(await waiting, Buffer.from('v'), 'the call that waited is answered');
+        while (seen.length < 2) await sleep(20);
+        assert.deepEqual(seen[1], { up: true });
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      await sleep(1200);
+      assert.equal(seen.length, 2, 'nothing more while it answers');
+      await s.close();
+    },
+  );
 
-  test('close() returns while the server is down; waiting commands then fail with a StoreError', { timeout: 10_000 }, async () => {
-    const s = await open();
-    await s.put('k', Buffer.from('v'));
-    await faulty.kill();
-    const waiting = s.get('k');
-    await sleep(200);
-    await s.close();
-    await assert.rejects(waiting, (e: unknown) => e instanceof StoreError && e.message.startsWith(faulty.url));
-    await faulty.start();
-  });
+  test(
+    'close() returns while the server is down; waiting commands then fail with a StoreError',
+    { timeout: 10_000 },
+    async () => {
+      const s = await open();
+      await s.put('k', Buffer.from('v'));
+      await faulty.kill();
+      const waiting = s.get('k');
+      await sleep(200);
+      await s.close();
+      await assert.rejects(waiting, (e: unknown) => e instanceof StoreError && e.message.startsWith(faulty.url));
+      await faulty.start();
+    },
+  );
 
   test('an unreachable server is a one-line StoreError naming it', async () => {
     const port = await freePort(); // nothing listens there
-    await assert.rejects(openStore(`redis://127.0.0.1:${port}`, freshNamespace(), { connectTimeoutMs: 300 }), (e: unknown) => {
-      assert.ok(e instanceof StoreError);
-      assert.equal(e.message, `cannot reach redis://127.0.0.1:${port} within 0.3 s: ECONNREFUSED`);
-      return true;
-    });
+    await assert.rejects(
+      openStore(`redis://127.0.0.1:${port}`, freshNamespace(), { connectTimeoutMs: 300 }),
+      (e: unknown) => {
+        assert.ok(e instanceof StoreError);
+        assert.equal(e.message, `cannot reach redis://127.0.0.1:${port} within 0.3 s: ECONNREFUSED`);
+        return true;
+      },
+    );
   });
 });
-
 
 /** Resolves once `port` accepts connections; rejects if the server process exits first. */

@@ -31,7 +31,13 @@ const QUIT_WAIT_MS = 1000;
 interface Scripts {
   tessPut(index: string, key: string, value: Buffer): Promise<number>;
   tessDelete(numKeys: number, ...keys: string[]): Promise<number>;
-  tessAcquire(lease: string, counter: string, owner: string, ttlMs: number, floor: number): Promise<[number, number] | null>;
+  tessAcquire(
+    lease: string,
+    counter: string,
+    owner: string,
+    ttlMs: number,
+    floor: number,
+  ): Promise<[number, number] | null>;
   tessRenew(lease: string, counter: string, owner: string, epoch: number, ttlMs: number): Promise<number>;
   tessRelease(lease: string, owner: string, epoch: number): Promise<number>;
   tessPutFenced(numKeys: number, ...keysThenArgs: (string | number | Buffer)[]): Promise<number>;
@@ -58,10 +64,15 @@ export async function openRedisStore(url: string, ns: Namespace, options: OpenOp
   for (const [name, script, numberOfKeys] of defs) redis.defineCommand(name, { lua: script, numberOfKeys });
 
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
-  const ok = await within(redis.ping().then(() => true), timeoutMs);
+  const ok = await within(
+    redis.ping().then(() => true),
+    timeoutMs,
+  );
   if (!ok) {
     redis.disconnect();
-    throw new StoreError(`cannot reach ${shown} within ${timeoutMs / 1000} s: ${lastError ? reason(lastError) : 'no answer'}`);
+    throw new StoreError(
+      `cannot reach ${shown} within ${timeoutMs / 1000} s: ${lastError ? reason(lastError) : 'no answer'}`,
+    );
   }
   return new RedisStore(shown, redis, `tessds:{${ns.project}}:${ns.plan}:`);
 }
@@ -84,7 +95,9 @@ export class RedisStore implements Store {
   ) {
     this.scripts = redis as unknown as Scripts;
     this.index = `${prefix}index`;
-    this.closed = new Promise<never>((_, reject) => (this.markClosed = () => reject(new Error('the store was closed'))));
+    this.closed = new Promise<never>(
+      (_, reject) => (this.markClosed = () => reject(new Error('the store was closed'))),
+    );
     this.closed.catch(() => undefined); // only ever observed through guard's race
     redis.on('error', (e) => (this.lastError = e));
     redis.on('ready', () => (this.lastError = undefined));
@@ -104,7 +117,10 @@ export class RedisStore implements Store {
     };
     /** when the PING now waiting was sent (0: none); a connection lost or made anew starts over */
     let pingSince = 0;
-    this.redis.on('close', () => ((pingSince = 0), report(false, this.lastError ? reason(this.lastError) : 'connection closed')));
+    this.redis.on(
+      'close',
+      () => ((pingSince = 0), report(false, this.lastError ? reason(this.lastError) : 'connection closed')),
+    );
     this.redis.on('ready', () => ((pingSince = 0), report(true)));
     const probe = setInterval(() => {
       if (this.closing) return clearInterval(probe);
@@ -115,92 +131,144 @@ export class RedisStore implements Store {
           () => ((pingSince = 0), this.redis.status === 'ready' && report(true)),
           () => (pingSince = 0),
         );
-      } else if (Date.now() - pingSince >= HANG_MS) report(false, `no answer for ${HANG_MS / 1000} s (the server holds the connection but does not reply)`);
+      } else if (Date.now() - pingSince >= HANG_MS)
+        report(false, `no answer for ${HANG_MS / 1000} s (the server holds the connection but does not reply)`);
     }, PROBE_EVERY_MS);
     probe.unref();
   }
 
   get(key: string): Promise<Buffer | undefined> {
-    return this.guard(`read ${key}`, async () => (await this.redis.getBuffer(this.kv(key))) ?? undefined, [this.kv(key)]);
+    return this.guard(`read ${key}`, async () => (await this.redis.getBuffer(this.kv(key))) ?? undefined, [
+      this.kv(key),
+    ]);
   }
 
   async put(key: string, value: Buffer): Promise<void> {
-    await this.guard(`write ${key}`, () => this.scripts.tessPut(this.index, this.kv(key), value), [this.index, this.kv(key)]);
+    await this.guard(`write ${key}`, () => this.scripts.tessPut(this.index, this.kv(key), value), [
+      this.index,
+      this.kv(key),
+    ]);
   }
 
   async delete(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.guard('delete keys', () => this.scripts.tessDelete(keys.length + 1, this.index, ...keys.map((k) => this.kv(k))), [this.index]);
+    await this.guard(
+      'delete keys',
+      () => this.scripts.tessDelete(keys.length + 1, this.index, ...keys.map((k) => this.kv(k))),
+      [this.index],
+    );
   }
 
   list(prefix: string): Promise<string[]> {
     const from = this.kv(prefix);
     // Lexical range [from, from + 0xFF): every UTF-8 string starting with `from` (no UTF-8 byte is 0xFF).
     const max = Buffer.concat([Buffer.from(`(${from}`), Buffer.from([0xff])]);
-    return this.guard('list keys', async () =>
-      (await this.redis.zrangebylex(this.index, `[${from}`, max)).map((k) => k.slice(this.kv('').length)),
-    [this.index]);
+    return this.guard(
+      'list keys',
+      async () => (await this.redis.zrangebylex(this.index, `[${from}`, max)).map((k) => k.slice(this.kv('').length)),
+      [this.index],
+    );
   }
 
-  acquireLease(name: string, owner: string, ttlMs: number, floor = 0): Promise<{ epoch: number; raisedFrom?: number } | undefined> {
+  acquireLease(
+    name: string,
+    owner: string,
+    ttlMs: number,
+    floor = 0,
+  ): Promise<{ epoch: number; raisedFrom?: number } | undefined> {
     const keys = [this.key('lease', name), this.key('epoch', name)];
-    return this.guard(`acquire lease ${name}`, async () => {
-      const r = await this.scripts.tessAcquire(keys[0]!, keys[1]!, owner, ms(ttlMs), Math.max(0, Math.floor(floor)));
-      if (r === null) return undefined;
-      return r[1] >= 0 ? { epoch: r[0], raisedFrom: r[1] } : { epoch: r[0] };
-    }, keys);
+    return this.guard(
+      `acquire lease ${name}`,
+      async () => {
+        const r = await this.scripts.tessAcquire(keys[0]!, keys[1]!, owner, ms(ttlMs), Math.max(0, Math.floor(floor)));
+        if (r === null) return undefined;
+        return r[1] >= 0 ? { epoch: r[0], raisedFrom: r[1] } : { epoch: r[0] };
+      },
+      keys,
+    );
   }
 
   renewLease(name: string, owner: string, epoch: number, ttlMs: number): Promise<boolean> {
-    return this.guard(`renew lease ${name}`, async () =>
-      (await this.scripts.tessRenew(this.key('lease', name), this.key('epoch', name), owner, epoch, ms(ttlMs))) === 1,
-    [this.key('lease', name), this.key('epoch', name)]);
+    return this.guard(
+      `renew lease ${name}`,
+      async () =>
+        (await this.scripts.tessRenew(this.key('lease', name), this.key('epoch', name), owner, epoch, ms(ttlMs))) === 1,
+      [this.key('lease', name), this.key('epoch', name)],
+    );
   }
 
   async releaseLease(name: string, owner: string, epoch: number): Promise<void> {
-    await this.guard(`release lease ${name}`, () => this.scripts.tessRelease(this.key('lease', name), owner, epoch), [this.key('lease', name)]);
+    await this.guard(`release lease ${name}`, () => this.scripts.tessRelease(this.key('lease', name), owner, epoch), [
+      this.key('lease', name),
+    ]);
   }
 
   readLease(name: string): Promise<{ owner: string; epoch: number; expiresInMs: number } | undefined> {
     const k = this.key('lease', name);
-    return this.guard(`read lease ${name}`, async () => {
-      // MULTI so the value and its remaining time belong together.
-      const [value, pttl] = replies(await this.redis.multi().get(k).pttl(k).exec());
-      if (typeof value !== 'string' || typeof pttl !== 'number' || pttl <= 0) return undefined;
-      const sp = value.indexOf(' ');
-      return { owner: value.slice(sp + 1), epoch: Number(value.slice(0, sp)), expiresInMs: pttl };
-    }, [k]);
+    return this.guard(
+      `read lease ${name}`,
+      async () => {
+        // MULTI so the value and its remaining time belong together.
+        const [value, pttl] = replies(await this.redis.multi().get(k).pttl(k).exec());
+        if (typeof value !== 'string' || typeof pttl !== 'number' || pttl <= 0) return undefined;
+        const sp = value.indexOf(' ');
+        return { owner: value.slice(sp + 1), epoch: Number(value.slice(0, sp)), expiresInMs: pttl };
+      },
+      [k],
+    );
   }
 
-  putFenced(lease: string, epoch: number, entries: { key: string; value: Buffer }[], deletes: string[] = []): Promise<boolean> {
-    const keys = [this.key('epoch', lease), this.index, ...entries.map((e) => this.kv(e.key)), ...deletes.map((k) => this.kv(k))];
+  putFenced(
+    lease: string,
+    epoch: number,
+    entries: { key: string; value: Buffer }[],
+    deletes: string[] = [],
+  ): Promise<boolean> {
+    const keys = [
+      this.key('epoch', lease),
+      this.index,
+      ...entries.map((e) => this.kv(e.key)),
+      ...deletes.map((k) => this.kv(k)),
+    ];
     const args = [epoch, entries.length, ...entries.map((e) => e.value)];
-    return this.guard(`write fenced by lease ${lease}`, async () =>
-      (await this.scripts.tessPutFenced(keys.length, ...keys, ...args)) === 1,
-    keys);
+    return this.guard(
+      `write fenced by lease ${lease}`,
+      async () => (await this.scripts.tessPutFenced(keys.length, ...keys, ...args)) === 1,
+      keys,
+    );
   }
 
   append(log: string, entry: Buffer): Promise<number> {
     // A single RPUSH is atomic already; its reply is the new length.
-    return this.guard(`append to log ${log}`, async () => (await this.redis.rpush(this.key('log', log), entry)) - 1, [this.key('log', log)]);
+    return this.guard(`append to log ${log}`, async () => (await this.redis.rpush(this.key('log', log), entry)) - 1, [
+      this.key('log', log),
+    ]);
   }
 
   readLog(log: string, from = 0): Promise<Buffer[]> {
     // Clamped: a negative LRANGE start would count from the end.
-    return this.guard(`read log ${log}`, () => this.redis.lrangeBuffer(this.key('log', log), Math.max(0, from), -1), [this.key('log', log)]);
+    return this.guard(`read log ${log}`, () => this.redis.lrangeBuffer(this.key('log', log), Math.max(0, from), -1), [
+      this.key('log', log),
+    ]);
   }
 
   async putTtl(key: string, value: Buffer, ttlMs: number): Promise<void> {
-    await this.guard(`write ${key}`, () => this.redis.set(this.key('ttl', key), value, 'PX', ms(ttlMs)), [this.key('ttl', key)]);
+    await this.guard(`write ${key}`, () => this.redis.set(this.key('ttl', key), value, 'PX', ms(ttlMs)), [
+      this.key('ttl', key),
+    ]);
   }
 
   getTtl(key: string): Promise<{ value: Buffer; expiresInMs: number } | undefined> {
     const k = this.key('ttl', key);
-    return this.guard(`read ${key}`, async () => {
-      const [value, pttl] = replies(await this.redis.multi().getBuffer(k).pttl(k).exec());
-      if (!Buffer.isBuffer(value) || typeof pttl !== 'number' || pttl <= 0) return undefined;
-      return { value, expiresInMs: pttl };
-    }, [k]);
+    return this.guard(
+      `read ${key}`,
+      async () => {
+        const [value, pttl] = replies(await this.redis.multi().getBuffer(k).pttl(k).exec());
+        if (!Buffer.isBuffer(value) || typeof pttl !== 'number' || pttl <= 0) return undefined;
+        return { value, expiresInMs: pttl };
+      },
+      [k],
+    );
   }
 
   async close(): Promise<void> {
@@ -232,7 +300,11 @@ export class RedisStore implements Store {
     } catch (e) {
       if (/WRONGTYPE|not an integer|out of range/.test(String((e as Error)?.message))) {
         const bad = await this.wrongTyped(keys).catch(() => undefined);
-        if (bad) throw new StoreError(`${this.url}: cannot ${what}: key ${bad.key} holds a Redis ${bad.is}, not the ${bad.expected} TessDS keeps there (delete it, or use another store or db)`, { cause: e });
+        if (bad)
+          throw new StoreError(
+            `${this.url}: cannot ${what}: key ${bad.key} holds a Redis ${bad.is}, not the ${bad.expected} TessDS keeps there (delete it, or use another store or db)`,
+            { cause: e },
+          );
       }
       throw new StoreError(`${this.url}: cannot ${what}: ${reason(e)}`, { cause: e });
     }
@@ -246,7 +318,8 @@ export class RedisStore implements Store {
       const is = await within2(this.redis.type(k));
       if (is === undefined || is === 'none') continue;
       if (is !== expected) return { key: k, is, expected: expected === 'zset' ? 'sorted set' : expected };
-      if (kind === 'epoch' && !/^\d+$/.test((await this.redis.get(k)) ?? '')) return { key: k, is: 'string that is no integer', expected: 'integer epoch counter' };
+      if (kind === 'epoch' && !/^\d+$/.test((await this.redis.get(k)) ?? ''))
+        return { key: k, is: 'string that is no integer', expected: 'integer epoch counter' };
     }
     return undefined;
   }
@@ -280,7 +353,13 @@ async function within(work: Promise<unknown>, timeoutMs: number): Promise<boolea
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
   try {
-    return await Promise.race([work.then(() => true, () => false), timeout]);
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -75,7 +75,10 @@ export function storeSuite(name: string, open: (ns: Namespace) => Promise<Store>
       assert.deepEqual(await s.list('zzz'), []);
       const all = await s.list('');
       assert.equal(all.length, 15);
-      assert.deepEqual(all, [...all].sort((x, y) => Buffer.compare(buf(x), buf(y))));
+      assert.deepEqual(
+        all,
+        [...all].sort((x, y) => Buffer.compare(buf(x), buf(y))),
+      );
       for (const k of odd) {
         assert.ok(all.includes(k), `list has ${k}`);
         assert.deepEqual(await s.get(k), buf(k));
@@ -170,7 +173,10 @@ export function storeSuite(name: string, open: (ns: Namespace) => Promise<Store>
       await sleep(200);
       const now = await s.acquireLease('leader', 'B', 5_000);
       assert.ok(now);
-      const batch = [{ key: 'a', value: buf('X') }, { key: 'd', value: buf('D') }];
+      const batch = [
+        { key: 'a', value: buf('X') },
+        { key: 'd', value: buf('D') },
+      ];
       assert.equal(await s.putFenced('leader', first.epoch, batch, ['b']), false);
       assert.deepEqual(await snapshot(s), { a: '1', b: '2', c: '3' });
       assert.equal(await s.putFenced('leader', now.epoch, batch, ['b', 'missing']), true);
@@ -186,7 +192,10 @@ export function storeSuite(name: string, open: (ns: Namespace) => Promise<Store>
       for (let i = 0; i < 12; i++) assert.equal(await s.append('cmd', buf(`e${i}`)), i);
       assert.equal(await s.append('other', buf('o')), 0);
       const all = await s.readLog('cmd');
-      assert.deepEqual(all.map(String), Array.from({ length: 12 }, (_, i) => `e${i}`));
+      assert.deepEqual(
+        all.map(String),
+        Array.from({ length: 12 }, (_, i) => `e${i}`),
+      );
       assert.deepEqual((await s.readLog('cmd', 10)).map(String), ['e10', 'e11']);
       assert.deepEqual(await s.readLog('cmd', 12), []);
       assert.deepEqual(await s.append('cmd', Buffer.alloc(0)), 12);
@@ -199,7 +208,10 @@ export function storeSuite(name: string, open: (ns: Namespace) => Promise<Store>
       const indices = await Promise.all(
         Array.from({ length: 24 }, (_, i) => stores[i % stores.length]!.append('log', buf(`entry ${i}`))),
       );
-      assert.deepEqual([...indices].sort((x, y) => x - y), Array.from({ length: 24 }, (_, i) => i));
+      assert.deepEqual(
+        [...indices].sort((x, y) => x - y),
+        Array.from({ length: 24 }, (_, i) => i),
+      );
       const log = await stores[0]!.readLog('log');
       indices.forEach((at, i) => assert.equal(String(log[at]), `entry ${i}`));
     });

@@ -36,7 +36,12 @@ export interface Store {
    * lost its counter (FLUSHDB, a restore without its AOF), epochs still never go back; `raisedFrom`
    * then says where the store's counter was.
    */
-  acquireLease(name: string, owner: string, ttlMs: number, floor?: number): Promise<{ epoch: number; raisedFrom?: number } | undefined>;
+  acquireLease(
+    name: string,
+    owner: string,
+    ttlMs: number,
+    floor?: number,
+  ): Promise<{ epoch: number; raisedFrom?: number } | undefined>;
   /**
    * Extends our lease to `ttlMs` milliseconds from now. False when someone else holds it or the epoch
    * moved on; true also when it had expired but nobody took it in between (the epoch is unchanged,
@@ -52,7 +57,12 @@ export interface Store {
    * nothing, only if `epoch` is still the latest epoch of lease `lease`: fencing, so an old leader woken
    * from a pause cannot write. False (and nothing changed) when the epoch is stale.
    */
-  putFenced(lease: string, epoch: number, entries: { key: string; value: Buffer }[], deletes?: string[]): Promise<boolean>;
+  putFenced(
+    lease: string,
+    epoch: number,
+    entries: { key: string; value: Buffer }[],
+    deletes?: string[],
+  ): Promise<boolean>;
 
   /** Appends `entry` to the append-only log `log`; resolves to its index (0, 1, 2, ...). */
   append(log: string, entry: Buffer): Promise<number>;
@@ -90,7 +100,11 @@ const URL_HELP = 'expected file:DIR or redis[s]://[user:password@]host:port[/db]
 
 /** A store URL fit for messages: a password in it is replaced by "***" (never logged or shown). */
 export function redactUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)([^@/]*)@/, (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? `${cred.slice(0, cred.indexOf(':'))}:***` : '***'}@`);
+  return url.replace(
+    /^(rediss?:\/\/)([^@/]*)@/,
+    (_m, scheme: string, cred: string) =>
+      `${scheme}${cred.includes(':') ? `${cred.slice(0, cred.indexOf(':'))}:***` : '***'}@`,
+  );
 }
 
 // Project and plan become directory names and parts of Redis keys (`tessds:{project}:plan:...`), so
@@ -99,9 +113,14 @@ const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 
 /** Opens the store at `url` ("file:DIR" or "redis://host:port[/db]") for one project and plan. */
 export async function openStore(url: string, namespace: Namespace, options: OpenOptions = {}): Promise<Store> {
-  for (const [what, name] of [['project', namespace.project], ['plan', namespace.plan]] as const) {
+  for (const [what, name] of [
+    ['project', namespace.project],
+    ['plan', namespace.plan],
+  ] as const) {
     if (!NAME.test(name)) {
-      throw new UsageError(`bad ${what} name "${name}": use letters, digits, "_", "-" and "." (not first), at most 100`);
+      throw new UsageError(
+        `bad ${what} name "${name}": use letters, digits, "_", "-" and "." (not first), at most 100`,
+      );
     }
   }
   if (url.startsWith('file:')) {
@@ -136,7 +155,13 @@ export function checkRedisUrl(url: string): string {
     throw new UsageError(`bad store URL "${redactUrl(url)}": ${URL_HELP}`);
   }
   const okPath = parsed.pathname === '' || parsed.pathname === '/' || /^\/\d{1,2}$/.test(parsed.pathname);
-  if ((parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || parsed.hostname === '' || !okPath || parsed.search !== '' || parsed.hash !== '') {
+  if (
+    (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') ||
+    parsed.hostname === '' ||
+    !okPath ||
+    parsed.search !== '' ||
+    parsed.hash !== ''
+  ) {
     throw new UsageError(`bad store URL "${redactUrl(url)}": ${URL_HELP}`);
   }
   return url;

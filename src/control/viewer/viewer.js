@@ -5,7 +5,18 @@
 const $ = (id) => document.getElementById(id);
 const canvas = $('map');
 const ctx = canvas.getContext('2d');
-const PART_COLORS = ['#58a6ff', '#f0883e', '#3fb950', '#d2a8ff', '#ff7b72', '#e3b341', '#39c5cf', '#db61a2', '#a5d6ff', '#8b949e'];
+const PART_COLORS = [
+  '#58a6ff',
+  '#f0883e',
+  '#3fb950',
+  '#d2a8ff',
+  '#ff7b72',
+  '#e3b341',
+  '#39c5cf',
+  '#db61a2',
+  '#a5d6ff',
+  '#8b949e',
+];
 const BACKGROUND = '#15181c';
 const FRAME_MAGIC = 0x31465354;
 const FRAME_HEADER_BYTES = 40;
@@ -80,7 +91,8 @@ function drawNetwork() {
       const s = lane.shape;
       if (s.length < 4) continue;
       let color = internal ? '#30353c' : '#4a515b';
-      if (state.colorBy === 'part' && state.network.parts > 1) color = shade(PART_COLORS[lane.part % PART_COLORS.length], internal ? 0.25 : 0.4);
+      if (state.colorBy === 'part' && state.network.parts > 1)
+        color = shade(PART_COLORS[lane.part % PART_COLORS.length], internal ? 0.25 : 0.4);
       if (state.closed.has(lane.id)) color = '#8b1e9e'; // purple: no vehicle colour is near it
       g.strokeStyle = color;
       g.lineWidth = Math.max(1, lane.width * state.view.scale * (internal ? 0.8 : 0.9));
@@ -121,7 +133,8 @@ function draw() {
     for (let i = 0; i < f.count; i++) {
       const [x, y] = worldToScreen(f.x[i], f.y[i]);
       if (x < -len || y < -len || x > canvas.width + len || y > canvas.height + len) continue;
-      ctx.fillStyle = state.colorBy === 'part' ? PART_COLORS[f.part[i] % PART_COLORS.length] : speedColor(f.speed[i], 14);
+      ctx.fillStyle =
+        state.colorBy === 'part' ? PART_COLORS[f.part[i] % PART_COLORS.length] : speedColor(f.speed[i], 14);
       ctx.save();
       ctx.translate(x, y);
       ctx.rotate(-f.angle[i]);
@@ -139,7 +152,11 @@ function draw() {
 let token = null;
 
 function askToken(wrong) {
-  const t = window.prompt(wrong ? 'That token was refused. The token of this TessDS run:' : 'This TessDS run needs its token (TESSDS_TOKEN of the server):');
+  const t = window.prompt(
+    wrong
+      ? 'That token was refused. The token of this TessDS run:'
+      : 'This TessDS run needs its token (TESSDS_TOKEN of the server):',
+  );
   token = t && t.trim() ? t.trim() : null;
   return token;
 }
@@ -148,7 +165,10 @@ function askToken(wrong) {
 async function api(path, init = {}) {
   for (;;) {
     const used = token;
-    const r = await fetch(path, { ...init, headers: { ...(init.headers ?? {}), ...(used ? { authorization: `Bearer ${used}` } : {}) } });
+    const r = await fetch(path, {
+      ...init,
+      headers: { ...(init.headers ?? {}), ...(used ? { authorization: `Bearer ${used}` } : {}) },
+    });
     if (r.status !== 401) return r;
     if (token !== used) continue; // another request got the token meanwhile
     if (!askToken(used !== null)) return r;
@@ -173,7 +193,8 @@ function sendViewport() {
 
 function decodeFrame(buf) {
   const dv = new DataView(buf);
-  if (buf.byteLength < FRAME_HEADER_BYTES || dv.getUint32(0, true) !== FRAME_MAGIC) throw new Error('not a TessDS frame');
+  if (buf.byteLength < FRAME_HEADER_BYTES || dv.getUint32(0, true) !== FRAME_MAGIC)
+    throw new Error('not a TessDS frame');
   const n = dv.getUint32(20, true);
   let off = FRAME_HEADER_BYTES;
   const f32 = () => {
@@ -181,7 +202,10 @@ function decodeFrame(buf) {
     off += n * 4;
     return a;
   };
-  const x = f32(), y = f32(), angle = f32(), speed = f32();
+  const x = f32(),
+    y = f32(),
+    angle = f32(),
+    speed = f32();
   return {
     step: dv.getUint32(4, true),
     time: dv.getFloat64(8, true),
@@ -189,7 +213,10 @@ function decodeFrame(buf) {
     count: n,
     meanSpeed: dv.getFloat32(24, true),
     ups: dv.getFloat32(28, true),
-    x, y, angle, speed,
+    x,
+    y,
+    angle,
+    speed,
     part: new Uint16Array(buf, off, n),
   };
 }
@@ -233,7 +260,11 @@ function showFrame(f) {
   if (now - lastSample < 500) return;
   lastSample = now;
   const h = state.history;
-  for (const [k, v] of [['running', f.running], ['speed', f.meanSpeed], ['ups', f.ups]]) {
+  for (const [k, v] of [
+    ['running', f.running],
+    ['speed', f.meanSpeed],
+    ['ups', f.ups],
+  ]) {
     h[k].push(v);
     if (h[k].length > 240) h[k].shift();
   }
@@ -331,7 +362,10 @@ function showTimeline(events) {
         const t = document.createElement('span');
         t.className = 't';
         t.textContent = new Date(e.at).toLocaleTimeString();
-        li.append(t, `${e.type}${e.worker !== undefined ? ` worker ${e.worker}` : ''}${e.step !== undefined ? ` @${e.step}` : ''}${e.detail ? ` ${e.detail}` : ''}`);
+        li.append(
+          t,
+          `${e.type}${e.worker !== undefined ? ` worker ${e.worker}` : ''}${e.step !== undefined ? ` @${e.step}` : ''}${e.detail ? ` ${e.detail}` : ''}`,
+        );
         return li;
       }),
   );
@@ -344,7 +378,11 @@ function say(text) {
 }
 
 async function command(body) {
-  const r = await api('/api/commands', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const r = await api('/api/commands', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const answer = await r.json();
   if (r.status >= 300) say(`${body.type}: ${answer.error}`);
   else say(`${answer.type} accepted (#${answer.id}, step ${answer.effectiveStep})`);
@@ -356,7 +394,8 @@ $('pause').onclick = async () => {
   await command({ type: paused ? 'resume' : 'pause' });
   await poll();
 };
-$('speed').onchange = (ev) => command({ type: 'setRealtimeFactor', factor: ev.target.value === 'max' ? null : Number(ev.target.value) });
+$('speed').onchange = (ev) =>
+  command({ type: 'setRealtimeFactor', factor: ev.target.value === 'max' ? null : Number(ev.target.value) });
 $('color').onchange = (ev) => {
   state.colorBy = ev.target.value;
   netDirty = true;
@@ -374,7 +413,8 @@ function laneAt(sx, sy) {
     for (let k = 0; k + 3 < s.length; k += 2) {
       const [ax, ay] = worldToScreen(s[k], s[k + 1]);
       const [bx, by] = worldToScreen(s[k + 2], s[k + 3]);
-      const dx = bx - ax, dy = by - ay;
+      const dx = bx - ax,
+        dy = by - ay;
       const l2 = dx * dx + dy * dy;
       const t = l2 > 0 ? Math.max(0, Math.min(1, ((sx - ax) * dx + (sy - ay) * dy) / l2)) : 0;
       const d = Math.hypot(sx - (ax + t * dx), sy - (ay + t * dy));

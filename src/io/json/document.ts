@@ -3,7 +3,18 @@
  * is derived: types, ranges, unknown fields, unique ids and references.
  */
 import type { VTypeSpec } from '../spec.js';
-import { DEFAULT_VTYPE, DEFAULTS, FIELDS, NODE_TYPES, type EdgeDoc, type NodeDoc, type RouteRef, type ScenarioDoc, type TrafficLightDoc, type VehicleDoc } from './format.js';
+import {
+  DEFAULT_VTYPE,
+  DEFAULTS,
+  FIELDS,
+  NODE_TYPES,
+  type EdgeDoc,
+  type NodeDoc,
+  type RouteRef,
+  type ScenarioDoc,
+  type TrafficLightDoc,
+  type VehicleDoc,
+} from './format.js';
 import { childPath } from './json.js';
 import { readEdgeList, readFlow, readTrip, readVType, type TripContext } from './trips.js';
 import { checkNum, IdSet, Obj, readObjects, type Checker } from './validate.js';
@@ -86,7 +97,13 @@ export function readDocument(ck: Checker, value: unknown): ScenarioDoc {
 }
 
 function readNode(o: Obj, uturns: boolean): NodeDoc {
-  const n: NodeDoc = { path: o.path, id: o.id('id'), x: o.num('x'), y: o.num('y'), uturns: o.optBool('uturns') ?? uturns };
+  const n: NodeDoc = {
+    path: o.path,
+    id: o.id('id'),
+    x: o.num('x'),
+    y: o.num('y'),
+    uturns: o.optBool('uturns') ?? uturns,
+  };
   const type = o.optEnum('type', NODE_TYPES);
   if (type) n.type = type;
   const radius = o.optNum('radius', { min: 0 });
@@ -141,14 +158,16 @@ function readEdge(o: Obj, nodes: IdSet<NodeDoc>): EdgeDoc[] {
 }
 
 function checkConnections(ck: Checker, n: NodeDoc, edges: IdSet<EdgeDoc>): void {
-  if (n.connections && n.type === 'dead_end') ck.fail(childPath(n.path, 'connections'), 'a dead_end node has no connections');
+  if (n.connections && n.type === 'dead_end')
+    ck.fail(childPath(n.path, 'connections'), 'a dead_end node has no connections');
   const seen = new Set<string>();
   for (const c of n.connections ?? []) {
     const from = edges.ref(c.from, childPath(c.path, 'from'));
     const to = edges.ref(c.to, childPath(c.path, 'to'));
     if (from.to !== n.id) ck.fail(childPath(c.path, 'from'), `edge "${c.from}" does not end at node "${n.id}"`);
     if (to.from !== n.id) ck.fail(childPath(c.path, 'to'), `edge "${c.to}" does not start at node "${n.id}"`);
-    if (c.fromLane >= from.lanes) ck.fail(childPath(c.path, 'fromLane'), `edge "${c.from}" has only ${from.lanes} lane(s)`);
+    if (c.fromLane >= from.lanes)
+      ck.fail(childPath(c.path, 'fromLane'), `edge "${c.from}" has only ${from.lanes} lane(s)`);
     if (c.toLane >= to.lanes) ck.fail(childPath(c.path, 'toLane'), `edge "${c.to}" has only ${to.lanes} lane(s)`);
     const key = `${c.from}_${c.fromLane}>${c.to}_${c.toLane}`;
     if (seen.has(key)) ck.fail(c.path, 'duplicate connection');
@@ -168,10 +187,12 @@ function readTrafficLight(o: Obj, nodes: IdSet<NodeDoc>): TrafficLightDoc {
   const node = nodes.ref(t.node, o.at('node'));
   if (node.type !== 'traffic_light') o.fail('node', `node "${t.node}" is not of type "traffic_light"`);
   if (o.has('phases')) {
-    if (o.has('green') || o.has('yellow')) o.fail(o.has('green') ? 'green' : 'yellow', 'only used to generate a program; not allowed with "phases"');
+    if (o.has('green') || o.has('yellow'))
+      o.fail(o.has('green') ? 'green' : 'yellow', 'only used to generate a program; not allowed with "phases"');
     t.phases = readObjects(o, 'phases', FIELDS.phase, (p) => {
       const state = p.str('state');
-      if (!/^[GgyrsuoO]*$/.test(state)) p.fail('state', `may only contain the signals G g y r s u o O, not ${JSON.stringify(state)}`);
+      if (!/^[GgyrsuoO]*$/.test(state))
+        p.fail('state', `may only contain the signals G g y r s u o O, not ${JSON.stringify(state)}`);
       return { path: p.path, duration: p.num('duration', { gt: 0 }), state };
     });
     if (t.phases.length === 0) o.fail('phases', 'at least one phase is needed');

@@ -94,7 +94,8 @@ export function smoothConnection(p0: Pt, d0: Pt, p3: Pt, d3: Pt, segments = 8): 
   if (chord < 1e-9) return [p0, p3];
   const c = unit(sub(p3, p0));
   // Straight ahead with no bend: a single segment is exact.
-  if (Math.abs(cross(d0, c)) < 1e-9 && Math.abs(cross(d3, c)) < 1e-9 && dot(d0, c) > 0 && dot(d3, c) > 0) return [p0, p3];
+  if (Math.abs(cross(d0, c)) < 1e-9 && Math.abs(cross(d3, c)) < 1e-9 && dot(d0, c) > 0 && dot(d3, c) > 0)
+    return [p0, p3];
   const alpha = Math.acos(Math.max(-1, Math.min(1, dot(d0, d3))));
   const k = chord * (alpha < 1e-6 ? 1 / 3 : ((2 / 3) * Math.tan(alpha / 4)) / Math.sin(alpha / 2));
   const p1 = add(p0, scale(d0, k));
@@ -104,7 +105,10 @@ export function smoothConnection(p0: Pt, d0: Pt, p3: Pt, d3: Pt, segments = 8): 
     const t = i / segments;
     const u = 1 - t;
     const w = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t] as const;
-    out.push({ x: w[0] * p0.x + w[1] * p1.x + w[2] * p2.x + w[3] * p3.x, y: w[0] * p0.y + w[1] * p1.y + w[2] * p2.y + w[3] * p3.y });
+    out.push({
+      x: w[0] * p0.x + w[1] * p1.x + w[2] * p2.x + w[3] * p3.x,
+      y: w[0] * p0.y + w[1] * p1.y + w[2] * p2.y + w[3] * p3.y,
+    });
   }
   return out;
 }

@@ -15,7 +15,22 @@ test('parses exactly what JSON.parse parses', () => {
 });
 
 test('rejects what JSON.parse rejects', () => {
-  for (const s of ['', '01', '1.', '.5', '+1', "{'a':1}", '[1,]', '{"a":1,}', '"\t"', '"\\x"', '[1] 2', 'nul', '{"a" 1}', '"abc']) {
+  for (const s of [
+    '',
+    '01',
+    '1.',
+    '.5',
+    '+1',
+    "{'a':1}",
+    '[1,]',
+    '{"a":1,}',
+    '"\t"',
+    '"\\x"',
+    '[1] 2',
+    'nul',
+    '{"a" 1}',
+    '"abc',
+  ]) {
     assert.throws(() => JSON.parse(s), s);
     assert.throws(() => parseLocated(s), JsonSyntaxError, s);
   }

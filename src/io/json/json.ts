@@ -116,7 +116,11 @@ export function parseLocated(text: string): LocatedJson {
     if (c === '{') return parseObject(path);
     if (c === '[') return parseArray(path);
     if (c === '"') return parseString();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, pos)) {
         pos += word.length;
         return v;
@@ -142,14 +146,23 @@ export function parseLocated(text: string): LocatedJson {
     for (;;) {
       skipWs();
       if (text[pos] !== '"') {
-        fail(text[pos] === '}' ? `expected a key, found '}' (trailing comma?)` : `expected a key in double quotes, found ${describe(pos)}`);
+        fail(
+          text[pos] === '}'
+            ? `expected a key, found '}' (trailing comma?)`
+            : `expected a key in double quotes, found ${describe(pos)}`,
+        );
       }
       const keyAt = pos;
       const key = parseString();
       if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key "${key}"`, keyAt);
       expect(':', `':' after key "${key}"`);
       // defineProperty: a key "__proto__" must be data, not a prototype change
-      Object.defineProperty(obj, key, { value: parseValue(childPath(path, key)), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(obj, key, {
+        value: parseValue(childPath(path, key)),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       skipWs();
       if (text[pos] === ',') pos++;
       else if (text[pos] === '}') {

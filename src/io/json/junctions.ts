@@ -24,7 +24,21 @@
  */
 import type { JunctionSpec, LinkDirection, LinkSpec } from '../spec.js';
 import type { ConnectionDoc, NodeDoc } from './format.js';
-import { add, bearing, convexHull, endDir, flatten, polylineLength, polylinesCross, rightOf, scale, smoothConnection, startDir, turnAngle, type Pt } from './geometry.js';
+import {
+  add,
+  bearing,
+  convexHull,
+  endDir,
+  flatten,
+  polylineLength,
+  polylinesCross,
+  rightOf,
+  scale,
+  smoothConnection,
+  startDir,
+  turnAngle,
+  type Pt,
+} from './geometry.js';
 import type { BuiltEdge } from './network.js';
 
 /** m/s on the internal path of a left or right turn (about 29 km/h). */
@@ -70,7 +84,9 @@ function classify(from: BuiltEdge, outgoing: readonly BuiltEdge[]): Target[] {
     const dir: LinkDirection = back ? 't' : Math.abs(theta) <= 45 * DEG ? 's' : theta > 0 ? 'l' : 'r';
     return { to, dir, theta };
   });
-  const ahead = targets.filter((t) => t.dir === 's').sort((a, b) => Math.abs(a.theta) - Math.abs(b.theta) || cmpStr(a.to.doc.id, b.to.doc.id));
+  const ahead = targets
+    .filter((t) => t.dir === 's')
+    .sort((a, b) => Math.abs(a.theta) - Math.abs(b.theta) || cmpStr(a.to.doc.id, b.to.doc.id));
   for (const t of ahead.slice(1)) t.dir = t.theta > 0 ? 'L' : 'R';
   return targets;
 }
@@ -165,19 +181,17 @@ export function buildJunction(node: NodeDoc, incomingEdges: BuiltEdge[], outgoin
     }
   }
 
-  const links = info.map(
-    (k, index): LinkSpec => ({
-      junction: node.id,
-      index,
-      fromLane: `${k.from.doc.id}_${k.fromLane}`,
-      toLane: `${k.to.doc.id}_${k.toLane}`,
-      viaLength: Math.max(MIN_VIA_LENGTH, polylineLength(k.path)),
-      viaSpeed: viaSpeed(k.from, k.to, k.dir),
-      viaShape: flatten(k.path),
-      dir: k.dir,
-      cont: false,
-    }),
-  );
+  const links = info.map((k, index): LinkSpec => ({
+    junction: node.id,
+    index,
+    fromLane: `${k.from.doc.id}_${k.fromLane}`,
+    toLane: `${k.to.doc.id}_${k.toLane}`,
+    viaLength: Math.max(MIN_VIA_LENGTH, polylineLength(k.path)),
+    viaSpeed: viaSpeed(k.from, k.to, k.dir),
+    viaShape: flatten(k.path),
+    dir: k.dir,
+    cont: false,
+  }));
 
   const foes: number[][] = info.map(() => []);
   const yieldsTo: number[][] = info.map(() => []);

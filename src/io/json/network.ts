@@ -43,7 +43,10 @@ function junctionRadii(doc: ScenarioDoc): Map<string, number> {
     for (const n of [e.from, e.to]) width.set(n, Math.max(width.get(n) ?? 0, e.lanes * e.width));
   }
   return new Map(
-    doc.nodes.map((n) => [n.id, n.radius ?? (neighbours.get(n.id)!.size <= 1 ? 0 : Math.max(MIN_RADIUS, width.get(n.id) ?? 0))]),
+    doc.nodes.map((n) => [
+      n.id,
+      n.radius ?? (neighbours.get(n.id)!.size <= 1 ? 0 : Math.max(MIN_RADIUS, width.get(n.id) ?? 0)),
+    ]),
   );
 }
 
@@ -58,7 +61,10 @@ function buildEdge(ck: Checker, e: EdgeDoc, nodes: Map<string, NodeDoc>, radii: 
   const r0 = radii.get(e.from)!;
   const r1 = radii.get(e.to)!;
   if (full - r0 - r1 < 1) {
-    ck.fail(e.path, `edge "${e.id}" is ${full.toFixed(1)} m long, too short for its junctions (radius ${r0.toFixed(1)} m at "${e.from}", ${r1.toFixed(1)} m at "${e.to}"); move the nodes apart or set a smaller node "radius"`);
+    ck.fail(
+      e.path,
+      `edge "${e.id}" is ${full.toFixed(1)} m long, too short for its junctions (radius ${r0.toFixed(1)} m at "${e.from}", ${r1.toFixed(1)} m at "${e.to}"); move the nodes apart or set a smaller node "radius"`,
+    );
   }
   const trimmed = cutPolyline(axis, r0, full - r1);
   const length = e.length ?? full - r0 - r1;
@@ -88,7 +94,13 @@ export function buildNetwork(ck: Checker, doc: ScenarioDoc, source: string): Bui
   const radii = junctionRadii(doc);
   const edges = new Map(doc.edges.map((e) => [e.id, buildEdge(ck, e, nodes, radii)]));
   const tlDocs = new Map(doc.trafficLights.map((t) => [t.node, t]));
-  const net: NetSpec = { source, edges: [...edges.values()].map((e) => e.spec), junctions: [], links: [], tlLogics: [] };
+  const net: NetSpec = {
+    source,
+    edges: [...edges.values()].map((e) => e.spec),
+    junctions: [],
+    links: [],
+    tlLogics: [],
+  };
   const successors = new Map<string, Set<string>>([...edges.keys()].map((id) => [id, new Set()]));
 
   const built = [...edges.values()];

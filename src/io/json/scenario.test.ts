@@ -16,7 +16,10 @@ const linksAt = (s: ScenarioSpec, junction: string): LinkSpec[] => s.net.links.f
 const junction = (s: ScenarioSpec, id: string) => s.net.junctions.find((j) => j.id === id)!;
 
 /** Two-way roads as `reverse` edges; nodes as [id, x, y, type?]. */
-function net(nodes: [string, number, number, string?][], edges: [string, string, string, object?][]): { nodes: object[]; edges: object[] } {
+function net(
+  nodes: [string, number, number, string?][],
+  edges: [string, string, string, object?][],
+): { nodes: object[]; edges: object[] } {
   return {
     nodes: nodes.map(([id, x, y, type]) => ({ id, x, y, ...(type ? { type } : {}) })),
     edges: edges.map(([from, to, rev, extra]) => ({ id: from + to, from, to, reverse: rev, ...extra })),
@@ -32,7 +35,11 @@ function checkInvariants(s: ScenarioSpec): void {
   }
   for (const j of s.net.junctions) {
     const links = linksAt(s, j.id);
-    assert.deepEqual(links.map((l) => l.index), links.map((_, i) => i), `${j.id}: indices 0..n-1 in order`);
+    assert.deepEqual(
+      links.map((l) => l.index),
+      links.map((_, i) => i),
+      `${j.id}: indices 0..n-1 in order`,
+    );
     assert.equal(j.foes.length, links.length);
     assert.equal(j.yieldsTo.length, links.length);
     j.foes.forEach((fs, i) => {
@@ -78,7 +85,10 @@ test('crossroads example: generated signal program and demand', () => {
   assert.equal(s.seed, 42);
   assert.equal(s.net.tlLogics.length, 1);
   const tl = s.net.tlLogics[0]!;
-  assert.deepEqual(tl.phases.map((p) => p.duration), [31, 3, 31, 3]);
+  assert.deepEqual(
+    tl.phases.map((p) => p.duration),
+    [31, 3, 31, 3],
+  );
   assert.equal(linksAt(s, 'C').length, 16);
   // The 12 flows cover every movement, each flow's route is two linked edges.
   assert.equal(s.demand.flows.length, 12);
@@ -86,7 +96,19 @@ test('crossroads example: generated signal program and demand', () => {
 });
 
 test('tiny 3-node road: lane lengths, shapes, links', () => {
-  const s = parse(net([['A', 0, 0], ['B', 100, 0], ['C', 200, 0]], [['A', 'B', 'BA'], ['B', 'C', 'CB']]));
+  const s = parse(
+    net(
+      [
+        ['A', 0, 0],
+        ['B', 100, 0],
+        ['C', 200, 0],
+      ],
+      [
+        ['A', 'B', 'BA'],
+        ['B', 'C', 'CB'],
+      ],
+    ),
+  );
   const ab = s.net.edges.find((e) => e.id === 'AB')!;
   // A is a road end (radius 0), B joins two roads: radius max(4, 1 lane × 3.2 m) = 4 m.
   assert.equal(ab.lanes[0]!.length, 96);
@@ -94,21 +116,58 @@ test('tiny 3-node road: lane lengths, shapes, links', () => {
   assert.equal(ab.lanes[0]!.id, 'AB_0');
   // B: straight on in both directions, no U-turns.
   const b = linksAt(s, 'B');
-  assert.deepEqual(b.map((l) => `${l.fromLane}>${l.toLane}:${l.dir}`), ['CB_0>BA_0:s', 'AB_0>BC_0:s']);
+  assert.deepEqual(
+    b.map((l) => `${l.fromLane}>${l.toLane}:${l.dir}`),
+    ['CB_0>BA_0:s', 'AB_0>BC_0:s'],
+  );
   assert.equal(b[0]!.viaLength, 8);
   assert.equal(junction(s, 'B').type, 'priority');
   assert.deepEqual(junction(s, 'B').foes, [[], []]);
   // A: the end of a two-way road turns vehicles around.
   const a = linksAt(s, 'A');
-  assert.deepEqual(a.map((l) => `${l.fromLane}>${l.toLane}:${l.dir}`), ['BA_0>AB_0:t']);
+  assert.deepEqual(
+    a.map((l) => `${l.fromLane}>${l.toLane}:${l.dir}`),
+    ['BA_0>AB_0:t'],
+  );
   assert.ok(Math.abs(a[0]!.viaLength - Math.PI * 1.6) < 0.05, `half circle, got ${a[0]!.viaLength}`);
   assert.equal(a[0]!.viaSpeed, 5);
   checkInvariants(s);
   // "uturns": true adds the two U-turns at B.
-  const withU = parse({ ...net([['A', 0, 0], ['B', 100, 0], ['C', 200, 0]], [['A', 'B', 'BA'], ['B', 'C', 'CB']]), uturns: true });
+  const withU = parse({
+    ...net(
+      [
+        ['A', 0, 0],
+        ['B', 100, 0],
+        ['C', 200, 0],
+      ],
+      [
+        ['A', 'B', 'BA'],
+        ['B', 'C', 'CB'],
+      ],
+    ),
+    uturns: true,
+  });
   assert.equal(linksAt(withU, 'B').length, 4);
   // length override and shape
-  const o = parse({ nodes: [{ id: 'A', x: 0, y: 0 }, { id: 'B', x: 100, y: 0 }], edges: [{ id: 'e', from: 'A', to: 'B', length: 250, shape: [[0, 0], [50, 50], [100, 0]] }] });
+  const o = parse({
+    nodes: [
+      { id: 'A', x: 0, y: 0 },
+      { id: 'B', x: 100, y: 0 },
+    ],
+    edges: [
+      {
+        id: 'e',
+        from: 'A',
+        to: 'B',
+        length: 250,
+        shape: [
+          [0, 0],
+          [50, 50],
+          [100, 0],
+        ],
+      },
+    ],
+  });
   assert.equal(o.net.edges[0]!.lanes[0]!.length, 250);
   assert.equal(o.net.edges[0]!.lanes[0]!.shape.length, 6);
   assert.equal(junction(o, 'B').type, 'dead_end');
@@ -116,8 +175,17 @@ test('tiny 3-node road: lane lengths, shapes, links', () => {
 
 test('T-junction: directions, lanes, foes and right of way', () => {
   const doc = net(
-    [['W', -100, 0], ['B', 0, 0], ['E', 100, 0], ['S', 0, -100]],
-    [['W', 'B', 'BW', { lanes: 2, priority: 2 }], ['B', 'E', 'EB', { lanes: 2, priority: 2 }], ['S', 'B', 'BS', { priority: 1 }]],
+    [
+      ['W', -100, 0],
+      ['B', 0, 0],
+      ['E', 100, 0],
+      ['S', 0, -100],
+    ],
+    [
+      ['W', 'B', 'BW', { lanes: 2, priority: 2 }],
+      ['B', 'E', 'EB', { lanes: 2, priority: 2 }],
+      ['S', 'B', 'BS', { priority: 1 }],
+    ],
   );
   const s = parse(doc);
   // radius at B: 2 lanes × 3.2 = 6.4 m
@@ -159,14 +227,27 @@ test('T-junction: directions, lanes, foes and right of way', () => {
 });
 
 test('explicit connections replace the automatic links of their incoming edge', () => {
-  const doc = net([['A', 0, 0], ['B', 100, 0], ['C', 200, 0]], [['A', 'B', 'BA', { lanes: 2 }], ['B', 'C', 'CB', { lanes: 2 }]]);
+  const doc = net(
+    [
+      ['A', 0, 0],
+      ['B', 100, 0],
+      ['C', 200, 0],
+    ],
+    [
+      ['A', 'B', 'BA', { lanes: 2 }],
+      ['B', 'C', 'CB', { lanes: 2 }],
+    ],
+  );
   (doc.nodes[1] as Record<string, unknown>).connections = [
     { from: 'AB', fromLane: 0, to: 'BC', toLane: 0 },
     { from: 'AB', fromLane: 1, to: 'BC', toLane: 0 },
   ];
   const s = parse(doc);
   const b = linksAt(s, 'B');
-  assert.deepEqual(b.map((l) => `${l.fromLane}>${l.toLane}`), ['CB_0>BA_0', 'CB_1>BA_1', 'AB_0>BC_0', 'AB_1>BC_0']);
+  assert.deepEqual(
+    b.map((l) => `${l.fromLane}>${l.toLane}`),
+    ['CB_0>BA_0', 'CB_1>BA_1', 'AB_0>BC_0', 'AB_1>BC_0'],
+  );
   // merging into one lane: foes; at equal rank the lower lane index yields
   assert.deepEqual(junction(s, 'B').foes, [[], [], [3], [2]]);
   assert.deepEqual(junction(s, 'B').yieldsTo, [[], [], [3], []]);
@@ -174,8 +255,19 @@ test('explicit connections replace the automatic links of their incoming edge', 
 
 const crossDoc = (tl?: object) => ({
   ...net(
-    [['C', 0, 0, 'traffic_light'], ['N', 0, 100], ['E', 100, 0], ['S', 0, -100], ['W', -100, 0]],
-    [['N', 'C', 'CN'], ['E', 'C', 'CE'], ['S', 'C', 'CS'], ['W', 'C', 'CW']],
+    [
+      ['C', 0, 0, 'traffic_light'],
+      ['N', 0, 100],
+      ['E', 100, 0],
+      ['S', 0, -100],
+      ['W', -100, 0],
+    ],
+    [
+      ['N', 'C', 'CN'],
+      ['E', 'C', 'CE'],
+      ['S', 'C', 'CS'],
+      ['W', 'C', 'CW'],
+    ],
   ),
   ...(tl ? { trafficLights: [tl] } : {}),
 });
@@ -199,12 +291,18 @@ test('traffic light: generated two-phase program', () => {
   assert.equal(junction(s, 'C').type, 'traffic_light');
   // green/yellow times of the generated program can be set
   const t = parse(crossDoc({ node: 'C', green: 20, yellow: 4, offset: 5 })).net.tlLogics[0]!;
-  assert.deepEqual(t.phases.map((p) => p.duration), [20, 4, 20, 4]);
+  assert.deepEqual(
+    t.phases.map((p) => p.duration),
+    [20, 4, 20, 4],
+  );
   assert.equal(t.offset, 5);
 });
 
 test('traffic light: a given program is used as written', () => {
-  const phases = [{ duration: 40, state: 'GGGrrrGGGrrr' }, { duration: 40, state: 'rrrGGGrrrGGG' }];
+  const phases = [
+    { duration: 40, state: 'GGGrrrGGGrrr' },
+    { duration: 40, state: 'rrrGGGrrrGGG' },
+  ];
   const s = parse(crossDoc({ node: 'C', programID: 'p', phases }));
   assert.deepEqual(s.net.tlLogics[0]!.phases, phases);
   assert.equal(s.net.tlLogics[0]!.programID, 'p');
@@ -212,13 +310,32 @@ test('traffic light: a given program is used as written', () => {
 
 test('demand: defaults, keywords, trips and inline routes', () => {
   const s = parse({
-    ...net([['A', 0, 0], ['B', 100, 0], ['C', 200, 0]], [['A', 'B', 'BA'], ['B', 'C', 'CB']]),
+    ...net(
+      [
+        ['A', 0, 0],
+        ['B', 100, 0],
+        ['C', 200, 0],
+      ],
+      [
+        ['A', 'B', 'BA'],
+        ['B', 'C', 'CB'],
+      ],
+    ),
     time: { end: 100 },
     vTypes: [{ id: 'slow', maxSpeed: 10 }],
     routes: [{ id: 'r', edges: ['AB', 'BC'] }],
     vehicles: [
       { id: 'v0', depart: 0, route: 'r' },
-      { id: 'v1', type: 'slow', depart: 1, route: ['CB', 'BA'], departLane: 0, departSpeed: 'max', departPos: 'free', arrivalPos: 50 },
+      {
+        id: 'v1',
+        type: 'slow',
+        depart: 1,
+        route: ['CB', 'BA'],
+        departLane: 0,
+        departSpeed: 'max',
+        departPos: 'free',
+        arrivalPos: 50,
+      },
       { id: 'v2', depart: 2, from: 'AB', to: 'BA' },
     ],
     flows: [{ id: 'f', from: 'AB', to: 'BC', via: ['BC'], period: 10 }],
@@ -226,7 +343,10 @@ test('demand: defaults, keywords, trips and inline routes', () => {
   assert.equal(s.seed, 23423);
   assert.equal(s.stepLength, 1);
   assert.equal(s.timeToTeleport, 300);
-  assert.deepEqual(s.demand.vTypes.map((t) => t.id), ['slow', 'DEFAULT_VEHTYPE']);
+  assert.deepEqual(
+    s.demand.vTypes.map((t) => t.id),
+    ['slow', 'DEFAULT_VEHTYPE'],
+  );
   assert.deepEqual(s.demand.vTypes[0], { ...DEFAULT_VTYPE, id: 'slow', maxSpeed: 10 });
   const [v0, v1, v2] = s.demand.vehicles;
   assert.deepEqual(v0, {
@@ -268,7 +388,11 @@ function throwsInput(fn: () => unknown, ...fragments: string[]): InputError {
 }
 
 test('errors: malformed JSON names file, line and column', () => {
-  const e = throwsInput(() => parseJsonScenario('{\n  "nodes": [\n    { "id": "A", }\n  ]\n}', 'bad.json'), 'bad.json:3:18:', 'trailing comma');
+  const e = throwsInput(
+    () => parseJsonScenario('{\n  "nodes": [\n    { "id": "A", }\n  ]\n}', 'bad.json'),
+    'bad.json:3:18:',
+    'trailing comma',
+  );
   assert.equal(e.line, 3);
   assert.equal(e.column, 18);
   throwsInput(() => parseJsonScenario('{"nodes": [1 2]}', 'b.json'), 'b.json:1:14:');
@@ -283,7 +407,11 @@ test('errors: a missing file', () => {
 });
 
 const small = () => ({
-  nodes: [{ id: 'A', x: 0, y: 0 }, { id: 'B', x: 100, y: 0 }, { id: 'C', x: 200, y: 0 }],
+  nodes: [
+    { id: 'A', x: 0, y: 0 },
+    { id: 'B', x: 100, y: 0 },
+    { id: 'C', x: 200, y: 0 },
+  ],
   edges: [
     { id: 'AB', from: 'A', to: 'B', reverse: 'BA' },
     { id: 'BC', from: 'B', to: 'C' },
@@ -312,13 +440,25 @@ test('errors: schema violations name the JSON path', () => {
   rejects((d) => ((d.edges[0] as Record<string, unknown>).lanes = 1.5), 'edges[0].lanes: must be an integer');
   rejects((d) => (d.time = { stepLength: -0.5 }), 'time.stepLength: must be > 0');
   rejects((d) => (d.time = { begin: 10, end: 5 }), 'time.end: must be > 10');
-  rejects((d) => ((d.nodes[2] as Record<string, unknown>).id = 'A'), 'nodes[2].id: duplicate node id "A" (first defined at nodes[0].id)');
-  rejects((d) => ((d.edges[1] as Record<string, unknown>).id = 'BA'), 'edges[1].id: duplicate edge id "BA" (first defined at edges[0].reverse)');
-  rejects((d) => d.flows.push({ id: 'v', from: 'AB', to: 'BC', vehsPerHour: 1 }), 'flows[1].id: duplicate vehicle/flow id "v"');
+  rejects(
+    (d) => ((d.nodes[2] as Record<string, unknown>).id = 'A'),
+    'nodes[2].id: duplicate node id "A" (first defined at nodes[0].id)',
+  );
+  rejects(
+    (d) => ((d.edges[1] as Record<string, unknown>).id = 'BA'),
+    'edges[1].id: duplicate edge id "BA" (first defined at edges[0].reverse)',
+  );
+  rejects(
+    (d) => d.flows.push({ id: 'v', from: 'AB', to: 'BC', vehsPerHour: 1 }),
+    'flows[1].id: duplicate vehicle/flow id "v"',
+  );
   rejects((d) => ((d.edges[0] as Record<string, unknown>).sped = 3), 'edges[0].sped: unknown field');
   rejects((d) => ((d.nodes[0] as Record<string, unknown>).type = 'roundabout'), 'nodes[0].type: must be one of');
   rejects((d) => ((d.flows[0] as Record<string, unknown>).period = 3), 'flows[0].vehsPerHour: needs exactly one of');
-  rejects((d) => ((d.vehicles[0] as Record<string, unknown>).departLane = 'left'), 'vehicles[0].departLane: must be a number or one of');
+  rejects(
+    (d) => ((d.vehicles[0] as Record<string, unknown>).departLane = 'left'),
+    'vehicles[0].departLane: must be a number or one of',
+  );
   rejects((d) => (d.nodes = []), 'nodes: at least one node');
   rejects((d) => ((d.vTypes[0] as Record<string, unknown>).sigma = 2), 'vTypes[0].sigma: must be <= 1');
 });
@@ -327,28 +467,65 @@ test('errors: unknown references name the JSON path', () => {
   rejects((d) => ((d.edges[1] as Record<string, unknown>).to = 'Q'), 'edges[1].to: unknown node "Q"');
   rejects((d) => (d.routes[0]!.edges = ['AB', 'XX']), 'routes[0].edges[1]: unknown edge "XX"');
   rejects((d) => ((d.flows[0] as Record<string, unknown>).to = 'XX'), 'flows[0].to: unknown edge "XX"');
-  rejects((d) => ((d.vehicles[0] as Record<string, unknown>).route = 'nope'), 'vehicles[0].route: unknown route "nope"');
-  rejects((d) => ((d.vehicles[0] as Record<string, unknown>).route = ['AB', 'ZZ']), 'vehicles[0].route[1]: unknown edge "ZZ"');
+  rejects(
+    (d) => ((d.vehicles[0] as Record<string, unknown>).route = 'nope'),
+    'vehicles[0].route: unknown route "nope"',
+  );
+  rejects(
+    (d) => ((d.vehicles[0] as Record<string, unknown>).route = ['AB', 'ZZ']),
+    'vehicles[0].route[1]: unknown edge "ZZ"',
+  );
   rejects((d) => ((d.vehicles[0] as Record<string, unknown>).type = 'bus'), 'vehicles[0].type: unknown vType "bus"');
   rejects((d) => (d.trafficLights = [{ node: 'B' }]), 'trafficLights[0].node: node "B" is not of type "traffic_light"');
   const conn = (c: object) => (d: Small) => ((d.nodes[1] as Record<string, unknown>).connections = [c]);
-  rejects(conn({ from: 'BC', to: 'BA', fromLane: 0, toLane: 0 }), 'nodes[1].connections[0].from: edge "BC" does not end at node "B"');
-  rejects(conn({ from: 'AB', to: 'BC', fromLane: 1, toLane: 0 }), 'nodes[1].connections[0].fromLane: edge "AB" has only 1 lane');
+  rejects(
+    conn({ from: 'BC', to: 'BA', fromLane: 0, toLane: 0 }),
+    'nodes[1].connections[0].from: edge "BC" does not end at node "B"',
+  );
+  rejects(
+    conn({ from: 'AB', to: 'BC', fromLane: 1, toLane: 0 }),
+    'nodes[1].connections[0].fromLane: edge "AB" has only 1 lane',
+  );
   rejects(conn({ from: 'AB', to: 'BC', fromLane: 0 }), 'nodes[1].connections[0]: missing required field "toLane"');
 });
 
 test('errors: routes must be drivable', () => {
   rejects((d) => (d.routes[0]!.edges = ['BC', 'AB']), 'routes[0].edges[1]: no connection from edge "BC" to edge "AB"');
-  rejects((d) => Object.assign(d.flows[0]!, { from: 'BC', to: 'AB' }), 'flows[0].to: edge "AB" cannot be reached from edge "BC"');
-  rejects((d) => ((d.vehicles[0] as Record<string, unknown>).departLane = 1), 'vehicles[0].departLane: edge "AB" has only 1 lane');
+  rejects(
+    (d) => Object.assign(d.flows[0]!, { from: 'BC', to: 'AB' }),
+    'flows[0].to: edge "AB" cannot be reached from edge "BC"',
+  );
+  rejects(
+    (d) => ((d.vehicles[0] as Record<string, unknown>).departLane = 1),
+    'vehicles[0].departLane: edge "AB" has only 1 lane',
+  );
 });
 
 test('errors: traffic light programs and geometry', () => {
   const withTl = (phases: object[]) => () => parse(crossDoc({ node: 'C', phases }), 'x.json');
-  throwsInput(withTl([{ duration: 30, state: 'GGG' }]), 'x.json:', 'trafficLights[0].phases[0].state: has 3 signals, but node "C" has 12 links');
+  throwsInput(
+    withTl([{ duration: 30, state: 'GGG' }]),
+    'x.json:',
+    'trafficLights[0].phases[0].state: has 3 signals, but node "C" has 12 links',
+  );
   throwsInput(withTl([{ duration: 30, state: 'GGGrrrGGGrrX' }]), 'trafficLights[0].phases[0].state: may only contain');
   throwsInput(withTl([{ duration: 0, state: 'GGGrrrGGGrrr' }]), 'trafficLights[0].phases[0].duration: must be > 0');
-  throwsInput(() => parse({ nodes: [{ id: 'A', x: 0, y: 0 }, { id: 'B', x: 5, y: 0 }, { id: 'C', x: 5, y: 5 }], edges: [{ id: 'AB', from: 'A', to: 'B' }, { id: 'BC', from: 'B', to: 'C' }, { id: 'CA', from: 'C', to: 'A' }] }), 'edges[0]: edge "AB" is 5.0 m long, too short');
+  throwsInput(
+    () =>
+      parse({
+        nodes: [
+          { id: 'A', x: 0, y: 0 },
+          { id: 'B', x: 5, y: 0 },
+          { id: 'C', x: 5, y: 5 },
+        ],
+        edges: [
+          { id: 'AB', from: 'A', to: 'B' },
+          { id: 'BC', from: 'B', to: 'C' },
+          { id: 'CA', from: 'C', to: 'A' },
+        ],
+      }),
+    'edges[0]: edge "AB" is 5.0 m long, too short',
+  );
 });
 
 test('comments: "//" keys and comment-only array elements are ignored', () => {

@@ -56,7 +56,12 @@ export function generatePhases(j: BuiltJunction, green: number, yellow: number):
   return phases;
 }
 
-export function buildTrafficLight(ck: Checker, node: NodeDoc, doc: TrafficLightDoc | undefined, j: BuiltJunction): TlLogicSpec {
+export function buildTrafficLight(
+  ck: Checker,
+  node: NodeDoc,
+  doc: TrafficLightDoc | undefined,
+  j: BuiltJunction,
+): TlLogicSpec {
   const n = j.links.length;
   if (n === 0) ck.fail(childPath(node.path, 'type'), `traffic_light node "${node.id}" has no links to control`);
   j.links.forEach((l) => (l.tl = { id: node.id, linkIndex: l.index }));
@@ -64,7 +69,10 @@ export function buildTrafficLight(ck: Checker, node: NodeDoc, doc: TrafficLightD
   if (doc?.phases) {
     for (const p of doc.phases) {
       if (p.state.length !== n) {
-        ck.fail(childPath(p.path, 'state'), `has ${p.state.length} signals, but node "${node.id}" has ${n} links (one signal per link, in request-index order)`);
+        ck.fail(
+          childPath(p.path, 'state'),
+          `has ${p.state.length} signals, but node "${node.id}" has ${n} links (one signal per link, in request-index order)`,
+        );
       }
     }
     phases = doc.phases.map((p) => ({ duration: p.duration, state: p.state }));

@@ -13,7 +13,10 @@ export function readVType(o: Obj): VTypeSpec {
   const speedFactor = o.optNum('speedFactor', pos) ?? d.speedFactor;
   const speedDev = o.optNum('speedDev', nonNeg) ?? d.speedDev;
   if (speedDev > 0 && !(speedFactor >= d.speedFactorMin! && speedFactor <= d.speedFactorMax!)) {
-    o.fail('speedFactor', `with a speedDev the mean speed factor must be in [${d.speedFactorMin}, ${d.speedFactorMax}], got ${speedFactor}`);
+    o.fail(
+      'speedFactor',
+      `with a speedDev the mean speed factor must be in [${d.speedFactorMin}, ${d.speedFactorMax}], got ${speedFactor}`,
+    );
   }
   return {
     id: o.id('id'),
@@ -81,10 +84,17 @@ export function readTrip(o: Obj, ctx: TripContext): TripDoc {
 
 export function readFlow(o: Obj, ctx: TripContext, scenarioBegin: number, defaultEnd: number): FlowDoc {
   const begin = o.optNum('begin', { min: 0 }) ?? scenarioBegin;
-  const f: FlowDoc = { ...readTrip(o, ctx), begin, end: o.optNum('end', { min: begin }) ?? Math.max(defaultEnd, begin) };
+  const f: FlowDoc = {
+    ...readTrip(o, ctx),
+    begin,
+    end: o.optNum('end', { min: begin }) ?? Math.max(defaultEnd, begin),
+  };
   const rates = (['period', 'vehsPerHour', 'probability', 'number'] as const).filter((k) => o.has(k));
   if (rates.length !== 1) {
-    o.ck.fail(rates.length ? o.at(rates[1]!) : o.path, 'needs exactly one of "period", "vehsPerHour", "probability", "number"');
+    o.ck.fail(
+      rates.length ? o.at(rates[1]!) : o.path,
+      'needs exactly one of "period", "vehsPerHour", "probability", "number"',
+    );
   }
   const period = o.optNum('period', { gt: 0 });
   if (period !== undefined) f.period = period;
@@ -109,7 +119,10 @@ function readDepart(o: Obj): DepartSpec {
     if (v === undefined || typeof v === 'number') return v;
     const s = checkStr(o.ck, v, o.at(key));
     if (!(words as readonly string[]).includes(s)) {
-      o.fail(key, `must be a number or one of ${words.map((w) => JSON.stringify(w)).join(', ')}, not ${JSON.stringify(s)}`);
+      o.fail(
+        key,
+        `must be a number or one of ${words.map((w) => JSON.stringify(w)).join(', ')}, not ${JSON.stringify(s)}`,
+      );
     }
     return s as T;
   };
@@ -118,10 +131,20 @@ function readDepart(o: Obj): DepartSpec {
   const pos = word('departPos', POS_WORDS);
   const arrival = word('arrivalPos', ARRIVAL_WORDS);
   const departLane: DepartLane =
-    typeof lane === 'number' ? { kind: 'index', index: checkNum(o.ck, lane, o.at('departLane'), { int: true, min: 0 }) } : { kind: lane ?? 'first' };
+    typeof lane === 'number'
+      ? { kind: 'index', index: checkNum(o.ck, lane, o.at('departLane'), { int: true, min: 0 }) }
+      : { kind: lane ?? 'first' };
   const departSpeed: DepartSpeed =
-    typeof speed === 'number' ? { kind: 'value', speed: checkNum(o.ck, speed, o.at('departSpeed'), { min: 0 }) } : speed ? { kind: speed } : { kind: 'value', speed: 0 };
-  const departPos: DepartPos = typeof pos === 'number' ? { kind: 'value', pos: checkNum(o.ck, pos, o.at('departPos')) } : { kind: pos ?? 'base' };
-  const arrivalPos: ArrivalPos = typeof arrival === 'number' ? { kind: 'value', pos: checkNum(o.ck, arrival, o.at('arrivalPos')) } : { kind: arrival ?? 'max' };
+    typeof speed === 'number'
+      ? { kind: 'value', speed: checkNum(o.ck, speed, o.at('departSpeed'), { min: 0 }) }
+      : speed
+        ? { kind: speed }
+        : { kind: 'value', speed: 0 };
+  const departPos: DepartPos =
+    typeof pos === 'number' ? { kind: 'value', pos: checkNum(o.ck, pos, o.at('departPos')) } : { kind: pos ?? 'base' };
+  const arrivalPos: ArrivalPos =
+    typeof arrival === 'number'
+      ? { kind: 'value', pos: checkNum(o.ck, arrival, o.at('arrivalPos')) }
+      : { kind: arrival ?? 'max' };
   return { departLane, departSpeed, departPos, arrivalPos };
 }

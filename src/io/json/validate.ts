@@ -77,10 +77,12 @@ export class Obj {
   ) {}
 
   static read(ck: Checker, v: unknown, path: string, keys: readonly string[]): Obj {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return ck.fail(path, `must be an object, not ${kind(v)}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      return ck.fail(path, `must be an object, not ${kind(v)}`);
     const raw = v as Record<string, unknown>;
     for (const k of Object.keys(raw)) {
-      if (!keys.includes(k) && !k.startsWith('//')) ck.fail(childPath(path, k), `unknown field (expected one of ${keys.join(', ')})`);
+      if (!keys.includes(k) && !k.startsWith('//'))
+        ck.fail(childPath(path, k), `unknown field (expected one of ${keys.join(', ')})`);
     }
     return new Obj(ck, path, raw);
   }
@@ -149,7 +151,11 @@ export class Obj {
 }
 
 const isComment = (v: unknown): boolean =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith('//'));
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.keys(v).length > 0 &&
+  Object.keys(v).every((k) => k.startsWith('//'));
 
 /**
  * Reads every element of an optional list as an object with the given keys. Elements holding only
@@ -157,7 +163,9 @@ const isComment = (v: unknown): boolean =>
  */
 export function readObjects<T>(parent: Obj, key: string, keys: readonly string[], read: (o: Obj) => T): T[] {
   const list = parent.optList(key) ?? [];
-  return list.flatMap((v, i) => (isComment(v) ? [] : [read(Obj.read(parent.ck, v, childPath(parent.at(key), i), keys))]));
+  return list.flatMap((v, i) =>
+    isComment(v) ? [] : [read(Obj.read(parent.ck, v, childPath(parent.at(key), i), keys))],
+  );
 }
 
 /** Ids of one namespace: reports a duplicate at its second occurrence, naming the first. */

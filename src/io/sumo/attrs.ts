@@ -47,7 +47,8 @@ export function num(file: string, el: XmlElement, name: string, dflt?: number): 
 
 export function optInt(file: string, el: XmlElement, name: string): number | undefined {
   const n = optNum(file, el, name);
-  if (n !== undefined && !Number.isInteger(n)) throw fail(file, el, `attribute ${name}="${el.attrs[name]}" is not an integer`);
+  if (n !== undefined && !Number.isInteger(n))
+    throw fail(file, el, `attribute ${name}="${el.attrs[name]}" is not an integer`);
   return n;
 }
 
@@ -78,7 +79,8 @@ export function parseShape(file: string, el: XmlElement, name: string): number[]
     const c2 = c1 < 0 ? -1 : point.indexOf(',', c1 + 1);
     const x = c1 < 0 ? NaN : coord(point.slice(0, c1));
     const y = c1 < 0 ? NaN : coord(c2 < 0 ? point.slice(c1 + 1) : point.slice(c1 + 1, c2));
-    if (!Number.isFinite(x) || !Number.isFinite(y)) throw fail(file, el, `attribute ${name} has a bad point "${point}" (expected x,y)`);
+    if (!Number.isFinite(x) || !Number.isFinite(y))
+      throw fail(file, el, `attribute ${name} has a bad point "${point}" (expected x,y)`);
     out.push(x, y);
   }
   return out;

@@ -68,21 +68,42 @@ test('scenario: additional files load before the route files; route-steps 0 keep
     s.demand.vehicles.map((v) => v.id),
     ['v'],
   );
-  assert.deepEqual(s.demand.vehicles[0]!.stops, [{ lane: 'CE_0', startPos: 20, endPos: 85, duration: 20, busStop: 'bs', where: s.demand.vehicles[0]!.stops![0]!.where }]);
+  assert.deepEqual(s.demand.vehicles[0]!.stops, [
+    {
+      lane: 'CE_0',
+      startPos: 20,
+      endPos: 85,
+      duration: 20,
+      busStop: 'bs',
+      where: s.demand.vehicles[0]!.stops![0]!.where,
+    },
+  ]);
   assert.equal(s.demand.warnings.filter((w) => /e1Detector/.test(w)).length, 1, 'one warning per kind and file');
-  assert.match(s.demand.warnings.find((w) => /e1Detector/.test(w))!, /stops\.add\.xml:3: <e1Detector> is not modelled; skipped/);
-  assert.ok(s.demand.warnings.some((w) => /r\.rou\.xml: 1 vehicle\(s\)\/flow\(s\) depart before one earlier in the file and were ignored.*w \(line/.test(w)));
+  assert.match(
+    s.demand.warnings.find((w) => /e1Detector/.test(w))!,
+    /stops\.add\.xml:3: <e1Detector> is not modelled; skipped/,
+  );
+  assert.ok(
+    s.demand.warnings.some((w) =>
+      /r\.rou\.xml: 1 vehicle\(s\)\/flow\(s\) depart before one earlier in the file and were ignored.*w \(line/.test(w),
+    ),
+  );
   const whole = scenarioDir(
     `<configuration><net-file value="net.net.xml"/><route-files value="r.rou.xml"/><route-steps value="0"/></configuration>`,
-    { 'r.rou.xml': `<routes><vehicle id="v" depart="5"><route edges="WC CE"/></vehicle><vehicle id="w" depart="1"><route edges="WC CE"/></vehicle></routes>` },
+    {
+      'r.rou.xml': `<routes><vehicle id="v" depart="5"><route edges="WC CE"/></vehicle><vehicle id="w" depart="1"><route edges="WC CE"/></vehicle></routes>`,
+    },
   );
   assert.equal(loadSumoScenario(whole).demand.vehicles.length, 2);
 });
 
 test('scenario: defaults and demand loaded against the net', () => {
-  const cfg = scenarioDir(`<configuration><net-file value="net.net.xml"/><route-files value="r.rou.xml"/></configuration>`, {
-    'r.rou.xml': `<routes><vehicle id="v" depart="0"><route edges="WC CN"/></vehicle></routes>`,
-  });
+  const cfg = scenarioDir(
+    `<configuration><net-file value="net.net.xml"/><route-files value="r.rou.xml"/></configuration>`,
+    {
+      'r.rou.xml': `<routes><vehicle id="v" depart="0"><route edges="WC CN"/></vehicle></routes>`,
+    },
+  );
   const s = loadSumoScenario(cfg);
   assert.equal(s.begin, 0);
   assert.equal(s.end, undefined);
@@ -95,15 +116,27 @@ test('scenario: defaults and demand loaded against the net', () => {
 
 test('config errors name the file and the option', () => {
   inputError(() => loadSumoConfig('/nonexistent/x.sumocfg'), /^\/nonexistent\/x\.sumocfg: file not found$/);
-  inputError(() => loadSumoConfig(scenarioDir('<configuration><input/></configuration>')), /run\.sumocfg: no <net-file value="\.\.\."> given$/);
   inputError(
-    () => loadSumoConfig(scenarioDir('<configuration>\n<net-file value="n"/>\n<step-length value="half"/>\n</configuration>')),
+    () => loadSumoConfig(scenarioDir('<configuration><input/></configuration>')),
+    /run\.sumocfg: no <net-file value="\.\.\."> given$/,
+  );
+  inputError(
+    () =>
+      loadSumoConfig(
+        scenarioDir('<configuration>\n<net-file value="n"/>\n<step-length value="half"/>\n</configuration>'),
+      ),
     /run\.sumocfg:3: <step-length>: value="half" is not a number$/,
   );
-  inputError(() => loadSumoConfig(scenarioDir('<configuration><net-file value="n"/><step-length value="0"/></configuration>')), /step-length must be > 0/);
+  inputError(
+    () => loadSumoConfig(scenarioDir('<configuration><net-file value="n"/><step-length value="0"/></configuration>')),
+    /step-length must be > 0/,
+  );
   inputError(() => loadSumoConfig(scenarioDir('<net/>')), /expected a SUMO configuration/);
   // a missing net file is reported with its path as the config resolves it
-  inputError(() => loadSumoScenario(scenarioDir('<configuration><net-file value="missing.net.xml"/></configuration>')), /sub\/missing\.net\.xml: file not found$/);
+  inputError(
+    () => loadSumoScenario(scenarioDir('<configuration><net-file value="missing.net.xml"/></configuration>')),
+    /sub\/missing\.net\.xml: file not found$/,
+  );
 });
 
 for (const name of ['grid4', 'spider4', 'rand4']) {

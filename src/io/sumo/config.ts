@@ -72,8 +72,16 @@ export function loadSumoConfig(path: string): SumoConfig {
   const timeToTeleport = number('time-to-teleport');
 
   if (!(stepLength > 0)) throw fail(path, options.get('step-length')!, `step-length must be > 0, got ${stepLength}`);
-  if (seed !== undefined && !Number.isInteger(seed)) throw fail(path, options.get('seed')!, `seed must be an integer, got ${seed}`);
-  const config: SumoConfig = { netFile: near(dir, net.trim()), routeFiles, additionalFiles, routeSteps, begin, stepLength };
+  if (seed !== undefined && !Number.isInteger(seed))
+    throw fail(path, options.get('seed')!, `seed must be an integer, got ${seed}`);
+  const config: SumoConfig = {
+    netFile: near(dir, net.trim()),
+    routeFiles,
+    additionalFiles,
+    routeSteps,
+    begin,
+    stepLength,
+  };
   // SUMO writes end=-1 for "no end"
   if (endValue !== undefined && endValue >= 0) {
     if (endValue < begin) throw fail(path, options.get('end')!, `end (${endValue}) is before begin (${begin})`);
@@ -101,7 +109,10 @@ function collectOptions(el: XmlElement, into: Map<string, XmlElement>): void {
 export function loadSumoScenario(cfgPath: string): ScenarioSpec {
   const cfg = loadSumoConfig(cfgPath);
   const net = loadSumoNet(cfg.netFile);
-  const demand = loadSumoRoutes(cfg.routeFiles, net, cfg.additionalFiles, { sorted: cfg.routeSteps > 0, begin: cfg.begin });
+  const demand = loadSumoRoutes(cfg.routeFiles, net, cfg.additionalFiles, {
+    sorted: cfg.routeSteps > 0,
+    begin: cfg.begin,
+  });
   const scenario: ScenarioSpec = {
     net,
     demand,

@@ -3,7 +3,16 @@
  * departs and arrives (SUMO 1.15's SUMOVehicleParserHelper), and a flow's rate. Every value SUMO
  * 1.15 accepts is read; a bad one is an InputError naming file, line, element and attribute.
  */
-import type { ArrivalLane, ArrivalPos, ArrivalSpeed, DepartLane, DepartPos, DepartSpec, DepartSpeed, FlowSpec } from '../spec.js';
+import type {
+  ArrivalLane,
+  ArrivalPos,
+  ArrivalSpeed,
+  DepartLane,
+  DepartPos,
+  DepartSpec,
+  DepartSpeed,
+  FlowSpec,
+} from '../spec.js';
 import type { XmlElement } from '../xml.js';
 import { fail, optNum, parseNumber, reqStr } from './attrs.js';
 
@@ -57,12 +66,20 @@ function departLane(file: string, el: XmlElement): DepartLane {
   const v = keywordOrNumber(file, el, 'departLane', ['first', 'best', 'free', 'random', 'allowed'] as const);
   if (v === undefined) return { kind: 'first' };
   if ('keyword' in v) return { kind: v.keyword };
-  if (!Number.isInteger(v.value) || v.value < 0) throw fail(file, el, `departLane must be a lane index >= 0, got ${v.value}`);
+  if (!Number.isInteger(v.value) || v.value < 0)
+    throw fail(file, el, `departLane must be a lane index >= 0, got ${v.value}`);
   return { kind: 'index', index: v.value };
 }
 
 function departSpeed(file: string, el: XmlElement): DepartSpeed {
-  const v = keywordOrNumber(file, el, 'departSpeed', ['max', 'desired', 'random', 'speedLimit', 'last', 'avg'] as const);
+  const v = keywordOrNumber(file, el, 'departSpeed', [
+    'max',
+    'desired',
+    'random',
+    'speedLimit',
+    'last',
+    'avg',
+  ] as const);
   if (v === undefined) return { kind: 'value', speed: 0 };
   if ('keyword' in v) return { kind: v.keyword };
   if (v.value < 0) throw fail(file, el, `departSpeed must be >= 0, got ${v.value}`);
@@ -87,7 +104,8 @@ function arrivalLane(file: string, el: XmlElement): ArrivalLane | undefined {
   const v = keywordOrNumber(file, el, 'arrivalLane', ['current', 'random', 'first'] as const);
   if (v === undefined) return undefined;
   if ('keyword' in v) return { kind: v.keyword };
-  if (!Number.isInteger(v.value) || v.value < 0) throw fail(file, el, `arrivalLane must be a lane index >= 0, got ${v.value}`);
+  if (!Number.isInteger(v.value) || v.value < 0)
+    throw fail(file, el, `arrivalLane must be a lane index >= 0, got ${v.value}`);
   return { kind: 'index', index: v.value };
 }
 
@@ -99,7 +117,10 @@ function arrivalSpeed(file: string, el: XmlElement): ArrivalSpeed | undefined {
   return { kind: 'value', speed: v.value };
 }
 
-export type FlowRate = Pick<FlowSpec, 'begin' | 'end' | 'period' | 'vehsPerHour' | 'probability' | 'number' | 'periodExp'>;
+export type FlowRate = Pick<
+  FlowSpec,
+  'begin' | 'end' | 'period' | 'vehsPerHour' | 'probability' | 'number' | 'periodExp'
+>;
 
 /**
  * A flow's begin, end and rate as SUMO 1.15 reads them: one of period (a number or "exp(rate)"),
@@ -117,18 +138,21 @@ export function readFlowRate(file: string, el: XmlElement, defaultBegin = 0): Fl
     const m = /^\s*exp\(([^)]*)\)\s*$/.exec(periodText);
     if (m) {
       periodExp = parseNumber(m[1]!);
-      if (periodExp === undefined || !(periodExp > 0)) throw fail(file, el, `period="${periodText}": the rate of exp(rate) must be a number > 0`);
+      if (periodExp === undefined || !(periodExp > 0))
+        throw fail(file, el, `period="${periodText}": the rate of exp(rate) must be a number > 0`);
     } else {
       period = parseNumber(periodText);
       if (period === undefined) throw fail(file, el, `attribute period="${periodText}" is not a number or exp(rate)`);
     }
   }
-  if (el.attrs['vehsPerHour'] !== undefined && el.attrs['perHour'] !== undefined) throw fail(file, el, 'give only one of vehsPerHour, perHour');
+  if (el.attrs['vehsPerHour'] !== undefined && el.attrs['perHour'] !== undefined)
+    throw fail(file, el, 'give only one of vehsPerHour, perHour');
   const vehsPerHour = optNum(file, el, 'vehsPerHour') ?? optNum(file, el, 'perHour');
   const probability = optNum(file, el, 'probability');
   const number = optNum(file, el, 'number');
   if (begin < 0) throw fail(file, el, `begin must be >= 0, got ${begin}`);
-  if (number !== undefined && !(Number.isInteger(number) && number >= 0)) throw fail(file, el, `number must be a whole number >= 0, got ${number}`);
+  if (number !== undefined && !(Number.isInteger(number) && number >= 0))
+    throw fail(file, el, `number must be a whole number >= 0, got ${number}`);
 
   const rates = [periodText, vehsPerHour, probability].filter((r) => r !== undefined).length;
   if (rates > 1) throw fail(file, el, 'give only one of period, vehsPerHour, probability');
@@ -142,7 +166,8 @@ export function readFlowRate(file: string, el: XmlElement, defaultBegin = 0): Fl
     if (!(vehsPerHour > 0)) throw fail(file, el, `vehsPerHour must be > 0, got ${vehsPerHour}`);
     rate.vehsPerHour = vehsPerHour;
   } else if (probability !== undefined) {
-    if (!(probability > 0 && probability <= 1)) throw fail(file, el, `probability must be in (0, 1], got ${probability}`);
+    if (!(probability > 0 && probability <= 1))
+      throw fail(file, el, `probability must be in (0, 1], got ${probability}`);
     rate.probability = probability;
   } else if (number !== undefined) {
     rate.number = number;

@@ -117,25 +117,59 @@ test('without internal lanes the request index follows incLanes order, then file
 });
 
 test('a connection to an unknown lane or edge is an error naming file, line and id', () => {
-  const badLane = SMALL_NET.replace('<connection from="SC" to="CN" fromLane="0" toLane="0"', '<connection from="SC" to="CN" fromLane="0" toLane="3"');
-  const e = inputError(() => parseSumoNet(badLane, 'bad.net.xml'), /^bad\.net\.xml:\d+: <connection from="SC" to="CN" fromLane="0" toLane="3">: unknown lane "CN_3"$/);
+  const badLane = SMALL_NET.replace(
+    '<connection from="SC" to="CN" fromLane="0" toLane="0"',
+    '<connection from="SC" to="CN" fromLane="0" toLane="3"',
+  );
+  const e = inputError(
+    () => parseSumoNet(badLane, 'bad.net.xml'),
+    /^bad\.net\.xml:\d+: <connection from="SC" to="CN" fromLane="0" toLane="3">: unknown lane "CN_3"$/,
+  );
   assert.equal(e.line, badLane.split('\n').findIndex((l) => l.includes('toLane="3"')) + 1);
-  inputError(() => parseSumoNet(SMALL_NET.replace('from="SC" to="CN"', 'from="XX" to="CN"'), 'bad.net.xml'), /unknown edge "XX"/);
-  inputError(() => parseSumoNet(SMALL_NET.replace('via=":C_2_0"', 'via=":C_9_0"'), 'bad.net.xml'), /unknown internal lane ":C_9_0"/);
-  inputError(() => parseSumoNet(SMALL_NET.replace('tl="C" linkIndex="2"', 'tl="Q" linkIndex="2"'), 'bad.net.xml'), /unknown traffic light "Q"/);
-  inputError(() => parseSumoNet(SMALL_NET.replace('tl="C" linkIndex="2"', 'tl="C" linkIndex="7"'), 'bad.net.xml'), /linkIndex 7 is outside traffic light "C"/);
-  inputError(() => parseSumoNet(SMALL_NET.replace(':C_3_0 :C_2_0"', ':C_2_0"'), 'bad.net.xml'), /none of its internal lanes \(:C_1_0 :C_3_0\) is in intLanes of junction "C"/);
+  inputError(
+    () => parseSumoNet(SMALL_NET.replace('from="SC" to="CN"', 'from="XX" to="CN"'), 'bad.net.xml'),
+    /unknown edge "XX"/,
+  );
+  inputError(
+    () => parseSumoNet(SMALL_NET.replace('via=":C_2_0"', 'via=":C_9_0"'), 'bad.net.xml'),
+    /unknown internal lane ":C_9_0"/,
+  );
+  inputError(
+    () => parseSumoNet(SMALL_NET.replace('tl="C" linkIndex="2"', 'tl="Q" linkIndex="2"'), 'bad.net.xml'),
+    /unknown traffic light "Q"/,
+  );
+  inputError(
+    () => parseSumoNet(SMALL_NET.replace('tl="C" linkIndex="2"', 'tl="C" linkIndex="7"'), 'bad.net.xml'),
+    /linkIndex 7 is outside traffic light "C"/,
+  );
+  inputError(
+    () => parseSumoNet(SMALL_NET.replace(':C_3_0 :C_2_0"', ':C_2_0"'), 'bad.net.xml'),
+    /none of its internal lanes \(:C_1_0 :C_3_0\) is in intLanes of junction "C"/,
+  );
 });
 
 test('bad numbers, bits and references in the net are errors naming the element and attribute', () => {
   inputError(
-    () => parseSumoNet(SMALL_NET.replace('speed="13.89" length="95.00" shape="0,100', 'speed="fast" length="95.00" shape="0,100'), 'bad.net.xml'),
+    () =>
+      parseSumoNet(
+        SMALL_NET.replace('speed="13.89" length="95.00" shape="0,100', 'speed="fast" length="95.00" shape="0,100'),
+        'bad.net.xml',
+      ),
     /^bad\.net\.xml:\d+: <lane id="WC_0">: attribute speed="fast" is not a number$/,
   );
-  inputError(() => parseSumoNet(SMALL_NET.replace('shape="0,100 95,100"', 'shape="0,100 95"'), 'bad.net.xml'), /<lane id="WC_0">: attribute shape has a bad point "95"/);
-  inputError(() => parseSumoNet(SMALL_NET.replace('response="001"', 'response="01"'), 'bad.net.xml'), /<request>: response has 2 bits, expected 3/);
+  inputError(
+    () => parseSumoNet(SMALL_NET.replace('shape="0,100 95,100"', 'shape="0,100 95"'), 'bad.net.xml'),
+    /<lane id="WC_0">: attribute shape has a bad point "95"/,
+  );
+  inputError(
+    () => parseSumoNet(SMALL_NET.replace('response="001"', 'response="01"'), 'bad.net.xml'),
+    /<request>: response has 2 bits, expected 3/,
+  );
   inputError(() => parseSumoNet(SMALL_NET.replace('response="001"', 'response="0x1"'), 'bad.net.xml'), /only 0 and 1/);
-  inputError(() => parseSumoNet(SMALL_NET.replace('from="S" to="C"', 'from="Z" to="C"'), 'bad.net.xml'), /<edge id="SC">: unknown junction "Z"/);
+  inputError(
+    () => parseSumoNet(SMALL_NET.replace('from="S" to="C"', 'from="Z" to="C"'), 'bad.net.xml'),
+    /<edge id="SC">: unknown junction "Z"/,
+  );
   inputError(() => parseSumoNet('<routes/>', 'r.xml'), /^r\.xml:1: expected a SUMO network \(<net>\), found <routes>$/);
   inputError(() => parseSumoNet(SMALL_NET.slice(0, 2000), 'cut.net.xml'), /^cut\.net\.xml:\d+: unexpected end of file/);
 });
@@ -156,7 +190,11 @@ test('actuated programs: minDur/maxDur/next/params read; bad values name file an
   assert.deepEqual(tl.params, { 'max-gap': '2.5' });
   assert.deepEqual(tl.phases[0], { duration: 30, state: 'GgG', minDur: 5, maxDur: 40, name: 'main' });
   assert.deepEqual(tl.phases[1]!.next, [2]);
-  const bad = (text: string, re: RegExp) => assert.throws(() => parseSumoNet(text, 'b.net.xml'), (e: unknown) => e instanceof InputError && re.test(e.message) && /b\.net\.xml:\d+/.test(e.message));
+  const bad = (text: string, re: RegExp) =>
+    assert.throws(
+      () => parseSumoNet(text, 'b.net.xml'),
+      (e: unknown) => e instanceof InputError && re.test(e.message) && /b\.net\.xml:\d+/.test(e.message),
+    );
   bad(actuated.replace('minDur="5" maxDur="40"', 'minDur="50" maxDur="40"'), /minDur 50 is greater than maxDur 40/);
   bad(actuated.replace('value="2.5"', 'value="fast"'), /param "max-gap"/);
   bad(actuated.replace('next="2"', 'next="7"'), /next phase 7/);

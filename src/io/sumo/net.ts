@@ -15,7 +15,17 @@
  * - response/foes bit strings have link 0 as the RIGHTMOST character.
  */
 import { InputError } from '../../errors.js';
-import type { EdgeSpec, JunctionSpec, LaneSpec, LinkDirection, LinkSpec, NetSpec, TlLogicSpec, TlPhaseSpec, TlType } from '../spec.js';
+import type {
+  EdgeSpec,
+  JunctionSpec,
+  LaneSpec,
+  LinkDirection,
+  LinkSpec,
+  NetSpec,
+  TlLogicSpec,
+  TlPhaseSpec,
+  TlType,
+} from '../spec.js';
 import { parseXmlFile, parseXmlString, type XmlElement } from '../xml.js';
 import { fail, int, list, num, optNum, parseNumber, parseShape, reqStr } from './attrs.js';
 
@@ -55,7 +65,8 @@ type EdgeKind = 'normal' | 'internal' | 'other';
 const DIRECTIONS: ReadonlySet<string> = new Set<LinkDirection>(['s', 'l', 'r', 't', 'L', 'R', 'invalid']);
 
 export function sumoNetFromXml(root: XmlElement, file: string): NetSpec {
-  if (root.name !== 'net') throw new InputError(file, `expected a SUMO network (<net>), found <${root.name}>`, root.line);
+  if (root.name !== 'net')
+    throw new InputError(file, `expected a SUMO network (<net>), found <${root.name}>`, root.line);
 
   const edgeEls: XmlElement[] = [];
   const junctionEls: XmlElement[] = [];
@@ -88,7 +99,8 @@ export function sumoNetFromXml(root: XmlElement, file: string): NetSpec {
       if (laneEl.name !== 'lane') continue;
       const lane = readLane(file, laneEl);
       if (laneById.has(lane.id) || internalLanes.has(lane.id)) throw fail(file, laneEl, 'duplicate lane id');
-      if (kind === 'internal') internalLanes.set(lane.id, { length: lane.length, speed: lane.speed, shape: lane.shape });
+      if (kind === 'internal')
+        internalLanes.set(lane.id, { length: lane.length, speed: lane.speed, shape: lane.shape });
       else {
         laneById.set(lane.id, lane);
         lanes.push(lane);
@@ -214,13 +226,18 @@ export function sumoNetFromXml(root: XmlElement, file: string): NetSpec {
       if (chain.lanes.length > 1) link.contPos = chain.firstLength;
       const pos = chain.lanes.map((l) => junction.intLanePos.get(l)).find((p) => p !== undefined);
       if (pos === undefined) {
-        throw connFail(file, el, `none of its internal lanes (${chain.lanes.join(' ')}) is in intLanes of junction "${junctionId}"`);
+        throw connFail(
+          file,
+          el,
+          `none of its internal lanes (${chain.lanes.join(' ')}) is in intLanes of junction "${junctionId}"`,
+        );
       }
       link.index = pos;
     } else {
       // Net without internal lanes: the index is the link's rank in incLanes order, then file order.
       const incPos = junction.incLanePos.get(fromLane);
-      if (incPos === undefined) throw connFail(file, el, `lane "${fromLane}" is not in incLanes of junction "${junctionId}"`);
+      if (incPos === undefined)
+        throw connFail(file, el, `lane "${fromLane}" is not in incLanes of junction "${junctionId}"`);
       let list = pending.get(junctionId);
       if (list === undefined) pending.set(junctionId, (list = []));
       list.push({ link, incPos, order: order++ });
@@ -237,7 +254,10 @@ export function sumoNetFromXml(root: XmlElement, file: string): NetSpec {
     const junction = junctionById.get(link.junction)!;
     const rows = junction.spec.yieldsTo.length;
     if (rows > 0 && link.index >= rows) {
-      throw new InputError(file, `link ${link.fromLane} -> ${link.toLane} has request index ${link.index}, but junction "${link.junction}" has ${rows} requests`);
+      throw new InputError(
+        file,
+        `link ${link.fromLane} -> ${link.toLane} has request index ${link.index}, but junction "${link.junction}" has ${rows} requests`,
+      );
     }
     link.cont = junction.cont[link.index] ?? false;
     if (!link.cont) delete link.contPos;
@@ -356,21 +376,49 @@ function appendShape(into: number[], part: number[]): void {
 }
 
 /** Parameters of actuated and delay_based programs whose values must be numbers (SUMO 1.15's names). */
-const NUMERIC_PARAMS: ReadonlySet<string> = new Set(['max-gap', 'passing-time', 'detector-gap', 'inactive-threshold', 'jam-threshold', 'detector-length', 'freq', 'detectorRange', 'minTimeLoss']);
+const NUMERIC_PARAMS: ReadonlySet<string> = new Set([
+  'max-gap',
+  'passing-time',
+  'detector-gap',
+  'inactive-threshold',
+  'jam-threshold',
+  'detector-length',
+  'freq',
+  'detectorRange',
+  'minTimeLoss',
+]);
 /** Parameters that change nothing we simulate (output files, drawing). */
-const HARMLESS_PARAMS: ReadonlySet<string> = new Set(['show-detectors', 'file', 'freq', 'show-conditions', 'hide-conditions', 'coordinated', 'cycleTime', 'extendMaxDur']);
+const HARMLESS_PARAMS: ReadonlySet<string> = new Set([
+  'show-detectors',
+  'file',
+  'freq',
+  'show-conditions',
+  'hide-conditions',
+  'coordinated',
+  'cycleTime',
+  'extendMaxDur',
+]);
 
 /**
  * One `<tlLogic>`: its phases (with minDur/maxDur/next/name of actuated programs) and params. SUMO
  * 1.15's static, actuated and delay_based types run; any other type (NEMA, off, rail_signal, ...)
  * is warned once per kind and runs as static.
  */
-function readTlLogic(file: string, el: XmlElement, warnOnce: (kind: string, el: XmlElement, text: string) => void): TlLogicSpec {
+function readTlLogic(
+  file: string,
+  el: XmlElement,
+  warnOnce: (kind: string, el: XmlElement, text: string) => void,
+): TlLogicSpec {
   const id = reqStr(file, el, 'id');
   const typeAttr = el.attrs['type'] ?? 'static';
   let type: TlType = 'static';
   if (typeAttr === 'actuated' || typeAttr === 'static') type = typeAttr;
-  else warnOnce(`tltype:${typeAttr}`, el, `traffic light "${id}": type "${typeAttr}" is not modelled; it runs as a static (fixed-time) program`);
+  else
+    warnOnce(
+      `tltype:${typeAttr}`,
+      el,
+      `traffic light "${id}": type "${typeAttr}" is not modelled; it runs as a static (fixed-time) program`,
+    );
   const params: Record<string, string> = {};
   let hasParams = false;
   for (const p of el.children) {
@@ -381,11 +429,21 @@ function readTlLogic(file: string, el: XmlElement, warnOnce: (kind: string, el: 
     if (NUMERIC_PARAMS.has(base)) {
       const n = parseNumber(value);
       if (n === undefined || (base === 'passing-time' && !(n > 0)) || (base !== 'jam-threshold' && n < 0)) {
-        throw fail(file, p, `param "${key}" of traffic light "${id}" must be a ${base === 'passing-time' ? 'positive' : 'non-negative'} number, got "${value}"`);
+        throw fail(
+          file,
+          p,
+          `param "${key}" of traffic light "${id}" must be a ${base === 'passing-time' ? 'positive' : 'non-negative'} number, got "${value}"`,
+        );
       }
     } else if (!HARMLESS_PARAMS.has(key) && type !== 'static') {
-      if (key.startsWith('linkMaxDur:') || key.startsWith('linkMinDur:')) warnOnce('tlparam:linkDur', p, `traffic light "${id}": param "${key}" is not modelled; ignored`);
-      else if (value !== 'NO_DETECTOR') warnOnce('tlparam:custom', p, `traffic light "${id}": param "${key}" (a custom detector or unknown setting) is not modelled; the default detector is used`);
+      if (key.startsWith('linkMaxDur:') || key.startsWith('linkMinDur:'))
+        warnOnce('tlparam:linkDur', p, `traffic light "${id}": param "${key}" is not modelled; ignored`);
+      else if (value !== 'NO_DETECTOR')
+        warnOnce(
+          'tlparam:custom',
+          p,
+          `traffic light "${id}": param "${key}" (a custom detector or unknown setting) is not modelled; the default detector is used`,
+        );
     }
     params[key] = value;
     hasParams = true;
@@ -396,7 +454,8 @@ function readTlLogic(file: string, el: XmlElement, warnOnce: (kind: string, el: 
       const duration = num(file, p, 'duration');
       if (!(duration > 0)) throw fail(file, p, `phase duration must be > 0, got ${duration}`);
       const state = reqStr(file, p, 'state');
-      if (!/^[GgyrsuoO]+$/.test(state)) throw fail(file, p, `phase state "${state}" has characters other than GgyrsuoO`);
+      if (!/^[GgyrsuoO]+$/.test(state))
+        throw fail(file, p, `phase state "${state}" has characters other than GgyrsuoO`);
       const phase: TlPhaseSpec = { duration, state };
       const minDur = optNum(file, p, 'minDur');
       const maxDur = optNum(file, p, 'maxDur');
@@ -408,19 +467,27 @@ function readTlLogic(file: string, el: XmlElement, warnOnce: (kind: string, el: 
         if (!(maxDur > 0)) throw fail(file, p, `maxDur must be > 0, got ${maxDur}`);
         phase.maxDur = maxDur;
       }
-      if ((minDur ?? duration) > (maxDur ?? duration)) throw fail(file, p, `minDur ${minDur ?? duration} is greater than maxDur ${maxDur ?? duration}`);
+      if ((minDur ?? duration) > (maxDur ?? duration))
+        throw fail(file, p, `minDur ${minDur ?? duration} is greater than maxDur ${maxDur ?? duration}`);
       const next = p.attrs['next'];
       if (next !== undefined && next.trim() !== '') {
         phase.next = list(next).map((x) => {
           const n = parseNumber(x);
-          if (n === undefined || !Number.isInteger(n) || n < 0) throw fail(file, p, `next="${next}" must list phase indices`);
+          if (n === undefined || !Number.isInteger(n) || n < 0)
+            throw fail(file, p, `next="${next}" must list phase indices`);
           return n;
         });
-        if (phase.next.length > 1 && type === 'actuated') warnOnce('tlphase:multinext', p, `traffic light "${id}": a phase with several next phases (decideNextPhase) is not modelled; the first is taken`);
+        if (phase.next.length > 1 && type === 'actuated')
+          warnOnce(
+            'tlphase:multinext',
+            p,
+            `traffic light "${id}": a phase with several next phases (decideNextPhase) is not modelled; the first is taken`,
+          );
       }
       if (p.attrs['name'] !== undefined) phase.name = p.attrs['name'];
       for (const a of ['earliestEnd', 'latestEnd', 'vehext', 'yellow', 'red', 'earlyTarget', 'finalTarget']) {
-        if (p.attrs[a] !== undefined && type !== 'static') warnOnce(`tlphase:${a}`, p, `traffic light "${id}": phase attribute ${a} is not modelled; ignored`);
+        if (p.attrs[a] !== undefined && type !== 'static')
+          warnOnce(`tlphase:${a}`, p, `traffic light "${id}": phase attribute ${a} is not modelled; ignored`);
       }
       return phase;
     });
@@ -428,10 +495,17 @@ function readTlLogic(file: string, el: XmlElement, warnOnce: (kind: string, el: 
   const size = phases[0]!.state.length;
   if (phases.some((p) => p.state.length !== size)) throw fail(file, el, 'phase states differ in length');
   phases.forEach((p) => {
-    for (const n of p.next ?? []) if (n >= phases.length) throw fail(file, el, `a phase names next phase ${n}, but the program has phases 0..${phases.length - 1}`);
+    for (const n of p.next ?? [])
+      if (n >= phases.length)
+        throw fail(file, el, `a phase names next phase ${n}, but the program has phases 0..${phases.length - 1}`);
   });
   for (const c of el.children) {
-    if (c.name === 'condition' || c.name === 'assignment' || c.name === 'function') warnOnce('tl:conditions', c, `traffic light "${id}": <${c.name}> (custom switching rules) is not modelled; ignored`);
+    if (c.name === 'condition' || c.name === 'assignment' || c.name === 'function')
+      warnOnce(
+        'tl:conditions',
+        c,
+        `traffic light "${id}": <${c.name}> (custom switching rules) is not modelled; ignored`,
+      );
   }
   const tl: TlLogicSpec = { id, programID: el.attrs['programID'] ?? '0', offset: num(file, el, 'offset', 0), phases };
   if (type !== 'static') tl.type = type;

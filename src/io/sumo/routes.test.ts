@@ -127,20 +127,53 @@ test('vTypes: car-following models, distributions and their errors', () => {
   assert.equal(idm!.delta, 3);
   // once per model name, with file and line
   assert.equal(d.warnings.length, 2);
-  assert.match(d.warnings[0]!, /^models\.rou\.xml:4: vType "w1" \(and maybe others\): carFollowModel "W99" is not supported, Krauss is used$/);
+  assert.match(
+    d.warnings[0]!,
+    /^models\.rou\.xml:4: vType "w1" \(and maybe others\): carFollowModel "W99" is not supported, Krauss is used$/,
+  );
   assert.match(d.warnings[1]!, /^models\.rou\.xml:6: vType "acc" .*"ACC"/);
-  assert.deepEqual([n1!.speedFactor, n1!.speedDev, n1!.speedFactorMin, n1!.speedFactorMax], [1.2, 0.3, undefined, undefined]);
-  assert.deepEqual([n2!.speedFactor, n2!.speedDev, n2!.speedFactorMin, n2!.speedFactorMax], [1.2, 0.05, 0.5, undefined]);
+  assert.deepEqual(
+    [n1!.speedFactor, n1!.speedDev, n1!.speedFactorMin, n1!.speedFactorMax],
+    [1.2, 0.3, undefined, undefined],
+  );
+  assert.deepEqual(
+    [n2!.speedFactor, n2!.speedDev, n2!.speedFactorMin, n2!.speedFactorMax],
+    [1.2, 0.05, 0.5, undefined],
+  );
 
   const f = 'bad.rou.xml';
-  inputError(() => parseSumoRoutes(routes(`<vType id="car" sigma="1.5"/>`), f, net), /^bad\.rou\.xml:3: <vType id="car">: sigma must be in \[0, 1\], got 1\.5$/);
-  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedDev="-0.1"/>`), f, net), /^bad\.rou\.xml:3: <vType id="car">: speedDev must be >= 0, got -0\.1$/);
-  inputError(() => parseSumoRoutes(routes(`<vType id="car" carFollowModel="Foo"/>`), f, net), /<vType id="car">: carFollowModel "Foo" is not a SUMO car-following model/);
-  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="normc(1,0.1,0.2,x)"/>`), f, net), /speedFactor="normc\(1,0\.1,0\.2,x\)" is not a number or a norm/);
-  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="normc(1)"/>`), f, net), /is not a number or a norm/);
-  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="normc(3,0.1,0.2,2)"/>`), f, net), /speedFactor: distribution mean 3 is above its upper bound 2/);
-  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="2.5"/>`), f, net), /distribution mean 2\.5 is above its upper bound 2/);
-  inputError(() => parseSumoRoutes(routes(`<vType id="car" carFollowModel="IDM"><carFollowing-Krauss/></vType>`), f, net), /name different models/);
+  inputError(
+    () => parseSumoRoutes(routes(`<vType id="car" sigma="1.5"/>`), f, net),
+    /^bad\.rou\.xml:3: <vType id="car">: sigma must be in \[0, 1\], got 1\.5$/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vType id="car" speedDev="-0.1"/>`), f, net),
+    /^bad\.rou\.xml:3: <vType id="car">: speedDev must be >= 0, got -0\.1$/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vType id="car" carFollowModel="Foo"/>`), f, net),
+    /<vType id="car">: carFollowModel "Foo" is not a SUMO car-following model/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vType id="car" speedFactor="normc(1,0.1,0.2,x)"/>`), f, net),
+    /speedFactor="normc\(1,0\.1,0\.2,x\)" is not a number or a norm/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vType id="car" speedFactor="normc(1)"/>`), f, net),
+    /is not a number or a norm/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vType id="car" speedFactor="normc(3,0.1,0.2,2)"/>`), f, net),
+    /speedFactor: distribution mean 3 is above its upper bound 2/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vType id="car" speedFactor="2.5"/>`), f, net),
+    /distribution mean 2\.5 is above its upper bound 2/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vType id="car" carFollowModel="IDM"><carFollowing-Krauss/></vType>`), f, net),
+    /name different models/,
+  );
 });
 
 test('vehicles with inline routes and route refs, trips, flows, depart attributes, defaults', () => {
@@ -161,7 +194,12 @@ test('vehicles with inline routes and route refs, trips, flows, depart attribute
     net,
   );
   assert.deepEqual(d.warnings, []);
-  const dflt = { departLane: { kind: 'first' }, departSpeed: { kind: 'value', speed: 0 }, departPos: { kind: 'base' }, arrivalPos: { kind: 'max' } };
+  const dflt = {
+    departLane: { kind: 'first' },
+    departSpeed: { kind: 'value', speed: 0 },
+    departPos: { kind: 'base' },
+    arrivalPos: { kind: 'max' },
+  };
   assert.deepEqual(d.vehicles, [
     { id: 'v0', type: 'DEFAULT_VEHTYPE', depart: 0, ...dflt, route: ['WC', 'CE'] },
     {
@@ -189,9 +227,28 @@ test('vehicles with inline routes and route refs, trips, flows, depart attribute
   ]);
   assert.deepEqual(d.flows, [
     { id: 'f0', type: 'car', begin: 0, end: 100, period: 2.5, ...dflt, route: ['WC', 'CN'] },
-    { id: 'f1', type: 'DEFAULT_VEHTYPE', begin: 10, end: 20, vehsPerHour: 360, ...dflt, departSpeed: { kind: 'desired' }, from: 'SC', to: 'CN' },
+    {
+      id: 'f1',
+      type: 'DEFAULT_VEHTYPE',
+      begin: 10,
+      end: 20,
+      vehsPerHour: 360,
+      ...dflt,
+      departSpeed: { kind: 'desired' },
+      from: 'SC',
+      to: 'CN',
+    },
     { id: 'f2', type: 'DEFAULT_VEHTYPE', begin: 0, end: 50, probability: 0.1, ...dflt, route: ['WC', 'CE'] },
-    { id: 'f3', type: 'DEFAULT_VEHTYPE', begin: 5, end: 86400, number: 7, ...dflt, departPos: { kind: 'last' }, route: ['SC', 'CN'] },
+    {
+      id: 'f3',
+      type: 'DEFAULT_VEHTYPE',
+      begin: 5,
+      end: 86400,
+      number: 7,
+      ...dflt,
+      departPos: { kind: 'last' },
+      route: ['SC', 'CN'],
+    },
     // number with a rate and no end: the flow ends after 10 departures
     { id: 'f4', type: 'DEFAULT_VEHTYPE', begin: 5, end: 25, period: 2, ...dflt, route: ['WC', 'CN'] },
   ]);
@@ -204,7 +261,11 @@ test('vehicles with inline routes and route refs, trips, flows, depart attribute
 });
 
 test('a file may define DEFAULT_VEHTYPE itself', () => {
-  const d = parseSumoRoutes(routes(`<vType id="DEFAULT_VEHTYPE" sigma="0"/><vehicle id="a" depart="0"><route edges="WC"/></vehicle>`), 'r.xml', net);
+  const d = parseSumoRoutes(
+    routes(`<vType id="DEFAULT_VEHTYPE" sigma="0"/><vehicle id="a" depart="0"><route edges="WC"/></vehicle>`),
+    'r.xml',
+    net,
+  );
   assert.equal(d.vTypes.length, 1);
   assert.equal(d.vTypes[0]!.sigma, 0);
 });
@@ -239,7 +300,12 @@ test('several route files: definitions are shared, vehicles keep file order', ()
   const a = join(dir, 'a.rou.xml');
   const b = join(dir, 'b.rou.xml');
   writeFileSync(a, routes(`<vType id="car"/><route id="r" edges="WC CE"/><vehicle id="a1" depart="5" route="r"/>`));
-  writeFileSync(b, routes(`<vehicle id="b1" type="car" depart="1" route="r"/><vehicle id="b2" depart="2"><route edges="SC CN"/></vehicle>`));
+  writeFileSync(
+    b,
+    routes(
+      `<vehicle id="b1" type="car" depart="1" route="r"/><vehicle id="b2" depart="2"><route edges="SC CN"/></vehicle>`,
+    ),
+  );
   const d = loadSumoRoutes([a, b], net);
   assert.deepEqual(
     d.vehicles.map((v) => v.id),
@@ -251,28 +317,88 @@ test('several route files: definitions are shared, vehicles keep file order', ()
 
 test('bad demand input is an error naming file, line, element and attribute', () => {
   const f = 'bad.rou.xml';
-  inputError(() => parseSumoRoutes(routes(`<vType id="car" accel="abc"/>`), f, net), /^bad\.rou\.xml:3: <vType id="car">: attribute accel="abc" is not a number$/);
-  inputError(() => parseSumoRoutes(routes(`<vType id="car" speedFactor="uniform(1,2)"/>`), f, net), /<vType id="car">: attribute speedFactor="uniform\(1,2\)" is not a number or a norm/);
+  inputError(
+    () => parseSumoRoutes(routes(`<vType id="car" accel="abc"/>`), f, net),
+    /^bad\.rou\.xml:3: <vType id="car">: attribute accel="abc" is not a number$/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vType id="car" speedFactor="uniform(1,2)"/>`), f, net),
+    /<vType id="car">: attribute speedFactor="uniform\(1,2\)" is not a number or a norm/,
+  );
   inputError(() => parseSumoRoutes(routes(`<vType id="car" decel="0"/>`), f, net), /decel must be > 0/);
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="soon"><route edges="WC"/></vehicle>`), f, net), /<vehicle id="v">: depart="soon" is not a time in seconds/);
-  const trig = parseSumoRoutes(routes(`<vehicle id="v" depart="triggered"><route edges="WC"/></vehicle><vehicle id="w" depart="triggered"><route edges="WC"/></vehicle>`), f, net);
+  inputError(
+    () => parseSumoRoutes(routes(`<vehicle id="v" depart="soon"><route edges="WC"/></vehicle>`), f, net),
+    /<vehicle id="v">: depart="soon" is not a time in seconds/,
+  );
+  const trig = parseSumoRoutes(
+    routes(
+      `<vehicle id="v" depart="triggered"><route edges="WC"/></vehicle><vehicle id="w" depart="triggered"><route edges="WC"/></vehicle>`,
+    ),
+    f,
+    net,
+  );
   assert.equal(trig.vehicles.length, 0);
   assert.equal(trig.warnings.length, 1);
-  assert.match(trig.warnings[0]!, /^bad\.rou\.xml:3: depart="triggered" .* is not modelled; such vehicles are left out/);
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v"><route edges="WC"/></vehicle>`), f, net), /<vehicle id="v">: missing attribute depart/);
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" departSpeed="fast"><route edges="WC"/></vehicle>`), f, net), /departSpeed="fast" is not a number or one of max, desired, random, speedLimit/);
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" departLane="1.5"><route edges="WC"/></vehicle>`), f, net), /departLane must be a lane index/);
-  inputError(() => parseSumoRoutes(routes(`<trip id="v" depart="0" from="SC" to="CN" departLane="1"/>`), f, net), /<trip id="v">: departLane 1 does not exist on edge "SC" \(1 lanes\)/);
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" type="bus"><route edges="WC"/></vehicle>`), f, net), /unknown vType "bus"/);
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" route="nope"/>`), f, net), /<vehicle id="v">: unknown route "nope"/);
+  assert.match(
+    trig.warnings[0]!,
+    /^bad\.rou\.xml:3: depart="triggered" .* is not modelled; such vehicles are left out/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vehicle id="v"><route edges="WC"/></vehicle>`), f, net),
+    /<vehicle id="v">: missing attribute depart/,
+  );
+  inputError(
+    () =>
+      parseSumoRoutes(routes(`<vehicle id="v" depart="0" departSpeed="fast"><route edges="WC"/></vehicle>`), f, net),
+    /departSpeed="fast" is not a number or one of max, desired, random, speedLimit/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vehicle id="v" depart="0" departLane="1.5"><route edges="WC"/></vehicle>`), f, net),
+    /departLane must be a lane index/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<trip id="v" depart="0" from="SC" to="CN" departLane="1"/>`), f, net),
+    /<trip id="v">: departLane 1 does not exist on edge "SC" \(1 lanes\)/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vehicle id="v" depart="0" type="bus"><route edges="WC"/></vehicle>`), f, net),
+    /unknown vType "bus"/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vehicle id="v" depart="0" route="nope"/>`), f, net),
+    /<vehicle id="v">: unknown route "nope"/,
+  );
   inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0"/>`), f, net), /needs a route/);
-  inputError(() => parseSumoRoutes(routes(`<trip id="v" depart="0" from="WC" to="CE"/><trip id="v" depart="1" from="WC" to="CE"/>`), f, net), /duplicate trip id/);
-  inputError(() => parseSumoRoutes(routes(`<flow id="f" begin="0" end="9"><route edges="WC"/></flow>`), f, net), /needs one of period, vehsPerHour, probability, number/);
-  inputError(() => parseSumoRoutes(routes(`<flow id="f" period="1" vehsPerHour="3"><route edges="WC"/></flow>`), f, net), /only one of period, vehsPerHour, probability/);
-  inputError(() => parseSumoRoutes(routes(`<flow id="f" begin="9" end="1" period="1"><route edges="WC"/></flow>`), f, net), /end \(1\) is before begin \(9\)/);
-  inputError(() => parseSumoRoutes(routes(`<flow id="f" probability="1.5"><route edges="WC"/></flow>`), f, net), /probability must be in \(0, 1\]/);
+  inputError(
+    () =>
+      parseSumoRoutes(
+        routes(`<trip id="v" depart="0" from="WC" to="CE"/><trip id="v" depart="1" from="WC" to="CE"/>`),
+        f,
+        net,
+      ),
+    /duplicate trip id/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<flow id="f" begin="0" end="9"><route edges="WC"/></flow>`), f, net),
+    /needs one of period, vehsPerHour, probability, number/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<flow id="f" period="1" vehsPerHour="3"><route edges="WC"/></flow>`), f, net),
+    /only one of period, vehsPerHour, probability/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<flow id="f" begin="9" end="1" period="1"><route edges="WC"/></flow>`), f, net),
+    /end \(1\) is before begin \(9\)/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<flow id="f" probability="1.5"><route edges="WC"/></flow>`), f, net),
+    /probability must be in \(0, 1\]/,
+  );
   inputError(() => parseSumoRoutes('<net/>', f, net), /^bad\.rou\.xml:1: expected SUMO routes/);
-  inputError(() => parseSumoRoutes('<routes>\n<vehicle id="v" depart="0">\n<route edges="WC"/>\n', f, net), /^bad\.rou\.xml:\d+: unexpected end of file/);
+  inputError(
+    () => parseSumoRoutes('<routes>\n<vehicle id="v" depart="0">\n<route edges="WC"/>\n', f, net),
+    /^bad\.rou\.xml:\d+: unexpected end of file/,
+  );
   inputError(() => loadSumoRoutes(['/nonexistent/x.rou.xml'], net), /^\/nonexistent\/x\.rou\.xml: file not found$/);
 });
 
@@ -286,13 +412,32 @@ test('every depart and arrival value SUMO 1.15 accepts', () => {
     net,
   );
   const [a, b, c] = d.vehicles as [VehicleSpec, VehicleSpec, VehicleSpec];
-  assert.deepEqual([a.departPos, a.departSpeed, a.arrivalLane, a.arrivalSpeed], [{ kind: 'random_free' }, { kind: 'last' }, { kind: 'index', index: 1 }, { kind: 'value', speed: 4.5 }]);
-  assert.deepEqual([b.departPos, b.departSpeed, b.arrivalLane, b.arrivalSpeed, b.arrivalPos], [{ kind: 'stop' }, { kind: 'avg' }, { kind: 'current' }, { kind: 'current' }, { kind: 'middle' }]);
-  assert.deepEqual([c.departPos, c.departLane, c.arrivalLane], [{ kind: 'value', pos: -20 }, { kind: 'allowed' }, { kind: 'random' }]);
+  assert.deepEqual(
+    [a.departPos, a.departSpeed, a.arrivalLane, a.arrivalSpeed],
+    [{ kind: 'random_free' }, { kind: 'last' }, { kind: 'index', index: 1 }, { kind: 'value', speed: 4.5 }],
+  );
+  assert.deepEqual(
+    [b.departPos, b.departSpeed, b.arrivalLane, b.arrivalSpeed, b.arrivalPos],
+    [{ kind: 'stop' }, { kind: 'avg' }, { kind: 'current' }, { kind: 'current' }, { kind: 'middle' }],
+  );
+  assert.deepEqual(
+    [c.departPos, c.departLane, c.arrivalLane],
+    [{ kind: 'value', pos: -20 }, { kind: 'allowed' }, { kind: 'random' }],
+  );
   const f = 'bad.rou.xml';
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" arrivalLane="-1"><route edges="WC"/></vehicle>`), f, net), /^bad\.rou\.xml:3: <vehicle id="v">: arrivalLane must be a lane index >= 0, got -1$/);
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" arrivalSpeed="fast"><route edges="WC"/></vehicle>`), f, net), /arrivalSpeed="fast" is not a number or one of current/);
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0" departPos="front"><route edges="WC"/></vehicle>`), f, net), /departPos="front" is not a number or one of base, free, random, random_free, last, stop/);
+  inputError(
+    () => parseSumoRoutes(routes(`<vehicle id="v" depart="0" arrivalLane="-1"><route edges="WC"/></vehicle>`), f, net),
+    /^bad\.rou\.xml:3: <vehicle id="v">: arrivalLane must be a lane index >= 0, got -1$/,
+  );
+  inputError(
+    () =>
+      parseSumoRoutes(routes(`<vehicle id="v" depart="0" arrivalSpeed="fast"><route edges="WC"/></vehicle>`), f, net),
+    /arrivalSpeed="fast" is not a number or one of current/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vehicle id="v" depart="0" departPos="front"><route edges="WC"/></vehicle>`), f, net),
+    /departPos="front" is not a number or one of base, free, random, random_free, last, stop/,
+  );
 });
 
 test('flows: exp(rate) periods, perHour, probability with a count; vType and route distributions', () => {
@@ -334,13 +479,36 @@ test('flows: exp(rate) periods, perHour, probability with a count; vType and rou
   assert.deepEqual([e!.periodExp, e!.routeDistribution, e!.type, e!.begin, e!.end], [0.5, 'rd', 'ab', 10, 100]);
   assert.deepEqual([h!.vehsPerHour, h!.routeDistribution], [120, 'rd2']);
   // a named route's stop until counts from each vehicle's departure (untilFrom 0)
-  assert.deepEqual([p!.probability, p!.number, p!.end, p!.stops!.map((s) => ({ ...s, where: undefined }))], [0.25, 8, 86400, [{ ...stop, where: undefined }]]);
+  assert.deepEqual(
+    [p!.probability, p!.number, p!.end, p!.stops!.map((s) => ({ ...s, where: undefined }))],
+    [0.25, 8, 86400, [{ ...stop, where: undefined }]],
+  );
   const f = 'bad.rou.xml';
-  inputError(() => parseSumoRoutes(routes(`<flow id="f" period="exp(0)"><route edges="WC"/></flow>`), f, net), /period="exp\(0\)": the rate of exp\(rate\) must be a number > 0/);
-  inputError(() => parseSumoRoutes(routes(`<flow id="f" period="1" number="3" end="9"><route edges="WC"/></flow>`), f, net), /with a rate, give at most one of end and number/);
-  inputError(() => parseSumoRoutes(routes(`<vTypeDistribution id="d" vTypes="x"/>`), f, net), /<vTypeDistribution id="d">: unknown vType "x"/);
-  inputError(() => parseSumoRoutes(routes(`<routeDistribution id="d" routes="x"/>`), f, net), /<routeDistribution id="d">: unknown route "x"/);
-  inputError(() => parseSumoRoutes(routes(`<route id="r" edges="WC"/><routeDistribution id="d" routes="r" probabilities="1 2"/>`), f, net), /2 probabilities for 1 routes/);
+  inputError(
+    () => parseSumoRoutes(routes(`<flow id="f" period="exp(0)"><route edges="WC"/></flow>`), f, net),
+    /period="exp\(0\)": the rate of exp\(rate\) must be a number > 0/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<flow id="f" period="1" number="3" end="9"><route edges="WC"/></flow>`), f, net),
+    /with a rate, give at most one of end and number/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<vTypeDistribution id="d" vTypes="x"/>`), f, net),
+    /<vTypeDistribution id="d">: unknown vType "x"/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes(`<routeDistribution id="d" routes="x"/>`), f, net),
+    /<routeDistribution id="d">: unknown route "x"/,
+  );
+  inputError(
+    () =>
+      parseSumoRoutes(
+        routes(`<route id="r" edges="WC"/><routeDistribution id="d" routes="r" probabilities="1 2"/>`),
+        f,
+        net,
+      ),
+    /2 probabilities for 1 routes/,
+  );
 });
 
 test('stops: lanes, edges, busStops from an additional file, positions from the lane end; what is not modelled warns once', () => {
@@ -366,7 +534,9 @@ test('stops: lanes, edges, busStops from an additional file, positions from the 
   // a waypoint and a stop without duration or until (SUMO waits for a person there) are left out
   assert.equal(d.vehicles[2]!.stops, undefined);
   // a flow's stop: until counts from each vehicle's departure relative to the flow's begin
-  assert.deepEqual(strip(d.flows[0]!.stops), [{ lane: 'CE_0', startPos: 59.8, endPos: 60, until: 150, untilFrom: 100 }]);
+  assert.deepEqual(strip(d.flows[0]!.stops), [
+    { lane: 'CE_0', startPos: 59.8, endPos: 60, until: 150, untilFrom: 100 },
+  ]);
   assert.deepEqual(
     d.vehicles.map((v) => v.id),
     ['a', 'b', 'c'],
@@ -379,9 +549,46 @@ test('stops: lanes, edges, busStops from an additional file, positions from the 
   assert.match(w, /waypoints/);
   assert.match(w, /stops without duration or until/);
   const f = 'bad.rou.xml';
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0"><route edges="WC CE"/><stop busStop="nope" duration="1"/></vehicle>`), f, net), /^bad\.rou\.xml:3: <stop>: unknown busStop "nope"$/);
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0"><route edges="WC CE"/><stop lane="CE_0" endPos="500" duration="1"/></vehicle>`), f, net), /<stop>: endPos 500 is outside the lane \(length 95 m\)/);
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0"><route edges="WC CE"/><stop lane="CE_0" duration="-1"/></vehicle>`), f, net), /<stop>: duration must be >= 0, got -1/);
-  inputError(() => parseSumoRoutes(routes(`<vehicle id="v" depart="0"><route edges="WC CE"/><stop duration="1"/></vehicle>`), f, net), /<stop>: needs a lane, an edge or a stopping place/);
-  inputError(() => parseSumoRoutes(routes('<busStop id="b" lane="QQ_0"/>'), f, net), /<busStop id="b">: lane "QQ_0" is not in the net/);
+  inputError(
+    () =>
+      parseSumoRoutes(
+        routes(`<vehicle id="v" depart="0"><route edges="WC CE"/><stop busStop="nope" duration="1"/></vehicle>`),
+        f,
+        net,
+      ),
+    /^bad\.rou\.xml:3: <stop>: unknown busStop "nope"$/,
+  );
+  inputError(
+    () =>
+      parseSumoRoutes(
+        routes(
+          `<vehicle id="v" depart="0"><route edges="WC CE"/><stop lane="CE_0" endPos="500" duration="1"/></vehicle>`,
+        ),
+        f,
+        net,
+      ),
+    /<stop>: endPos 500 is outside the lane \(length 95 m\)/,
+  );
+  inputError(
+    () =>
+      parseSumoRoutes(
+        routes(`<vehicle id="v" depart="0"><route edges="WC CE"/><stop lane="CE_0" duration="-1"/></vehicle>`),
+        f,
+        net,
+      ),
+    /<stop>: duration must be >= 0, got -1/,
+  );
+  inputError(
+    () =>
+      parseSumoRoutes(
+        routes(`<vehicle id="v" depart="0"><route edges="WC CE"/><stop duration="1"/></vehicle>`),
+        f,
+        net,
+      ),
+    /<stop>: needs a lane, an edge or a stopping place/,
+  );
+  inputError(
+    () => parseSumoRoutes(routes('<busStop id="b" lane="QQ_0"/>'), f, net),
+    /<busStop id="b">: lane "QQ_0" is not in the net/,
+  );
 });

@@ -8,7 +8,15 @@
  * What we do not model (detectors, rerouters, waypoints, ...) is one warning per kind, with file and line.
  */
 import { InputError } from '../../errors.js';
-import type { DemandSpec, NetSpec, RouteDistributionSpec, StopSpec, VehicleSpec, VTypeDistributionSpec, VTypeSpec } from '../spec.js';
+import type {
+  DemandSpec,
+  NetSpec,
+  RouteDistributionSpec,
+  StopSpec,
+  VehicleSpec,
+  VTypeDistributionSpec,
+  VTypeSpec,
+} from '../spec.js';
 import { parseXmlFile, parseXmlString, type XmlElement } from '../xml.js';
 import { PASSENGER_DEFAULTS } from '../spec.js';
 import { fail, list, optNum, parseNumber, reqStr } from './attrs.js';
@@ -20,24 +28,45 @@ import { SPEED_FACTOR_MAX, SPEED_FACTOR_MIN, vClassDefaults } from './vclass-def
 export const DEFAULT_VTYPE_ID = 'DEFAULT_VEHTYPE';
 
 /** SUMO 1.15's default vType (DEFAULT_VEHTYPE): vClass passenger, Krauss with σ 0.5, speedDev 0.1, LC2013. */
-export const SUMO_PASSENGER_DEFAULTS: Readonly<Omit<VTypeSpec, 'id'>> = (({ id: _id, ...rest }) => rest)(sumoVTypeDefaults(DEFAULT_VTYPE_ID, 'passenger'));
+export const SUMO_PASSENGER_DEFAULTS: Readonly<Omit<VTypeSpec, 'id'>> = (({ id: _id, ...rest }) => rest)(
+  sumoVTypeDefaults(DEFAULT_VTYPE_ID, 'passenger'),
+);
 
 /**
  * Loads several route files against one net, in the given order (vehicles keep file order), after
  * the additional files (SUMO loads those first; they may hold vTypes, routes, stopping places).
  */
-export function loadSumoRoutes(paths: string[], net: NetSpec, additional: string[] = [], opts: { sorted?: boolean; begin?: number } = {}): DemandSpec {
+export function loadSumoRoutes(
+  paths: string[],
+  net: NetSpec,
+  additional: string[] = [],
+  opts: { sorted?: boolean; begin?: number } = {},
+): DemandSpec {
   const sorted = opts.sorted ?? true;
   return sumoRoutesFromXml(
-    [...additional.map((path) => ({ file: path, root: parseXmlFile(path) })), ...paths.map((path) => ({ file: path, root: parseXmlFile(path), sorted }))],
+    [
+      ...additional.map((path) => ({ file: path, root: parseXmlFile(path) })),
+      ...paths.map((path) => ({ file: path, root: parseXmlFile(path), sorted })),
+    ],
     net,
     opts.begin ?? 0,
   );
 }
 
 /** For tests and generated demand: route (or additional) files given as text. */
-export function parseSumoRoutes(text: string, fileName: string, net: NetSpec, more: { text: string; file: string }[] = []): DemandSpec {
-  return sumoRoutesFromXml([...more.map((m) => ({ file: m.file, root: parseXmlString(m.text, m.file) })), { file: fileName, root: parseXmlString(text, fileName) }], net);
+export function parseSumoRoutes(
+  text: string,
+  fileName: string,
+  net: NetSpec,
+  more: { text: string; file: string }[] = [],
+): DemandSpec {
+  return sumoRoutesFromXml(
+    [
+      ...more.map((m) => ({ file: m.file, root: parseXmlString(m.text, m.file) })),
+      { file: fileName, root: parseXmlString(text, fileName) },
+    ],
+    net,
+  );
 }
 
 /** What the importer knows about the net: edge ids and which edge follows which. */
@@ -78,7 +107,16 @@ interface DemandFile {
 }
 
 /** Elements of route and additional files that are read (the rest: one warning per kind and file). */
-const READ = new Set(['vType', 'vTypeDistribution', 'route', 'routeDistribution', 'vehicle', 'trip', 'flow', ...STOPPING_PLACES]);
+const READ = new Set([
+  'vType',
+  'vTypeDistribution',
+  'route',
+  'routeDistribution',
+  'vehicle',
+  'trip',
+  'flow',
+  ...STOPPING_PLACES,
+]);
 /** Elements that change nothing we simulate. */
 const ELSEWHERE = new Set(['location', 'param']);
 
@@ -105,7 +143,11 @@ function sumoRoutesFromXml(files: DemandFile[], net: NetSpec, begin = 0): Demand
   // Pass 0: stopping places from every file (a stop may name one defined in a later file).
   for (const { file, root } of files) {
     if (root.name !== 'routes' && root.name !== 'additional') {
-      throw new InputError(file, `expected SUMO routes (<routes>) or additional elements (<additional>), found <${root.name}>`, root.line);
+      throw new InputError(
+        file,
+        `expected SUMO routes (<routes>) or additional elements (<additional>), found <${root.name}>`,
+        root.line,
+      );
     }
     for (const el of root.children) {
       if (!(STOPPING_PLACES as readonly string[]).includes(el.name)) continue;
@@ -114,7 +156,10 @@ function sumoRoutesFromXml(files: DemandFile[], net: NetSpec, begin = 0): Demand
       places.set(p.id, p);
     }
   }
-  const stopReader = (file: string) => (el: XmlElement) => readStop(file, el, lanes, places, (kind) => notes.once(kind, `${file}:${el.line ?? '?'}`, `${kind} are not modelled`));
+  const stopReader = (file: string) => (el: XmlElement) =>
+    readStop(file, el, lanes, places, (kind) =>
+      notes.once(kind, `${file}:${el.line ?? '?'}`, `${kind} are not modelled`),
+    );
 
   const vTypeWarnings: VTypeWarnings = { warnings: demand.warnings, seen: new Set() };
   // Pass 1: definitions from every file, so a vehicle may use a route or type from an earlier file.
@@ -151,9 +196,19 @@ function sumoRoutesFromXml(files: DemandFile[], net: NetSpec, begin = 0): Demand
     for (const el of root.children) {
       if (el.name !== 'vehicle' && el.name !== 'trip' && el.name !== 'flow') {
         if (el.name === 'tlLogic' || el.name === 'WAUT') {
-          notes.once(`<${el.name}>`, `${file}:${el.line ?? '?'}`, `<${el.name}> in a route or additional file is not read; the net's signal programs run (every one in ${file})`, file);
+          notes.once(
+            `<${el.name}>`,
+            `${file}:${el.line ?? '?'}`,
+            `<${el.name}> in a route or additional file is not read; the net's signal programs run (every one in ${file})`,
+            file,
+          );
         } else if (!READ.has(el.name) && !ELSEWHERE.has(el.name)) {
-          notes.once(`<${el.name}>`, `${file}:${el.line ?? '?'}`, `<${el.name}> is not modelled; skipped (every one in ${file})`, file);
+          notes.once(
+            `<${el.name}>`,
+            `${file}:${el.line ?? '?'}`,
+            `<${el.name}> is not modelled; skipped (every one in ${file})`,
+            file,
+          );
         }
         continue;
       }
@@ -172,7 +227,11 @@ function sumoRoutesFromXml(files: DemandFile[], net: NetSpec, begin = 0): Demand
       const depart = readDepart(file, el);
       const departAt = el.name === 'flow' ? 0 : departTime(file, el);
       if (typeof departAt !== 'number') {
-        notes.once(`depart=${departAt.trigger}`, `${file}:${el.line ?? '?'}`, `depart="${departAt.trigger}" (the vehicle waits for persons, containers or a split) is not modelled; such vehicles are left out (every one)`);
+        notes.once(
+          `depart=${departAt.trigger}`,
+          `${file}:${el.line ?? '?'}`,
+          `depart="${departAt.trigger}" (the vehicle waits for persons, containers or a split) is not modelled; such vehicles are left out (every one)`,
+        );
         continue;
       }
       const timing = el.name === 'flow' ? readFlowRate(file, el, begin) : { depart: departAt };
@@ -201,11 +260,18 @@ function sumoRoutesFromXml(files: DemandFile[], net: NetSpec, begin = 0): Demand
         demand.warnings.push(`${file}:${el.line ?? '?'}: ${el.name} "${id}" skipped: ${problem}`);
         continue;
       }
-      const firstEdges = path.distribution !== undefined ? routeDists.get(path.distribution)!.routes.map((r) => r.edges[0]!) : [path.route?.[0] ?? path.from!];
+      const firstEdges =
+        path.distribution !== undefined
+          ? routeDists.get(path.distribution)!.routes.map((r) => r.edges[0]!)
+          : [path.route?.[0] ?? path.from!];
       for (const firstEdge of firstEdges) {
         const nLanes = index.edges.get(firstEdge)!;
         if (depart.departLane.kind === 'index' && depart.departLane.index >= nLanes) {
-          throw fail(file, el, `departLane ${depart.departLane.index} does not exist on edge "${firstEdge}" (${nLanes} lanes)`);
+          throw fail(
+            file,
+            el,
+            `departLane ${depart.departLane.index} does not exist on edge "${firstEdge}" (${nLanes} lanes)`,
+          );
         }
       }
       const stops = [...(path.stops ?? []), ...own];
@@ -242,19 +308,55 @@ class Notes {
 }
 
 // Attributes of vehicles, trips and flows that change nothing we model (SUMO's own or cosmetic).
-const HARMLESS = new Set(['id', 'type', 'route', 'from', 'to', 'via', 'depart', 'begin', 'end', 'period', 'vehsPerHour', 'perHour', 'probability', 'number',
-  'departLane', 'departPos', 'departSpeed', 'arrivalLane', 'arrivalPos', 'arrivalSpeed', 'color', 'line', 'personNumber', 'containerNumber', 'personCapacity',
-  'containerCapacity', 'departPosLat', 'arrivalPosLat', 'arrival']);
+const HARMLESS = new Set([
+  'id',
+  'type',
+  'route',
+  'from',
+  'to',
+  'via',
+  'depart',
+  'begin',
+  'end',
+  'period',
+  'vehsPerHour',
+  'perHour',
+  'probability',
+  'number',
+  'departLane',
+  'departPos',
+  'departSpeed',
+  'arrivalLane',
+  'arrivalPos',
+  'arrivalSpeed',
+  'color',
+  'line',
+  'personNumber',
+  'containerNumber',
+  'personCapacity',
+  'containerCapacity',
+  'departPosLat',
+  'arrivalPosLat',
+  'arrival',
+]);
 
 /** One warning per attribute kind we do not model (file and line of the first). */
 function noteAttributes(file: string, el: XmlElement, notes: Notes): void {
   for (const a of Object.keys(el.attrs)) {
     if (HARMLESS.has(a)) continue;
-    notes.once(`attribute ${a}`, `${file}:${el.line ?? '?'}`, `attribute ${a} of <${el.name}> is not modelled; ignored (everywhere)`);
+    notes.once(
+      `attribute ${a}`,
+      `${file}:${el.line ?? '?'}`,
+      `attribute ${a} of <${el.name}> is not modelled; ignored (everywhere)`,
+    );
   }
   for (const c of el.children) {
     if (c.name !== 'route' && c.name !== 'stop' && c.name !== 'param' && c.name !== 'routeDistribution') {
-      notes.once(`<${c.name}> in a vehicle`, `${file}:${c.line ?? '?'}`, `<${c.name}> inside <${el.name}> is not modelled; ignored (everywhere)`);
+      notes.once(
+        `<${c.name}> in a vehicle`,
+        `${file}:${c.line ?? '?'}`,
+        `<${c.name}> inside <${el.name}> is not modelled; ignored (everywhere)`,
+      );
     }
   }
 }
@@ -281,7 +383,25 @@ const VTYPE_NUMBERS: [string, keyof VTypeSpec][] = [
 ];
 
 /** SUMO 1.15's car-following models (SUMOXMLDefinitions::CarFollowModels); TessDS runs Krauss and IDM. */
-const SUMO_CF_MODELS = new Set(['Krauss', 'KraussOrig1', 'KraussPS', 'KraussX', 'SmartSK', 'Daniel1', 'IDM', 'IDMM', 'EIDM', 'PWagner2009', 'BKerner', 'Wiedemann', 'W99', 'Rail', 'ACC', 'CACC', 'CC']);
+const SUMO_CF_MODELS = new Set([
+  'Krauss',
+  'KraussOrig1',
+  'KraussPS',
+  'KraussX',
+  'SmartSK',
+  'Daniel1',
+  'IDM',
+  'IDMM',
+  'EIDM',
+  'PWagner2009',
+  'BKerner',
+  'Wiedemann',
+  'W99',
+  'Rail',
+  'ACC',
+  'CACC',
+  'CC',
+]);
 
 /** What the vType reader reports once per import (not once per vType). */
 interface VTypeWarnings {
@@ -329,14 +449,17 @@ function readVType(file: string, el: XmlElement, w: VTypeWarnings): VTypeSpec {
   if (vClassDefaults(vClass) === undefined && !w.seen.has(`class ${vClass}`)) {
     // an unknown class name fails later (compileVType); a known one without a table entry runs as passenger
     w.seen.add(`class ${vClass}`);
-    w.warnings.push(`${file}:${el.line ?? '?'}: vType "${id}": no SUMO defaults known for vClass "${vClass}"; passenger's are used`);
+    w.warnings.push(
+      `${file}:${el.line ?? '?'}: vType "${id}": no SUMO defaults known for vClass "${vClass}"; passenger's are used`,
+    );
   }
   const t = sumoVTypeDefaults(id, vClass);
   const cf = el.children.find((c) => c.name.startsWith('carFollowing-'));
   let model = el.attrs['carFollowModel'];
   if (cf !== undefined) {
     const named = cf.name.slice('carFollowing-'.length);
-    if (model !== undefined && model !== named) throw fail(file, el, `carFollowModel="${model}" and <${cf.name}> name different models`);
+    if (model !== undefined && model !== named)
+      throw fail(file, el, `carFollowModel="${model}" and <${cf.name}> name different models`);
     model = named;
   }
   if (model !== undefined) {
@@ -344,7 +467,9 @@ function readVType(file: string, el: XmlElement, w: VTypeWarnings): VTypeSpec {
     if (model === 'IDM') t.carFollowModel = 'IDM';
     else if (model !== 'Krauss' && !w.seen.has(`model ${model}`)) {
       w.seen.add(`model ${model}`);
-      w.warnings.push(`${file}:${el.line ?? '?'}: vType "${id}" (and maybe others): carFollowModel "${model}" is not supported, Krauss is used`);
+      w.warnings.push(
+        `${file}:${el.line ?? '?'}: vType "${id}" (and maybe others): carFollowModel "${model}" is not supported, Krauss is used`,
+      );
     }
   }
   let decelSet = false;
@@ -364,19 +489,37 @@ function readVType(file: string, el: XmlElement, w: VTypeWarnings): VTypeSpec {
   if (sf !== undefined) speedFactorDistribution(file, el, sf, t);
   const dev = optNum(file, el, 'speedDev');
   if (dev !== undefined) t.speedDev = dev;
-  for (const field of ['accel', 'decel', 'emergencyDecel', 'length', 'maxSpeed', 'speedFactor', 'delta', 'idmStepping'] as const) {
+  for (const field of [
+    'accel',
+    'decel',
+    'emergencyDecel',
+    'length',
+    'maxSpeed',
+    'speedFactor',
+    'delta',
+    'idmStepping',
+  ] as const) {
     if (!(t[field] > 0)) throw fail(file, el, `${field} must be > 0, got ${t[field]}`);
   }
-  if (t.apparentDecel !== undefined && !(t.apparentDecel > 0)) throw fail(file, el, `apparentDecel must be > 0, got ${t.apparentDecel}`);
+  if (t.apparentDecel !== undefined && !(t.apparentDecel > 0))
+    throw fail(file, el, `apparentDecel must be > 0, got ${t.apparentDecel}`);
   for (const field of ['tau', 'minGap', 'sigma', 'speedDev'] as const) {
     if (!(t[field] >= 0)) throw fail(file, el, `${field} must be >= 0, got ${t[field]}`);
   }
   if (t.sigma > 1) throw fail(file, el, `sigma must be in [0, 1], got ${t.sigma}`);
   if (t.speedDev > 0 && t.speedFactorMin !== undefined && t.speedFactor < t.speedFactorMin) {
-    throw fail(file, el, `speedFactor: distribution mean ${t.speedFactor} is below its lower bound ${t.speedFactorMin}`);
+    throw fail(
+      file,
+      el,
+      `speedFactor: distribution mean ${t.speedFactor} is below its lower bound ${t.speedFactorMin}`,
+    );
   }
   if (t.speedDev > 0 && t.speedFactorMax !== undefined && t.speedFactor > t.speedFactorMax) {
-    throw fail(file, el, `speedFactor: distribution mean ${t.speedFactor} is above its upper bound ${t.speedFactorMax}`);
+    throw fail(
+      file,
+      el,
+      `speedFactor: distribution mean ${t.speedFactor} is above its upper bound ${t.speedFactorMax}`,
+    );
   }
   return t;
 }
@@ -396,7 +539,11 @@ function speedFactorDistribution(file: string, el: XmlElement, value: string, t:
   const m = /^\s*(normc?)\(([^()]*)\)\s*$/.exec(value);
   const params = m ? m[2]!.split(',').map((p) => parseNumber(p)) : [];
   if (!m || params.length < 2 || params.length > 4 || params.some((p) => p === undefined)) {
-    throw fail(file, el, `attribute speedFactor="${value}" is not a number or a norm(mean,dev) / normc(mean,dev,min,max) distribution`);
+    throw fail(
+      file,
+      el,
+      `attribute speedFactor="${value}" is not a number or a norm(mean,dev) / normc(mean,dev,min,max) distribution`,
+    );
   }
   const [mean, dev, min, max] = params as number[];
   t.speedFactor = mean!;
@@ -405,7 +552,8 @@ function speedFactorDistribution(file: string, el: XmlElement, value: string, t:
   delete t.speedFactorMax;
   if (min !== undefined) t.speedFactorMin = min;
   if (max !== undefined) t.speedFactorMax = max;
-  if (min !== undefined && max !== undefined && !(min <= max)) throw fail(file, el, `attribute speedFactor="${value}": min ${min} is above max ${max}`);
+  if (min !== undefined && max !== undefined && !(min <= max))
+    throw fail(file, el, `attribute speedFactor="${value}": min ${min} is above max ${max}`);
 }
 
 // --- routes
@@ -444,7 +592,11 @@ function routeEdges(file: string, el: XmlElement): string[] {
 }
 
 /** A `<route>` with edges and stops; stops' until counts from the departure of each vehicle using it (SUMO). */
-function readNamedRoute(file: string, el: XmlElement, readStop: (el: XmlElement) => StopSpec | { skip: string }): NamedRoute {
+function readNamedRoute(
+  file: string,
+  el: XmlElement,
+  readStop: (el: XmlElement) => StopSpec | { skip: string },
+): NamedRoute {
   const r: NamedRoute = { edges: routeEdges(file, el), stops: [], probability: probabilityOf(file, el) };
   for (const c of el.children) {
     if (c.name !== 'stop') continue;
@@ -456,7 +608,8 @@ function readNamedRoute(file: string, el: XmlElement, readStop: (el: XmlElement)
     if (s.until !== undefined) s.untilFrom = 0;
     r.stops.push(s);
   }
-  if (el.attrs['repeat'] !== undefined || el.attrs['cycleTime'] !== undefined) throw fail(file, el, 'repeat and cycleTime are not supported');
+  if (el.attrs['repeat'] !== undefined || el.attrs['cycleTime'] !== undefined)
+    throw fail(file, el, 'repeat and cycleTime are not supported');
   return r;
 }
 
@@ -487,10 +640,15 @@ function readVTypeDistribution(
   }
   if (el.attrs['probabilities'] !== undefined) {
     // SUMO 1.15 reads the vTypes' own probability attributes and ignores this one (later versions read it)
-    notes.once('vTypeDistribution probabilities', `${file}:${el.line ?? '?'}`, `vTypeDistribution "${id}": probabilities="..." is ignored as SUMO 1.15 ignores it (the vTypes' probability attributes count)`);
+    notes.once(
+      'vTypeDistribution probabilities',
+      `${file}:${el.line ?? '?'}`,
+      `vTypeDistribution "${id}": probabilities="..." is ignored as SUMO 1.15 ignores it (the vTypes' probability attributes count)`,
+    );
   }
   if (d.vTypes.length === 0) throw fail(file, el, 'vTypeDistribution has no vTypes (nested <vType> or vTypes="...")');
-  if (!(d.probabilities.reduce((a, b) => a + b, 0) > 0)) throw fail(file, el, 'the probabilities of the vTypes sum to 0');
+  if (!(d.probabilities.reduce((a, b) => a + b, 0) > 0))
+    throw fail(file, el, 'the probabilities of the vTypes sum to 0');
   return d;
 }
 
@@ -522,7 +680,8 @@ function readRouteDistribution(
   }
   const refs = list(el.attrs['routes']);
   const probs = list(el.attrs['probabilities']);
-  if (probs.length > 0 && probs.length !== refs.length) throw fail(file, el, `${probs.length} probabilities for ${refs.length} routes`);
+  if (probs.length > 0 && probs.length !== refs.length)
+    throw fail(file, el, `${probs.length} probabilities for ${refs.length} routes`);
   refs.forEach((ref, i) => {
     const r = routes.get(ref);
     if (r === undefined) throw fail(file, el, `unknown route "${ref}"`);
@@ -531,7 +690,8 @@ function readRouteDistribution(
     add(r, p);
   });
   if (d.routes.length === 0) throw fail(file, el, 'routeDistribution has no routes');
-  if (!(d.routes.reduce((a, r) => a + r.probability, 0) > 0)) throw fail(file, el, 'the probabilities of the routes sum to 0');
+  if (!(d.routes.reduce((a, r) => a + r.probability, 0) > 0))
+    throw fail(file, el, 'the probabilities of the routes sum to 0');
   if (problem !== undefined) (d as RouteDistributionSpec & { problem?: string }).problem = problem;
   return d;
 }
@@ -547,7 +707,8 @@ function readPath(
   const inline = el.children.find((c) => c.name === 'route');
   const inlineDist = el.children.find((c) => c.name === 'routeDistribution');
   const ref = el.attrs['route'];
-  if ([inline, inlineDist, ref].filter((x) => x !== undefined).length > 1) throw fail(file, el, 'give one of a route attribute, an inline <route>, an inline <routeDistribution>');
+  if ([inline, inlineDist, ref].filter((x) => x !== undefined).length > 1)
+    throw fail(file, el, 'give one of a route attribute, an inline <route>, an inline <routeDistribution>');
   if (inline !== undefined) {
     // stops of an inline route belong to the vehicle (absolute until)
     const r = readNamedRoute(file, inline, readStop);
@@ -563,7 +724,11 @@ function readPath(
     const named = routes.get(ref);
     if (named !== undefined) {
       // every vehicle gets its own copies (until is shifted per vehicle in sim/)
-      return { route: named.edges, stops: named.stops.map((s) => ({ ...s })), ...(named.problem !== undefined ? { problem: named.problem } : {}) };
+      return {
+        route: named.edges,
+        stops: named.stops.map((s) => ({ ...s })),
+        ...(named.problem !== undefined ? { problem: named.problem } : {}),
+      };
     }
     if (routeDists.has(ref)) return { distribution: ref };
     throw fail(file, el, `unknown route "${ref}"`);
@@ -602,7 +767,8 @@ function checkEdges(edges: string[], connected: boolean, index: NetIndex): strin
   // Trips are routed by sim/, so only explicit routes must be connected edge to edge.
   if (connected) {
     for (let i = 1; i < edges.length; i++) {
-      if (!index.connected(edges[i - 1]!, edges[i]!)) return `edges "${edges[i - 1]}" and "${edges[i]}" are not connected`;
+      if (!index.connected(edges[i - 1]!, edges[i]!))
+        return `edges "${edges[i - 1]}" and "${edges[i]}" are not connected`;
     }
   }
   return undefined;
@@ -611,5 +777,7 @@ function checkEdges(edges: string[], connected: boolean, index: NetIndex): strin
 function pathFields(path: Path): Pick<VehicleSpec, 'route' | 'from' | 'to' | 'via' | 'routeDistribution'> {
   if (path.distribution !== undefined) return { routeDistribution: path.distribution };
   if (path.route !== undefined) return { route: path.route };
-  return path.via !== undefined ? { from: path.from!, to: path.to!, via: path.via } : { from: path.from!, to: path.to! };
+  return path.via !== undefined
+    ? { from: path.from!, to: path.to!, via: path.via }
+    : { from: path.from!, to: path.to! };
 }

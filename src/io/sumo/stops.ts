@@ -37,7 +37,12 @@ function position(file: string, el: XmlElement, attr: string, dflt: number, leng
   let p = optNum(file, el, attr) ?? dflt;
   if (p < 0) p += length;
   if (p < 0 || p > length + 1e-6) {
-    if (!friendly) throw fail(file, el, `${attr} ${el.attrs[attr]} is outside the lane (length ${length} m); give friendlyPos="true" to move it onto the lane`);
+    if (!friendly)
+      throw fail(
+        file,
+        el,
+        `${attr} ${el.attrs[attr]} is outside the lane (length ${length} m); give friendlyPos="true" to move it onto the lane`,
+      );
     p = Math.min(Math.max(p, 0), length);
   }
   return p;
@@ -88,7 +93,8 @@ export function readStop(
     placeId = el.attrs[placeAttr]!;
     const place = places.get(placeId);
     if (place === undefined || place.kind !== placeAttr) throw fail(file, el, `unknown ${placeAttr} "${placeId}"`);
-    if (placeAttr === 'parkingArea') note('stops at a parkingArea (the vehicle stays on its lane; SUMO parks it off the road)');
+    if (placeAttr === 'parkingArea')
+      note('stops at a parkingArea (the vehicle stays on its lane; SUMO parks it off the road)');
     lane = place.lane;
     startPos = place.startPos;
     endPos = place.endPos;
@@ -100,7 +106,12 @@ export function readStop(
       if (edgeLanes === undefined) return { skip: `stop on edge "${edge}", which is not in the net` };
       lane = edgeLanes[0]!;
     }
-    if (lane === undefined) throw fail(file, el, 'needs a lane, an edge or a stopping place (busStop, trainStop, containerStop, chargingStation, parkingArea)');
+    if (lane === undefined)
+      throw fail(
+        file,
+        el,
+        'needs a lane, an edge or a stopping place (busStop, trainStop, containerStop, chargingStation, parkingArea)',
+      );
     const length = lanes.laneLength.get(lane);
     if (length === undefined) return { skip: `stop on lane "${lane}", which is not in the net` };
     const friendly = friendlyPos(el);
@@ -116,7 +127,11 @@ export function readStop(
     return { skip: 'waypoint' };
   }
   const triggered = el.attrs['triggered'];
-  if ((triggered !== undefined && triggered !== 'false' && triggered !== '0') || el.attrs['containerTriggered'] === 'true' || el.attrs['expected'] !== undefined) {
+  if (
+    (triggered !== undefined && triggered !== 'false' && triggered !== '0') ||
+    el.attrs['containerTriggered'] === 'true' ||
+    el.attrs['expected'] !== undefined
+  ) {
     note('triggered stops (they wait for persons or containers; we keep only their duration/until)');
   }
   if (duration === undefined && until === undefined) {
@@ -124,8 +139,10 @@ export function readStop(
     note('stops without duration or until (SUMO waits for a person there)');
     return { skip: 'no duration or until' };
   }
-  if (el.attrs['parking'] === 'true' || el.attrs['parking'] === '1') note('parking stops (the vehicle stays on its lane; SUMO takes it off the road)');
-  for (const a of ['extension', 'jump', 'split', 'join', 'index', 'started', 'ended']) if (el.attrs[a] !== undefined) note(`stop attribute ${a}`);
+  if (el.attrs['parking'] === 'true' || el.attrs['parking'] === '1')
+    note('parking stops (the vehicle stays on its lane; SUMO takes it off the road)');
+  for (const a of ['extension', 'jump', 'split', 'join', 'index', 'started', 'ended'])
+    if (el.attrs[a] !== undefined) note(`stop attribute ${a}`);
   const stop: StopSpec = { lane, startPos, endPos, where };
   if (duration !== undefined) stop.duration = duration;
   if (until !== undefined) stop.until = until;

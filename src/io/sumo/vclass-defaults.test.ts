@@ -7,9 +7,26 @@ import { sumoVTypeDefaults } from './routes.js';
 import { VCLASSES } from '../../sim/vclass.js';
 
 // what SUMO 1.15 itself reports over TraCI for a <vType vClass="…"/> of each class (see the fixture's README)
-const sumo = JSON.parse(readFileSync(fileURLToPath(new URL('../../../../test/fixtures/krauss/vclass-defaults.sumo.json', import.meta.url)), 'utf8')) as Record<
+const sumo = JSON.parse(
+  readFileSync(
+    fileURLToPath(new URL('../../../../test/fixtures/krauss/vclass-defaults.sumo.json', import.meta.url)),
+    'utf8',
+  ),
+) as Record<
   string,
-  { length: number; minGap: number; maxSpeed: number; accel: number; decel: number; emergencyDecel: number; apparentDecel: number; sigma: number; tau: number; speedFactor: number; speedDev: number }
+  {
+    length: number;
+    minGap: number;
+    maxSpeed: number;
+    accel: number;
+    decel: number;
+    emergencyDecel: number;
+    apparentDecel: number;
+    sigma: number;
+    tau: number;
+    speedFactor: number;
+    speedDev: number;
+  }
 >;
 
 test('vClass defaults: every class SUMO 1.15 knows, with the values SUMO 1.15 reports', () => {
@@ -17,7 +34,8 @@ test('vClass defaults: every class SUMO 1.15 knows, with the values SUMO 1.15 re
   assert.deepEqual(Object.keys(VCLASS_DEFAULTS).sort(), Object.keys(sumo).sort());
   for (const [cls, ref] of Object.entries(sumo)) {
     const t = sumoVTypeDefaults('x', cls);
-    const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-4, `${cls} ${what}: ${a} vs SUMO ${b}`);
+    const near = (a: number, b: number, what: string) =>
+      assert.ok(Math.abs(a - b) < 1e-4, `${cls} ${what}: ${a} vs SUMO ${b}`);
     near(t.length, ref.length, 'length');
     near(t.minGap, ref.minGap, 'minGap');
     near(t.maxSpeed, ref.maxSpeed, 'maxSpeed');
