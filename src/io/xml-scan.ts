@@ -48,6 +48,9 @@ const RESERVED_NAMES: ReadonlySet<string> = new Set([
 /** fast-xml-parser refuses deeper documents (its maxNestedTags). */
 const MAX_DEPTH = 100;
 
+/** `<?xml version="1.0" encoding="UTF-8"?>`: plain attributes, nothing the full parser could object to */
+const DECLARATION = /^<\?xml((?:[ \t\n]+(?:version|encoding|standalone)=(?:"[\w.-]*"|'[\w.-]*'))*)[ \t\n]*\?>/;
+
 const ENTITY = /&(lt|gt|quot|apos|amp);/g;
 const ENTITY_TEXT: Readonly<Record<string, string>> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' };
 
@@ -64,10 +67,10 @@ export function scanXml(text: string): XmlElement | undefined {
   const n = text.length;
   let i = 0;
   // the declaration, only at the very start (the full parser refuses one elsewhere)
-  if (text.startsWith('<?xml', 0) && isSpace(text.charCodeAt(5))) {
-    const end = text.indexOf('?>', 5);
-    if (end < 0 || hasAngle(text, 5, end)) return undefined;
-    i = end + 2;
+  if (text.startsWith('<?xml', 0)) {
+    const decl = DECLARATION.exec(text);
+    if (decl === null || hasRepeats(decl[1]!.match(/[a-z]+(?==)/g) ?? [])) return undefined;
+    i = decl[0].length;
   }
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
@@ -172,10 +175,8 @@ function isSpace(c: number): boolean {
   return c === SPACE || c === LF || c === TAB || c === CR;
 }
 
-function hasAngle(text: string, from: number, to: number): boolean {
-  const lt = text.indexOf('<', from);
-  const gt = text.indexOf('>', from);
-  return (lt >= 0 && lt < to) || (gt >= 0 && gt < to);
+function hasRepeats(names: string[]): boolean {
+  return new Set(names).size !== names.length;
 }
 
 /** Control characters, spaces and anything beyond ASCII may be trimmed away. */
