@@ -3,13 +3,18 @@
  * process, as a user sees it), whether both end in the same state hash, and what the border exchange
  * costs per step (serialising and applying the messages, measured in-process).
  *
- *   node dist/bench/cluster.js [--size 16] [--period 0.1] [--end 1800] [--repeat 3] [--workers 2]
- *                              [--hash-kinds grid,spider,rand]
+ *   node dist/bench/cluster.js [--size 16] [--period 0.1] [--end 1800] [--repeat 5] [--workers 2]
+ *                              [--hash-kinds grid,spider,rand] [--cfg scenario.sumocfg]
+ *
+ * --cfg runs a given scenario (e.g. a city built by ../shared/tools/sumo-osm-scenario) instead of the
+ * grid, to --end. First it prints how much faster the scenario reader is than the full XML parser
+ * alone (the reader before the scanner, src/io/xml-scan.ts) on that scenario, in-process.
  *
  * A shared 2-core machine: compare ratios within one invocation, not absolute times.
  */
 import { Command } from 'commander';
-import { loadSumoScenario } from '../src/io/sumo/config.js';
+import { loadSumoConfig, loadSumoScenario } from '../src/io/sumo/config.js';
+import { parseXmlFile, withFullXmlParser } from '../src/io/xml.js';
 import { Engine } from '../src/sim/engine.js';
 import { applyInbox, collectOutbox, makeLayout } from '../src/sim/partition.js';
 import { makePartition } from '../src/partition/plan.js';
@@ -26,6 +31,8 @@ interface Run {
   runMs?: number;
   /** per worker: ms stepping (border exchange included) and ms idle waiting for neighbours */
   stepMs: number[];
+  /** per worker: ms in the engine's own step, without the border exchange */
+  doStepMs: number[];
   waitMs: number[];
 }
 
@@ -33,16 +40,59 @@ function runCli(cfg: string, end: number, workers: number): Run {
   const { seconds, summary, stderr } = timedRun(cfg, end, workers, [], { ...process.env, TESSDS_TIMING: '1' });
   const ready = /\[timing\] all ready at (\d+) ms/.exec(stderr);
   const run = /\[timing\] run (\d+) ms/.exec(stderr);
-  const workersTiming = [...stderr.matchAll(/\[timing\] worker \d+: stepping (\d+) ms .*, waiting (\d+) ms/g)];
+  const workersTiming = [
+    ...stderr.matchAll(/\[timing\] worker (\d+): stepping (\d+) ms \(doStep (\d+) ms\), waiting (\d+) ms/g),
+  ].sort((a, b) => Number(a[1]) - Number(b[1]));
+  const alone = /\[timing\] one process: stepping (\d+) ms/.exec(stderr);
   return {
     seconds,
     hash: summary.stateHash,
     ups: summary.ups,
     readyMs: ready ? Number(ready[1]) : undefined,
     runMs: run ? Number(run[1]) : undefined,
-    stepMs: workersTiming.map((m) => Number(m[1])),
-    waitMs: workersTiming.map((m) => Number(m[2])),
+    stepMs: alone ? [Number(alone[1])] : workersTiming.map((m) => Number(m[2])),
+    doStepMs: workersTiming.map((m) => Number(m[3])),
+    waitMs: workersTiming.map((m) => Number(m[4])),
   };
+}
+
+/**
+ * The scenario reader against the reader before the scanner (every file through the full parser):
+ * interleaved pairs in this process, medians; the whole read (XML and building the spec) and the XML
+ * of the net and route files alone.
+ */
+function readerSpeedUp(cfg: string, pairs: number): { whole: number; xml: number; wholeMs: number; oldMs: number } {
+  const ms = (f: () => unknown) => {
+    const t0 = performance.now();
+    f();
+    return performance.now() - t0;
+  };
+  const files = loadSumoConfigFiles(cfg);
+  const readXml = () => files.forEach((f) => parseXmlFile(f));
+  const oldWhole: number[] = [];
+  const newWhole: number[] = [];
+  const oldXml: number[] = [];
+  const newXml: number[] = [];
+  // one round first: the code is compiled and the files are in the page cache for both
+  loadSumoScenario(cfg);
+  withFullXmlParser(() => loadSumoScenario(cfg));
+  for (let i = 0; i < pairs; i++) {
+    oldWhole.push(ms(() => withFullXmlParser(() => loadSumoScenario(cfg))));
+    newWhole.push(ms(() => loadSumoScenario(cfg)));
+    oldXml.push(ms(() => withFullXmlParser(readXml)));
+    newXml.push(ms(readXml));
+  }
+  return {
+    whole: median(oldWhole) / median(newWhole),
+    xml: median(oldXml) / median(newXml),
+    wholeMs: median(newWhole),
+    oldMs: median(oldWhole),
+  };
+}
+
+function loadSumoConfigFiles(cfg: string): string[] {
+  const c = loadSumoConfig(cfg);
+  return [c.netFile, ...c.additionalFiles, ...c.routeFiles];
 }
 
 /** In-process: two parts stepping in lockstep, timing the exchange apart from the stepping. */
@@ -93,15 +143,24 @@ function main(): number {
     .option('--size <n>', 'grid size', '16')
     .option('--period <s>', 'seconds between trips', '0.1')
     .option('--end <s>', 'simulated seconds', '1800')
-    .option('--repeat <n>', 'pairs of runs (median reported)', '3')
+    .option('--repeat <n>', 'pairs of runs (median reported)', '5')
     .option('--workers <n>', 'workers of the partitioned run', '2')
     .option(
       '--hash-kinds <kinds>',
       'also compare state hashes for 1..4 workers on these 600 s scenarios',
       'grid,spider,rand',
     )
+    .option('--cfg <file>', 'a SUMO scenario to run instead of the grid (to --end)')
     .parse()
-    .opts<{ size: string; period: string; end: string; repeat: string; workers: string; hashKinds: string }>();
+    .opts<{
+      size: string;
+      period: string;
+      end: string;
+      repeat: string;
+      workers: string;
+      hashKinds: string;
+      cfg?: string;
+    }>();
   const missing = missingSumoTools();
   if (missing.length) {
     process.stderr.write(`bench: missing ${missing.join(', ')}: install with: apt-get install -y sumo sumo-tools\n`);
@@ -115,10 +174,14 @@ function main(): number {
     seed: 42,
     step: 0.5,
   };
-  const { cfg } = ensureScenario(spec, (m) => process.stderr.write(m + '\n'));
+  const cfg = opts.cfg ?? ensureScenario(spec, (m) => process.stderr.write(m + '\n')).cfg;
   const workers = Number(opts.workers);
+  const what = opts.cfg ?? `grid ${spec.size}×${spec.size}, a trip every ${spec.period} s`;
+  console.log(`partitioned runs: ${what}, ${spec.end} s (shared 2-core machine: compare ratios, not absolute times)`);
+  const reader = readerSpeedUp(cfg, 5);
   console.log(
-    `partitioned runs: grid ${spec.size}×${spec.size}, a trip every ${spec.period} s, ${spec.end} s (shared 2-core machine: compare ratios, not absolute times)`,
+    `scenario reader: ${reader.wholeMs.toFixed(0)} ms, ${reader.whole.toFixed(2)}× faster than the full XML parser's ${reader.oldMs.toFixed(0)} ms ` +
+      `(the XML of its files alone: ${reader.xml.toFixed(2)}×; medians of 5 interleaved pairs)`,
   );
   const one: Run[] = [];
   const many: Run[] = [];
@@ -153,6 +216,15 @@ function main(): number {
     `${workers} workers, medians: all ready ${m((r) => r.readyMs).toFixed(0)} ms after the process started; ` +
       `run ${m((r) => r.runMs).toFixed(0)} ms, of which the busiest worker stepped ${m((r) => Math.max(...r.stepMs)).toFixed(0)} ms ` +
       `and the workers waited for neighbours ${m((r) => Math.min(...r.waitMs)).toFixed(0)}–${m((r) => Math.max(...r.waitMs)).toFixed(0)} ms`,
+  );
+  const perWorker = Array.from(
+    { length: workers },
+    (_, w) =>
+      `worker ${w} stepped ${m((r) => r.stepMs[w]).toFixed(0)} ms (engine ${m((r) => r.doStepMs[w]).toFixed(0)}), waited ${m((r) => r.waitMs[w]).toFixed(0)} ms`,
+  );
+  const oneStep = median(one.map((r) => r.stepMs[0]).filter((x): x is number => x !== undefined));
+  console.log(
+    `per worker (medians): ${perWorker.join('; ')}${Number.isFinite(oneStep) ? `; one process stepped ${oneStep.toFixed(0)} ms` : ''}`,
   );
   // longer runs than CI's fixtures: the hash must not depend on the number of workers
   let allEqual = hashesEqual;

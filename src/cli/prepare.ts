@@ -2,7 +2,10 @@
  * A scenario as a run uses it: the file read, then the command line's overrides (times, step, seed,
  * teleport time, region) applied. `run` and `submit` both prepare it here, with one set of errors.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { loadScenario } from '../io/scenario.js';
+import type { ScenarioCacheOptions } from '../io/scenario-cache.js';
 import type { ScenarioSpec } from '../io/spec.js';
 import { InputError, UsageError } from '../errors.js';
 import { applyRegion, parseRegion } from '../partition/region.js';
@@ -20,7 +23,7 @@ export interface ScenarioOverrides {
 }
 
 export function prepareScenario(path: string, o: ScenarioOverrides): ScenarioSpec {
-  let spec = loadScenario(path);
+  let spec = loadScenario(path, scenarioCache());
   if (o.begin !== undefined) spec.begin = o.begin;
   if (o.end !== undefined) spec.end = o.end;
   if (o.step !== undefined) spec.stepLength = o.step;
@@ -36,4 +39,15 @@ export function prepareScenario(path: string, o: ScenarioOverrides): ScenarioSpe
   // before anything is built from it: a demand that cannot fit in memory, an id given twice
   checkDemand(spec);
   return spec;
+}
+
+/**
+ * Where read scenarios are kept for the next run (io/scenario-cache.ts): `$TESSDS_SCENARIO_CACHE`,
+ * `off` for nowhere; by default `$XDG_CACHE_HOME/tessds/scenarios` (else ~/.cache/tessds/scenarios).
+ */
+export function scenarioCache(env: NodeJS.ProcessEnv = process.env): ScenarioCacheOptions | undefined {
+  const setting = env['TESSDS_SCENARIO_CACHE'];
+  if (setting === 'off' || setting === '') return undefined;
+  const dir = setting ?? join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'tessds', 'scenarios');
+  return { dir, warn: (m) => process.stderr.write(`tessds: warning: scenario cache ${m}\n`) };
 }

@@ -324,6 +324,7 @@ async function runScenario(
     });
   }
   const stepSeconds = http ? http.steppingSeconds : (performance.now() - tStep) / 1000;
+  timing(() => `one process: stepping ${(stepSeconds * 1000).toFixed(0)} ms`);
   currentStep = engine.step;
   progress.done();
   status.update({
