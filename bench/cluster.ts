@@ -13,12 +13,15 @@
  * A shared 2-core machine: compare ratios within one invocation, not absolute times.
  */
 import { Command } from 'commander';
-import { loadSumoConfig, loadSumoScenario } from '../src/io/sumo/config.js';
-import { parseXmlFile, withFullXmlParser } from '../src/io/xml.js';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { loadSumoScenario } from '../src/io/sumo/config.js';
+import { loadScenario } from '../src/io/scenario.js';
+import { scenarioCache } from '../src/cli/prepare.js';
 import { Engine } from '../src/sim/engine.js';
 import { applyInbox, collectOutbox, makeLayout } from '../src/sim/partition.js';
 import { makePartition } from '../src/partition/plan.js';
-import { ensureScenario, missingSumoTools, timedRun, type ScenarioSpec } from './scenarios.js';
+import { ensureScenario, missingSumoTools, ROOT, timedRun, type ScenarioSpec } from './scenarios.js';
 import { median, table } from './table.js';
 
 interface Run {
@@ -57,42 +60,32 @@ function runCli(cfg: string, end: number, workers: number): Run {
 }
 
 /**
- * The scenario reader against the reader before the scanner (every file through the full parser):
- * interleaved pairs in this process, medians; the whole read (XML and building the spec) and the XML
- * of the net and route files alone.
+ * The scenario reader against the reader before the scanner (every file through the full XML
+ * parser), and the read from the scenario cache: each a fresh process reading once, as a run does
+ * (in one process, repeated reads measure the garbage collector of the reads before), interleaved,
+ * medians of `rounds`.
  */
-function readerSpeedUp(cfg: string, pairs: number): { whole: number; xml: number; wholeMs: number; oldMs: number } {
-  const ms = (f: () => unknown) => {
-    const t0 = performance.now();
-    f();
-    return performance.now() - t0;
-  };
-  const files = loadSumoConfigFiles(cfg);
-  const readXml = () => files.forEach((f) => parseXmlFile(f));
-  const oldWhole: number[] = [];
-  const newWhole: number[] = [];
-  const oldXml: number[] = [];
-  const newXml: number[] = [];
-  // one round first: the code is compiled and the files are in the page cache for both
-  loadSumoScenario(cfg);
-  withFullXmlParser(() => loadSumoScenario(cfg));
-  for (let i = 0; i < pairs; i++) {
-    oldWhole.push(ms(() => withFullXmlParser(() => loadSumoScenario(cfg))));
-    newWhole.push(ms(() => loadSumoScenario(cfg)));
-    oldXml.push(ms(() => withFullXmlParser(readXml)));
-    newXml.push(ms(readXml));
+function readerSpeedUp(cfg: string, rounds: number, cacheDir: string | undefined) {
+  const modes = cacheDir ? (['full', 'scan', 'cached'] as const) : (['full', 'scan'] as const);
+  const times = new Map<string, { ms: number; cpuMs: number }[]>(modes.map((m) => [m, []]));
+  const script = join(ROOT, 'dist', 'bench', 'read-once.js');
+  for (let i = 0; i < rounds; i++) {
+    for (const mode of modes) {
+      const r = spawnSync(process.execPath, [script, cfg, mode, cacheDir ?? ''], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`read-once ${mode}: ${r.stderr}`);
+      times.get(mode)!.push(JSON.parse(r.stdout) as { ms: number; cpuMs: number });
+    }
   }
+  const ms = (mode: string) => median(times.get(mode)!.map((t) => t.ms));
+  const cpu = (mode: string) => median(times.get(mode)!.map((t) => t.cpuMs));
   return {
-    whole: median(oldWhole) / median(newWhole),
-    xml: median(oldXml) / median(newXml),
-    wholeMs: median(newWhole),
-    oldMs: median(oldWhole),
+    full: ms('full'),
+    scan: ms('scan'),
+    cached: cacheDir ? ms('cached') : NaN,
+    fullCpu: cpu('full'),
+    scanCpu: cpu('scan'),
+    cachedCpu: cacheDir ? cpu('cached') : NaN,
   };
-}
-
-function loadSumoConfigFiles(cfg: string): string[] {
-  const c = loadSumoConfig(cfg);
-  return [c.netFile, ...c.additionalFiles, ...c.routeFiles];
 }
 
 /** In-process: two parts stepping in lockstep, timing the exchange apart from the stepping. */
@@ -178,10 +171,20 @@ function main(): number {
   const workers = Number(opts.workers);
   const what = opts.cfg ?? `grid ${spec.size}×${spec.size}, a trip every ${spec.period} s`;
   console.log(`partitioned runs: ${what}, ${spec.end} s (shared 2-core machine: compare ratios, not absolute times)`);
-  const reader = readerSpeedUp(cfg, 5);
+  // the runs read the scenario through the scenario cache (unless TESSDS_SCENARIO_CACHE=off): fill it
+  // first, or the first run alone would pay for writing it
+  const cache = scenarioCache();
+  if (cache) loadScenario(cfg, cache);
+  console.log(`scenario cache: ${cache ? cache.dir : 'off'}`);
+  const r = readerSpeedUp(cfg, 5, cache?.dir);
+  const times = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
   console.log(
-    `scenario reader: ${reader.wholeMs.toFixed(0)} ms, ${reader.whole.toFixed(2)}× faster than the full XML parser's ${reader.oldMs.toFixed(0)} ms ` +
-      `(the XML of its files alone: ${reader.xml.toFixed(2)}×; medians of 5 interleaved pairs)`,
+    `scenario reader, one read in a fresh process (medians of 5 interleaved rounds, wall / CPU ms): ` +
+      `full XML parser (the reader before) ${r.full.toFixed(0)} / ${r.fullCpu.toFixed(0)}; ` +
+      `scanner ${r.scan.toFixed(0)} / ${r.scanCpu.toFixed(0)} (${times(r.full, r.scan)} / ${times(r.fullCpu, r.scanCpu)} faster)` +
+      (cache
+        ? `; from the cache ${r.cached.toFixed(0)} / ${r.cachedCpu.toFixed(0)} (${times(r.full, r.cached)} / ${times(r.fullCpu, r.cachedCpu)})`
+        : ''),
   );
   const one: Run[] = [];
   const many: Run[] = [];

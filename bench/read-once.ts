@@ -1,0 +1,22 @@
+/**
+ * One read of a scenario in a fresh process, as a run does it, for bench/cluster.ts:
+ *
+ *   node dist/bench/read-once.js CFG full|scan|cached CACHE_DIR
+ *
+ * full: every file through the full XML parser (the reader before the scanner); scan: the reader as
+ * a run without the cache uses it; cached: through the scenario cache in CACHE_DIR (filled first by
+ * the caller). Prints `{"ms", "cpuMs"}`: wall and CPU time of the read alone.
+ */
+import { loadSumoScenario } from '../src/io/sumo/config.js';
+import { loadSumoScenarioCached } from '../src/io/scenario-cache.js';
+import { withFullXmlParser } from '../src/io/xml.js';
+
+const [cfg, mode, dir] = process.argv.slice(2) as [string, string, string | undefined];
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+if (mode === 'full') withFullXmlParser(() => loadSumoScenario(cfg));
+else if (mode === 'cached') loadSumoScenarioCached(cfg, { dir: dir! });
+else loadSumoScenario(cfg);
+const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+process.stdout.write(`${JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
