@@ -73,25 +73,37 @@ export function parseSumoRoutes(
 class NetIndex {
   /** edge id → number of lanes */
   readonly edges = new Map<string, number>();
-  /** edge id → the edges a link leads to (nested, not a joined key: no string built per route step) */
-  private readonly successors = new Map<string, Set<string>>();
+  /** edge id → its node: one string lookup per route edge, the successor test then by identity */
+  private readonly nodes = new Map<string, { next: Set<object> }>();
   constructor(net: NetSpec) {
-    const laneEdge = new Map<string, string>();
+    const laneEdge = new Map<string, { next: Set<object> }>();
     for (const e of net.edges) {
       this.edges.set(e.id, e.lanes.length);
-      for (const l of e.lanes) laneEdge.set(l.id, e.id);
+      const node = { next: new Set<object>() };
+      this.nodes.set(e.id, node);
+      for (const l of e.lanes) laneEdge.set(l.id, node);
     }
     for (const link of net.links) {
       const a = laneEdge.get(link.fromLane);
       const b = laneEdge.get(link.toLane);
-      if (a === undefined || b === undefined) continue;
-      let next = this.successors.get(a);
-      if (next === undefined) this.successors.set(a, (next = new Set()));
-      next.add(b);
+      if (a !== undefined && b !== undefined) a.next.add(b);
     }
   }
-  connected(a: string, b: string): boolean {
-    return this.successors.get(a)?.has(b) ?? false;
+  /** The first problem of a route: an edge not in the net, or (`connected`) two edges no link joins. */
+  routeProblem(edges: string[], connected: boolean): string | undefined {
+    let prev: { next: Set<object> } | undefined;
+    for (let i = 0; i < edges.length; i++) {
+      const node = this.nodes.get(edges[i]!);
+      if (node === undefined) return `edge "${edges[i]}" is not in the net`;
+      if (connected && prev !== undefined && !prev.next.has(node)) {
+        // an unknown edge further on is named first, as before
+        for (let j = i + 1; j < edges.length; j++)
+          if (!this.nodes.has(edges[j]!)) return `edge "${edges[j]}" is not in the net`;
+        return `edges "${edges[i - 1]}" and "${edges[i]}" are not connected`;
+      }
+      prev = node;
+    }
+    return undefined;
   }
 }
 
@@ -761,17 +773,8 @@ function checkPath(path: Path, index: NetIndex, routeDists: Map<string, RouteDis
 }
 
 function checkEdges(edges: string[], connected: boolean, index: NetIndex): string | undefined {
-  for (const e of edges) {
-    if (!index.edges.has(e)) return `edge "${e}" is not in the net`;
-  }
   // Trips are routed by sim/, so only explicit routes must be connected edge to edge.
-  if (connected) {
-    for (let i = 1; i < edges.length; i++) {
-      if (!index.connected(edges[i - 1]!, edges[i]!))
-        return `edges "${edges[i - 1]}" and "${edges[i]}" are not connected`;
-    }
-  }
-  return undefined;
+  return index.routeProblem(edges, connected);
 }
 
 function pathFields(path: Path): Pick<VehicleSpec, 'route' | 'from' | 'to' | 'via' | 'routeDistribution'> {
