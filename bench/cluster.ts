@@ -66,7 +66,7 @@ function runCli(cfg: string, end: number, workers: number): Run {
  * medians of `rounds`.
  */
 function readerSpeedUp(cfg: string, rounds: number, cacheDir: string | undefined) {
-  const modes = cacheDir ? (['full', 'scan', 'cached'] as const) : (['full', 'scan'] as const);
+  const modes = ['full', 'scan', 'xml-full', 'xml-scan', ...(cacheDir ? ['cached'] : [])];
   const times = new Map<string, { ms: number; cpuMs: number }[]>(modes.map((m) => [m, []]));
   const script = join(ROOT, 'dist', 'bench', 'read-once.js');
   for (let i = 0; i < rounds; i++) {

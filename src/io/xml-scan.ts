@@ -21,7 +21,6 @@ const LF = 10;
 const CR = 13;
 const SPACE = 32;
 const QUOTE = 34;
-const AMP = 38;
 const APOS = 39;
 const DASH = 45;
 const SLASH = 47;
@@ -76,12 +75,17 @@ export function scanXml(text: string): XmlElement | undefined {
   let root: XmlElement | undefined;
   // line numbers: offsets only grow, so newlines are counted once, up to each start tag
   let lineOffset = 0;
+  // the next '<', carriage return and '&' at or after where they were last looked for
+  let nextLt = -1;
+  let nextCr = -1;
+  let nextAmp = -1;
   let line = 1;
   for (;;) {
-    let c = text.charCodeAt(i);
+    // (never a read past the end: one would cost the optimised code)
+    let c = i < n ? text.charCodeAt(i) : -1;
     while (c === SPACE || c === LF || c === TAB || c === CR) {
       if (c === CR && text.charCodeAt(i + 1) !== LF) return undefined; // a bare CR: the parser makes it a newline
-      c = text.charCodeAt(++i);
+      c = ++i < n ? text.charCodeAt(i) : -1;
     }
     if (i >= n) break;
     if (c !== LT) return undefined; // text content
@@ -108,11 +112,12 @@ export function scanXml(text: string): XmlElement | undefined {
     let j = i + 1;
     if (!isNameStart(text.charCodeAt(j))) return undefined;
     while (isNameChar(text.charCodeAt(++j)));
-    const name = text.slice(i + 1, j);
+    const name = cachedName(text, i + 1, j);
     if (RESERVED_NAMES.has(name)) return undefined;
     for (let k = text.indexOf('\n', lineOffset); k !== -1 && k < i; k = text.indexOf('\n', k + 1)) line++;
     lineOffset = i;
     const attrs: Record<string, string> = {};
+    seen.length = 0;
     let selfClosing = false;
     for (;;) {
       c = text.charCodeAt(j);
@@ -135,18 +140,23 @@ export function scanXml(text: string): XmlElement | undefined {
       if (!spaced || !isNameStart(c)) return undefined;
       const nameStart = j;
       while (isNameChar(text.charCodeAt(++j)));
-      const attr = text.slice(nameStart, j);
+      const attr = cachedName(text, nameStart, j);
       if (text.charCodeAt(j) !== EQ) return undefined;
       const quote = text.charCodeAt(j + 1);
       if (quote !== QUOTE && quote !== APOS) return undefined;
       const valueStart = j + 2;
-      let k = valueStart;
-      let entities = false;
-      for (c = text.charCodeAt(k); c !== quote; c = text.charCodeAt(++k)) {
-        if (c === LT || c === CR || k >= n) return undefined;
-        if (c === AMP) entities = true;
-      }
-      if (RESERVED_NAMES.has(attr) || attrs[attr] !== undefined) return undefined;
+      // the value's end by a native search; what it may not hold is found the same way, once per
+      // file and not per character: the next '<' (past the tag's own), carriage return and '&'
+      const k = text.indexOf(quote === QUOTE ? '"' : "'", valueStart);
+      if (k < 0) return undefined;
+      if (nextLt <= i) nextLt = after(text, '<', i + 1);
+      if (k > nextLt) return undefined;
+      if (nextCr < valueStart) nextCr = after(text, '\r', valueStart);
+      if (k > nextCr) return undefined;
+      if (nextAmp < valueStart) nextAmp = after(text, '&', valueStart);
+      const entities = k > nextAmp;
+      if (RESERVED_NAMES.has(attr) || seen.includes(attr)) return undefined;
+      seen.push(attr);
       let value = text.slice(valueStart, k);
       // the parser trims values (String.prototype.trim, which knows Unicode spaces), then decodes
       if (value.length > 0 && (edgeMayTrim(value.charCodeAt(0)) || edgeMayTrim(value.charCodeAt(value.length - 1))))
@@ -169,6 +179,32 @@ export function scanXml(text: string): XmlElement | undefined {
     i = j;
   }
   return stack.length === 0 ? root : undefined;
+}
+
+/** the attribute names of the element being read, for the repeat check */
+const seen: string[] = [];
+
+/**
+ * Tag and attribute names, the same few hundred again and again: one string each. A fresh slice per
+ * use would be hashed and internalised anew whenever it becomes a property key (most of the
+ * scanner's time on a large net, measured).
+ */
+const names: string[] = Array.from({ length: 4096 }, () => '');
+
+function cachedName(text: string, start: number, end: number): string {
+  const length = end - start;
+  const slot = (text.charCodeAt(start) * 961 + text.charCodeAt(end - 1) * 31 + length) & 4095;
+  const known = names[slot];
+  if (known!.length === length && text.startsWith(known!, start)) return known!;
+  const name = text.slice(start, end);
+  names[slot] = name;
+  return name;
+}
+
+/** The position of `ch` from `from` on; past the end when there is none. */
+function after(text: string, ch: string, from: number): number {
+  const at = text.indexOf(ch, from);
+  return at < 0 ? Infinity : at;
 }
 
 function isSpace(c: number): boolean {
