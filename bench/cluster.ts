@@ -79,6 +79,10 @@ function readerSpeedUp(cfg: string, rounds: number, cacheDir: string | undefined
   const ms = (mode: string) => median(times.get(mode)!.map((t) => t.ms));
   const cpu = (mode: string) => median(times.get(mode)!.map((t) => t.cpuMs));
   return {
+    xmlFull: ms('xml-full'),
+    xmlScan: ms('xml-scan'),
+    xmlFullCpu: cpu('xml-full'),
+    xmlScanCpu: cpu('xml-scan'),
     full: ms('full'),
     scan: ms('scan'),
     cached: cacheDir ? ms('cached') : NaN,
@@ -182,6 +186,8 @@ function main(): number {
     `scenario reader, one read in a fresh process (medians of 5 interleaved rounds, wall / CPU ms): ` +
       `full XML parser (the reader before) ${r.full.toFixed(0)} / ${r.fullCpu.toFixed(0)}; ` +
       `scanner ${r.scan.toFixed(0)} / ${r.scanCpu.toFixed(0)} (${times(r.full, r.scan)} / ${times(r.fullCpu, r.scanCpu)} faster)` +
+      `; the XML alone ${r.xmlFull.toFixed(0)} / ${r.xmlFullCpu.toFixed(0)} → ${r.xmlScan.toFixed(0)} / ${r.xmlScanCpu.toFixed(0)} ` +
+      `(${times(r.xmlFull, r.xmlScan)} / ${times(r.xmlFullCpu, r.xmlScanCpu)})` +
       (cache
         ? `; from the cache ${r.cached.toFixed(0)} / ${r.cachedCpu.toFixed(0)} (${times(r.full, r.cached)} / ${times(r.fullCpu, r.cachedCpu)})`
         : ''),
