@@ -48,7 +48,9 @@ export function loadSumoScenarioCached(path: string, o: ScenarioCacheOptions): S
   const cached = readEntry(file, key, o.warn);
   if (cached !== undefined) return cached;
   const spec = loadSumoScenario(path);
-  writeEntry(o.dir, file, key, spec, o.maxEntries ?? 16);
+  // a file changed while it was read: its entry would hold the other version
+  const after = inputFiles(path);
+  if (after !== undefined && cacheKey(after) === key) writeEntry(o.dir, file, key, spec, o.maxEntries ?? 16);
   return spec;
 }
 
