@@ -13,6 +13,7 @@ import { TL_OFF } from './engine.js';
 import { commandsDue, type ResolvedCommand } from './commands.js';
 import { demandChange } from './commands-resolve.js';
 import { startActuated } from './actuated-run.js';
+import { applyVehicleCommand, applyVehicleDemand } from './commands-vehicle.js';
 
 /**
  * Applies `c` to `e` at the start of step `c.effectiveStep` (call it when `e.step === c.effectiveStep`,
@@ -78,6 +79,10 @@ export function applyCommand(e: Engine, c: ResolvedCommand): void {
     case 'setFlow':
       extendDemand(e, c);
       break;
+    case 'removeVehicle':
+    case 'setRoute':
+      applyVehicleCommand(e, c);
+      break;
     default:
       assertNever(c, 'command');
   }
@@ -102,7 +107,7 @@ export function applyDemandCommands(demand: Demand, log: readonly ResolvedComman
     if ((c.type === 'addVehicle' || c.type === 'setFlow') && !demand.appliedCommands.has(c.seq)) {
       const { entries, cancel } = demandChange(demand, c);
       demand.extend(c.seq, c.index, entries, cancel, c.type === 'setFlow' ? c.flow : -1);
-    }
+    } else if (c.type === 'removeVehicle' || c.type === 'setRoute') applyVehicleDemand(demand, c);
   }
 }
 
@@ -221,6 +226,10 @@ export function readCommandState(e: Engine, bytes: Buffer): void {
   }
   const d = e.demand;
   for (const c of s.demand) {
+    if (c.type === 'removeVehicle' || c.type === 'setRoute') {
+      applyVehicleDemand(d, c);
+      continue;
+    }
     if (c.type !== 'addVehicle' && c.type !== 'setFlow')
       throw new Error(`command ${c.seq} (${c.type}) listed as a demand command`);
     if (!d.appliedCommands.has(c.seq)) {

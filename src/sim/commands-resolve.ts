@@ -28,6 +28,7 @@ const conflict = (m: string) => new CommandError(CommandStatus.conflict, m);
 
 const routers = new WeakMap<Network, Map<number, Router>>();
 const baseIds = new WeakMap<Demand, Set<string>>();
+const demandIds = new WeakMap<Demand, Map<string, number>>();
 
 /**
  * Checks every target of `cmd` and returns its index-based form for the wire and the command log.
@@ -123,9 +124,39 @@ export function resolveSimCommand(net: Network, demand: Demand, cmd: SimCommand,
       const count = flowDepartSteps(demand, flow, rate, effectiveStep).length;
       return { ...head, type: 'setFlow', flow, index: nextDemandIndex(demand, prior), count, rate };
     }
+    case 'removeVehicle':
+      return { ...head, type: 'removeVehicle', vehicle: vehicleOf(demand, cmd.id, cmd.type, prior) };
+    case 'setRoute': {
+      const vehicle = vehicleOf(demand, cmd.id, cmd.type, prior);
+      const route = cmd.route.map((id) => edgeOf(id, 'route'));
+      const cls = demand.types[typeOfVehicle(demand, vehicle, prior)]!.vClass;
+      for (let i = 0; i + 1 < route.length; i++) {
+        if (!net.edgesConnected(route[i]!, route[i + 1]!, cls))
+          throw malformed(`setRoute.route: no connection from edge "${cmd.route[i]}" to "${cmd.route[i + 1]}"`);
+      }
+      return { ...head, type: 'setRoute', vehicle, route };
+    }
     default:
       return assertNever(cmd, 'command');
   }
+}
+
+/** The demand index of vehicle `id`: one of the demand's, or one an earlier addVehicle of `prior` adds. */
+function vehicleOf(demand: Demand, id: string, type: string, prior: readonly ResolvedCommand[]): number {
+  for (const c of prior) if (c.type === 'addVehicle' && c.id === id) return c.index;
+  let index = demandIds.get(demand);
+  if (!index || index.size < demand.count) {
+    index = new Map(demand.ids.map((x, i) => [x, i]));
+    demandIds.set(demand, index);
+  }
+  const i = index.get(id);
+  if (i === undefined) throw notFound(`${type}.id: unknown vehicle "${id}"`);
+  return i;
+}
+
+function typeOfVehicle(demand: Demand, vehicle: number, prior: readonly ResolvedCommand[]): number {
+  for (const c of prior) if (c.type === 'addVehicle' && c.index === vehicle) return c.vType;
+  return demand.type[vehicle]!;
 }
 
 function resolveAddVehicle(
@@ -320,6 +351,8 @@ export function demandChange(
  * - addVehicle, setFlow: ALL_PARTS. Every part must extend its demand identically — a vehicle that
  *   crosses a border travels as its demand index, the receiver reads its type and route from its own
  *   demand, and trip records and the state hash count the demand's size.
+ * - removeVehicle, setRoute: ALL_PARTS, for the same reason (the route or the cancellation is the
+ *   demand's); the part that holds the vehicle changes it.
  */
 export function commandLanes(net: Network, c: ResolvedCommand): number[] | typeof ALL_PARTS {
   const lanes = new Set<number>();
@@ -347,6 +380,8 @@ export function commandLanes(net: Network, c: ResolvedCommand): number[] | typeo
       break;
     case 'addVehicle':
     case 'setFlow':
+    case 'removeVehicle':
+    case 'setRoute':
       return ALL_PARTS;
     default:
       return assertNever(c, 'command');

@@ -48,7 +48,11 @@ export type SimCommand =
       departSpeed?: number | DepartSpeedKeyword;
     }
   /** New rate of a `<flow>` for its departures at or after the effective step (exactly one rate field). */
-  | { type: 'setFlow'; flow: string; vehsPerHour?: number; period?: number; probability?: number };
+  | { type: 'setFlow'; flow: string; vehsPerHour?: number; period?: number; probability?: number }
+  /** Takes a vehicle off the road (counted as arrived now, SUMO's vaporized), or cancels its departure. */
+  | { type: 'removeVehicle'; id: string }
+  /** A vehicle's new route (edge ids); on the road, it must start with the edge the vehicle is on. */
+  | { type: 'setRoute'; id: string; route: readonly string[] };
 
 export type SimCommandType = SimCommand['type'];
 
@@ -95,6 +99,10 @@ export type ResolvedCommand = CommandHead &
         /** s between departures, or a per-second probability (0: no more vehicles) */
         rate: { period: number } | { probability: number };
       }
+    /** vehicle: its demand index */
+    | { type: 'removeVehicle'; vehicle: number }
+    /** vehicle: its demand index; route: edge indices */
+    | { type: 'setRoute'; vehicle: number; route: number[] }
   );
 
 /** What `commandLanes` returns for a command every part must apply. */
@@ -112,6 +120,8 @@ const FIELDS: { readonly [K in SimCommandType]: readonly string[] } = {
   setPhase: ['tls', 'phase', 'duration'],
   addVehicle: ['id', 'route', 'from', 'to', 'vType', 'departLane', 'departSpeed'],
   setFlow: ['flow', 'vehsPerHour', 'period', 'probability'],
+  removeVehicle: ['id'],
+  setRoute: ['id', 'route'],
 };
 const COMMAND_TYPES = Object.keys(FIELDS) as SimCommandType[];
 /** The command names `parseSimCommand` knows (other seed commands, e.g. "global", are the control layer's). */
@@ -238,6 +248,14 @@ export function parseSimCommand(body: unknown): SimCommand {
       if (vehsPerHour !== undefined) return { type, flow, vehsPerHour };
       if (period !== undefined) return { type, flow, period };
       return { type, flow, probability: probability! };
+    }
+    case 'removeVehicle':
+      return { type, id: f.id('id') };
+    case 'setRoute': {
+      const id = f.id('id');
+      const route = f.optionalRoute('route');
+      if (route === undefined) throw malformed(`${where}route: setRoute needs a non-empty list of edge ids`);
+      return { type, id, route };
     }
     default:
       return assertNever(type, 'command type');
