@@ -1,0 +1,197 @@
+/**
+ * tessds-sumo driven by SUMO's own Python TraCI client, unchanged (test/fixtures/traci, see its
+ * README): a sumo-rl style signal controller and a script that adds, reroutes and removes vehicles,
+ * against the figures the same scripts recorded with SUMO 1.15 (departed and arrived within 10%,
+ * queues within 25%). The TraCI session's setters are commands of the run's log: replayed by
+ * `tessds run --commands` — in one process, and on 3 workers with one SIGKILLed mid-run — the run
+ * ends in the session's state hash. CI has no SUMO: only the tessds-sumo side runs here.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { watch } from './watch.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const fixture = join(root, 'test/fixtures/traci');
+const cli = join(root, 'dist/src/cli/main.js');
+const sumoCli = join(root, 'dist/src/cli/sumo-main.js');
+const sumoHome = process.env.SUMO_HOME ?? '/usr/share/sumo';
+
+/** Why the Python client tests cannot run here, or undefined when they can. */
+function pythonMissing(): string | undefined {
+  const py = spawnSync('python3', ['--version'], { encoding: 'utf8' });
+  if (py.error || py.status !== 0) return 'python3 is not installed: the TraCI client tests need it';
+  if (!existsSync(join(sumoHome, 'tools/traci/__init__.py')))
+    return `SUMO's Python TraCI client is not in ${sumoHome}/tools (Debian: sumo-tools; or set SUMO_HOME)`;
+  return undefined;
+}
+const skip = pythonMissing() ?? false;
+
+/** A directory with a `tessds-sumo` executable, for traci.start(["tessds-sumo", ...]). */
+function binDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-traci-'));
+  const bin = join(dir, 'tessds-sumo');
+  writeFileSync(bin, `#!/bin/sh\nexec "${process.execPath}" "${sumoCli}" "$@"\n`);
+  chmodSync(bin, 0o755);
+  return dir;
+}
+
+interface Session {
+  figures: Record<string, number>;
+  stateHash: string;
+  commands: string;
+}
+
+/** Runs a fixture script against tessds-sumo; returns its figures, the run's hash and command log file. */
+function runScript(script: string): Session {
+  const dir = binDir();
+  const summary = join(dir, 'summary.json');
+  const commands = join(dir, 'commands.json');
+  const r = spawnSync(
+    'python3',
+    [
+      join(fixture, script),
+      'tessds-sumo',
+      '-c',
+      'scenario.sumocfg',
+      '--tessds-summary',
+      summary,
+      '--tessds-commands',
+      commands,
+    ],
+    {
+      cwd: fixture,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SUMO_HOME: sumoHome },
+      timeout: 120_000,
+    },
+  );
+  assert.equal(r.status, 0, `${script} failed:\n${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop()!;
+  return {
+    figures: JSON.parse(line),
+    stateHash: JSON.parse(readFileSync(summary, 'utf8')).stateHash,
+    commands,
+  };
+}
+
+function reference(name: string): Record<string, number> {
+  return JSON.parse(readFileSync(join(fixture, `${name}.sumo-reference.json`), 'utf8'));
+}
+
+function near(ours: number, sumo: number, tol: number, what: string): void {
+  const rel = Math.abs(ours - sumo) / Math.max(Math.abs(sumo), 1e-9);
+  assert.ok(rel <= tol, `${what}: tessds-sumo ${ours}, SUMO ${sumo} (${(rel * 100).toFixed(1)}% > ${tol * 100}%)`);
+}
+
+function replayHash(commands: string, end: number, extra: string[] = []): string {
+  const r = spawnSync(
+    process.execPath,
+    [
+      cli,
+      'run',
+      join(fixture, 'scenario.sumocfg'),
+      '--end',
+      String(end),
+      '--commands',
+      commands,
+      '--summary',
+      '-',
+      ...extra,
+    ],
+    { encoding: 'utf8', cwd: root },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout).stateHash;
+}
+
+test('a sumo-rl style signal controller (queues, setPhase, simulationStep) against SUMO 1.15', { skip }, () => {
+  const ref = reference('signal');
+  const s = runScript('signal_controller.py');
+  assert.equal(s.figures.steps, ref.steps);
+  near(s.figures.departed!, ref.departed!, 0.1, 'departed');
+  near(s.figures.arrived!, ref.arrived!, 0.1, 'arrived');
+  near(s.figures.meanQueue!, ref.meanQueue!, 0.25, 'mean queue on the controlled lanes');
+  // the controller really switched, through the yellow phase
+  assert.ok(s.figures.switches! > 10, `switches: ${s.figures.switches}`);
+  // its setPhase commands are the run's commands: replayed, the same run
+  assert.equal(replayHash(s.commands, s.figures.steps!), s.stateHash);
+});
+
+test('adding, rerouting and removing vehicles through TraCI against SUMO 1.15', { skip }, () => {
+  const ref = reference('vehicles');
+  const s = runScript('vehicles.py');
+  assert.equal(s.figures.added, ref.added);
+  near(s.figures.departed!, ref.departed!, 0.1, 'departed');
+  near(s.figures.arrived!, ref.arrived!, 0.1, 'arrived');
+  assert.ok(s.figures.rerouted! > 5 && s.figures.removed! > 0, JSON.stringify(s.figures));
+  // every rerouted vehicle reached its new destination, and nothing is left
+  assert.equal(s.figures.reroutedArrived, s.figures.rerouted);
+  assert.equal(s.figures.running, 0);
+  const commands = JSON.parse(readFileSync(s.commands, 'utf8')) as { type: string }[];
+  for (const type of ['addVehicle', 'setRoute', 'removeVehicle'])
+    assert.ok(
+      commands.some((c) => c.type === type),
+      `the command log holds ${type}`,
+    );
+  // replayed in one process and on 3 workers: the session's hash
+  assert.equal(replayHash(s.commands, 700), s.stateHash);
+  assert.equal(replayHash(s.commands, 700, ['--workers', '3']), s.stateHash);
+});
+
+test(
+  'the TraCI session replayed on 3 workers with one SIGKILLed after the setters ends in the session hash',
+  { skip, timeout: 120_000 },
+  async () => {
+    const s = runScript('vehicles.py');
+    const dir = mkdtempSync(join(tmpdir(), 'tessds-traci-kill-'));
+    const statusFile = join(dir, 'status.json');
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'run',
+        join(fixture, 'scenario.sumocfg'),
+        '--end',
+        '700',
+        '--commands',
+        s.commands,
+        '--workers',
+        '3',
+        '--checkpoint-every',
+        '40',
+        '--realtime-factor',
+        '40',
+        '--status-file',
+        statusFile,
+        '--store',
+        `file:${join(dir, 'store')}`,
+        '--summary',
+        '-',
+        '--no-progress',
+      ],
+      { cwd: root },
+    );
+    const { stdout, stderr, exited, status } = watch<{
+      step: number;
+      state: string;
+      workers: { id: number; pid: number }[];
+    }>(child, statusFile);
+    // past the reroutes (step 150), before the removals (step 200): the replacement replays both
+    let st;
+    for (let i = 0; i < 800; i++) {
+      st = status();
+      if (st && st.state === 'running' && st.step >= 165) break;
+      await sleep(25);
+    }
+    assert.ok(st && st.step >= 165 && st.step < 200, `run at step ${st?.step}: ${stderr()}`);
+    process.kill(st.workers.find((w) => w.id === 1)!.pid, 'SIGKILL');
+    assert.equal(await exited, 0, stderr());
+    assert.equal(JSON.parse(stdout()).stateHash, s.stateHash);
+  },
+);
