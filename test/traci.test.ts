@@ -12,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { watch } from './watch.js';
@@ -195,3 +196,119 @@ test(
     assert.equal(JSON.parse(stdout()).stateHash, s.stateHash);
   },
 );
+
+// ---- the server against raw bytes (no Python needed) ----
+
+/** A free TCP port on loopback. */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** tessds-sumo serving TraCI, and a raw connection to it that reads whole messages. */
+async function rawSession() {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [sumoCli, '-c', join(fixture, 'scenario.sumocfg'), '--remote-port', String(port)],
+    {
+      cwd: root,
+    },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  let socket: net.Socket | undefined;
+  for (let i = 0; i < 200 && !socket; i++) {
+    socket = await new Promise<net.Socket | undefined>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(s));
+      s.on('error', () => resolve(undefined));
+    });
+    if (!socket) await sleep(50);
+  }
+  assert.ok(socket, `no TraCI server on port ${port}: ${stderr}`);
+  let buffered = Buffer.alloc(0);
+  let closed = false;
+  const waiters: (() => void)[] = [];
+  socket.on('data', (d: Buffer) => {
+    buffered = Buffer.concat([buffered, d]);
+    waiters.splice(0).forEach((w) => w());
+  });
+  socket.on('close', () => {
+    closed = true;
+    waiters.splice(0).forEach((w) => w());
+  });
+  /** Sends raw bytes; resolves with the next whole reply message (its body), or undefined when the server closed. */
+  const send = async (bytes: Buffer): Promise<Buffer | undefined> => {
+    socket.write(bytes);
+    for (;;) {
+      if (buffered.length >= 4 && buffered.length >= buffered.readUInt32BE(0)) {
+        const n = buffered.readUInt32BE(0);
+        const body = buffered.subarray(4, n);
+        buffered = buffered.subarray(n);
+        return body;
+      }
+      if (closed) return undefined;
+      await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  return { send, exited, stderr: () => stderr, socket };
+}
+
+/** A message of one command: id + payload. */
+function message(id: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+  const body = Buffer.concat([Buffer.from([payload.length + 2, id]), payload]);
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(body.length + 4);
+  return Buffer.concat([head, body]);
+}
+
+/** The (command, result, description) of a status response at the start of `body`. */
+function status(body: Buffer): [number, number, string] {
+  const n = body.readInt32BE(3);
+  return [body[1]!, body[2]!, body.toString('latin1', 7, 7 + n)];
+}
+
+const getPayload = (varId: number, id: string) => {
+  const b = Buffer.alloc(5 + id.length);
+  b[0] = varId;
+  b.writeInt32BE(id.length, 1);
+  b.write(id, 5, 'latin1');
+  return b;
+};
+
+test('TraCI errors keep the connection: an unknown command, variable or object, a truncated payload', async () => {
+  const s = await rawSession();
+  const v = (await s.send(message(0x00)))!;
+  assert.deepEqual(status(v), [0x00, 0x00, '']);
+  // the version response: length, id, int 20, string
+  assert.equal(v.readInt32BE(7 + 2), 20);
+  assert.equal(v.toString('latin1', 7 + 2 + 4 + 4), 'SUMO 1.15.0');
+  assert.deepEqual(status((await s.send(message(0x55)))!).slice(0, 2), [0x55, 0x01]);
+  const [, code, text] = status((await s.send(message(0xa3, getPayload(0x99, 'WC_0'))))!);
+  assert.equal(code, 0xff);
+  assert.match(text, /unsupported variable 0x99/);
+  assert.match(status((await s.send(message(0xa3, getPayload(0x14, 'nowhere'))))!)[2], /Lane 'nowhere' is not known/);
+  assert.equal(status((await s.send(message(0xa3, Buffer.from([0x14, 0, 0]))))!)[1], 0xff);
+  // still serving: a real answer
+  const ok = (await s.send(message(0xa3, getPayload(0x44, 'WC_0'))))!;
+  assert.equal(status(ok)[1], 0x00);
+  assert.deepEqual(status((await s.send(message(0x7f)))!), [0x7f, 0x00, '']);
+  assert.equal(await s.exited, 0, s.stderr());
+});
+
+for (const [what, bytes] of [
+  ['a message longer than 16 MiB', Buffer.from([0xff, 0xff, 0xff, 0xf0, 1, 2, 3])],
+  ['a message length below 4', Buffer.from([0, 0, 0, 2])],
+  ['a command longer than its message', Buffer.from([0, 0, 0, 7, 40, 0xa3, 0])],
+] as const) {
+  test(`${what} closes that connection with one line, no crash`, async () => {
+    const s = await rawSession();
+    assert.equal(await s.send(bytes), undefined, 'the server closed the connection');
+    assert.equal(await s.exited, 0);
+    assert.match(s.stderr(), /^tessds-sumo: TraCI client 127\.0\.0\.1:\d+: bad message \(.*\); connection closed\n$/);
+  });
+}
