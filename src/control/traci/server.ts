@@ -135,6 +135,7 @@ export function serveTraci(engine: Engine, o: TraciServerOptions): Promise<Traci
         return;
       }
       accepted++;
+      socket.setNoDelay(true);
       const c: Connection = {
         client: new TraciClient(),
         socket,

@@ -70,8 +70,15 @@ export class StepView {
 
   /** Called right before a step: remembers who is alive, so the next view can tell who arrived. */
   beforeStep(): void {
-    this.fresh();
-    this.prevAlive = this.alive;
+    const e = this.e;
+    if (this.step === e.step) this.prevAlive = this.alive;
+    else {
+      // nobody asked since the last step: only who is alive (the lanes and ids wait for a question)
+      const alive: number[] = [];
+      const v = e.v;
+      for (let s = 0; s < v.used; s++) if (v.vid[s]! >= 0 && e.ownedLane[v.lane[s]!]) alive.push(v.vid[s]!);
+      this.prevAlive = alive;
+    }
     this.prevStep = this.e.step;
     this.removed = [];
   }
