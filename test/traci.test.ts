@@ -49,7 +49,7 @@ interface Session {
 }
 
 /** Runs a fixture script against tessds-sumo; returns its figures, the run's hash and command log file. */
-function runScript(script: string): Session {
+function runScript(script: string, env: Record<string, string> = {}): Session {
   const dir = binDir();
   const summary = join(dir, 'summary.json');
   const commands = join(dir, 'commands.json');
@@ -68,7 +68,7 @@ function runScript(script: string): Session {
     {
       cwd: fixture,
       encoding: 'utf8',
-      env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SUMO_HOME: sumoHome },
+      env: { ...process.env, ...env, PATH: `${dir}:${process.env.PATH}`, SUMO_HOME: sumoHome },
       timeout: 120_000,
     },
   );
@@ -123,6 +123,23 @@ test('a sumo-rl style signal controller (queues, setPhase, simulationStep) again
   // its setPhase commands are the run's commands: replayed, the same run
   assert.equal(replayHash(s.commands, s.figures.steps!), s.stateHash);
 });
+
+test(
+  'the controller as sumo-rl drives a light (setProgramLogic, then setRedYellowGreenState) against SUMO 1.15',
+  { skip },
+  () => {
+    const ref = reference('signal-state');
+    const s = runScript('signal_controller.py', { CONTROL: 'state' });
+    near(s.figures.departed!, ref.departed!, 0.1, 'departed');
+    near(s.figures.arrived!, ref.arrived!, 0.1, 'arrived');
+    near(s.figures.meanQueue!, ref.meanQueue!, 0.25, 'mean queue on the controlled lanes');
+    assert.ok(s.figures.switches! > 10, `switches: ${s.figures.switches}`);
+    const commands = JSON.parse(readFileSync(s.commands, 'utf8')) as { type: string }[];
+    assert.ok(commands.some((c) => c.type === 'setSignalLogic') && commands.some((c) => c.type === 'setSignalState'));
+    assert.equal(replayHash(s.commands, s.figures.steps!), s.stateHash);
+    assert.equal(replayHash(s.commands, s.figures.steps!, ['--workers', '2']), s.stateHash);
+  },
+);
 
 test('adding, rerouting and removing vehicles through TraCI against SUMO 1.15', { skip }, () => {
   const ref = reference('vehicles');

@@ -76,6 +76,7 @@ export const TL_CURRENT_PHASE = 0x28;
 export const TL_CURRENT_PROGRAM = 0x29;
 export const TL_CONTROLLED_JUNCTIONS = 0x2a;
 export const TL_COMPLETE_DEFINITION_RYG = 0x2b;
+export const TL_COMPLETE_PROGRAM_RYG = 0x2c;
 export const TL_NEXT_SWITCH = 0x2d;
 
 export const VAR_SPEED = 0x40;

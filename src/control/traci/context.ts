@@ -4,7 +4,7 @@
  * engine computes a light's phase when the next step starts).
  */
 import type { Engine } from '../../sim/engine.js';
-import { programPhaseAt } from '../../sim/network.js';
+import { programPhaseAt, type TlProgram } from '../../sim/network.js';
 import { LaneGeometry } from './geometry.js';
 import { StepView } from './view.js';
 
@@ -25,8 +25,6 @@ export class TraciContext {
   readonly geometry: LaneGeometry;
   /** routes added by route.add, by id (edge ids) */
   readonly routes = new Map<string, string[]>();
-  /** per light: the phase a command set since the last step (cleared by `stepped`) */
-  private readonly signalOverride = new Map<number, SignalView>();
   /** per light: the tl link index → the links with it */
   private readonly tlLinks: number[][][];
 
@@ -45,11 +43,7 @@ export class TraciContext {
   }
 
   stepped(): void {
-    this.signalOverride.clear();
-  }
-
-  setSignalOverride(tl: number, s: SignalView): void {
-    this.signalOverride.set(tl, s);
+    this.touched.clear();
   }
 
   /** The links of light `tl` by its link index (an index without links: an empty list). */
@@ -101,27 +95,48 @@ export class TraciContext {
 
   /**
    * A light's program, phase, phase duration and next switch as SUMO reports them between steps: the
-   * phase of the step just done (SUMO switches at the start of a step), or the one a command set.
+   * phase of the step just done (SUMO switches at the start of a step), or, for a light a command
+   * changed at this boundary, the phase it shows from now (SUMO answers a setter at once).
    */
   signal(tl: number): SignalView {
-    const o = this.signalOverride.get(tl);
-    if (o) return o;
     const e = this.engine;
-    const light = e.net.trafficLights[tl]!;
     const program = e.tlCustom[tl] ? e.tlProgram[tl]! : 0;
     if (program < 0) return { program, phase: -1, duration: 0, nextSwitch: -1 };
-    const prog = light.programs[program]!;
-    const dt = e.cfg.stepLength;
-    // the time the last step started: its phase is the one in force now
-    const t = e.step > 0 ? e.time() - dt : e.time();
-    const phase = e.step > 0 ? e.tlPhase[tl]! : programPhaseAt(prog, t - prog.offset);
+    const prog = e.program(tl, program);
+    const now = this.touched.has(tl) || e.step === 0;
+    // the time the phase in question started being computed for: now, or the last step's start
+    const t = now ? e.time() : e.time() - e.cfg.stepLength;
+    const held = e.tlCustom[tl] && e.tlHoldPhase[tl]! >= 0 && t < e.tlHoldUntil[tl]!;
+    const anchor = e.tlCustom[tl] ? e.tlAnchor[tl]! : prog.offset;
+    let phase: number;
+    if (e.tlAct[tl]) phase = now ? e.tlActPhase[tl]! : e.tlPhase[tl]!;
+    else if (!now) phase = e.tlPhase[tl]!;
+    else phase = held ? e.tlHoldPhase[tl]! : programPhaseAt(prog, t - anchor);
     const own = prog.phaseEnds[phase]! - (phase > 0 ? prog.phaseEnds[phase - 1]! : 0);
     if (e.tlAct[tl]) return { program, phase, duration: own, nextSwitch: e.tlNextSwitch[tl]! / 1000 };
-    if (e.tlCustom[tl] && e.tlHoldPhase[tl]! >= 0 && t < e.tlHoldUntil[tl]!)
-      return { program, phase, duration: own, nextSwitch: e.tlHoldUntil[tl]! };
-    const anchor = e.tlCustom[tl] ? e.tlAnchor[tl]! : prog.offset;
+    if (held) return { program, phase, duration: own, nextSwitch: e.tlHoldUntil[tl]! };
     let x = (t - anchor) % prog.cycle;
     if (x < 0) x += prog.cycle;
     return { program, phase, duration: own, nextSwitch: t - x + prog.phaseEnds[phase]! };
+  }
+
+  /** A command changed light `tl` at this step boundary. */
+  touch(tl: number): void {
+    this.touched.add(tl);
+  }
+  private readonly touched = new Set<number>();
+
+  /**
+   * Every program of light `tl` with its index: the network's, then those commands gave; a network
+   * program a command gave again under its programID is listed once, as given (SUMO replaces it).
+   */
+  programs(tl: number): [number, TlProgram][] {
+    const own = this.engine.net.trafficLights[tl]!.programs;
+    const extra = this.engine.tlExtra[tl]!;
+    const given = new Set(extra.map((p) => p.programID));
+    return [
+      ...own.map((p, k) => [k, p] as [number, TlProgram]).filter(([, p]) => !given.has(p.programID)),
+      ...extra.map((p, k) => [own.length + k, p] as [number, TlProgram]),
+    ];
   }
 }

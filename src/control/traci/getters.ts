@@ -287,7 +287,7 @@ const trafficlight = new Map<number, Getter>([
 
 function programName(c: TraciContext, tl: number): string {
   const p = c.signal(tl).program;
-  return p < 0 ? 'off' : c.engine.net.trafficLights[tl]!.programs[p]!.programID;
+  return p < 0 ? 'off' : c.engine.program(tl, p).programID;
 }
 
 /** TL_CONTROLLED_LINKS: per link index, the (from lane, to lane, via lane) of each of its links. */
@@ -310,10 +310,10 @@ function writeControlledLinks(c: TraciContext, tl: number, o: Writer): void {
 
 /** TL_COMPLETE_DEFINITION_RYG: every program of the light as SUMO's Logic compounds. */
 function writeLogics(c: TraciContext, tl: number, o: Writer): void {
-  const light = c.engine.net.trafficLights[tl]!;
+  const programs = c.programs(tl);
   const current = c.signal(tl);
-  o.compound(light.programs.length);
-  light.programs.forEach((p, k) => {
+  o.compound(programs.length);
+  programs.forEach(([k, p]) => {
     o.compound(5);
     o.typedString(p.programID);
     o.typedInt(p.act ? 3 : 0); // TRAFFICLIGHT_TYPE_STATIC 0, ACTUATED 3

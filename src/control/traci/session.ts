@@ -169,6 +169,7 @@ export class TraciSession {
       throw e;
     }
     applyCommand(this.engine, resolved);
+    if ('tl' in resolved) this.ctx.touch(resolved.tl);
     this.resolved.push(resolved);
     this.script.push({ step: this.engine.step, ...cmd });
     this.ctx.view.invalidate(resolved.type === 'removeVehicle' ? resolved.vehicle : undefined);

@@ -40,11 +40,9 @@ const trafficlight = new Map<number, Setter>([
       const tl = c.tl(id);
       const phase = r.typedInt('phase index');
       const sig = c.signal(tl);
-      const prog = c.engine.net.trafficLights[tl]!.programs[Math.max(0, sig.program)]!;
-      if (phase < 0 || phase >= prog.phaseEnds.length)
-        throw new TraciError(`The phase index ${phase} is not in the allowed range [0,${prog.phaseEnds.length - 1}].`);
-      const duration = prog.phaseEnds[phase]! - (phase > 0 ? prog.phaseEnds[phase - 1]! : 0);
-      c.setSignalOverride(tl, { program: sig.program, phase, duration, nextSwitch: c.engine.time() + duration });
+      const phases = sig.program < 0 ? 0 : c.engine.program(tl, sig.program).phaseEnds.length;
+      if (phase < 0 || phase >= phases)
+        throw new TraciError(`The phase index ${phase} is not in the allowed range [0,${phases - 1}].`);
       return { type: 'setPhase', tls: id, phase };
     },
   ],
@@ -56,26 +54,46 @@ const trafficlight = new Map<number, Setter>([
       if (!(duration > 0)) throw new TraciError(`phase duration must be > 0 in TessDS, got ${duration}`);
       const sig = c.signal(tl);
       if (sig.phase < 0) throw new TraciError(`Traffic light '${id}' is off`);
-      c.setSignalOverride(tl, { ...sig, nextSwitch: c.engine.time() + duration });
       return { type: 'setPhase', tls: id, phase: sig.phase, duration };
     },
   ],
   [
     C.TL_PROGRAM,
     (c, id, r) => {
-      const tl = c.tl(id);
-      const program = r.typedString('program');
-      const light = c.engine.net.trafficLights[tl]!;
-      const k = light.programs.findIndex((p) => p.programID === program);
-      if (program !== 'off' && k < 0) throw new TraciError(`Could not load program '${program}'`);
-      if (k >= 0) {
-        const d = light.programs[k]!.phaseEnds[0]!;
-        c.setSignalOverride(tl, { program: k, phase: 0, duration: d, nextSwitch: c.engine.time() + d });
-      } else c.setSignalOverride(tl, { program: -1, phase: -1, duration: 0, nextSwitch: -1 });
-      return { type: 'setSignalProgram', tls: id, program };
+      c.tl(id);
+      return { type: 'setSignalProgram', tls: id, program: r.typedString('program') };
     },
   ],
+  [
+    C.TL_RED_YELLOW_GREEN_STATE,
+    (c, id, r) => (c.tl(id), { type: 'setSignalState', tls: id, state: r.typedString('state') }),
+  ],
+  [C.TL_COMPLETE_PROGRAM_RYG, setProgramLogic],
 ]);
+
+/** setProgramLogic: SUMO's Logic compound (programID, type, current phase, phases, parameters). */
+function setProgramLogic(c: TraciContext, id: string, r: Reader): SimCommand {
+  c.tl(id);
+  if (r.compound('logic') !== 5) throw new TraciError('A logic needs 5 values');
+  const programID = r.typedString('programID');
+  r.typedInt('type');
+  const phase = r.typedInt('current phase index');
+  const n = r.compound('phases');
+  if (n < 1 || n > 10_000) throw new TraciError(`a program needs 1..10000 phases, got ${n}`);
+  const phases = [];
+  for (let k = 0; k < n; k++) {
+    if (r.compound('phase') !== 6) throw new TraciError('A phase needs 6 values');
+    const duration = r.typedDouble('duration');
+    const state = r.typedString('state');
+    r.typedDouble('minDur');
+    r.typedDouble('maxDur');
+    const next = r.compound('next');
+    for (let j = 0; j < next; j++) r.typedInt('next');
+    r.typedString('name');
+    phases.push({ duration, state });
+  }
+  return { type: 'setSignalLogic', tls: id, programID, phases, phase: Math.max(0, phase) };
+}
 
 // ---- lanes and edges ----
 
