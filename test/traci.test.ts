@@ -329,3 +329,46 @@ for (const [what, bytes] of [
     assert.match(s.stderr(), /^tessds-sumo: TraCI client 127\.0\.0\.1:\d+: bad message \(.*\); connection closed\n$/);
   });
 }
+
+test('tessds-sumo without --remote-port runs to the end like sumo; an unknown option is one warning, a bad value one error line (exit 2)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-sumo-cli-'));
+  const summary = join(dir, 's.json');
+  const ok = spawnSync(
+    process.execPath,
+    [
+      sumoCli,
+      '-c',
+      join(fixture, 'scenario.sumocfg'),
+      '-e',
+      '300',
+      '--max-depart-delay',
+      '5',
+      '--tessds-summary',
+      summary,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(ok.stderr, 'tessds-sumo: warning: option --max-depart-delay is not supported by tessds-sumo; ignored\n');
+  const s = JSON.parse(readFileSync(summary, 'utf8'));
+  assert.equal(s.steps, 300);
+  // the same run as tessds run on the same .sumocfg
+  const run = spawnSync(
+    process.execPath,
+    [cli, 'run', join(fixture, 'scenario.sumocfg'), '--end', '300', '--summary', '-'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(JSON.parse(run.stdout).stateHash, s.stateHash);
+  for (const [args, pattern] of [
+    [['-c', join(fixture, 'scenario.sumocfg'), '--seed', 'x'], /^tessds-sumo: option --seed: "x" is not a number$/],
+    [['-c', join(dir, 'missing.sumocfg')], /missing\.sumocfg: file not found$/],
+    [['--begin', '0'], /give a configuration \(-c FILE\) or a network \(-n FILE\)/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [sumoCli, ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr.trim(), pattern);
+  }
+});
