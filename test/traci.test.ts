@@ -372,3 +372,60 @@ test('tessds-sumo without --remote-port runs to the end like sumo; an unknown op
     assert.match(r.stderr.trim(), pattern);
   }
 });
+
+test(
+  "sumolib reads tessds-sumo's --summary-output and --fcd-output; their figures agree with the summary JSON",
+  { skip },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessds-sumo-out-'));
+    const [summaryXml, fcdXml, json] = ['summary.xml', 'fcd.xml', 's.json'].map((f) => join(dir, f));
+    const run = spawnSync(
+      process.execPath,
+      [
+        sumoCli,
+        '-c',
+        join(fixture, 'scenario.sumocfg'),
+        '--summary-output',
+        summaryXml!,
+        '--fcd-output',
+        fcdXml!,
+        '--tessds-summary',
+        json!,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const read = spawnSync(
+      'python3',
+      [
+        '-c',
+        `import sys, json
+sys.path.append(${JSON.stringify(join(sumoHome, 'tools'))})
+import sumolib
+steps = list(sumolib.output.parse(sys.argv[1], 'step'))
+ids, count, times = set(), 0, 0
+for ts in sumolib.output.parse(sys.argv[2], 'timestep'):
+    times += 1
+    for v in (ts.vehicle or []):
+        ids.add(v.id); count += 1
+last = steps[-1]
+print(json.dumps({'steps': len(steps), 'arrived': int(last.arrived), 'inserted': int(last.inserted), 'running': int(last.running),
+  'meanTravelTime': float(last.meanTravelTime), 'timesteps': times, 'vehicles': len(ids), 'records': count}))`,
+        summaryXml!,
+        fcdXml!,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(read.status, 0, read.stderr);
+    const got = JSON.parse(read.stdout);
+    const s = JSON.parse(readFileSync(json!, 'utf8'));
+    assert.equal(got.steps, s.steps);
+    assert.equal(got.timesteps, s.steps);
+    assert.equal(got.arrived, s.arrived);
+    assert.equal(got.inserted, s.inserted);
+    assert.equal(got.running, s.running);
+    assert.equal(got.vehicles, s.inserted, 'every inserted vehicle is in the FCD');
+    assert.ok(Math.abs(got.meanTravelTime - s.meanDuration) <= 0.005, `${got.meanTravelTime} vs ${s.meanDuration}`);
+    assert.ok(got.records > s.inserted * 10, `${got.records} FCD records`);
+  },
+);

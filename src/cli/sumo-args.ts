@@ -21,6 +21,8 @@ export interface SumoArgs {
   numClients: number;
   timeToTeleport?: number;
   tripinfoOutput?: string;
+  summaryOutput?: string;
+  fcdOutput?: string;
   /** TessDS's own: the summary JSON of `tessds run --summary` (with the state hash) */
   tessdsSummary?: string;
   /** TessDS's own: the setters of the TraCI session as a `--commands` list */
@@ -79,6 +81,18 @@ export const SUMO_OPTIONS: readonly OptionDef[] = [
     help: 'teleport a vehicle stuck this long; <= 0: never (default 300)',
   },
   { names: ['--tripinfo-output'], kind: 'string', key: 'tripinfoOutput', help: 'write tripinfo XML to FILE' },
+  {
+    names: ['--summary-output'],
+    kind: 'string',
+    key: 'summaryOutput',
+    help: "write SUMO's summary output (a <step> per step) to FILE",
+  },
+  {
+    names: ['--fcd-output'],
+    kind: 'string',
+    key: 'fcdOutput',
+    help: "write SUMO's floating car data (every vehicle's position and speed per step) to FILE",
+  },
   {
     names: ['--tessds-summary'],
     kind: 'string',

@@ -41,6 +41,8 @@ async function run(args: SumoArgs): Promise<void> {
   const { checkOutputPath } = await import('../io/files.js');
   for (const [option, path] of [
     ['--tripinfo-output', args.tripinfoOutput],
+    ['--summary-output', args.summaryOutput],
+    ['--fcd-output', args.fcdOutput],
     ['--tessds-summary', args.tessdsSummary],
     ['--tessds-commands', args.tessdsCommands],
   ] as const)
@@ -82,18 +84,36 @@ async function run(args: SumoArgs): Promise<void> {
     for (const w of warnings.slice(0, 20)) process.stderr.write(`tessds-sumo: warning: ${w}\n`);
     if (warnings.length > 20) process.stderr.write(`tessds-sumo: warning: ... and ${warnings.length - 20} more\n`);
   }
+  const { StepOutputs } = await import('../control/sumo-outputs.js');
+  const files = { summary: args.summaryOutput, fcd: args.fcdOutput };
   const tStep = performance.now();
   let script: unknown[] = [];
   if (args.remotePort !== undefined) {
-    const { serveTraci } = await import('../control/traci/server.js');
-    const session = await serveTraci(engine, {
+    const [{ serveTraci }, { TraciSession }] = await Promise.all([
+      import('../control/traci/server.js'),
+      import('../control/traci/session.js'),
+    ]);
+    const session = new TraciSession(engine);
+    const outputs = new StepOutputs(engine, files, session.ctx.view);
+    if (outputs.active)
+      session.stepHook = { before: () => outputs.beforeStep(false), after: () => outputs.afterStep() };
+    await serveTraci(session, {
       port: args.remotePort,
       numClients: args.numClients,
       warn: (line) => process.stderr.write(`tessds-sumo: ${line}\n`),
     });
+    outputs.close();
     script = session.script;
   } else {
-    engine.run();
+    const outputs = new StepOutputs(engine, files);
+    if (outputs.active) {
+      outputs.beforeStep();
+      engine.run(() => {
+        outputs.afterStep();
+        outputs.beforeStep();
+      });
+    } else engine.run();
+    outputs.close();
   }
   const stepSeconds = (performance.now() - tStep) / 1000;
   if (args.tessdsCommands !== undefined) writeFileSync(args.tessdsCommands, JSON.stringify(script, null, 1) + '\n');

@@ -9,8 +9,7 @@
  * message get TraCI's error status (session.ts).
  */
 import net from 'node:net';
-import type { Engine } from '../../sim/engine.js';
-import { TraciClient, TraciSession } from './session.js';
+import { TraciClient, type TraciSession } from './session.js';
 import { WireError, frameMessage, takeMessage } from './wire.js';
 
 export interface TraciServerOptions {
@@ -33,9 +32,8 @@ interface Connection {
   rest: Buffer | undefined;
 }
 
-/** Serves TraCI on `engine` until every client has closed; resolves with the session (its command log). */
-export function serveTraci(engine: Engine, o: TraciServerOptions): Promise<TraciSession> {
-  const session = new TraciSession(engine);
+/** Serves TraCI on `session` until every client has closed; resolves with it (its command log). */
+export function serveTraci(session: TraciSession, o: TraciServerOptions): Promise<TraciSession> {
   const conns: Connection[] = [];
   let accepted = 0;
   return new Promise((resolve, reject) => {

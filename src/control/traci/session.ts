@@ -45,6 +45,9 @@ export class TraciSession {
   /** the same commands as `--commands` reads them, to replay the session */
   readonly script: ScriptedTraciCommand[] = [];
 
+  /** called around every step (SUMO's per-step outputs) */
+  stepHook?: { before(): void; after(): void };
+
   constructor(readonly engine: Engine) {
     this.ctx = new TraciContext(engine);
   }
@@ -90,8 +93,10 @@ export class TraciSession {
   /** One simulation step. */
   step(): void {
     this.ctx.view.beforeStep();
+    this.stepHook?.before();
     this.engine.doStep();
     this.ctx.stepped();
+    this.stepHook?.after();
   }
 
   /** The reply to `client`'s simulationStep: its earlier replies, the status, and its subscriptions' results. */

@@ -111,6 +111,12 @@ export class StepView {
     return this.departed.map((vid) => this.e.demand.ids[vid]!);
   }
 
+  /** Demand indices of the vehicles that arrived in the last step (or were removed since), ascending. */
+  arrivedIndices(): readonly number[] {
+    this.fresh();
+    return this.arrived;
+  }
+
   arrivedIds(): string[] {
     this.fresh();
     return this.arrived.map((vid) => this.e.demand.ids[vid]!);
