@@ -429,3 +429,47 @@ print(json.dumps({'steps': len(steps), 'arrived': int(last.arrived), 'inserted':
     assert.ok(got.records > s.inserted * 10, `${got.records} FCD records`);
   },
 );
+
+test(
+  'context subscriptions: the vehicles around a junction (within the range) and on a lane (range 0), every step',
+  { skip },
+  () => {
+    const dir = binDir();
+    const r = spawnSync(
+      'python3',
+      [
+        '-c',
+        `import sys, math
+sys.path.append(${JSON.stringify(join(sumoHome, 'tools'))})
+import traci, traci.constants as tc
+traci.start(['tessds-sumo', '-c', 'scenario.sumocfg'])
+traci.junction.subscribeContext('C', tc.CMD_GET_VEHICLE_VARIABLE, 50, [tc.VAR_SPEED, tc.VAR_POSITION])
+traci.lane.subscribeContext('WC_0', tc.CMD_GET_VEHICLE_VARIABLE, 0, [tc.VAR_LANEPOSITION])
+cx, cy = traci.junction.getPosition('C')
+seen = 0
+for t in range(200):
+    traci.simulationStep()
+    near = traci.junction.getContextSubscriptionResults('C')
+    for v in traci.vehicle.getIDList():
+        x, y = traci.vehicle.getPosition(v)
+        d = math.hypot(x - cx, y - cy)
+        assert (v in near) == (d <= 50), (t, v, d, v in near)
+        if v in near:
+            assert near[v][tc.VAR_POSITION] == (x, y) and near[v][tc.VAR_SPEED] == traci.vehicle.getSpeed(v)
+    on = traci.lane.getContextSubscriptionResults('WC_0')
+    assert sorted(on) == sorted(traci.lane.getLastStepVehicleIDs('WC_0')), (t, sorted(on))
+    seen += len(near)
+traci.close()
+print(seen)`,
+      ],
+      {
+        cwd: fixture,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SUMO_HOME: sumoHome },
+        timeout: 120_000,
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(Number(r.stdout.trim().split('\n').pop()) > 100, r.stdout);
+  },
+);

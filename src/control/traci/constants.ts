@@ -32,6 +32,8 @@ export const CMD_SET_SIM_VARIABLE = 0xcb;
 export const RESPONSE_OFFSET = 0x10;
 /** variable subscriptions: CMD_GET_x_VARIABLE + 0x30 (0xd0..0xdf), responses + 0x40 */
 export const SUBSCRIBE_OFFSET = 0x30;
+/** context subscriptions: CMD_GET_x_VARIABLE - 0x20 (0x80..0x8f), responses + 0x10 */
+export const CONTEXT_OFFSET = 0x20;
 
 export const TYPE_POSITION_2D = 0x01;
 export const TYPE_POSITION_3D = 0x03;

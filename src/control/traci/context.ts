@@ -139,4 +139,26 @@ export class TraciContext {
       ...extra.map((p, k) => [own.length + k, p] as [number, TlProgram]),
     ];
   }
+  /** A junction's position: the middle of where its incoming lanes end and its outgoing lanes start. */
+  junctionPosition(id: string): [number, number] {
+    const net = this.engine.net;
+    const j = net.junctionIds.indexOf(id);
+    if (j < 0) throw new TraciError(`Junction '${id}' is not known`);
+    const shapes = this.geometry.shapes;
+    let x = 0;
+    let y = 0;
+    let n = 0;
+    for (let edge = 0; edge < net.edgeCount; edge++) {
+      const into = net.edgeTo[edge] === j;
+      if (!into && net.edgeFrom[edge] !== j) continue;
+      for (let k = 0; k < net.edgeLaneCount[edge]!; k++) {
+        const s = shapes[net.edgeFirstLane[edge]! + k]!;
+        const at = into ? s.length - 2 : 0;
+        x += s[at]!;
+        y += s[at + 1]!;
+        n++;
+      }
+    }
+    return n > 0 ? [x / n, y / n] : [0, 0];
+  }
 }

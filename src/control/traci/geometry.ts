@@ -6,7 +6,7 @@ import type { Network } from '../../sim/network.js';
 import { laneShapes } from '../positions.js';
 
 export class LaneGeometry {
-  private readonly shapes: Float64Array[];
+  readonly shapes: Float64Array[];
   private readonly cum: Float64Array[] = [];
   private readonly scale: Float64Array;
 

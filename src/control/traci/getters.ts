@@ -356,6 +356,13 @@ const route = new Map<number, Getter>([
 const junction = new Map<number, Getter>([
   [C.TRACI_ID_LIST, (c, _, o) => o.typedStringList(c.engine.net.junctionIds)],
   [C.ID_COUNT, (c, _, o) => o.typedInt(c.engine.net.junctionIds.length)],
+  [
+    C.VAR_POSITION,
+    (c, id, o) => {
+      const [x, y] = c.junctionPosition(id);
+      o.ubyte(C.TYPE_POSITION_2D).double(x).double(y);
+    },
+  ],
 ]);
 
 const inductionloop = new Map<number, Getter>([

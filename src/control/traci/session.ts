@@ -15,11 +15,15 @@ import { getVariable, isGetDomain } from './getters.js';
 import { isSetDomain, setVariable } from './setters.js';
 import { Reader, TypeMismatch, WireError, Writer, splitCommands, writeCommand, writeStatus } from './wire.js';
 
-/** One variable subscription: the domain's get command, the object and its variables. */
+/**
+ * One subscription: the domain's get command, the object and its variables; a context subscription
+ * also the domain of the objects around it and the range (m).
+ */
 interface Subscription {
   getCmd: number;
   id: string;
   vars: number[];
+  context?: { domain: number; range: number };
 }
 
 /** A client's state in the session. */
@@ -151,6 +155,8 @@ export class TraciSession {
         writeStatus(out, id);
       } else if (id >= 0xd0 && id <= 0xdf && isGetDomain(id - C.SUBSCRIBE_OFFSET)) {
         this.subscribe(id, payload, client, out);
+      } else if (id >= 0x80 && id <= 0x8f && isGetDomain(id + C.CONTEXT_OFFSET)) {
+        this.subscribe(id, payload, client, out, true);
       } else {
         writeStatus(out, id, C.RTYPE_NOTIMPLEMENTED, `Command 0x${id.toString(16)} is not implemented in TessDS`);
       }
@@ -180,23 +186,34 @@ export class TraciSession {
     this.ctx.view.invalidate(resolved.type === 'removeVehicle' ? resolved.vehicle : undefined);
   }
 
-  private subscribe(id: number, payload: Buffer, client: TraciClient, out: Writer): void {
+  private subscribe(id: number, payload: Buffer, client: TraciClient, out: Writer, isContext = false): void {
     const r = new Reader(payload);
     r.double(); // begin
     r.double(); // end
     const obj = r.string();
+    let context: Subscription['context'];
+    if (isContext) {
+      const domain = r.ubyte();
+      const range = r.double();
+      if (domain !== C.CMD_GET_VEHICLE_VARIABLE)
+        throw new TraciError(
+          `TessDS answers context subscriptions for vehicles only (domain 0x${domain.toString(16)})`,
+        );
+      context = { domain, range };
+    }
     const n = r.ubyte();
     const vars: number[] = [];
     for (let k = 0; k < n; k++) vars.push(r.ubyte());
     if (r.remaining > 0) throw new TraciError('TessDS does not support subscription parameters');
-    const getCmd = id - C.SUBSCRIBE_OFFSET;
-    const at = client.subscriptions.findIndex((s) => s.getCmd === getCmd && s.id === obj);
+    const getCmd = isContext ? id + C.CONTEXT_OFFSET : id - C.SUBSCRIBE_OFFSET;
+    if (context) contextShape(this.ctx, getCmd, obj); // an unknown object is an error now
+    const at = client.subscriptions.findIndex((s) => s.getCmd === getCmd && s.id === obj && !s.context === !context);
     if (at >= 0) client.subscriptions.splice(at, 1);
     if (n === 0) {
       writeStatus(out, id); // unsubscribe
       return;
     }
-    const sub = { getCmd, id: obj, vars };
+    const sub: Subscription = { getCmd, id: obj, vars, ...(context ? { context } : {}) };
     const result = this.subscriptionResult(sub, true);
     client.subscriptions.push(sub);
     writeStatus(out, id);
@@ -205,6 +222,7 @@ export class TraciSession {
 
   /** A subscription's result (framed as a command), or undefined when its object is gone. */
   private subscriptionResult(s: Subscription, strict = false): Buffer | undefined {
+    if (s.context) return this.contextResult(s, s.context, strict);
     const w = new Writer().string(s.id).ubyte(s.vars.length);
     for (const v of s.vars) {
       w.ubyte(v).ubyte(C.RTYPE_OK);
@@ -219,6 +237,85 @@ export class TraciSession {
     writeCommand(out, s.getCmd + C.SUBSCRIBE_OFFSET + C.RESPONSE_OFFSET, w.toBuffer());
     return out.toBuffer();
   }
+
+  /** A context subscription's result: the vehicles within range of the object, each with the variables. */
+  private contextResult(
+    s: Subscription,
+    context: NonNullable<Subscription['context']>,
+    strict: boolean,
+  ): Buffer | undefined {
+    let near: string[];
+    try {
+      near = vehiclesNear(this.ctx, contextShape(this.ctx, s.getCmd, s.id), context.range);
+    } catch (e) {
+      if (strict || !(e instanceof TraciError)) throw e;
+      return undefined;
+    }
+    const w = new Writer().string(s.id).ubyte(context.domain).ubyte(s.vars.length).int(near.length);
+    for (const vid of near) {
+      w.string(vid);
+      for (const v of s.vars) {
+        w.ubyte(v).ubyte(C.RTYPE_OK);
+        getVariable(this.ctx, context.domain, v, vid, new Reader(Buffer.alloc(0)), w);
+      }
+    }
+    const out = new Writer();
+    writeCommand(out, s.getCmd - C.CONTEXT_OFFSET + C.RESPONSE_OFFSET, w.toBuffer());
+    return out.toBuffer();
+  }
+}
+
+/** The points (a polyline, or one point) a context subscription's range is measured from. */
+function contextShape(ctx: TraciContext, getCmd: number, id: string): Float64Array[] {
+  const e = ctx.engine;
+  const net = e.net;
+  const shapes = ctx.geometry.shapes;
+  switch (getCmd) {
+    case C.CMD_GET_LANE_VARIABLE:
+      return [shapes[ctx.lane(id)]!];
+    case C.CMD_GET_EDGE_VARIABLE: {
+      const edge = ctx.edge(id);
+      return Array.from({ length: net.edgeLaneCount[edge]! }, (_, k) => shapes[net.edgeFirstLane[edge]! + k]!);
+    }
+    case C.CMD_GET_VEHICLE_VARIABLE: {
+      const slot = ctx.vehicle(id);
+      const [x, y] = ctx.geometry.at(e.v.lane[slot]!, e.v.pos[slot]!);
+      return [Float64Array.of(x, y)];
+    }
+    case C.CMD_GET_JUNCTION_VARIABLE: {
+      const [x, y] = ctx.junctionPosition(id);
+      return [Float64Array.of(x, y)];
+    }
+    default:
+      throw new TraciError(`TessDS answers context subscriptions around lanes, edges, vehicles and junctions only`);
+  }
+}
+
+/** Ids of the vehicles on the road within `range` m of any of the polylines, in id order. */
+function vehiclesNear(ctx: TraciContext, shapes: Float64Array[], range: number): string[] {
+  const e = ctx.engine;
+  const out: string[] = [];
+  for (const id of ctx.view.vehicleIds()) {
+    const slot = ctx.view.slot(ctx.vehicleIndex(id)!);
+    const [x, y] = ctx.geometry.at(e.v.lane[slot]!, e.v.pos[slot]!);
+    if (shapes.some((s) => distanceToPolyline(s, x, y) <= range + 1e-6)) out.push(id);
+  }
+  return out;
+}
+
+function distanceToPolyline(s: Float64Array, x: number, y: number): number {
+  if (s.length < 4) return Math.hypot(x - s[0]!, y - s[1]!);
+  let best = Infinity;
+  for (let k = 0; k + 3 < s.length; k += 2) {
+    const ax = s[k]!;
+    const ay = s[k + 1]!;
+    const dx = s[k + 2]! - ax;
+    const dy = s[k + 3]! - ay;
+    const len2 = dx * dx + dy * dy;
+    const t = len2 > 0 ? Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / len2)) : 0;
+    best = Math.min(best, Math.hypot(x - ax - t * dx, y - ay - t * dy));
+  }
+  return best;
 }
 
 /** Commands back into a message body (the part of a message after its simulationStep). */
