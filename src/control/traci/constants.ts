@@ -100,6 +100,7 @@ export const VAR_LANEPOSITION = 0x56;
 export const VAR_ROUTE = 0x57;
 export const VAR_MOVE_TO = 0x5c;
 export const VAR_SPEED_FACTOR = 0x5e;
+export const VAR_ALLOWED_SPEED = 0xb7;
 export const VAR_ROUTE_INDEX = 0x69;
 export const VAR_WAITING_TIME = 0x7a;
 export const VAR_ACCUMULATED_WAITING_TIME = 0x87;

@@ -156,6 +156,13 @@ const vehicle = new Map<number, Getter>([
   [C.VAR_DECEL, vehicleGetter((c, _, vid, o) => o.typedDouble(typeOf(c, vid).decel))],
   [C.VAR_VEHICLECLASS, vehicleGetter((c, _, vid, o) => o.typedString(vclassName(typeOf(c, vid).vClass)))],
   [C.VAR_SPEED_FACTOR, vehicleGetter((c, _, vid, o) => o.typedDouble(c.engine.demand.speedFactor[vid]!))],
+  // the lane's limit as this driver takes it (SUMO: limit × speed factor)
+  [
+    C.VAR_ALLOWED_SPEED,
+    vehicleGetter((c, s, vid, o) =>
+      o.typedDouble(c.engine.laneSpeed[c.engine.v.lane[s]!]! * c.engine.demand.speedFactor[vid]!),
+    ),
+  ],
 ]);
 
 // ---- lane and edge ----
