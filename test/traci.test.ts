@@ -473,3 +473,32 @@ print(seen)`,
     assert.ok(Number(r.stdout.trim().split('\n').pop()) > 100, r.stdout);
   },
 );
+
+test(
+  'two clients (--num-clients 2, setOrder): a step runs when both asked; one may wait ahead for a target time',
+  { skip, timeout: 120_000 },
+  async () => {
+    const dir = binDir();
+    const port = String(await freePort());
+    const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, SUMO_HOME: sumoHome };
+    const run = (args: string[]) => {
+      const child = spawn('python3', [join(fixture, 'two_clients.py'), ...args], { cwd: fixture, env });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      return new Promise<string>((resolve, reject) =>
+        child.on('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').pop()!) : reject(new Error(err)))),
+      );
+    };
+    const a = run(['a', port, 'tessds-sumo']);
+    await sleep(1500);
+    const b = run(['b', port]);
+    const [ra, rb] = await Promise.all([a, b]);
+    const [, a1, a50, aLast, aCount] = ra.split(' ');
+    const [, b1, b50, bLast, bCount] = rb.split(' ');
+    assert.deepEqual([a1, a50, aLast], ['1.0', '50.0', '80.0']);
+    assert.deepEqual([b1, b50, bLast], ['1.0', '50.0', '80.0']);
+    assert.equal(aCount, bCount, 'both see the same simulation');
+  },
+);
