@@ -76,6 +76,11 @@ export class TraciSession {
           writeStatus(out, c.id, C.RTYPE_ERR, 'simulationStep needs a target time (double)');
           continue;
         }
+        if (target > 0 && this.engine.time() >= target - 1e-9) {
+          // a target not after the current time: no step (SUMO), the subscriptions as they are
+          this.writeStepResults(client, out);
+          continue;
+        }
         client.stepTarget = Number.isFinite(target) ? target : 0;
         client.stepAsked = this.engine.step;
         client.stepPrefix = out.toBuffer();
@@ -91,7 +96,7 @@ export class TraciSession {
   reached(client: TraciClient): boolean {
     if (client.stepTarget === undefined) return true;
     if (client.stepTarget <= 0) return this.engine.step > client.stepAsked;
-    return this.engine.time() >= client.stepTarget - 1e-9 || this.engine.step > client.stepAsked + 1e9;
+    return this.engine.time() >= client.stepTarget - 1e-9;
   }
 
   /** One simulation step. */
@@ -109,6 +114,12 @@ export class TraciSession {
     if (client.stepPrefix) out.bytes(client.stepPrefix);
     client.stepPrefix = undefined;
     client.stepTarget = undefined;
+    this.writeStepResults(client, out);
+    return out.toBuffer();
+  }
+
+  /** simulationStep's status and the client's subscription results (subscriptions whose object is gone end). */
+  private writeStepResults(client: TraciClient, out: Writer): void {
     writeStatus(out, C.CMD_SIMSTEP);
     const results: Buffer[] = [];
     client.subscriptions.splice(
@@ -123,7 +134,6 @@ export class TraciSession {
     );
     out.int(results.length);
     for (const b of results) out.bytes(b);
-    return out.toBuffer();
   }
 
   private answer(id: number, payload: Buffer, client: TraciClient, out: Writer): void {
