@@ -112,6 +112,8 @@ test('bad lengths: every one is a WireError, none reads out of bounds or allocat
   assert.throws(() => splitCommands(Buffer.from([1])), WireError);
   assert.throws(() => splitCommands(Buffer.from([0, 0, 0])), WireError);
   assert.throws(() => splitCommands(Buffer.from([0, 0, 0, 0, 5, 0x00])), WireError);
+  // a message of a million two-byte commands is refused, not turned into a million objects
+  assert.throws(() => splitCommands(Buffer.alloc(2_000_000, 2)), /more than 65536 commands/);
   // a string or list claiming more than there is
   assert.throws(() => new Reader(Buffer.from([0x7f, 0xff, 0xff, 0xff])).string(), WireError);
   assert.throws(() => new Reader(Buffer.from([0x7f, 0xff, 0xff, 0xff])).stringList(), WireError);

@@ -16,6 +16,8 @@ import {
 
 /** A message larger than this closes the connection (SUMO's clients send far less). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** A message with more commands than this closes the connection (clients send one, or a handful). */
+export const MAX_COMMANDS = 65536;
 
 export class WireError extends Error {}
 
@@ -68,6 +70,7 @@ export function splitCommands(body: Buffer): WireCommand[] {
     }
     if (len < head + 1 || len > body.length - off)
       throw new WireError(`command at byte ${off}: length ${len} does not fit the message (${body.length - off} left)`);
+    if (out.length === MAX_COMMANDS) throw new WireError(`more than ${MAX_COMMANDS} commands in one message`);
     out.push({ id: body[off + head]!, payload: body.subarray(off + head + 1, off + len) });
     off += len;
   }
