@@ -502,3 +502,27 @@ test(
     assert.equal(aCount, bCount, 'both see the same simulation');
   },
 );
+
+test('tessds-sumo --workers 3 (no TraCI): the summary and state hash of one process; with --remote-port not yet, one line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-sumo-workers-'));
+  const hash = (workers: string) => {
+    const file = join(dir, `s${workers}.json`);
+    const r = spawnSync(
+      process.execPath,
+      [sumoCli, '-c', join(fixture, 'scenario.sumocfg'), '-e', '400', '--workers', workers, '--tessds-summary', file],
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(readFileSync(file, 'utf8')).stateHash as string;
+  };
+  assert.equal(hash('3'), hash('1'));
+  const r = spawnSync(
+    process.execPath,
+    [sumoCli, '-c', join(fixture, 'scenario.sumocfg'), '--workers', '2', '--remote-port', '1'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^tessds-sumo: option --workers 2: not yet with --remote-port/);
+});

@@ -103,7 +103,7 @@ export const SUMO_OPTIONS: readonly OptionDef[] = [
     names: ['--workers'],
     kind: 'integer',
     key: 'workers',
-    help: 'TessDS: worker processes (not yet with --remote-port)',
+    help: 'TessDS: run on N worker processes (same results as one; not yet with --remote-port or the per-step outputs)',
   },
   { names: ['--no-step-log'], kind: 'noop-bool', help: 'no-op (TessDS prints no step log)' },
   {

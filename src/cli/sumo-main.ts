@@ -48,8 +48,9 @@ async function run(args: SumoArgs): Promise<void> {
   ] as const)
     if (path !== undefined) checkOutputPath(path, option);
   if (args.numClients < 1) throw new UsageError(`option --num-clients: must be at least 1, got ${args.numClients}`);
-  if (args.workers !== undefined && args.workers !== 1)
-    throw new UsageError('option --workers: tessds-sumo runs in one process for now (--workers 1)');
+  if (args.workers !== undefined && args.workers < 1)
+    throw new UsageError(`option --workers: must be at least 1, got ${args.workers}`);
+  if ((args.workers ?? 1) > 1) return runPartitioned(args);
   // the config file, then the command line's files over it (SUMO: the command line wins)
   let source: string;
   let cfg;
@@ -131,6 +132,40 @@ async function run(args: SumoArgs): Promise<void> {
     const summary = summarizeDump(dump, engine.demand, spec.stepLength, (performance.now() - t0) / 1000, stepSeconds);
     writeFileSync(args.tessdsSummary, JSON.stringify(summary, null, 2) + '\n');
   }
+}
+
+/**
+ * `--workers N` without TraCI: the scenario on an embedded cluster, exactly as `tessds run CFG
+ * --workers N` (same summary and state hash as one process). TraCI sessions and SUMO's per-step
+ * outputs run in one process for now.
+ */
+async function runPartitioned(args: SumoArgs): Promise<void> {
+  const unsupported = [
+    ['--remote-port', args.remotePort],
+    ['--summary-output', args.summaryOutput],
+    ['--fcd-output', args.fcdOutput],
+    ['--tessds-commands', args.tessdsCommands],
+    ['-n', args.netFile],
+    ['-r', args.routeFiles],
+    ['-a', args.additionalFiles],
+  ].filter(([, v]) => v !== undefined);
+  if (unsupported.length > 0)
+    throw new UsageError(
+      `option --workers ${args.workers}: not yet with ${unsupported.map(([o]) => o).join(', ')} (a TraCI session runs in one process; a partitioned run takes -c FILE)`,
+    );
+  if (args.configFile === undefined) throw new UsageError('option --workers: give a configuration (-c FILE)');
+  const { runCommand } = await import('./run.js');
+  await runCommand(args.configFile, {
+    begin: args.begin,
+    end: args.end !== undefined && args.end >= 0 ? args.end : undefined,
+    step: args.stepLength,
+    seed: args.random ? Math.floor(Math.random() * 2 ** 31) : args.seed,
+    timeToTeleport: args.timeToTeleport,
+    tripinfo: args.tripinfoOutput,
+    summary: args.tessdsSummary,
+    workers: args.workers,
+    progress: false,
+  });
 }
 
 void main(process.argv.slice(2)).then((code) => process.exit(code));
