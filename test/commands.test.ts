@@ -170,7 +170,7 @@ test('run --workers 3 --http: commands through the API, pause/resume, a 4xx for 
       assert.equal(unknown.status, 400);
       assert.match(
         unknown.body.error!,
-        /^type2?: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow\)$/,
+        /^type2?: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow, removeVehicle, setRoute, setSignalLogic, setSignalState\)$/,
       );
     }
 

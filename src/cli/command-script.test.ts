@@ -33,7 +33,7 @@ test('a command list: times become steps, same-step commands keep the file order
 test('an unknown type names every command a list takes; pause and friends are told apart', () => {
   assert.throws(
     () => loadCommandScript(script([{ time: 1, type: 'warp' }]), 0, 1),
-    /command 0: "warp" is not a command \(a command list takes stop, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow\)/,
+    /command 0: "warp" is not a command \(a command list takes stop, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow, removeVehicle, setRoute, setSignalLogic, setSignalState\)/,
   );
   assert.throws(
     () =>

@@ -23,7 +23,11 @@ export interface ScenarioOverrides {
 }
 
 export function prepareScenario(path: string, o: ScenarioOverrides): ScenarioSpec {
-  let spec = loadScenario(path, scenarioCache());
+  return prepareSpec(loadScenario(path, scenarioCache()), path, o);
+}
+
+/** The overrides applied to a scenario already read (from `path`, named in errors). */
+export function prepareSpec(spec: ScenarioSpec, path: string, o: ScenarioOverrides): ScenarioSpec {
   if (o.begin !== undefined) spec.begin = o.begin;
   if (o.end !== undefined) spec.end = o.end;
   if (o.step !== undefined) spec.stepLength = o.step;

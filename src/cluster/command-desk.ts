@@ -258,10 +258,12 @@ export class CommandDesk {
     const last = this.log[this.log.length - 1];
     if (last && step < last.step)
       return { status: 409, body: { error: `step ${step} is before step ${last.step} of the previous command` } };
-    if (step < this.horizon)
+    // what the parts may have computed is what was sent to them (before the plans go out: nothing,
+    // so a script may start at step 0)
+    if (step < this.sent)
       return {
         status: 409,
-        body: { error: `step ${step} may already have been computed (parts may run to step ${this.horizon})` },
+        body: { error: `step ${step} may already have been computed (parts may run to step ${this.sent})` },
       };
     if (c.type !== 'sim' && c.type !== 'stop' && c.type !== 'checkpoint')
       return { status: 400, body: { error: `${c.type} cannot be scheduled at a step` } };

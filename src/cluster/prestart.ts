@@ -22,9 +22,13 @@ import { mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { ScenarioSpec } from '../io/spec.js';
 import { sinceStart, timing } from '../timing.js';
 import { workerEnv } from './secret.js';
+
+/** The `tessds` command's script: workers run `tessds worker-embedded` whichever command started the run (tessds-sumo too). */
+const TESSDS_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 /** The node flags and arguments of an embedded worker process (the secret goes in its environment:
  *  workerEnv in secret.ts). */
@@ -32,7 +36,7 @@ export function workerArgs(master: string, workerId: number, plan: string): stri
   // a larger young generation: fewer scavenges, and a worker's pause stalls its neighbours too
   return [
     '--max-semi-space-size=64',
-    process.argv[1]!,
+    TESSDS_MAIN,
     'worker-embedded',
     '--master',
     master,

@@ -68,7 +68,7 @@ test('bad requests get a 4xx naming the problem; a bad target is refused', async
       [
         { type: 'warp' },
         400,
-        /^type: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow\)$/,
+        /^type: unknown command "warp" \(expected one of pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow, removeVehicle, setRoute, setSignalLogic, setSignalState\)$/,
       ],
       [
         { type1: 'down', type2: 'warp' },

@@ -51,7 +51,7 @@ test('malformed commands are rejected with a line naming the problem', () => {
 
 test("an unknown type names every command the API takes: the run commands and the simulation's", () => {
   const all =
-    'pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow';
+    'pause, resume, stop, setRealtimeFactor, checkpoint, closeLane, openLane, setSpeedLimit, setSignalProgram, setPhase, addVehicle, setFlow, removeVehicle, setRoute, setSignalLogic, setSignalState';
   rejects(
     { type: 'warp' },
     new RegExp(`^type: unknown command "warp" \\(expected one of ${all}\\)$`),

@@ -10,9 +10,11 @@ import { assertNever } from '../errors.js';
 import type { Demand } from './demand.js';
 import type { Engine } from './engine.js';
 import { TL_OFF } from './engine.js';
-import { commandsDue, type ResolvedCommand } from './commands.js';
+import { commandsDue, type ResolvedCommand, type SignalPhase } from './commands.js';
+import type { TlProgram } from './network.js';
 import { demandChange } from './commands-resolve.js';
 import { startActuated } from './actuated-run.js';
+import { applyVehicleCommand, applyVehicleDemand } from './commands-vehicle.js';
 
 /**
  * Applies `c` to `e` at the start of step `c.effectiveStep` (call it when `e.step === c.effectiveStep`,
@@ -39,7 +41,7 @@ export function applyCommand(e: Engine, c: ResolvedCommand): void {
       const tl = c.tl;
       e.tlCustom[tl] = 1;
       e.tlProgram[tl] = c.program < 0 ? TL_OFF : c.program;
-      if (c.program >= 0) e.tlStates[tl] = e.net.trafficLights[tl]!.programs[c.program]!.states;
+      if (c.program >= 0) e.tlStates[tl] = e.program(tl, c.program).states;
       // the new program starts its phase 0 now
       e.tlAnchor[tl] = t;
       e.tlHoldPhase[tl] = -1;
@@ -50,7 +52,7 @@ export function applyCommand(e: Engine, c: ResolvedCommand): void {
     }
     case 'setPhase': {
       const tl = c.tl;
-      const prog = e.net.trafficLights[tl]!.programs[c.program]!;
+      const prog = e.program(tl, c.program);
       const ends = prog.phaseEnds;
       const duration = c.duration ?? ends[c.phase]! - (c.phase > 0 ? ends[c.phase - 1]! : 0);
       e.tlCustom[tl] = 1;
@@ -78,9 +80,65 @@ export function applyCommand(e: Engine, c: ResolvedCommand): void {
     case 'setFlow':
       extendDemand(e, c);
       break;
+    case 'removeVehicle':
+    case 'setRoute':
+      applyVehicleCommand(e, c);
+      break;
+    case 'setSignalLogic':
+      applySignalLogic(e, c);
+      break;
     default:
       assertNever(c, 'command');
   }
+}
+
+/**
+ * A program given whole: stored as program `c.program` of the light (replacing one of the same
+ * index), and, when it runs now, started at phase `c.start` (fixed time: a command-given program
+ * has no detectors).
+ */
+function applySignalLogic(e: Engine, c: Extract<ResolvedCommand, { type: 'setSignalLogic' }>): void {
+  const tl = c.tl;
+  const prog = compileLogic(c.programID, c.phases);
+  setExtraProgram(e, tl, c.program, prog);
+  if (c.start < 0) return;
+  e.tlCustom[tl] = 1;
+  e.tlProgram[tl] = c.program;
+  e.tlStates[tl] = prog.states;
+  // the cycle is anchored so that phase `start` begins now
+  e.tlAnchor[tl] = e.time() - (c.start > 0 ? prog.phaseEnds[c.start - 1]! : 0);
+  e.tlHoldPhase[tl] = -1;
+  e.tlHoldUntil[tl] = 0;
+  e.tlAct[tl] = 0;
+}
+
+function setExtraProgram(e: Engine, tl: number, program: number, prog: TlProgram): void {
+  const k = program - e.net.trafficLights[tl]!.programs.length;
+  const extra = e.tlExtra[tl]!;
+  if (k < 0 || k > extra.length)
+    throw new Error(`program ${program} of light ${tl} does not follow the ${extra.length} added`);
+  extra[k] = prog;
+}
+
+/** The phases each command-given program was compiled from (a snapshot stores them as given, exactly) */
+const givenPhases = new WeakMap<TlProgram, SignalPhase[]>();
+
+function compileLogic(programID: string, phases: readonly SignalPhase[]): TlProgram {
+  const phaseEnds = new Float64Array(phases.length);
+  let t = 0;
+  phases.forEach((p, i) => (phaseEnds[i] = t += p.duration));
+  const prog: TlProgram = {
+    programID,
+    offset: 0,
+    phaseEnds,
+    cycle: t,
+    states: phases.map((p) => Uint8Array.from(p.state, (ch) => ch.charCodeAt(0))),
+  };
+  givenPhases.set(
+    prog,
+    phases.map((p) => ({ ...p })),
+  );
+  return prog;
 }
 
 /** Applies the commands of `log` due at the engine's current step (before `doStep()`); returns how many. */
@@ -102,7 +160,7 @@ export function applyDemandCommands(demand: Demand, log: readonly ResolvedComman
     if ((c.type === 'addVehicle' || c.type === 'setFlow') && !demand.appliedCommands.has(c.seq)) {
       const { entries, cancel } = demandChange(demand, c);
       demand.extend(c.seq, c.index, entries, cancel, c.type === 'setFlow' ? c.flow : -1);
-    }
+    } else if (c.type === 'removeVehicle' || c.type === 'setRoute') applyVehicleDemand(demand, c);
   }
 }
 
@@ -162,6 +220,8 @@ interface CommandStateJson {
   demand: ResolvedCommand[];
   extra: number[];
   nextExtra: number;
+  /** [tl, program, programID, phases] of every program a command gave (absent in older snapshots) */
+  programs?: [number, number, string, SignalPhase[]][];
 }
 
 /** Serialises the engine's command state (for snapshot.ts). */
@@ -173,7 +233,13 @@ export function writeCommandState(e: Engine): Buffer {
     demand: e.demandCommands,
     extra: e.extraDepartures,
     nextExtra: e.nextExtra,
+    programs: [],
   };
+  e.tlExtra.forEach((list, tl) =>
+    list.forEach((p, k) =>
+      s.programs!.push([tl, e.net.trafficLights[tl]!.programs.length + k, p.programID, givenPhases.get(p)!]),
+    ),
+  );
   for (let lane = 0; lane < e.net.laneCount; lane++) {
     if (e.laneClosed[lane]) s.closed.push(lane);
     if (e.laneSpeed[lane] !== e.net.laneSpeed[lane]) s.speeds.push([lane, e.laneSpeed[lane]!]);
@@ -198,6 +264,7 @@ export function resetCommandState(e: Engine): void {
   e.extraDepartures = [];
   e.nextExtra = 0;
   e.demandCommands = [];
+  for (const list of e.tlExtra) list.length = 0;
 }
 
 /**
@@ -208,19 +275,25 @@ export function resetCommandState(e: Engine): void {
 export function readCommandState(e: Engine, bytes: Buffer): void {
   const s = JSON.parse(bytes.toString()) as CommandStateJson;
   resetCommandState(e);
+  for (const [tl, program, programID, phases] of s.programs ?? [])
+    setExtraProgram(e, tl, program, compileLogic(programID, phases));
   for (const lane of s.closed) e.laneClosed[lane] = 1;
   for (const [lane, speed] of s.speeds) e.laneSpeed[lane] = speed;
   for (const [tl, program, anchor, holdPhase, holdUntil] of s.signals) {
     e.tlCustom[tl] = 1;
     e.tlProgram[tl] = program;
-    if (program >= 0) e.tlStates[tl] = e.net.trafficLights[tl]!.programs[program]!.states;
+    if (program >= 0) e.tlStates[tl] = e.program(tl, program).states;
     e.tlAnchor[tl] = anchor;
     e.tlHoldPhase[tl] = holdPhase;
     e.tlHoldUntil[tl] = holdUntil;
-    e.tlAct[tl] = program >= 0 && e.net.trafficLights[tl]!.programs[program]!.act ? 1 : 0;
+    e.tlAct[tl] = program >= 0 && e.program(tl, program).act ? 1 : 0;
   }
   const d = e.demand;
   for (const c of s.demand) {
+    if (c.type === 'removeVehicle' || c.type === 'setRoute') {
+      applyVehicleDemand(d, c);
+      continue;
+    }
     if (c.type !== 'addVehicle' && c.type !== 'setFlow')
       throw new Error(`command ${c.seq} (${c.type}) listed as a demand command`);
     if (!d.appliedCommands.has(c.seq)) {

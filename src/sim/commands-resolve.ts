@@ -9,7 +9,16 @@ import type { DemandEntry } from './demand.js';
 import type { Network } from './network.js';
 import { Router } from './routing.js';
 import { Purpose, uniform } from './rng.js';
-import { ALL_PARTS, PROGRAM_OFF, type CommandHead, type ResolvedCommand, type SimCommand } from './commands.js';
+import {
+  ALL_PARTS,
+  ONLINE_DURATION,
+  ONLINE_PROGRAM,
+  PROGRAM_OFF,
+  type CommandHead,
+  type ResolvedCommand,
+  type SignalPhase,
+  type SimCommand,
+} from './commands.js';
 
 /** Where a command goes in the run's inputs. */
 export interface ResolveContext {
@@ -28,6 +37,7 @@ const conflict = (m: string) => new CommandError(CommandStatus.conflict, m);
 
 const routers = new WeakMap<Network, Map<number, Router>>();
 const baseIds = new WeakMap<Demand, Set<string>>();
+const demandIds = new WeakMap<Demand, Map<string, number>>();
 
 /**
  * Checks every target of `cmd` and returns its index-based form for the wire and the command log.
@@ -99,10 +109,10 @@ export function resolveSimCommand(net: Network, demand: Demand, cmd: SimCommand,
       const program = programInForce(prior, tl);
       if (program === PROGRAM_OFF)
         throw conflict(`setPhase.tls: traffic light "${cmd.tls}" is switched off; switch a program on first`);
-      const prog = net.trafficLights[tl]!.programs[program]!;
-      if (!Number.isInteger(cmd.phase) || cmd.phase < 0 || cmd.phase >= prog.phaseEnds.length) {
+      const prog = programOf(net, prior, tl, program);
+      if (!Number.isInteger(cmd.phase) || cmd.phase < 0 || cmd.phase >= prog.phases) {
         throw malformed(
-          `setPhase.phase: traffic light "${cmd.tls}" program "${prog.programID}" has phases 0..${prog.phaseEnds.length - 1}, got ${cmd.phase}`,
+          `setPhase.phase: traffic light "${cmd.tls}" program "${prog.programID}" has phases 0..${prog.phases - 1}, got ${cmd.phase}`,
         );
       }
       if (cmd.duration !== undefined && !(cmd.duration > 0 && Number.isFinite(cmd.duration))) {
@@ -123,9 +133,93 @@ export function resolveSimCommand(net: Network, demand: Demand, cmd: SimCommand,
       const count = flowDepartSteps(demand, flow, rate, effectiveStep).length;
       return { ...head, type: 'setFlow', flow, index: nextDemandIndex(demand, prior), count, rate };
     }
+    case 'removeVehicle':
+      return { ...head, type: 'removeVehicle', vehicle: vehicleOf(demand, cmd.id, cmd.type, prior) };
+    case 'setRoute': {
+      const vehicle = vehicleOf(demand, cmd.id, cmd.type, prior);
+      const route = cmd.route.map((id) => edgeOf(id, 'route'));
+      const cls = demand.types[typeOfVehicle(demand, vehicle, prior)]!.vClass;
+      for (let i = 0; i + 1 < route.length; i++) {
+        if (!net.edgesConnected(route[i]!, route[i + 1]!, cls))
+          throw malformed(`setRoute.route: no connection from edge "${cmd.route[i]}" to "${cmd.route[i + 1]}"`);
+      }
+      return { ...head, type: 'setRoute', vehicle, route };
+    }
+    case 'setSignalLogic':
+      return resolveSignalLogic(net, head, prior, tlOf(cmd.tls), cmd.tls, cmd.programID, cmd.phases, cmd.phase ?? 0);
+    case 'setSignalState':
+      return resolveSignalLogic(net, head, prior, tlOf(cmd.tls), cmd.tls, ONLINE_PROGRAM, [
+        { duration: ONLINE_DURATION, state: cmd.state },
+      ]);
     default:
       return assertNever(cmd, 'command');
   }
+}
+
+/**
+ * A program given whole: its index (a program an earlier command gave the same programID is
+ * replaced; else the next after the network's and the commands' programs of the light), and whether
+ * it runs now — the online program of setSignalState always, another when its programID is the
+ * one in force (SUMO's setProgramLogic).
+ */
+function resolveSignalLogic(
+  net: Network,
+  head: CommandHead,
+  prior: readonly ResolvedCommand[],
+  tl: number,
+  tls: string,
+  programID: string,
+  phases: readonly SignalPhase[],
+  phase = 0,
+): ResolvedCommand {
+  const links = net.trafficLights[tl]!.states[0]?.length ?? 0;
+  for (const [i, p] of phases.entries()) {
+    if (p.state.length !== links)
+      throw malformed(
+        `setSignalLogic.phases[${i}].state: traffic light "${tls}" has ${links} links, the state "${p.state}" ${p.state.length}`,
+      );
+  }
+  if (phase >= phases.length)
+    throw malformed(`setSignalLogic.phase: the program has phases 0..${phases.length - 1}, got ${phase}`);
+  const own = net.trafficLights[tl]!.programs.length;
+  const added: string[] = [];
+  for (const c of prior)
+    if (c.type === 'setSignalLogic' && c.tl === tl && !added.includes(c.programID)) added.push(c.programID);
+  const known = added.indexOf(programID);
+  const program = own + (known >= 0 ? known : added.length);
+  const inForce = programOf(net, prior, tl, programInForce(prior, tl)).programID;
+  const start = programID === ONLINE_PROGRAM || programID === inForce ? phase : -1;
+  return { ...head, type: 'setSignalLogic', tl, program, programID, start, phases: phases.map((p) => ({ ...p })) };
+}
+
+/** The id and phase count of program `program` of light `tl` after the commands of `prior`. */
+function programOf(net: Network, prior: readonly ResolvedCommand[], tl: number, program: number) {
+  const own = net.trafficLights[tl]!.programs;
+  if (program < 0) return { programID: 'off', phases: 0 };
+  if (program < own.length) return { programID: own[program]!.programID, phases: own[program]!.phaseEnds.length };
+  let found: { programID: string; phases: number } | undefined;
+  for (const c of prior)
+    if (c.type === 'setSignalLogic' && c.tl === tl && c.program === program)
+      found = { programID: c.programID, phases: c.phases.length };
+  return found ?? { programID: '?', phases: 0 };
+}
+
+/** The demand index of vehicle `id`: one of the demand's, or one an earlier addVehicle of `prior` adds. */
+function vehicleOf(demand: Demand, id: string, type: string, prior: readonly ResolvedCommand[]): number {
+  for (const c of prior) if (c.type === 'addVehicle' && c.id === id) return c.index;
+  let index = demandIds.get(demand);
+  if (!index || index.size < demand.count) {
+    index = new Map(demand.ids.map((x, i) => [x, i]));
+    demandIds.set(demand, index);
+  }
+  const i = index.get(id);
+  if (i === undefined) throw notFound(`${type}.id: unknown vehicle "${id}"`);
+  return i;
+}
+
+function typeOfVehicle(demand: Demand, vehicle: number, prior: readonly ResolvedCommand[]): number {
+  for (const c of prior) if (c.type === 'addVehicle' && c.index === vehicle) return c.vType;
+  return demand.type[vehicle]!;
 }
 
 function resolveAddVehicle(
@@ -214,7 +308,10 @@ function nextDemandIndex(demand: Demand, prior: readonly ResolvedCommand[]): num
 /** The program of light `tl` after the commands of `prior` (0: the network's first). */
 function programInForce(prior: readonly ResolvedCommand[], tl: number): number {
   let program = 0;
-  for (const c of prior) if (c.type === 'setSignalProgram' && c.tl === tl) program = c.program;
+  for (const c of prior) {
+    if (c.type === 'setSignalProgram' && c.tl === tl) program = c.program;
+    else if (c.type === 'setSignalLogic' && c.tl === tl && c.start >= 0) program = c.program;
+  }
   return program;
 }
 
@@ -320,6 +417,8 @@ export function demandChange(
  * - addVehicle, setFlow: ALL_PARTS. Every part must extend its demand identically — a vehicle that
  *   crosses a border travels as its demand index, the receiver reads its type and route from its own
  *   demand, and trip records and the state hash count the demand's size.
+ * - removeVehicle, setRoute: ALL_PARTS, for the same reason (the route or the cancellation is the
+ *   demand's); the part that holds the vehicle changes it.
  */
 export function commandLanes(net: Network, c: ResolvedCommand): number[] | typeof ALL_PARTS {
   const lanes = new Set<number>();
@@ -339,6 +438,7 @@ export function commandLanes(net: Network, c: ResolvedCommand): number[] | typeo
       break;
     case 'setSignalProgram':
     case 'setPhase':
+    case 'setSignalLogic':
       for (let lk = 0; lk < net.linkCount; lk++) {
         if (net.linkTl[lk] !== c.tl) continue;
         lanes.add(net.linkLane[lk]!);
@@ -347,6 +447,8 @@ export function commandLanes(net: Network, c: ResolvedCommand): number[] | typeo
       break;
     case 'addVehicle':
     case 'setFlow':
+    case 'removeVehicle':
+    case 'setRoute':
       return ALL_PARTS;
     default:
       return assertNever(c, 'command');

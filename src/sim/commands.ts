@@ -48,7 +48,29 @@ export type SimCommand =
       departSpeed?: number | DepartSpeedKeyword;
     }
   /** New rate of a `<flow>` for its departures at or after the effective step (exactly one rate field). */
-  | { type: 'setFlow'; flow: string; vehsPerHour?: number; period?: number; probability?: number };
+  | { type: 'setFlow'; flow: string; vehsPerHour?: number; period?: number; probability?: number }
+  /** Takes a vehicle off the road (counted as arrived now, SUMO's vaporized), or cancels its departure. */
+  | { type: 'removeVehicle'; id: string }
+  /** A vehicle's new route (edge ids); on the road, it must start with the edge the vehicle is on. */
+  | { type: 'setRoute'; id: string; route: readonly string[] }
+  /**
+   * A signal program of a light given whole (TraCI's setProgramLogic): added, or replacing the one a
+   * command gave the same programID; it runs from `phase` when its programID is the one in force.
+   */
+  | { type: 'setSignalLogic'; tls: string; programID: string; phase?: number; phases: readonly SignalPhase[] }
+  /** One state for every link of a light from now on (TraCI's setRedYellowGreenState: program "online"). */
+  | { type: 'setSignalState'; tls: string; state: string };
+
+/** A phase of a command-given signal program: s, and one of SUMO's state letters per link. */
+export interface SignalPhase {
+  duration: number;
+  state: string;
+}
+
+/** programID of the one-phase program setSignalState switches to (SUMO's TraCI "online"). */
+export const ONLINE_PROGRAM = 'online';
+/** s: the duration of the online program's single phase (it never ends on its own) */
+export const ONLINE_DURATION = 1e9;
 
 export type SimCommandType = SimCommand['type'];
 
@@ -95,6 +117,22 @@ export type ResolvedCommand = CommandHead &
         /** s between departures, or a per-second probability (0: no more vehicles) */
         rate: { period: number } | { probability: number };
       }
+    /** vehicle: its demand index */
+    | { type: 'removeVehicle'; vehicle: number }
+    /** vehicle: its demand index; route: edge indices */
+    | { type: 'setRoute'; vehicle: number; route: number[] }
+    /**
+     * program: the index the program gets (after the network's programs of the light: Engine.program);
+     * start: the phase it runs from now, or -1 when it is only added (another program is in force)
+     */
+    | {
+        type: 'setSignalLogic';
+        tl: number;
+        program: number;
+        programID: string;
+        start: number;
+        phases: SignalPhase[];
+      }
   );
 
 /** What `commandLanes` returns for a command every part must apply. */
@@ -112,12 +150,20 @@ const FIELDS: { readonly [K in SimCommandType]: readonly string[] } = {
   setPhase: ['tls', 'phase', 'duration'],
   addVehicle: ['id', 'route', 'from', 'to', 'vType', 'departLane', 'departSpeed'],
   setFlow: ['flow', 'vehsPerHour', 'period', 'probability'],
+  removeVehicle: ['id'],
+  setRoute: ['id', 'route'],
+  setSignalLogic: ['tls', 'programID', 'phase', 'phases'],
+  setSignalState: ['tls', 'state'],
 };
 const COMMAND_TYPES = Object.keys(FIELDS) as SimCommandType[];
 /** The command names `parseSimCommand` knows (other seed commands, e.g. "global", are the control layer's). */
 export const SIM_COMMAND_TYPES: readonly SimCommandType[] = COMMAND_TYPES;
 /** Keys of the seeds' envelope besides `param` (type3 and timestamp appear in seed 001). */
 const ENVELOPE_KEYS = ['type1', 'type2', 'type3', 'timestamp', 'param'];
+
+/** SUMO's signal state letters (LinkState in network.ts). */
+const SIGNAL_LETTERS = 'ryYgGsuoO';
+const SIGNAL_STATE = /^[ryYgGsuoO]+$/;
 
 const malformed = (message: string) => new CommandError(CommandStatus.malformed, message);
 
@@ -239,6 +285,27 @@ export function parseSimCommand(body: unknown): SimCommand {
       if (period !== undefined) return { type, flow, period };
       return { type, flow, probability: probability! };
     }
+    case 'removeVehicle':
+      return { type, id: f.id('id') };
+    case 'setRoute': {
+      const id = f.id('id');
+      const route = f.optionalRoute('route');
+      if (route === undefined) throw malformed(`${where}route: setRoute needs a non-empty list of edge ids`);
+      return { type, id, route };
+    }
+    case 'setSignalLogic': {
+      const phases = f.signalPhases('phases');
+      const phase = f.optionalNumber('phase', (x) => Number.isInteger(x) && x >= 0, 'a phase index (integer >= 0)');
+      return {
+        type,
+        tls: f.id('tls'),
+        programID: f.id('programID'),
+        phases,
+        ...(phase !== undefined ? { phase } : {}),
+      };
+    }
+    case 'setSignalState':
+      return { type, tls: f.id('tls'), state: f.signalState('state') };
     default:
       return assertNever(type, 'command type');
   }
@@ -304,6 +371,30 @@ class FieldReader {
     const n = this.toNumber(x);
     if (n === undefined || !ok(n)) this.fail(k, `${what} or one of ${keywords.join(', ')}`);
     return n;
+  }
+
+  /** A state string of SUMO's signal letters. */
+  signalState(k: string): string {
+    const x = this.o[k];
+    if (typeof x !== 'string' || !SIGNAL_STATE.test(x))
+      this.fail(k, `a state of SUMO's signal letters (${SIGNAL_LETTERS})`);
+    return x;
+  }
+
+  /** A non-empty list of phases {duration: s > 0, state}. */
+  signalPhases(k: string): SignalPhase[] {
+    const x = this.o[k];
+    const ok = (p: unknown): p is SignalPhase =>
+      typeof p === 'object' &&
+      p !== null &&
+      typeof (p as SignalPhase).duration === 'number' &&
+      (p as SignalPhase).duration > 0 &&
+      Number.isFinite((p as SignalPhase).duration) &&
+      typeof (p as SignalPhase).state === 'string' &&
+      SIGNAL_STATE.test((p as SignalPhase).state);
+    if (!Array.isArray(x) || x.length === 0 || !x.every(ok))
+      this.fail(k, `a non-empty list of {"duration": s > 0, "state": SUMO's signal letters (${SIGNAL_LETTERS})}`);
+    return x.map((p: SignalPhase) => ({ duration: p.duration, state: p.state }));
   }
 
   /** A list of edge ids, or a string of them separated by spaces (SUMO's `edges` attribute). */

@@ -10,7 +10,7 @@ import type { ScenarioSpec } from '../io/spec.js';
 import { UsageError } from '../errors.js';
 import { ArrivalPosCode, Demand, POS_KEYWORD } from './demand.js';
 import { Purpose, uniform } from './rng.js';
-import { Network, programPhaseAt } from './network.js';
+import { Network, programPhaseAt, type TlProgram } from './network.js';
 import { TripRecords } from './trips.js';
 import { Vehicles, NO_LINK, ROUTE_END } from './vehicles.js';
 import { laneChangePhase } from './lanechange.js';
@@ -71,6 +71,8 @@ export class Engine {
   readonly tlStates: Uint8Array[][];
   /** per traffic light: time at which the program in force started a cycle, s */
   readonly tlAnchor: Float64Array;
+  /** per traffic light: programs commands gave (setSignalLogic), numbered after the network's (`program`) */
+  readonly tlExtra: TlProgram[][];
   /** per traffic light: a phase held until `tlHoldUntil` (s) by setPhase with a duration, or -1 */
   readonly tlHoldPhase: Int32Array;
   readonly tlHoldUntil: Float64Array;
@@ -206,6 +208,7 @@ export class Engine {
     this.tlProgram = new Int32Array(nTl);
     this.tlStates = this.net.trafficLights.map((tl) => tl.states);
     this.tlAnchor = new Float64Array(nTl);
+    this.tlExtra = this.net.trafficLights.map(() => []);
     this.tlHoldPhase = new Int32Array(nTl).fill(-1);
     this.tlHoldUntil = new Float64Array(nTl);
     this.tlAct = new Uint8Array(nTl);
@@ -436,7 +439,13 @@ export class Engine {
   /** The actuated program in force at light `tl` (undefined: it runs a fixed-time program or is off). */
   actuatedProgram(tl: number) {
     const p = this.tlCustom[tl] ? this.tlProgram[tl]! : 0;
-    return p < 0 ? undefined : this.net.trafficLights[tl]!.programs[p]!.act;
+    return p < 0 ? undefined : this.program(tl, p).act;
+  }
+
+  /** Program `k` of light `tl`: one of the network's, or after them one a command gave. */
+  program(tl: number, k: number): TlProgram {
+    const own = this.net.trafficLights[tl]!.programs;
+    return k < own.length ? own[k]! : this.tlExtra[tl]![k - own.length]!;
   }
 
   /** The phase of a traffic light whose program or phase a command changed, at time t (s); -1: off. */
@@ -444,7 +453,7 @@ export class Engine {
     const prog = this.tlProgram[tl]!;
     if (prog === TL_OFF) return -1;
     if (this.tlHoldPhase[tl]! >= 0 && t < this.tlHoldUntil[tl]!) return this.tlHoldPhase[tl]!;
-    return programPhaseAt(this.net.trafficLights[tl]!.programs[prog]!, t - this.tlAnchor[tl]!);
+    return programPhaseAt(this.program(tl, prog), t - this.tlAnchor[tl]!);
   }
 
   /** Signal state (char code) of a link during the current step. */

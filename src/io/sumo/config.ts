@@ -107,7 +107,11 @@ function collectOptions(el: XmlElement, into: Map<string, XmlElement>): void {
 
 /** Loads a .sumocfg with its net and route files into one scenario. */
 export function loadSumoScenario(cfgPath: string): ScenarioSpec {
-  const cfg = loadSumoConfig(cfgPath);
+  return sumoScenario(loadSumoConfig(cfgPath));
+}
+
+/** The scenario of a SUMO configuration (a .sumocfg read, or one SUMO's command line put together). */
+export function sumoScenario(cfg: SumoConfig): ScenarioSpec {
   const net = loadSumoNet(cfg.netFile);
   const demand = loadSumoRoutes(cfg.routeFiles, net, cfg.additionalFiles, {
     sorted: cfg.routeSteps > 0,
