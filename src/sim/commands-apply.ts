@@ -112,6 +112,7 @@ export function applyDemandCommands(demand: Demand, log: readonly ResolvedComman
  */
 function setClosed(e: Engine, lane: number, closed: 0 | 1): void {
   e.laneClosed[lane] = closed;
+  e.v.contVid.fill(-1); // the lane-change cache holds continuations computed with the old closures
   const net = e.net;
   if (lane >= net.normalLaneCount) return;
   for (let k = net.laneInStart[lane]!, end = net.laneInStart[lane + 1]!; k < end; k++) {
@@ -188,6 +189,7 @@ export function writeCommandState(e: Engine): Buffer {
 export function resetCommandState(e: Engine): void {
   e.laneSpeed.set(e.net.laneSpeed);
   e.laneClosed.fill(0);
+  e.v.contVid.fill(-1);
   e.tlCustom.fill(0);
   e.tlProgram.fill(0);
   e.net.trafficLights.forEach((tl, i) => (e.tlStates[i] = tl.states));

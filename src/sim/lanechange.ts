@@ -7,7 +7,7 @@
  */
 import type { Engine } from './engine.js';
 import { secureGapOf } from './cfmodel.js';
-import { NO_LINK } from './vehicles.js';
+import { CONT_CACHE_WIDTH, NO_LINK } from './vehicles.js';
 
 /** scratch: the continuation of each lane of the edge being decided (laneContinuation) */
 const contOf = new Float64Array(64);
@@ -157,13 +157,7 @@ export function laneChangePhase(e: Engine): void {
       const after = next >= 0 ? e.routeEdge(s, 2) : -1;
       const link = v.link[s]!;
       const cls = e.vClassOf(s);
-      // how far each lane of the edge leads along the route (SUMO's bestLanes; -1: closed or forbidden)
-      let bestCont = -1;
-      for (let k = 0; k < nLanes; k++) {
-        const c = e.laneContinuation(s, first + k);
-        contOf[k] = c;
-        if (c > bestCont) bestCont = c;
-      }
+      const bestCont = edgeContinuations(e, s, first, nLanes);
       const qCur = link === NO_LINK ? net.edgeLength[edge]! : contOf[idx]!;
       const qLeft = idx + 1 < nLanes ? contOf[idx + 1]! : -1;
       const qRight = idx > 0 ? contOf[idx - 1]! : -1;
@@ -228,6 +222,39 @@ export function laneChangePhase(e: Engine): void {
       s = nextS;
     }
   }
+}
+
+/**
+ * How far each of the `nLanes` lanes of the edge starting at lane `first` leads vehicle `s` along its
+ * route (SUMO's bestLanes; -1: closed or forbidden), into `contOf`; returns the furthest. They change
+ * only with the vehicle's route position, its next stop and closed lanes, so they are kept per slot
+ * (Vehicles.contLanes) and computed once per edge rather than in every step.
+ */
+function edgeContinuations(e: Engine, s: number, first: number, nLanes: number): number {
+  const v = e.v;
+  if (nLanes > CONT_CACHE_WIDTH) return computeContinuations(e, s, first, nLanes);
+  const base = s * CONT_CACHE_WIDTH;
+  if (v.contVid[s] === v.vid[s] && v.contRouteIdx[s] === v.routeIdx[s] && v.contStop[s] === v.stopNext[s]) {
+    for (let k = 0; k < nLanes; k++) contOf[k] = v.contLanes[base + k]!;
+    return v.contBest[s]!;
+  }
+  const best = computeContinuations(e, s, first, nLanes);
+  for (let k = 0; k < nLanes; k++) v.contLanes[base + k] = contOf[k]!;
+  v.contVid[s] = v.vid[s]!;
+  v.contRouteIdx[s] = v.routeIdx[s]!;
+  v.contStop[s] = v.stopNext[s]!;
+  v.contBest[s] = best;
+  return best;
+}
+
+function computeContinuations(e: Engine, s: number, first: number, nLanes: number): number {
+  let best = -1;
+  for (let k = 0; k < nLanes; k++) {
+    const c = e.laneContinuation(s, first + k);
+    contOf[k] = c;
+    if (c > best) best = c;
+  }
+  return best;
 }
 
 /**
