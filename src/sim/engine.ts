@@ -142,6 +142,12 @@ export class Engine {
   /** per edge: the step in which an insertion on it last failed (later vehicles wait, as in SUMO) */
   readonly edgeBlocked: Int32Array;
 
+  /** lane-change scratch (lanechange.ts): per lane, the room its vehicles take, valid while `laneOccStamp` is `lcRound` */
+  readonly laneOcc: Float64Array;
+  readonly laneOccStamp: Int32Array;
+  /** lane-change phases run by this engine (never reset, so a stamp never comes back) */
+  lcRound = 0;
+
   /** scratch: vehicles leaving their lane in this step */
   scratch = new Int32Array(1024);
   /** vehicles that left a junction in the last step, placed on their next lane at the start of this one */
@@ -198,6 +204,8 @@ export class Engine {
     this.laneVehicles = new Int32Array(L);
     this.activeBits = new Uint32Array((L + 31) >>> 5);
     this.activeList = new Int32Array(L);
+    this.laneOcc = new Float64Array(L);
+    this.laneOccStamp = new Int32Array(L);
     this.tlPhase = new Int32Array(this.net.trafficLights.length);
     this.laneSpeed = Float64Array.from(this.net.laneSpeed);
     this.laneClosed = new Uint8Array(L);

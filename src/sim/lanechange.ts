@@ -41,12 +41,10 @@ const LIMIT = 2;
  * it could reach there (SUMO LC2013 anticipateFollowSpeed): safe behind the leader, or able to stop
  * within the usable distance, at most the lane's speed limit (also in `outlook`).
  */
-function laneOutlook(e: Engine, s: number, lane: number, q: number, leader: number, next: number, after: number): void {
+function laneOutlook(e: Engine, s: number, lane: number, q: number, leader: number): void {
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
   const usable = q - v.pos[s]!; // q: how far the lane leads along the route (laneContinuation)
-  void next;
-  void after;
   let gap = usable;
   let vLeader = 0;
   if (leader >= 0) {
@@ -83,14 +81,12 @@ function tacticalChoice(
   qCur: number,
   qLeft: number,
   qRight: number,
-  next: number,
-  after: number,
 ): number {
   const { v, demand } = e;
   const dt = e.cfg.stepLength;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
-  laneOutlook(e, s, lane, qCur, v.ahead[s]!, next, after);
+  laneOutlook(e, s, lane, qCur, v.ahead[s]!);
   const here = outlook[SPEED]!;
   const vMax = outlook[LIMIT]!;
   const speedGain = Math.max(t.lcSpeedGain, 1e-6);
@@ -98,7 +94,7 @@ function tacticalChoice(
   let target = -1;
   if (qLeft >= 0 && idx + 1 < nLanes) {
     e.neighbours(lane + 1, s);
-    laneOutlook(e, s, lane + 1, qLeft, e.nbLeader, next, after);
+    laneOutlook(e, s, lane + 1, qLeft, e.nbLeader);
     const there = outlook[SPEED]!;
     const dist = outlook[DISTANCE]!;
     if (here >= there) {
@@ -111,7 +107,7 @@ function tacticalChoice(
   let keepRight = v.lcKeepRight[s]!;
   if (target < 0 && qRight >= 0 && idx > 0) {
     e.neighbours(lane - 1, s);
-    laneOutlook(e, s, lane - 1, qRight, e.nbLeader, next, after);
+    laneOutlook(e, s, lane - 1, qRight, e.nbLeader);
     const there = outlook[SPEED]!;
     const dist = outlook[DISTANCE]!;
     if (here - 5 / 3.6 > there) {
@@ -139,6 +135,7 @@ export function laneChangePhase(e: Engine): void {
   v.lcTarget.fill(-1, 0, used);
   v.yieldTo.fill(-1, 0, used);
   const step = e.step;
+  e.lcRound++;
 
   // ---- decide ----
   const nActive = e.collectActive(0, net.normalLaneCount);
@@ -150,18 +147,13 @@ export function laneChangePhase(e: Engine): void {
     if (nLanes < 2 || nLanes > contOf.length) continue;
     const first = net.edgeFirstLane[edge]!;
     const idx = lane - first;
-    const laneLen = net.laneLength[lane]!;
     for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
       if (v.stopEnd[s]! >= 0) continue; // standing at a stop (or leaving it): stays on its lane
-      const next = e.routeEdge(s, 1);
-      const after = next >= 0 ? e.routeEdge(s, 2) : -1;
       const link = v.link[s]!;
-      const cls = e.vClassOf(s);
       const bestCont = edgeContinuations(e, s, first, nLanes);
       const qCur = link === NO_LINK ? net.edgeLength[edge]! : contOf[idx]!;
       const qLeft = idx + 1 < nLanes ? contOf[idx + 1]! : -1;
       const qRight = idx > 0 ? contOf[idx - 1]! : -1;
-      const remaining = laneLen - v.pos[s]!;
       let target = -1;
       let strategic = false;
       let good = -1;
@@ -194,11 +186,9 @@ export function laneChangePhase(e: Engine): void {
           qCur,
           tacticalOk(qL, qCur) ? qL : -1,
           tacticalOk(qR, qCur) ? qR : -1,
-          next,
-          after,
         );
       }
-      if (target < 0 || !e.laneOpenFor(target, cls)) continue; // never into a closed or forbidden lane
+      if (target < 0 || !e.laneOpenFor(target, e.vClassOf(s))) continue; // never into a closed or forbidden lane
       v.lcTarget[s] = target;
       if (!strategic) continue;
       // urgent strategic change: ask for room if it is blocked now
@@ -207,7 +197,6 @@ export function laneChangePhase(e: Engine): void {
       const l = e.nbLeader;
       if (f >= 0 && !safeGap(e, f, s)) requestYield(e, f, s);
       if (l >= 0 && !safeGap(e, s, l)) requestYield(e, s, l);
-      void remaining;
     }
   }
 
@@ -269,14 +258,26 @@ function computeContinuations(e: Engine, s: number, first: number, nLanes: numbe
  * lane it is on.
  */
 function strategicUrgent(e: Engine, s: number, lane: number, good: number, qCur: number): boolean {
-  const { v, demand } = e;
-  let occupation = 0;
-  for (let x = e.laneFront[good]!; x >= 0; x = v.behind[x]!) {
-    const xt = demand.types[demand.type[v.vid[x]!]!]!;
-    occupation += xt.length + xt.minGap;
-  }
-  const usable = qCur - v.pos[s]! - occupation;
+  const usable = qCur - e.v.pos[s]! - occupation(e, good);
   return usable / Math.abs(good - lane) < lookAheadDistance(e, s, good > lane);
+}
+
+/**
+ * The room the vehicles on `lane` take (length + minGap each, summed front to back), m. Nothing moves
+ * while the phase decides, so it is summed once per lane and phase (`laneOccStamp`), not once per
+ * vehicle bound for the lane.
+ */
+function occupation(e: Engine, lane: number): number {
+  if (e.laneOccStamp[lane] === e.lcRound) return e.laneOcc[lane]!;
+  const { v, demand } = e;
+  let sum = 0;
+  for (let x = e.laneFront[lane]!; x >= 0; x = v.behind[x]!) {
+    const xt = demand.types[demand.type[v.vid[x]!]!]!;
+    sum += xt.length + xt.minGap;
+  }
+  e.laneOccStamp[lane] = e.lcRound;
+  e.laneOcc[lane] = sum;
+  return sum;
 }
 
 /** LC2013's look-ahead distance laDist of vehicle `s`: speed · 10 s · lcStrategic (· 2 to the left) + 2 · (length + minGap), m. */
