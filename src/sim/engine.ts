@@ -9,7 +9,7 @@
 import type { ScenarioSpec } from '../io/spec.js';
 import { UsageError } from '../errors.js';
 import { ArrivalPosCode, Demand, POS_KEYWORD } from './demand.js';
-import { Purpose, uniform } from './rng.js';
+import { hashPrefix, Purpose, uniform } from './rng.js';
 import { Network, programPhaseAt } from './network.js';
 import { TripRecords } from './trips.js';
 import { Vehicles, NO_LINK, ROUTE_END } from './vehicles.js';
@@ -147,6 +147,9 @@ export class Engine {
   readonly laneOccStamp: Int32Array;
   /** lane-change phases run by this engine (never reset, so a stamp never comes back) */
   lcRound = 0;
+
+  /** per demand index: the (seed, index) part of the hash of its dawdling draws (rng.ts hashPrefix) */
+  dawdleKeys = new Int32Array(0);
 
   /** scratch: vehicles leaving their lane in this step */
   scratch = new Int32Array(1024);
@@ -394,6 +397,14 @@ export class Engine {
   /** Vehicle records sent to other parts and not yet applied there (partitioned runs). */
   inFlight(): Buffer[] {
     return this.inFlightRecords;
+  }
+
+  /** Extends `dawdleKeys` to every vehicle of the demand (online commands add vehicles). */
+  growDawdleKeys(): void {
+    const keys = new Int32Array(this.demand.count);
+    keys.set(this.dawdleKeys);
+    for (let i = this.dawdleKeys.length; i < keys.length; i++) keys[i] = hashPrefix(this.cfg.seed, i);
+    this.dawdleKeys = keys;
   }
 
   growScratch(): void {

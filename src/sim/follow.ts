@@ -18,7 +18,7 @@ import { idmSpeed, stopSpeed, secureGap } from './idm.js';
 import type { IdmParams } from './idm.js';
 import * as krauss from './krauss.js';
 import { CfModel } from './demand.js';
-import { Purpose, uniform } from './rng.js';
+import { Purpose, uniformFrom } from './rng.js';
 import { NO_LINK, ROUTE_END } from './vehicles.js';
 import { LinkState } from './network.js';
 
@@ -27,6 +27,7 @@ const STOPLINE_GAP = 1;
 
 export function followPhase(e: Engine): void {
   const v = e.v;
+  if (e.dawdleKeys.length < e.demand.count) e.growDawdleKeys();
   const nActive = e.collectActive(0, e.net.laneCount);
   for (let i = 0; i < nActive; i++) {
     const lane = e.activeList[i]!;
@@ -70,7 +71,7 @@ function followLeader(e: Engine, s: number, lane: number): void {
     if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
       demandBounds(e, s, lane);
     const vid = v.vid[s]!;
-    const r = t.sigma > 0 ? uniform(e.cfg.seed, vid, e.step, Purpose.dawdle) : 0;
+    const r = t.sigma > 0 ? uniformFrom(e.dawdleKeys[vid]!, e.step, Purpose.dawdle) : 0;
     v.nextSpeed[s] = krauss.finalizeSpeed(
       sp,
       v.nextSpeed[s]!,
@@ -195,7 +196,7 @@ function finalize(e: Engine, s: number, lane: number): void {
   const v = e.v;
   const vid = v.vid[s]!;
   const t = e.demand.types[e.demand.type[vid]!]!;
-  const r = t.sigma > 0 ? uniform(e.cfg.seed, vid, e.step, Purpose.dawdle) : 0;
+  const r = t.sigma > 0 ? uniformFrom(e.dawdleKeys[vid]!, e.step, Purpose.dawdle) : 0;
   v.nextSpeed[s] = krauss.finalizeSpeed(
     v.speed[s]!,
     v.nextSpeed[s]!,

@@ -83,6 +83,11 @@ function tacticalChoice(
   qRight: number,
 ): number {
   const { v, demand } = e;
+  if (!(qLeft >= 0 && idx + 1 < nLanes) && !(qRight >= 0 && idx > 0)) {
+    // no neighbouring lane to weigh (what follows would change only this)
+    v.lcKeepRight[s] = 0;
+    return -1;
+  }
   const dt = e.cfg.stepLength;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;

@@ -19,6 +19,17 @@ export function hash4(seed: number, entity: number, step: number, purpose: numbe
   return h;
 }
 
+/** The part of `hash4` that depends on (seed, entity) only: kept per entity, a draw per step mixes half as much. */
+export function hashPrefix(seed: number, entity: number): number {
+  return mix32(mix32(seed ^ 0x9e3779b9) ^ Math.imul(entity | 0, 0x27d4eb2f)) | 0;
+}
+
+/** `uniform(seed, entity, step, purpose)` from `hashPrefix(seed, entity)`: the same number. */
+export function uniformFrom(prefix: number, step: number, purpose: number): number {
+  const h = mix32(prefix ^ Math.imul(step | 0, 0x165667b1));
+  return mix32(h ^ Math.imul(purpose | 0, 0x61c88647)) / 4294967296;
+}
+
 /** Uniform in [0, 1) from (seed, entity, step, purpose). */
 export function uniform(seed: number, entity: number, step: number, purpose: number): number {
   return hash4(seed, entity, step, purpose) / 4294967296;
