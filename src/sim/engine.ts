@@ -63,6 +63,8 @@ export class Engine {
   readonly laneSpeed: Float64Array;
   /** per lane: 1 when closed (no vehicle may enter it: insertion, lane change, junction link) */
   readonly laneClosed: Uint8Array;
+  /** how many lanes `laneClosed` closes (commands-apply.ts keeps it) */
+  closedLaneCount = 0;
   /** per traffic light: 1 when a command changed its program or phase (else the network's program runs) */
   readonly tlCustom: Uint8Array;
   /** per traffic light: index into its `programs`, or TL_OFF */
@@ -707,6 +709,32 @@ export class Engine {
       return p < ct ? p : ct;
     }
     return ct;
+  }
+
+  /**
+   * The link vehicle `s` will take at the end of normal lane `lane`, the lane beyond its next
+   * junction: onto its route's edge after that lane's, toward the edge after that (net.linkToward;
+   * -1: none or the route ends). With `closed`, links into lanes closed by a command do not count.
+   * A function of the route position and the lane, so it is kept per slot (asked in every step while
+   * the vehicle approaches, computed once), except while a lane is closed and it is asked with them.
+   */
+  linkBeyond(s: number, lane: number, closed: boolean): number {
+    if (closed && this.closedLaneCount > 0) return this.linkBeyondNow(s, lane, this.laneClosed);
+    const v = this.v;
+    if (v.beyondVid[s] === v.vid[s] && v.beyondRouteIdx[s] === v.routeIdx[s] && v.beyondLane[s] === lane)
+      return v.beyondLink[s]!;
+    const lk = this.linkBeyondNow(s, lane, undefined);
+    v.beyondVid[s] = v.vid[s]!;
+    v.beyondRouteIdx[s] = v.routeIdx[s]!;
+    v.beyondLane[s] = lane;
+    v.beyondLink[s] = lk;
+    return lk;
+  }
+
+  private linkBeyondNow(s: number, lane: number, closed: Uint8Array | undefined): number {
+    const toEdge = this.routeEdge(s, 2);
+    if (toEdge < 0) return -1;
+    return this.net.linkToward(lane, toEdge, this.routeEdge(s, 3), closed, this.vClassOf(s));
   }
 
   /**

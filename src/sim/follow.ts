@@ -293,7 +293,7 @@ function followBack(e: Engine, s: number, lane: number, via: number): void {
  * or, an empty lane, a red light at its end.
  */
 function lookBeyond(e: Engine, s: number, lane: number, via: number, beyond: number): void {
-  const { net, v } = e;
+  const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
   if (!(seenTo(e, s, lane, via) < 20 + 3 * sp * t.tau + (sp * sp) / t.decel)) return;
@@ -303,8 +303,7 @@ function lookBeyond(e: Engine, s: number, lane: number, via: number, beyond: num
     return;
   }
   // an empty lane: stop for a red light at its end
-  const toEdge = e.routeEdge(s, 2);
-  const lk = toEdge < 0 ? -1 : net.linkToward(beyond, toEdge, e.routeEdge(s, 3), undefined, e.vClassOf(s));
+  const lk = e.linkBeyond(s, beyond, false);
   if (lk >= 0) {
     const st = e.linkState(lk);
     if (st === LinkState.red || st === LinkState.redYellow || st === LinkState.yellowMajor)

@@ -73,6 +73,14 @@ export class Vehicles {
   contStop = new Int32Array(0);
   contBest = new Float64Array(0);
   contLanes = new Float64Array(0);
+  /**
+   * Cache of Engine.linkBeyond: the link at the end of lane `beyondLane` toward the route, valid for
+   * demand index `beyondVid` at route position `beyondRouteIdx` (-1: empty).
+   */
+  beyondVid = new Int32Array(0);
+  beyondRouteIdx = new Int32Array(0);
+  beyondLane = new Int32Array(0);
+  beyondLink = new Int32Array(0);
 
   alloc(): number {
     const s = this.freeSlots.pop();
@@ -90,6 +98,7 @@ export class Vehicles {
   clear(): void {
     this.vid.fill(-1);
     this.contVid.fill(-1);
+    this.beyondVid.fill(-1);
     this.used = 0;
     this.freeSlots = [];
   }
@@ -130,6 +139,10 @@ export class Vehicles {
     this.contRouteIdx = g(this.contRouteIdx);
     this.contStop = g(this.contStop);
     this.contBest = g(this.contBest);
+    this.beyondVid = g(this.beyondVid, -1);
+    this.beyondRouteIdx = g(this.beyondRouteIdx);
+    this.beyondLane = g(this.beyondLane);
+    this.beyondLink = g(this.beyondLink);
     const lanes = new Float64Array(cap * CONT_CACHE_WIDTH);
     lanes.set(this.contLanes);
     this.contLanes = lanes;
