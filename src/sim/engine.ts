@@ -152,6 +152,8 @@ export class Engine {
 
   /** per demand index: the (seed, index) part of the hash of its dawdling draws (rng.ts hashPrefix) */
   dawdleKeys = new Int32Array(0);
+  /** per demand index: its type's maxSpeed (maxSpeedOn reads it without the type lookup), m/s */
+  vidMaxSpeed = new Float64Array(0);
 
   /** scratch: vehicles leaving their lane in this step */
   scratch = new Int32Array(1024);
@@ -302,6 +304,7 @@ export class Engine {
 
   /** Advances the simulation by one step. */
   doStep(): void {
+    if (this.dawdleKeys.length < this.demand.count) this.growPerVehicle();
     this.placeTransits();
     this.takeView();
     insertionPhase(this);
@@ -401,12 +404,20 @@ export class Engine {
     return this.inFlightRecords;
   }
 
-  /** Extends `dawdleKeys` to every vehicle of the demand (online commands add vehicles). */
-  growDawdleKeys(): void {
-    const keys = new Int32Array(this.demand.count);
+  /** Extends the per-vehicle constants (`dawdleKeys`, `vidMaxSpeed`) to every vehicle of the demand (online commands add vehicles). */
+  growPerVehicle(): void {
+    const d = this.demand;
+    const from = this.dawdleKeys.length;
+    const keys = new Int32Array(d.count);
     keys.set(this.dawdleKeys);
-    for (let i = this.dawdleKeys.length; i < keys.length; i++) keys[i] = hashPrefix(this.cfg.seed, i);
+    const vmax = new Float64Array(d.count);
+    vmax.set(this.vidMaxSpeed);
+    for (let i = from; i < d.count; i++) {
+      keys[i] = hashPrefix(this.cfg.seed, i);
+      vmax[i] = d.types[d.type[i]!]!.maxSpeed;
+    }
     this.dawdleKeys = keys;
+    this.vidMaxSpeed = vmax;
   }
 
   growScratch(): void {
@@ -777,9 +788,10 @@ export class Engine {
 
   /** Highest speed vehicle `s` may drive on `lane`, m/s. */
   maxSpeedOn(s: number, lane: number): number {
-    const t = this.demand.types[this.demand.type[this.v.vid[s]!]!]!;
-    const limit = this.laneSpeed[lane]! * this.demand.speedFactor[this.v.vid[s]!]!;
-    return limit < t.maxSpeed ? limit : t.maxSpeed;
+    const vid = this.v.vid[s]!;
+    const limit = this.laneSpeed[lane]! * this.demand.speedFactor[vid]!;
+    const max = this.vidMaxSpeed[vid]!;
+    return limit < max ? limit : max;
   }
 
   /**

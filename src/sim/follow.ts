@@ -27,7 +27,6 @@ const STOPLINE_GAP = 1;
 
 export function followPhase(e: Engine): void {
   const v = e.v;
-  if (e.dawdleKeys.length < e.demand.count) e.growDawdleKeys();
   const nActive = e.collectActive(0, e.net.laneCount);
   for (let i = 0; i < nActive; i++) {
     const lane = e.activeList[i]!;
