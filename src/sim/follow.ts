@@ -51,44 +51,46 @@ function followLeader(e: Engine, s: number, lane: number): void {
     return;
   }
   const t = demand.types[demand.type[v.vid[s]!]!]!;
+  if (t.model === CfModel.KRAUSS) {
+    krausBehind(e, s, lane);
+    if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
+    if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
+      demandBounds(e, s, lane);
+    finalize(e, s, lane);
+    return;
+  }
   const a = v.ahead[s]!;
   const at = demand.types[demand.type[v.vid[a]!]!]!;
   const sp = v.speed[s]!;
   const gap = v.pos[a]! - at.length - v.pos[s]! - t.minGap;
-  if (t.model === CfModel.KRAUSS) {
-    // freeRoad, followSpeed and finalize in one, the most frequent case (the limit computed once)
-    const dt = e.cfg.stepLength;
-    const limit = e.maxSpeedOn(s, lane);
-    let vNext = sp + t.accel * dt;
-    if (vNext > t.maxSpeed) vNext = t.maxSpeed;
-    const comfortable = sp - t.decel * dt;
-    let bound = limit > comfortable ? limit : comfortable;
-    if (vNext < bound) bound = vNext;
-    const vf = krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, vNext);
-    v.nextSpeed[s] = vf < bound ? vf : bound;
-    if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
-    if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
-      demandBounds(e, s, lane);
-    const vid = v.vid[s]!;
-    const r = t.sigma > 0 ? uniformFrom(e.dawdleKeys[vid]!, e.step, Purpose.dawdle) : 0;
-    v.nextSpeed[s] = krauss.finalizeSpeed(
-      sp,
-      v.nextSpeed[s]!,
-      limit,
-      t.accel,
-      t.decel,
-      t.emergencyDecel,
-      t.sigma,
-      dt,
-      r,
-    );
-    return;
-  }
   const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
   v.nextSpeed[s] = idmSpeed(gap, sp, v.speed[a]!, v0, e.cfg.stepLength, t.idm, true);
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
   if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
     demandBounds(e, s, lane);
+}
+
+/**
+ * A Krauss vehicle `s` behind another on `lane`: freeRoad and followSpeed in one, the most frequent
+ * case (the limit computed once), into `nextSpeed`. Integers in, nothing returned, so that the
+ * numbers need no boxing whether or not V8 inlines it (it decides differently per scenario).
+ */
+function krausBehind(e: Engine, s: number, lane: number): void {
+  const { v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const a = v.ahead[s]!;
+  const at = demand.types[demand.type[v.vid[a]!]!]!;
+  const sp = v.speed[s]!;
+  const gap = v.pos[a]! - at.length - v.pos[s]! - t.minGap;
+  const dt = e.cfg.stepLength;
+  const limit = e.maxSpeedOn(s, lane);
+  let vNext = sp + t.accel * dt;
+  if (vNext > t.maxSpeed) vNext = t.maxSpeed;
+  const comfortable = sp - t.decel * dt;
+  let bound = limit > comfortable ? limit : comfortable;
+  if (vNext < bound) bound = vNext;
+  const vf = krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, vNext);
+  v.nextSpeed[s] = vf < bound ? vf : bound;
 }
 
 /**

@@ -36,12 +36,22 @@ const DISTANCE = 1;
 const LIMIT = 2;
 
 /**
- * The outlook of vehicle `s` on `lane` (its own or a neighbouring lane of its edge, of quality `q`)
+ * What `tacticalChoice` and `laneOutlook` are handed (for the same reason): how far the vehicle's
+ * lane and the lanes to its left and right lead along its route (-1: not a lane to change to), m.
+ */
+const laneQ = new Float64Array(3);
+const Q_CUR = 0;
+const Q_LEFT = 1;
+const Q_RIGHT = 2;
+
+/**
+ * The outlook of vehicle `s` on `lane` (its own or a neighbouring lane of its edge, leading `laneQ[qIndex]` m along the route)
  * behind `leader` (-1: none), into `outlook`: the usable distance (how far the lane leads, less the position) and the speed
  * it could reach there (SUMO LC2013 anticipateFollowSpeed): safe behind the leader, or able to stop
  * within the usable distance, at most the lane's speed limit (also in `outlook`).
  */
-function laneOutlook(e: Engine, s: number, lane: number, q: number, leader: number): void {
+function laneOutlook(e: Engine, s: number, lane: number, qIndex: number, leader: number): void {
+  const q = laneQ[qIndex]!;
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
   const usable = q - v.pos[s]!; // q: how far the lane leads along the route (laneContinuation)
@@ -72,17 +82,10 @@ function safeFollowSpeed(gap: number, vLeader: number, b: number, tau: number): 
  * right needs the right lane to have been free for a while (`lcKeepRight` accumulates seconds).
  * Returns the target lane or -1.
  */
-function tacticalChoice(
-  e: Engine,
-  s: number,
-  lane: number,
-  idx: number,
-  nLanes: number,
-  qCur: number,
-  qLeft: number,
-  qRight: number,
-): number {
+function tacticalChoice(e: Engine, s: number, lane: number, idx: number, nLanes: number): number {
   const { v, demand } = e;
+  const qLeft = laneQ[Q_LEFT]!;
+  const qRight = laneQ[Q_RIGHT]!;
   if (!(qLeft >= 0 && idx + 1 < nLanes) && !(qRight >= 0 && idx > 0)) {
     // no neighbouring lane to weigh (what follows would change only this)
     v.lcKeepRight[s] = 0;
@@ -91,7 +94,7 @@ function tacticalChoice(
   const dt = e.cfg.stepLength;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
-  laneOutlook(e, s, lane, qCur, v.ahead[s]!);
+  laneOutlook(e, s, lane, Q_CUR, v.ahead[s]!);
   const here = outlook[SPEED]!;
   const vMax = outlook[LIMIT]!;
   const speedGain = Math.max(t.lcSpeedGain, 1e-6);
@@ -99,7 +102,7 @@ function tacticalChoice(
   let target = -1;
   if (qLeft >= 0 && idx + 1 < nLanes) {
     e.neighbours(lane + 1, s);
-    laneOutlook(e, s, lane + 1, qLeft, e.nbLeader);
+    laneOutlook(e, s, lane + 1, Q_LEFT, e.nbLeader);
     const there = outlook[SPEED]!;
     const dist = outlook[DISTANCE]!;
     if (here >= there) {
@@ -112,7 +115,7 @@ function tacticalChoice(
   let keepRight = v.lcKeepRight[s]!;
   if (target < 0 && qRight >= 0 && idx > 0) {
     e.neighbours(lane - 1, s);
-    laneOutlook(e, s, lane - 1, qRight, e.nbLeader);
+    laneOutlook(e, s, lane - 1, Q_RIGHT, e.nbLeader);
     const there = outlook[SPEED]!;
     const dist = outlook[DISTANCE]!;
     if (here - 5 / 3.6 > there) {
@@ -182,16 +185,10 @@ export function laneChangePhase(e: Engine): void {
           if (qL >= 0) qL = Math.max(qL, qCur);
           if (qR >= 0) qR = Math.max(qR, qCur);
         }
-        target = tacticalChoice(
-          e,
-          s,
-          lane,
-          idx,
-          nLanes,
-          qCur,
-          tacticalOk(qL, qCur) ? qL : -1,
-          tacticalOk(qR, qCur) ? qR : -1,
-        );
+        laneQ[Q_CUR] = qCur;
+        laneQ[Q_LEFT] = tacticalOk(qL, qCur) ? qL : -1;
+        laneQ[Q_RIGHT] = tacticalOk(qR, qCur) ? qR : -1;
+        target = tacticalChoice(e, s, lane, idx, nLanes);
       }
       if (target < 0 || !e.laneOpenFor(target, e.vClassOf(s))) continue; // never into a closed or forbidden lane
       v.lcTarget[s] = target;

@@ -26,8 +26,14 @@ export function hashPrefix(seed: number, entity: number): number {
 
 /** `uniform(seed, entity, step, purpose)` from `hashPrefix(seed, entity)`: the same number. */
 export function uniformFrom(prefix: number, step: number, purpose: number): number {
-  const h = mix32(prefix ^ Math.imul(step | 0, 0x165667b1));
-  return mix32(h ^ Math.imul(purpose | 0, 0x61c88647)) / 4294967296;
+  // the two mix32 rounds written out: a smaller function, which V8 inlines into the car-following loop
+  let h = prefix ^ Math.imul(step | 0, 0x165667b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h = h ^ (h >>> 16) ^ Math.imul(purpose | 0, 0x61c88647);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
 }
 
 /** Uniform in [0, 1) from (seed, entity, step, purpose). */
