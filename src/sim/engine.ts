@@ -54,6 +54,13 @@ export class Engine {
   readonly activeBits: Uint32Array;
   /** scratch: the result of `collectActive` */
   readonly activeList: Int32Array;
+  /** bumped whenever `activeBits` changes, so that `collectActive` can hand back its last list */
+  private activeVersion = 0;
+  /** what `activeList` holds: lanes [collectedFrom, collectedTo) at `collectedVersion`, `collectedCount` of them */
+  private collectedFrom = -1;
+  private collectedTo = -1;
+  private collectedVersion = -1;
+  private collectedCount = 0;
 
   /** per traffic light: the phase in force during the current step (-1: the light is off) */
   readonly tlPhase: Int32Array;
@@ -509,7 +516,7 @@ export class Engine {
     if (after >= 0) v.ahead[after] = s;
     else this.laneBack[lane] = s;
     v.lane[s] = lane;
-    if (this.laneVehicles[lane]!++ === 0 && this.ownedLane[lane]) this.activeBits[lane >>> 5]! |= 1 << (lane & 31);
+    if (this.laneVehicles[lane]!++ === 0 && this.ownedLane[lane]) this.setActive(lane);
   }
 
   /** Appends `s` at the back of `lane` (restore: the snapshot lists lanes front to back). */
@@ -522,7 +529,7 @@ export class Engine {
     else this.laneFront[lane] = s;
     this.laneBack[lane] = s;
     v.lane[s] = lane;
-    if (this.laneVehicles[lane]!++ === 0 && this.ownedLane[lane]) this.activeBits[lane >>> 5]! |= 1 << (lane & 31);
+    if (this.laneVehicles[lane]!++ === 0 && this.ownedLane[lane]) this.setActive(lane);
   }
 
   /** Empties the ghost lanes (before this step's halo is copied in). */
@@ -558,6 +565,7 @@ export class Engine {
     this.laneBack.fill(-1);
     this.laneVehicles.fill(0);
     this.activeBits.fill(0);
+    this.activeVersion++;
   }
 
   /**
@@ -565,6 +573,9 @@ export class Engine {
    * many. A phase collects once and then visits the list (lanes it empties stay listed, harmlessly).
    */
   collectActive(from: number, to: number): number {
+    // the phases between which no lane fills or empties (junction, follow, move) share one list
+    if (from === this.collectedFrom && to === this.collectedTo && this.activeVersion === this.collectedVersion)
+      return this.collectedCount;
     const bits = this.activeBits;
     const out = this.activeList;
     let n = 0;
@@ -577,7 +588,21 @@ export class Engine {
         if (lane >= from && lane < to) out[n++] = lane;
       }
     }
+    this.collectedFrom = from;
+    this.collectedTo = to;
+    this.collectedVersion = this.activeVersion;
+    this.collectedCount = n;
     return n;
+  }
+
+  private setActive(lane: number): void {
+    this.activeBits[lane >>> 5]! |= 1 << (lane & 31);
+    this.activeVersion++;
+  }
+
+  private clearActive(lane: number): void {
+    this.activeBits[lane >>> 5]! &= ~(1 << (lane & 31));
+    this.activeVersion++;
   }
 
   unlink(s: number): void {
@@ -591,7 +616,7 @@ export class Engine {
     else this.laneBack[lane] = a;
     v.ahead[s] = -1;
     v.behind[s] = -1;
-    if (--this.laneVehicles[lane]! === 0 && this.ownedLane[lane]) this.activeBits[lane >>> 5]! &= ~(1 << (lane & 31));
+    if (--this.laneVehicles[lane]! === 0 && this.ownedLane[lane]) this.clearActive(lane);
   }
 
   /** Scratch results of `neighbours` and `neighboursAt`. */
