@@ -28,6 +28,14 @@ const STOPLINE_GAP = 1;
 export function followPhase(e: Engine): void {
   const v = e.v;
   const nActive = e.collectActive(0, e.net.laneCount);
+  // every vehicle's dawdling draw of this step first, in a loop of its own: the draws depend on
+  // nothing but (seed, vehicle, step), and the hash kept out of the helpers below leaves V8 room to
+  // inline the car-following kernel into them
+  const keys = e.dawdleKeys;
+  const step = e.step;
+  for (let i = 0; i < nActive; i++)
+    for (let s = e.laneFront[e.activeList[i]!]!; s >= 0; s = v.behind[s]!)
+      v.dawdle[s] = uniformFrom(keys[v.vid[s]!]!, step, Purpose.dawdle);
   for (let i = 0; i < nActive; i++) {
     const lane = e.activeList[i]!;
     const front = e.laneFront[lane]!;
@@ -197,7 +205,7 @@ function finalize(e: Engine, s: number, lane: number): void {
   const v = e.v;
   const vid = v.vid[s]!;
   const t = e.demand.types[e.demand.type[vid]!]!;
-  const r = t.sigma > 0 ? uniformFrom(e.dawdleKeys[vid]!, e.step, Purpose.dawdle) : 0;
+  const r = t.sigma > 0 ? v.dawdle[s]! : 0;
   v.nextSpeed[s] = krauss.finalizeSpeed(
     v.speed[s]!,
     v.nextSpeed[s]!,

@@ -58,6 +58,8 @@ export class Vehicles {
   linkOpen = new Uint8Array(0);
   /** per step: the speed chosen for the end of the step */
   nextSpeed = new Float64Array(0);
+  /** per step: the uniform draw in [0, 1) of the vehicle's Krauss dawdling (follow.ts) */
+  dawdle = new Float64Array(0);
   /** per step: the lane a vehicle wants to change to, -1 none */
   lcTarget = new Int32Array(0);
   /** per step: a vehicle on another lane this one should leave room for, -1 none */
@@ -133,6 +135,7 @@ export class Vehicles {
     this.link = g(this.link);
     this.linkOpen = g(this.linkOpen);
     this.nextSpeed = g(this.nextSpeed);
+    this.dawdle = g(this.dawdle);
     this.lcTarget = g(this.lcTarget, -1);
     this.yieldTo = g(this.yieldTo, -1);
     this.contVid = g(this.contVid, -1);
