@@ -43,6 +43,15 @@ export function followPhase(e: Engine): void {
     followFront(e, front, lane);
     for (let s = v.behind[front]!; s >= 0; s = v.behind[s]!) followLeader(e, s, lane);
   }
+  // then Krauss' finalizeSpeed of each (not of a vehicle standing at a stop: it keeps its 0), in a
+  // loop of its own too, so that it does not share V8's inlining room with the bounds before it
+  // (nothing above reads another vehicle's nextSpeed, so the order of the vehicles does not matter)
+  for (let i = 0; i < nActive; i++) {
+    const lane = e.activeList[i]!;
+    for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!)
+      if (e.demand.types[e.demand.type[v.vid[s]!]!]!.model === CfModel.KRAUSS && !(v.stopEnd[s]! >= 0 && e.holding(s)))
+        finalize(e, s, lane);
+  }
 }
 
 // The helpers below take integers only (vehicle, lanes, link) and lower `nextSpeed[s]`, each from
@@ -64,7 +73,6 @@ function followLeader(e: Engine, s: number, lane: number): void {
     if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
     if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
       demandBounds(e, s, lane);
-    finalize(e, s, lane);
     return;
   }
   const a = v.ahead[s]!;
@@ -262,7 +270,6 @@ function followFront(e: Engine, s: number, lane: number): void {
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
   if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
     demandBounds(e, s, lane);
-  if (kr) finalize(e, s, lane);
 }
 
 /** Distance from vehicle `s` on `lane` to the end of `lane`, and of `via` after it (-1: none), m. */
