@@ -164,12 +164,21 @@ export function applyDemandCommands(demand: Demand, log: readonly ResolvedComman
   }
 }
 
+/** After `laneClosed` changed: its count, and the lane-change cache (continuations computed with the old closures). */
+function closuresChanged(e: Engine): void {
+  let n = 0;
+  for (let lane = 0; lane < e.laneClosed.length; lane++) if (e.laneClosed[lane] !== 0) n++;
+  e.closedLaneCount = n;
+  e.v.contVid.fill(-1);
+}
+
 /**
  * Opens or closes a lane and re-chooses the links of the vehicles (on lanes this engine owns) that
  * could take a link into it: their choice depends on which lanes are open (Engine.computeLink).
  */
 function setClosed(e: Engine, lane: number, closed: 0 | 1): void {
   e.laneClosed[lane] = closed;
+  closuresChanged(e);
   const net = e.net;
   if (lane >= net.normalLaneCount) return;
   for (let k = net.laneInStart[lane]!, end = net.laneInStart[lane + 1]!; k < end; k++) {
@@ -254,6 +263,7 @@ export function writeCommandState(e: Engine): Buffer {
 export function resetCommandState(e: Engine): void {
   e.laneSpeed.set(e.net.laneSpeed);
   e.laneClosed.fill(0);
+  closuresChanged(e);
   e.tlCustom.fill(0);
   e.tlProgram.fill(0);
   e.net.trafficLights.forEach((tl, i) => (e.tlStates[i] = tl.states));
@@ -278,6 +288,7 @@ export function readCommandState(e: Engine, bytes: Buffer): void {
   for (const [tl, program, programID, phases] of s.programs ?? [])
     setExtraProgram(e, tl, program, compileLogic(programID, phases));
   for (const lane of s.closed) e.laneClosed[lane] = 1;
+  closuresChanged(e);
   for (const [lane, speed] of s.speeds) e.laneSpeed[lane] = speed;
   for (const [tl, program, anchor, holdPhase, holdUntil] of s.signals) {
     e.tlCustom[tl] = 1;

@@ -9,7 +9,7 @@
 import type { ScenarioSpec } from '../io/spec.js';
 import { UsageError } from '../errors.js';
 import { ArrivalPosCode, Demand, POS_KEYWORD } from './demand.js';
-import { Purpose, uniform } from './rng.js';
+import { hashPrefix, Purpose, uniform } from './rng.js';
 import { Network, programPhaseAt, type TlProgram } from './network.js';
 import { TripRecords } from './trips.js';
 import { Vehicles, NO_LINK, ROUTE_END } from './vehicles.js';
@@ -54,6 +54,13 @@ export class Engine {
   readonly activeBits: Uint32Array;
   /** scratch: the result of `collectActive` */
   readonly activeList: Int32Array;
+  /** bumped whenever `activeBits` changes, so that `collectActive` can hand back its last list */
+  private activeVersion = 0;
+  /** what `activeList` holds: lanes [collectedFrom, collectedTo) at `collectedVersion`, `collectedCount` of them */
+  private collectedFrom = -1;
+  private collectedTo = -1;
+  private collectedVersion = -1;
+  private collectedCount = 0;
 
   /** per traffic light: the phase in force during the current step (-1: the light is off) */
   readonly tlPhase: Int32Array;
@@ -63,6 +70,8 @@ export class Engine {
   readonly laneSpeed: Float64Array;
   /** per lane: 1 when closed (no vehicle may enter it: insertion, lane change, junction link) */
   readonly laneClosed: Uint8Array;
+  /** how many lanes `laneClosed` closes (commands-apply.ts keeps it) */
+  closedLaneCount = 0;
   /** per traffic light: 1 when a command changed its program or phase (else the network's program runs) */
   readonly tlCustom: Uint8Array;
   /** per traffic light: index into its `programs`, or TL_OFF */
@@ -144,6 +153,17 @@ export class Engine {
   /** per edge: the step in which an insertion on it last failed (later vehicles wait, as in SUMO) */
   readonly edgeBlocked: Int32Array;
 
+  /** lane-change scratch (lanechange.ts): per lane, the room its vehicles take, valid while `laneOccStamp` is `lcRound` */
+  readonly laneOcc: Float64Array;
+  readonly laneOccStamp: Int32Array;
+  /** lane-change phases run by this engine (never reset, so a stamp never comes back) */
+  lcRound = 0;
+
+  /** per demand index: the (seed, index) part of the hash of its dawdling draws (rng.ts hashPrefix) */
+  dawdleKeys = new Int32Array(0);
+  /** per demand index: its type's maxSpeed (maxSpeedOn reads it without the type lookup), m/s */
+  vidMaxSpeed = new Float64Array(0);
+
   /** scratch: vehicles leaving their lane in this step */
   scratch = new Int32Array(1024);
   /** vehicles that left a junction in the last step, placed on their next lane at the start of this one */
@@ -200,6 +220,8 @@ export class Engine {
     this.laneVehicles = new Int32Array(L);
     this.activeBits = new Uint32Array((L + 31) >>> 5);
     this.activeList = new Int32Array(L);
+    this.laneOcc = new Float64Array(L);
+    this.laneOccStamp = new Int32Array(L);
     this.tlPhase = new Int32Array(this.net.trafficLights.length);
     this.laneSpeed = Float64Array.from(this.net.laneSpeed);
     this.laneClosed = new Uint8Array(L);
@@ -292,6 +314,7 @@ export class Engine {
 
   /** Advances the simulation by one step. */
   doStep(): void {
+    if (this.dawdleKeys.length < this.demand.count) this.growPerVehicle();
     this.placeTransits();
     this.takeView();
     insertionPhase(this);
@@ -391,6 +414,22 @@ export class Engine {
     return this.inFlightRecords;
   }
 
+  /** Extends the per-vehicle constants (`dawdleKeys`, `vidMaxSpeed`) to every vehicle of the demand (online commands add vehicles). */
+  growPerVehicle(): void {
+    const d = this.demand;
+    const from = this.dawdleKeys.length;
+    const keys = new Int32Array(d.count);
+    keys.set(this.dawdleKeys);
+    const vmax = new Float64Array(d.count);
+    vmax.set(this.vidMaxSpeed);
+    for (let i = from; i < d.count; i++) {
+      keys[i] = hashPrefix(this.cfg.seed, i);
+      vmax[i] = d.types[d.type[i]!]!.maxSpeed;
+    }
+    this.dawdleKeys = keys;
+    this.vidMaxSpeed = vmax;
+  }
+
   growScratch(): void {
     this.scratch = grow(this.scratch);
   }
@@ -486,7 +525,7 @@ export class Engine {
     if (after >= 0) v.ahead[after] = s;
     else this.laneBack[lane] = s;
     v.lane[s] = lane;
-    if (this.laneVehicles[lane]!++ === 0 && this.ownedLane[lane]) this.activeBits[lane >>> 5]! |= 1 << (lane & 31);
+    if (this.laneVehicles[lane]!++ === 0 && this.ownedLane[lane]) this.setActive(lane);
   }
 
   /** Appends `s` at the back of `lane` (restore: the snapshot lists lanes front to back). */
@@ -499,7 +538,7 @@ export class Engine {
     else this.laneFront[lane] = s;
     this.laneBack[lane] = s;
     v.lane[s] = lane;
-    if (this.laneVehicles[lane]!++ === 0 && this.ownedLane[lane]) this.activeBits[lane >>> 5]! |= 1 << (lane & 31);
+    if (this.laneVehicles[lane]!++ === 0 && this.ownedLane[lane]) this.setActive(lane);
   }
 
   /** Empties the ghost lanes (before this step's halo is copied in). */
@@ -535,6 +574,7 @@ export class Engine {
     this.laneBack.fill(-1);
     this.laneVehicles.fill(0);
     this.activeBits.fill(0);
+    this.activeVersion++;
   }
 
   /**
@@ -542,6 +582,9 @@ export class Engine {
    * many. A phase collects once and then visits the list (lanes it empties stay listed, harmlessly).
    */
   collectActive(from: number, to: number): number {
+    // the phases between which no lane fills or empties (junction, follow, move) share one list
+    if (from === this.collectedFrom && to === this.collectedTo && this.activeVersion === this.collectedVersion)
+      return this.collectedCount;
     const bits = this.activeBits;
     const out = this.activeList;
     let n = 0;
@@ -554,7 +597,21 @@ export class Engine {
         if (lane >= from && lane < to) out[n++] = lane;
       }
     }
+    this.collectedFrom = from;
+    this.collectedTo = to;
+    this.collectedVersion = this.activeVersion;
+    this.collectedCount = n;
     return n;
+  }
+
+  private setActive(lane: number): void {
+    this.activeBits[lane >>> 5]! |= 1 << (lane & 31);
+    this.activeVersion++;
+  }
+
+  private clearActive(lane: number): void {
+    this.activeBits[lane >>> 5]! &= ~(1 << (lane & 31));
+    this.activeVersion++;
   }
 
   unlink(s: number): void {
@@ -568,7 +625,7 @@ export class Engine {
     else this.laneBack[lane] = a;
     v.ahead[s] = -1;
     v.behind[s] = -1;
-    if (--this.laneVehicles[lane]! === 0 && this.ownedLane[lane]) this.activeBits[lane >>> 5]! &= ~(1 << (lane & 31));
+    if (--this.laneVehicles[lane]! === 0 && this.ownedLane[lane]) this.clearActive(lane);
   }
 
   /** Scratch results of `neighbours` and `neighboursAt`. */
@@ -700,6 +757,32 @@ export class Engine {
   }
 
   /**
+   * The link vehicle `s` will take at the end of normal lane `lane`, the lane beyond its next
+   * junction: onto its route's edge after that lane's, toward the edge after that (net.linkToward;
+   * -1: none or the route ends). With `closed`, links into lanes closed by a command do not count.
+   * A function of the route position and the lane, so it is kept per slot (asked in every step while
+   * the vehicle approaches, computed once), except while a lane is closed and it is asked with them.
+   */
+  linkBeyond(s: number, lane: number, closed: boolean): number {
+    if (closed && this.closedLaneCount > 0) return this.linkBeyondNow(s, lane, this.laneClosed);
+    const v = this.v;
+    if (v.beyondVid[s] === v.vid[s] && v.beyondRouteIdx[s] === v.routeIdx[s] && v.beyondLane[s] === lane)
+      return v.beyondLink[s]!;
+    const lk = this.linkBeyondNow(s, lane, undefined);
+    v.beyondVid[s] = v.vid[s]!;
+    v.beyondRouteIdx[s] = v.routeIdx[s]!;
+    v.beyondLane[s] = lane;
+    v.beyondLink[s] = lk;
+    return lk;
+  }
+
+  private linkBeyondNow(s: number, lane: number, closed: Uint8Array | undefined): number {
+    const toEdge = this.routeEdge(s, 2);
+    if (toEdge < 0) return -1;
+    return this.net.linkToward(lane, toEdge, this.routeEdge(s, 3), closed, this.vClassOf(s));
+  }
+
+  /**
    * The stop vehicle `s` drives to now (an index into the demand's stop table), or -1: its next stop,
    * or the one after while it leaves the one it stands at in this step.
    */
@@ -739,9 +822,10 @@ export class Engine {
 
   /** Highest speed vehicle `s` may drive on `lane`, m/s. */
   maxSpeedOn(s: number, lane: number): number {
-    const t = this.demand.types[this.demand.type[this.v.vid[s]!]!]!;
-    const limit = this.laneSpeed[lane]! * this.demand.speedFactor[this.v.vid[s]!]!;
-    return limit < t.maxSpeed ? limit : t.maxSpeed;
+    const vid = this.v.vid[s]!;
+    const limit = this.laneSpeed[lane]! * this.demand.speedFactor[vid]!;
+    const max = this.vidMaxSpeed[vid]!;
+    return limit < max ? limit : max;
   }
 
   /**

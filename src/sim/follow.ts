@@ -18,7 +18,7 @@ import { idmSpeed, stopSpeed, secureGap } from './idm.js';
 import type { IdmParams } from './idm.js';
 import * as krauss from './krauss.js';
 import { CfModel } from './demand.js';
-import { Purpose, uniform } from './rng.js';
+import { Purpose, uniformFrom } from './rng.js';
 import { NO_LINK, ROUTE_END } from './vehicles.js';
 import { LinkState } from './network.js';
 
@@ -28,12 +28,29 @@ const STOPLINE_GAP = 1;
 export function followPhase(e: Engine): void {
   const v = e.v;
   const nActive = e.collectActive(0, e.net.laneCount);
+  // every vehicle's dawdling draw of this step first, in a loop of its own: the draws depend on
+  // nothing but (seed, vehicle, step), and the hash kept out of the helpers below leaves V8 room to
+  // inline the car-following kernel into them
+  const keys = e.dawdleKeys;
+  const step = e.step;
+  for (let i = 0; i < nActive; i++)
+    for (let s = e.laneFront[e.activeList[i]!]!; s >= 0; s = v.behind[s]!)
+      v.dawdle[s] = uniformFrom(keys[v.vid[s]!]!, step, Purpose.dawdle);
   for (let i = 0; i < nActive; i++) {
     const lane = e.activeList[i]!;
     const front = e.laneFront[lane]!;
     if (front < 0) continue;
     followFront(e, front, lane);
     for (let s = v.behind[front]!; s >= 0; s = v.behind[s]!) followLeader(e, s, lane);
+  }
+  // then Krauss' finalizeSpeed of each (not of a vehicle standing at a stop: it keeps its 0), in a
+  // loop of its own too, so that it does not share V8's inlining room with the bounds before it
+  // (nothing above reads another vehicle's nextSpeed, so the order of the vehicles does not matter)
+  for (let i = 0; i < nActive; i++) {
+    const lane = e.activeList[i]!;
+    for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!)
+      if (e.demand.types[e.demand.type[v.vid[s]!]!]!.model === CfModel.KRAUSS && !(v.stopEnd[s]! >= 0 && e.holding(s)))
+        finalize(e, s, lane);
   }
 }
 
@@ -51,44 +68,45 @@ function followLeader(e: Engine, s: number, lane: number): void {
     return;
   }
   const t = demand.types[demand.type[v.vid[s]!]!]!;
+  if (t.model === CfModel.KRAUSS) {
+    krausBehind(e, s, lane);
+    if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
+    if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
+      demandBounds(e, s, lane);
+    return;
+  }
   const a = v.ahead[s]!;
   const at = demand.types[demand.type[v.vid[a]!]!]!;
   const sp = v.speed[s]!;
   const gap = v.pos[a]! - at.length - v.pos[s]! - t.minGap;
-  if (t.model === CfModel.KRAUSS) {
-    // freeRoad, followSpeed and finalize in one, the most frequent case (the limit computed once)
-    const dt = e.cfg.stepLength;
-    const limit = e.maxSpeedOn(s, lane);
-    let vNext = sp + t.accel * dt;
-    if (vNext > t.maxSpeed) vNext = t.maxSpeed;
-    const comfortable = sp - t.decel * dt;
-    let bound = limit > comfortable ? limit : comfortable;
-    if (vNext < bound) bound = vNext;
-    const vf = krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, vNext);
-    v.nextSpeed[s] = vf < bound ? vf : bound;
-    if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
-    if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
-      demandBounds(e, s, lane);
-    const vid = v.vid[s]!;
-    const r = t.sigma > 0 ? uniform(e.cfg.seed, vid, e.step, Purpose.dawdle) : 0;
-    v.nextSpeed[s] = krauss.finalizeSpeed(
-      sp,
-      v.nextSpeed[s]!,
-      limit,
-      t.accel,
-      t.decel,
-      t.emergencyDecel,
-      t.sigma,
-      dt,
-      r,
-    );
-    return;
-  }
   const v0 = e.desiredSpeed(s, lane, sp); // = maxSpeedOn unless a command lowered the limit
   v.nextSpeed[s] = idmSpeed(gap, sp, v.speed[a]!, v0, e.cfg.stepLength, t.idm, true);
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
   if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
     demandBounds(e, s, lane);
+}
+
+/**
+ * A Krauss vehicle `s` behind another on `lane`: freeRoad and followSpeed in one, the most frequent
+ * case (the limit computed once), into `nextSpeed`. Integers in, nothing returned, so that the
+ * numbers need no boxing whether or not V8 inlines it (it decides differently per scenario).
+ */
+function krausBehind(e: Engine, s: number, lane: number): void {
+  const { v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const a = v.ahead[s]!;
+  const at = demand.types[demand.type[v.vid[a]!]!]!;
+  const sp = v.speed[s]!;
+  const gap = v.pos[a]! - at.length - v.pos[s]! - t.minGap;
+  const dt = e.cfg.stepLength;
+  const limit = e.maxSpeedOn(s, lane);
+  let vNext = sp + t.accel * dt;
+  if (vNext > t.maxSpeed) vNext = t.maxSpeed;
+  const comfortable = sp - t.decel * dt;
+  let bound = limit > comfortable ? limit : comfortable;
+  if (vNext < bound) bound = vNext;
+  const vf = krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, vNext);
+  v.nextSpeed[s] = vf < bound ? vf : bound;
 }
 
 /**
@@ -195,7 +213,7 @@ function finalize(e: Engine, s: number, lane: number): void {
   const v = e.v;
   const vid = v.vid[s]!;
   const t = e.demand.types[e.demand.type[vid]!]!;
-  const r = t.sigma > 0 ? uniform(e.cfg.seed, vid, e.step, Purpose.dawdle) : 0;
+  const r = t.sigma > 0 ? v.dawdle[s]! : 0;
   v.nextSpeed[s] = krauss.finalizeSpeed(
     v.speed[s]!,
     v.nextSpeed[s]!,
@@ -252,7 +270,6 @@ function followFront(e: Engine, s: number, lane: number): void {
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
   if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
     demandBounds(e, s, lane);
-  if (kr) finalize(e, s, lane);
 }
 
 /** Distance from vehicle `s` on `lane` to the end of `lane`, and of `via` after it (-1: none), m. */
@@ -292,7 +309,7 @@ function followBack(e: Engine, s: number, lane: number, via: number): void {
  * or, an empty lane, a red light at its end.
  */
 function lookBeyond(e: Engine, s: number, lane: number, via: number, beyond: number): void {
-  const { net, v } = e;
+  const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
   if (!(seenTo(e, s, lane, via) < 20 + 3 * sp * t.tau + (sp * sp) / t.decel)) return;
@@ -302,8 +319,7 @@ function lookBeyond(e: Engine, s: number, lane: number, via: number, beyond: num
     return;
   }
   // an empty lane: stop for a red light at its end
-  const toEdge = e.routeEdge(s, 2);
-  const lk = toEdge < 0 ? -1 : net.linkToward(beyond, toEdge, e.routeEdge(s, 3), undefined, e.vClassOf(s));
+  const lk = e.linkBeyond(s, beyond, false);
   if (lk >= 0) {
     const st = e.linkState(lk);
     if (st === LinkState.red || st === LinkState.redYellow || st === LinkState.yellowMajor)

@@ -130,11 +130,9 @@ function pathState(e: Engine, link: number): number {
 const CRLL_LOOK_AHEAD = 5;
 
 /** The room past lane `to` that a lane with no standing vehicle lends to vehicle `s` (see roomBehind), m. */
-function lentBeyond(e: Engine, s: number, to: number, need: number, length: number, cls: number): number {
+function lentBeyond(e: Engine, s: number, to: number, need: number, length: number): number {
   const net = e.net;
-  const after = e.routeEdge(s, 2);
-  if (after < 0) return need;
-  const lk = net.linkToward(to, after, e.routeEdge(s, 3), e.laneClosed, cls);
+  const lk = e.linkBeyond(s, to, true);
   if (lk < 0) return need;
   const lookAhead = CRLL_LOOK_AHEAD * length - net.laneLength[to]!;
   const beyond = net.laneLength[net.linkTo[lk]!]!;
@@ -313,7 +311,7 @@ function roomBehind(e: Engine, s: number, link: number): boolean {
   // vehicle's room): a short lane (joined OSM clusters have many of 5–15 m) would otherwise let one
   // or two vehicles at a time into the junction and halve a turn's capacity. Once the lane past it
   // backs up, vehicles stand on `to` and the loan ends.
-  if (!inView || e.viewStanding[to] === 0) free += lentBeyond(e, s, to, need, st.length, st.vClass);
+  if (!inView || e.viewStanding[to] === 0) free += lentBeyond(e, s, to, need, st.length);
   for (let x = e.laneFront[net.linkLane[link]!]!; x >= 0; x = v.behind[x]!) {
     const xt = demand.types[demand.type[v.vid[x]!]!]!;
     free -= xt.length + xt.minGap;

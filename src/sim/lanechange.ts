@@ -7,7 +7,7 @@
  */
 import type { Engine } from './engine.js';
 import { secureGapOf } from './cfmodel.js';
-import { NO_LINK } from './vehicles.js';
+import { CONT_CACHE_WIDTH, NO_LINK } from './vehicles.js';
 
 /** scratch: the continuation of each lane of the edge being decided (laneContinuation) */
 const contOf = new Float64Array(64);
@@ -36,17 +36,25 @@ const DISTANCE = 1;
 const LIMIT = 2;
 
 /**
- * The outlook of vehicle `s` on `lane` (its own or a neighbouring lane of its edge, of quality `q`)
+ * What `tacticalChoice` and `laneOutlook` are handed (for the same reason): how far the vehicle's
+ * lane and the lanes to its left and right lead along its route (-1: not a lane to change to), m.
+ */
+const laneQ = new Float64Array(3);
+const Q_CUR = 0;
+const Q_LEFT = 1;
+const Q_RIGHT = 2;
+
+/**
+ * The outlook of vehicle `s` on `lane` (its own or a neighbouring lane of its edge, leading `laneQ[qIndex]` m along the route)
  * behind `leader` (-1: none), into `outlook`: the usable distance (how far the lane leads, less the position) and the speed
  * it could reach there (SUMO LC2013 anticipateFollowSpeed): safe behind the leader, or able to stop
  * within the usable distance, at most the lane's speed limit (also in `outlook`).
  */
-function laneOutlook(e: Engine, s: number, lane: number, q: number, leader: number, next: number, after: number): void {
+function laneOutlook(e: Engine, s: number, lane: number, qIndex: number, leader: number): void {
+  const q = laneQ[qIndex]!;
   const v = e.v;
   const t = e.demand.types[e.demand.type[v.vid[s]!]!]!;
   const usable = q - v.pos[s]!; // q: how far the lane leads along the route (laneContinuation)
-  void next;
-  void after;
   let gap = usable;
   let vLeader = 0;
   if (leader >= 0) {
@@ -74,23 +82,19 @@ function safeFollowSpeed(gap: number, vLeader: number, b: number, tau: number): 
  * right needs the right lane to have been free for a while (`lcKeepRight` accumulates seconds).
  * Returns the target lane or -1.
  */
-function tacticalChoice(
-  e: Engine,
-  s: number,
-  lane: number,
-  idx: number,
-  nLanes: number,
-  qCur: number,
-  qLeft: number,
-  qRight: number,
-  next: number,
-  after: number,
-): number {
+function tacticalChoice(e: Engine, s: number, lane: number, idx: number, nLanes: number): number {
   const { v, demand } = e;
+  const qLeft = laneQ[Q_LEFT]!;
+  const qRight = laneQ[Q_RIGHT]!;
+  if (!(qLeft >= 0 && idx + 1 < nLanes) && !(qRight >= 0 && idx > 0)) {
+    // no neighbouring lane to weigh (what follows would change only this)
+    v.lcKeepRight[s] = 0;
+    return -1;
+  }
   const dt = e.cfg.stepLength;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const sp = v.speed[s]!;
-  laneOutlook(e, s, lane, qCur, v.ahead[s]!, next, after);
+  laneOutlook(e, s, lane, Q_CUR, v.ahead[s]!);
   const here = outlook[SPEED]!;
   const vMax = outlook[LIMIT]!;
   const speedGain = Math.max(t.lcSpeedGain, 1e-6);
@@ -98,7 +102,7 @@ function tacticalChoice(
   let target = -1;
   if (qLeft >= 0 && idx + 1 < nLanes) {
     e.neighbours(lane + 1, s);
-    laneOutlook(e, s, lane + 1, qLeft, e.nbLeader, next, after);
+    laneOutlook(e, s, lane + 1, Q_LEFT, e.nbLeader);
     const there = outlook[SPEED]!;
     const dist = outlook[DISTANCE]!;
     if (here >= there) {
@@ -111,7 +115,7 @@ function tacticalChoice(
   let keepRight = v.lcKeepRight[s]!;
   if (target < 0 && qRight >= 0 && idx > 0) {
     e.neighbours(lane - 1, s);
-    laneOutlook(e, s, lane - 1, qRight, e.nbLeader, next, after);
+    laneOutlook(e, s, lane - 1, Q_RIGHT, e.nbLeader);
     const there = outlook[SPEED]!;
     const dist = outlook[DISTANCE]!;
     if (here - 5 / 3.6 > there) {
@@ -139,6 +143,7 @@ export function laneChangePhase(e: Engine): void {
   v.lcTarget.fill(-1, 0, used);
   v.yieldTo.fill(-1, 0, used);
   const step = e.step;
+  e.lcRound++;
 
   // ---- decide ----
   const nActive = e.collectActive(0, net.normalLaneCount);
@@ -150,24 +155,13 @@ export function laneChangePhase(e: Engine): void {
     if (nLanes < 2 || nLanes > contOf.length) continue;
     const first = net.edgeFirstLane[edge]!;
     const idx = lane - first;
-    const laneLen = net.laneLength[lane]!;
     for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
       if (v.stopEnd[s]! >= 0) continue; // standing at a stop (or leaving it): stays on its lane
-      const next = e.routeEdge(s, 1);
-      const after = next >= 0 ? e.routeEdge(s, 2) : -1;
       const link = v.link[s]!;
-      const cls = e.vClassOf(s);
-      // how far each lane of the edge leads along the route (SUMO's bestLanes; -1: closed or forbidden)
-      let bestCont = -1;
-      for (let k = 0; k < nLanes; k++) {
-        const c = e.laneContinuation(s, first + k);
-        contOf[k] = c;
-        if (c > bestCont) bestCont = c;
-      }
+      const bestCont = edgeContinuations(e, s, first, nLanes);
       const qCur = link === NO_LINK ? net.edgeLength[edge]! : contOf[idx]!;
       const qLeft = idx + 1 < nLanes ? contOf[idx + 1]! : -1;
       const qRight = idx > 0 ? contOf[idx - 1]! : -1;
-      const remaining = laneLen - v.pos[s]!;
       let target = -1;
       let strategic = false;
       let good = -1;
@@ -191,20 +185,12 @@ export function laneChangePhase(e: Engine): void {
           if (qL >= 0) qL = Math.max(qL, qCur);
           if (qR >= 0) qR = Math.max(qR, qCur);
         }
-        target = tacticalChoice(
-          e,
-          s,
-          lane,
-          idx,
-          nLanes,
-          qCur,
-          tacticalOk(qL, qCur) ? qL : -1,
-          tacticalOk(qR, qCur) ? qR : -1,
-          next,
-          after,
-        );
+        laneQ[Q_CUR] = qCur;
+        laneQ[Q_LEFT] = tacticalOk(qL, qCur) ? qL : -1;
+        laneQ[Q_RIGHT] = tacticalOk(qR, qCur) ? qR : -1;
+        target = tacticalChoice(e, s, lane, idx, nLanes);
       }
-      if (target < 0 || !e.laneOpenFor(target, cls)) continue; // never into a closed or forbidden lane
+      if (target < 0 || !e.laneOpenFor(target, e.vClassOf(s))) continue; // never into a closed or forbidden lane
       v.lcTarget[s] = target;
       if (!strategic) continue;
       // urgent strategic change: ask for room if it is blocked now
@@ -213,7 +199,6 @@ export function laneChangePhase(e: Engine): void {
       const l = e.nbLeader;
       if (f >= 0 && !safeGap(e, f, s)) requestYield(e, f, s);
       if (l >= 0 && !safeGap(e, s, l)) requestYield(e, s, l);
-      void remaining;
     }
   }
 
@@ -231,6 +216,39 @@ export function laneChangePhase(e: Engine): void {
 }
 
 /**
+ * How far each of the `nLanes` lanes of the edge starting at lane `first` leads vehicle `s` along its
+ * route (SUMO's bestLanes; -1: closed or forbidden), into `contOf`; returns the furthest. They change
+ * only with the vehicle's route position, its next stop and closed lanes, so they are kept per slot
+ * (Vehicles.contLanes) and computed once per edge rather than in every step.
+ */
+function edgeContinuations(e: Engine, s: number, first: number, nLanes: number): number {
+  const v = e.v;
+  if (nLanes > CONT_CACHE_WIDTH) return computeContinuations(e, s, first, nLanes);
+  const base = s * CONT_CACHE_WIDTH;
+  if (v.contVid[s] === v.vid[s] && v.contRouteIdx[s] === v.routeIdx[s] && v.contStop[s] === v.stopNext[s]) {
+    for (let k = 0; k < nLanes; k++) contOf[k] = v.contLanes[base + k]!;
+    return v.contBest[s]!;
+  }
+  const best = computeContinuations(e, s, first, nLanes);
+  for (let k = 0; k < nLanes; k++) v.contLanes[base + k] = contOf[k]!;
+  v.contVid[s] = v.vid[s]!;
+  v.contRouteIdx[s] = v.routeIdx[s]!;
+  v.contStop[s] = v.stopNext[s]!;
+  v.contBest[s] = best;
+  return best;
+}
+
+function computeContinuations(e: Engine, s: number, first: number, nLanes: number): number {
+  let best = -1;
+  for (let k = 0; k < nLanes; k++) {
+    const c = e.laneContinuation(s, first + k);
+    contOf[k] = c;
+    if (c > best) best = c;
+  }
+  return best;
+}
+
+/**
  * Is the strategic change of vehicle `s` on `lane` toward `target` urgent (SUMO LC2013 `_wantsChange`:
  * `currentDistDisallows(usableDist, bestLaneOffset, laDist)`)? The distance the vehicle may still
  * drive on its lane, less the room the queue on the lane it must reach already takes (SUMO's
@@ -242,14 +260,26 @@ export function laneChangePhase(e: Engine): void {
  * lane it is on.
  */
 function strategicUrgent(e: Engine, s: number, lane: number, good: number, qCur: number): boolean {
-  const { v, demand } = e;
-  let occupation = 0;
-  for (let x = e.laneFront[good]!; x >= 0; x = v.behind[x]!) {
-    const xt = demand.types[demand.type[v.vid[x]!]!]!;
-    occupation += xt.length + xt.minGap;
-  }
-  const usable = qCur - v.pos[s]! - occupation;
+  const usable = qCur - e.v.pos[s]! - occupation(e, good);
   return usable / Math.abs(good - lane) < lookAheadDistance(e, s, good > lane);
+}
+
+/**
+ * The room the vehicles on `lane` take (length + minGap each, summed front to back), m. Nothing moves
+ * while the phase decides, so it is summed once per lane and phase (`laneOccStamp`), not once per
+ * vehicle bound for the lane.
+ */
+function occupation(e: Engine, lane: number): number {
+  if (e.laneOccStamp[lane] === e.lcRound) return e.laneOcc[lane]!;
+  const { v, demand } = e;
+  let sum = 0;
+  for (let x = e.laneFront[lane]!; x >= 0; x = v.behind[x]!) {
+    const xt = demand.types[demand.type[v.vid[x]!]!]!;
+    sum += xt.length + xt.minGap;
+  }
+  e.laneOccStamp[lane] = e.lcRound;
+  e.laneOcc[lane] = sum;
+  return sum;
 }
 
 /** LC2013's look-ahead distance laDist of vehicle `s`: speed · 10 s · lcStrategic (· 2 to the left) + 2 · (length + minGap), m. */

@@ -19,6 +19,23 @@ export function hash4(seed: number, entity: number, step: number, purpose: numbe
   return h;
 }
 
+/** The part of `hash4` that depends on (seed, entity) only: kept per entity, a draw per step mixes half as much. */
+export function hashPrefix(seed: number, entity: number): number {
+  return mix32(mix32(seed ^ 0x9e3779b9) ^ Math.imul(entity | 0, 0x27d4eb2f)) | 0;
+}
+
+/** `uniform(seed, entity, step, purpose)` from `hashPrefix(seed, entity)`: the same number. */
+export function uniformFrom(prefix: number, step: number, purpose: number): number {
+  // the two mix32 rounds written out: a smaller function, which V8 inlines into the car-following loop
+  let h = prefix ^ Math.imul(step | 0, 0x165667b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h = h ^ (h >>> 16) ^ Math.imul(purpose | 0, 0x61c88647);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+}
+
 /** Uniform in [0, 1) from (seed, entity, step, purpose). */
 export function uniform(seed: number, entity: number, step: number, purpose: number): number {
   return hash4(seed, entity, step, purpose) / 4294967296;

@@ -58,10 +58,31 @@ export class Vehicles {
   linkOpen = new Uint8Array(0);
   /** per step: the speed chosen for the end of the step */
   nextSpeed = new Float64Array(0);
+  /** per step: the uniform draw in [0, 1) of the vehicle's Krauss dawdling (follow.ts) */
+  dawdle = new Float64Array(0);
   /** per step: the lane a vehicle wants to change to, -1 none */
   lcTarget = new Int32Array(0);
   /** per step: a vehicle on another lane this one should leave room for, -1 none */
   yieldTo = new Int32Array(0);
+  /**
+   * Lane-change cache (lanechange.ts): the continuations of the lanes of the edge the vehicle was last
+   * decided on, `CONT_CACHE_WIDTH` per slot, valid while the key — demand index, route position and
+   * next stop, the only inputs besides closed lanes (a change of those empties the cache) — is the
+   * same; `contVid` -1: empty. A function of the state, so never part of it.
+   */
+  contVid = new Int32Array(0);
+  contRouteIdx = new Int32Array(0);
+  contStop = new Int32Array(0);
+  contBest = new Float64Array(0);
+  contLanes = new Float64Array(0);
+  /**
+   * Cache of Engine.linkBeyond: the link at the end of lane `beyondLane` toward the route, valid for
+   * demand index `beyondVid` at route position `beyondRouteIdx` (-1: empty).
+   */
+  beyondVid = new Int32Array(0);
+  beyondRouteIdx = new Int32Array(0);
+  beyondLane = new Int32Array(0);
+  beyondLink = new Int32Array(0);
 
   alloc(): number {
     const s = this.freeSlots.pop();
@@ -78,6 +99,8 @@ export class Vehicles {
   /** Drops every vehicle (used before a restore). */
   clear(): void {
     this.vid.fill(-1);
+    this.contVid.fill(-1);
+    this.beyondVid.fill(-1);
     this.used = 0;
     this.freeSlots = [];
   }
@@ -112,11 +135,26 @@ export class Vehicles {
     this.link = g(this.link);
     this.linkOpen = g(this.linkOpen);
     this.nextSpeed = g(this.nextSpeed);
+    this.dawdle = g(this.dawdle);
     this.lcTarget = g(this.lcTarget, -1);
     this.yieldTo = g(this.yieldTo, -1);
+    this.contVid = g(this.contVid, -1);
+    this.contRouteIdx = g(this.contRouteIdx);
+    this.contStop = g(this.contStop);
+    this.contBest = g(this.contBest);
+    this.beyondVid = g(this.beyondVid, -1);
+    this.beyondRouteIdx = g(this.beyondRouteIdx);
+    this.beyondLane = g(this.beyondLane);
+    this.beyondLink = g(this.beyondLink);
+    const lanes = new Float64Array(cap * CONT_CACHE_WIDTH);
+    lanes.set(this.contLanes);
+    this.contLanes = lanes;
     this.capacity = cap;
   }
 }
+
+/** Lanes per slot in the lane-change cache (`contLanes`); wider edges are computed every time. */
+export const CONT_CACHE_WIDTH = 8;
 
 export const NO_LINK = -1;
 export const ROUTE_END = -2;
