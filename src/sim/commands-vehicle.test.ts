@@ -147,3 +147,27 @@ test('a snapshot after every kind of these commands continues bit-identically in
   while (copy.step < s.e.step) copy.doStep();
   assert.equal(stateHash(copy), stateHash(s.e));
 });
+
+test('setRoute leaves no cached lane choice behind: the run equals a fresh engine restored right after the command', () => {
+  // the engine keeps lane continuations and look-ahead links per vehicle and route position; a
+  // restored engine starts with none, so any entry left from the old route shows as a difference
+  const s = session();
+  s.at(60);
+  const ids: string[] = [];
+  for (;;) {
+    let found: { vid: number } | undefined;
+    try {
+      found = onRoad(s.e, 'WC', 'EE2');
+    } catch {
+      break;
+    }
+    ids.push(s.e.demand.ids[found.vid]!);
+    s.cmd({ type: 'setRoute', id: ids[ids.length - 1]!, route: ['WC', 'CN'] });
+  }
+  assert.ok(ids.length >= 2, `vehicles rerouted: ${ids.length}`);
+  const copy = new Engine(loadSumoScenario(cfg));
+  restore(copy, snapshot(s.e));
+  s.at(240);
+  while (copy.step < s.e.step) copy.doStep();
+  assert.equal(stateHash(copy), stateHash(s.e));
+});

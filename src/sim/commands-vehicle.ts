@@ -27,6 +27,10 @@ export function applyVehicleCommand(e: Engine, c: VehicleCommand): void {
   e.demandCommands.push(c);
   const s = findSlot(e, c.vehicle);
   if (c.type === 'setRoute') {
+    // the lane-continuation and link-beyond caches are keyed by vehicle and route position, not by
+    // route: a vehicle on its new route (here or, later, in another part) must not meet an old entry
+    e.v.contVid.fill(-1);
+    e.v.beyondVid.fill(-1);
     if (s >= 0) rerouted(e, s);
     return;
   }
