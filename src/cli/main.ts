@@ -245,7 +245,7 @@ program
     await runWorker({
       masterHost: host!,
       masterPort: Number(port),
-      workerId: opts.id,
+      slot: opts.id,
       listenHost: '127.0.0.1',
       masterAuth: auth,
       peerAuth: auth,
