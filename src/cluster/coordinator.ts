@@ -20,8 +20,9 @@
  *   caught up: the count says how many processes the run lost and replaced).
  */
 import type { ScenarioSpec } from '../io/spec.js';
-import type { Network } from '../sim/network.js';
-import type { Demand } from '../sim/demand.js';
+import { Network } from '../sim/network.js';
+import { scenarioDemand, type Demand } from '../sim/demand.js';
+import { laneOwnersFromJunctions } from '../sim/partition.js';
 import { mergeDumps, type StateDump } from '../sim/dump.js';
 import { commandParts, resolveSimCommand } from '../sim/commands-resolve.js';
 import { applyDemandCommands } from '../sim/commands-apply.js';
@@ -65,12 +66,13 @@ export interface CoordinatorHost {
 
 export interface CoordinatorSetup {
   spec: ScenarioSpec;
-  net: Network;
-  demand: Demand;
+  /** the scenario's network and demand, where the host has them already (else built here) */
+  net?: Network;
+  demand?: Demand;
   parts: number;
   junctionPart: number[];
-  /** part of each lane */
-  laneOwner: Int32Array;
+  /** part of each lane (default: from junctionPart) */
+  laneOwner?: Int32Array;
   /** slot of each part */
   partSlot: number[];
   /**
@@ -130,6 +132,10 @@ interface Slot {
 }
 
 export class Coordinator {
+  readonly net: Network;
+  /** the master's demand: commands are resolved against it, and the summary counts it */
+  readonly demand: Demand;
+  readonly laneOwner: Int32Array;
   readonly slots: Slot[];
   readonly commits: CheckpointCommits;
   readonly endStep: number;
@@ -152,6 +158,9 @@ export class Coordinator {
     readonly s: CoordinatorSetup,
     private readonly host: CoordinatorHost,
   ) {
+    this.net = s.net ?? new Network(s.spec.net);
+    this.demand = s.demand ?? scenarioDemand(s.spec, this.net);
+    this.laneOwner = s.laneOwner ?? laneOwnersFromJunctions(this.net, Int32Array.from(s.junctionPart));
     const committed = s.committed ?? 0;
     const count = Math.max(...s.partSlot) + 1;
     this.slots = Array.from({ length: count }, () => ({
@@ -189,7 +198,8 @@ export class Coordinator {
 
   /** Opens the command desk (the store hooks and a previous master's state are the host's). */
   openDesk(o: Pick<DeskOptions, 'store' | 'writeLog' | 'persist' | 'restore'>): CommandDesk {
-    const { net, demand, laneOwner, spec } = this.s;
+    const { net, demand, laneOwner } = this;
+    const spec = this.s.spec;
     this.desk_ = new CommandDesk({
       ...o,
       stepLength: spec.stepLength,
@@ -606,8 +616,8 @@ export class Coordinator {
 
   /** The run's final state from every part's dump; the master's demand gets the vehicles the commands added. */
   finish(dumps: StateDump[]): StateDump {
-    applyDemandCommands(this.s.demand, this.desk.simLog);
-    const dump = mergeDumps(dumps, this.s.demand.count);
+    applyDemandCommands(this.demand, this.desk.simLog);
+    const dump = mergeDumps(dumps, this.demand.count);
     this.finished = true;
     for (const x of this.slots) x.step = dump.step;
     return dump;

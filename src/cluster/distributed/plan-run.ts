@@ -17,11 +17,8 @@ import { IntegrityError, unseal } from '../integrity.js';
 import { openStore, type Store } from '../store/store.js';
 import { assertNever } from '../../errors.js';
 import { parseCheckpointKey } from '../commits.js';
-import { Network } from '../../sim/network.js';
-import { scenarioDemand } from '../../sim/demand.js';
 import type { StateDump } from '../../sim/dump.js';
 import { summarizeDump } from '../../sim/summary.js';
-import { laneOwnersFromJunctions } from '../../sim/partition.js';
 import type { RunEvent } from '../status.js';
 import type { Outage, StoreReport } from '../store-outages.js';
 import type { DeskAnswer, DeskCommand } from '../command-desk.js';
@@ -110,8 +107,6 @@ export class PlanRun {
       epoch: ctx.epoch,
     };
     this.tookOver = new Promise<void>((r) => (this.tookOverResolve = r));
-    const spec = rec.spec;
-    const net = new Network(spec.net);
     const host: CoordinatorHost = {
       send: (slot, m) => {
         const w = this.st.slotWorker[slot] ?? -1;
@@ -135,12 +130,9 @@ export class PlanRun {
     };
     this.c = new Coordinator(
       {
-        spec,
-        net,
-        demand: scenarioDemand(spec, net),
+        spec: rec.spec,
         parts: rec.parts,
         junctionPart: rec.junctionPart,
-        laneOwner: laneOwnersFromJunctions(net, Int32Array.from(rec.junctionPart)),
         partSlot: rec.partSlot,
         scenario: 'store',
         checkpointEvery: rec.checkpointEvery,
@@ -425,7 +417,7 @@ export class PlanRun {
       const dump = this.c.finish(dumps);
       const wall = this.c.startedAt > 0 ? (Date.now() - this.c.startedAt) / 1000 : 0;
       this.final = {
-        summary: summarizeDump(dump, this.c.s.demand, this.rec.spec.stepLength, wall, this.c.stepSeconds),
+        summary: summarizeDump(dump, this.c.demand, this.rec.spec.stepLength, wall, this.c.stepSeconds),
       };
     }
     const { summary } = this.final;
