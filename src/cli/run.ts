@@ -3,7 +3,9 @@
  * worker processes (`--workers`, `--parts`); either way the same summary, outputs and state hash.
  */
 import os from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { writeTripinfo } from '../io/tripinfo.js';
 import { CommandError, InputError, UsageError } from '../errors.js';
 import { checkOutputPath, readJsonList } from '../io/files.js';
@@ -31,6 +33,10 @@ import { loadCommandScript } from './command-script.js';
 import type { ResolvedCommand } from '../sim/commands.js';
 import { resolveSimCommand } from '../sim/commands-resolve.js';
 import { applyCommand } from '../sim/commands-apply.js';
+import type { ScenarioSpec } from '../io/spec.js';
+import { openStore, redactUrl, type Store } from '../cluster/store/store.js';
+import { StoreError } from '../cluster/store/store-error.js';
+import { readSoloRecord, restoreSolo, runSolo, writeSoloRecord, type SoloRecord } from '../cluster/solo.js';
 
 // Loaded on first call: a one-process run without --http needs neither the embedded cluster (workers,
 // partitioning, store) nor the control server, and every run pays for what this file imports.
@@ -306,6 +312,17 @@ async function runScenario(
       currentStep = e.step;
       progress.update(e.step, e.time(), e.running, e.arrived);
     });
+  } else if (o.checkpointEvery) {
+    // a run kept as a plan in a store: `tessds resume` carries it on after this process died
+    const kept = await keepOneProcessRun(spec, scripted, o);
+    try {
+      await runSolo(engine, kept, kept.store, (e) => {
+        progress.update(e.step, e.time(), e.running, e.arrived);
+        if ((e.step & 63) === 0) status.update({ step: e.step, workers: [{ ...worker, step: e.step }] });
+      });
+    } finally {
+      await kept.store.close();
+    }
   } else {
     applyScripted(engine);
     engine.run((e) => {
@@ -346,6 +363,73 @@ async function runScenario(
   o.onSummary?.(summary);
   if (http) await http.close();
   return summary;
+}
+
+/** Opens the store of a one-process run with checkpoints and writes its run record; says where it is kept. */
+async function keepOneProcessRun(
+  spec: ScenarioSpec,
+  scripted: ResolvedCommand[],
+  o: RunOptions,
+): Promise<SoloRecord & { store: Store }> {
+  if (spec.end === undefined)
+    throw new UsageError('--checkpoint-every needs an end time: give --end (or <end> in the scenario)');
+  const plan = o.plan ?? `run-${process.pid}`;
+  const url = o.store ?? `file:${mkdtempSync(join(tmpdir(), 'tessds-run-'))}`;
+  let store: Store;
+  try {
+    store = await openStore(url, { project: 'tessds', plan });
+  } catch (e) {
+    if (e instanceof StoreError) throw new UsageError(`--store ${redactUrl(url)}: ${e.message}`);
+    throw e;
+  }
+  const rec: SoloRecord = {
+    kind: 'one-process',
+    spec,
+    scripted,
+    checkpointEvery: o.checkpointEvery!,
+    realtimeFactor: o.realtimeFactor,
+  };
+  await writeSoloRecord(store, rec);
+  process.stderr.write(
+    `tessds: run kept in ${redactUrl(url)} as plan ${plan} (after a crash: tessds resume --store ${redactUrl(url)} --plan ${plan})\n`,
+  );
+  return { ...rec, store };
+}
+
+/**
+ * `tessds resume` of a one-process run (a plan with a run record, solo.ts): from its newest checkpoint
+ * that reads back, to the end; prints or writes the summary as `tessds wait` does. False: `plan` is
+ * no one-process run in that store.
+ */
+export async function resumeOneProcess(url: string, plan: string, summaryFile: string | undefined): Promise<boolean> {
+  const t0 = performance.now();
+  const store = await openStore(url, { project: 'tessds', plan });
+  try {
+    const rec = await readSoloRecord(store);
+    if (!rec) return false;
+    const warn = (line: string) => process.stderr.write(`tessds: ${line}\n`);
+    const { engine, from } = await restoreSolo(store, rec, warn);
+    warn(`plan ${plan}: resuming at step ${from}`);
+    const tStep = performance.now();
+    await runSolo(engine, rec, store, () => {});
+    const dump = dumpState(engine);
+    const stepSeconds = (performance.now() - tStep) / 1000;
+    const summary = summarizeDump(
+      dump,
+      engine.demand,
+      rec.spec.stepLength,
+      (performance.now() - t0) / 1000,
+      stepSeconds,
+    );
+    if (summaryFile === '-') process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    else {
+      if (summaryFile) writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n');
+      process.stdout.write(formatSummary(`plan ${plan}`, summary) + '\n');
+    }
+    return true;
+  } finally {
+    await store.close();
+  }
 }
 
 /** Reads a --inject-faults file: a JSON list of {step, worker, kind, ms?}. */
