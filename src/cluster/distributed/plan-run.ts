@@ -379,6 +379,10 @@ export class PlanRun {
       this.log(`lost every worker; run "tessds resume --plan ${this.name}"`);
       return;
     }
+    // a total crash is noticed one worker at a time (the term reads their leases one by one, and a
+    // slow read ends its pass): replace only while every other slot's worker is connected
+    const unsure = this.st.slotWorker.some((w, s) => !lost.includes(s) && !this.ctx.agents.has(w));
+    if (this.c.startedAt > 0 && this.st.state === 'running' && unsure) return;
     const deletes: string[] = [];
     if (this.st.state === 'interrupted') {
       if (!(await this.ctx.cluster.get(key.resume(this.name)))) return;
