@@ -1,7 +1,8 @@
 /**
- * A one-process run is a plan in a store (issue 12): `tessds run --checkpoint-every N` keeps its
- * scenario and checkpoints in `--store`; SIGKILLed mid-run, `tessds resume --store URL --plan NAME`
- * carries it on from the newest checkpoint and ends in the hash of the same run that never stopped.
+ * Every run of this machine is a plan in a store (issue 12): `tessds run --checkpoint-every N` keeps
+ * its scenario and checkpoints in `--store`; with every process SIGKILLed mid-run (one process, or a
+ * master and its workers), `tessds resume --store URL --plan NAME` carries it on from the newest
+ * checkpoint and ends in the hash of the same run that never stopped.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,8 +30,8 @@ function resume(store: string, plan: string) {
   });
 }
 
-/** Starts a paced one-process run with checkpoints; resolves once `checkpoints` are in the store. */
-async function runUntilCheckpointed(store: string, dir: string, plan: string) {
+/** Starts a paced one-process run with checkpoints (in `store`; undefined: the default one). */
+async function runUntilCheckpointed(store: string | undefined, dir: string, plan: string) {
   const statusFile = join(dir, 'status.json');
   const child = spawn(
     process.execPath,
@@ -44,8 +45,7 @@ async function runUntilCheckpointed(store: string, dir: string, plan: string) {
       '40',
       '--realtime-factor',
       '40',
-      '--store',
-      store,
+      ...(store ? ['--store', store] : []),
       '--plan',
       plan,
       '--status-file',
@@ -75,9 +75,7 @@ const checkpointFiles = (dir: string) =>
 test('one-process run on a file store SIGKILLed mid-run: tessds resume ends in the fault-free hash', async () => {
   const expected = faultFreeHash();
   const dir = mkdtempSync(join(tmpdir(), 'tessds-solo-'));
-  const storeDir = join(dir, 'store');
-  const store = `file:${storeDir}`;
-  const run = await runUntilCheckpointed(store, dir, 'solo');
+  const run = await runUntilCheckpointed(undefined, dir, 'solo');
   // past two checkpoints (steps 40 and 80 of 300), well before the end
   for (let i = 0; i < 800; i++) {
     let step = 0;
@@ -91,8 +89,10 @@ test('one-process run on a file store SIGKILLed mid-run: tessds resume ends in t
   }
   run.child.kill('SIGKILL');
   assert.equal(await run.exited, null, `the run ended before the kill: ${run.stderr()}`);
-  assert.match(run.stderr(), /tessds resume --store file:\S+ --plan solo/, 'the report names where the run is kept');
-  assert.ok(checkpointFiles(storeDir).length > 0, 'no checkpoint written');
+  // no --store: the run names the file store it made
+  const store = /tessds resume --store (file:\S+) --plan solo\)/.exec(run.stderr())?.[1];
+  assert.ok(store, `the report names where the run is kept: ${run.stderr()}`);
+  assert.ok(checkpointFiles(store.slice('file:'.length)).length > 0, 'no checkpoint written');
 
   const r = resume(store, 'solo');
   assert.equal(r.status, 0, r.stderr);
@@ -119,6 +119,46 @@ test('resume of a one-process run whose newest checkpoint is damaged: one line, 
   const r = resume(store, 'solo2');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /checkpoint.*trying the checkpoint before it/);
+  assert.equal(JSON.parse(r.stdout).stateHash, expected);
+});
+
+test('a partitioned run (3 workers, file store): master and workers SIGKILLed, tessds resume ends in the fault-free hash', async () => {
+  const expected = faultFreeHash();
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-solo-'));
+  const store = `file:${join(dir, 'store')}`;
+  const statusFile = join(dir, 'status.json');
+  const args = ['--end', END, '--workers', '3', '--checkpoint-every', '40', '--realtime-factor', '30'];
+  const child = spawn(
+    process.execPath,
+    [cli, 'run', cfg, ...args, '--store', store, '--plan', 'three', '--status-file', statusFile, '--no-progress'],
+    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  let pids: number[] = [];
+  for (let i = 0; i < 800; i++) {
+    try {
+      const s = JSON.parse(readFileSync(statusFile, 'utf8')) as {
+        step: number;
+        committedCheckpoint?: number;
+        workers: { pid: number }[];
+      };
+      if (s.step >= 130 && (s.committedCheckpoint ?? 0) >= 80) {
+        pids = s.workers.map((w) => w.pid);
+        break;
+      }
+    } catch {
+      /* not written yet */
+    }
+    await sleep(25);
+  }
+  assert.equal(pids.length, 3, `the run never reached step 130: ${stderr}`);
+  for (const pid of new Set([child.pid!, ...pids])) process.kill(pid, 'SIGKILL');
+  assert.equal(await exited, null, 'the master was killed');
+
+  const r = resume(store, 'three');
+  assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).stateHash, expected);
 });
 

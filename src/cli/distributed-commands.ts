@@ -198,9 +198,9 @@ export async function waitCommand(
   const cluster = await open(opts.store);
   try {
     if (!(await cluster.get(key.plan(plan)))) {
-      // a one-process run kept in the store (tessds run --checkpoint-every): resumed in this process
-      const { resumeOneProcess } = await import('./run.js');
-      if (name === 'resume' && (await resumeOneProcess(opts.store!, plan, opts.summary))) return;
+      // a run of this machine kept in the store (tessds run --checkpoint-every): resumed in this process
+      const { resumeRun } = await import('./run.js');
+      if (name === 'resume' && (await resumeRun(opts.store!, plan, opts.summary))) return;
       throw new UsageError(`--plan ${plan}: no such plan in ${cluster.url}`);
     }
     if (name === 'resume') await cluster.put(key.resume(plan), json({ at: Date.now() }));

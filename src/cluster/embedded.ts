@@ -39,6 +39,7 @@ import { randomSecret, workerEnv } from './secret.js';
 import type { LinkAuth } from './link-auth.js';
 import { sinceStart, timing } from '../timing.js';
 import { openStore } from './store/store.js';
+import { keepPartitioned, partitionedRecord } from './solo.js';
 
 export interface EmbeddedOptions extends PartitionOptions {
   workers: number;
@@ -81,6 +82,9 @@ export interface EmbeddedOptions extends PartitionOptions {
   /** the plan name and secret of the run's links (default: this run's plan and a random secret);
    *  the pre-started workers were given the same */
   links?: EmbeddedLinks;
+  /** carry on a run whose processes all died (`tessds resume`, solo.ts): from its run record in
+   *  `store`; every worker restores its parts from the committed checkpoint */
+  resume?: { startedAt: number };
 }
 
 /** What a control plane (HTTP API) needs of a running embedded cluster. */
@@ -118,9 +122,8 @@ export interface EmbeddedResult {
 }
 
 export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promise<EmbeddedResult> {
-  if (spec.end === undefined) {
+  if (spec.end === undefined)
     throw new UsageError('--workers and --parts need an end time: give --end (or <end> in the scenario)');
-  }
   if (!Number.isInteger(o.workers) || o.workers < 1)
     throw new UsageError(`--workers must be a whole number ≥ 1, got ${o.workers}`);
   const heartbeatMs = o.heartbeatMs ?? 250;
@@ -140,6 +143,9 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
   const links = o.links ?? { plan: storeNs.plan, secret: randomSecret() };
   const auth: LinkAuth = { secret: links.secret, plan: links.plan, epoch: 1 };
   const store = storeUrl ? await openStore(storeUrl, storeNs) : undefined;
+  // the run is a plan in its store: all a `tessds resume` needs once every process of it died
+  const record = partitionedRecord(spec, plan.junctionPart, { ...o, workers, checkpointEvery });
+  const kept = store && (await keepPartitioned(store, record, plan.parts, o.resume));
 
   const status = new StatusWriter(o.statusFile);
   const sockets = new Map<number, FramedSocket>();
@@ -166,7 +172,7 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
     },
     workerOf: (w) => w,
     changed: (urgent) => publish(urgent),
-    durable: () => Promise.resolve(true),
+    durable: async () => (await kept?.started(c.startedAt)) ?? true,
     beforePlans: async () => {
       o.prestarted?.dispose(); // every worker has read the scenario it was handed
       timing(() => `plans sent at ${sinceStart()}`);
@@ -209,10 +215,12 @@ export async function runEmbedded(spec: ScenarioSpec, o: EmbeddedOptions): Promi
       check: !!o.check,
       log: o.log,
       faults: o.faults,
+      committed: kept?.committed,
+      startedAt: o.resume?.startedAt,
     },
     host,
   );
-  const desk = c.openDesk({ store });
+  const desk = c.openDesk({ store, restore: kept?.restore });
   const leader = { pid: process.pid, host: os.hostname(), epoch: 1 };
 
   /** The status file's object (DESIGN.md), from the coordinator's state. */

@@ -12,7 +12,8 @@ import { Engine } from '../sim/engine.js';
 import { restore, snapshot } from '../sim/snapshot.js';
 import type { ResolvedCommand } from '../sim/commands.js';
 import { applyCommand } from '../sim/commands-apply.js';
-import { checkpointKey, parseCheckpointKey } from './commits.js';
+import { CheckpointCommits, checkpointKey, parseCheckpointKey } from './commits.js';
+import type { LoggedCommand } from './protocol.js';
 import { IntegrityError, seal, sealJson, unseal, unsealJson } from './integrity.js';
 import type { Store } from './store/store.js';
 
@@ -26,18 +27,88 @@ export interface SoloRecord {
   realtimeFactor?: number;
 }
 
+/** What a partitioned run on this machine (`tessds run --workers N --checkpoint-every C`) needs to
+ *  start again: its master rebuilt from this, every worker restored from the committed checkpoint. */
+export interface PartitionedRecord {
+  kind: 'partitioned';
+  spec: ScenarioSpec;
+  /** part of every junction (net.junctionIds order) */
+  junctionPart: number[];
+  workers: number;
+  checkpointEvery: number;
+  realtimeFactor?: number;
+  heartbeatMs?: number;
+  leaseMs?: number;
+  /** when the plans went out (pacing origin), ms since epoch; 0: not yet */
+  startedAt: number;
+}
+
+export type RunRecord = SoloRecord | PartitionedRecord;
+
 const RECORD_KEY = 'run';
 /** checkpoints kept: the newest, and the one before should the newest not read back */
 const KEEP = 2;
 
-export async function writeSoloRecord(store: Store, rec: SoloRecord): Promise<void> {
+/** The run record of a partitioned run, before its plans went out. */
+export function partitionedRecord(
+  spec: ScenarioSpec,
+  junctionPart: ArrayLike<number>,
+  o: Pick<PartitionedRecord, 'workers' | 'checkpointEvery' | 'realtimeFactor' | 'heartbeatMs' | 'leaseMs'>,
+): PartitionedRecord {
+  const { workers, checkpointEvery, realtimeFactor, heartbeatMs, leaseMs } = o;
+  const junctions = Array.from(junctionPart);
+  return {
+    kind: 'partitioned',
+    ...{ spec, junctionPart: junctions, workers, checkpointEvery, realtimeFactor, heartbeatMs, leaseMs },
+    startedAt: 0,
+  };
+}
+
+/**
+ * Keeps a partitioned run in its store: a new run writes its record (again once its plans went out:
+ * `started`, the pacing origin); a resumed one (`resume`) reads its committed checkpoint (the newest
+ * every part wrote) and its command log, for the master to carry on from.
+ */
+export async function keepPartitioned(
+  store: Store,
+  rec: PartitionedRecord,
+  parts: number,
+  resume: { startedAt: number } | undefined,
+): Promise<{
+  committed?: number;
+  restore?: { horizon: number; paused: boolean; log: LoggedCommand[] };
+  started(at: number): Promise<boolean>;
+}> {
+  let recorded = resume !== undefined;
+  const started = async (at: number) => {
+    if (!recorded && at > 0) await writeRunRecord(store, { ...rec, startedAt: at });
+    recorded ||= at > 0;
+    return true;
+  };
+  if (!resume) {
+    await writeRunRecord(store, rec);
+    return { started };
+  }
+  const commits = new CheckpointCommits(parts);
+  for (const k of await store.list('checkpoint/')) {
+    const c = parseCheckpointKey(k);
+    if (c) commits.note(c.part, c.step);
+  }
+  const log = (await store.readLog('commands')).map((b, i) =>
+    unsealJson<LoggedCommand>(b, `command ${i} in ${store.url}`),
+  );
+  // without a control plane nothing waits for a grant: the horizon starts afresh
+  return { committed: commits.committed, restore: { horizon: 0, paused: false, log }, started };
+}
+
+export async function writeRunRecord(store: Store, rec: RunRecord): Promise<void> {
   await store.put(RECORD_KEY, sealJson(rec));
 }
 
-/** The run record of the plan `store` is opened on; undefined: the plan is no one-process run. */
-export async function readSoloRecord(store: Store): Promise<SoloRecord | undefined> {
+/** The run record of the plan `store` is opened on; undefined: no run of this machine's kept there. */
+export async function readRunRecord(store: Store): Promise<RunRecord | undefined> {
   const b = await store.get(RECORD_KEY);
-  return b ? unsealJson<SoloRecord>(b, `the run record in ${store.url}`) : undefined;
+  return b ? unsealJson<RunRecord>(b, `the run record in ${store.url}`) : undefined;
 }
 
 /** An engine for the run, at its newest checkpoint that reads back (at step 0 without one). */

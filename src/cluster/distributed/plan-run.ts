@@ -88,9 +88,9 @@ export class PlanRun {
   /** the plan's step in the status mirror last written (or found at takeover): during an outage
    *  nothing is written, so this is the step the run had when the store went down */
   private mirroredStep = 0;
-  /** resolves when takeOver opened the desk: messages that come before wait for it */
-  private readonly tookOver: Promise<void>;
   private tookOverResolve!: () => void;
+  /** resolves when takeOver opened the desk: messages that come before wait for it */
+  private readonly tookOver = new Promise<void>((r) => (this.tookOverResolve = r));
 
   constructor(
     private readonly ctx: LeaderContext,
@@ -106,7 +106,6 @@ export class PlanRun {
       startedAt: 0,
       epoch: ctx.epoch,
     };
-    this.tookOver = new Promise<void>((r) => (this.tookOverResolve = r));
     const host: CoordinatorHost = {
       send: (slot, m) => {
         const w = this.st.slotWorker[slot] ?? -1;
@@ -262,11 +261,8 @@ export class PlanRun {
       const what = this.st.state === 'failed' ? 'failed' : 'finished';
       return { status: 409, body: { error: `plan ${this.name} has ${what}; no more commands` } };
     }
-    if (!this.c.deskOpen)
-      return {
-        status: 503,
-        body: { error: `the leader is still taking over plan ${this.name}; try again in a moment` },
-      };
+    const later = `the leader is still taking over plan ${this.name}; try again in a moment`;
+    if (!this.c.deskOpen) return { status: 503, body: { error: later } };
     return this.c.desk.submit(c);
   }
 
