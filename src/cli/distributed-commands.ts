@@ -197,7 +197,12 @@ export async function waitCommand(
   const plan = checkPlanName(required(opts.plan, '--plan'));
   const cluster = await open(opts.store);
   try {
-    if (!(await cluster.get(key.plan(plan)))) throw new UsageError(`--plan ${plan}: no such plan in ${cluster.url}`);
+    if (!(await cluster.get(key.plan(plan)))) {
+      // a run of this machine kept in the store (tessds run --checkpoint-every): resumed in this process
+      const { resumeRun } = await import('./run.js');
+      if (name === 'resume' && (await resumeRun(opts.store!, plan, opts.summary))) return;
+      throw new UsageError(`--plan ${plan}: no such plan in ${cluster.url}`);
+    }
     if (name === 'resume') await cluster.put(key.resume(plan), json({ at: Date.now() }));
     const summary = await waitFor(cluster, plan);
     if (opts.summary === '-') process.stdout.write(JSON.stringify(summary, null, 2) + '\n');

@@ -81,7 +81,7 @@ program
   )
   .option(
     '--checkpoint-every <steps>',
-    'checkpoint every N steps; a lost worker is then replaced and the run goes on (default 0: off)',
+    'checkpoint every N steps; a lost worker is then replaced and the run goes on; in one process, tessds resume carries the run on after a crash (default 0: off)',
     numberOption({ integer: true, min: 0 }),
   )
   .option('--store <url>', 'where checkpoints go: file:DIR or redis://host:port (default: a temporary directory)')
@@ -245,7 +245,7 @@ program
     await runWorker({
       masterHost: host!,
       masterPort: Number(port),
-      workerId: opts.id,
+      slot: opts.id,
       listenHost: '127.0.0.1',
       masterAuth: auth,
       peerAuth: auth,

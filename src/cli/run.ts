@@ -3,7 +3,9 @@
  * worker processes (`--workers`, `--parts`); either way the same summary, outputs and state hash.
  */
 import os from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { writeTripinfo } from '../io/tripinfo.js';
 import { CommandError, InputError, UsageError } from '../errors.js';
 import { checkOutputPath, readJsonList } from '../io/files.js';
@@ -31,6 +33,19 @@ import { loadCommandScript } from './command-script.js';
 import type { ResolvedCommand } from '../sim/commands.js';
 import { resolveSimCommand } from '../sim/commands-resolve.js';
 import { applyCommand } from '../sim/commands-apply.js';
+import type { ScenarioSpec } from '../io/spec.js';
+import { openStore, redactUrl, type Store } from '../cluster/store/store.js';
+import { StoreError } from '../cluster/store/store-error.js';
+import {
+  readRunRecord,
+  restoreSolo,
+  runSolo,
+  writeRunRecord,
+  type PartitionedRecord,
+  type RunRecord,
+  type SoloRecord,
+} from '../cluster/solo.js';
+import { Network } from '../sim/network.js';
 
 // Loaded on first call: a one-process run without --http needs neither the embedded cluster (workers,
 // partitioning, store) nor the control server, and every run pays for what this file imports.
@@ -185,6 +200,7 @@ async function runScenario(
         : undefined;
     if (server)
       o.onListening?.(`http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`);
+    const store = o.checkpointEvery ? keptIn(o) : o.store;
     const r = await runEmbedded(spec, {
       scenarioId,
       links,
@@ -209,7 +225,7 @@ async function runScenario(
       statusFile: o.statusFile,
       check: o.check,
       checkpointEvery: o.checkpointEvery,
-      store: o.store,
+      store,
       plan: o.plan,
       realtimeFactor: o.realtimeFactor,
       heartbeatMs: o.heartbeatMs,
@@ -306,6 +322,17 @@ async function runScenario(
       currentStep = e.step;
       progress.update(e.step, e.time(), e.running, e.arrived);
     });
+  } else if (o.checkpointEvery) {
+    // a run kept as a plan in a store: `tessds resume` carries it on after this process died
+    const kept = await keepOneProcessRun(spec, scripted, o);
+    try {
+      await runSolo(engine, kept, kept.store, (e) => {
+        progress.update(e.step, e.time(), e.running, e.arrived);
+        if ((e.step & 63) === 0) status.update({ step: e.step, workers: [{ ...worker, step: e.step }] });
+      });
+    } finally {
+      await kept.store.close();
+    }
   } else {
     applyScripted(engine);
     engine.run((e) => {
@@ -347,6 +374,106 @@ async function runScenario(
   o.onSummary?.(summary);
   if (http) await http.close();
   return summary;
+}
+
+/** Where a run with checkpoints is kept: `--store`, else a new file store, named on stderr with the
+ *  `tessds resume` line that carries the run on after a crash. */
+function keptIn(o: RunOptions): string {
+  if (o.store !== undefined) return o.store;
+  const url = `file:${mkdtempSync(join(tmpdir(), 'tessds-run-'))}`;
+  const plan = o.plan ?? `run-${process.pid}`;
+  process.stderr.write(
+    `tessds: run kept in ${url} as plan ${plan} (after a crash: tessds resume --store ${url} --plan ${plan})\n`,
+  );
+  return url;
+}
+
+/** Opens the store of a one-process run with checkpoints and writes its run record; says where it is kept. */
+async function keepOneProcessRun(
+  spec: ScenarioSpec,
+  scripted: ResolvedCommand[],
+  o: RunOptions,
+): Promise<SoloRecord & { store: Store }> {
+  if (spec.end === undefined)
+    throw new UsageError('--checkpoint-every needs an end time: give --end (or <end> in the scenario)');
+  const plan = o.plan ?? `run-${process.pid}`;
+  const url = keptIn(o);
+  let store: Store;
+  try {
+    store = await openStore(url, { project: 'tessds', plan });
+  } catch (e) {
+    if (e instanceof StoreError) throw new UsageError(`--store ${redactUrl(url)}: ${e.message}`);
+    throw e;
+  }
+  const rec: SoloRecord = {
+    kind: 'one-process',
+    spec,
+    scripted,
+    checkpointEvery: o.checkpointEvery!,
+    realtimeFactor: o.realtimeFactor,
+  };
+  await writeRunRecord(store, rec);
+  return { ...rec, store };
+}
+
+/**
+ * `tessds resume` of a run of this machine kept in a store (a plan with a run record, solo.ts): one
+ * process from its newest checkpoint that reads back, a partitioned one from its committed
+ * checkpoint, to the end; prints or writes the summary as `tessds wait` does. False: `plan` is no
+ * such run in that store.
+ */
+export async function resumeRun(url: string, plan: string, summaryFile: string | undefined): Promise<boolean> {
+  const store = await openStore(url, { project: 'tessds', plan });
+  let rec: RunRecord | undefined;
+  try {
+    rec = await readRunRecord(store);
+  } finally {
+    await store.close();
+  }
+  if (!rec) return false;
+  const summary =
+    rec.kind === 'one-process' ? await resumeOneProcess(url, plan, rec) : await resumePartitioned(url, plan, rec);
+  if (summaryFile === '-') process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  else {
+    if (summaryFile) writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n');
+    process.stdout.write(formatSummary(`plan ${plan}`, summary) + '\n');
+  }
+  return true;
+}
+
+async function resumeOneProcess(url: string, plan: string, rec: SoloRecord): Promise<Summary> {
+  const t0 = performance.now();
+  const store = await openStore(url, { project: 'tessds', plan });
+  try {
+    const warn = (line: string) => process.stderr.write(`tessds: ${line}\n`);
+    const { engine, from } = await restoreSolo(store, rec, warn);
+    warn(`plan ${plan}: resuming at step ${from}`);
+    const tStep = performance.now();
+    await runSolo(engine, rec, store, () => {});
+    const stepSeconds = (performance.now() - tStep) / 1000;
+    const wall = (performance.now() - t0) / 1000;
+    return summarizeDump(dumpState(engine), engine.demand, rec.spec.stepLength, wall, stepSeconds);
+  } finally {
+    await store.close();
+  }
+}
+
+async function resumePartitioned(url: string, plan: string, rec: PartitionedRecord): Promise<Summary> {
+  const t0 = performance.now();
+  const ids = new Network(rec.spec.net).junctionIds;
+  process.stderr.write(`tessds: plan ${plan}: resuming ${rec.workers} workers from the committed checkpoint\n`);
+  const r = await runEmbedded(rec.spec, {
+    workers: rec.workers,
+    map: new Map(ids.map((id, j) => [id, rec.junctionPart[j]!])),
+    checkpointEvery: rec.checkpointEvery,
+    store: url,
+    plan,
+    realtimeFactor: rec.realtimeFactor,
+    heartbeatMs: rec.heartbeatMs,
+    leaseMs: rec.leaseMs,
+    resume: { startedAt: rec.startedAt },
+  });
+  return summarizeDump(r.dump, r.demand, rec.spec.stepLength, (performance.now() - t0) / 1000, r.stepSeconds);
 }
 
 /** Reads a --inject-faults file: a JSON list of {step, worker, kind, ms?}. */

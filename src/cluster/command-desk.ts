@@ -108,6 +108,17 @@ export class CommandDesk {
     return this.log.slice(0, this.durable);
   }
 
+  /** The log a plan carries: distributed mode (writeLog) only the durable entries, which a new leader
+   *  knows too; otherwise all of it (an entry whose append failed is live in every part anyway). */
+  planLog(): LoggedCommand[] {
+    return this.o.writeLog ? this.durableLog() : [...this.log];
+  }
+
+  /** Writes the desk's state durably (distributed mode); true without `persist` or once written. */
+  persistState(): Promise<boolean> {
+    return this.o.persist ? this.o.persist().catch(() => false) : Promise.resolve(true);
+  }
+
   constructor(private readonly o: DeskOptions) {
     const r = o.restore;
     if (r) {

@@ -101,6 +101,11 @@ export class StatusWriter {
     this.write();
   }
 
+  /** Writes the file now (an event: readers time failures by it). */
+  flush(): void {
+    this.write();
+  }
+
   private write(): void {
     if (!this.file) return;
     const tmp = `${this.file}.tmp`;

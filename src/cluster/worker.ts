@@ -61,7 +61,12 @@ interface Part {
 export interface WorkerOptions {
   masterHost: string;
   masterPort: number;
-  workerId: number;
+  /**
+   * This process's number in the plan: its index in the plan's `partWorker` and `peers`, and the
+   * `workerId` of every message it sends. The embedded cluster's worker index; in distributed mode
+   * the plan slot the session hosts (not the registered worker's id, which the plan never names).
+   */
+  slot: number;
   listenHost: string;
   /** port for border messages from peers (default 0: any free port) */
   listenPort?: number;
@@ -181,7 +186,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   let restoredOutboxes: [number, Buffer][] | undefined;
 
   const fail = (message: string) => {
-    master.sendControl({ type: 'failed', workerId: o.workerId, message });
+    master.sendControl({ type: 'failed', workerId: o.slot, message });
     if (!o.inProcess) setTimeout(() => process.exit(1), 100);
   };
 
@@ -224,7 +229,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       // (even when our parts are done: a neighbour replaced in the last steps needs our logs)
       // The peer died (the master replaces it and sends its new address: peer-restart) or only the
       // link broke: either way the lower id reconnects, and the log is resent on reconnection.
-      if (o.workerId < workerId) reconnect(workerId);
+      if (o.slot < workerId) reconnect(workerId);
     });
     // Whatever the peer lacks — messages lost with a broken link, or everything since the checkpoint
     // a replacement restarts from — is in our logs: resend them all; the receiver drops duplicates.
@@ -273,8 +278,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       sock.once('frame', (kind, payload) => {
         if (kind !== FrameKind.control) throw new WireError(`a frame of kind ${kind} before the peer message`);
         const m = readPeerMessage(payload);
-        if (m.workerId === o.workerId)
-          throw new WireError(`a peer calling itself worker ${m.workerId}, this worker's id`);
+        if (m.workerId === o.slot) throw new WireError(`a peer calling itself worker ${m.workerId}, this worker's id`);
         if (plan && m.workerId >= plan.partWorker.length)
           throw new WireError(
             `a peer calling itself worker ${m.workerId}; the run has ${plan.partWorker.length} parts`,
@@ -282,13 +286,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         attachPeer(sock, m.workerId);
       });
     },
-    { auth: o.peerAuth, onReject: rejectLogger(`worker ${o.workerId}'s peer port`) },
+    { auth: o.peerAuth, onReject: rejectLogger(`worker ${o.slot}'s peer port`) },
   );
 
   const maybeReady = () => {
     if (!plan || started || !planned) return;
     for (const w of neededPeers) if (!peers.has(w)) return;
-    master.sendControl({ type: 'ready', workerId: o.workerId });
+    master.sendControl({ type: 'ready', workerId: o.slot });
     if (plan.recoverFrom !== undefined) start();
   };
   let planned = false;
@@ -298,7 +302,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const connectTo = async (w: number, timeoutMs?: number) => {
     const a = addresses.get(w)!;
     const sock = await connect(a.host, a.port, timeoutMs, o.peerAuth);
-    sock.sendControl({ type: 'peer', workerId: o.workerId } satisfies PeerMessage);
+    sock.sendControl({ type: 'peer', workerId: o.slot } satisfies PeerMessage);
     attachPeer(sock, w);
   };
 
@@ -315,12 +319,12 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     const spec = message.spec ?? (pre && pre.id === message.scenarioId ? pre.spec : undefined);
     if (!spec) throw new Error('the plan carries no scenario, and this worker read none or another one');
     const p = (plan = { ...message, spec });
-    if (p.log && o.makeLog) log = o.makeLog(p.log, o.workerId, slowestStep);
+    if (p.log && o.makeLog) log = o.makeLog(p.log, o.slot, slowestStep);
     log.info(
       { parts: p.hosted, recoverFrom: p.recoverFrom ?? null },
       p.recoverFrom !== undefined ? 'replacement: restoring parts' : 'plan received',
     );
-    faults = (p.faults ?? []).filter((f) => f.worker === o.workerId).sort((a, b) => a.step - b.step);
+    faults = (p.faults ?? []).filter((f) => f.worker === o.slot).sort((a, b) => a.step - b.step);
     const tb = performance.now();
     const { net, demand } = build(spec, spec === pre?.spec ? pre : {});
     const owners = laneOwnersFromJunctions(net, Int32Array.from(p.junctionPart));
@@ -357,7 +361,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       }
       for (const q of layout.neighbours) {
         const w = p.partWorker[q]!;
-        if (w !== o.workerId) neededPeers.add(w);
+        if (w !== o.slot) neededPeers.add(w);
       }
       endStep = Math.min(endStep || Infinity, engine.endStep!);
     }
@@ -384,14 +388,14 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         reconnect(w);
       });
     await Promise.all(
-      [...neededPeers].filter((w) => w > o.workerId && addresses.has(w) && !peers.has(w)).map(connectOrRetry),
+      [...neededPeers].filter((w) => w > o.slot && addresses.has(w) && !peers.has(w)).map(connectOrRetry),
     );
     planned = true;
-    timing(() => `worker ${o.workerId}: parts built in ${(performance.now() - tb).toFixed(0)} ms`);
+    timing(() => `worker ${o.slot}: parts built in ${(performance.now() - tb).toFixed(0)} ms`);
     for (const w of peers.keys()) sendRestored(w); // peers that connected while we were restoring
     // addresses that came in while we were restoring
     for (const w of neededPeers) {
-      if (w > o.workerId && addresses.has(w) && !peers.has(w))
+      if (w > o.slot && addresses.has(w) && !peers.has(w))
         connectOrRetry(w).catch((err: Error) => fail(`connecting to worker ${w}: ${err.message}`));
     }
     for (const buf of early.splice(0)) {
@@ -433,7 +437,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     for (const p of parts.values()) step = Math.min(step, p.engine.step);
     while (faults.length > 0 && faults[0]!.step <= step) {
       const f = faults.shift()!;
-      process.stderr.write(`[fault] worker ${o.workerId} at step ${step}: ${f.kind}${f.ms ? ` ${f.ms} ms` : ''}\n`);
+      process.stderr.write(`[fault] worker ${o.slot} at step ${step}: ${f.kind}${f.ms ? ` ${f.ms} ms` : ''}\n`);
       log.warn({ fault: f.kind, ms: f.ms ?? null }, 'injected network fault');
       switch (f.kind) {
         case 'cut':
@@ -541,7 +545,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     log[up ? 'info' : 'warn']({ error: error ?? null }, up ? 'store reachable again' : 'store unreachable');
     master.sendControl({
       type: 'store',
-      workerId: o.workerId,
+      workerId: o.slot,
       up,
       at: Date.now(),
       step: slowestStep(),
@@ -559,7 +563,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         storeNews(true);
         checkpointSeconds.push((performance.now() - t0) / 1000);
         log.debug({ part: part.id, checkpoint: step, bytes: bytes.length }, 'checkpoint written');
-        master.sendControl({ type: 'checkpoint', workerId: o.workerId, part: part.id, step });
+        master.sendControl({ type: 'checkpoint', workerId: o.slot, part: part.id, step });
       })
       .catch((err: Error) => {
         if (finished) return;
@@ -596,7 +600,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       } else if (Date.now() - stalledSince > 2000) {
         for (const p of parts.values()) {
           process.stderr.write(
-            `[stall w${o.workerId}] part ${p.id} step ${p.engine.step} needs ${p.layout.neighbours} inbox ${[...p.inbox].map(([h, m]) => `${h}:[${[...m.keys()]}]`).join(' ')} peers ${[...peers.keys()]} needed ${[...neededPeers]} connecting ${[...connecting]}\n`,
+            `[stall w${o.slot}] part ${p.id} step ${p.engine.step} needs ${p.layout.neighbours} inbox ${[...p.inbox].map(([h, m]) => `${h}:[${[...m.keys()]}]`).join(' ')} peers ${[...peers.keys()]} needed ${[...neededPeers]} connecting ${[...connecting]}\n`,
           );
         }
         stalledSince = Date.now();
@@ -610,7 +614,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     }
     master.sendControl({
       type: 'status',
-      workerId: o.workerId,
+      workerId: o.slot,
       parts: [...parts.values()].map((p) => ({
         part: p.id,
         step: p.engine.step,
@@ -628,12 +632,12 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     log.info({ parts: [...parts.keys()] }, 'parts finished');
     timing(
       () =>
-        `worker ${o.workerId}: stepping ${(stepSeconds * 1000).toFixed(0)} ms (doStep ${(doStepSeconds * 1000).toFixed(0)} ms), waiting ${(waitSeconds * 1000).toFixed(0)} ms`,
+        `worker ${o.slot}: stepping ${(stepSeconds * 1000).toFixed(0)} ms (doStep ${(doStepSeconds * 1000).toFixed(0)} ms), waiting ${(waitSeconds * 1000).toFixed(0)} ms`,
     );
     if (statusTimer) clearInterval(statusTimer);
     sendStatus();
     for (const p of parts.values()) master.send(FrameKind.dump, encodeDump(p.id, dumpState(p.engine)));
-    master.sendControl({ type: 'done', workerId: o.workerId, stepSeconds });
+    master.sendControl({ type: 'done', workerId: o.slot, stepSeconds });
   };
 
   const onMaster = (m: MasterMessage) => {
@@ -680,7 +684,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         // the replacement's new address; whoever connects resends its logs on attach (attachPeer)
         addresses.set(m.workerId, { workerId: m.workerId, host: m.host, port: m.port });
         // before our own plan is in, onPlan connects (with this address)
-        if (planned && o.workerId < m.workerId && neededPeers.has(m.workerId)) {
+        if (planned && o.slot < m.workerId && neededPeers.has(m.workerId)) {
           const old = peers.get(m.workerId);
           if (old)
             old.socket.destroy(); // the dead process's link, not yet noticed: its close reconnects
@@ -699,13 +703,13 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     if (kind === FrameKind.control) onMaster(readMasterMessage(payload));
   });
   master.on('rejected', (why) =>
-    process.stderr.write(`tessds: worker ${o.workerId} closed its connection to the master: ${why}\n`),
+    process.stderr.write(`tessds: worker ${o.slot} closed its connection to the master: ${why}\n`),
   );
   o.direct?.(onMaster);
   master.on('close', () => shutdown(server));
   master.sendControl({
     type: 'hello',
-    workerId: o.workerId,
+    workerId: o.slot,
     pid: process.pid,
     host: os.hostname(),
     port,

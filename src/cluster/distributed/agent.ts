@@ -286,7 +286,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     runWorker({
       masterHost: '127.0.0.1',
       masterPort: relay.port,
-      workerId: slot,
+      slot,
       listenHost: o.listenHost,
       listenPort: o.listenPort,
       inProcess: true,
