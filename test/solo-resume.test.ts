@@ -54,7 +54,7 @@ async function runUntilCheckpointed(store: string | undefined, dir: string, plan
       '-',
       '--no-progress',
     ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSDS_RUN_DIR: join(dir, 'runs') } },
   );
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
@@ -92,6 +92,7 @@ test('one-process run on a file store SIGKILLed mid-run: tessds resume ends in t
   // no --store: the run names the file store it made
   const store = /tessds resume --store (file:\S+) --plan solo\)/.exec(run.stderr())?.[1];
   assert.ok(store, `the report names where the run is kept: ${run.stderr()}`);
+  assert.ok(store.startsWith(`file:${join(dir, 'runs')}/run-`), `kept in the run directory: ${store}`);
   assert.ok(checkpointFiles(store.slice('file:'.length)).length > 0, 'no checkpoint written');
 
   const r = resume(store, 'solo');
@@ -167,4 +168,16 @@ test('resume of a plan the store does not hold: one line, exit 2', () => {
   const r = resume(`file:${join(dir, 'store')}`, 'nothing');
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /no such plan/);
+});
+
+test('a one-process run with checkpoints that finishes leaves no run directory behind', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessds-solo-'));
+  const r = spawnSync(
+    process.execPath,
+    [cli, 'run', cfg, '--end', END, '--checkpoint-every', '40', '--summary', '-', '--no-progress'],
+    { encoding: 'utf8', cwd: root, env: { ...process.env, TESSDS_RUN_DIR: join(dir, 'runs') } },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /run kept in file:/);
+  assert.deepEqual(readdirSync(join(dir, 'runs')), []);
 });

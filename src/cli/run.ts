@@ -3,8 +3,8 @@
  * worker processes (`--workers`, `--parts`); either way the same summary, outputs and state hash.
  */
 import os from 'node:os';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeTripinfo } from '../io/tripinfo.js';
 import { CommandError, InputError, UsageError } from '../errors.js';
@@ -200,7 +200,8 @@ async function runScenario(
         : undefined;
     if (server)
       o.onListening?.(`http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/`);
-    const store = o.checkpointEvery ? keptIn(o) : o.store;
+    const kept: { url?: string; made?: string } = o.checkpointEvery ? keptIn(o) : { url: o.store };
+    const store = kept.url;
     const r = await runEmbedded(spec, {
       scenarioId,
       links,
@@ -240,6 +241,7 @@ async function runScenario(
       throw e;
     });
     progress.done();
+    forgetRunDir(kept.made);
     reportWarnings(r.demand.warnings);
     if (o.tripinfo)
       await writeTripinfo(
@@ -333,6 +335,7 @@ async function runScenario(
     } finally {
       await kept.store.close();
     }
+    forgetRunDir(kept.made);
   } else {
     applyScripted(engine);
     engine.run((e) => {
@@ -376,16 +379,36 @@ async function runScenario(
   return summary;
 }
 
-/** Where a run with checkpoints is kept: `--store`, else a new file store, named on stderr with the
- *  `tessds resume` line that carries the run on after a crash. */
-function keptIn(o: RunOptions): string {
-  if (o.store !== undefined) return o.store;
-  const url = `file:${mkdtempSync(join(tmpdir(), 'tessds-run-'))}`;
+/**
+ * Where a run with checkpoints is kept: `--store`, else a new file store in a run directory that
+ * outlives a reboot (`$TESSDS_RUN_DIR`, else `$XDG_STATE_HOME/tessds/runs`, else
+ * ~/.local/state/tessds/runs), named on stderr with the `tessds resume` line that carries the run on
+ * after a crash. `made`: the directory this run made, removed once the run has finished.
+ */
+function keptIn(o: RunOptions, env: NodeJS.ProcessEnv = process.env): { url: string; made?: string } {
+  if (o.store !== undefined) return { url: o.store };
+  const root =
+    env['TESSDS_RUN_DIR'] || join(env['XDG_STATE_HOME'] || join(homedir(), '.local', 'state'), 'tessds', 'runs');
+  let made: string;
+  try {
+    mkdirSync(root, { recursive: true });
+    made = mkdtempSync(join(root, 'run-'));
+  } catch (e) {
+    throw new UsageError(
+      `--checkpoint-every: cannot make a run directory in ${root} (${(e as Error).message}); give --store or TESSDS_RUN_DIR`,
+    );
+  }
+  const url = `file:${made}`;
   const plan = o.plan ?? `run-${process.pid}`;
   process.stderr.write(
     `tessds: run kept in ${url} as plan ${plan} (after a crash: tessds resume --store ${url} --plan ${plan})\n`,
   );
-  return url;
+  return { url, made };
+}
+
+/** A finished run leaves nothing to resume: the run directory it made goes. */
+function forgetRunDir(made: string | undefined): void {
+  if (made !== undefined) rmSync(made, { recursive: true, force: true });
 }
 
 /** Opens the store of a one-process run with checkpoints and writes its run record; says where it is kept. */
@@ -393,11 +416,11 @@ async function keepOneProcessRun(
   spec: ScenarioSpec,
   scripted: ResolvedCommand[],
   o: RunOptions,
-): Promise<SoloRecord & { store: Store }> {
+): Promise<SoloRecord & { store: Store; made?: string }> {
   if (spec.end === undefined)
     throw new UsageError('--checkpoint-every needs an end time: give --end (or <end> in the scenario)');
   const plan = o.plan ?? `run-${process.pid}`;
-  const url = keptIn(o);
+  const { url, made } = keptIn(o);
   let store: Store;
   try {
     store = await openStore(url, { project: 'tessds', plan });
@@ -413,7 +436,7 @@ async function keepOneProcessRun(
     realtimeFactor: o.realtimeFactor,
   };
   await writeRunRecord(store, rec);
-  return { ...rec, store };
+  return { ...rec, store, made };
 }
 
 /**
