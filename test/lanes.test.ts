@@ -130,3 +130,26 @@ test('a route or trip through an edge the class may not use is skipped with a wa
       demand.warnings.join('\n'),
     );
 });
+
+test('the left turn is clear of an oncoming vehicle once its back passed the crossing, by hand from the shapes', () => {
+  const net = new Network(loadSumoScenario(cfg).net);
+  const link = (from: string, to: string) => {
+    for (let i = 0; i < net.linkCount; i++)
+      if (net.laneIds[net.linkFrom[i]!] === from && net.laneIds[net.linkTo[i]!] === to) return i;
+    throw new Error(`no link ${from} -> ${to}`);
+  };
+  const left = link('WJ_2', 'JN1_0');
+  const clearOf = (foe: number) => {
+    for (let k = net.linkFoeStart[left]!; k < net.linkFoeStart[left + 1]!; k++)
+      if (net.linkFoe[k] === foe) return net.linkFoeClear[k]!;
+    throw new Error('not a foe');
+  };
+  // :J_7_0 (299.40,299.00 -> 301.05,303.75) meets :J_0_1 (y = 301.60, from x = 307.20 to 292.80, 14.40 m
+  // long as its shape) at x = 299.40 + 1.65 * 2.60 / 4.75 = 300.303: 6.897 m along it, less half
+  // SUMO's default lane width of 3.2 m, plus the width: 8.497 m
+  assert.ok(Math.abs(clearOf(link('EJ_1', 'JW_1')) - 8.497) < 0.01, String(clearOf(link('EJ_1', 'JW_1'))));
+  // the straight lane merging into the same lane as the bus lane: a merge has no crossing to pass
+  const straight = link('WJ_2', 'JE_2');
+  for (let k = net.linkFoeStart[straight]!; k < net.linkFoeStart[straight + 1]!; k++)
+    if (net.linkTo[net.linkFoe[k]!] === net.linkTo[straight]) assert.equal(net.linkFoeClear[k], Infinity);
+});

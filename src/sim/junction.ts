@@ -118,12 +118,19 @@ function stopsHere(e: Engine, s: number): boolean {
   return k >= 0 && e.demand.stops.routeIdx[k] === e.v.routeIdx[s];
 }
 
-/** Is a vehicle on the path of `link` inside the junction (FREE, BUSY, or WAITING at its wait point)? */
-function pathState(e: Engine, link: number): number {
-  const f = e.laneFront[e.net.linkLane[link]!]!;
+/**
+ * Is a vehicle inside the junction on the path of `link`, the foe at entry `k` of linkFoe (FREE,
+ * BUSY, or WAITING at its wait point)? Vehicles whose back has passed the crossing with our path
+ * are out of the way (SUMO's MSLink::getLeaderInfo: pastTheCrossingPoint).
+ */
+function pathState(e: Engine, link: number, k: number): number {
+  const { v, demand } = e;
+  const clear = e.net.linkFoeClear[k]!;
+  let f = e.laneFront[e.net.linkLane[link]!]!;
+  while (f >= 0 && v.pos[f]! - demand.types[demand.type[v.vid[f]!]!]!.length > clear) f = v.behind[f]!;
   if (f < 0) return FREE;
   const cp = e.net.linkContPos[link]!;
-  return cp < 0 || e.v.pos[f]! > cp + 1e-6 ? BUSY : WAITING;
+  return cp < 0 || v.pos[f]! > cp + 1e-6 ? BUSY : WAITING;
 }
 
 /** SUMO's CRLL_LOOK_AHEAD: checkRewindLinkLanes looks this many vehicle lengths of normal lanes ahead. */
@@ -329,7 +336,7 @@ function conflictsClear(e: Engine, s: number, link: number, minor: boolean, stam
   const net = e.net;
   for (let k = net.linkFoeStart[link]!, end = net.linkFoeStart[link + 1]!; k < end; k++) {
     const foe = net.linkFoe[k]!;
-    const busy = pathState(e, foe);
+    const busy = pathState(e, foe, k);
     if (busy === BUSY) return HELD;
     // a vehicle waiting inside blocks every foe path but those of the traffic it waits for (while
     // its signal lets it wait; after that it must clear the junction before anyone crosses its path)

@@ -13,6 +13,7 @@ import type { LinkDirection, NetSpec, TlLogicSpec } from '../io/spec.js';
 import { InputError } from '../errors.js';
 import { ALL_CLASSES, permissionMask } from './vclass.js';
 import { buildActuated, Detectors, type ActuatedProgram } from './actuated.js';
+import { DEFAULT_LANE_WIDTH, foeClearPosition } from './crossing.js';
 
 export const MIN_INTERNAL_LENGTH = 0.1;
 
@@ -118,6 +119,12 @@ export class Network {
   /** CSR: links whose paths conflict with this one */
   readonly linkFoeStart: Int32Array;
   readonly linkFoe: Int32Array;
+  /**
+   * per entry of linkFoe: the position on the foe's internal lane past which a foe vehicle's back
+   * has cleared this link's path (crossing.ts; SUMO ignores such a foe); Infinity for a foe merging
+   * into the same lane, or whose path does not cross (any vehicle on it counts)
+   */
+  readonly linkFoeClear: Float64Array;
 
   readonly trafficLights: TrafficLight[] = [];
   /** per traffic light: its lowest controlled link (-1: controls none); the part owning it keeps the light's state */
@@ -317,6 +324,17 @@ export class Network {
     };
     [this.linkYieldStart, this.linkYield] = csr(yields);
     [this.linkFoeStart, this.linkFoe] = csr(foes);
+    this.linkFoeClear = new Float64Array(this.linkFoe.length).fill(Infinity);
+    for (let i = 0; i < nLinks; i++) {
+      const width = spec.links[i]!.viaWidth ?? DEFAULT_LANE_WIDTH;
+      const path = this.laneShape[this.linkLane[i]!]!;
+      for (let k = this.linkFoeStart[i]!; k < this.linkFoeStart[i + 1]!; k++) {
+        const foe = this.linkFoe[k]!;
+        if (this.linkTo[foe] === this.linkTo[i]) continue; // a merge: the foe is ahead or behind, never past
+        const foeLane = this.linkLane[foe]!;
+        this.linkFoeClear[k] = foeClearPosition(this.laneShape[foeLane]!, this.laneLength[foeLane]!, path, width);
+      }
+    }
     for (let i = 0; i < nLinks; i++) {
       const st = spec.links[i]!.state;
       // stop signs (priority_stop 's', allway_stop 'w'): come to a halt at the line, then yield
