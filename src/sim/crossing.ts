@@ -50,10 +50,11 @@ export function shapeLength(shape: ArrayLike<number>): number {
 
 /**
  * The position on the foe's lane (of `foeLength` m along `foeShape`) past which the back of a foe
- * vehicle has cleared a path of width `width` crossing it along `path`; Infinity when the shapes do
- * not cross (the foe then counts wherever it is on its lane). SUMO: the crossing lies the half width
- * before the intersection (MSLink::setRequestInformation), and a foe is past it once its back is a
- * further width beyond (MSLink::getLeaderInfo, foeCrossingWidth).
+ * vehicle has cleared a path of width `width` crossing it along `path`; -Infinity when the shapes do
+ * not cross (SUMO then ignores the foe's vehicles on the junction: a crossing at -10000 m, which
+ * every vehicle has passed; opposite left turns are foes that pass in front of each other). SUMO:
+ * the crossing lies the half width before the intersection (MSLink::setRequestInformation), and a
+ * foe is past it once its back is a further width beyond (MSLink::getLeaderInfo, foeCrossingWidth).
  */
 export function foeClearPosition(
   foeShape: ArrayLike<number>,
@@ -62,7 +63,7 @@ export function foeClearPosition(
   width: number,
 ): number {
   const at = lastCrossingAlong(foeShape, path);
-  if (at < 0) return Infinity;
+  if (at < 0) return -Infinity;
   const geomLength = shapeLength(foeShape);
   const scale = geomLength > 0 ? foeLength / geomLength : 1;
   const before = Math.max(0, at - width / 2);

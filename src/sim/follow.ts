@@ -19,7 +19,7 @@ import type { IdmParams } from './idm.js';
 import * as krauss from './krauss.js';
 import { CfModel } from './demand.js';
 import { Purpose, uniform } from './rng.js';
-import { NO_LINK, ROUTE_END } from './vehicles.js';
+import { NO_LINK, ROUTE_END, WAIT_INSIDE } from './vehicles.js';
 import { LinkState } from './network.js';
 
 /** SUMO's jmStoplineGap default: a vehicle stops this far before the line of a red or yellow light, m. */
@@ -247,6 +247,8 @@ function followFront(e: Engine, s: number, lane: number): void {
       approachLane(e, s, lane, -1, via);
       if (e.laneBack[via]! >= 0) followBack(e, s, lane, via);
       else lookBeyond(e, s, lane, via, net.linkTo[link]!);
+      // it may enter, but the wait point inside will hold it: brake for the wait point already
+      if (v.linkOpen[s] === WAIT_INSIDE) stopAt(e, s, lane, seenTo(e, s, lane, -1) + net.linkContPos[link]!);
     }
   }
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);

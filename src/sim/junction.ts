@@ -11,14 +11,13 @@
  */
 import type { Engine } from './engine.js';
 import { LinkState } from './network.js';
+import { WAIT_INSIDE } from './vehicles.js';
 import { brakeGap, eulerBrakeGap } from './idm.js';
 
 /** Distance to the line from which a driver at a minor link sees its foes, m (SUMO's default link visibility). */
 const FOE_VISIBILITY = 4.5;
 /** Conflict window margin, s (SUMO's junction lookahead time). */
 const FOE_GAP = 1.0;
-/** SUMO's older arrivalTimeBraking for a foe that can stop before the link: its arrival + 30 s. */
-const BRAKING_DELAY = 30;
 /** SUMO's --time-to-impatience default: s of waiting after which a driver takes any gap a foe could brake for. */
 const TIME_TO_IMPATIENCE = 180;
 
@@ -99,7 +98,7 @@ export function junctionPhase(e: Engine): void {
       continue;
     }
     const r = link >= 0 ? decideAtLine(e, s, lane, link, stamp) : CLOSED;
-    if (link >= 0) v.linkOpen[s] = r === OPEN ? 1 : 0;
+    if (link >= 0) v.linkOpen[s] = r === OPEN ? (waitPointHeld(e, s, lane, link, stamp) ? WAIT_INSIDE : 1) : 0;
     v.willPass[s] = r === CLOSED ? 0 : 1;
   }
   for (let i = split; i < n; i++) {
@@ -182,38 +181,49 @@ function announce(e: Engine, s: number, link: number, stamp: number, will: numbe
     through = cp > 0 ? viaLength - cp : viaLength;
   }
   const vmax = Math.min(e.maxSpeedOn(s, v.lane[s]!), e.maxSpeedOn(s, via));
-  const arrive = timeToCover(d, sp, t.accel, vmax);
+  // SUMO's arrival (MSVehicle::getArrivalTime) starts from the speed planned for this step, one
+  // step's acceleration above the current one: a driver standing at its wait point inside the
+  // junction arrives at once with that speed and clears a 12 m left turn in 3.1 s, not the 4.2 s of
+  // a standing start, which the gaps of a steady oncoming stream never leave (test/lanes: the left
+  // turn took 134 s against SUMO's 56 s). At the stop line the current speed stays: there the
+  // planned one makes priority_stop of test/junctions 18% faster than SUMO (some SUMO mechanism
+  // lengthening the window at the line is missing, e.g. the leave speed bounded by foes on the
+  // junction, MSVehicle::checkLinkLeader -> adaptLeaveSpeed)
+  const vp = v.lane[s]! >= net.normalLaneCount ? Math.min(sp + t.accel * e.cfg.stepLength, vmax) : sp;
+  const arrive = timeToCover(d, vp, t.accel, vmax);
   // SUMO's leave time (MSLink::getLeaveTime): the link and the vehicle's length at the mean of the
   // speeds it arrives and leaves with, accelerating across
-  const vArr = Math.min(vmax, Math.sqrt(sp * sp + 2 * t.accel * d));
+  const vArr = Math.min(vmax, Math.sqrt(vp * vp + 2 * t.accel * d));
   const vLeave = Math.min(vmax, Math.sqrt(vArr * vArr + 2 * t.accel * through));
   const leave = arrive + (through + t.length) / Math.max(0.5 * (vArr + vLeave), 1e-3);
-  // SUMO's arrivalTimeBraking: when the vehicle would arrive if it braked from now on, at the mean of
-  // its speed and the speed braking leaves it at the area (0 for a vehicle that can stop before it:
-  // it "arrives" after 2·d/v), never before its arrival. SUMO's decisions at a minor link fit this,
-  // not the older "arrival + 30 s" (test/fixtures/junctions priority: 98% against 80% of the
-  // decisions in SUMO's trajectories)
+  // for right-before-left and all-way stops (stand-in for SUMO's circular-yielding breaker there):
+  // when the vehicle would arrive if it braked from now on, at the mean of its speed and the speed
+  // braking leaves it at the area (0 for a vehicle that can stop before it: it "arrives" after
+  // 2·d/v), never before its arrival
   const canStop = d < brakeGap(sp, t.decel) ? 0 : 1;
   const vb = canStop === 0 ? Math.sqrt(Math.max(0, sp * sp - 2 * t.decel * d)) : 0;
   const tb = d / Math.max(0.5 * (sp + vb), 1e-6);
   const braking = tb > arrive ? tb : arrive;
   if (e.apprStamp[link] !== stamp) {
     e.apprStamp[link] = stamp;
+    e.apprArriveBraking[link] = braking;
     e.apprArrive[link] = arrive;
     e.apprLeave[link] = leave;
     e.apprWill[link] = will;
-    e.apprArriveBraking[link] = braking;
-    e.apprCanStop[link] = canStop;
-    e.apprCanStop2[link] = 1;
+    e.apprDist[link] = d;
+    e.apprDecel[link] = t.decel;
     e.apprWait[link] = v.waitSteps[s]!;
     e.apprArrive2[link] = Infinity;
     e.apprLeave2[link] = -Infinity;
     e.apprArriveBraking2[link] = Infinity;
   } else if (will) {
-    if (arrive < e.apprArrive2[link]!) e.apprArrive2[link] = arrive;
-    if (leave > e.apprLeave2[link]!) e.apprLeave2[link] = leave;
     if (braking < e.apprArriveBraking2[link]!) e.apprArriveBraking2[link] = braking;
-    if (canStop === 0) e.apprCanStop2[link] = 0;
+    if (arrive < e.apprArrive2[link]!) {
+      e.apprArrive2[link] = arrive;
+      e.apprDist2[link] = d;
+      e.apprDecel2[link] = t.decel;
+    }
+    if (leave > e.apprLeave2[link]!) e.apprLeave2[link] = leave;
   }
 }
 
@@ -279,6 +289,24 @@ function decideInside(e: Engine, s: number, link: number, stamp: number): number
   const d = net.linkContPos[link]! - v.pos[s]!;
   if (eulerBrakeGap(v.speed[s]!, t.emergencyDecel, e.cfg.stepLength) > d + 0.01) return OPEN;
   return conflictsClear(e, s, link, signalGreen(e.linkState(link)), stamp);
+}
+
+/**
+ * Will vehicle `s`, about to enter the cont link `link` from normal lane `lane`, have to wait at the
+ * link's wait point inside? SUMO decides the internal junction's link from the lane before it as
+ * well (every link ahead is in MSVehicle's lfLinks; executeMove stops at the first that is not
+ * opened, at its vLinkWait): a driver who will have to wait brakes for the wait point on the way,
+ * and reaches it rolling, rather than entering at speed and stopping short inside.
+ */
+function waitPointHeld(e: Engine, s: number, lane: number, link: number, stamp: number): boolean {
+  const { net, v, demand } = e;
+  const cp = net.linkContPos[link]!;
+  // only a driver who will yield there (its signal green): at yellow it clears the junction
+  if (cp < 0 || !signalGreen(e.linkState(link))) return false;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const d = net.laneLength[lane]! - v.pos[s]! + cp;
+  if (eulerBrakeGap(v.speed[s]!, t.emergencyDecel, e.cfg.stepLength) > d + 0.01) return false;
+  return conflictsClear(e, s, link, signalGreen(e.linkState(link)), stamp) !== OPEN;
 }
 
 /** Green of any kind (or no signal): the states in which a vehicle waiting inside still yields. */
@@ -376,18 +404,52 @@ function foeConflicts(e: Engine, s: number, foe: number, link: number): boolean 
   }
   const waited = e.v.waitSteps[s]! * e.cfg.stepLength;
   const imp = waited < TIME_TO_IMPATIENCE ? waited / TIME_TO_IMPATIENCE : 1;
-  // a driver waiting inside the junction (a cont link's wait point) counts a foe that can still stop
-  // as arriving 30 s later when it brakes (SUMO's older arrivalTimeBraking); braking from now on,
-  // which fits SUMO's decisions at the stop line, locks a left turn waiting inside against a steady
-  // oncoming stream (test/lanes: 470 s against SUMO's 56 s)
-  const inside = e.v.lane[s]! >= e.net.normalLaneCount;
-  const fb = inside && e.apprCanStop[foe] === 1 ? e.apprArrive[foe]! + BRAKING_DELAY : e.apprArriveBraking[foe]!;
-  const fa = (1 - imp) * e.apprArrive[foe]! + imp * fb;
+  if (e.net.linkCircular[link] === 1) {
+    // right before left, all-way stop: SUMO breaks the circles of yielding there by other means
+    // (MSVehicle::planMoveInternal's check for circular yielding, random tie breakers); here an
+    // impatient driver counts a foe as if it braked from now on
+    const fa = (1 - imp) * e.apprArrive[foe]! + imp * e.apprArriveBraking[foe]!;
+    if (conflicts(fa, e.apprLeave[foe]!, arrive, leave, merge)) return true;
+    if (e.apprArrive2[foe]! > e.apprLeave2[foe]!) return false; // no later announcer
+    const fa2 = (1 - imp) * e.apprArrive2[foe]! + imp * e.apprArriveBraking2[foe]!;
+    return conflicts(fa2, e.apprLeave2[foe]!, arrive, leave, merge);
+  }
+  // SUMO (MSLink::blockedByFoe): an impatient driver arriving first counts the foe's arrival partly
+  // as if the foe braked for it by its deceleration × the impatience
+  const dt = e.cfg.stepLength;
+  let fa = e.apprArrive[foe]!;
+  if (imp > 0 && arrive < fa)
+    fa = (1 - imp) * fa + imp * foeArrivalBraking(arrive, fa, e.apprDist[foe]!, e.apprDecel[foe]! * imp, dt);
   if (conflicts(fa, e.apprLeave[foe]!, arrive, leave, merge)) return true;
   if (e.apprArrive2[foe]! > e.apprLeave2[foe]!) return false; // no later announcer
-  const fb2 = inside && e.apprCanStop2[foe] === 1 ? e.apprArrive2[foe]! + BRAKING_DELAY : e.apprArriveBraking2[foe]!;
-  const fa2 = (1 - imp) * e.apprArrive2[foe]! + imp * fb2;
+  let fa2 = e.apprArrive2[foe]!;
+  if (imp > 0 && arrive < fa2)
+    fa2 = (1 - imp) * fa2 + imp * foeArrivalBraking(arrive, fa2, e.apprDist2[foe]!, e.apprDecel2[foe]! * imp, dt);
   return conflicts(fa2, e.apprLeave2[foe]!, arrive, leave, merge);
+}
+
+/**
+ * SUMO 1.15's MSLink::computeFoeArrivalTimeBraking: when a foe that would arrive `foeArrive` s from
+ * now, `dist` m away, arrives if it brakes by `m` (its decel × the waiting driver's impatience)
+ * from the step the driver arrives in; 30 s later when it could stop so. Times count from the
+ * step's start (SUMO's are absolute, one step earlier: the same differences). Only called with
+ * `arrive` < `foeArrive` and m > 0 (small enough for V8 to inline into foeConflicts).
+ */
+export function foeArrivalBraking(arrive: number, foeArrive: number, dist: number, m: number, dt: number): number {
+  // the foe enters in the same step
+  if (Math.floor(arrive / dt + 1e-9) === Math.floor(foeArrive / dt + 1e-9)) return foeArrive;
+  // the driver's arrival falls on a step
+  const at = Math.ceil(arrive / dt - 1e-9) * dt;
+  const span = foeArrive - at;
+  const d = span * m;
+  const a = (span * d) / 2;
+  const v = dist / foeArrive;
+  const dist2 = dist - v * (at - dt);
+  if ((0.5 * v * v) / m <= dist2) return foeArrive + 30;
+  const disc = 4 * (v - d) * (v - d) - 8 * m * a;
+  // (SUMO does not guard this: the square root of a negative number)
+  if (disc < 0) return foeArrive + 30;
+  return foeArrive + (-0.5 * Math.sqrt(disc) - d + v) / m;
 }
 
 /**

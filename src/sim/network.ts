@@ -113,6 +113,8 @@ export class Network {
   readonly linkContPos: Float64Array;
   /** state when not signalised: 'M' or 'm' */
   readonly linkStaticState: Uint8Array;
+  /** 1 for links of right before left / left before right ('=') and all-way stops ('w'): circles of yielding */
+  readonly linkCircular: Uint8Array;
   /** CSR: links this link must yield to */
   readonly linkYieldStart: Int32Array;
   readonly linkYield: Int32Array;
@@ -122,7 +124,7 @@ export class Network {
   /**
    * per entry of linkFoe: the position on the foe's internal lane past which a foe vehicle's back
    * has cleared this link's path (crossing.ts; SUMO ignores such a foe); Infinity for a foe merging
-   * into the same lane, or whose path does not cross (any vehicle on it counts)
+   * into the same lane (any vehicle on it counts), -Infinity for one whose path does not cross
    */
   readonly linkFoeClear: Float64Array;
 
@@ -219,6 +221,7 @@ export class Network {
     this.linkTl = new Int32Array(nLinks).fill(-1);
     this.linkTlIndex = new Int32Array(nLinks).fill(-1);
     this.linkStaticState = new Uint8Array(nLinks);
+    this.linkCircular = new Uint8Array(nLinks);
     this.linkContPos = new Float64Array(nLinks).fill(-1);
 
     this.warnings = [...(spec.warnings ?? [])];
@@ -337,6 +340,7 @@ export class Network {
     }
     for (let i = 0; i < nLinks; i++) {
       const st = spec.links[i]!.state;
+      if (st === '=' || st === 'w') this.linkCircular[i] = 1;
       // stop signs (priority_stop 's', allway_stop 'w'): come to a halt at the line, then yield
       if (st === 's') this.linkStaticState[i] = LinkState.stop;
       else if (st === 'w') this.linkStaticState[i] = LinkState.allwayStop;
