@@ -305,6 +305,8 @@ function waitPointHeld(e: Engine, s: number, lane: number, link: number, stamp: 
   if (cp < 0 || !signalGreen(e.linkState(link))) return false;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
   const d = net.laneLength[lane]! - v.pos[s]! + cp;
+  // far away only the signal matters yet (as at the line); too close to stop it goes on
+  if (d > announceRange(v.speed[s]!, t.decel)) return false;
   if (eulerBrakeGap(v.speed[s]!, t.emergencyDecel, e.cfg.stepLength) > d + 0.01) return false;
   return conflictsClear(e, s, link, signalGreen(e.linkState(link)), stamp) !== OPEN;
 }
