@@ -12,7 +12,9 @@
 import type { Engine } from './engine.js';
 import { LinkState } from './network.js';
 import { WAIT_INSIDE } from './vehicles.js';
-import { brakeGap, eulerBrakeGap } from './idm.js';
+import { brakeGap, eulerBrakeGap, idmSpeed } from './idm.js';
+import * as krauss from './krauss.js';
+import { CfModel } from './demand.js';
 
 /** Distance to the line from which a driver at a minor link sees its foes, m (SUMO's default link visibility). */
 const FOE_VISIBILITY = 4.5;
@@ -78,11 +80,14 @@ export function junctionPhase(e: Engine): void {
       // will not: nobody passes a vehicle waiting at the line, so they announce nothing (SUMO: their
       // speed, and so their arrival, is bound by the waiting leader)
       const front = s === e.laneFront[lane];
-      if (front && v.willPass[s] === 0) {
+      // SUMO sets no request for a vehicle whose planned speed is 0 (MSVehicle::planMoveInternal:
+      // setRequest needs v > 0): one standing at the back of a standing leader does not approach
+      const stands = standsBehind(e, s, lane, link);
+      if (front && (v.willPass[s] === 0 || stands)) {
         announce(e, s, link, stamp, 0);
         break;
       }
-      announce(e, s, link, stamp, front ? v.willPass[s]! : 1);
+      announce(e, s, link, stamp, front ? 1 : stands ? 0 : 1);
     }
   }
 
@@ -109,6 +114,45 @@ export function junctionPhase(e: Engine): void {
     v.linkOpen[s] = r === OPEN ? 1 : 0;
     v.willPass[s] = r === CLOSED ? 0 : 1;
   }
+}
+
+/** SUMO's NUMERICAL_EPS_SPEED (0.1 · NUMERICAL_EPS · TS, here per s of step): a planned speed at or below it sets no request. */
+const NUMERICAL_EPS_SPEED = 0.0001;
+
+/**
+ * Is vehicle `s` on normal lane `lane`, heading for `link`, held to a stand in this step by a
+ * standing leader at its back: the vehicle ahead on the lane, or for the front vehicle the last one
+ * on its junction path or one on another path from this lane whose back still sticks out into it?
+ */
+function standsBehind(e: Engine, s: number, lane: number, link: number): boolean {
+  const { net, v } = e;
+  const a = v.ahead[s]!;
+  if (a >= 0) return standsAt(e, s, a, v.pos[a]! - v.pos[s]!);
+  const via = net.linkLane[link]!;
+  const seen = net.laneLength[lane]! - v.pos[s]!;
+  for (let k = net.laneOutStart[lane]!, end = net.laneOutStart[lane + 1]!; k < end; k++) {
+    const path = net.linkLane[net.laneOut[k]!]!;
+    const back = e.laneBack[path]!;
+    if (back >= 0 && (path === via || v.pos[back]! < e.demand.types[e.demand.type[v.vid[back]!]!]!.length))
+      if (standsAt(e, s, back, seen + v.pos[back]!)) return true;
+  }
+  return false;
+}
+
+/** Is the safe speed of vehicle `s` behind leader `a`, whose front is `dist` m ahead of it, 0 (its car-following model)? */
+function standsAt(e: Engine, s: number, a: number, dist: number): boolean {
+  const { v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const at = demand.types[demand.type[v.vid[a]!]!]!;
+  const gap = dist - at.length - t.minGap;
+  const sp = v.speed[s]!;
+  const dt = e.cfg.stepLength;
+  const vNext = Math.min(sp + t.accel * dt, t.maxSpeed);
+  const vs =
+    t.model === CfModel.KRAUSS
+      ? krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, vNext)
+      : idmSpeed(gap, sp, v.speed[a]!, e.desiredSpeed(s, v.lane[s]!, sp), dt, t.idm, true);
+  return vs <= NUMERICAL_EPS_SPEED * dt;
 }
 
 /** Does vehicle `s`, on a normal lane, stop on this edge before its end (its next stop is here, or it stands at it)? */
@@ -324,6 +368,13 @@ function signalGreen(state: number): boolean {
   );
 }
 
+/** Do the paths of `link` and its foe `other` cross or merge (crossing.ts; true for a foe not in linkFoe)? */
+function pathsMeet(net: Engine['net'], link: number, other: number): boolean {
+  for (let k = net.linkFoeStart[link]!, end = net.linkFoeStart[link + 1]!; k < end; k++)
+    if (net.linkFoe[k] === other) return net.linkFoeClear[k] !== -Infinity;
+  return true;
+}
+
 function yieldsTo(net: Engine['net'], link: number, other: number): boolean {
   for (let k = net.linkYieldStart[link]!, end = net.linkYieldStart[link + 1]!; k < end; k++)
     if (net.linkYield[k] === other) return true;
@@ -373,9 +424,14 @@ function conflictsClear(e: Engine, s: number, link: number, minor: boolean, stam
     if (busy === WAITING && !(yieldsTo(net, foe, link) && signalGreen(e.linkState(foe)))) return HELD;
   }
   if (!minor || e.apprStamp[link] !== stamp) return OPEN;
+  // a cont link decides here at its wait point (decideAtLine lets it enter): SUMO's internal junction
+  // there yields only to the links whose paths cross or merge with the rest of ours (its intLanes;
+  // MSInternalJunction::postloadInit), so not to an opposite left turn passing alongside
+  const atWaitPoint = net.linkContPos[link]! >= 0;
   for (let k = net.linkYieldStart[link]!, end = net.linkYieldStart[link + 1]!; k < end; k++) {
     const foe = net.linkYield[k]!;
     if (e.apprStamp[foe] !== stamp) continue;
+    if (atWaitPoint && !pathsMeet(net, link, foe)) continue;
     const fs = e.linkState(foe);
     if (fs === LinkState.red || fs === LinkState.redYellow) continue;
     if (foeConflicts(e, s, foe, link)) return HELD;
