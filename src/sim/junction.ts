@@ -177,20 +177,7 @@ function pathState(e: Engine, link: number, k: number): number {
 }
 
 /** SUMO's CRLL_LOOK_AHEAD: checkRewindLinkLanes looks this many vehicle lengths of normal lanes ahead. */
-const CRLL_LOOK_AHEAD = 5;
-
-/** The room past lane `to` that a lane with no standing vehicle lends to vehicle `s` (see roomBehind), m. */
-function lentBeyond(e: Engine, s: number, to: number, need: number, length: number, cls: number): number {
-  const net = e.net;
-  const after = e.routeEdge(s, 2);
-  if (after < 0) return need;
-  const lk = net.linkToward(to, after, e.routeEdge(s, 3), e.laneClosed, cls);
-  if (lk < 0) return need;
-  const lookAhead = CRLL_LOOK_AHEAD * length - net.laneLength[to]!;
-  const beyond = net.laneLength[net.linkTo[lk]!]!;
-  const lend = beyond < lookAhead ? beyond : lookAhead;
-  return lend > need ? lend : need;
-}
+export const CRLL_LOOK_AHEAD = 5;
 
 /** The front vehicle on a cont link's internal lane that has not passed the wait point, or -1. */
 export function waitingInside(e: Engine, link: number): number {
@@ -382,31 +369,59 @@ function yieldsTo(net: Engine['net'], link: number, other: number): boolean {
 }
 
 /**
- * Is there room for vehicle `s` (its length and minGap) on the target lane of `link`, counted as
- * SUMO does to keep junctions clear (MSVehicle::checkRewindLinkLanes): the space till the last
- * standing vehicle beyond the junction, less what the vehicles already on the way there take?
+ * Is there room for vehicle `s` (its length and minGap) beyond `link`, counted as SUMO 1.15 does to
+ * keep junctions clear (MSVehicle::checkRewindLinkLanes)? Along the route, the space till the last
+ * standing vehicle of each normal lane (getSpaceTillLastStanding) less the vehicles on the junction
+ * paths between, lane after lane while the look-ahead has seen no more than CRLL_LOOK_AHEAD vehicle
+ * lengths of normal lanes; only a standing vehicle found on the way ends the room, and then it must
+ * hold the vehicle. The look-ahead goes no further than the lane past the next junction (SUMO's
+ * would go on past a short empty one): that lane and the next junction's paths are in the step's
+ * view of every part that may ask (partition.ts carries them).
  */
 function roomBehind(e: Engine, s: number, link: number): boolean {
   const { net, v, demand } = e;
   const st = demand.types[demand.type[v.vid[s]!]!]!;
-  const need = st.length + st.minGap;
+  const via = net.linkLane[link]!;
   const to = net.linkTo[link]!;
-  // the lane beyond the junction as the step's view shows it (it may belong to another partition)
-  const inView = e.viewHas(to);
-  let free = inView ? e.viewSpace[to]! : net.laneLength[to]!;
-  // SUMO counts the space on along the route past the lane's end (MSVehicle::checkRewindLinkLanes
-  // sums the lanes ahead until a standing vehicle, looking at least CRLL_LOOK_AHEAD vehicle lengths
-  // of normal lanes ahead). The lanes past `to` are not in the view (another part may own them), so
-  // a lane with no standing vehicle lends the route's next lane up to that look-ahead (at least one
-  // vehicle's room): a short lane (joined OSM clusters have many of 5–15 m) would otherwise let one
-  // or two vehicles at a time into the junction and halve a turn's capacity. Once the lane past it
-  // backs up, vehicles stand on `to` and the loan ends.
-  if (!inView || e.viewStanding[to] === 0) free += lentBeyond(e, s, to, need, st.length, st.vClass);
-  for (let x = e.laneFront[net.linkLane[link]!]!; x >= 0; x = v.behind[x]!) {
+  let seen = -pathLengths(e, via);
+  seen += spaceOn(e, to);
+  if (e.viewHas(to) && e.viewStanding[to] === 1) return seen >= st.length + st.minGap;
+  if (net.laneLength[to]! > Math.max(CRLL_LOOK_AHEAD * st.length, st.length + net.laneLength[via]!)) return true;
+  const after = e.routeEdge(s, 2);
+  if (after < 0) return true;
+  const lk = net.linkToward(to, after, e.routeEdge(s, 3), e.laneClosed, st.vClass);
+  if (lk < 0) return true;
+  // SUMO's look-ahead ends at a red or yellow light it can brake for, the last link looked at, whose
+  // opening is never asked: nothing standing found, nothing holds the vehicle. (A minor link there is
+  // taken as open; SUMO asks MSLink::opened with the vehicle's arrival time.)
+  const state = e.linkState(lk);
+  if (
+    state === LinkState.red ||
+    state === LinkState.redYellow ||
+    state === LinkState.yellowMajor ||
+    state === LinkState.yellowMinor
+  )
+    return true;
+  seen -= pathLengths(e, net.linkLane[lk]!);
+  const beyond = net.linkTo[lk]!;
+  seen += spaceOn(e, beyond);
+  return !(e.viewHas(beyond) && e.viewStanding[beyond] === 1) || seen >= st.length + st.minGap;
+}
+
+/** The room normal lane `lane` offers as the step's view shows it (SUMO: an empty lane counts whole, the junction being keep-clear), m. */
+function spaceOn(e: Engine, lane: number): number {
+  return e.viewHas(lane) ? e.viewSpace[lane]! : e.net.laneLength[lane]!;
+}
+
+/** Length with gap of the vehicles on junction path `via` (SUMO's getBruttoVehLenSum), m. */
+function pathLengths(e: Engine, via: number): number {
+  const { v, demand } = e;
+  let sum = 0;
+  for (let x = e.laneFront[via]!; x >= 0; x = v.behind[x]!) {
     const xt = demand.types[demand.type[v.vid[x]!]!]!;
-    free -= xt.length + xt.minGap;
+    sum += xt.length + xt.minGap;
   }
-  return free >= Math.min(need, net.laneLength[to]!);
+  return sum;
 }
 
 /**
