@@ -281,7 +281,13 @@ function followTails(e: Engine, s: number, lane: number, via: number): void {
     const other = net.linkLane[net.laneOut[k]!]!;
     if (other === via) continue;
     const back = e.laneBack[other]!;
-    if (back >= 0 && v.pos[back]! < demand.types[demand.type[v.vid[back]!]!]!.length) followOnPath(e, s, lane, back);
+    if (back < 0) continue;
+    const bt = demand.types[demand.type[v.vid[back]!]!]!;
+    if (v.pos[back]! >= bt.length) continue;
+    // already alongside (it came onto this lane by a lane change next to the back): braking would
+    // not open a gap, only block both, as cooperate() (the lane change does not look at such backs)
+    if (e.net.laneLength[lane]! - v.pos[s]! + v.pos[back]! - bt.length < 0) continue;
+    followOnPath(e, s, lane, back);
   }
 }
 

@@ -133,8 +133,11 @@ function standsBehind(e: Engine, s: number, lane: number, link: number): boolean
   for (let k = net.laneOutStart[lane]!, end = net.laneOutStart[lane + 1]!; k < end; k++) {
     const path = net.linkLane[net.laneOut[k]!]!;
     const back = e.laneBack[path]!;
-    if (back >= 0 && (path === via || v.pos[back]! < e.demand.types[e.demand.type[v.vid[back]!]!]!.length))
-      if (standsAt(e, s, back, seen + v.pos[back]!)) return true;
+    if (back < 0) continue;
+    const length = e.demand.types[e.demand.type[v.vid[back]!]!]!.length;
+    // another path's vehicle counts while its back sticks out ahead of us (follow.ts followTails)
+    if (path !== via && (v.pos[back]! >= length || seen + v.pos[back]! - length < 0)) continue;
+    if (standsAt(e, s, back, seen + v.pos[back]!)) return true;
   }
   return false;
 }
