@@ -51,6 +51,8 @@ export interface LinkSpec {
   /** speed limit on the internal path */
   viaSpeed: number;
   viaShape: Shape;
+  /** width of the internal path, m (SUMO's internal lane width; absent: SUMO's default 3.2 m) */
+  viaWidth?: number;
   dir: LinkDirection;
   /** the traffic light controlling the link and the index into its phase states */
   tl?: { id: string; linkIndex: number };

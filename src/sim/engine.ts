@@ -121,12 +121,14 @@ export class Engine {
   readonly apprWill: Uint8Array;
   /** per link, the window spanning every later announcer (see junction.ts `announce`) */
   readonly apprArrive2: Float64Array;
-  /** per link: when the first announcer (and, spanned, the later ones) would arrive if it braked now (SUMO's arrivalTimeBraking) */
+  /** per link: when the first announcer (and, spanned, the later ones) would arrive if it braked now (right before left, all-way stops) */
   readonly apprArriveBraking: Float64Array;
   readonly apprArriveBraking2: Float64Array;
-  /** 1: the first announcer (apprCanStop) / every later one (apprCanStop2) can stop before the link */
-  readonly apprCanStop: Uint8Array;
-  readonly apprCanStop2: Uint8Array;
+  /** per link: the first announcer's (and the earliest later one's) distance to the link and deceleration (SUMO's avi.dist, for the foe's arrival when it brakes) */
+  readonly apprDist: Float64Array;
+  readonly apprDist2: Float64Array;
+  readonly apprDecel: Float64Array;
+  readonly apprDecel2: Float64Array;
   /** steps the first announcer has been waiting (an all-way stop lets the longest waiting go first) */
   readonly apprWait: Int32Array;
   readonly apprLeave2: Float64Array;
@@ -258,8 +260,10 @@ export class Engine {
     this.apprArrive2 = new Float64Array(nl);
     this.apprArriveBraking = new Float64Array(nl);
     this.apprArriveBraking2 = new Float64Array(nl);
-    this.apprCanStop = new Uint8Array(nl);
-    this.apprCanStop2 = new Uint8Array(nl);
+    this.apprDist = new Float64Array(nl);
+    this.apprDist2 = new Float64Array(nl);
+    this.apprDecel = new Float64Array(nl);
+    this.apprDecel2 = new Float64Array(nl);
     this.apprWait = new Int32Array(nl);
     this.apprLeave2 = new Float64Array(nl);
     const nn = this.net.normalLaneCount;

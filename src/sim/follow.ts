@@ -19,7 +19,7 @@ import type { IdmParams } from './idm.js';
 import * as krauss from './krauss.js';
 import { CfModel } from './demand.js';
 import { Purpose, uniformFrom } from './rng.js';
-import { NO_LINK, ROUTE_END } from './vehicles.js';
+import { NO_LINK, ROUTE_END, WAIT_INSIDE } from './vehicles.js';
 import { LinkState } from './network.js';
 
 /** SUMO's jmStoplineGap default: a vehicle stops this far before the line of a red or yellow light, m. */
@@ -265,7 +265,10 @@ function followFront(e: Engine, s: number, lane: number): void {
       approachLane(e, s, lane, -1, via);
       if (e.laneBack[via]! >= 0) followBack(e, s, lane, via);
       else lookBeyond(e, s, lane, via, net.linkTo[link]!);
+      // it may enter, but the wait point inside will hold it: brake for the wait point already
+      if (v.linkOpen[s] === WAIT_INSIDE) stopAt(e, s, lane, seenTo(e, s, lane, -1) + net.linkContPos[link]!);
     }
+    followTails(e, s, lane, link >= 0 ? net.linkLane[link]! : -1);
   }
   if (v.yieldTo[s]! >= 0) cooperate(e, s, lane);
   if (v.stopNext[s]! >= 0 || v.link[s] === ROUTE_END || e.demand.arrivalSpeed[v.vid[s]!]! >= 0)
@@ -280,9 +283,35 @@ function seenTo(e: Engine, s: number, lane: number, via: number): number {
 
 /** The front vehicle `s` of `lane` behind the last vehicle on the junction lane `via` after it. */
 function followBack(e: Engine, s: number, lane: number, via: number): void {
+  followOnPath(e, s, lane, e.laneBack[via]!);
+}
+
+/**
+ * The front vehicle `s` of normal lane `lane` behind the back of a vehicle that entered another
+ * junction path from this lane and still sticks out into it (SUMO: a partial occupator of the lane,
+ * the leader of those behind it): a left turner waiting at its wait point just past the line
+ * blocks the lane it came from.
+ */
+function followTails(e: Engine, s: number, lane: number, via: number): void {
+  const { net, v, demand } = e;
+  for (let k = net.laneOutStart[lane]!, end = net.laneOutStart[lane + 1]!; k < end; k++) {
+    const other = net.linkLane[net.laneOut[k]!]!;
+    if (other === via) continue;
+    const back = e.laneBack[other]!;
+    if (back < 0) continue;
+    const bt = demand.types[demand.type[v.vid[back]!]!]!;
+    if (v.pos[back]! >= bt.length) continue;
+    // already alongside (it came onto this lane by a lane change next to the back): braking would
+    // not open a gap, only block both, as cooperate() (the lane change does not look at such backs)
+    if (e.net.laneLength[lane]! - v.pos[s]! + v.pos[back]! - bt.length < 0) continue;
+    followOnPath(e, s, lane, back);
+  }
+}
+
+/** The front vehicle `s` of `lane` behind vehicle `back` on a junction path leaving `lane`. */
+function followOnPath(e: Engine, s: number, lane: number, back: number): void {
   const { v, demand } = e;
   const t = demand.types[demand.type[v.vid[s]!]!]!;
-  const back = e.laneBack[via]!;
   const bt = demand.types[demand.type[v.vid[back]!]!]!;
   const sp = v.speed[s]!;
   const gap = seenTo(e, s, lane, -1) + v.pos[back]! - bt.length - t.minGap;

@@ -11,14 +11,15 @@
  */
 import type { Engine } from './engine.js';
 import { LinkState } from './network.js';
-import { brakeGap, eulerBrakeGap } from './idm.js';
+import { WAIT_INSIDE } from './vehicles.js';
+import { brakeGap, eulerBrakeGap, idmSpeed } from './idm.js';
+import * as krauss from './krauss.js';
+import { CfModel } from './demand.js';
 
 /** Distance to the line from which a driver at a minor link sees its foes, m (SUMO's default link visibility). */
 const FOE_VISIBILITY = 4.5;
 /** Conflict window margin, s (SUMO's junction lookahead time). */
 const FOE_GAP = 1.0;
-/** SUMO's older arrivalTimeBraking for a foe that can stop before the link: its arrival + 30 s. */
-const BRAKING_DELAY = 30;
 /** SUMO's --time-to-impatience default: s of waiting after which a driver takes any gap a foe could brake for. */
 const TIME_TO_IMPATIENCE = 180;
 
@@ -79,11 +80,14 @@ export function junctionPhase(e: Engine): void {
       // will not: nobody passes a vehicle waiting at the line, so they announce nothing (SUMO: their
       // speed, and so their arrival, is bound by the waiting leader)
       const front = s === e.laneFront[lane];
-      if (front && v.willPass[s] === 0) {
+      // SUMO sets no request for a vehicle whose planned speed is 0 (MSVehicle::planMoveInternal:
+      // setRequest needs v > 0): one standing at the back of a standing leader does not approach
+      const stands = standsBehind(e, s, lane, link);
+      if (front && (v.willPass[s] === 0 || stands)) {
         announce(e, s, link, stamp, 0);
         break;
       }
-      announce(e, s, link, stamp, front ? v.willPass[s]! : 1);
+      announce(e, s, link, stamp, front ? 1 : stands ? 0 : 1);
     }
   }
 
@@ -99,7 +103,7 @@ export function junctionPhase(e: Engine): void {
       continue;
     }
     const r = link >= 0 ? decideAtLine(e, s, lane, link, stamp) : CLOSED;
-    if (link >= 0) v.linkOpen[s] = r === OPEN ? 1 : 0;
+    if (link >= 0) v.linkOpen[s] = r === OPEN ? (waitPointHeld(e, s, lane, link, stamp) ? WAIT_INSIDE : 1) : 0;
     v.willPass[s] = r === CLOSED ? 0 : 1;
   }
   for (let i = split; i < n; i++) {
@@ -112,33 +116,71 @@ export function junctionPhase(e: Engine): void {
   }
 }
 
+/** SUMO's NUMERICAL_EPS_SPEED (0.1 · NUMERICAL_EPS · TS, here per s of step): a planned speed at or below it sets no request. */
+const NUMERICAL_EPS_SPEED = 0.0001;
+
+/**
+ * Is vehicle `s` on normal lane `lane`, heading for `link`, held to a stand in this step by a
+ * standing leader at its back: the vehicle ahead on the lane, or for the front vehicle the last one
+ * on its junction path or one on another path from this lane whose back still sticks out into it?
+ */
+function standsBehind(e: Engine, s: number, lane: number, link: number): boolean {
+  const { net, v } = e;
+  const a = v.ahead[s]!;
+  if (a >= 0) return standsAt(e, s, a, v.pos[a]! - v.pos[s]!);
+  const via = net.linkLane[link]!;
+  const seen = net.laneLength[lane]! - v.pos[s]!;
+  for (let k = net.laneOutStart[lane]!, end = net.laneOutStart[lane + 1]!; k < end; k++) {
+    const path = net.linkLane[net.laneOut[k]!]!;
+    const back = e.laneBack[path]!;
+    if (back < 0) continue;
+    const length = e.demand.types[e.demand.type[v.vid[back]!]!]!.length;
+    // another path's vehicle counts while its back sticks out ahead of us (follow.ts followTails)
+    if (path !== via && (v.pos[back]! >= length || seen + v.pos[back]! - length < 0)) continue;
+    if (standsAt(e, s, back, seen + v.pos[back]!)) return true;
+  }
+  return false;
+}
+
+/** Is the safe speed of vehicle `s` behind leader `a`, whose front is `dist` m ahead of it, 0 (its car-following model)? */
+function standsAt(e: Engine, s: number, a: number, dist: number): boolean {
+  const { v, demand } = e;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const at = demand.types[demand.type[v.vid[a]!]!]!;
+  const gap = dist - at.length - t.minGap;
+  const sp = v.speed[s]!;
+  const dt = e.cfg.stepLength;
+  const vNext = Math.min(sp + t.accel * dt, t.maxSpeed);
+  const vs =
+    t.model === CfModel.KRAUSS
+      ? krauss.followSpeed(gap, sp, v.speed[a]!, at.apparentDecel, t.decel, t.emergencyDecel, t.tau, dt, vNext)
+      : idmSpeed(gap, sp, v.speed[a]!, e.desiredSpeed(s, v.lane[s]!, sp), dt, t.idm, true);
+  return vs <= NUMERICAL_EPS_SPEED * dt;
+}
+
 /** Does vehicle `s`, on a normal lane, stop on this edge before its end (its next stop is here, or it stands at it)? */
 function stopsHere(e: Engine, s: number): boolean {
   const k = e.stopAhead(s);
   return k >= 0 && e.demand.stops.routeIdx[k] === e.v.routeIdx[s];
 }
 
-/** Is a vehicle on the path of `link` inside the junction (FREE, BUSY, or WAITING at its wait point)? */
-function pathState(e: Engine, link: number): number {
-  const f = e.laneFront[e.net.linkLane[link]!]!;
+/**
+ * Is a vehicle inside the junction on the path of `link`, the foe at entry `k` of linkFoe (FREE,
+ * BUSY, or WAITING at its wait point)? Vehicles whose back has passed the crossing with our path
+ * are out of the way (SUMO's MSLink::getLeaderInfo: pastTheCrossingPoint).
+ */
+function pathState(e: Engine, link: number, k: number): number {
+  const { v, demand } = e;
+  const clear = e.net.linkFoeClear[k]!;
+  let f = e.laneFront[e.net.linkLane[link]!]!;
+  while (f >= 0 && v.pos[f]! - demand.types[demand.type[v.vid[f]!]!]!.length > clear) f = v.behind[f]!;
   if (f < 0) return FREE;
   const cp = e.net.linkContPos[link]!;
-  return cp < 0 || e.v.pos[f]! > cp + 1e-6 ? BUSY : WAITING;
+  return cp < 0 || v.pos[f]! > cp + 1e-6 ? BUSY : WAITING;
 }
 
 /** SUMO's CRLL_LOOK_AHEAD: checkRewindLinkLanes looks this many vehicle lengths of normal lanes ahead. */
-const CRLL_LOOK_AHEAD = 5;
-
-/** The room past lane `to` that a lane with no standing vehicle lends to vehicle `s` (see roomBehind), m. */
-function lentBeyond(e: Engine, s: number, to: number, need: number, length: number): number {
-  const net = e.net;
-  const lk = e.linkBeyond(s, to, true);
-  if (lk < 0) return need;
-  const lookAhead = CRLL_LOOK_AHEAD * length - net.laneLength[to]!;
-  const beyond = net.laneLength[net.linkTo[lk]!]!;
-  const lend = beyond < lookAhead ? beyond : lookAhead;
-  return lend > need ? lend : need;
-}
+export const CRLL_LOOK_AHEAD = 5;
 
 /** The front vehicle on a cont link's internal lane that has not passed the wait point, or -1. */
 export function waitingInside(e: Engine, link: number): number {
@@ -173,38 +215,49 @@ function announce(e: Engine, s: number, link: number, stamp: number, will: numbe
     through = cp > 0 ? viaLength - cp : viaLength;
   }
   const vmax = Math.min(e.maxSpeedOn(s, v.lane[s]!), e.maxSpeedOn(s, via));
-  const arrive = timeToCover(d, sp, t.accel, vmax);
+  // SUMO's arrival (MSVehicle::getArrivalTime) starts from the speed planned for this step, one
+  // step's acceleration above the current one: a driver standing at its wait point inside the
+  // junction arrives at once with that speed and clears a 12 m left turn in 3.1 s, not the 4.2 s of
+  // a standing start, which the gaps of a steady oncoming stream never leave (test/lanes: the left
+  // turn took 134 s against SUMO's 56 s). At the stop line the current speed stays: there the
+  // planned one makes priority_stop of test/junctions 18% faster than SUMO (some SUMO mechanism
+  // lengthening the window at the line is missing, e.g. the leave speed bounded by foes on the
+  // junction, MSVehicle::checkLinkLeader -> adaptLeaveSpeed)
+  const vp = v.lane[s]! >= net.normalLaneCount ? Math.min(sp + t.accel * e.cfg.stepLength, vmax) : sp;
+  const arrive = timeToCover(d, vp, t.accel, vmax);
   // SUMO's leave time (MSLink::getLeaveTime): the link and the vehicle's length at the mean of the
   // speeds it arrives and leaves with, accelerating across
-  const vArr = Math.min(vmax, Math.sqrt(sp * sp + 2 * t.accel * d));
+  const vArr = Math.min(vmax, Math.sqrt(vp * vp + 2 * t.accel * d));
   const vLeave = Math.min(vmax, Math.sqrt(vArr * vArr + 2 * t.accel * through));
   const leave = arrive + (through + t.length) / Math.max(0.5 * (vArr + vLeave), 1e-3);
-  // SUMO's arrivalTimeBraking: when the vehicle would arrive if it braked from now on, at the mean of
-  // its speed and the speed braking leaves it at the area (0 for a vehicle that can stop before it:
-  // it "arrives" after 2·d/v), never before its arrival. SUMO's decisions at a minor link fit this,
-  // not the older "arrival + 30 s" (test/fixtures/junctions priority: 98% against 80% of the
-  // decisions in SUMO's trajectories)
+  // for right-before-left and all-way stops (stand-in for SUMO's circular-yielding breaker there):
+  // when the vehicle would arrive if it braked from now on, at the mean of its speed and the speed
+  // braking leaves it at the area (0 for a vehicle that can stop before it: it "arrives" after
+  // 2·d/v), never before its arrival
   const canStop = d < brakeGap(sp, t.decel) ? 0 : 1;
   const vb = canStop === 0 ? Math.sqrt(Math.max(0, sp * sp - 2 * t.decel * d)) : 0;
   const tb = d / Math.max(0.5 * (sp + vb), 1e-6);
   const braking = tb > arrive ? tb : arrive;
   if (e.apprStamp[link] !== stamp) {
     e.apprStamp[link] = stamp;
+    e.apprArriveBraking[link] = braking;
     e.apprArrive[link] = arrive;
     e.apprLeave[link] = leave;
     e.apprWill[link] = will;
-    e.apprArriveBraking[link] = braking;
-    e.apprCanStop[link] = canStop;
-    e.apprCanStop2[link] = 1;
+    e.apprDist[link] = d;
+    e.apprDecel[link] = t.decel;
     e.apprWait[link] = v.waitSteps[s]!;
     e.apprArrive2[link] = Infinity;
     e.apprLeave2[link] = -Infinity;
     e.apprArriveBraking2[link] = Infinity;
   } else if (will) {
-    if (arrive < e.apprArrive2[link]!) e.apprArrive2[link] = arrive;
-    if (leave > e.apprLeave2[link]!) e.apprLeave2[link] = leave;
     if (braking < e.apprArriveBraking2[link]!) e.apprArriveBraking2[link] = braking;
-    if (canStop === 0) e.apprCanStop2[link] = 0;
+    if (arrive < e.apprArrive2[link]!) {
+      e.apprArrive2[link] = arrive;
+      e.apprDist2[link] = d;
+      e.apprDecel2[link] = t.decel;
+    }
+    if (leave > e.apprLeave2[link]!) e.apprLeave2[link] = leave;
   }
 }
 
@@ -272,6 +325,26 @@ function decideInside(e: Engine, s: number, link: number, stamp: number): number
   return conflictsClear(e, s, link, signalGreen(e.linkState(link)), stamp);
 }
 
+/**
+ * Will vehicle `s`, about to enter the cont link `link` from normal lane `lane`, have to wait at the
+ * link's wait point inside? SUMO decides the internal junction's link from the lane before it as
+ * well (every link ahead is in MSVehicle's lfLinks; executeMove stops at the first that is not
+ * opened, at its vLinkWait): a driver who will have to wait brakes for the wait point on the way,
+ * and reaches it rolling, rather than entering at speed and stopping short inside.
+ */
+function waitPointHeld(e: Engine, s: number, lane: number, link: number, stamp: number): boolean {
+  const { net, v, demand } = e;
+  const cp = net.linkContPos[link]!;
+  // only a driver who will yield there (its signal green): at yellow it clears the junction
+  if (cp < 0 || !signalGreen(e.linkState(link))) return false;
+  const t = demand.types[demand.type[v.vid[s]!]!]!;
+  const d = net.laneLength[lane]! - v.pos[s]! + cp;
+  // far away only the signal matters yet (as at the line); too close to stop it goes on
+  if (d > announceRange(v.speed[s]!, t.decel)) return false;
+  if (eulerBrakeGap(v.speed[s]!, t.emergencyDecel, e.cfg.stepLength) > d + 0.01) return false;
+  return conflictsClear(e, s, link, signalGreen(e.linkState(link)), stamp) !== OPEN;
+}
+
 /** Green of any kind (or no signal): the states in which a vehicle waiting inside still yields. */
 function signalGreen(state: number): boolean {
   return (
@@ -285,6 +358,13 @@ function signalGreen(state: number): boolean {
   );
 }
 
+/** Do the paths of `link` and its foe `other` cross or merge (crossing.ts; true for a foe not in linkFoe)? */
+function pathsMeet(net: Engine['net'], link: number, other: number): boolean {
+  for (let k = net.linkFoeStart[link]!, end = net.linkFoeStart[link + 1]!; k < end; k++)
+    if (net.linkFoe[k] === other) return net.linkFoeClear[k] !== -Infinity;
+  return true;
+}
+
 function yieldsTo(net: Engine['net'], link: number, other: number): boolean {
   for (let k = net.linkYieldStart[link]!, end = net.linkYieldStart[link + 1]!; k < end; k++)
     if (net.linkYield[k] === other) return true;
@@ -292,31 +372,59 @@ function yieldsTo(net: Engine['net'], link: number, other: number): boolean {
 }
 
 /**
- * Is there room for vehicle `s` (its length and minGap) on the target lane of `link`, counted as
- * SUMO does to keep junctions clear (MSVehicle::checkRewindLinkLanes): the space till the last
- * standing vehicle beyond the junction, less what the vehicles already on the way there take?
+ * Is there room for vehicle `s` (its length and minGap) beyond `link`, counted as SUMO 1.15 does to
+ * keep junctions clear (MSVehicle::checkRewindLinkLanes)? Along the route, the space till the last
+ * standing vehicle of each normal lane (getSpaceTillLastStanding) less the vehicles on the junction
+ * paths between, lane after lane while the look-ahead has seen no more than CRLL_LOOK_AHEAD vehicle
+ * lengths of normal lanes; only a standing vehicle found on the way ends the room, and then it must
+ * hold the vehicle. The look-ahead goes no further than the lane past the next junction (SUMO's
+ * would go on past a short empty one): that lane and the next junction's paths are in the step's
+ * view of every part that may ask (partition.ts carries them).
  */
 function roomBehind(e: Engine, s: number, link: number): boolean {
   const { net, v, demand } = e;
   const st = demand.types[demand.type[v.vid[s]!]!]!;
-  const need = st.length + st.minGap;
+  const via = net.linkLane[link]!;
   const to = net.linkTo[link]!;
-  // the lane beyond the junction as the step's view shows it (it may belong to another partition)
-  const inView = e.viewHas(to);
-  let free = inView ? e.viewSpace[to]! : net.laneLength[to]!;
-  // SUMO counts the space on along the route past the lane's end (MSVehicle::checkRewindLinkLanes
-  // sums the lanes ahead until a standing vehicle, looking at least CRLL_LOOK_AHEAD vehicle lengths
-  // of normal lanes ahead). The lanes past `to` are not in the view (another part may own them), so
-  // a lane with no standing vehicle lends the route's next lane up to that look-ahead (at least one
-  // vehicle's room): a short lane (joined OSM clusters have many of 5–15 m) would otherwise let one
-  // or two vehicles at a time into the junction and halve a turn's capacity. Once the lane past it
-  // backs up, vehicles stand on `to` and the loan ends.
-  if (!inView || e.viewStanding[to] === 0) free += lentBeyond(e, s, to, need, st.length);
-  for (let x = e.laneFront[net.linkLane[link]!]!; x >= 0; x = v.behind[x]!) {
+  let seen = -pathLengths(e, via);
+  seen += spaceOn(e, to);
+  if (e.viewHas(to) && e.viewStanding[to] === 1) return seen >= st.length + st.minGap;
+  if (net.laneLength[to]! > Math.max(CRLL_LOOK_AHEAD * st.length, st.length + net.laneLength[via]!)) return true;
+  const after = e.routeEdge(s, 2);
+  if (after < 0) return true;
+  const lk = net.linkToward(to, after, e.routeEdge(s, 3), e.laneClosed, st.vClass);
+  if (lk < 0) return true;
+  // SUMO's look-ahead ends at a red or yellow light it can brake for, the last link looked at, whose
+  // opening is never asked: nothing standing found, nothing holds the vehicle. (A minor link there is
+  // taken as open; SUMO asks MSLink::opened with the vehicle's arrival time.)
+  const state = e.linkState(lk);
+  if (
+    state === LinkState.red ||
+    state === LinkState.redYellow ||
+    state === LinkState.yellowMajor ||
+    state === LinkState.yellowMinor
+  )
+    return true;
+  seen -= pathLengths(e, net.linkLane[lk]!);
+  const beyond = net.linkTo[lk]!;
+  seen += spaceOn(e, beyond);
+  return !(e.viewHas(beyond) && e.viewStanding[beyond] === 1) || seen >= st.length + st.minGap;
+}
+
+/** The room normal lane `lane` offers as the step's view shows it (SUMO: an empty lane counts whole, the junction being keep-clear), m. */
+function spaceOn(e: Engine, lane: number): number {
+  return e.viewHas(lane) ? e.viewSpace[lane]! : e.net.laneLength[lane]!;
+}
+
+/** Length with gap of the vehicles on junction path `via` (SUMO's getBruttoVehLenSum), m. */
+function pathLengths(e: Engine, via: number): number {
+  const { v, demand } = e;
+  let sum = 0;
+  for (let x = e.laneFront[via]!; x >= 0; x = v.behind[x]!) {
     const xt = demand.types[demand.type[v.vid[x]!]!]!;
-    free -= xt.length + xt.minGap;
+    sum += xt.length + xt.minGap;
   }
-  return free >= Math.min(need, net.laneLength[to]!);
+  return sum;
 }
 
 /**
@@ -327,16 +435,21 @@ function conflictsClear(e: Engine, s: number, link: number, minor: boolean, stam
   const net = e.net;
   for (let k = net.linkFoeStart[link]!, end = net.linkFoeStart[link + 1]!; k < end; k++) {
     const foe = net.linkFoe[k]!;
-    const busy = pathState(e, foe);
+    const busy = pathState(e, foe, k);
     if (busy === BUSY) return HELD;
     // a vehicle waiting inside blocks every foe path but those of the traffic it waits for (while
     // its signal lets it wait; after that it must clear the junction before anyone crosses its path)
     if (busy === WAITING && !(yieldsTo(net, foe, link) && signalGreen(e.linkState(foe)))) return HELD;
   }
   if (!minor || e.apprStamp[link] !== stamp) return OPEN;
+  // a cont link decides here at its wait point (decideAtLine lets it enter): SUMO's internal junction
+  // there yields only to the links whose paths cross or merge with the rest of ours (its intLanes;
+  // MSInternalJunction::postloadInit), so not to an opposite left turn passing alongside
+  const atWaitPoint = net.linkContPos[link]! >= 0;
   for (let k = net.linkYieldStart[link]!, end = net.linkYieldStart[link + 1]!; k < end; k++) {
     const foe = net.linkYield[k]!;
     if (e.apprStamp[foe] !== stamp) continue;
+    if (atWaitPoint && !pathsMeet(net, link, foe)) continue;
     const fs = e.linkState(foe);
     if (fs === LinkState.red || fs === LinkState.redYellow) continue;
     if (foeConflicts(e, s, foe, link)) return HELD;
@@ -367,18 +480,52 @@ function foeConflicts(e: Engine, s: number, foe: number, link: number): boolean 
   }
   const waited = e.v.waitSteps[s]! * e.cfg.stepLength;
   const imp = waited < TIME_TO_IMPATIENCE ? waited / TIME_TO_IMPATIENCE : 1;
-  // a driver waiting inside the junction (a cont link's wait point) counts a foe that can still stop
-  // as arriving 30 s later when it brakes (SUMO's older arrivalTimeBraking); braking from now on,
-  // which fits SUMO's decisions at the stop line, locks a left turn waiting inside against a steady
-  // oncoming stream (test/lanes: 470 s against SUMO's 56 s)
-  const inside = e.v.lane[s]! >= e.net.normalLaneCount;
-  const fb = inside && e.apprCanStop[foe] === 1 ? e.apprArrive[foe]! + BRAKING_DELAY : e.apprArriveBraking[foe]!;
-  const fa = (1 - imp) * e.apprArrive[foe]! + imp * fb;
+  if (e.net.linkCircular[link] === 1) {
+    // right before left, all-way stop: SUMO breaks the circles of yielding there by other means
+    // (MSVehicle::planMoveInternal's check for circular yielding, random tie breakers); here an
+    // impatient driver counts a foe as if it braked from now on
+    const fa = (1 - imp) * e.apprArrive[foe]! + imp * e.apprArriveBraking[foe]!;
+    if (conflicts(fa, e.apprLeave[foe]!, arrive, leave, merge)) return true;
+    if (e.apprArrive2[foe]! > e.apprLeave2[foe]!) return false; // no later announcer
+    const fa2 = (1 - imp) * e.apprArrive2[foe]! + imp * e.apprArriveBraking2[foe]!;
+    return conflicts(fa2, e.apprLeave2[foe]!, arrive, leave, merge);
+  }
+  // SUMO (MSLink::blockedByFoe): an impatient driver arriving first counts the foe's arrival partly
+  // as if the foe braked for it by its deceleration × the impatience
+  const dt = e.cfg.stepLength;
+  let fa = e.apprArrive[foe]!;
+  if (imp > 0 && arrive < fa)
+    fa = (1 - imp) * fa + imp * foeArrivalBraking(arrive, fa, e.apprDist[foe]!, e.apprDecel[foe]! * imp, dt);
   if (conflicts(fa, e.apprLeave[foe]!, arrive, leave, merge)) return true;
   if (e.apprArrive2[foe]! > e.apprLeave2[foe]!) return false; // no later announcer
-  const fb2 = inside && e.apprCanStop2[foe] === 1 ? e.apprArrive2[foe]! + BRAKING_DELAY : e.apprArriveBraking2[foe]!;
-  const fa2 = (1 - imp) * e.apprArrive2[foe]! + imp * fb2;
+  let fa2 = e.apprArrive2[foe]!;
+  if (imp > 0 && arrive < fa2)
+    fa2 = (1 - imp) * fa2 + imp * foeArrivalBraking(arrive, fa2, e.apprDist2[foe]!, e.apprDecel2[foe]! * imp, dt);
   return conflicts(fa2, e.apprLeave2[foe]!, arrive, leave, merge);
+}
+
+/**
+ * SUMO 1.15's MSLink::computeFoeArrivalTimeBraking: when a foe that would arrive `foeArrive` s from
+ * now, `dist` m away, arrives if it brakes by `m` (its decel × the waiting driver's impatience)
+ * from the step the driver arrives in; 30 s later when it could stop so. Times count from the
+ * step's start (SUMO's are absolute, one step earlier: the same differences). Only called with
+ * `arrive` < `foeArrive` and m > 0 (small enough for V8 to inline into foeConflicts).
+ */
+export function foeArrivalBraking(arrive: number, foeArrive: number, dist: number, m: number, dt: number): number {
+  // the foe enters in the same step
+  if (Math.floor(arrive / dt + 1e-9) === Math.floor(foeArrive / dt + 1e-9)) return foeArrive;
+  // the driver's arrival falls on a step
+  const at = Math.ceil(arrive / dt - 1e-9) * dt;
+  const span = foeArrive - at;
+  const d = span * m;
+  const a = (span * d) / 2;
+  const v = dist / foeArrive;
+  const dist2 = dist - v * (at - dt);
+  if ((0.5 * v * v) / m <= dist2) return foeArrive + 30;
+  const disc = 4 * (v - d) * (v - d) - 8 * m * a;
+  // (SUMO does not guard this: the square root of a negative number)
+  if (disc < 0) return foeArrive + 30;
+  return foeArrive + (-0.5 * Math.sqrt(disc) - d + v) / m;
 }
 
 /**

@@ -11,7 +11,7 @@
  * its lane and is re-inserted on the next edge of its route in the next step (SUMO's jam resolution).
  */
 import type { Engine } from './engine.js';
-import { ROUTE_END } from './vehicles.js';
+import { ROUTE_END, WAIT_INSIDE } from './vehicles.js';
 
 /** Speed below which a vehicle counts as waiting, m/s (SUMO). */
 const WAITING_SPEED = 0.1;
@@ -176,6 +176,12 @@ function moveOn(e: Engine, nOut: number): void {
       }
       p -= L;
       lane = net.linkLane[link]!;
+      // allowed in, not past the wait point (the junction phase found it held)
+      if (v.linkOpen[s] === WAIT_INSIDE && p > net.linkContPos[link]!) {
+        v.odometer[s]! -= p - net.linkContPos[link]!;
+        p = net.linkContPos[link]!;
+        v.speed[s] = 0;
+      }
       if (p <= net.laneLength[lane]!) {
         v.pos[s] = p;
         e.insertSorted(s, lane);

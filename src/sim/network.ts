@@ -13,6 +13,7 @@ import type { LinkDirection, NetSpec, TlLogicSpec } from '../io/spec.js';
 import { InputError } from '../errors.js';
 import { ALL_CLASSES, permissionMask } from './vclass.js';
 import { buildActuated, Detectors, type ActuatedProgram } from './actuated.js';
+import { DEFAULT_LANE_WIDTH, foeClearPosition } from './crossing.js';
 
 export const MIN_INTERNAL_LENGTH = 0.1;
 
@@ -112,12 +113,20 @@ export class Network {
   readonly linkContPos: Float64Array;
   /** state when not signalised: 'M' or 'm' */
   readonly linkStaticState: Uint8Array;
+  /** 1 for links of right before left / left before right ('=') and all-way stops ('w'): circles of yielding */
+  readonly linkCircular: Uint8Array;
   /** CSR: links this link must yield to */
   readonly linkYieldStart: Int32Array;
   readonly linkYield: Int32Array;
   /** CSR: links whose paths conflict with this one */
   readonly linkFoeStart: Int32Array;
   readonly linkFoe: Int32Array;
+  /**
+   * per entry of linkFoe: the position on the foe's internal lane past which a foe vehicle's back
+   * has cleared this link's path (crossing.ts; SUMO ignores such a foe); Infinity for a foe merging
+   * into the same lane (any vehicle on it counts), -Infinity for one whose path does not cross
+   */
+  readonly linkFoeClear: Float64Array;
 
   readonly trafficLights: TrafficLight[] = [];
   /** per traffic light: its lowest controlled link (-1: controls none); the part owning it keeps the light's state */
@@ -212,6 +221,7 @@ export class Network {
     this.linkTl = new Int32Array(nLinks).fill(-1);
     this.linkTlIndex = new Int32Array(nLinks).fill(-1);
     this.linkStaticState = new Uint8Array(nLinks);
+    this.linkCircular = new Uint8Array(nLinks);
     this.linkContPos = new Float64Array(nLinks).fill(-1);
 
     this.warnings = [...(spec.warnings ?? [])];
@@ -317,8 +327,20 @@ export class Network {
     };
     [this.linkYieldStart, this.linkYield] = csr(yields);
     [this.linkFoeStart, this.linkFoe] = csr(foes);
+    this.linkFoeClear = new Float64Array(this.linkFoe.length).fill(Infinity);
+    for (let i = 0; i < nLinks; i++) {
+      const width = spec.links[i]!.viaWidth ?? DEFAULT_LANE_WIDTH;
+      const path = this.laneShape[this.linkLane[i]!]!;
+      for (let k = this.linkFoeStart[i]!; k < this.linkFoeStart[i + 1]!; k++) {
+        const foe = this.linkFoe[k]!;
+        if (this.linkTo[foe] === this.linkTo[i]) continue; // a merge: the foe is ahead or behind, never past
+        const foeLane = this.linkLane[foe]!;
+        this.linkFoeClear[k] = foeClearPosition(this.laneShape[foeLane]!, this.laneLength[foeLane]!, path, width);
+      }
+    }
     for (let i = 0; i < nLinks; i++) {
       const st = spec.links[i]!.state;
+      if (st === '=' || st === 'w') this.linkCircular[i] = 1;
       // stop signs (priority_stop 's', allway_stop 'w'): come to a halt at the line, then yield
       if (st === 's') this.linkStaticState[i] = LinkState.stop;
       else if (st === 'w') this.linkStaticState[i] = LinkState.allwayStop;

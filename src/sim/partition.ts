@@ -20,6 +20,7 @@ import type { Engine } from './engine.js';
 import { VEHICLE_RECORD_BYTES, readVehicleRecord, writeVehicleRecord } from './dump.js';
 import { InputError } from '../errors.js';
 import { restore, snapshot } from './snapshot.js';
+import { CRLL_LOOK_AHEAD } from './junction.js';
 
 export interface PartLayout {
   part: number;
@@ -34,8 +35,18 @@ export interface PartLayout {
   haloOut: Map<number, Int32Array>;
   /** lanes of other parts we keep read-only copies of */
   ghostLanes: Int32Array;
+  /**
+   * per neighbour: lanes of a third part onto which our vehicles cross, that the neighbour keeps a
+   * ghost of (a lane two junctions past one of its own): we send it copies of those transits
+   */
+  transitCopiesOut: Map<number, Set<number>>;
   /** demand indices that depart on an edge we own, in departure order */
   departures: Int32Array;
+}
+
+/** The longest lane past `link` beyond which roomBehind may still look, for the demand's longest vehicle, m. */
+function lookAheadLength(net: Network, link: number, maxLength: number): number {
+  return Math.max(CRLL_LOOK_AHEAD * maxLength, maxLength + net.laneLength[net.linkLane[link]!]!);
 }
 
 /** Lane ownership from a junction → part assignment: a lane belongs to the junction it drives into. */
@@ -61,6 +72,9 @@ export function makeLayout(
   for (let e = 0; e < net.edgeCount; e++) edgeOwner[e] = laneOwner[net.edgeFirstLane[e]!]!;
   const halo = new Map<number, Set<number>>();
   const ghosts = new Set<number>();
+  const copies = new Map<number, Set<number>>();
+  let maxLength = 0;
+  for (const t of demand.types) if (t.length > maxLength) maxLength = t.length;
   const add = (to: number, lane: number) => {
     let set = halo.get(to);
     if (!set) halo.set(to, (set = new Set()));
@@ -77,6 +91,28 @@ export function makeLayout(
     if (junctionPart === part) add(toPart, via);
     if (junctionPart === part) ghosts.add(to);
     if (toPart === part) ghosts.add(via);
+    if (net.laneLength[to]! <= lookAheadLength(net, lk, maxLength)) {
+      // the junction's part looks past a short lane beyond it (junction.ts roomBehind, SUMO's
+      // checkRewindLinkLanes): it reads the next junction's paths and the lanes they lead into, as
+      // the whole engine sees them at the step's start — their owner's vehicles and those that
+      // crossed onto them in the last step from the lane's part
+      for (let k = net.laneOutStart[to]!, end = net.laneOutStart[to + 1]!; k < end; k++) {
+        const next = net.laneOut[k]!;
+        const via2 = net.linkLane[next]!;
+        const beyond = net.linkTo[next]!;
+        const beyondPart = laneOwner[beyond]!;
+        if (toPart === part) add(junctionPart, via2);
+        if (junctionPart === part) ghosts.add(via2);
+        if (beyondPart === junctionPart) continue;
+        if (beyondPart === part) add(junctionPart, beyond);
+        if (junctionPart === part) ghosts.add(beyond);
+        if (toPart === part) {
+          let set = copies.get(junctionPart);
+          if (!set) copies.set(junctionPart, (set = new Set()));
+          set.add(beyond);
+        }
+      }
+    }
   }
   const haloOut = new Map<number, Int32Array>();
   for (const [q, set] of halo) haloOut.set(q, Int32Array.from(set).sort());
@@ -96,6 +132,7 @@ export function makeLayout(
     neighbours: [...neighbours].sort((a, b) => a - b),
     haloOut,
     ghostLanes: Int32Array.from(ghosts).sort(),
+    transitCopiesOut: copies,
     departures: Int32Array.from(departures),
   };
 }
@@ -131,13 +168,27 @@ export function collectOutbox(e: Engine, layout: PartLayout, outgoing: Outgoing[
     const haloLanes = layout.haloOut.get(q) ?? new Int32Array(0);
     let haloVehicles = 0;
     for (const lane of haloLanes) haloVehicles += e.laneVehicles[lane]!;
+    const copyLanes = layout.transitCopiesOut.get(q);
+    // (onto a third part's lane: they are in `outgoing`; onto our own: in the engine's transits, placed
+    // at our next step's start, so that our halo of the lane does not have them either)
+    const copies: { lane: number; slot: number }[] = [];
+    if (copyLanes) {
+      for (const o of outgoing)
+        if (o.where !== -1 && copyLanes.has(-2 - o.where)) copies.push({ lane: -2 - o.where, slot: o.slot });
+      for (let k = 0; k < e.transitCount; k++) {
+        const slot = e.transit[k]!;
+        if (copyLanes.has(v.lane[slot]!)) copies.push({ lane: v.lane[slot]!, slot });
+      }
+    }
     const size =
       4 * 7 +
       mine.length * VEHICLE_RECORD_BYTES +
       haloLanes.length * 8 +
       haloVehicles * GHOST_BYTES +
       4 +
-      actuated.length * 8;
+      actuated.length * 8 +
+      4 +
+      copies.length * (4 + GHOST_BYTES);
     const buf = Buffer.alloc(size);
     let off = 0;
     off = buf.writeUInt32LE(MAGIC, off);
@@ -168,6 +219,14 @@ export function collectOutbox(e: Engine, layout: PartLayout, outgoing: Outgoing[
       off = buf.writeInt32LE(tl, off);
       off = buf.writeInt32LE(e.tlActPhase[tl]!, off);
     }
+    // our vehicles that crossed onto a third part's lane the neighbour keeps a ghost of
+    off = buf.writeInt32LE(copies.length, off);
+    for (const o of copies) {
+      off = buf.writeInt32LE(o.lane, off);
+      off = buf.writeInt32LE(v.vid[o.slot]!, off);
+      off = buf.writeDoubleLE(v.pos[o.slot]!, off);
+      off = buf.writeDoubleLE(v.speed[o.slot]!, off);
+    }
     out.set(q, buf);
   }
   for (const o of outgoing) {
@@ -184,6 +243,8 @@ export function applyInbox(e: Engine, layout: PartLayout, messages: Buffer[], so
   e.clearGhosts(layout.ghostLanes);
   // messages are applied in sender order; placement itself is order-independent (sorted lanes)
   const sorted = [...messages].sort((a, b) => a.readInt32LE(4) - b.readInt32LE(4));
+  // transit copies join their ghost lanes after every halo (they enter at the lane's start, sorted)
+  const copies: { lane: number; vid: number; pos: number; speed: number }[] = [];
   for (const buf of sorted) {
     let off = 0;
     if (buf.readUInt32LE(off) !== MAGIC) throw new InputError(source, 'not a TessDS border message');
@@ -220,8 +281,20 @@ export function applyInbox(e: Engine, layout: PartLayout, messages: Buffer[], so
       off += 4;
       for (let k = 0; k < n; k++, off += 8) e.tlActPhase[buf.readInt32LE(off)] = buf.readInt32LE(off + 4);
     }
+    if (off + 4 <= buf.length) {
+      const n = buf.readInt32LE(off);
+      off += 4;
+      for (let k = 0; k < n; k++, off += 4 + GHOST_BYTES)
+        copies.push({
+          lane: buf.readInt32LE(off),
+          vid: buf.readInt32LE(off + 4),
+          pos: buf.readDoubleLE(off + 8),
+          speed: buf.readDoubleLE(off + 16),
+        });
+    }
   }
   for (const g of e.ghostCopies) e.addGhost(g.lane, g.vid, g.pos, g.speed, true);
+  for (const g of copies) e.addGhost(g.lane, g.vid, g.pos, g.speed, true);
 }
 
 /**

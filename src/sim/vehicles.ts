@@ -6,6 +6,9 @@
  * Lanes hold their vehicles in a doubly linked list ordered front (largest position) to back.
  */
 
+/** linkOpen of a vehicle that may enter its cont link but must stop at the wait point inside. */
+export const WAIT_INSIDE = 2;
+
 export class Vehicles {
   capacity = 0;
   /** slots ever used; slots >= used are free */
@@ -54,7 +57,7 @@ export class Vehicles {
   behind = new Int32Array(0);
   /** link the vehicle will take at the end of its lane: >= 0, NO_LINK (wrong lane), or ROUTE_END */
   link = new Int32Array(0);
-  /** per step: the link decision of a front vehicle (1 = may pass) */
+  /** per step: the link decision of a front vehicle (1 = may pass, WAIT_INSIDE, 0 = may not) */
   linkOpen = new Uint8Array(0);
   /** per step: the speed chosen for the end of the step */
   nextSpeed = new Float64Array(0);

@@ -42,6 +42,8 @@ interface InternalLane {
   length: number;
   speed: number;
   shape: number[];
+  /** SUMO writes a lane's width only when it is not the default */
+  width?: number;
 }
 
 interface JunctionInfo {
@@ -99,9 +101,10 @@ export function sumoNetFromXml(root: XmlElement, file: string): NetSpec {
       if (laneEl.name !== 'lane') continue;
       const lane = readLane(file, laneEl);
       if (laneById.has(lane.id) || internalLanes.has(lane.id)) throw fail(file, laneEl, 'duplicate lane id');
-      if (kind === 'internal')
-        internalLanes.set(lane.id, { length: lane.length, speed: lane.speed, shape: lane.shape });
-      else {
+      if (kind === 'internal') {
+        const width = optNum(file, laneEl, 'width');
+        internalLanes.set(lane.id, { length: lane.length, speed: lane.speed, shape: lane.shape, width });
+      } else {
         laneById.set(lane.id, lane);
         lanes.push(lane);
       }
@@ -223,6 +226,7 @@ export function sumoNetFromXml(root: XmlElement, file: string): NetSpec {
       link.viaLength = chain.length;
       link.viaSpeed = chain.speed;
       link.viaShape = chain.shape;
+      if (chain.width !== undefined && chain.width > 0) link.viaWidth = chain.width;
       if (chain.lanes.length > 1) link.contPos = chain.firstLength;
       const pos = chain.lanes.map((l) => junction.intLanePos.get(l)).find((p) => p !== undefined);
       if (pos === undefined) {
@@ -341,7 +345,7 @@ function followVia(
   toLane: string,
   internalLanes: Map<string, InternalLane>,
   internalNext: Map<string, XmlElement>,
-): { length: number; speed: number; shape: number[]; lanes: string[]; firstLength: number } {
+): { length: number; speed: number; shape: number[]; lanes: string[]; firstLength: number; width?: number } {
   const lanes: string[] = [];
   let length = 0;
   let speed = Infinity;
@@ -364,7 +368,8 @@ function followVia(
     via = nextVia !== undefined && nextVia !== '' ? nextVia : undefined;
   }
   if (end !== toLane) throw connFail(file, conn, `via chain ${lanes.join(' ')} ends on "${end}", not on "${toLane}"`);
-  return { length, speed, shape, lanes, firstLength: internalLanes.get(firstVia)!.length };
+  const first = internalLanes.get(firstVia)!;
+  return { length, speed, shape, lanes, firstLength: first.length, width: first.width };
 }
 
 /** Consecutive internal lanes share their joint point; keep it once. */
