@@ -455,8 +455,9 @@ export class Coordinator {
     void this.host.durable().then((ok) => {
       if (!ok) return;
       this.broadcast({ type: 'committed', step });
-      // R11: checkpoints older than the committed one go
-      if (old > 0 && this.s.planStore) deleteCheckpointsBefore(this.s.planStore, step);
+      // R11: checkpoints older than the one committed before go (two kept: should the store lose
+      // its last writes, a resume falls back to the previous one; solo.ts completeCheckpoint)
+      if (old > 0 && this.s.planStore) deleteCheckpointsBefore(this.s.planStore, old);
     });
   }
 

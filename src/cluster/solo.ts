@@ -12,7 +12,8 @@ import { Engine } from '../sim/engine.js';
 import { restore, snapshot } from '../sim/snapshot.js';
 import type { ResolvedCommand } from '../sim/commands.js';
 import { applyCommand } from '../sim/commands-apply.js';
-import { CheckpointCommits, checkpointKey, parseCheckpointKey } from './commits.js';
+import { checkpointKey, parseCheckpointKey } from './commits.js';
+import { UsageError } from '../errors.js';
 import type { LoggedCommand } from './protocol.js';
 import { IntegrityError, seal, sealJson, unseal, unsealJson } from './integrity.js';
 import type { Store } from './store/store.js';
@@ -74,6 +75,7 @@ export async function keepPartitioned(
   rec: PartitionedRecord,
   parts: number,
   resume: { startedAt: number } | undefined,
+  warn: (line: string) => void = (line) => process.stderr.write(`tessds: ${line}\n`),
 ): Promise<{
   committed?: number;
   restore?: { horizon: number; paused: boolean; log: LoggedCommand[] };
@@ -89,16 +91,68 @@ export async function keepPartitioned(
     await writeRunRecord(store, rec);
     return { started };
   }
-  const commits = new CheckpointCommits(parts);
+  const committed = await completeCheckpoint(store, parts, warn);
+  const log = await readCommandLog(store);
+  // without a control plane nothing waits for a grant: the horizon starts afresh
+  return { committed, restore: { horizon: 0, paused: false, log }, started };
+}
+
+/**
+ * The newest checkpoint a resume can start the parts from: every part wrote it and every part's seal
+ * verifies. A store that lost its last writes (Redis at appendfsync everysec after a power loss) may
+ * hold a newer one only some parts wrote, or one whose bytes were cut: then the one before counts
+ * (the coordinator keeps the two newest committed ones); 0: none, the run starts again from step 0.
+ */
+async function completeCheckpoint(store: Store, parts: number, warn: (line: string) => void): Promise<number> {
+  const byStep = new Map<number, Set<number>>();
   for (const k of await store.list('checkpoint/')) {
     const c = parseCheckpointKey(k);
-    if (c) commits.note(c.part, c.step);
+    if (c && c.part < parts) byStep.set(c.step, (byStep.get(c.step) ?? new Set()).add(c.part));
   }
-  const log = (await store.readLog('commands')).map((b, i) =>
-    unsealJson<LoggedCommand>(b, `command ${i} in ${store.url}`),
-  );
-  // without a control plane nothing waits for a grant: the horizon starts afresh
-  return { committed: commits.committed, restore: { horizon: 0, paused: false, log }, started };
+  const steps = [...byStep.keys()].sort((a, b) => b - a);
+  for (const step of steps) {
+    const have = byStep.get(step)!;
+    if (have.size < parts) continue; // never committed (or lost parts): not a candidate
+    try {
+      for (let part = 0; part < parts; part++) {
+        const k = checkpointKey(step, part);
+        const b = await store.get(k);
+        if (!b) throw new IntegrityError(`checkpoint ${k} in ${store.url}: missing`);
+        unseal(b, `checkpoint ${k} in ${store.url}`);
+      }
+      return step;
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      warn(`${err.message}; trying the checkpoint before it`);
+    }
+  }
+  if (steps.length > 0) warn(`no complete checkpoint in ${store.url}; starting again from step 0`);
+  return 0;
+}
+
+/**
+ * The plan's command log, every entry sealed and in order; a resume that cannot have every entry
+ * (one cut or missing in the middle: the store lost writes) refuses in one line naming them — a
+ * run restored without a command it already applied would end in another state.
+ */
+async function readCommandLog(store: Store): Promise<LoggedCommand[]> {
+  const entries = await store.readLog('commands');
+  const log: LoggedCommand[] = [];
+  for (const [i, b] of entries.entries()) {
+    let c: LoggedCommand;
+    try {
+      c = unsealJson<LoggedCommand>(b, `command ${i} of the command log in ${store.url}`);
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      throw new UsageError(`cannot resume: ${err.message} (the store lost writes)`);
+    }
+    if (c.seq !== i)
+      throw new UsageError(
+        `cannot resume: the command log in ${store.url} lost commands ${i}..${c.seq - 1} (the store lost writes)`,
+      );
+    log.push(c);
+  }
+  return log;
 }
 
 export async function writeRunRecord(store: Store, rec: RunRecord): Promise<void> {

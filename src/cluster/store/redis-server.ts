@@ -1,7 +1,7 @@
 /**
  * A real redis-server we start ourselves (the chaos runner's Redis-restart fault, and every test that
  * needs Redis — never a mock): a free port (on 127.0.0.1 unless told otherwise), AOF on
- * (fsync every write) in a temporary directory, so the runner can SIGKILL it and start it again on
+ * (fsync every write unless told otherwise) in a temporary directory, so the runner can SIGKILL it and start it again on
  * the same port and data — the Redis-restart fault (R12, and Disque's lesson of seed 002: without an append-only log a
  * restarted node comes back empty).
  */
@@ -22,8 +22,15 @@ export class RedisServer {
   port = 0;
   private child: ChildProcess | undefined;
 
-  /** @param host address to listen on (another one than 127.0.0.1 for workers in network namespaces) */
-  constructor(readonly host = '127.0.0.1') {}
+  /**
+   * @param host address to listen on (another one than 127.0.0.1 for workers in network namespaces)
+   * @param appendfsync Redis's AOF fsync policy: `always` (the default here: nothing acknowledged is
+   *   lost) or Redis's own default `everysec` (a power loss may take the last second of writes)
+   */
+  constructor(
+    readonly host = '127.0.0.1',
+    readonly appendfsync: 'always' | 'everysec' = 'always',
+  ) {}
 
   get url(): string {
     return `redis://${this.host}:${this.port}`;
@@ -45,7 +52,7 @@ export class RedisServer {
       '--appendonly',
       'yes',
       '--appendfsync',
-      'always',
+      this.appendfsync,
       '--dir',
       this.dir,
     ];
