@@ -76,12 +76,72 @@ export function networkView(net: Network, laneOwner?: ArrayLike<number>): Networ
   return { lanes, bounds: [x0, y0, x1, y1], parts };
 }
 
-export class PositionSampler {
-  private readonly shapes: Float64Array[];
+/**
+ * x, y and direction of a position along a lane: its polyline, scaled (lane lengths and shape lengths
+ * may differ; the lane's `length` is authoritative, as in SUMO). The viewer's sampler and TraCI's
+ * getPosition/getAngle and the FCD output read positions here.
+ */
+export class LaneGeometry {
+  readonly shapes: Float64Array[];
   /** per lane: cumulative length at each shape point (first 0) */
-  private readonly cum: Float64Array[];
+  private readonly cum: Float64Array[] = [];
   /** per lane: shape length / lane length */
   private readonly scale: Float64Array;
+  /** the last `locate`: the point, and the direction of its shape segment (not normalized) */
+  x = 0;
+  y = 0;
+  dx = 0;
+  dy = 0;
+
+  constructor(net: Network) {
+    this.shapes = laneShapes(net);
+    this.scale = new Float64Array(net.laneCount);
+    for (let lane = 0; lane < net.laneCount; lane++) {
+      const s = this.shapes[lane]!;
+      const n = s.length >> 1;
+      const c = new Float64Array(n);
+      for (let k = 1; k < n; k++)
+        c[k] = c[k - 1]! + Math.hypot(s[2 * k]! - s[2 * k - 2]!, s[2 * k + 1]! - s[2 * k - 1]!);
+      this.cum[lane] = c;
+      const len = net.laneLength[lane]!;
+      this.scale[lane] = len > 0 ? c[n - 1]! / len : 0;
+    }
+  }
+
+  /** Sets x, y, dx, dy for position `pos` (m) on `lane`; allocates nothing. */
+  locate(lane: number, pos: number): void {
+    const shape = this.shapes[lane]!;
+    const cum = this.cum[lane]!;
+    const d = pos * this.scale[lane]!;
+    // the last shape point at or before the position
+    let lo = 0;
+    let hi = cum.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (cum[mid]! <= d) lo = mid;
+      else hi = mid;
+    }
+    const ax = shape[2 * lo]!;
+    const ay = shape[2 * lo + 1]!;
+    this.dx = shape[2 * hi]! - ax;
+    this.dy = shape[2 * hi + 1]! - ay;
+    const seg = cum[hi]! - cum[lo]!;
+    const t = seg > 0 ? Math.min(1, Math.max(0, (d - cum[lo]!) / seg)) : 0;
+    this.x = ax + t * this.dx;
+    this.y = ay + t * this.dy;
+  }
+
+  /** [x, y, angle]: angle in SUMO's degrees (0 north, clockwise). */
+  at(lane: number, pos: number): [number, number, number] {
+    this.locate(lane, pos);
+    let angle = 90 - (Math.atan2(this.dy, this.dx) * 180) / Math.PI;
+    if (angle < 0) angle += 360;
+    return [this.x, this.y, angle];
+  }
+}
+
+export class PositionSampler {
+  private readonly geometry: LaneGeometry;
   private cap = 0;
   private readonly frame: VehicleFrame = {
     step: 0,
@@ -102,19 +162,7 @@ export class PositionSampler {
     private readonly net: Network,
     private readonly laneOwner?: ArrayLike<number>,
   ) {
-    this.shapes = laneShapes(net);
-    this.cum = new Array(net.laneCount);
-    this.scale = new Float64Array(net.laneCount);
-    for (let lane = 0; lane < net.laneCount; lane++) {
-      const s = this.shapes[lane]!;
-      const n = s.length >> 1;
-      const c = new Float64Array(n);
-      for (let k = 1; k < n; k++)
-        c[k] = c[k - 1]! + Math.hypot(s[2 * k]! - s[2 * k - 2]!, s[2 * k + 1]! - s[2 * k - 1]!);
-      this.cum[lane] = c;
-      const len = net.laneLength[lane]!;
-      this.scale[lane] = len > 0 ? c[n - 1]! / len : 0;
-    }
+    this.geometry = new LaneGeometry(net);
   }
 
   /**
@@ -134,36 +182,20 @@ export class PositionSampler {
       const owner = this.laneOwner ?? e.layout?.laneOwner;
       for (let lane = 0; lane < this.net.laneCount; lane++) {
         if (e.laneVehicles[lane] === 0 || e.ownedLane[lane] === 0) continue;
-        const shape = this.shapes[lane]!;
-        const cum = this.cum[lane]!;
-        const scale = this.scale[lane]!;
         const part = owner?.[lane] ?? 0;
         for (let s = e.laneFront[lane]!; s >= 0; s = v.behind[s]!) {
           const speed = v.speed[s]!;
           running++;
           speedSum += speed;
-          // locate the position on the shape: the last shape point at or before it
-          const d = v.pos[s]! * scale;
-          let lo = 0,
-            hi = cum.length - 1;
-          while (hi - lo > 1) {
-            const mid = (lo + hi) >> 1;
-            if (cum[mid]! <= d) lo = mid;
-            else hi = mid;
-          }
-          const ax = shape[2 * lo]!,
-            ay = shape[2 * lo + 1]!;
-          const dx = shape[2 * hi]! - ax,
-            dy = shape[2 * hi + 1]! - ay;
-          const segLen = cum[hi]! - cum[lo]!;
-          const t = segLen > 0 ? Math.min(1, Math.max(0, (d - cum[lo]!) / segLen)) : 0;
-          const x = ax + t * dx,
-            y = ay + t * dy;
+          const g = this.geometry;
+          g.locate(lane, v.pos[s]!);
+          const x = g.x,
+            y = g.y;
           if (x < vx0 || x > vx1 || y < vy0 || y > vy1) continue;
           if (count === this.cap) this.grow();
           f.x[count] = x;
           f.y[count] = y;
-          f.angle[count] = Math.atan2(dy, dx);
+          f.angle[count] = Math.atan2(g.dy, g.dx);
           f.speed[count] = speed;
           f.part[count] = part;
           count++;

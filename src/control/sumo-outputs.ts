@@ -5,7 +5,7 @@
  */
 import type { Engine } from '../sim/engine.js';
 import { XmlStream, fcdVehicleXml, summaryStepXml } from '../io/sumo/outputs.js';
-import { LaneGeometry } from './traci/geometry.js';
+import { LaneGeometry } from './positions.js';
 import { StepView } from './traci/view.js';
 
 export interface StepOutputFiles {

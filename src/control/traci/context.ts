@@ -5,7 +5,7 @@
  */
 import type { Engine } from '../../sim/engine.js';
 import { programPhaseAt, type TlProgram } from '../../sim/network.js';
-import { LaneGeometry } from './geometry.js';
+import { LaneGeometry } from '../positions.js';
 import { StepView } from './view.js';
 
 /** A client error: answered with TraCI's error status and this message (the connection stays). */
